@@ -1,0 +1,1 @@
+//! File formats Folio reads and writes. Pure: bytes in, values out (and back).

@@ -1,0 +1,352 @@
+//! Accounting entries and their lines.
+
+use std::fmt;
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use super::account::AccountNumber;
+use super::money::Amount;
+
+/// Longest entry accepted: more lines than this is almost surely an import mistake.
+pub const MAX_LINES_PER_ENTRY: usize = 10_000;
+/// Longest text field (label, piece) kept; longer text is refused.
+pub const MAX_TEXT_CHARS: usize = 200;
+
+/// Database identity of an entry, given at creation, never reused.
+pub type EntryId = u64;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum EntryStatus {
+    Draft,
+    Validated,
+}
+
+impl EntryStatus {
+    pub fn name(self) -> &'static str {
+        match self {
+            EntryStatus::Draft => "draft",
+            EntryStatus::Validated => "validated",
+        }
+    }
+}
+
+/// One side of a line: exactly one of debit or credit, positive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Side {
+    Debit,
+    Credit,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Line {
+    pub account: AccountNumber,
+    pub third_party: Option<String>,
+    pub label: String,
+    pub debit: Amount,
+    pub credit: Amount,
+}
+
+impl Line {
+    pub fn debit(account: AccountNumber, amount: Amount) -> Self {
+        Line {
+            account,
+            third_party: None,
+            label: String::new(),
+            debit: amount,
+            credit: Amount::ZERO,
+        }
+    }
+
+    pub fn credit(account: AccountNumber, amount: Amount) -> Self {
+        Line {
+            account,
+            third_party: None,
+            label: String::new(),
+            debit: Amount::ZERO,
+            credit: amount,
+        }
+    }
+
+    pub fn with_party(mut self, party: Option<String>) -> Self {
+        self.third_party = party;
+        self
+    }
+
+    pub fn with_label(mut self, label: impl Into<String>) -> Self {
+        self.label = label.into();
+        self
+    }
+
+    /// Debit minus credit.
+    pub fn signed(&self) -> Amount {
+        self.debit - self.credit
+    }
+
+    pub fn side(&self) -> Side {
+        if self.debit.is_zero() {
+            Side::Credit
+        } else {
+            Side::Debit
+        }
+    }
+
+    /// The same line on the other side, as a reversal writes it.
+    pub fn reversed(&self) -> Line {
+        Line {
+            debit: self.credit,
+            credit: self.debit,
+            ..self.clone()
+        }
+    }
+}
+
+/// What a user (or an importer) gives to create or edit an entry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EntryInput {
+    pub journal: String,
+    pub date: NaiveDate,
+    pub piece: String,
+    pub label: String,
+    pub lines: Vec<Line>,
+}
+
+/// A stored entry. Once validated its content never changes: lettering and reversal links live
+/// in their own tables.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Entry {
+    pub id: EntryId,
+    pub journal: String,
+    pub date: NaiveDate,
+    pub piece: String,
+    pub label: String,
+    pub lines: Vec<Line>,
+    pub status: EntryStatus,
+    /// Given at validation: per journal and fiscal year, gapless.
+    pub number: Option<EntryNumber>,
+    pub validated_on: Option<NaiveDate>,
+    /// Global validation order, for the FEC.
+    pub validation_seq: Option<u64>,
+    /// The entry this one reverses.
+    pub reversal_of: Option<EntryId>,
+    /// The document the posting engine generated this entry from; none for manual entries.
+    pub source: Option<String>,
+    pub created_by: String,
+}
+
+impl Entry {
+    pub fn total_debit(&self) -> Amount {
+        self.lines.iter().map(|l| l.debit).sum()
+    }
+
+    pub fn total_credit(&self) -> Amount {
+        self.lines.iter().map(|l| l.credit).sum()
+    }
+
+    pub fn is_validated(&self) -> bool {
+        self.status == EntryStatus::Validated
+    }
+
+    /// `VE2026-000123` once validated, `#42` (the id) for a draft.
+    pub fn reference(&self) -> String {
+        match &self.number {
+            Some(number) => number.to_string(),
+            None => format!("#{}", self.id),
+        }
+    }
+
+    /// The line's own label, or the entry's when the line has none.
+    pub fn line_label<'a>(&'a self, line: &'a Line) -> &'a str {
+        if line.label.is_empty() {
+            &self.label
+        } else {
+            &line.label
+        }
+    }
+}
+
+/// A validated entry's number: journal, fiscal year name and sequence.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct EntryNumber {
+    pub journal: String,
+    pub year: String,
+    pub seq: u64,
+}
+
+impl fmt::Display for EntryNumber {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}{}-{:06}", self.journal, self.year, self.seq)
+    }
+}
+
+impl EntryNumber {
+    /// Parses `VE2026-000123`.
+    pub fn parse(text: &str) -> Option<Self> {
+        let text = text.trim();
+        let (head, seq) = text.rsplit_once('-')?;
+        let seq: u64 = seq.parse().ok()?;
+        if head.len() < 5 {
+            return None;
+        }
+        let (journal, year) = head.split_at(head.len() - 4);
+        if journal.is_empty() || !year.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        Some(EntryNumber {
+            journal: journal.to_ascii_uppercase(),
+            year: year.to_string(),
+            seq,
+        })
+    }
+}
+
+/// A rule of DESIGN.md section 3 that an entry breaks.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EntryRuleError {
+    #[error("an entry needs at least 2 lines, this one has {0}")]
+    TooFewLines(usize),
+    #[error("an entry has at most {MAX_LINES_PER_ENTRY} lines, this one has {0}")]
+    TooManyLines(usize),
+    #[error("line {line}: exactly one of debit or credit must be filled, and positive")]
+    BadSides { line: usize },
+    #[error("entry is unbalanced: debit {debit}, credit {credit} (difference {difference})")]
+    Unbalanced {
+        debit: Amount,
+        credit: Amount,
+        difference: Amount,
+    },
+    #[error("{field} is longer than {MAX_TEXT_CHARS} characters")]
+    TextTooLong { field: &'static str },
+}
+
+/// Checks the shape rules of an entry: line count, sides, balance, text lengths.
+pub fn check_lines(lines: &[Line]) -> Result<(), EntryRuleError> {
+    if lines.len() < 2 {
+        return Err(EntryRuleError::TooFewLines(lines.len()));
+    }
+    if lines.len() > MAX_LINES_PER_ENTRY {
+        return Err(EntryRuleError::TooManyLines(lines.len()));
+    }
+    for (i, line) in lines.iter().enumerate() {
+        let one_side = (line.debit.is_positive() && line.credit.is_zero())
+            || (line.credit.is_positive() && line.debit.is_zero());
+        if !one_side {
+            return Err(EntryRuleError::BadSides { line: i + 1 });
+        }
+        if line.label.chars().count() > MAX_TEXT_CHARS {
+            return Err(EntryRuleError::TextTooLong {
+                field: "line label",
+            });
+        }
+    }
+    let debit: Amount = lines.iter().map(|l| l.debit).sum();
+    let credit: Amount = lines.iter().map(|l| l.credit).sum();
+    if debit != credit {
+        return Err(EntryRuleError::Unbalanced {
+            debit,
+            credit,
+            difference: debit - credit,
+        });
+    }
+    Ok(())
+}
+
+impl EntryInput {
+    pub fn check(&self) -> Result<(), EntryRuleError> {
+        for (field, text) in [("piece", &self.piece), ("label", &self.label)] {
+            if text.chars().count() > MAX_TEXT_CHARS {
+                return Err(EntryRuleError::TextTooLong { field });
+            }
+        }
+        check_lines(&self.lines)
+    }
+}
+
+/// Removes control and bidirectional-override characters from text coming from outside, and
+/// trims it, so that no imported label can move a terminal's cursor or reorder what it shows.
+pub fn sanitize_text(text: &str) -> String {
+    let cleaned: String = text
+        .chars()
+        .map(|c| if c == '\t' || c == '\n' || c == '\r' { ' ' } else { c })
+        .filter(|c| !c.is_control() && !is_bidi_control(*c))
+        .collect();
+    cleaned.trim().to_string()
+}
+
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200e}' | '\u{200f}' | '\u{061c}')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn acc(n: &str) -> AccountNumber {
+        AccountNumber::parse(n).unwrap()
+    }
+
+    #[test]
+    fn numbers_print_and_parse() {
+        let number = EntryNumber {
+            journal: "VE".into(),
+            year: "2026".into(),
+            seq: 123,
+        };
+        assert_eq!(number.to_string(), "VE2026-000123");
+        assert_eq!(EntryNumber::parse("VE2026-000123"), Some(number));
+        assert_eq!(EntryNumber::parse("ve2026-7").unwrap().journal, "VE");
+        assert_eq!(EntryNumber::parse("2026-1"), None);
+        assert_eq!(EntryNumber::parse("VE26-1"), None);
+    }
+
+    #[test]
+    fn shape_rules() {
+        let a = Amount::from_cents(100);
+        assert_eq!(
+            check_lines(&[Line::debit(acc("6"), a)]),
+            Err(EntryRuleError::TooFewLines(1))
+        );
+        assert!(matches!(
+            check_lines(&[Line::debit(acc("6"), a), Line::credit(acc("4"), a + a)]),
+            Err(EntryRuleError::Unbalanced { .. })
+        ));
+        let mut both = Line::debit(acc("6"), a);
+        both.credit = a;
+        assert_eq!(
+            check_lines(&[both, Line::credit(acc("4"), a)]),
+            Err(EntryRuleError::BadSides { line: 1 })
+        );
+        assert_eq!(
+            check_lines(&[Line::debit(acc("6"), -a), Line::credit(acc("4"), -a)]),
+            Err(EntryRuleError::BadSides { line: 1 })
+        );
+        assert!(check_lines(&[Line::debit(acc("6"), a), Line::credit(acc("4"), a)]).is_ok());
+    }
+
+    #[test]
+    fn sanitizing_removes_controls_and_bidi() {
+        assert_eq!(sanitize_text(" a\u{1b}[2Jb\u{202e}c\td "), "a[2Jbc d");
+    }
+
+    proptest! {
+        #[test]
+        fn reversing_lines_cancels_every_balance(
+            amounts in proptest::collection::vec(1i64..1_000_000, 1..20)
+        ) {
+            let total: i64 = amounts.iter().sum();
+            let mut lines: Vec<Line> = amounts
+                .iter()
+                .enumerate()
+                .map(|(i, c)| Line::debit(acc(&format!("6{:02}", i)), Amount::from_cents(*c)))
+                .collect();
+            lines.push(Line::credit(acc("401"), Amount::from_cents(total)));
+            prop_assert!(check_lines(&lines).is_ok());
+            let reversed: Vec<Line> = lines.iter().map(Line::reversed).collect();
+            prop_assert!(check_lines(&reversed).is_ok());
+            for (original, reversal) in lines.iter().zip(&reversed) {
+                prop_assert_eq!(original.signed() + reversal.signed(), Amount::ZERO);
+            }
+        }
+    }
+}

@@ -1,0 +1,299 @@
+//! Amounts of money in euros, always at a scale of 2 decimals.
+
+use std::fmt;
+use std::iter::Sum;
+use std::ops::{Add, AddAssign, Neg, Sub, SubAssign};
+use std::str::FromStr;
+
+use rust_decimal::Decimal;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// Scale of the ledger currency (EUR): cents.
+pub const SCALE: u32 = 2;
+
+/// An amount of euros with exactly two decimals. Stored as cents so that sums never round.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Amount(i64);
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AmountError {
+    #[error("empty amount")]
+    Empty,
+    #[error("`{0}` is not a number")]
+    NotANumber(String),
+    #[error("`{0}` has more than 2 decimals")]
+    TooManyDecimals(String),
+    #[error("`{0}` is too large")]
+    TooLarge(String),
+}
+
+impl Amount {
+    pub const ZERO: Amount = Amount(0);
+
+    pub const fn from_cents(cents: i64) -> Self {
+        Amount(cents)
+    }
+
+    pub const fn cents(self) -> i64 {
+        self.0
+    }
+
+    pub fn is_zero(self) -> bool {
+        self.0 == 0
+    }
+
+    pub fn is_positive(self) -> bool {
+        self.0 > 0
+    }
+
+    pub fn is_negative(self) -> bool {
+        self.0 < 0
+    }
+
+    pub fn abs(self) -> Self {
+        Amount(self.0.abs())
+    }
+
+    pub fn checked_add(self, other: Amount) -> Option<Amount> {
+        self.0.checked_add(other.0).map(Amount)
+    }
+
+    pub fn to_decimal(self) -> Decimal {
+        Decimal::new(self.0, SCALE)
+    }
+
+    /// An exact conversion: a decimal with more than 2 significant decimals is refused.
+    pub fn from_decimal(value: Decimal) -> Result<Self, AmountError> {
+        let normalized = value.normalize();
+        if normalized.scale() > SCALE {
+            return Err(AmountError::TooManyDecimals(value.to_string()));
+        }
+        let mut scaled = normalized;
+        scaled.rescale(SCALE);
+        let mantissa = scaled.mantissa();
+        i64::try_from(mantissa)
+            .ok()
+            .filter(|cents| cents.abs() < MAX_CENTS)
+            .map(Amount)
+            .ok_or_else(|| AmountError::TooLarge(value.to_string()))
+    }
+
+    /// Parses `1234.56`, `1234,56`, `1 234,56`, `1 234.56`, `-12`, `+3,5`.
+    /// Spaces (including non-breaking ones) and `'` group thousands. A third decimal is an error.
+    pub fn parse(text: &str) -> Result<Self, AmountError> {
+        let trimmed = text.trim();
+        if trimmed.is_empty() {
+            return Err(AmountError::Empty);
+        }
+        let mut cleaned = String::with_capacity(trimmed.len());
+        for ch in trimmed.chars() {
+            match ch {
+                ' ' | '\u{a0}' | '\u{202f}' | '\'' => {}
+                ',' => cleaned.push('.'),
+                other => cleaned.push(other),
+            }
+        }
+        let digits = cleaned.strip_prefix(['-', '+']).unwrap_or(&cleaned);
+        let well_formed = !digits.is_empty()
+            && digits.chars().all(|c| c.is_ascii_digit() || c == '.')
+            && digits.matches('.').count() <= 1
+            && digits != ".";
+        if !well_formed {
+            return Err(AmountError::NotANumber(trimmed.to_string()));
+        }
+        let value = Decimal::from_str(&cleaned)
+            .map_err(|_| AmountError::NotANumber(trimmed.to_string()))?;
+        if value.scale() > SCALE {
+            // Trailing zeros (`1,500`) are still more than two decimals as typed: refuse.
+            return Err(AmountError::TooManyDecimals(trimmed.to_string()));
+        }
+        Self::from_decimal(value).map_err(|err| match err {
+            AmountError::TooManyDecimals(_) => AmountError::TooManyDecimals(trimmed.to_string()),
+            AmountError::TooLarge(_) => AmountError::TooLarge(trimmed.to_string()),
+            other => other,
+        })
+    }
+
+    /// `1234.56` with a dot, no grouping: for CSV, JSON and hledger.
+    pub fn to_plain(self) -> String {
+        self.to_string()
+    }
+
+    /// `1234,56` with a comma decimal separator, no grouping: for the FEC.
+    pub fn to_comma(self) -> String {
+        self.to_string().replace('.', ",")
+    }
+
+    /// `1 234,56` the French way, for tables shown to people.
+    pub fn to_french(self) -> String {
+        let sign = if self.0 < 0 { "-" } else { "" };
+        let units = (self.0 / 100).unsigned_abs().to_string();
+        let cents = (self.0 % 100).unsigned_abs();
+        let mut grouped = String::with_capacity(units.len() + units.len() / 3);
+        for (i, ch) in units.chars().enumerate() {
+            if i > 0 && (units.len() - i) % 3 == 0 {
+                grouped.push(' ');
+            }
+            grouped.push(ch);
+        }
+        format!("{sign}{grouped},{cents:02}")
+    }
+}
+
+/// Amounts above ten thousand billion euros are refused: no ledger needs them and sums stay far
+/// from overflow.
+const MAX_CENTS: i64 = 1_000_000_000_000_000;
+
+impl fmt::Display for Amount {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let sign = if self.0 < 0 { "-" } else { "" };
+        let abs = self.0.unsigned_abs();
+        let text = format!("{sign}{}.{:02}", abs / 100, abs % 100);
+        f.pad(&text)
+    }
+}
+
+impl FromStr for Amount {
+    type Err = AmountError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Amount::parse(s)
+    }
+}
+
+impl Add for Amount {
+    type Output = Amount;
+    fn add(self, rhs: Amount) -> Amount {
+        Amount(self.0 + rhs.0)
+    }
+}
+
+impl AddAssign for Amount {
+    fn add_assign(&mut self, rhs: Amount) {
+        self.0 += rhs.0;
+    }
+}
+
+impl Sub for Amount {
+    type Output = Amount;
+    fn sub(self, rhs: Amount) -> Amount {
+        Amount(self.0 - rhs.0)
+    }
+}
+
+impl SubAssign for Amount {
+    fn sub_assign(&mut self, rhs: Amount) {
+        self.0 -= rhs.0;
+    }
+}
+
+impl Neg for Amount {
+    type Output = Amount;
+    fn neg(self) -> Amount {
+        Amount(-self.0)
+    }
+}
+
+impl Sum for Amount {
+    fn sum<I: Iterator<Item = Amount>>(iter: I) -> Amount {
+        iter.fold(Amount::ZERO, Add::add)
+    }
+}
+
+impl<'a> Sum<&'a Amount> for Amount {
+    fn sum<I: Iterator<Item = &'a Amount>>(iter: I) -> Amount {
+        iter.copied().sum()
+    }
+}
+
+impl Serialize for Amount {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        if serializer.is_human_readable() {
+            serializer.serialize_str(&self.to_plain())
+        } else {
+            serializer.serialize_i64(self.0)
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Amount {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        if deserializer.is_human_readable() {
+            let text = String::deserialize(deserializer)?;
+            Amount::parse(&text).map_err(serde::de::Error::custom)
+        } else {
+            i64::deserialize(deserializer).map(Amount)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn parses_french_and_plain_notations() {
+        assert_eq!(Amount::parse("1234.56"), Ok(Amount(123456)));
+        assert_eq!(Amount::parse("1234,56"), Ok(Amount(123456)));
+        assert_eq!(Amount::parse("1 234,56"), Ok(Amount(123456)));
+        assert_eq!(Amount::parse("1\u{a0}234.5"), Ok(Amount(123450)));
+        assert_eq!(Amount::parse("-12"), Ok(Amount(-1200)));
+        assert_eq!(Amount::parse("+0,05"), Ok(Amount(5)));
+        assert_eq!(Amount::parse(" 7 "), Ok(Amount(700)));
+    }
+
+    #[test]
+    fn refuses_a_third_decimal_and_garbage() {
+        assert!(matches!(
+            Amount::parse("1,234"),
+            Err(AmountError::TooManyDecimals(_))
+        ));
+        assert!(matches!(
+            Amount::parse("1.500"),
+            Err(AmountError::TooManyDecimals(_))
+        ));
+        assert!(matches!(
+            Amount::parse("12a"),
+            Err(AmountError::NotANumber(_))
+        ));
+        assert!(matches!(
+            Amount::parse("1.2.3"),
+            Err(AmountError::NotANumber(_))
+        ));
+        assert!(matches!(Amount::parse("."), Err(AmountError::NotANumber(_))));
+        assert!(matches!(Amount::parse("1e5"), Err(AmountError::NotANumber(_))));
+        assert_eq!(Amount::parse(""), Err(AmountError::Empty));
+        assert!(matches!(
+            Amount::parse("99999999999999999999"),
+            Err(AmountError::TooLarge(_))
+        ));
+    }
+
+    #[test]
+    fn formats_for_people_and_files() {
+        let amount = Amount(-123456789);
+        assert_eq!(amount.to_string(), "-1234567.89");
+        assert_eq!(amount.to_comma(), "-1234567,89");
+        assert_eq!(amount.to_french(), "-1 234 567,89");
+        assert_eq!(Amount(5).to_french(), "0,05");
+        assert_eq!(format!("{:>8}", Amount(100)), "    1.00");
+    }
+
+    proptest! {
+        #[test]
+        fn display_then_parse_round_trips(cents in -MAX_CENTS + 1..MAX_CENTS) {
+            let amount = Amount(cents);
+            prop_assert_eq!(Amount::parse(&amount.to_plain()), Ok(amount));
+            prop_assert_eq!(Amount::parse(&amount.to_comma()), Ok(amount));
+            prop_assert_eq!(Amount::parse(&amount.to_french()), Ok(amount));
+            prop_assert_eq!(Amount::from_decimal(amount.to_decimal()), Ok(amount));
+        }
+
+        #[test]
+        fn postcard_round_trips(cents in any::<i64>()) {
+            let amount = Amount(cents);
+            let bytes = postcard::to_allocvec(&amount).unwrap();
+            prop_assert_eq!(postcard::from_bytes::<Amount>(&bytes).unwrap(), amount);
+        }
+    }
+}

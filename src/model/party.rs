@@ -1,0 +1,68 @@
+//! Third parties: customers and suppliers, each with an auxiliary account under 411 or 401.
+
+use serde::{Deserialize, Serialize};
+
+use super::account::AccountNumber;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum PartyKind {
+    Customer,
+    Supplier,
+}
+
+impl PartyKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            PartyKind::Customer => "customer",
+            PartyKind::Supplier => "supplier",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "customer" | "client" | "c" => Some(PartyKind::Customer),
+            "supplier" | "fournisseur" | "s" | "f" => Some(PartyKind::Supplier),
+            _ => None,
+        }
+    }
+
+    /// The PCG collective account: 411 for customers, 401 for suppliers.
+    pub fn default_collective(self) -> AccountNumber {
+        let number = match self {
+            PartyKind::Customer => "411000",
+            PartyKind::Supplier => "401000",
+        };
+        AccountNumber::parse(number).unwrap_or_else(|_| unreachable!("constant account number"))
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Party {
+    pub code: String,
+    pub name: String,
+    pub kind: PartyKind,
+    /// The collective account the party's lines go to (411000, 401000, ...).
+    pub collective_account: AccountNumber,
+    /// The auxiliary account number shown in the FEC (`CompAuxNum`).
+    pub auxiliary_account: String,
+    pub active: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PartyCodeError {
+    #[error("third-party code `{0}` must be 1 to 17 uppercase letters, digits, `-` or `_`")]
+    Malformed(String),
+}
+
+pub fn parse_party_code(text: &str) -> Result<String, PartyCodeError> {
+    let code = text.trim().to_uppercase();
+    let ok = (1..=17).contains(&code.len())
+        && code
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if ok {
+        Ok(code)
+    } else {
+        Err(PartyCodeError::Malformed(text.trim().to_string()))
+    }
+}
