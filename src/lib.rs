@@ -5,6 +5,8 @@
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod cli;
+pub mod demo;
+pub mod fixtures;
 pub mod formats;
 pub mod ledger;
 pub mod model;

@@ -1,1 +1,399 @@
-//! CLI
+//! The command line: clap definitions and one handler per command.
+
+mod commands;
+mod output;
+mod reports;
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+pub use output::Format;
+
+/// Default ledger file when neither `--ledger` nor `FOLIO_LEDGER` is given.
+pub const DEFAULT_LEDGER: &str = "folio.ledger";
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "folio",
+    version,
+    about = "Double-entry bookkeeping for French accounting practice"
+)]
+pub struct Cli {
+    /// Ledger file (one company per file).
+    #[arg(long, global = true, env = "FOLIO_LEDGER", default_value = DEFAULT_LEDGER)]
+    pub ledger: PathBuf,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create a new ledger: company, first fiscal year, PCG chart, default journals.
+    Init(InitArgs),
+    /// Build the demo company in a fresh ledger (a temporary file when no path is given).
+    Demo {
+        /// Where to create the demo ledger.
+        path: Option<PathBuf>,
+    },
+    /// List, add or edit accounts of the chart.
+    Accounts {
+        #[command(subcommand)]
+        action: Option<AccountsAction>,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// List, add or edit journals.
+    Journals {
+        #[command(subcommand)]
+        action: Option<JournalsAction>,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// List, add or edit third parties (customers and suppliers).
+    Parties {
+        #[command(subcommand)]
+        action: Option<PartiesAction>,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// Add, edit, delete or show one entry.
+    Entry {
+        #[command(subcommand)]
+        action: EntryAction,
+    },
+    /// Import entries (Folio CSV) or a FEC.
+    Import {
+        #[command(subcommand)]
+        what: ImportWhat,
+    },
+    /// Validate drafts: give them their number; they can no longer change.
+    Validate(ValidateArgs),
+    /// Reverse a validated entry with a new entry on the other side.
+    Reverse {
+        /// Entry number (VE2026-000012) or id (#42).
+        entry: String,
+        /// Date of the reversal (default: today).
+        #[arg(long)]
+        date: Option<String>,
+    },
+    /// Lock or unlock a monthly period.
+    Period {
+        #[command(subcommand)]
+        action: PeriodAction,
+    },
+    /// List, open or close fiscal years.
+    Year {
+        #[command(subcommand)]
+        action: YearAction,
+    },
+    /// Trial balance, general ledger of an account or a third party, journal.
+    Report {
+        #[command(subcommand)]
+        report: ReportKind,
+    },
+    /// Export the legal FEC of a fiscal year, or an hledger journal.
+    Export {
+        #[command(subcommand)]
+        what: ExportWhat,
+    },
+    /// Verify the ledger: totals against lines, balanced entries, numbering, audit chain.
+    Check {
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// Audit history of a record: an entry (VE2026-000001, #42), account:512000, journal:VE,
+    /// party:CODE, year:2026, company; `all` for the latest records.
+    Log {
+        record: String,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Company name.
+    #[arg(long)]
+    pub name: String,
+    /// SIREN (9 digits).
+    #[arg(long)]
+    pub siren: String,
+    /// First day of the first fiscal year (a first of month).
+    #[arg(long)]
+    pub start: String,
+    /// Length of the first fiscal year in months (1 to 23).
+    #[arg(long, default_value_t = 12)]
+    pub months: u32,
+    /// A chart of accounts CSV (`number,label`) instead of the embedded PCG.
+    #[arg(long)]
+    pub chart: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AccountsAction {
+    /// List the chart with balances.
+    List,
+    /// Add an account.
+    Add { number: String, label: String },
+    /// Edit an account's label or flags.
+    Edit {
+        number: String,
+        #[arg(long)]
+        label: Option<String>,
+        #[arg(long)]
+        active: Option<bool>,
+        #[arg(long)]
+        letterable: Option<bool>,
+        #[arg(long)]
+        reconcilable: Option<bool>,
+        #[arg(long)]
+        third_party_required: Option<bool>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum JournalsAction {
+    List,
+    /// Add a journal.
+    Add {
+        code: String,
+        label: String,
+        /// sales, purchases, bank, cash, miscellaneous or opening.
+        #[arg(long)]
+        kind: String,
+        /// Treasury account of a bank or cash journal.
+        #[arg(long)]
+        treasury: Option<String>,
+    },
+    Edit {
+        code: String,
+        #[arg(long)]
+        label: Option<String>,
+        #[arg(long)]
+        active: Option<bool>,
+        #[arg(long)]
+        treasury: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PartiesAction {
+    List,
+    /// Add a customer or supplier.
+    Add {
+        code: String,
+        name: String,
+        /// customer or supplier.
+        #[arg(long)]
+        kind: String,
+        /// Collective account (default 411000 for customers, 401000 for suppliers).
+        #[arg(long)]
+        account: Option<String>,
+        /// Auxiliary account number shown in the FEC (default: the code).
+        #[arg(long)]
+        aux: Option<String>,
+    },
+    Edit {
+        code: String,
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long)]
+        active: Option<bool>,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct EntryFields {
+    #[arg(long, short = 'j')]
+    pub journal: Option<String>,
+    /// YYYY-MM-DD or DD/MM/YYYY.
+    #[arg(long, short = 'd')]
+    pub date: Option<String>,
+    #[arg(long, short = 'p')]
+    pub piece: Option<String>,
+    #[arg(long, short = 'l')]
+    pub label: Option<String>,
+    /// A debit line: ACCOUNT[@PARTY]=AMOUNT[:LABEL] (repeatable).
+    #[arg(long)]
+    pub debit: Vec<String>,
+    /// A credit line: ACCOUNT[@PARTY]=AMOUNT[:LABEL] (repeatable).
+    #[arg(long)]
+    pub credit: Vec<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum EntryAction {
+    /// Record a draft entry (or validate it at once with --validate).
+    Add {
+        #[command(flatten)]
+        fields: EntryFields,
+        #[arg(long)]
+        validate: bool,
+    },
+    /// Change a draft; lines given replace all lines.
+    Edit {
+        entry: String,
+        #[command(flatten)]
+        fields: EntryFields,
+    },
+    /// Delete a draft.
+    Delete { entry: String },
+    /// Show an entry with its lines.
+    Show {
+        entry: String,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ImportWhat {
+    /// Folio entries CSV: journal,date,piece,label,account,third_party,debit,credit.
+    Entries {
+        file: PathBuf,
+        /// Validate the imported entries (default: drafts).
+        #[arg(long)]
+        validate: bool,
+        /// Accept pieces that already exist in their journal.
+        #[arg(long)]
+        allow_existing_pieces: bool,
+    },
+    /// A FEC from another software (tab or | separated, UTF-8 or ISO-8859-15).
+    Fec { file: PathBuf },
+}
+
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    /// Entries to validate (ids like 42 or #42).
+    pub entries: Vec<String>,
+    /// Validate every draft of this journal (with --until or --all).
+    #[arg(long)]
+    pub journal: Option<String>,
+    /// Validate every draft dated up to this date.
+    #[arg(long)]
+    pub until: Option<String>,
+    /// Validate every draft.
+    #[arg(long)]
+    pub all: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PeriodAction {
+    /// Lock a month (YYYY-MM): it accepts no entry afterwards.
+    Lock { period: String },
+    /// Unlock a month of an open fiscal year.
+    Unlock { period: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum YearAction {
+    /// List fiscal years and their periods.
+    List {
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// Open the fiscal year after the last one.
+    Open {
+        #[arg(long, default_value_t = 12)]
+        months: u32,
+    },
+    /// Close a fiscal year (default: the earliest open one): result to 120/129, opening
+    /// entries in AN of the next year.
+    Close { year: Option<String> },
+}
+
+#[derive(Debug, Args)]
+pub struct RangeArgs {
+    /// First day (default: start of the fiscal year containing --to, or of the first year).
+    #[arg(long)]
+    pub from: Option<String>,
+    /// Last day (default: end of the last fiscal year).
+    #[arg(long)]
+    pub to: Option<String>,
+    /// A whole fiscal year by name (2026) instead of --from/--to.
+    #[arg(long, conflicts_with_all = ["from", "to"])]
+    pub year: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ReportKind {
+    /// Trial balance: per account debit, credit, balance; subtotals by class.
+    Balance {
+        #[command(flatten)]
+        range: RangeArgs,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// General ledger of one account, with running balance.
+    Ledger {
+        account: String,
+        #[command(flatten)]
+        range: RangeArgs,
+        /// Page number (from 1).
+        #[arg(long, default_value_t = 1)]
+        page: usize,
+        /// Lines per page (0: all).
+        #[arg(long, default_value_t = 0)]
+        page_size: usize,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// Ledger of one third party, with running balance.
+    Party {
+        code: String,
+        #[command(flatten)]
+        range: RangeArgs,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// Journal listing: one row per line.
+    Journal {
+        /// Journal code (default: all journals).
+        journal: Option<String>,
+        #[command(flatten)]
+        range: RangeArgs,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ExportWhat {
+    /// The FEC of a fiscal year, written as <SIREN>FEC<closing date>.txt.
+    Fec {
+        /// Fiscal year name (default: the latest year with validated entries).
+        #[arg(long)]
+        year: Option<String>,
+        /// Directory to write into (default: current directory).
+        #[arg(long, default_value = ".")]
+        out: PathBuf,
+        /// Field separator.
+        #[arg(long, value_enum, default_value_t = Separator::Tab)]
+        separator: Separator,
+        /// Character encoding.
+        #[arg(long, value_enum, default_value_t = Encoding::Utf8)]
+        encoding: Encoding,
+    },
+    /// Every entry as an hledger journal, on standard output.
+    Hledger,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Separator {
+    Tab,
+    Pipe,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Encoding {
+    #[value(name = "utf8", alias = "utf-8")]
+    Utf8,
+    #[value(name = "latin9", alias = "iso-8859-15")]
+    Latin9,
+}
+
+/// Runs one command; the caller prints the error and sets the exit code.
+pub fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
+    commands::run(cli)
+}

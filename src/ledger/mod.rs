@@ -1,1 +1,235 @@
-//! Ledger
+//! The ledger: one company in one redb file. The only module that touches redb.
+//!
+//! Every user command is one write transaction: load what it needs, call the pure rules,
+//! check invariants, write, append to the audit log, commit. Several processes may use one
+//! file at once (`ConcurrencyMode::MultiWriter`); a command re-checks its preconditions inside
+//! its own transaction.
+
+mod audit;
+mod check;
+mod closing;
+mod codec;
+mod commands;
+mod error;
+mod export;
+mod import;
+mod queries;
+mod store;
+mod tables;
+
+use std::path::{Path, PathBuf};
+
+use chrono::{NaiveDate, NaiveDateTime};
+use redb::{ConcurrencyMode, Database, ReadableDatabase};
+
+pub use audit::AuditRecord;
+pub use check::CheckReport;
+pub use check::Finding;
+pub use closing::Closing;
+pub use commands::{AccountPatch, JournalPatch, PartyPatch, Selection};
+pub use error::{LedgerError, Result};
+pub use export::FecExport;
+pub use import::{ImportOptions, ImportSummary};
+pub use queries::{BalanceRow, EntryFilter, LedgerPage, LedgerRow, LetterMark};
+
+use crate::model::{Account, AccountNumber, Company, FiscalYear, Journal, JournalKind};
+
+/// Schema version this Folio writes. Older ledgers are migrated on open; newer ones refused.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// Who acts and when: given by the caller so that tests can fix them.
+#[derive(Debug, Clone)]
+pub struct Ctx {
+    pub user: String,
+    pub today: NaiveDate,
+    pub now: NaiveDateTime,
+}
+
+impl Ctx {
+    pub fn new(user: impl Into<String>, now: NaiveDateTime) -> Self {
+        Ctx {
+            user: user.into(),
+            today: now.date(),
+            now,
+        }
+    }
+}
+
+/// What `init` needs to create a ledger.
+#[derive(Debug, Clone)]
+pub struct InitParams {
+    pub company: Company,
+    pub first_year_start: NaiveDate,
+    pub first_year_months: u32,
+    /// The chart of accounts: (number, label).
+    pub chart: Vec<(AccountNumber, String)>,
+}
+
+pub struct Ledger {
+    db: Database,
+    path: PathBuf,
+}
+
+fn builder() -> redb::Builder {
+    let mut builder = Database::builder();
+    builder.set_concurrency_mode(ConcurrencyMode::MultiWriter);
+    builder.set_cache_size(256 * 1024 * 1024);
+    builder
+}
+
+impl Ledger {
+    /// Creates a new ledger file with the company, its first fiscal year, the chart of accounts
+    /// and the default journals.
+    pub fn create(path: &Path, params: &InitParams, ctx: &Ctx) -> Result<Ledger> {
+        if path.exists() {
+            return Err(LedgerError::AlreadyExists(path.to_path_buf()));
+        }
+        if !crate::model::is_valid_siren(&params.company.siren) {
+            return Err(LedgerError::Invalid {
+                field: "siren",
+                reason: format!(
+                    "`{}` is not a SIREN (9 digits with a valid check digit)",
+                    params.company.siren
+                ),
+            });
+        }
+        if params.company.name.trim().is_empty() {
+            return Err(LedgerError::Invalid {
+                field: "name",
+                reason: "the company needs a name".into(),
+            });
+        }
+        let year = FiscalYear::new(params.first_year_start, params.first_year_months, 23).map_err(
+            |err| LedgerError::Invalid {
+                field: "first year",
+                reason: err.to_string(),
+            },
+        )?;
+        let db = builder().create(path)?;
+        let ledger = Ledger {
+            db,
+            path: path.to_path_buf(),
+        };
+        let result = ledger.write(ctx, |tx| {
+            tx.init_meta(&params.company)?;
+            for (number, label) in &params.chart {
+                tx.put_account(&Account::new(number.clone(), label.clone()))?;
+            }
+            for journal in default_journals() {
+                if let Some(treasury) = &journal.treasury_account {
+                    tx.account(treasury)?;
+                }
+                tx.put_journal(&journal)?;
+            }
+            tx.put_year(&year)?;
+            tx.audit(
+                ctx,
+                "ledger.init",
+                vec!["company".into()],
+                format!(
+                    "created ledger for {} (SIREN {}), fiscal year {} to {}, {} accounts",
+                    params.company.name,
+                    params.company.siren,
+                    year.start,
+                    year.end,
+                    params.chart.len()
+                ),
+            )
+        });
+        if let Err(err) = result {
+            drop(ledger);
+            let _ = std::fs::remove_file(path);
+            return Err(err);
+        }
+        Ok(ledger)
+    }
+
+    /// Opens an existing ledger, refusing what is not one or what a newer Folio wrote.
+    pub fn open(path: &Path) -> Result<Ledger> {
+        if !path.exists() {
+            return Err(LedgerError::NotFound(path.to_path_buf()));
+        }
+        let db = builder()
+            .open(path)
+            .map_err(|_| LedgerError::NotALedger(path.to_path_buf()))?;
+        let ledger = Ledger {
+            db,
+            path: path.to_path_buf(),
+        };
+        let schema = ledger
+            .schema_version()
+            .map_err(|_| LedgerError::NotALedger(path.to_path_buf()))?;
+        match schema {
+            None => Err(LedgerError::NotALedger(path.to_path_buf())),
+            Some(found) if found > SCHEMA_VERSION => Err(LedgerError::TooNew {
+                path: path.to_path_buf(),
+                found,
+                supported: SCHEMA_VERSION,
+            }),
+            Some(_) => Ok(ledger),
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn schema_version(&self) -> Result<Option<u32>> {
+        let txn = self.db.begin_read()?;
+        let meta = match txn.open_table(tables::META) {
+            Ok(table) => table,
+            Err(redb::TableError::TableDoesNotExist(_)) => return Ok(None),
+            Err(err) => return Err(err.into()),
+        };
+        match meta.get("schema")? {
+            Some(bytes) => Ok(Some(codec::decode(bytes.value(), "schema version")?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Runs `f` in one write transaction; nothing is written unless it succeeds.
+    pub(crate) fn write<T>(
+        &self,
+        ctx: &Ctx,
+        f: impl FnOnce(&mut store::Tx<'_>) -> Result<T>,
+    ) -> Result<T> {
+        let txn = self.db.begin_write()?;
+        let value = {
+            let mut tx = store::Tx::open(&txn)?;
+            let value = f(&mut tx)?;
+            tx.finish(ctx)?;
+            value
+        };
+        txn.commit()?;
+        Ok(value)
+    }
+
+    pub(crate) fn read(&self) -> Result<store::View> {
+        let txn = self.db.begin_read()?;
+        store::View::open(txn)
+    }
+}
+
+/// The journals a new ledger starts with.
+pub fn default_journals() -> Vec<Journal> {
+    let journal = |code: &str, label: &str, kind, treasury: Option<&str>| Journal {
+        code: code.into(),
+        label: label.into(),
+        kind,
+        treasury_account: treasury.and_then(|n| AccountNumber::parse(n).ok()),
+        active: true,
+    };
+    vec![
+        journal("VE", "Ventes", JournalKind::Sales, None),
+        journal("AC", "Achats", JournalKind::Purchases, None),
+        journal("BQ", "Banque", JournalKind::Bank, Some("512000")),
+        journal("CA", "Caisse", JournalKind::Cash, Some("530000")),
+        journal(
+            "OD",
+            "Opérations diverses",
+            JournalKind::Miscellaneous,
+            None,
+        ),
+        journal("AN", "À-nouveaux", JournalKind::Opening, None),
+    ]
+}

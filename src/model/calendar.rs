@@ -65,7 +65,8 @@ impl Period {
         };
         let year: i32 = year.parse().ok()?;
         let month: u32 = month.parse().ok()?;
-        ((1..=12).contains(&month) && (1000..=9999).contains(&year)).then_some(Period { year, month })
+        ((1..=12).contains(&month) && (1000..=9999).contains(&year))
+            .then_some(Period { year, month })
     }
 }
 

@@ -267,7 +267,13 @@ impl EntryInput {
 pub fn sanitize_text(text: &str) -> String {
     let cleaned: String = text
         .chars()
-        .map(|c| if c == '\t' || c == '\n' || c == '\r' { ' ' } else { c })
+        .map(|c| {
+            if c == '\t' || c == '\n' || c == '\r' {
+                ' '
+            } else {
+                c
+            }
+        })
         .filter(|c| !c.is_control() && !is_bidi_control(*c))
         .collect();
     cleaned.trim().to_string()

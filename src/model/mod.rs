@@ -42,7 +42,7 @@ pub fn is_valid_siren(siren: &str) -> bool {
             }
         })
         .sum();
-    sum % 10 == 0
+    sum.is_multiple_of(10)
 }
 
 #[cfg(test)]

@@ -131,7 +131,7 @@ impl Amount {
         let cents = (self.0 % 100).unsigned_abs();
         let mut grouped = String::with_capacity(units.len() + units.len() / 3);
         for (i, ch) in units.chars().enumerate() {
-            if i > 0 && (units.len() - i) % 3 == 0 {
+            if i > 0 && (units.len() - i).is_multiple_of(3) {
                 grouped.push(' ');
             }
             grouped.push(ch);
@@ -260,8 +260,14 @@ mod tests {
             Amount::parse("1.2.3"),
             Err(AmountError::NotANumber(_))
         ));
-        assert!(matches!(Amount::parse("."), Err(AmountError::NotANumber(_))));
-        assert!(matches!(Amount::parse("1e5"), Err(AmountError::NotANumber(_))));
+        assert!(matches!(
+            Amount::parse("."),
+            Err(AmountError::NotANumber(_))
+        ));
+        assert!(matches!(
+            Amount::parse("1e5"),
+            Err(AmountError::NotANumber(_))
+        ));
         assert_eq!(Amount::parse(""), Err(AmountError::Empty));
         assert!(matches!(
             Amount::parse("99999999999999999999"),

@@ -1,0 +1,793 @@
+//! One handler per command.
+
+use std::fs::File;
+use std::io::{self, BufReader, BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, anyhow, bail};
+use chrono::{Local, NaiveDate};
+
+use super::output::{Align, Format, Rows, emit};
+use super::*;
+use crate::fixtures;
+use crate::formats::entries_csv::{EntriesCsvReader, EntryGrouper};
+use crate::formats::fec::{self, FecOptions, FecReader};
+use crate::ledger::{
+    AccountPatch, Ctx, ImportOptions, InitParams, JournalPatch, Ledger, PartyPatch, Selection,
+};
+use crate::model::calendar::{Period, parse_date};
+use crate::model::journal::{JournalKind, parse_journal_code};
+use crate::model::party::{PartyKind, parse_party_code};
+use crate::model::{AccountNumber, Amount, Company, Entry, EntryInput, Journal, Line, Party};
+
+/// The acting person: the Unix login (over SSH, the person logged in).
+fn current_user() -> String {
+    ["USER", "LOGNAME"]
+        .iter()
+        .find_map(|var| std::env::var(var).ok().filter(|v| !v.is_empty()))
+        .unwrap_or_else(|| "unknown".into())
+}
+
+/// `FOLIO_TODAY` fixes the working date (scripts, tests); the audit time stays the real one.
+pub fn context() -> Result<Ctx> {
+    let now = Local::now().naive_local();
+    let mut ctx = Ctx::new(current_user(), now);
+    if let Ok(text) = std::env::var("FOLIO_TODAY") {
+        ctx.today = parse_date(&text)
+            .ok_or_else(|| anyhow!("FOLIO_TODAY: `{text}` is not a date (YYYY-MM-DD)"))?;
+    }
+    Ok(ctx)
+}
+
+pub fn date_arg(field: &str, text: &str) -> Result<NaiveDate> {
+    parse_date(text)
+        .ok_or_else(|| anyhow!("{field}: `{text}` is not a date (YYYY-MM-DD or DD/MM/YYYY)"))
+}
+
+pub fn account_arg(text: &str) -> Result<AccountNumber> {
+    AccountNumber::parse(text).map_err(|e| anyhow!("account: {e}"))
+}
+
+fn open(cli: &Cli) -> Result<Ledger> {
+    Ok(Ledger::open(&cli.ledger)?)
+}
+
+pub fn run(cli: Cli) -> Result<ExitCode> {
+    let ctx = context()?;
+    let stdout = io::stdout();
+    let mut out = BufWriter::new(stdout.lock());
+    let code = match &cli.command {
+        Command::Init(args) => init(&cli, args, &ctx, &mut out)?,
+        Command::Demo { path } => demo(path.as_deref(), &ctx, &mut out)?,
+        Command::Accounts { action, format } => accounts(&cli, action, *format, &ctx, &mut out)?,
+        Command::Journals { action, format } => journals(&cli, action, *format, &ctx, &mut out)?,
+        Command::Parties { action, format } => parties(&cli, action, *format, &ctx, &mut out)?,
+        Command::Entry { action } => entry(&cli, action, &ctx, &mut out)?,
+        Command::Import { what } => import(&cli, what, &ctx, &mut out)?,
+        Command::Validate(args) => validate(&cli, args, &ctx, &mut out)?,
+        Command::Reverse { entry, date } => {
+            let ledger = open(&cli)?;
+            let original = ledger.find_entry(entry)?;
+            let date = date.as_deref().map(|d| date_arg("date", d)).transpose()?;
+            let reversal = ledger.reverse(&ctx, original.id, date)?;
+            writeln!(
+                out,
+                "reversed {} by {} on {}",
+                original.reference(),
+                reversal.reference(),
+                reversal.date
+            )?;
+            ExitCode::SUCCESS
+        }
+        Command::Period { action } => {
+            let ledger = open(&cli)?;
+            let (text, lock) = match action {
+                PeriodAction::Lock { period } => (period, true),
+                PeriodAction::Unlock { period } => (period, false),
+            };
+            let period = Period::parse(text)
+                .ok_or_else(|| anyhow!("period: `{text}` is not a month (YYYY-MM)"))?;
+            if lock {
+                ledger.lock_period(&ctx, period)?;
+                writeln!(out, "locked period {period}")?;
+            } else {
+                ledger.unlock_period(&ctx, period)?;
+                writeln!(out, "unlocked period {period}")?;
+            }
+            ExitCode::SUCCESS
+        }
+        Command::Year { action } => year(&cli, action, &ctx, &mut out)?,
+        Command::Report { report } => super::reports::report(&open(&cli)?, report, &ctx, &mut out)?,
+        Command::Export { what } => export(&cli, what, &mut out)?,
+        Command::Check { format } => check(&cli, *format, &mut out)?,
+        Command::Log { record, format } => log(&cli, record, *format, &mut out)?,
+    };
+    out.flush()?;
+    Ok(code)
+}
+
+fn init(cli: &Cli, args: &InitArgs, ctx: &Ctx, out: &mut impl Write) -> Result<ExitCode> {
+    let chart = match &args.chart {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read {}", path.display()))?;
+            fixtures::parse_chart(&path.display().to_string(), &text)?
+        }
+        None => fixtures::default_chart()?,
+    };
+    let params = InitParams {
+        company: Company {
+            name: args.name.trim().to_string(),
+            siren: args.siren.trim().to_string(),
+        },
+        first_year_start: date_arg("start", &args.start)?,
+        first_year_months: args.months,
+        chart,
+    };
+    let ledger = Ledger::create(&cli.ledger, &params, ctx)?;
+    let year = ledger.years()?.remove(0);
+    writeln!(
+        out,
+        "created {} for {} (SIREN {}), fiscal year {} from {} to {}, {} accounts",
+        cli.ledger.display(),
+        params.company.name,
+        params.company.siren,
+        year.name(),
+        year.start,
+        year.end,
+        params.chart.len()
+    )?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn demo(path: Option<&Path>, ctx: &Ctx, out: &mut impl Write) -> Result<ExitCode> {
+    let path: PathBuf = match path {
+        Some(path) => path.to_path_buf(),
+        None => std::env::temp_dir().join(format!(
+            "folio-demo-{}-{}.ledger",
+            std::process::id(),
+            ctx.now.and_utc().timestamp()
+        )),
+    };
+    let ledger = crate::demo::build_demo(&path, ctx)?;
+    writeln!(
+        out,
+        "demo company built in {} ({} entries, {} drafts)\n",
+        path.display(),
+        ledger.entry_count()?,
+        ledger.draft_count()?
+    )?;
+    let year = ledger.years()?.remove(0);
+    let rows = ledger.trial_balance(year.start, year.end)?;
+    super::reports::write_trial_balance(
+        &crate::reports::TrialBalance::build(rows),
+        Format::Table,
+        out,
+    )?;
+    writeln!(out, "\nUse it with: folio --ledger {} ...", path.display())?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn yes_no(flag: bool) -> String {
+    if flag { "yes".into() } else { "no".into() }
+}
+
+fn accounts(
+    cli: &Cli,
+    action: &Option<AccountsAction>,
+    format: Format,
+    ctx: &Ctx,
+    out: &mut impl Write,
+) -> Result<ExitCode> {
+    let ledger = open(cli)?;
+    match action {
+        None | Some(AccountsAction::List) => {
+            let last_day = ledger.years()?.last().map(|y| y.end).unwrap_or(ctx.today);
+            let balances: std::collections::HashMap<String, Amount> = ledger
+                .trial_balance(NaiveDate::MIN, last_day)?
+                .into_iter()
+                .map(|r| (r.account.to_string(), r.balance()))
+                .collect();
+            let accounts = ledger.accounts()?;
+            let mut rows = Rows::new(&[
+                ("number", Align::Left),
+                ("label", Align::Left),
+                ("kind", Align::Left),
+                ("third_party", Align::Left),
+                ("letterable", Align::Left),
+                ("reconcilable", Align::Left),
+                ("active", Align::Left),
+                ("balance", Align::Right),
+            ]);
+            for a in &accounts {
+                let balance = balances.get(a.number.as_str()).copied().unwrap_or_default();
+                rows.push(vec![
+                    a.number.to_string(),
+                    a.label.clone(),
+                    a.kind.name().into(),
+                    yes_no(a.third_party_required),
+                    yes_no(a.letterable),
+                    yes_no(a.reconcilable),
+                    yes_no(a.active),
+                    amount_cell(format, balance),
+                ]);
+            }
+            emit(format, &rows, &accounts, out)?;
+        }
+        Some(AccountsAction::Add { number, label }) => {
+            let account = ledger.add_account(ctx, account_arg(number)?, label)?;
+            writeln!(out, "added account {} {}", account.number, account.label)?;
+        }
+        Some(AccountsAction::Edit {
+            number,
+            label,
+            active,
+            letterable,
+            reconcilable,
+            third_party_required,
+        }) => {
+            let patch = AccountPatch {
+                label: label.clone(),
+                active: *active,
+                letterable: *letterable,
+                reconcilable: *reconcilable,
+                third_party_required: *third_party_required,
+            };
+            let account = ledger.edit_account(ctx, &account_arg(number)?, &patch)?;
+            writeln!(out, "edited account {} {}", account.number, account.label)?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Tables show amounts the French way; CSV and JSON plainly.
+pub fn amount_cell(format: Format, amount: Amount) -> String {
+    match format {
+        Format::Table => amount.to_french(),
+        _ => amount.to_plain(),
+    }
+}
+
+fn journals(
+    cli: &Cli,
+    action: &Option<JournalsAction>,
+    format: Format,
+    ctx: &Ctx,
+    out: &mut impl Write,
+) -> Result<ExitCode> {
+    let ledger = open(cli)?;
+    match action {
+        None | Some(JournalsAction::List) => {
+            let journals = ledger.journals()?;
+            let mut rows = Rows::new(&[
+                ("code", Align::Left),
+                ("label", Align::Left),
+                ("kind", Align::Left),
+                ("treasury_account", Align::Left),
+                ("active", Align::Left),
+            ]);
+            for j in &journals {
+                rows.push(vec![
+                    j.code.clone(),
+                    j.label.clone(),
+                    j.kind.name().into(),
+                    j.treasury_account
+                        .as_ref()
+                        .map(|a| a.to_string())
+                        .unwrap_or_default(),
+                    yes_no(j.active),
+                ]);
+            }
+            emit(format, &rows, &journals, out)?;
+        }
+        Some(JournalsAction::Add {
+            code,
+            label,
+            kind,
+            treasury,
+        }) => {
+            let kind = JournalKind::parse(kind).ok_or_else(|| {
+                anyhow!("kind: `{kind}` is not one of sales, purchases, bank, cash, miscellaneous, opening")
+            })?;
+            let journal = Journal {
+                code: parse_journal_code(code).map_err(|e| anyhow!("code: {e}"))?,
+                label: label.clone(),
+                kind,
+                treasury_account: treasury.as_deref().map(account_arg).transpose()?,
+                active: true,
+            };
+            let journal = ledger.add_journal(ctx, journal)?;
+            writeln!(out, "added journal {} {}", journal.code, journal.label)?;
+        }
+        Some(JournalsAction::Edit {
+            code,
+            label,
+            active,
+            treasury,
+        }) => {
+            let patch = JournalPatch {
+                label: label.clone(),
+                active: *active,
+                treasury_account: treasury.as_deref().map(account_arg).transpose()?,
+            };
+            let code = parse_journal_code(code).map_err(|e| anyhow!("code: {e}"))?;
+            let journal = ledger.edit_journal(ctx, &code, &patch)?;
+            writeln!(out, "edited journal {} {}", journal.code, journal.label)?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn parties(
+    cli: &Cli,
+    action: &Option<PartiesAction>,
+    format: Format,
+    ctx: &Ctx,
+    out: &mut impl Write,
+) -> Result<ExitCode> {
+    let ledger = open(cli)?;
+    match action {
+        None | Some(PartiesAction::List) => {
+            let last_day = ledger.years()?.last().map(|y| y.end).unwrap_or(ctx.today);
+            let balances = ledger.party_balances(last_day)?;
+            let parties = ledger.parties()?;
+            let mut rows = Rows::new(&[
+                ("code", Align::Left),
+                ("name", Align::Left),
+                ("kind", Align::Left),
+                ("account", Align::Left),
+                ("auxiliary", Align::Left),
+                ("active", Align::Left),
+                ("balance", Align::Right),
+            ]);
+            for p in &parties {
+                rows.push(vec![
+                    p.code.clone(),
+                    p.name.clone(),
+                    p.kind.name().into(),
+                    p.collective_account.to_string(),
+                    p.auxiliary_account.clone(),
+                    yes_no(p.active),
+                    amount_cell(format, balances.get(&p.code).copied().unwrap_or_default()),
+                ]);
+            }
+            emit(format, &rows, &parties, out)?;
+        }
+        Some(PartiesAction::Add {
+            code,
+            name,
+            kind,
+            account,
+            aux,
+        }) => {
+            let kind = PartyKind::parse(kind)
+                .ok_or_else(|| anyhow!("kind: `{kind}` is not customer or supplier"))?;
+            let code = parse_party_code(code).map_err(|e| anyhow!("code: {e}"))?;
+            let party = Party {
+                auxiliary_account: aux.clone().unwrap_or_else(|| code.clone()),
+                code,
+                name: name.clone(),
+                kind,
+                collective_account: match account {
+                    Some(a) => account_arg(a)?,
+                    None => kind.default_collective(),
+                },
+                active: true,
+            };
+            let party = ledger.add_party(ctx, party)?;
+            writeln!(
+                out,
+                "added {} {} {}",
+                party.kind.name(),
+                party.code,
+                party.name
+            )?;
+        }
+        Some(PartiesAction::Edit { code, name, active }) => {
+            let patch = PartyPatch {
+                name: name.clone(),
+                active: *active,
+            };
+            let code = parse_party_code(code).map_err(|e| anyhow!("code: {e}"))?;
+            let party = ledger.edit_party(ctx, &code, &patch)?;
+            writeln!(out, "edited third party {} {}", party.code, party.name)?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Parses `ACCOUNT[@PARTY]=AMOUNT[:LABEL]`.
+pub fn parse_line_arg(text: &str, debit: bool) -> Result<Line> {
+    let side = if debit { "debit" } else { "credit" };
+    let (target, rest) = text
+        .split_once('=')
+        .ok_or_else(|| anyhow!("{side}: `{text}` must look like ACCOUNT[@PARTY]=AMOUNT[:LABEL]"))?;
+    let (account, party) = match target.split_once('@') {
+        Some((a, p)) => (
+            a,
+            Some(parse_party_code(p).map_err(|e| anyhow!("{side}: {e}"))?),
+        ),
+        None => (target, None),
+    };
+    let (amount, label) = match rest.split_once(':') {
+        Some((a, l)) => (a, l),
+        None => (rest, ""),
+    };
+    let account = AccountNumber::parse(account).map_err(|e| anyhow!("{side}: {e}"))?;
+    let amount = Amount::parse(amount).map_err(|e| anyhow!("{side}: {e}"))?;
+    let line = if debit {
+        Line::debit(account, amount)
+    } else {
+        Line::credit(account, amount)
+    };
+    Ok(line.with_party(party).with_label(label))
+}
+
+fn lines_of(fields: &EntryFields) -> Result<Vec<Line>> {
+    let mut lines = Vec::new();
+    for text in &fields.debit {
+        lines.push(parse_line_arg(text, true)?);
+    }
+    for text in &fields.credit {
+        lines.push(parse_line_arg(text, false)?);
+    }
+    Ok(lines)
+}
+
+fn entry(cli: &Cli, action: &EntryAction, ctx: &Ctx, out: &mut impl Write) -> Result<ExitCode> {
+    let ledger = open(cli)?;
+    match action {
+        EntryAction::Add { fields, validate } => {
+            let need = |v: &Option<String>, name: &str| {
+                v.clone().ok_or_else(|| anyhow!("{name}: required"))
+            };
+            let input = EntryInput {
+                journal: parse_journal_code(&need(&fields.journal, "journal")?)
+                    .map_err(|e| anyhow!("journal: {e}"))?,
+                date: date_arg("date", &need(&fields.date, "date")?)?,
+                piece: need(&fields.piece, "piece")?,
+                label: fields.label.clone().unwrap_or_default(),
+                lines: lines_of(fields)?,
+            };
+            let entry = ledger.add_entry(ctx, &input)?;
+            if *validate {
+                let validated = ledger.validate(ctx, &Selection::Entries(vec![entry.id]))?;
+                let number = validated.first().map(Entry::reference).unwrap_or_default();
+                writeln!(out, "added and validated {number} (#{})", entry.id)?;
+            } else {
+                writeln!(out, "added draft #{}", entry.id)?;
+            }
+        }
+        EntryAction::Edit { entry, fields } => {
+            let current = ledger.find_entry(entry)?;
+            let lines = lines_of(fields)?;
+            let input = EntryInput {
+                journal: match &fields.journal {
+                    Some(j) => parse_journal_code(j).map_err(|e| anyhow!("journal: {e}"))?,
+                    None => current.journal.clone(),
+                },
+                date: match &fields.date {
+                    Some(d) => date_arg("date", d)?,
+                    None => current.date,
+                },
+                piece: fields
+                    .piece
+                    .clone()
+                    .unwrap_or_else(|| current.piece.clone()),
+                label: fields
+                    .label
+                    .clone()
+                    .unwrap_or_else(|| current.label.clone()),
+                lines: if lines.is_empty() {
+                    current.lines.clone()
+                } else {
+                    lines
+                },
+            };
+            let edited = ledger.edit_entry(ctx, current.id, &input)?;
+            writeln!(out, "edited draft #{}", edited.id)?;
+        }
+        EntryAction::Delete { entry } => {
+            let current = ledger.find_entry(entry)?;
+            ledger.delete_entry(ctx, current.id)?;
+            writeln!(out, "deleted draft #{}", current.id)?;
+        }
+        EntryAction::Show { entry, format } => {
+            let entry = ledger.find_entry(entry)?;
+            super::reports::write_entry(&ledger, &entry, *format, out)?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn open_input(path: &Path) -> Result<BufReader<File>> {
+    let file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    Ok(BufReader::with_capacity(1 << 20, file))
+}
+
+fn import(cli: &Cli, what: &ImportWhat, ctx: &Ctx, out: &mut impl Write) -> Result<ExitCode> {
+    let ledger = open(cli)?;
+    let summary = match what {
+        ImportWhat::Entries {
+            file,
+            validate,
+            allow_existing_pieces,
+        } => {
+            let name = file.display().to_string();
+            let reader = EntriesCsvReader::new(&name, open_input(file)?)?;
+            let options = ImportOptions {
+                validate: *validate,
+                allow_existing_pieces: *allow_existing_pieces,
+            };
+            ledger.import_entries(ctx, &name, EntryGrouper::new(&name, reader), &options)?
+        }
+        ImportWhat::Fec { file } => {
+            let name = file.display().to_string();
+            let reader = FecReader::new(&name, open_input(file)?)?;
+            ledger.import_fec(ctx, &name, reader)?
+        }
+    };
+    writeln!(
+        out,
+        "imported {} entries ({} lines), {} validated; created {} journals, {} accounts, {} third parties; {} lettered lines",
+        summary.entries,
+        summary.lines,
+        summary.validated,
+        summary.journals_created,
+        summary.accounts_created,
+        summary.parties_created,
+        summary.letters
+    )?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn validate(cli: &Cli, args: &ValidateArgs, ctx: &Ctx, out: &mut impl Write) -> Result<ExitCode> {
+    let ledger = open(cli)?;
+    let journal = args
+        .journal
+        .as_deref()
+        .map(|j| parse_journal_code(j).map_err(|e| anyhow!("journal: {e}")))
+        .transpose()?;
+    let selection = if !args.entries.is_empty() {
+        if args.until.is_some() || args.all || journal.is_some() {
+            bail!("give either entries or --until/--all (with an optional --journal), not both");
+        }
+        let ids = args
+            .entries
+            .iter()
+            .map(|r| ledger.find_entry(r).map(|e| e.id))
+            .collect::<Result<Vec<_>, _>>()?;
+        Selection::Entries(ids)
+    } else if let Some(until) = &args.until {
+        Selection::Until {
+            date: date_arg("until", until)?,
+            journal,
+        }
+    } else if args.all {
+        Selection::Until {
+            date: NaiveDate::MAX,
+            journal,
+        }
+    } else {
+        bail!("say which drafts to validate: entry ids, --until DATE or --all");
+    };
+    let validated = ledger.validate(ctx, &selection)?;
+    match validated.as_slice() {
+        [] => writeln!(out, "no draft to validate")?,
+        [one] => writeln!(out, "validated {} (#{})", one.reference(), one.id)?,
+        [first, .., last] => writeln!(
+            out,
+            "validated {} entries: {} … {}",
+            validated.len(),
+            first.reference(),
+            last.reference()
+        )?,
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn year(cli: &Cli, action: &YearAction, ctx: &Ctx, out: &mut impl Write) -> Result<ExitCode> {
+    let ledger = open(cli)?;
+    match action {
+        YearAction::List { format } => {
+            let years = ledger.years()?;
+            let mut rows = Rows::new(&[
+                ("year", Align::Left),
+                ("start", Align::Left),
+                ("end", Align::Left),
+                ("status", Align::Left),
+                ("locked_periods", Align::Left),
+            ]);
+            for y in &years {
+                let locked: Vec<String> = y
+                    .locked_periods
+                    .iter()
+                    .map(|k| Period::from_key(*k).to_string())
+                    .collect();
+                rows.push(vec![
+                    y.name(),
+                    y.start.to_string(),
+                    y.end.to_string(),
+                    if y.is_open() {
+                        "open".into()
+                    } else {
+                        "closed".into()
+                    },
+                    locked.join(" "),
+                ]);
+            }
+            emit(*format, &rows, &years, out)?;
+        }
+        YearAction::Open { months } => {
+            let year = ledger.open_next_year(ctx, Some(*months))?;
+            writeln!(
+                out,
+                "opened fiscal year {} ({} to {})",
+                year.name(),
+                year.start,
+                year.end
+            )?;
+        }
+        YearAction::Close { year } => {
+            let closing = ledger.close_year(ctx, year.as_deref())?;
+            writeln!(
+                out,
+                "closed fiscal year {}: {} {}; opening entry {} in fiscal year {}",
+                closing.year.name(),
+                if closing.result.is_negative() {
+                    "loss"
+                } else {
+                    "profit"
+                },
+                closing.result.abs().to_french(),
+                closing
+                    .opening_entry
+                    .as_ref()
+                    .map(Entry::reference)
+                    .unwrap_or_else(|| "none".into()),
+                closing.next_year.name()
+            )?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn export(cli: &Cli, what: &ExportWhat, out: &mut impl Write) -> Result<ExitCode> {
+    let ledger = open(cli)?;
+    match what {
+        ExportWhat::Fec {
+            year,
+            out: dir,
+            separator,
+            encoding,
+        } => {
+            let year = ledger.fec_year(year.as_deref())?;
+            let options = FecOptions {
+                separator: match separator {
+                    Separator::Tab => fec::Separator::Tab,
+                    Separator::Pipe => fec::Separator::Pipe,
+                },
+                encoding: match encoding {
+                    Encoding::Utf8 => fec::Encoding::Utf8,
+                    Encoding::Latin9 => fec::Encoding::Latin9,
+                },
+            };
+            if !dir.is_dir() {
+                bail!("out: {} is not a directory", dir.display());
+            }
+            let company = ledger.company()?;
+            let path = dir.join(fec::fec_file_name(&company.siren, year.end));
+            // Write beside the target and rename, so a failed export leaves no half file.
+            let partial = path.with_extension("txt.partial");
+            let file = File::create(&partial)
+                .with_context(|| format!("cannot create {}", partial.display()))?;
+            let result = ledger.export_fec(&year, BufWriter::with_capacity(1 << 20, file), options);
+            let export = match result {
+                Ok(export) => export,
+                Err(err) => {
+                    let _ = std::fs::remove_file(&partial);
+                    return Err(err.into());
+                }
+            };
+            std::fs::rename(&partial, &path)
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            writeln!(
+                out,
+                "wrote {} ({} entries, {} lines, fiscal year {})",
+                path.display(),
+                export.entries,
+                export.lines,
+                export.year.name()
+            )?;
+        }
+        ExportWhat::Hledger => {
+            ledger.export_hledger(&mut *out)?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn check(cli: &Cli, format: Format, out: &mut impl Write) -> Result<ExitCode> {
+    let ledger = open(cli)?;
+    let report = ledger.check()?;
+    if format == Format::Json {
+        serde_json::to_writer_pretty(&mut *out, &report)?;
+        writeln!(out)?;
+    } else {
+        for finding in &report.findings {
+            writeln!(out, "{}: {}", finding.area, finding.message)?;
+        }
+        if report.more_findings > 0 {
+            writeln!(out, "… and {} more findings", report.more_findings)?;
+        }
+        let verdict = if report.findings.is_empty() {
+            "ok"
+        } else {
+            "FAILED"
+        };
+        writeln!(
+            out,
+            "check {verdict}: {} entries, {} lines, {} audit records, {} findings",
+            report.entries,
+            report.lines,
+            report.audit_records,
+            report.findings.len() + report.more_findings
+        )?;
+    }
+    Ok(if report.findings.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+/// Turns what a user types into an audit record key.
+fn record_key(ledger: &Ledger, record: &str) -> Result<String> {
+    let record = record.trim();
+    if let Some((kind, key)) = record.split_once(':') {
+        return Ok(match kind {
+            "account" => format!("account:{}", account_arg(key)?),
+            "journal" => format!("journal:{}", key.to_ascii_uppercase()),
+            "party" => format!("party:{}", key.to_uppercase()),
+            "entry" => format!("entry:{}", ledger.find_entry(key)?.id),
+            _ => record.to_string(),
+        });
+    }
+    if record == "company" {
+        return Ok(record.to_string());
+    }
+    Ok(format!("entry:{}", ledger.find_entry(record)?.id))
+}
+
+fn log(cli: &Cli, record: &str, format: Format, out: &mut impl Write) -> Result<ExitCode> {
+    let ledger = open(cli)?;
+    let records = if record == "all" {
+        ledger.recent_history(50)?
+    } else {
+        let key = record_key(&ledger, record)?;
+        let history = ledger.history(&key)?;
+        if history.is_empty() {
+            bail!("no audit record names {key}");
+        }
+        history
+    };
+    let mut rows = Rows::new(&[
+        ("seq", Align::Right),
+        ("at", Align::Left),
+        ("user", Align::Left),
+        ("action", Align::Left),
+        ("detail", Align::Left),
+    ]);
+    for r in &records {
+        rows.push(vec![
+            r.seq.to_string(),
+            r.at.format("%Y-%m-%d %H:%M:%S").to_string(),
+            r.user.clone(),
+            r.action.clone(),
+            r.detail.clone(),
+        ]);
+    }
+    emit(format, &rows, &records, out)?;
+    Ok(ExitCode::SUCCESS)
+}

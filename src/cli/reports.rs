@@ -1,0 +1,397 @@
+//! `folio report ...` and the entry view.
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use anyhow::{Result, anyhow};
+use chrono::NaiveDate;
+use serde::Serialize;
+
+use super::commands::{account_arg, amount_cell, date_arg};
+use super::output::{Align, Format, Rows, emit};
+use super::{RangeArgs, ReportKind};
+use crate::ledger::{Ctx, EntryFilter, Ledger, LedgerPage};
+use crate::model::journal::parse_journal_code;
+use crate::model::party::parse_party_code;
+use crate::model::{Entry, FiscalYear};
+use crate::reports::{TrialBalance, class_label};
+
+/// Resolves `--year`, `--from`, `--to` to dates. Without any, the fiscal year containing today
+/// (or the last one).
+fn resolve_range(
+    years: &[FiscalYear],
+    range: &RangeArgs,
+    ctx: &Ctx,
+) -> Result<(NaiveDate, NaiveDate)> {
+    let year_of = |date: NaiveDate| years.iter().find(|y| y.contains(date));
+    if let Some(name) = &range.year {
+        let year = years
+            .iter()
+            .find(|y| y.name() == *name)
+            .ok_or_else(|| anyhow!("year: no fiscal year {name}"))?;
+        return Ok((year.start, year.end));
+    }
+    let from = range
+        .from
+        .as_deref()
+        .map(|d| date_arg("from", d))
+        .transpose()?;
+    let to = range.to.as_deref().map(|d| date_arg("to", d)).transpose()?;
+    let default_year = year_of(ctx.today).or(years.last());
+    let (from, to) = match (from, to) {
+        (Some(from), Some(to)) => (from, to),
+        (Some(from), None) => (from, year_of(from).map(|y| y.end).unwrap_or(NaiveDate::MAX)),
+        (None, Some(to)) => (year_of(to).map(|y| y.start).unwrap_or(NaiveDate::MIN), to),
+        (None, None) => match default_year {
+            Some(year) => (year.start, year.end),
+            None => (NaiveDate::MIN, NaiveDate::MAX),
+        },
+    };
+    if from > to {
+        return Err(anyhow!("from: {from} is after {to}"));
+    }
+    Ok((from, to))
+}
+
+pub fn report(
+    ledger: &Ledger,
+    report: &ReportKind,
+    ctx: &Ctx,
+    out: &mut impl Write,
+) -> Result<ExitCode> {
+    let years = ledger.years()?;
+    match report {
+        ReportKind::Balance { range, format } => {
+            let (from, to) = resolve_range(&years, range, ctx)?;
+            let balance = TrialBalance::build(ledger.trial_balance(from, to)?);
+            write_trial_balance(&balance, *format, out)?;
+        }
+        ReportKind::Ledger {
+            account,
+            range,
+            page,
+            page_size,
+            format,
+        } => {
+            let account = account_arg(account)?;
+            ledger.account(&account)?;
+            let (from, to) = resolve_range(&years, range, ctx)?;
+            let limit = if *page_size == 0 {
+                usize::MAX
+            } else {
+                *page_size
+            };
+            let offset = page.saturating_sub(1).saturating_mul(*page_size);
+            let page = ledger.account_ledger(&account, Some(from), Some(to), offset, limit)?;
+            write_ledger_page(&page, *format, out)?;
+        }
+        ReportKind::Party {
+            code,
+            range,
+            format,
+        } => {
+            let code = parse_party_code(code).map_err(|e| anyhow!("code: {e}"))?;
+            ledger.party(&code)?;
+            let (from, to) = resolve_range(&years, range, ctx)?;
+            let page = ledger.party_ledger(&code, Some(from), Some(to), 0, usize::MAX)?;
+            write_ledger_page(&page, *format, out)?;
+        }
+        ReportKind::Journal {
+            journal,
+            range,
+            format,
+        } => {
+            let journal = journal
+                .as_deref()
+                .map(|j| parse_journal_code(j).map_err(|e| anyhow!("journal: {e}")))
+                .transpose()?;
+            if let Some(code) = &journal
+                && !ledger.journals()?.iter().any(|j| j.code == *code) {
+                    return Err(anyhow!("journal: unknown journal {code}"));
+                }
+            let (from, to) = resolve_range(&years, range, ctx)?;
+            let filter = EntryFilter {
+                journal,
+                from: Some(from),
+                to: Some(to),
+            };
+            write_journal(ledger, &filter, *format, out)?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn write_trial_balance(
+    balance: &TrialBalance,
+    format: Format,
+    out: &mut impl Write,
+) -> Result<()> {
+    let mut rows = Rows::new(&[
+        ("account", Align::Left),
+        ("label", Align::Left),
+        ("debit", Align::Right),
+        ("credit", Align::Right),
+        ("balance", Align::Right),
+    ]);
+    let cells = |a, l: &str, d, c, b| {
+        vec![
+            a,
+            l.to_string(),
+            amount_cell(format, d),
+            amount_cell(format, c),
+            amount_cell(format, b),
+        ]
+    };
+    let mut classes = balance.classes.iter().peekable();
+    for (i, row) in balance.rows.iter().enumerate() {
+        rows.push(cells(
+            row.account.to_string(),
+            &row.label,
+            row.debit,
+            row.credit,
+            row.balance(),
+        ));
+        let class_ends = balance
+            .rows
+            .get(i + 1)
+            .is_none_or(|next| next.account.class() != row.account.class());
+        if format == Format::Table && class_ends
+            && let Some(total) = classes.next() {
+                let label = format!(
+                    "Total classe {} - {}",
+                    total.class,
+                    class_label(total.class)
+                );
+                rows.push(cells(
+                    String::new(),
+                    &label,
+                    total.debit,
+                    total.credit,
+                    total.balance(),
+                ));
+            }
+    }
+    if format == Format::Table {
+        rows.push(cells(
+            String::new(),
+            "TOTAL",
+            balance.debit,
+            balance.credit,
+            balance.debit - balance.credit,
+        ));
+    }
+    emit(format, &rows, balance, out)
+}
+
+fn write_ledger_page(page: &LedgerPage, format: Format, out: &mut impl Write) -> Result<()> {
+    let mut rows = Rows::new(&[
+        ("date", Align::Left),
+        ("number", Align::Left),
+        ("journal", Align::Left),
+        ("piece", Align::Left),
+        ("label", Align::Left),
+        ("account", Align::Left),
+        ("third_party", Align::Left),
+        ("letter", Align::Left),
+        ("debit", Align::Right),
+        ("credit", Align::Right),
+        ("balance", Align::Right),
+    ]);
+    if format == Format::Table {
+        let mut row = vec![String::new(); 11];
+        row[4] = "Solde à nouveau".into();
+        row[10] = amount_cell(format, page.opening_balance);
+        rows.push(row);
+    }
+    for r in &page.rows {
+        rows.push(vec![
+            r.date.to_string(),
+            r.reference.clone(),
+            r.journal.clone(),
+            r.piece.clone(),
+            r.label.clone(),
+            r.account.to_string(),
+            r.third_party.clone().unwrap_or_default(),
+            r.letter.clone().unwrap_or_default(),
+            amount_cell(format, r.debit),
+            amount_cell(format, r.credit),
+            amount_cell(format, r.balance),
+        ]);
+    }
+    emit(format, &rows, page, out)?;
+    if page.has_more && format == Format::Table {
+        writeln!(out, "(more lines on the next page)")?;
+    }
+    Ok(())
+}
+
+#[derive(Serialize)]
+struct JournalRow {
+    journal: String,
+    number: String,
+    date: NaiveDate,
+    piece: String,
+    label: String,
+    account: String,
+    third_party: String,
+    debit: String,
+    credit: String,
+    status: &'static str,
+}
+
+fn journal_rows(entry: &Entry, format: Format) -> Vec<JournalRow> {
+    entry
+        .lines
+        .iter()
+        .map(|line| JournalRow {
+            journal: entry.journal.clone(),
+            number: entry
+                .number
+                .as_ref()
+                .map(|n| n.to_string())
+                .unwrap_or_default(),
+            date: entry.date,
+            piece: entry.piece.clone(),
+            label: entry.line_label(line).to_string(),
+            account: line.account.to_string(),
+            third_party: line.third_party.clone().unwrap_or_default(),
+            debit: amount_cell(format, line.debit),
+            credit: amount_cell(format, line.credit),
+            status: entry.status.name(),
+        })
+        .collect()
+}
+
+const JOURNAL_COLUMNS: [(&str, Align); 10] = [
+    ("journal", Align::Left),
+    ("number", Align::Left),
+    ("date", Align::Left),
+    ("piece", Align::Left),
+    ("label", Align::Left),
+    ("account", Align::Left),
+    ("third_party", Align::Left),
+    ("debit", Align::Right),
+    ("credit", Align::Right),
+    ("status", Align::Left),
+];
+
+fn write_journal(
+    ledger: &Ledger,
+    filter: &EntryFilter,
+    format: Format,
+    out: &mut impl Write,
+) -> Result<()> {
+    if format == Format::Csv {
+        // Streamed: a journal of millions of lines never sits in memory.
+        let mut writer = csv::Writer::from_writer(&mut *out);
+        writer.write_record(JOURNAL_COLUMNS.iter().map(|c| c.0))?;
+        let mut failure = None;
+        ledger.for_each_entry(filter, |entry| {
+            for row in journal_rows(&entry, format) {
+                if let Err(err) = writer.serialize(&row) {
+                    failure.get_or_insert(err);
+                }
+            }
+            Ok(())
+        })?;
+        if let Some(err) = failure {
+            return Err(err.into());
+        }
+        writer.flush()?;
+        return Ok(());
+    }
+    let mut all = Vec::new();
+    ledger.for_each_entry(filter, |entry| {
+        all.extend(journal_rows(&entry, format));
+        Ok(())
+    })?;
+    let mut rows = Rows::new(&JOURNAL_COLUMNS);
+    for r in &all {
+        rows.push(vec![
+            r.journal.clone(),
+            r.number.clone(),
+            r.date.to_string(),
+            r.piece.clone(),
+            r.label.clone(),
+            r.account.clone(),
+            r.third_party.clone(),
+            r.debit.clone(),
+            r.credit.clone(),
+            r.status.to_string(),
+        ]);
+    }
+    emit(format, &rows, &all, out)
+}
+
+pub fn write_entry(
+    ledger: &Ledger,
+    entry: &Entry,
+    format: Format,
+    out: &mut impl Write,
+) -> Result<()> {
+    if format == Format::Json {
+        serde_json::to_writer_pretty(&mut *out, entry)?;
+        writeln!(out)?;
+        return Ok(());
+    }
+    if format == Format::Table {
+        writeln!(
+            out,
+            "Entry {} ({}) — {}",
+            entry.reference(),
+            entry.status.name(),
+            entry.label
+        )?;
+        writeln!(
+            out,
+            "Journal {}  date {}  piece {}",
+            entry.journal, entry.date, entry.piece
+        )?;
+        if let Some(on) = entry.validated_on {
+            writeln!(out, "Validated on {on}")?;
+        }
+        if let Some(original) = entry.reversal_of {
+            writeln!(out, "Reverses {}", ledger.entry(original)?.reference())?;
+        }
+        if let Some(reversal) = ledger.reversal_of(entry.id)? {
+            writeln!(out, "Reversed by {}", ledger.entry(reversal)?.reference())?;
+        }
+        writeln!(out)?;
+    }
+    let letters = ledger.letters_of(entry.id)?;
+    let mut rows = Rows::new(&[
+        ("line", Align::Right),
+        ("account", Align::Left),
+        ("third_party", Align::Left),
+        ("label", Align::Left),
+        ("letter", Align::Left),
+        ("debit", Align::Right),
+        ("credit", Align::Right),
+    ]);
+    for (i, line) in entry.lines.iter().enumerate() {
+        rows.push(vec![
+            (i + 1).to_string(),
+            line.account.to_string(),
+            line.third_party.clone().unwrap_or_default(),
+            entry.line_label(line).to_string(),
+            letters
+                .get(&(i as u32))
+                .map(|m| m.code.clone())
+                .unwrap_or_default(),
+            amount_cell(format, line.debit),
+            amount_cell(format, line.credit),
+        ]);
+    }
+    if format == Format::Table {
+        rows.push(vec![
+            String::new(),
+            String::new(),
+            String::new(),
+            "Total".into(),
+            String::new(),
+            amount_cell(format, entry.total_debit()),
+            amount_cell(format, entry.total_credit()),
+        ]);
+    }
+    rows.write_table_or_csv(format, out)
+}

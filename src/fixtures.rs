@@ -1,0 +1,155 @@
+//! The defaults embedded in the binary: the PCG chart and the demo company.
+
+use chrono::NaiveDate;
+use serde::Deserialize;
+
+use crate::model::party::parse_party_code;
+use crate::model::{AccountNumber, Company, Party, PartyKind};
+
+pub const PCG_CSV: &str = include_str!("../fixtures/pcg.csv");
+pub const DEMO_COMPANY_TOML: &str = include_str!("../fixtures/demo/company.toml");
+pub const DEMO_PARTIES_CSV: &str = include_str!("../fixtures/demo/parties.csv");
+pub const DEMO_ACCOUNTS_CSV: &str = include_str!("../fixtures/demo/accounts.csv");
+pub const DEMO_ENTRIES_CSV: &str = include_str!("../fixtures/demo/entries.csv");
+pub const DEMO_DRAFTS_CSV: &str = include_str!("../fixtures/demo/drafts.csv");
+
+#[derive(Debug, thiserror::Error)]
+#[error("{file}:{line}: {field}: {reason}")]
+pub struct FixtureError {
+    pub file: String,
+    pub line: u64,
+    pub field: String,
+    pub reason: String,
+}
+
+fn err(file: &str, line: u64, field: &str, reason: impl Into<String>) -> FixtureError {
+    FixtureError {
+        file: file.into(),
+        line,
+        field: field.into(),
+        reason: reason.into(),
+    }
+}
+
+/// Reads a chart of accounts: CSV with the header `number,label`.
+pub fn parse_chart(file: &str, text: &str) -> Result<Vec<(AccountNumber, String)>, FixtureError> {
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let headers = reader
+        .headers()
+        .map_err(|e| err(file, 1, "record", e.to_string()))?
+        .clone();
+    if headers.iter().map(str::trim).collect::<Vec<_>>() != ["number", "label"] {
+        return Err(err(file, 1, "record", "the header must be `number,label`"));
+    }
+    let mut chart = Vec::new();
+    for record in reader.records() {
+        let record = record.map_err(|e| {
+            let line = e.position().map(|p| p.line()).unwrap_or(0);
+            err(file, line, "record", e.to_string())
+        })?;
+        let line = record.position().map(|p| p.line()).unwrap_or(0);
+        let number = AccountNumber::parse(&record[0])
+            .map_err(|e| err(file, line, "number", e.to_string()))?;
+        let label = crate::model::sanitize_text(&record[1]);
+        if label.is_empty() {
+            return Err(err(file, line, "label", "empty label"));
+        }
+        chart.push((number, label));
+    }
+    Ok(chart)
+}
+
+/// The chart every new ledger starts with.
+pub fn default_chart() -> Result<Vec<(AccountNumber, String)>, FixtureError> {
+    parse_chart("fixtures/pcg.csv", PCG_CSV)
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CompanyFile {
+    pub name: String,
+    pub siren: String,
+    pub fiscal_year_start: NaiveDate,
+    pub fiscal_year_months: u32,
+}
+
+impl CompanyFile {
+    pub fn company(&self) -> Company {
+        Company {
+            name: self.name.clone(),
+            siren: self.siren.clone(),
+        }
+    }
+}
+
+pub fn demo_company() -> Result<CompanyFile, FixtureError> {
+    toml::from_str(DEMO_COMPANY_TOML)
+        .map_err(|e| err("fixtures/demo/company.toml", 1, "company", e.to_string()))
+}
+
+/// Third parties: CSV with the header `code,name,kind,account`.
+pub fn parse_parties(file: &str, text: &str) -> Result<Vec<Party>, FixtureError> {
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let mut parties = Vec::new();
+    for record in reader.records() {
+        let record = record.map_err(|e| err(file, 0, "record", e.to_string()))?;
+        let line = record.position().map(|p| p.line()).unwrap_or(0);
+        if record.len() != 4 {
+            return Err(err(file, line, "record", "expected code,name,kind,account"));
+        }
+        let code =
+            parse_party_code(&record[0]).map_err(|e| err(file, line, "code", e.to_string()))?;
+        let kind = PartyKind::parse(&record[2])
+            .ok_or_else(|| err(file, line, "kind", "expected customer or supplier"))?;
+        let account = AccountNumber::parse(&record[3])
+            .map_err(|e| err(file, line, "account", e.to_string()))?;
+        parties.push(Party {
+            auxiliary_account: code.clone(),
+            code,
+            name: crate::model::sanitize_text(&record[1]),
+            kind,
+            collective_account: account,
+            active: true,
+        });
+    }
+    Ok(parties)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn embedded_fixtures_parse() {
+        let chart = default_chart().unwrap();
+        assert!(chart.len() >= 400, "{} accounts", chart.len());
+        let required = [
+            "101", "106", "108", "110", "119", "120", "129", "164", "401", "404", "411", "416",
+            "4181", "419", "421", "431", "437", "444", "447", "455", "4452", "4453", "44551",
+            "44562", "44564", "44566", "445662", "44567", "44571", "44574", "44583", "471", "486",
+            "487", "512", "5112", "530", "580", "601", "602", "606", "607", "6037", "611", "613",
+            "622", "626", "627", "635", "641", "645", "658", "661", "665", "681", "695", "701",
+            "706", "707", "708", "709", "758", "765", "890",
+        ];
+        for number in required {
+            let number = AccountNumber::parse(number).unwrap();
+            assert!(chart.iter().any(|(n, _)| *n == number), "missing {number}");
+        }
+        let mut numbers: Vec<_> = chart.iter().map(|(n, _)| n.clone()).collect();
+        numbers.sort();
+        numbers.dedup();
+        assert_eq!(numbers.len(), chart.len(), "duplicate account numbers");
+        demo_company().unwrap();
+        assert!(parse_parties("p", DEMO_PARTIES_CSV).unwrap().len() >= 8);
+        parse_chart("a", DEMO_ACCOUNTS_CSV).unwrap();
+    }
+
+    #[test]
+    fn chart_errors_name_file_line_field() {
+        let e = parse_chart("c.csv", "number,label\n512,Banque\n9x,Oops\n").unwrap_err();
+        assert_eq!(
+            e.to_string().split(": ").take(2).collect::<Vec<_>>(),
+            ["c.csv:3", "number"]
+        );
+    }
+}

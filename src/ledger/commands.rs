@@ -1,0 +1,569 @@
+//! Write commands: each one transaction, audited.
+
+use chrono::NaiveDate;
+
+use super::error::{LedgerError, Result};
+use super::store::Tx;
+use super::{Ctx, Ledger};
+use crate::model::calendar::{FiscalYear, Period};
+use crate::model::{
+    Account, AccountNumber, Entry, EntryId, EntryInput, EntryStatus, Journal, Party, sanitize_text,
+};
+
+/// Changes to an account; `None` keeps the current value.
+#[derive(Debug, Clone, Default)]
+pub struct AccountPatch {
+    pub label: Option<String>,
+    pub active: Option<bool>,
+    pub letterable: Option<bool>,
+    pub reconcilable: Option<bool>,
+    pub third_party_required: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct JournalPatch {
+    pub label: Option<String>,
+    pub active: Option<bool>,
+    pub treasury_account: Option<AccountNumber>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct PartyPatch {
+    pub name: Option<String>,
+    pub active: Option<bool>,
+}
+
+/// Which drafts to validate.
+#[derive(Debug, Clone)]
+pub enum Selection {
+    Entries(Vec<EntryId>),
+    /// Every draft dated up to and including a date, optionally of one journal.
+    Until {
+        date: NaiveDate,
+        journal: Option<String>,
+    },
+}
+
+fn non_empty(field: &'static str, text: &str) -> Result<String> {
+    let clean = sanitize_text(text);
+    if clean.is_empty() {
+        Err(LedgerError::Invalid {
+            field,
+            reason: "must not be empty".into(),
+        })
+    } else {
+        Ok(clean)
+    }
+}
+
+impl Ledger {
+    // ----- chart, journals, third parties --------------------------------------------------------
+
+    pub fn add_account(&self, ctx: &Ctx, number: AccountNumber, label: &str) -> Result<Account> {
+        let label = non_empty("label", label)?;
+        self.write(ctx, |tx| {
+            if tx.account_opt(&number)?.is_some() {
+                return Err(LedgerError::Duplicate {
+                    what: "account",
+                    key: number.to_string(),
+                });
+            }
+            let account = Account::new(number.clone(), label);
+            tx.put_account(&account)?;
+            tx.audit(
+                ctx,
+                "account.add",
+                vec![format!("account:{number}")],
+                format!("added account {number} {}", account.label),
+            )?;
+            Ok(account)
+        })
+    }
+
+    pub fn edit_account(
+        &self,
+        ctx: &Ctx,
+        number: &AccountNumber,
+        patch: &AccountPatch,
+    ) -> Result<Account> {
+        self.write(ctx, |tx| {
+            let mut account = tx.account(number)?;
+            let before = account.clone();
+            if let Some(label) = &patch.label {
+                account.label = non_empty("label", label)?;
+            }
+            if let Some(active) = patch.active {
+                account.active = active;
+            }
+            if let Some(flag) = patch.letterable {
+                account.letterable = flag;
+            }
+            if let Some(flag) = patch.reconcilable {
+                account.reconcilable = flag;
+            }
+            if let Some(flag) = patch.third_party_required {
+                account.third_party_required = flag;
+            }
+            tx.put_account(&account)?;
+            tx.audit(
+                ctx,
+                "account.edit",
+                vec![format!("account:{number}")],
+                format!("edited account {number}: {:?} -> {:?}", before, account),
+            )?;
+            Ok(account)
+        })
+    }
+
+    pub fn add_journal(&self, ctx: &Ctx, journal: Journal) -> Result<Journal> {
+        let mut journal = journal;
+        journal.label = non_empty("label", &journal.label)?;
+        self.write(ctx, |tx| {
+            if tx.journal_opt(&journal.code)?.is_some() {
+                return Err(LedgerError::Duplicate {
+                    what: "journal",
+                    key: journal.code.clone(),
+                });
+            }
+            check_treasury(tx, &journal)?;
+            tx.put_journal(&journal)?;
+            tx.audit(
+                ctx,
+                "journal.add",
+                vec![format!("journal:{}", journal.code)],
+                format!(
+                    "added journal {} {} ({})",
+                    journal.code,
+                    journal.label,
+                    journal.kind.name()
+                ),
+            )?;
+            Ok(journal)
+        })
+    }
+
+    pub fn edit_journal(&self, ctx: &Ctx, code: &str, patch: &JournalPatch) -> Result<Journal> {
+        self.write(ctx, |tx| {
+            let mut journal = tx.journal(code)?;
+            if let Some(label) = &patch.label {
+                journal.label = non_empty("label", label)?;
+            }
+            if let Some(active) = patch.active {
+                journal.active = active;
+            }
+            if let Some(account) = &patch.treasury_account {
+                journal.treasury_account = Some(account.clone());
+            }
+            check_treasury(tx, &journal)?;
+            tx.put_journal(&journal)?;
+            tx.audit(
+                ctx,
+                "journal.edit",
+                vec![format!("journal:{code}")],
+                format!("edited journal {code}: {journal:?}"),
+            )?;
+            Ok(journal)
+        })
+    }
+
+    pub fn add_party(&self, ctx: &Ctx, party: Party) -> Result<Party> {
+        let mut party = party;
+        party.name = non_empty("name", &party.name)?;
+        self.write(ctx, |tx| {
+            if tx.party_opt(&party.code)?.is_some() {
+                return Err(LedgerError::Duplicate {
+                    what: "third party",
+                    key: party.code.clone(),
+                });
+            }
+            tx.account(&party.collective_account)?;
+            tx.put_party(&party)?;
+            tx.audit(
+                ctx,
+                "party.add",
+                vec![format!("party:{}", party.code)],
+                format!(
+                    "added {} {} {} on {}",
+                    party.kind.name(),
+                    party.code,
+                    party.name,
+                    party.collective_account
+                ),
+            )?;
+            Ok(party)
+        })
+    }
+
+    pub fn edit_party(&self, ctx: &Ctx, code: &str, patch: &PartyPatch) -> Result<Party> {
+        self.write(ctx, |tx| {
+            let mut party = tx.party(code)?;
+            if let Some(name) = &patch.name {
+                party.name = non_empty("name", name)?;
+            }
+            if let Some(active) = patch.active {
+                party.active = active;
+            }
+            tx.put_party(&party)?;
+            tx.audit(
+                ctx,
+                "party.edit",
+                vec![format!("party:{code}")],
+                format!("edited third party {code}: {party:?}"),
+            )?;
+            Ok(party)
+        })
+    }
+
+    // ----- entries ------------------------------------------------------------------------------
+
+    /// Records a new draft entry.
+    pub fn add_entry(&self, ctx: &Ctx, input: &EntryInput) -> Result<Entry> {
+        let input = clean_input(input);
+        self.write(ctx, |tx| {
+            tx.check_input(&input)?;
+            let entry = new_entry(tx, ctx, &input, None);
+            tx.insert_entry(&entry)?;
+            tx.audit(
+                ctx,
+                "entry.add",
+                vec![format!("entry:{}", entry.id)],
+                format!(
+                    "added draft #{} in {} on {}, piece {}, {} lines, total {}",
+                    entry.id,
+                    entry.journal,
+                    entry.date,
+                    entry.piece,
+                    entry.lines.len(),
+                    entry.total_debit()
+                ),
+            )?;
+            Ok(entry)
+        })
+    }
+
+    /// Replaces a draft's content. Validated entries are never edited.
+    pub fn edit_entry(&self, ctx: &Ctx, id: EntryId, input: &EntryInput) -> Result<Entry> {
+        let input = clean_input(input);
+        self.write(ctx, |tx| {
+            let old = tx.entry(id)?;
+            if old.is_validated() {
+                return Err(LedgerError::EntryValidated(old.reference()));
+            }
+            // The old date must still be open too: a draft in a locked period stays as it is.
+            tx.accepting_year(old.date)?;
+            tx.check_input(&input)?;
+            tx.remove_entry(&old)?;
+            let entry = Entry {
+                id,
+                journal: input.journal.clone(),
+                date: input.date,
+                piece: input.piece.clone(),
+                label: input.label.clone(),
+                lines: input.lines.clone(),
+                ..old.clone()
+            };
+            tx.insert_entry(&entry)?;
+            tx.audit(
+                ctx,
+                "entry.edit",
+                vec![format!("entry:{id}")],
+                format!(
+                    "edited draft #{id}: {} {} {} total {} -> {} {} {} total {}",
+                    old.journal,
+                    old.date,
+                    old.piece,
+                    old.total_debit(),
+                    entry.journal,
+                    entry.date,
+                    entry.piece,
+                    entry.total_debit()
+                ),
+            )?;
+            Ok(entry)
+        })
+    }
+
+    pub fn delete_entry(&self, ctx: &Ctx, id: EntryId) -> Result<Entry> {
+        self.write(ctx, |tx| {
+            let entry = tx.entry(id)?;
+            if entry.is_validated() {
+                return Err(LedgerError::EntryValidated(entry.reference()));
+            }
+            tx.accepting_year(entry.date)?;
+            tx.remove_entry(&entry)?;
+            tx.audit(
+                ctx,
+                "entry.delete",
+                vec![format!("entry:{id}")],
+                format!(
+                    "deleted draft #{id} ({} {} {}, total {})",
+                    entry.journal,
+                    entry.date,
+                    entry.piece,
+                    entry.total_debit()
+                ),
+            )?;
+            Ok(entry)
+        })
+    }
+
+    /// Validates drafts in date order, giving each its number. Returns the validated entries.
+    pub fn validate(&self, ctx: &Ctx, selection: &Selection) -> Result<Vec<Entry>> {
+        self.write(ctx, |tx| {
+            let mut entries = Vec::new();
+            match selection {
+                Selection::Entries(ids) => {
+                    for id in ids {
+                        let entry = tx.entry(*id)?;
+                        if entry.is_validated() {
+                            return Err(LedgerError::EntryValidated(entry.reference()));
+                        }
+                        entries.push(entry);
+                    }
+                }
+                Selection::Until { date, journal } => {
+                    for id in tx.draft_ids()? {
+                        let entry = tx.entry(id)?;
+                        let journal_matches = journal.as_ref().is_none_or(|j| *j == entry.journal);
+                        if entry.date <= *date && journal_matches {
+                            entries.push(entry);
+                        }
+                    }
+                }
+            }
+            entries.sort_by_key(|e| (e.date, e.id));
+            entries.dedup_by_key(|e| e.id);
+            for entry in &mut entries {
+                tx.validate_entry(entry, ctx.today)?;
+            }
+            let records = entries.iter().map(|e| format!("entry:{}", e.id)).collect();
+            let numbers: Vec<String> = entries.iter().map(Entry::reference).collect();
+            tx.audit(
+                ctx,
+                "entry.validate",
+                records,
+                format!(
+                    "validated {} entries: {}",
+                    entries.len(),
+                    summarize(&numbers)
+                ),
+            )?;
+            Ok(entries)
+        })
+    }
+
+    /// Reverses a validated entry: a new validated entry with every line on the other side,
+    /// linked to the original.
+    pub fn reverse(&self, ctx: &Ctx, id: EntryId, date: Option<NaiveDate>) -> Result<Entry> {
+        let date = date.unwrap_or(ctx.today);
+        self.write(ctx, |tx| {
+            let original = tx.entry(id)?;
+            if !original.is_validated() {
+                return Err(LedgerError::EntryIsDraft(original.reference()));
+            }
+            if let Some(existing) = tx.reversal_of(id)? {
+                let reversal = tx.entry(existing)?;
+                return Err(LedgerError::AlreadyReversed {
+                    entry: original.reference(),
+                    reversal: reversal.reference(),
+                });
+            }
+            let input = EntryInput {
+                journal: original.journal.clone(),
+                date,
+                piece: original.piece.clone(),
+                label: truncate(&format!(
+                    "Extourne {} {}",
+                    original.reference(),
+                    original.label
+                )),
+                lines: original.lines.iter().map(|l| l.reversed()).collect(),
+            };
+            tx.check_input(&input)?;
+            let mut reversal = new_entry(tx, ctx, &input, original.source.clone());
+            reversal.reversal_of = Some(id);
+            tx.insert_entry(&reversal)?;
+            tx.validate_entry(&mut reversal, ctx.today)?;
+            tx.reversals.insert(id, reversal.id)?;
+            tx.audit(
+                ctx,
+                "entry.reverse",
+                vec![format!("entry:{id}"), format!("entry:{}", reversal.id)],
+                format!(
+                    "reversed {} by {} on {}",
+                    original.reference(),
+                    reversal.reference(),
+                    date
+                ),
+            )?;
+            Ok(reversal)
+        })
+    }
+
+    // ----- periods and years --------------------------------------------------------------------
+
+    pub fn lock_period(&self, ctx: &Ctx, period: Period) -> Result<()> {
+        self.write(ctx, |tx| {
+            let mut year = year_of_period(tx, period)?;
+            if !year.is_open() {
+                return Err(LedgerError::YearClosed(year.name()));
+            }
+            let drafts = tx
+                .draft_ids()?
+                .into_iter()
+                .map(|id| tx.entry(id))
+                .collect::<Result<Vec<_>>>()?
+                .into_iter()
+                .filter(|e| Period::of(e.date) == period)
+                .count();
+            if drafts > 0 {
+                return Err(LedgerError::DraftsInPeriod {
+                    period: period.to_string(),
+                    count: drafts,
+                });
+            }
+            year.lock(period);
+            tx.put_year(&year)?;
+            tx.audit(
+                ctx,
+                "period.lock",
+                vec![format!("year:{}", year.name()), format!("period:{period}")],
+                format!("locked period {period}"),
+            )
+        })
+    }
+
+    pub fn unlock_period(&self, ctx: &Ctx, period: Period) -> Result<()> {
+        self.write(ctx, |tx| {
+            let mut year = year_of_period(tx, period)?;
+            if !year.is_open() {
+                return Err(LedgerError::YearClosed(year.name()));
+            }
+            year.unlock(period);
+            tx.put_year(&year)?;
+            tx.audit(
+                ctx,
+                "period.unlock",
+                vec![format!("year:{}", year.name()), format!("period:{period}")],
+                format!("unlocked period {period}"),
+            )
+        })
+    }
+
+    /// Opens the fiscal year that follows the last one (12 months unless told otherwise).
+    pub fn open_next_year(&self, ctx: &Ctx, months: Option<u32>) -> Result<FiscalYear> {
+        self.write(ctx, |tx| {
+            let year = add_next_year(tx, months.unwrap_or(12))?;
+            tx.audit(
+                ctx,
+                "year.open",
+                vec![format!("year:{}", year.name())],
+                format!(
+                    "opened fiscal year {} ({} to {})",
+                    year.name(),
+                    year.start,
+                    year.end
+                ),
+            )?;
+            Ok(year)
+        })
+    }
+}
+
+pub(crate) fn add_next_year(tx: &mut Tx<'_>, months: u32) -> Result<FiscalYear> {
+    let last = tx
+        .years()
+        .last()
+        .cloned()
+        .ok_or_else(|| LedgerError::Corrupt("the ledger has no fiscal year".into()))?;
+    let start = last.end.succ_opt().ok_or_else(|| LedgerError::Invalid {
+        field: "year",
+        reason: "no date after the last fiscal year".into(),
+    })?;
+    let year = FiscalYear::new(start, months, 12).map_err(|err| LedgerError::Invalid {
+        field: "months",
+        reason: err.to_string(),
+    })?;
+    tx.put_year(&year)?;
+    Ok(year)
+}
+
+fn year_of_period(tx: &Tx<'_>, period: Period) -> Result<FiscalYear> {
+    tx.year_of(period.first_day())
+        .cloned()
+        .ok_or(LedgerError::NoOpenYear {
+            date: period.first_day(),
+        })
+}
+
+fn check_treasury(tx: &mut Tx<'_>, journal: &Journal) -> Result<()> {
+    match &journal.treasury_account {
+        Some(account) => {
+            tx.account(account)?;
+            Ok(())
+        }
+        None if journal.kind.needs_treasury_account() => Err(LedgerError::Invalid {
+            field: "treasury account",
+            reason: format!("a {} journal needs a treasury account", journal.kind.name()),
+        }),
+        None => Ok(()),
+    }
+}
+
+pub(crate) fn new_entry(
+    tx: &mut Tx<'_>,
+    ctx: &Ctx,
+    input: &EntryInput,
+    source: Option<String>,
+) -> Entry {
+    Entry {
+        id: tx.new_entry_id(),
+        journal: input.journal.clone(),
+        date: input.date,
+        piece: input.piece.clone(),
+        label: input.label.clone(),
+        lines: input.lines.clone(),
+        status: EntryStatus::Draft,
+        number: None,
+        validated_on: None,
+        validation_seq: None,
+        reversal_of: None,
+        source,
+        created_by: ctx.user.clone(),
+    }
+}
+
+/// Text from people and files is stored without control characters.
+pub(crate) fn clean_input(input: &EntryInput) -> EntryInput {
+    let mut clean = input.clone();
+    clean.journal = clean.journal.trim().to_ascii_uppercase();
+    clean.piece = sanitize_text(&clean.piece);
+    clean.label = sanitize_text(&clean.label);
+    for line in &mut clean.lines {
+        line.label = sanitize_text(&line.label);
+        if line.label == clean.label {
+            line.label.clear();
+        }
+        line.third_party = line
+            .third_party
+            .take()
+            .map(|p| p.trim().to_uppercase())
+            .filter(|p| !p.is_empty());
+    }
+    clean
+}
+
+fn truncate(text: &str) -> String {
+    text.chars()
+        .take(crate::model::entry::MAX_TEXT_CHARS)
+        .collect()
+}
+
+fn summarize(items: &[String]) -> String {
+    match items {
+        [] => "none".into(),
+        [one] => one.clone(),
+        _ if items.len() <= 10 => items.join(", "),
+        _ => format!("{} … {}", items[0], items[items.len() - 1]),
+    }
+}

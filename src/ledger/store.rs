@@ -1,0 +1,617 @@
+//! Typed access to the tables inside one transaction: `Tx` for writes, `View` for reads.
+
+use std::collections::HashMap;
+
+use chrono::{Datelike, NaiveDate};
+use redb::{
+    ReadOnlyTable, ReadTransaction, ReadableTable, Table, TableDefinition, WriteTransaction,
+};
+
+use super::audit::AuditRecord;
+use super::codec::{decode, encode};
+use super::error::{LedgerError, Result};
+use super::tables::*;
+use super::{Ctx, SCHEMA_VERSION};
+use crate::model::calendar::Period;
+use crate::model::{
+    Account, AccountNumber, Company, Entry, EntryId, EntryInput, EntryNumber, EntryStatus,
+    FiscalYear, Journal, Party,
+};
+
+pub fn day(date: NaiveDate) -> i32 {
+    date.num_days_from_ce()
+}
+
+pub fn from_day(days: i32) -> NaiveDate {
+    NaiveDate::from_num_days_from_ce_opt(days).unwrap_or(NaiveDate::MIN)
+}
+
+pub(crate) type Delta = HashMap<(String, u32), (i64, i64)>;
+
+/// A write transaction's open tables, caches and pending running totals.
+pub struct Tx<'t> {
+    pub(crate) meta: Table<'t, &'static str, Bytes>,
+    pub(crate) accounts: Table<'t, &'static str, Bytes>,
+    pub(crate) journals: Table<'t, &'static str, Bytes>,
+    pub(crate) parties: Table<'t, &'static str, Bytes>,
+    pub(crate) years_table: Table<'t, i32, Bytes>,
+    pub(crate) entries: Table<'t, u64, Bytes>,
+    pub(crate) lines_by_account: Table<'t, (&'static str, i32, u64, u32), i64>,
+    pub(crate) lines_by_party: Table<'t, (&'static str, i32, u64, u32), i64>,
+    pub(crate) entries_by_date: Table<'t, (i32, u64), ()>,
+    pub(crate) pieces: Table<'t, (&'static str, &'static str, u64), i32>,
+    pub(crate) numbers: Table<'t, (&'static str, &'static str, u64), u64>,
+    pub(crate) number_counters: Table<'t, (&'static str, &'static str), u64>,
+    pub(crate) validation_order: Table<'t, (i32, u64), u64>,
+    pub(crate) drafts: Table<'t, u64, ()>,
+    pub(crate) reversals: Table<'t, u64, u64>,
+    pub(crate) lettering: Table<'t, (u64, u32), Bytes>,
+    pub(crate) totals: Table<'t, (&'static str, u32), (i64, i64)>,
+    pub(crate) party_totals: Table<'t, (&'static str, u32), (i64, i64)>,
+    pub(crate) audit_log: Table<'t, u64, Bytes>,
+    pub(crate) audit_by_record: Table<'t, (&'static str, u64), ()>,
+    account_cache: HashMap<String, Option<Account>>,
+    journal_cache: HashMap<String, Option<Journal>>,
+    party_cache: HashMap<String, Option<Party>>,
+    years: Vec<FiscalYear>,
+    totals_delta: Delta,
+    party_delta: Delta,
+    next_entry: u64,
+    next_validation: u64,
+    audited: bool,
+    last_audit_seq: u64,
+}
+
+fn meta_get<T: serde::de::DeserializeOwned>(
+    table: &impl ReadableTable<&'static str, Bytes>,
+    key: &str,
+) -> Result<Option<T>> {
+    match table.get(key)? {
+        Some(bytes) => Ok(Some(decode(bytes.value(), key)?)),
+        None => Ok(None),
+    }
+}
+
+fn load_years(table: &impl ReadableTable<i32, Bytes>) -> Result<Vec<FiscalYear>> {
+    let mut years = Vec::new();
+    for item in table.range::<i32>(..)? {
+        let (_, value) = item?;
+        years.push(decode(value.value(), "fiscal year")?);
+    }
+    Ok(years)
+}
+
+impl<'t> Tx<'t> {
+    pub fn open(txn: &'t WriteTransaction) -> Result<Self> {
+        fn t<'t, K: redb::Key + 'static, V: redb::Value + 'static>(
+            txn: &'t WriteTransaction,
+            def: TableDefinition<K, V>,
+        ) -> Result<Table<'t, K, V>> {
+            Ok(txn.open_table(def)?)
+        }
+        let meta = t(txn, META)?;
+        let years_table = t(txn, YEARS)?;
+        let years = load_years(&years_table)?;
+        let next_entry = meta_get(&meta, "next_entry")?.unwrap_or(1);
+        let next_validation = meta_get(&meta, "next_validation")?.unwrap_or(1);
+        Ok(Tx {
+            accounts: t(txn, ACCOUNTS)?,
+            journals: t(txn, JOURNALS)?,
+            parties: t(txn, PARTIES)?,
+            entries: t(txn, ENTRIES)?,
+            lines_by_account: t(txn, LINES_BY_ACCOUNT)?,
+            lines_by_party: t(txn, LINES_BY_PARTY)?,
+            entries_by_date: t(txn, ENTRIES_BY_DATE)?,
+            pieces: t(txn, PIECES)?,
+            numbers: t(txn, NUMBERS)?,
+            number_counters: t(txn, NUMBER_COUNTERS)?,
+            validation_order: t(txn, VALIDATION_ORDER)?,
+            drafts: t(txn, DRAFTS)?,
+            reversals: t(txn, REVERSALS)?,
+            lettering: t(txn, LETTERING)?,
+            totals: t(txn, TOTALS)?,
+            party_totals: t(txn, PARTY_TOTALS)?,
+            audit_log: t(txn, AUDIT)?,
+            audit_by_record: t(txn, AUDIT_BY_RECORD)?,
+            meta,
+            years_table,
+            account_cache: HashMap::new(),
+            journal_cache: HashMap::new(),
+            party_cache: HashMap::new(),
+            years,
+            totals_delta: HashMap::new(),
+            party_delta: HashMap::new(),
+            next_entry,
+            next_validation,
+            audited: false,
+            last_audit_seq: 0,
+        })
+    }
+
+    /// Writes the pending totals and counters; every command ends here before its commit.
+    pub fn finish(&mut self, _ctx: &Ctx) -> Result<()> {
+        if !self.audited {
+            return Err(LedgerError::Corrupt(
+                "a command tried to commit without an audit record".into(),
+            ));
+        }
+        flush_delta(&mut self.totals, std::mem::take(&mut self.totals_delta))?;
+        flush_delta(
+            &mut self.party_totals,
+            std::mem::take(&mut self.party_delta),
+        )?;
+        let counter: u64 = meta_get(&self.meta, "counter")?.unwrap_or(0);
+        self.put_meta("counter", &(counter + 1))?;
+        let (next_entry, next_validation) = (self.next_entry, self.next_validation);
+        self.put_meta("next_entry", &next_entry)?;
+        self.put_meta("next_validation", &next_validation)?;
+        Ok(())
+    }
+
+    pub fn put_meta<T: serde::Serialize>(&mut self, key: &str, value: &T) -> Result<()> {
+        self.meta.insert(key, encode(value)?.as_slice())?;
+        Ok(())
+    }
+
+    pub fn init_meta(&mut self, company: &Company) -> Result<()> {
+        self.put_meta("schema", &SCHEMA_VERSION)?;
+        self.put_meta("company", company)
+    }
+
+    // ----- accounts, journals, parties, years -------------------------------------------------
+
+    pub fn account_opt(&mut self, number: &AccountNumber) -> Result<Option<Account>> {
+        if let Some(cached) = self.account_cache.get(number.as_str()) {
+            return Ok(cached.clone());
+        }
+        let found: Option<Account> = match self.accounts.get(number.as_str())? {
+            Some(bytes) => Some(decode(bytes.value(), "account")?),
+            None => None,
+        };
+        self.account_cache
+            .insert(number.as_str().to_string(), found.clone());
+        Ok(found)
+    }
+
+    pub fn account(&mut self, number: &AccountNumber) -> Result<Account> {
+        self.account_opt(number)?
+            .ok_or_else(|| LedgerError::UnknownAccount(number.to_string()))
+    }
+
+    pub fn put_account(&mut self, account: &Account) -> Result<()> {
+        self.accounts
+            .insert(account.number.as_str(), encode(account)?.as_slice())?;
+        self.account_cache
+            .insert(account.number.as_str().to_string(), Some(account.clone()));
+        Ok(())
+    }
+
+    pub fn journal_opt(&mut self, code: &str) -> Result<Option<Journal>> {
+        if let Some(cached) = self.journal_cache.get(code) {
+            return Ok(cached.clone());
+        }
+        let found: Option<Journal> = match self.journals.get(code)? {
+            Some(bytes) => Some(decode(bytes.value(), "journal")?),
+            None => None,
+        };
+        self.journal_cache.insert(code.to_string(), found.clone());
+        Ok(found)
+    }
+
+    pub fn journal(&mut self, code: &str) -> Result<Journal> {
+        self.journal_opt(code)?
+            .ok_or_else(|| LedgerError::UnknownJournal(code.to_string()))
+    }
+
+    pub fn put_journal(&mut self, journal: &Journal) -> Result<()> {
+        self.journals
+            .insert(journal.code.as_str(), encode(journal)?.as_slice())?;
+        self.journal_cache
+            .insert(journal.code.clone(), Some(journal.clone()));
+        Ok(())
+    }
+
+    pub fn all_journals(&self) -> Result<Vec<Journal>> {
+        let mut out = Vec::new();
+        for item in self.journals.range::<&str>(..)? {
+            let (_, value) = item?;
+            out.push(decode(value.value(), "journal")?);
+        }
+        Ok(out)
+    }
+
+    pub fn party_opt(&mut self, code: &str) -> Result<Option<Party>> {
+        if let Some(cached) = self.party_cache.get(code) {
+            return Ok(cached.clone());
+        }
+        let found: Option<Party> = match self.parties.get(code)? {
+            Some(bytes) => Some(decode(bytes.value(), "third party")?),
+            None => None,
+        };
+        self.party_cache.insert(code.to_string(), found.clone());
+        Ok(found)
+    }
+
+    pub fn party(&mut self, code: &str) -> Result<Party> {
+        self.party_opt(code)?
+            .ok_or_else(|| LedgerError::UnknownParty(code.to_string()))
+    }
+
+    pub fn put_party(&mut self, party: &Party) -> Result<()> {
+        self.parties
+            .insert(party.code.as_str(), encode(party)?.as_slice())?;
+        self.party_cache
+            .insert(party.code.clone(), Some(party.clone()));
+        Ok(())
+    }
+
+    pub fn years(&self) -> &[FiscalYear] {
+        &self.years
+    }
+
+    pub fn put_year(&mut self, year: &FiscalYear) -> Result<()> {
+        self.years_table
+            .insert(day(year.start), encode(year)?.as_slice())?;
+        match self.years.iter_mut().find(|y| y.start == year.start) {
+            Some(existing) => *existing = year.clone(),
+            None => {
+                self.years.push(year.clone());
+                self.years.sort_by_key(|y| y.start);
+            }
+        }
+        Ok(())
+    }
+
+    pub fn year_of(&self, date: NaiveDate) -> Option<&FiscalYear> {
+        self.years.iter().find(|y| y.contains(date))
+    }
+
+    /// The fiscal year that accepts an entry on `date`, or why none does.
+    pub fn accepting_year(&self, date: NaiveDate) -> Result<FiscalYear> {
+        let year = self.year_of(date).ok_or(LedgerError::NoOpenYear { date })?;
+        if !year.is_open() {
+            return Err(LedgerError::YearClosed(year.name()));
+        }
+        let period = Period::of(date);
+        if year.is_locked(period) {
+            return Err(LedgerError::PeriodLocked(period.to_string()));
+        }
+        Ok(year.clone())
+    }
+
+    // ----- entries ------------------------------------------------------------------------------
+
+    /// Checks an entry against the ledger: journal, date, accounts, third parties, shape.
+    pub fn check_input(&mut self, input: &EntryInput) -> Result<()> {
+        self.check_input_at(input).map_err(|(_, err)| err)
+    }
+
+    /// Like `check_input`, also telling which line (0-based) an error is about.
+    pub fn check_input_at(
+        &mut self,
+        input: &EntryInput,
+    ) -> std::result::Result<(), (Option<usize>, LedgerError)> {
+        let whole = |err: LedgerError| (None, err);
+        if input.piece.trim().is_empty() {
+            return Err(whole(LedgerError::Invalid {
+                field: "piece",
+                reason: "the piece reference is empty".into(),
+            }));
+        }
+        let journal = self.journal(&input.journal).map_err(whole)?;
+        if !journal.active {
+            return Err(whole(LedgerError::InactiveJournal(journal.code)));
+        }
+        self.accepting_year(input.date).map_err(whole)?;
+        for (i, line) in input.lines.iter().enumerate() {
+            self.check_line(i, line).map_err(|err| (Some(i), err))?;
+        }
+        input.check().map_err(|err| match err {
+            crate::model::entry::EntryRuleError::BadSides { line } => {
+                (Some(line - 1), LedgerError::Rule(err))
+            }
+            other => (None, LedgerError::Rule(other)),
+        })
+    }
+
+    fn check_line(&mut self, i: usize, line: &crate::model::Line) -> Result<()> {
+        let account = self.account(&line.account)?;
+        if !account.active {
+            return Err(LedgerError::InactiveAccount(account.number.to_string()));
+        }
+        match &line.third_party {
+            Some(code) => {
+                let party = self.party(code)?;
+                if !party.active {
+                    return Err(LedgerError::InactiveParty(party.code));
+                }
+            }
+            None if account.third_party_required => {
+                return Err(LedgerError::ThirdPartyRequired {
+                    account: account.number.to_string(),
+                    line: i + 1,
+                });
+            }
+            None => {}
+        }
+        Ok(())
+    }
+
+    pub fn new_entry_id(&mut self) -> EntryId {
+        let id = self.next_entry;
+        self.next_entry += 1;
+        id
+    }
+
+    pub fn peek_next_entry_id(&self) -> EntryId {
+        self.next_entry
+    }
+
+    pub fn entry_opt(&self, id: EntryId) -> Result<Option<Entry>> {
+        match self.entries.get(id)? {
+            Some(bytes) => Ok(Some(decode(bytes.value(), "entry")?)),
+            None => Ok(None),
+        }
+    }
+
+    pub fn entry(&self, id: EntryId) -> Result<Entry> {
+        self.entry_opt(id)?
+            .ok_or_else(|| LedgerError::EntryNotFound(format!("#{id}")))
+    }
+
+    /// Writes a new entry with all its indexes and running totals.
+    pub fn insert_entry(&mut self, entry: &Entry) -> Result<()> {
+        let date = day(entry.date);
+        self.entries.insert(entry.id, encode(entry)?.as_slice())?;
+        self.entries_by_date.insert((date, entry.id), ())?;
+        self.pieces.insert(
+            (entry.journal.as_str(), entry.piece.as_str(), entry.id),
+            date,
+        )?;
+        if entry.status == EntryStatus::Draft {
+            self.drafts.insert(entry.id, ())?;
+        }
+        let period = Period::of(entry.date).key();
+        for (i, line) in entry.lines.iter().enumerate() {
+            let signed = line.signed().cents();
+            let key = (line.account.as_str(), date, entry.id, i as u32);
+            self.lines_by_account.insert(key, signed)?;
+            add_delta(
+                &mut self.totals_delta,
+                line.account.as_str(),
+                period,
+                line,
+                1,
+            );
+            if let Some(party) = &line.third_party {
+                self.lines_by_party
+                    .insert((party.as_str(), date, entry.id, i as u32), signed)?;
+                add_delta(&mut self.party_delta, party, period, line, 1);
+            }
+        }
+        Ok(())
+    }
+
+    /// Removes a draft entry with all its indexes and running totals.
+    pub fn remove_entry(&mut self, entry: &Entry) -> Result<()> {
+        let date = day(entry.date);
+        self.entries.remove(entry.id)?;
+        self.entries_by_date.remove((date, entry.id))?;
+        self.pieces
+            .remove((entry.journal.as_str(), entry.piece.as_str(), entry.id))?;
+        self.drafts.remove(entry.id)?;
+        let period = Period::of(entry.date).key();
+        for (i, line) in entry.lines.iter().enumerate() {
+            self.lines_by_account
+                .remove((line.account.as_str(), date, entry.id, i as u32))?;
+            add_delta(
+                &mut self.totals_delta,
+                line.account.as_str(),
+                period,
+                line,
+                -1,
+            );
+            if let Some(party) = &line.third_party {
+                self.lines_by_party
+                    .remove((party.as_str(), date, entry.id, i as u32))?;
+                add_delta(&mut self.party_delta, party, period, line, -1);
+            }
+        }
+        Ok(())
+    }
+
+    /// Gives a draft its number and marks it validated (content unchanged).
+    pub fn validate_entry(&mut self, entry: &mut Entry, on: NaiveDate) -> Result<()> {
+        if entry.is_validated() {
+            return Err(LedgerError::EntryValidated(entry.reference()));
+        }
+        let year = self.accepting_year(entry.date)?;
+        let journal = self.journal(&entry.journal)?;
+        if !journal.active {
+            return Err(LedgerError::InactiveJournal(journal.code));
+        }
+        let year_name = year.name();
+        let counter_key = (entry.journal.as_str(), year_name.as_str());
+        let seq = self
+            .number_counters
+            .get(counter_key)?
+            .map(|v| v.value())
+            .unwrap_or(0)
+            + 1;
+        self.number_counters.insert(counter_key, seq)?;
+        self.numbers
+            .insert((entry.journal.as_str(), year_name.as_str(), seq), entry.id)?;
+        let validation = self.next_validation;
+        self.next_validation += 1;
+        self.validation_order
+            .insert((day(year.start), validation), entry.id)?;
+        self.drafts.remove(entry.id)?;
+        entry.status = EntryStatus::Validated;
+        entry.number = Some(EntryNumber {
+            journal: entry.journal.clone(),
+            year: year_name,
+            seq,
+        });
+        entry.validated_on = Some(on);
+        entry.validation_seq = Some(validation);
+        self.entries.insert(entry.id, encode(&*entry)?.as_slice())?;
+        Ok(())
+    }
+
+    pub fn draft_ids(&self) -> Result<Vec<EntryId>> {
+        let mut ids = Vec::new();
+        for item in self.drafts.range::<u64>(..)? {
+            ids.push(item?.0.value());
+        }
+        Ok(ids)
+    }
+
+    pub fn reversal_of(&self, id: EntryId) -> Result<Option<EntryId>> {
+        Ok(self.reversals.get(id)?.map(|v| v.value()))
+    }
+
+    /// Entries of `journal` with `piece`, as (entry id, date).
+    pub fn entries_with_piece(&self, journal: &str, piece: &str) -> Result<Vec<(EntryId, i32)>> {
+        let mut out = Vec::new();
+        for item in self
+            .pieces
+            .range((journal, piece, 0u64)..=(journal, piece, u64::MAX))?
+        {
+            let (key, value) = item?;
+            out.push((key.value().2, value.value()));
+        }
+        Ok(out)
+    }
+
+    // ----- audit --------------------------------------------------------------------------------
+
+    pub fn audit(
+        &mut self,
+        ctx: &Ctx,
+        action: &str,
+        records: Vec<String>,
+        detail: String,
+    ) -> Result<()> {
+        let head: Option<(u64, [u8; 32])> = meta_get(&self.meta, "audit_head")?;
+        let (seq, prev_hash) = match head {
+            Some((seq, hash)) => (seq + 1, hash),
+            None => (1, [0u8; 32]),
+        };
+        let record = AuditRecord::new(seq, prev_hash, ctx, action, records, detail);
+        self.audit_log.insert(seq, encode(&record)?.as_slice())?;
+        for key in &record.records {
+            self.audit_by_record.insert((key.as_str(), seq), ())?;
+        }
+        self.last_audit_seq = seq;
+        self.put_meta("audit_head", &(seq, record.hash))?;
+        self.audited = true;
+        Ok(())
+    }
+}
+
+impl Tx<'_> {
+    /// Lists entries `first..last` under the last audit record too, for commands that touch
+    /// too many entries to name each in the record itself.
+    pub fn audit_index_entries(&mut self, first: EntryId, last: EntryId) -> Result<()> {
+        let seq = self.last_audit_seq;
+        let mut key = String::new();
+        for id in first..last {
+            use std::fmt::Write as _;
+            key.clear();
+            let _ = write!(key, "entry:{id}");
+            self.audit_by_record.insert((key.as_str(), seq), ())?;
+        }
+        Ok(())
+    }
+}
+
+fn add_delta(delta: &mut Delta, key: &str, period: u32, line: &crate::model::Line, sign: i64) {
+    let slot = match delta.get_mut(&(key.to_string(), period)) {
+        Some(slot) => slot,
+        None => delta.entry((key.to_string(), period)).or_insert((0, 0)),
+    };
+    slot.0 += sign * line.debit.cents();
+    slot.1 += sign * line.credit.cents();
+}
+
+fn flush_delta(table: &mut Table<'_, (&'static str, u32), (i64, i64)>, delta: Delta) -> Result<()> {
+    for ((key, period), (debit, credit)) in delta {
+        if debit == 0 && credit == 0 {
+            continue;
+        }
+        let current = table
+            .get((key.as_str(), period))?
+            .map(|v| v.value())
+            .unwrap_or((0, 0));
+        let updated = (current.0 + debit, current.1 + credit);
+        if updated == (0, 0) {
+            table.remove((key.as_str(), period))?;
+        } else {
+            table.insert((key.as_str(), period), updated)?;
+        }
+    }
+    Ok(())
+}
+
+/// A read transaction: a consistent snapshot of the ledger.
+pub struct View {
+    txn: ReadTransaction,
+}
+
+impl View {
+    pub fn open(txn: ReadTransaction) -> Result<Self> {
+        Ok(View { txn })
+    }
+
+    pub fn table<K: redb::Key + 'static, V: redb::Value + 'static>(
+        &self,
+        def: TableDefinition<K, V>,
+    ) -> Result<ReadOnlyTable<K, V>> {
+        Ok(self.txn.open_table(def)?)
+    }
+
+    pub fn meta<T: serde::de::DeserializeOwned>(&self, key: &str) -> Result<Option<T>> {
+        meta_get(&self.table(META)?, key)
+    }
+
+    pub fn years(&self) -> Result<Vec<FiscalYear>> {
+        load_years(&self.table(YEARS)?)
+    }
+
+    pub fn entry_opt(&self, id: EntryId) -> Result<Option<Entry>> {
+        match self.table(ENTRIES)?.get(id)? {
+            Some(bytes) => Ok(Some(decode(bytes.value(), "entry")?)),
+            None => Ok(None),
+        }
+    }
+
+    pub fn all<V: serde::de::DeserializeOwned>(
+        &self,
+        def: TableDefinition<&'static str, Bytes>,
+        what: &str,
+    ) -> Result<Vec<V>> {
+        let table = self.table(def)?;
+        let mut out = Vec::new();
+        for item in table.range::<&str>(..)? {
+            let (_, value) = item?;
+            out.push(decode(value.value(), what)?);
+        }
+        Ok(out)
+    }
+
+    pub fn get<V: serde::de::DeserializeOwned>(
+        &self,
+        def: TableDefinition<&'static str, Bytes>,
+        key: &str,
+        what: &str,
+    ) -> Result<Option<V>> {
+        match self.table(def)?.get(key)? {
+            Some(bytes) => Ok(Some(decode(bytes.value(), what)?)),
+            None => Ok(None),
+        }
+    }
+}
+
+pub fn decode_audit(bytes: &[u8]) -> Result<AuditRecord> {
+    decode(bytes, "audit record")
+}

@@ -1,0 +1,51 @@
+//! Table definitions. Keys are redb tuples so that range scans come out ordered without
+//! decoding; values are postcard behind a one-byte format version (see `codec`).
+
+use redb::TableDefinition;
+
+pub type Bytes = &'static [u8];
+
+/// `schema`, `company`, `counter` (changes committed), `next_entry`, `next_validation`,
+/// `audit_head`.
+pub const META: TableDefinition<&str, Bytes> = TableDefinition::new("meta");
+pub const ACCOUNTS: TableDefinition<&str, Bytes> = TableDefinition::new("accounts");
+pub const JOURNALS: TableDefinition<&str, Bytes> = TableDefinition::new("journals");
+pub const PARTIES: TableDefinition<&str, Bytes> = TableDefinition::new("parties");
+/// Fiscal years by start date (days from CE).
+pub const YEARS: TableDefinition<i32, Bytes> = TableDefinition::new("years");
+pub const ENTRIES: TableDefinition<u64, Bytes> = TableDefinition::new("entries");
+/// (account, date, entry, line) -> debit minus credit in cents.
+pub const LINES_BY_ACCOUNT: TableDefinition<(&str, i32, u64, u32), i64> =
+    TableDefinition::new("lines_by_account");
+/// (third party, date, entry, line) -> debit minus credit in cents.
+pub const LINES_BY_PARTY: TableDefinition<(&str, i32, u64, u32), i64> =
+    TableDefinition::new("lines_by_party");
+/// (date, entry) -> ().
+pub const ENTRIES_BY_DATE: TableDefinition<(i32, u64), ()> =
+    TableDefinition::new("entries_by_date");
+/// (journal, piece, entry) -> entry date.
+pub const PIECES: TableDefinition<(&str, &str, u64), i32> = TableDefinition::new("pieces");
+/// (journal, fiscal year name, sequence) -> entry.
+pub const NUMBERS: TableDefinition<(&str, &str, u64), u64> = TableDefinition::new("numbers");
+/// (journal, fiscal year name) -> last sequence given.
+pub const NUMBER_COUNTERS: TableDefinition<(&str, &str), u64> =
+    TableDefinition::new("number_counters");
+/// (fiscal year start, validation sequence) -> entry.
+pub const VALIDATION_ORDER: TableDefinition<(i32, u64), u64> =
+    TableDefinition::new("validation_order");
+/// Draft entries.
+pub const DRAFTS: TableDefinition<u64, ()> = TableDefinition::new("drafts");
+/// Reversed entry -> its reversal.
+pub const REVERSALS: TableDefinition<u64, u64> = TableDefinition::new("reversals");
+/// (entry, line) -> lettering mark. Not part of the entry: it may change after validation.
+pub const LETTERING: TableDefinition<(u64, u32), Bytes> = TableDefinition::new("lettering");
+/// (account, period key) -> (debit cents, credit cents). Kept in the same transaction as lines.
+pub const TOTALS: TableDefinition<(&str, u32), (i64, i64)> = TableDefinition::new("totals");
+/// (third party, period key) -> (debit cents, credit cents).
+pub const PARTY_TOTALS: TableDefinition<(&str, u32), (i64, i64)> =
+    TableDefinition::new("party_totals");
+/// Audit log by sequence; append-only, hash-chained.
+pub const AUDIT: TableDefinition<u64, Bytes> = TableDefinition::new("audit");
+/// (record, audit sequence) -> ().
+pub const AUDIT_BY_RECORD: TableDefinition<(&str, u64), ()> =
+    TableDefinition::new("audit_by_record");
