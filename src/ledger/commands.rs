@@ -218,10 +218,10 @@ impl Ledger {
 
     /// Records a new draft entry.
     pub fn add_entry(&self, ctx: &Ctx, input: &EntryInput) -> Result<Entry> {
-        let input = clean_input(input);
+        let input = clean_input(input.clone());
         self.write(ctx, |tx| {
             tx.check_input(&input)?;
-            let entry = new_entry(tx, ctx, &input, None);
+            let entry = new_entry(tx, ctx, input.clone(), None);
             tx.insert_entry(&entry)?;
             tx.audit(
                 ctx,
@@ -243,7 +243,7 @@ impl Ledger {
 
     /// Replaces a draft's content. Validated entries are never edited.
     pub fn edit_entry(&self, ctx: &Ctx, id: EntryId, input: &EntryInput) -> Result<Entry> {
-        let input = clean_input(input);
+        let input = clean_input(input.clone());
         self.write(ctx, |tx| {
             let old = tx.entry(id)?;
             if old.is_validated() {
@@ -380,10 +380,10 @@ impl Ledger {
                 lines: original.lines.iter().map(|l| l.reversed()).collect(),
             };
             tx.check_input(&input)?;
-            let mut reversal = new_entry(tx, ctx, &input, original.source.clone());
+            let mut reversal = new_entry(tx, ctx, input, original.source.clone());
             reversal.reversal_of = Some(id);
+            tx.number_entry(&mut reversal, ctx.today)?;
             tx.insert_entry(&reversal)?;
-            tx.validate_entry(&mut reversal, ctx.today)?;
             tx.reversals.insert(id, reversal.id)?;
             tx.audit(
                 ctx,
@@ -513,16 +513,16 @@ fn check_treasury(tx: &mut Tx<'_>, journal: &Journal) -> Result<()> {
 pub(crate) fn new_entry(
     tx: &mut Tx<'_>,
     ctx: &Ctx,
-    input: &EntryInput,
+    input: EntryInput,
     source: Option<String>,
 ) -> Entry {
     Entry {
         id: tx.new_entry_id(),
-        journal: input.journal.clone(),
+        journal: input.journal,
         date: input.date,
-        piece: input.piece.clone(),
-        label: input.label.clone(),
-        lines: input.lines.clone(),
+        piece: input.piece,
+        label: input.label,
+        lines: input.lines,
         status: EntryStatus::Draft,
         number: None,
         validated_on: None,
@@ -534,8 +534,8 @@ pub(crate) fn new_entry(
 }
 
 /// Text from people and files is stored without control characters.
-pub(crate) fn clean_input(input: &EntryInput) -> EntryInput {
-    let mut clean = input.clone();
+pub(crate) fn clean_input(input: EntryInput) -> EntryInput {
+    let mut clean = input;
     clean.journal = clean.journal.trim().to_ascii_uppercase();
     clean.piece = sanitize_text(&clean.piece);
     clean.label = sanitize_text(&clean.label);

@@ -58,19 +58,20 @@ impl Ledger {
             let mut summary = ImportSummary::default();
             for imported in entries {
                 let imported = imported.map_err(format_error)?;
-                let line_of = |i: Option<usize>| imported.first_line + i.unwrap_or(0) as u64;
-                let input = clean_input(&imported.input);
+
+                let first_line = imported.first_line;
+                let input = clean_input(imported.input);
                 tx.check_input_at(&input)
-                    .map_err(|(i, err)| err.at_line(file, line_of(i)))?;
+                    .map_err(|(i, err)| err.at_line(file, first_line + i.unwrap_or(0) as u64))?;
                 check_piece(tx, &input, first_id, options)
-                    .map_err(|err| err.at_line(file, imported.first_line))?;
-                let mut entry = new_entry(tx, ctx, &input, None);
-                tx.insert_entry(&entry)?;
+                    .map_err(|err| err.at_line(file, first_line))?;
+                let mut entry = new_entry(tx, ctx, input, None);
                 if options.validate {
-                    tx.validate_entry(&mut entry, ctx.today)
-                        .map_err(|err| err.at_line(file, imported.first_line))?;
+                    tx.number_entry(&mut entry, ctx.today)
+                        .map_err(|err| err.at_line(file, first_line))?;
                     summary.validated += 1;
                 }
+                tx.insert_entry(&entry)?;
                 summary.entries += 1;
                 summary.lines += entry.lines.len() as u64;
             }
@@ -91,7 +92,7 @@ impl Ledger {
                     last_id.saturating_sub(1)
                 ),
             )?;
-            tx.audit_index_entries(first_id, last_id)?;
+            tx.audit_entry_range(first_id, last_id)?;
             Ok(summary)
         })
     }
@@ -139,7 +140,7 @@ impl Ledger {
                     summary.letters
                 ),
             )?;
-            tx.audit_index_entries(first_id, last_id)?;
+            tx.audit_entry_range(first_id, last_id)?;
             Ok(summary)
         })
     }
@@ -330,7 +331,7 @@ fn post_fec_entry(
             credit: fec.credit,
         });
     }
-    let input = clean_input(&EntryInput {
+    let input = clean_input(EntryInput {
         journal,
         date: first.date,
         piece: first.piece_ref.clone(),
@@ -341,10 +342,10 @@ fn post_fec_entry(
         let line_no = group[i.unwrap_or(0).min(group.len() - 1)].0;
         err.at_line(file, line_no)
     })?;
-    let mut entry = new_entry(tx, ctx, &input, None);
-    tx.insert_entry(&entry)?;
-    tx.validate_entry(&mut entry, first.valid_date)
+    let mut entry = new_entry(tx, ctx, input, None);
+    tx.number_entry(&mut entry, first.valid_date)
         .map_err(|err| err.at_line(file, *first_line))?;
+    tx.insert_entry(&entry)?;
     for (i, (_, fec)) in group.iter().enumerate() {
         let code = fec.letter.trim();
         if !code.is_empty() {

@@ -325,9 +325,25 @@ impl Ledger {
         let view = self.read()?;
         let index = view.table(AUDIT_BY_RECORD)?;
         let log = view.table(AUDIT)?;
-        let mut out = Vec::new();
+        let mut seqs = Vec::new();
         for item in index.range((record, 0u64)..=(record, u64::MAX))? {
-            let seq = item?.0.value().1;
+            seqs.push(item?.0.value().1);
+        }
+        if let Some(id) = record
+            .strip_prefix("entry:")
+            .and_then(|id| id.parse::<u64>().ok())
+        {
+            for item in view.table(AUDIT_ENTRY_RANGES)?.range::<u64>(..)? {
+                let (seq, range) = item?;
+                let (first, last) = range.value();
+                if (first..last).contains(&id) {
+                    seqs.push(seq.value());
+                }
+            }
+            seqs.sort_unstable();
+        }
+        let mut out = Vec::new();
+        for seq in seqs {
             let bytes = log
                 .get(seq)?
                 .ok_or_else(|| LedgerError::Corrupt(format!("audit record {seq} is missing")))?;

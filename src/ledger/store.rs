@@ -26,7 +26,7 @@ pub fn from_day(days: i32) -> NaiveDate {
     NaiveDate::from_num_days_from_ce_opt(days).unwrap_or(NaiveDate::MIN)
 }
 
-pub(crate) type Delta = HashMap<(String, u32), (i64, i64)>;
+pub(crate) type Delta = HashMap<String, HashMap<u32, (i64, i64)>>;
 
 /// A write transaction's open tables, caches and pending running totals.
 pub struct Tx<'t> {
@@ -50,6 +50,7 @@ pub struct Tx<'t> {
     pub(crate) party_totals: Table<'t, (&'static str, u32), (i64, i64)>,
     pub(crate) audit_log: Table<'t, u64, Bytes>,
     pub(crate) audit_by_record: Table<'t, (&'static str, u64), ()>,
+    pub(crate) audit_entry_ranges: Table<'t, u64, (u64, u64)>,
     account_cache: HashMap<String, Option<Account>>,
     journal_cache: HashMap<String, Option<Journal>>,
     party_cache: HashMap<String, Option<Party>>,
@@ -60,6 +61,7 @@ pub struct Tx<'t> {
     next_validation: u64,
     audited: bool,
     last_audit_seq: u64,
+    counters: HashMap<(String, String), u64>,
 }
 
 fn meta_get<T: serde::de::DeserializeOwned>(
@@ -113,6 +115,7 @@ impl<'t> Tx<'t> {
             party_totals: t(txn, PARTY_TOTALS)?,
             audit_log: t(txn, AUDIT)?,
             audit_by_record: t(txn, AUDIT_BY_RECORD)?,
+            audit_entry_ranges: t(txn, AUDIT_ENTRY_RANGES)?,
             meta,
             years_table,
             account_cache: HashMap::new(),
@@ -125,6 +128,7 @@ impl<'t> Tx<'t> {
             next_validation,
             audited: false,
             last_audit_seq: 0,
+            counters: HashMap::new(),
         })
     }
 
@@ -134,6 +138,10 @@ impl<'t> Tx<'t> {
             return Err(LedgerError::Corrupt(
                 "a command tried to commit without an audit record".into(),
             ));
+        }
+        for ((journal, year), last) in std::mem::take(&mut self.counters) {
+            self.number_counters
+                .insert((journal.as_str(), year.as_str()), last)?;
         }
         flush_delta(&mut self.totals, std::mem::take(&mut self.totals_delta))?;
         flush_delta(
@@ -160,22 +168,32 @@ impl<'t> Tx<'t> {
 
     // ----- accounts, journals, parties, years -------------------------------------------------
 
-    pub fn account_opt(&mut self, number: &AccountNumber) -> Result<Option<Account>> {
-        if let Some(cached) = self.account_cache.get(number.as_str()) {
-            return Ok(cached.clone());
+    fn load_account(&mut self, number: &str) -> Result<()> {
+        if !self.account_cache.contains_key(number) {
+            let found: Option<Account> = match self.accounts.get(number)? {
+                Some(bytes) => Some(decode(bytes.value(), "account")?),
+                None => None,
+            };
+            self.account_cache.insert(number.to_string(), found);
         }
-        let found: Option<Account> = match self.accounts.get(number.as_str())? {
-            Some(bytes) => Some(decode(bytes.value(), "account")?),
-            None => None,
-        };
+        Ok(())
+    }
+
+    pub fn account_ref(&mut self, number: &AccountNumber) -> Result<&Account> {
+        self.load_account(number.as_str())?;
         self.account_cache
-            .insert(number.as_str().to_string(), found.clone());
-        Ok(found)
+            .get(number.as_str())
+            .and_then(Option::as_ref)
+            .ok_or_else(|| LedgerError::UnknownAccount(number.to_string()))
+    }
+
+    pub fn account_opt(&mut self, number: &AccountNumber) -> Result<Option<Account>> {
+        self.load_account(number.as_str())?;
+        Ok(self.account_cache.get(number.as_str()).cloned().flatten())
     }
 
     pub fn account(&mut self, number: &AccountNumber) -> Result<Account> {
-        self.account_opt(number)?
-            .ok_or_else(|| LedgerError::UnknownAccount(number.to_string()))
+        self.account_ref(number).cloned()
     }
 
     pub fn put_account(&mut self, account: &Account) -> Result<()> {
@@ -186,21 +204,32 @@ impl<'t> Tx<'t> {
         Ok(())
     }
 
-    pub fn journal_opt(&mut self, code: &str) -> Result<Option<Journal>> {
-        if let Some(cached) = self.journal_cache.get(code) {
-            return Ok(cached.clone());
+    fn load_journal(&mut self, code: &str) -> Result<()> {
+        if !self.journal_cache.contains_key(code) {
+            let found: Option<Journal> = match self.journals.get(code)? {
+                Some(bytes) => Some(decode(bytes.value(), "journal")?),
+                None => None,
+            };
+            self.journal_cache.insert(code.to_string(), found);
         }
-        let found: Option<Journal> = match self.journals.get(code)? {
-            Some(bytes) => Some(decode(bytes.value(), "journal")?),
-            None => None,
-        };
-        self.journal_cache.insert(code.to_string(), found.clone());
-        Ok(found)
+        Ok(())
+    }
+
+    pub fn journal_ref(&mut self, code: &str) -> Result<&Journal> {
+        self.load_journal(code)?;
+        self.journal_cache
+            .get(code)
+            .and_then(Option::as_ref)
+            .ok_or_else(|| LedgerError::UnknownJournal(code.to_string()))
+    }
+
+    pub fn journal_opt(&mut self, code: &str) -> Result<Option<Journal>> {
+        self.load_journal(code)?;
+        Ok(self.journal_cache.get(code).cloned().flatten())
     }
 
     pub fn journal(&mut self, code: &str) -> Result<Journal> {
-        self.journal_opt(code)?
-            .ok_or_else(|| LedgerError::UnknownJournal(code.to_string()))
+        self.journal_ref(code).cloned()
     }
 
     pub fn put_journal(&mut self, journal: &Journal) -> Result<()> {
@@ -220,21 +249,32 @@ impl<'t> Tx<'t> {
         Ok(out)
     }
 
-    pub fn party_opt(&mut self, code: &str) -> Result<Option<Party>> {
-        if let Some(cached) = self.party_cache.get(code) {
-            return Ok(cached.clone());
+    fn load_party(&mut self, code: &str) -> Result<()> {
+        if !self.party_cache.contains_key(code) {
+            let found: Option<Party> = match self.parties.get(code)? {
+                Some(bytes) => Some(decode(bytes.value(), "third party")?),
+                None => None,
+            };
+            self.party_cache.insert(code.to_string(), found);
         }
-        let found: Option<Party> = match self.parties.get(code)? {
-            Some(bytes) => Some(decode(bytes.value(), "third party")?),
-            None => None,
-        };
-        self.party_cache.insert(code.to_string(), found.clone());
-        Ok(found)
+        Ok(())
+    }
+
+    pub fn party_ref(&mut self, code: &str) -> Result<&Party> {
+        self.load_party(code)?;
+        self.party_cache
+            .get(code)
+            .and_then(Option::as_ref)
+            .ok_or_else(|| LedgerError::UnknownParty(code.to_string()))
+    }
+
+    pub fn party_opt(&mut self, code: &str) -> Result<Option<Party>> {
+        self.load_party(code)?;
+        Ok(self.party_cache.get(code).cloned().flatten())
     }
 
     pub fn party(&mut self, code: &str) -> Result<Party> {
-        self.party_opt(code)?
-            .ok_or_else(|| LedgerError::UnknownParty(code.to_string()))
+        self.party_ref(code).cloned()
     }
 
     pub fn put_party(&mut self, party: &Party) -> Result<()> {
@@ -268,6 +308,10 @@ impl<'t> Tx<'t> {
 
     /// The fiscal year that accepts an entry on `date`, or why none does.
     pub fn accepting_year(&self, date: NaiveDate) -> Result<FiscalYear> {
+        self.accepting_year_ref(date).cloned()
+    }
+
+    pub fn accepting_year_ref(&self, date: NaiveDate) -> Result<&FiscalYear> {
         let year = self.year_of(date).ok_or(LedgerError::NoOpenYear { date })?;
         if !year.is_open() {
             return Err(LedgerError::YearClosed(year.name()));
@@ -276,7 +320,7 @@ impl<'t> Tx<'t> {
         if year.is_locked(period) {
             return Err(LedgerError::PeriodLocked(period.to_string()));
         }
-        Ok(year.clone())
+        Ok(year)
     }
 
     // ----- entries ------------------------------------------------------------------------------
@@ -298,9 +342,9 @@ impl<'t> Tx<'t> {
                 reason: "the piece reference is empty".into(),
             }));
         }
-        let journal = self.journal(&input.journal).map_err(whole)?;
+        let journal = self.journal_ref(&input.journal).map_err(whole)?;
         if !journal.active {
-            return Err(whole(LedgerError::InactiveJournal(journal.code)));
+            return Err(whole(LedgerError::InactiveJournal(journal.code.clone())));
         }
         self.accepting_year(input.date).map_err(whole)?;
         for (i, line) in input.lines.iter().enumerate() {
@@ -315,20 +359,21 @@ impl<'t> Tx<'t> {
     }
 
     fn check_line(&mut self, i: usize, line: &crate::model::Line) -> Result<()> {
-        let account = self.account(&line.account)?;
+        let account = self.account_ref(&line.account)?;
         if !account.active {
             return Err(LedgerError::InactiveAccount(account.number.to_string()));
         }
+        let required = account.third_party_required;
         match &line.third_party {
             Some(code) => {
-                let party = self.party(code)?;
+                let party = self.party_ref(code)?;
                 if !party.active {
-                    return Err(LedgerError::InactiveParty(party.code));
+                    return Err(LedgerError::InactiveParty(party.code.clone()));
                 }
             }
-            None if account.third_party_required => {
+            None if required => {
                 return Err(LedgerError::ThirdPartyRequired {
-                    account: account.number.to_string(),
+                    account: line.account.to_string(),
                     line: i + 1,
                 });
             }
@@ -422,30 +467,31 @@ impl<'t> Tx<'t> {
 
     /// Gives a draft its number and marks it validated (content unchanged).
     pub fn validate_entry(&mut self, entry: &mut Entry, on: NaiveDate) -> Result<()> {
+        self.number_entry(entry, on)?;
+        self.drafts.remove(entry.id)?;
+        self.entries.insert(entry.id, encode(&*entry)?.as_slice())?;
+        Ok(())
+    }
+
+    /// Numbers an entry not yet written (`insert_entry` follows), or one whose record the
+    /// caller rewrites: next number of its journal and fiscal year, next validation rank.
+    pub fn number_entry(&mut self, entry: &mut Entry, on: NaiveDate) -> Result<()> {
         if entry.is_validated() {
             return Err(LedgerError::EntryValidated(entry.reference()));
         }
-        let year = self.accepting_year(entry.date)?;
-        let journal = self.journal(&entry.journal)?;
+        let year = self.accepting_year_ref(entry.date)?;
+        let (year_name, year_start) = (year.name(), day(year.start));
+        let journal = self.journal_ref(&entry.journal)?;
         if !journal.active {
-            return Err(LedgerError::InactiveJournal(journal.code));
+            return Err(LedgerError::InactiveJournal(journal.code.clone()));
         }
-        let year_name = year.name();
-        let counter_key = (entry.journal.as_str(), year_name.as_str());
-        let seq = self
-            .number_counters
-            .get(counter_key)?
-            .map(|v| v.value())
-            .unwrap_or(0)
-            + 1;
-        self.number_counters.insert(counter_key, seq)?;
+        let seq = self.next_number(&entry.journal, &year_name)?;
         self.numbers
             .insert((entry.journal.as_str(), year_name.as_str(), seq), entry.id)?;
         let validation = self.next_validation;
         self.next_validation += 1;
         self.validation_order
-            .insert((day(year.start), validation), entry.id)?;
-        self.drafts.remove(entry.id)?;
+            .insert((year_start, validation), entry.id)?;
         entry.status = EntryStatus::Validated;
         entry.number = Some(EntryNumber {
             journal: entry.journal.clone(),
@@ -454,8 +500,22 @@ impl<'t> Tx<'t> {
         });
         entry.validated_on = Some(on);
         entry.validation_seq = Some(validation);
-        self.entries.insert(entry.id, encode(&*entry)?.as_slice())?;
         Ok(())
+    }
+
+    /// The next sequence of a journal in a fiscal year; counters are written at `finish`.
+    fn next_number(&mut self, journal: &str, year: &str) -> Result<u64> {
+        let key = (journal.to_string(), year.to_string());
+        let last = match self.counters.get(&key) {
+            Some(last) => *last,
+            None => self
+                .number_counters
+                .get((journal, year))?
+                .map(|v| v.value())
+                .unwrap_or(0),
+        };
+        self.counters.insert(key, last + 1);
+        Ok(last + 1)
     }
 
     pub fn draft_ids(&self) -> Result<Vec<EntryId>> {
@@ -510,32 +570,31 @@ impl<'t> Tx<'t> {
 }
 
 impl Tx<'_> {
-    /// Lists entries `first..last` under the last audit record too, for commands that touch
-    /// too many entries to name each in the record itself.
-    pub fn audit_index_entries(&mut self, first: EntryId, last: EntryId) -> Result<()> {
-        let seq = self.last_audit_seq;
-        let mut key = String::new();
-        for id in first..last {
-            use std::fmt::Write as _;
-            key.clear();
-            let _ = write!(key, "entry:{id}");
-            self.audit_by_record.insert((key.as_str(), seq), ())?;
+    /// Lists the entries `first..last` a bulk command created under its audit record.
+    pub fn audit_entry_range(&mut self, first: EntryId, last: EntryId) -> Result<()> {
+        if first < last {
+            self.audit_entry_ranges
+                .insert(self.last_audit_seq, (first, last))?;
         }
         Ok(())
     }
 }
 
 fn add_delta(delta: &mut Delta, key: &str, period: u32, line: &crate::model::Line, sign: i64) {
-    let slot = match delta.get_mut(&(key.to_string(), period)) {
-        Some(slot) => slot,
-        None => delta.entry((key.to_string(), period)).or_insert((0, 0)),
+    let periods = match delta.get_mut(key) {
+        Some(periods) => periods,
+        None => delta.entry(key.to_string()).or_default(),
     };
+    let slot = periods.entry(period).or_insert((0, 0));
     slot.0 += sign * line.debit.cents();
     slot.1 += sign * line.credit.cents();
 }
 
 fn flush_delta(table: &mut Table<'_, (&'static str, u32), (i64, i64)>, delta: Delta) -> Result<()> {
-    for ((key, period), (debit, credit)) in delta {
+    let flat = delta
+        .into_iter()
+        .flat_map(|(key, periods)| periods.into_iter().map(move |(p, v)| ((key.clone(), p), v)));
+    for ((key, period), (debit, credit)) in flat {
         if debit == 0 && credit == 0 {
             continue;
         }

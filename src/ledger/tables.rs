@@ -49,3 +49,7 @@ pub const AUDIT: TableDefinition<u64, Bytes> = TableDefinition::new("audit");
 /// (record, audit sequence) -> ().
 pub const AUDIT_BY_RECORD: TableDefinition<(&str, u64), ()> =
     TableDefinition::new("audit_by_record");
+/// Audit sequence -> (first entry, last entry + 1) for commands that created a run of entries
+/// (imports): one row per command instead of one per entry.
+pub const AUDIT_ENTRY_RANGES: TableDefinition<u64, (u64, u64)> =
+    TableDefinition::new("audit_entry_ranges");
