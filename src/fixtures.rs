@@ -103,14 +103,12 @@ pub fn parse_parties(file: &str, text: &str) -> Result<Vec<Party>, FixtureError>
             .ok_or_else(|| err(file, line, "kind", "expected customer or supplier"))?;
         let account = AccountNumber::parse(&record[3])
             .map_err(|e| err(file, line, "account", e.to_string()))?;
-        parties.push(Party {
-            auxiliary_account: code.clone(),
+        parties.push(Party::new(
             code,
-            name: crate::model::sanitize_text(&record[1]),
+            crate::model::sanitize_text(&record[1]),
             kind,
-            collective_account: account,
-            active: true,
-        });
+            account,
+        ));
     }
     Ok(parties)
 }

@@ -160,14 +160,12 @@ fn setup(dir: &std::path::Path) -> Ledger {
     ledger
         .add_party(
             &ctx(),
-            Party {
-                code: "SUPP".into(),
-                name: "Fournisseur".into(),
-                kind: PartyKind::Supplier,
-                collective_account: acc("401000"),
-                auxiliary_account: "SUPP".into(),
-                active: true,
-            },
+            Party::new(
+                "SUPP".into(),
+                "Fournisseur".into(),
+                PartyKind::Supplier,
+                acc("401000"),
+            ),
         )
         .unwrap();
     ledger

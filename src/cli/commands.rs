@@ -364,17 +364,14 @@ fn parties(
             let kind = PartyKind::parse(kind)
                 .ok_or_else(|| anyhow!("kind: `{kind}` is not customer or supplier"))?;
             let code = parse_party_code(code).map_err(|e| anyhow!("code: {e}"))?;
-            let party = Party {
-                auxiliary_account: aux.clone().unwrap_or_else(|| code.clone()),
-                code,
-                name: name.clone(),
-                kind,
-                collective_account: match account {
-                    Some(a) => account_arg(a)?,
-                    None => kind.default_collective(),
-                },
-                active: true,
+            let collective = match account {
+                Some(a) => account_arg(a)?,
+                None => kind.default_collective(),
             };
+            let mut party = Party::new(code, name.clone(), kind, collective);
+            if let Some(aux) = aux {
+                party.auxiliary_account = aux.clone();
+            }
             let party = ledger.add_party(ctx, party)?;
             writeln!(
                 out,

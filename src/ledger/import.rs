@@ -284,14 +284,10 @@ fn ensure_party(
             PartyKind::Customer
         };
         let name = sanitize_text(&fec.aux_label);
-        tx.put_party(&Party {
-            code: code.clone(),
-            name: if name.is_empty() { code.clone() } else { name },
-            kind,
-            collective_account: account.clone(),
-            auxiliary_account: fec.aux_num.trim().to_string(),
-            active: true,
-        })?;
+        let name = if name.is_empty() { code.clone() } else { name };
+        let mut party = Party::new(code.clone(), name, kind, account.clone());
+        party.auxiliary_account = fec.aux_num.trim().to_string();
+        tx.put_party(&party)?;
         summary.parties_created += 1;
     }
     Ok(Some(code))

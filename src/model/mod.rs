@@ -2,10 +2,13 @@
 
 pub mod account;
 pub mod calendar;
+pub mod document;
 pub mod entry;
 pub mod journal;
 pub mod money;
 pub mod party;
+pub mod settings;
+pub mod tax;
 
 pub use account::{Account, AccountKind, AccountNumber};
 pub use calendar::{FiscalYear, Period, YearStatus, parse_date};

@@ -46,6 +46,45 @@ pub struct Party {
     /// The auxiliary account number shown in the FEC (`CompAuxNum`).
     pub auxiliary_account: String,
     pub active: bool,
+    /// Fiscal treatment (a tax position code of the settings); none: France.
+    pub tax_position: Option<String>,
+    /// Days from invoice date to due date.
+    pub payment_terms_days: u32,
+    /// Payment method code used by default for this party's payments.
+    pub payment_method: Option<String>,
+    pub iban: Option<String>,
+    /// SEPA direct debit mandate (customers).
+    pub mandate: Option<Mandate>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Mandate {
+    pub reference: String,
+    pub signed_on: chrono::NaiveDate,
+}
+
+impl Party {
+    /// A party with no fiscal or payment details yet.
+    pub fn new(
+        code: String,
+        name: String,
+        kind: PartyKind,
+        collective_account: AccountNumber,
+    ) -> Self {
+        Party {
+            auxiliary_account: code.clone(),
+            code,
+            name,
+            kind,
+            collective_account,
+            active: true,
+            tax_position: None,
+            payment_terms_days: 30,
+            payment_method: None,
+            iban: None,
+            mandate: None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -1,0 +1,453 @@
+//! Posting settings: catalog (units, families, items), taxes and tax positions, accounting
+//! strategies, generation settings per document type and payment methods. Stored in the
+//! ledger, exchanged as TOML, always validated as a whole.
+
+use std::collections::HashSet;
+
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use super::account::AccountNumber;
+use super::document::{Context, DocumentType};
+use super::tax::{TaxCode, TaxKind, TaxPosition};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum EntryLanding {
+    /// Generated entries are drafts, to review and validate.
+    #[default]
+    Draft,
+    /// Generated entries are validated (numbered) at once.
+    Validated,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct General {
+    #[serde(default)]
+    pub generated_entries: EntryLanding,
+    /// Last resort of account resolution (PCG 471).
+    pub suspense_account: AccountNumber,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Unit {
+    pub code: String,
+    pub label: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Family {
+    pub code: String,
+    pub label: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ItemKind {
+    Product,
+    Service,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Item {
+    pub code: String,
+    pub label: String,
+    pub kind: ItemKind,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub family: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unit: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sale_tax: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub purchase_tax: Option<String>,
+}
+
+/// An accounting strategy: which account a line of an item or family goes to, for a context
+/// and a VAT rate (`rate` absent: any rate).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Strategy {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub item: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub family: Option<String>,
+    pub context: Context,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate: Option<Decimal>,
+    pub account: AccountNumber,
+}
+
+/// A tax strategy: the VAT account for a context and rate, winning over the tax code's own
+/// account; linked to an item strategy, it applies only to lines that strategy resolved.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TaxStrategy {
+    pub name: String,
+    pub context: Context,
+    pub rate: Decimal,
+    pub account: AccountNumber,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub item_strategy: Option<String>,
+}
+
+/// Where the third-party line of a document goes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum PartyAccountSource {
+    /// The party's collective account (411000, 401000).
+    #[default]
+    Party,
+    /// A fixed account.
+    Account(AccountNumber),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Direction {
+    /// Invoices: the party owes (customer debit) or is owed (supplier credit).
+    #[default]
+    Normal,
+    /// Credit notes: every side mirrored.
+    Reversed,
+}
+
+/// How one document type is posted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Generation {
+    pub document: DocumentType,
+    pub journal: String,
+    #[serde(default)]
+    pub party_account: PartyAccountSource,
+    #[serde(default)]
+    pub direction: Direction,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_account: Option<AccountNumber>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fallback_account: Option<AccountNumber>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PaymentMethod {
+    pub code: String,
+    pub label: String,
+    pub account: AccountNumber,
+    pub journal: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    pub general: General,
+    #[serde(default)]
+    pub units: Vec<Unit>,
+    #[serde(default)]
+    pub families: Vec<Family>,
+    #[serde(default)]
+    pub items: Vec<Item>,
+    #[serde(default)]
+    pub taxes: Vec<TaxCode>,
+    #[serde(default)]
+    pub tax_positions: Vec<TaxPosition>,
+    #[serde(default)]
+    pub strategies: Vec<Strategy>,
+    #[serde(default)]
+    pub tax_strategies: Vec<TaxStrategy>,
+    #[serde(default)]
+    pub documents: Vec<Generation>,
+    #[serde(default)]
+    pub payment_methods: Vec<PaymentMethod>,
+}
+
+/// A setting that breaks a rule, named by its key (`strategies[3].account`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{key}: {reason}")]
+pub struct SettingsError {
+    pub key: String,
+    pub reason: String,
+}
+
+fn err(key: String, reason: impl Into<String>) -> SettingsError {
+    SettingsError {
+        key,
+        reason: reason.into(),
+    }
+}
+
+impl Settings {
+    pub fn item(&self, code: &str) -> Option<&Item> {
+        self.items.iter().find(|i| i.code == code)
+    }
+
+    pub fn tax(&self, code: &str) -> Option<&TaxCode> {
+        self.taxes.iter().find(|t| t.code == code)
+    }
+
+    pub fn position(&self, code: &str) -> Option<&TaxPosition> {
+        self.tax_positions.iter().find(|p| p.code == code)
+    }
+
+    pub fn generation(&self, doc_type: DocumentType) -> Option<&Generation> {
+        self.documents.iter().find(|g| g.document == doc_type)
+    }
+
+    pub fn payment_method(&self, code: &str) -> Option<&PaymentMethod> {
+        self.payment_methods.iter().find(|m| m.code == code)
+    }
+
+    /// Every account the settings name, with its key, for the ledger to check they exist.
+    pub fn accounts(&self) -> Vec<(String, &AccountNumber)> {
+        let mut out = vec![(
+            "general.suspense_account".to_string(),
+            &self.general.suspense_account,
+        )];
+        for (i, t) in self.taxes.iter().enumerate() {
+            out.push((format!("taxes[{i}].account"), &t.account));
+            if let Some(a) = &t.pending_account {
+                out.push((format!("taxes[{i}].pending_account"), a));
+            }
+            if let Some(a) = &t.reverse_charge_account {
+                out.push((format!("taxes[{i}].reverse_charge_account"), a));
+            }
+        }
+        for (i, p) in self.tax_positions.iter().enumerate() {
+            for (j, m) in p.accounts.iter().enumerate() {
+                out.push((format!("tax_positions[{i}].accounts[{j}].from"), &m.from));
+                out.push((format!("tax_positions[{i}].accounts[{j}].to"), &m.to));
+            }
+        }
+        for (i, s) in self.strategies.iter().enumerate() {
+            out.push((format!("strategies[{i}].account"), &s.account));
+        }
+        for (i, s) in self.tax_strategies.iter().enumerate() {
+            out.push((format!("tax_strategies[{i}].account"), &s.account));
+        }
+        for (i, g) in self.documents.iter().enumerate() {
+            if let PartyAccountSource::Account(a) = &g.party_account {
+                out.push((format!("documents[{i}].party_account"), a));
+            }
+            if let Some(a) = &g.default_account {
+                out.push((format!("documents[{i}].default_account"), a));
+            }
+            if let Some(a) = &g.fallback_account {
+                out.push((format!("documents[{i}].fallback_account"), a));
+            }
+        }
+        for (i, m) in self.payment_methods.iter().enumerate() {
+            out.push((format!("payment_methods[{i}].account"), &m.account));
+        }
+        out
+    }
+
+    /// Every journal the settings name, with its key.
+    pub fn journals(&self) -> Vec<(String, &str)> {
+        let docs = self
+            .documents
+            .iter()
+            .enumerate()
+            .map(|(i, g)| (format!("documents[{i}].journal"), g.journal.as_str()));
+        let methods = self
+            .payment_methods
+            .iter()
+            .enumerate()
+            .map(|(i, m)| (format!("payment_methods[{i}].journal"), m.journal.as_str()));
+        docs.chain(methods).collect()
+    }
+
+    /// Checks the settings as a whole: unique codes, references that resolve, no two
+    /// strategies for the same item or family, context and rate. Accounts and journals are
+    /// checked by the ledger (`accounts()`, `journals()`).
+    pub fn validate(&self) -> Result<(), SettingsError> {
+        unique("units", self.units.iter().map(|u| u.code.as_str()))?;
+        unique("families", self.families.iter().map(|f| f.code.as_str()))?;
+        unique("items", self.items.iter().map(|i| i.code.as_str()))?;
+        unique("taxes", self.taxes.iter().map(|t| t.code.as_str()))?;
+        unique(
+            "tax_positions",
+            self.tax_positions.iter().map(|p| p.code.as_str()),
+        )?;
+        unique(
+            "strategies",
+            self.strategies.iter().map(|s| s.name.as_str()),
+        )?;
+        unique(
+            "tax_strategies",
+            self.tax_strategies.iter().map(|s| s.name.as_str()),
+        )?;
+        unique(
+            "payment_methods",
+            self.payment_methods.iter().map(|m| m.code.as_str()),
+        )?;
+        for (i, tax) in self.taxes.iter().enumerate() {
+            if tax.rates.is_empty() {
+                return Err(err(
+                    format!("taxes[{i}].rates"),
+                    "a tax code needs at least one rate",
+                ));
+            }
+            let mut dates: Vec<_> = tax.rates.iter().map(|r| r.from).collect();
+            dates.sort();
+            if dates.windows(2).any(|w| w[0] == w[1]) {
+                return Err(err(
+                    format!("taxes[{i}].rates"),
+                    "two rate versions start on the same day",
+                ));
+            }
+            if tax
+                .rates
+                .iter()
+                .any(|r| r.rate.is_sign_negative() || r.rate > Decimal::ONE_HUNDRED)
+            {
+                return Err(err(
+                    format!("taxes[{i}].rates"),
+                    "a rate is a percentage from 0 to 100",
+                ));
+            }
+        }
+        let tax_exists = |code: &str| self.taxes.iter().any(|t| t.code == code);
+        for (i, item) in self.items.iter().enumerate() {
+            if let Some(f) = &item.family {
+                if !self.families.iter().any(|x| x.code == *f) {
+                    return Err(err(
+                        format!("items[{i}].family"),
+                        format!("unknown family {f}"),
+                    ));
+                }
+            }
+            if let Some(u) = &item.unit {
+                if !self.units.iter().any(|x| x.code == *u) {
+                    return Err(err(format!("items[{i}].unit"), format!("unknown unit {u}")));
+                }
+            }
+            for (key, tax, kind) in [
+                ("sale_tax", &item.sale_tax, TaxKind::Collected),
+                ("purchase_tax", &item.purchase_tax, TaxKind::Deductible),
+            ] {
+                if let Some(code) = tax {
+                    match self.tax(code) {
+                        None => {
+                            return Err(err(
+                                format!("items[{i}].{key}"),
+                                format!("unknown tax code {code}"),
+                            ));
+                        }
+                        Some(t) if t.kind != kind => {
+                            return Err(err(
+                                format!("items[{i}].{key}"),
+                                format!("tax code {code} is not {kind:?}"),
+                            ));
+                        }
+                        Some(_) => {}
+                    }
+                }
+            }
+        }
+        for (i, p) in self.tax_positions.iter().enumerate() {
+            for (j, m) in p.taxes.iter().enumerate() {
+                if !tax_exists(&m.from) {
+                    return Err(err(
+                        format!("tax_positions[{i}].taxes[{j}].from"),
+                        format!("unknown tax code {}", m.from),
+                    ));
+                }
+                if let Some(to) = &m.to {
+                    if !tax_exists(to) {
+                        return Err(err(
+                            format!("tax_positions[{i}].taxes[{j}].to"),
+                            format!("unknown tax code {to}"),
+                        ));
+                    }
+                }
+            }
+        }
+        let mut seen = HashSet::new();
+        for (i, s) in self.strategies.iter().enumerate() {
+            let key = format!("strategies[{i}]");
+            let target = match (&s.item, &s.family) {
+                (Some(item), None) => {
+                    if self.item(item).is_none() {
+                        return Err(err(format!("{key}.item"), format!("unknown item {item}")));
+                    }
+                    format!("item {item}")
+                }
+                (None, Some(family)) => {
+                    if !self.families.iter().any(|f| f.code == *family) {
+                        return Err(err(
+                            format!("{key}.family"),
+                            format!("unknown family {family}"),
+                        ));
+                    }
+                    format!("family {family}")
+                }
+                _ => return Err(err(key, "a strategy names exactly one of item or family")),
+            };
+            let rate = s
+                .rate
+                .map(|r| r.normalize().to_string())
+                .unwrap_or_else(|| "any".into());
+            if !seen.insert((target.clone(), s.context, rate.clone())) {
+                return Err(err(
+                    key,
+                    format!(
+                        "a second strategy for {target}, {} context, rate {rate}",
+                        s.context.name()
+                    ),
+                ));
+            }
+        }
+        let mut seen = HashSet::new();
+        for (i, s) in self.tax_strategies.iter().enumerate() {
+            if let Some(name) = &s.item_strategy {
+                if !self
+                    .strategies
+                    .iter()
+                    .any(|x| x.name == *name && x.item.is_some())
+                {
+                    return Err(err(
+                        format!("tax_strategies[{i}].item_strategy"),
+                        format!("no item strategy named {name}"),
+                    ));
+                }
+            }
+            let key = (
+                s.context,
+                s.rate.normalize().to_string(),
+                s.item_strategy.clone(),
+            );
+            if !seen.insert(key) {
+                return Err(err(
+                    format!("tax_strategies[{i}]"),
+                    "a second tax strategy for the same context and rate",
+                ));
+            }
+        }
+        unique(
+            "documents",
+            self.documents.iter().map(|g| g.document.name()),
+        )?;
+        Ok(())
+    }
+}
+
+fn unique<'a>(what: &str, codes: impl Iterator<Item = &'a str>) -> Result<(), SettingsError> {
+    let mut seen = HashSet::new();
+    for (i, code) in codes.enumerate() {
+        if code.trim().is_empty() {
+            return Err(err(format!("{what}[{i}]"), "empty code"));
+        }
+        if !seen.insert(code) {
+            return Err(err(
+                format!("{what}[{i}]"),
+                format!("{code} is defined twice"),
+            ));
+        }
+    }
+    Ok(())
+}
