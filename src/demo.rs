@@ -1,10 +1,15 @@
 //! The demo company: a small French lighting workshop's first year, built from the embedded
-//! fixtures through the same ledger commands a user runs.
+//! fixtures through the same ledger commands a user runs. Sales, purchases and payments are
+//! documents whose entries the posting engine writes; payroll, loans, VAT returns and bank
+//! fees are typed entries.
 
 use std::path::Path;
 
 use crate::fixtures::{self, FixtureError};
 use crate::formats::FormatError;
+use crate::formats::documents_csv::{
+    DocumentGrouper, DocumentsCsvReader, PaymentGrouper, PaymentsCsvReader,
+};
 use crate::formats::entries_csv::{EntriesCsvReader, EntryGrouper};
 use crate::ledger::{Ctx, ImportOptions, InitParams, Ledger, LedgerError, Selection};
 use crate::model::calendar::Period;
@@ -19,8 +24,15 @@ pub enum DemoError {
     Ledger(#[from] LedgerError),
 }
 
-/// Creates the demo ledger at `path`: chart, third parties, ten months of validated entries
-/// (each month validated on its last day) and the current month's drafts.
+/// The month the demo is "in": entries up to the end of the month before are validated.
+const CURRENT_MONTH: Period = Period {
+    year: 2026,
+    month: 11,
+};
+
+/// Creates the demo ledger at `path`: chart, settings, third parties, a year of documents and
+/// payments posted by the engine, typed entries; each month validated on its last day, the
+/// current month left in drafts.
 pub fn build_demo(path: &Path, ctx: &Ctx) -> Result<Ledger, DemoError> {
     let company = fixtures::demo_company()?;
     let mut chart = fixtures::default_chart()?;
@@ -33,12 +45,22 @@ pub fn build_demo(path: &Path, ctx: &Ctx) -> Result<Ledger, DemoError> {
         first_year_start: company.fiscal_year_start,
         first_year_months: company.fiscal_year_months,
         chart,
+        settings: Some(fixtures::parse_settings(
+            "fixtures/demo/settings.toml",
+            fixtures::DEMO_SETTINGS_TOML,
+        )?),
     };
     let ledger = Ledger::create(path, &params, ctx)?;
     for party in fixtures::parse_parties("fixtures/demo/parties.csv", fixtures::DEMO_PARTIES_CSV)? {
         ledger.add_party(ctx, party)?;
     }
-    import(
+    let name = "fixtures/demo/documents.csv";
+    let reader = DocumentsCsvReader::new(name, fixtures::DEMO_DOCUMENTS_CSV.as_bytes())?;
+    ledger.import_documents(ctx, name, DocumentGrouper::new(name, reader), true)?;
+    let name = "fixtures/demo/payments.csv";
+    let reader = PaymentsCsvReader::new(name, fixtures::DEMO_PAYMENTS_CSV.as_bytes())?;
+    ledger.import_payments(ctx, name, PaymentGrouper::new(name, reader))?;
+    import_entries(
         &ledger,
         ctx,
         "fixtures/demo/entries.csv",
@@ -48,7 +70,9 @@ pub fn build_demo(path: &Path, ctx: &Ctx) -> Result<Ledger, DemoError> {
         .entries(&Default::default())?
         .iter()
         .map(|e| Period::of(e.date))
+        .filter(|p| *p < CURRENT_MONTH)
         .collect();
+    months.sort();
     months.dedup();
     for month in months {
         let month_ctx = Ctx {
@@ -63,7 +87,7 @@ pub fn build_demo(path: &Path, ctx: &Ctx) -> Result<Ledger, DemoError> {
             },
         )?;
     }
-    import(
+    import_entries(
         &ledger,
         ctx,
         "fixtures/demo/drafts.csv",
@@ -72,7 +96,7 @@ pub fn build_demo(path: &Path, ctx: &Ctx) -> Result<Ledger, DemoError> {
     Ok(ledger)
 }
 
-fn import(ledger: &Ledger, ctx: &Ctx, name: &str, text: &str) -> Result<(), DemoError> {
+fn import_entries(ledger: &Ledger, ctx: &Ctx, name: &str, text: &str) -> Result<(), DemoError> {
     let reader = EntriesCsvReader::new(name, text.as_bytes())?;
     ledger.import_entries(
         ctx,

@@ -4,13 +4,18 @@ use chrono::NaiveDate;
 use serde::Deserialize;
 
 use crate::model::party::parse_party_code;
+use crate::model::settings::Settings;
 use crate::model::{AccountNumber, Company, Party, PartyKind};
 
 pub const PCG_CSV: &str = include_str!("../fixtures/pcg.csv");
+pub const DEFAULT_SETTINGS_TOML: &str = include_str!("../fixtures/settings/default.toml");
 pub const DEMO_COMPANY_TOML: &str = include_str!("../fixtures/demo/company.toml");
 pub const DEMO_PARTIES_CSV: &str = include_str!("../fixtures/demo/parties.csv");
 pub const DEMO_ACCOUNTS_CSV: &str = include_str!("../fixtures/demo/accounts.csv");
 pub const DEMO_ENTRIES_CSV: &str = include_str!("../fixtures/demo/entries.csv");
+pub const DEMO_SETTINGS_TOML: &str = include_str!("../fixtures/demo/settings.toml");
+pub const DEMO_DOCUMENTS_CSV: &str = include_str!("../fixtures/demo/documents.csv");
+pub const DEMO_PAYMENTS_CSV: &str = include_str!("../fixtures/demo/payments.csv");
 pub const DEMO_DRAFTS_CSV: &str = include_str!("../fixtures/demo/drafts.csv");
 
 #[derive(Debug, thiserror::Error)]
@@ -64,6 +69,27 @@ pub fn default_chart() -> Result<Vec<(AccountNumber, String)>, FixtureError> {
     parse_chart("fixtures/pcg.csv", PCG_CSV)
 }
 
+/// Reads posting settings from TOML; errors name the key (`taxes[2].rates`).
+pub fn parse_settings(file: &str, text: &str) -> Result<Settings, FixtureError> {
+    let settings: Settings = toml::from_str(text).map_err(|e| {
+        let line = e
+            .span()
+            .map(|span| text[..span.start.min(text.len())].lines().count() as u64)
+            .unwrap_or(0)
+            .max(1);
+        err(file, line, "settings", e.message().to_string())
+    })?;
+    settings
+        .validate()
+        .map_err(|e| err(file, 0, &e.key, e.reason))?;
+    Ok(settings)
+}
+
+/// The settings every new ledger starts with.
+pub fn default_settings() -> Result<Settings, FixtureError> {
+    parse_settings("fixtures/settings/default.toml", DEFAULT_SETTINGS_TOML)
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CompanyFile {
@@ -87,15 +113,21 @@ pub fn demo_company() -> Result<CompanyFile, FixtureError> {
         .map_err(|e| err("fixtures/demo/company.toml", 1, "company", e.to_string()))
 }
 
-/// Third parties: CSV with the header `code,name,kind,account`.
+/// Third parties: CSV with the header `code,name,kind,account`, optionally followed by
+/// `tax_position,payment_terms_days,payment_method,iban,mandate_reference,mandate_signed_on`.
 pub fn parse_parties(file: &str, text: &str) -> Result<Vec<Party>, FixtureError> {
     let mut reader = csv::Reader::from_reader(text.as_bytes());
     let mut parties = Vec::new();
     for record in reader.records() {
         let record = record.map_err(|e| err(file, 0, "record", e.to_string()))?;
         let line = record.position().map(|p| p.line()).unwrap_or(0);
-        if record.len() != 4 {
-            return Err(err(file, line, "record", "expected code,name,kind,account"));
+        if record.len() != 4 && record.len() != 10 {
+            return Err(err(
+                file,
+                line,
+                "record",
+                "expected code,name,kind,account[,tax_position,payment_terms_days,payment_method,iban,mandate_reference,mandate_signed_on]",
+            ));
         }
         let code =
             parse_party_code(&record[0]).map_err(|e| err(file, line, "code", e.to_string()))?;
@@ -103,12 +135,40 @@ pub fn parse_parties(file: &str, text: &str) -> Result<Vec<Party>, FixtureError>
             .ok_or_else(|| err(file, line, "kind", "expected customer or supplier"))?;
         let account = AccountNumber::parse(&record[3])
             .map_err(|e| err(file, line, "account", e.to_string()))?;
-        parties.push(Party::new(
-            code,
-            crate::model::sanitize_text(&record[1]),
-            kind,
-            account,
-        ));
+        let mut party = Party::new(code, crate::model::sanitize_text(&record[1]), kind, account);
+        if record.len() == 10 {
+            let text = |i: usize| Some(record[i].trim().to_string()).filter(|t| !t.is_empty());
+            party.tax_position = text(4).filter(|p| p != "FR");
+            if let Some(days) = text(5) {
+                party.payment_terms_days = days.parse().map_err(|_| {
+                    err(
+                        file,
+                        line,
+                        "payment_terms_days",
+                        format!("`{days}` is not a number of days"),
+                    )
+                })?;
+            }
+            party.payment_method = text(6);
+            party.iban = text(7);
+            if let Some(reference) = text(8) {
+                let signed = text(9)
+                    .and_then(|d| crate::model::parse_date(&d))
+                    .ok_or_else(|| {
+                        err(
+                            file,
+                            line,
+                            "mandate_signed_on",
+                            "a mandate needs its signature date",
+                        )
+                    })?;
+                party.mandate = Some(crate::model::party::Mandate {
+                    reference,
+                    signed_on: signed,
+                });
+            }
+        }
+        parties.push(party);
     }
     Ok(parties)
 }
@@ -138,6 +198,7 @@ mod tests {
         numbers.dedup();
         assert_eq!(numbers.len(), chart.len(), "duplicate account numbers");
         demo_company().unwrap();
+        default_settings().unwrap();
         assert!(parse_parties("p", DEMO_PARTIES_CSV).unwrap().len() >= 8);
         parse_chart("a", DEMO_ACCOUNTS_CSV).unwrap();
     }

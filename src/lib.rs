@@ -10,4 +10,5 @@ pub mod fixtures;
 pub mod formats;
 pub mod ledger;
 pub mod model;
+pub mod posting;
 pub mod reports;

@@ -155,6 +155,7 @@ fn setup(dir: &std::path::Path) -> Ledger {
         first_year_start: d(1, 1),
         first_year_months: 12,
         chart,
+        settings: None,
     };
     let ledger = Ledger::create(&dir.join("model.ledger"), &params, &ctx()).unwrap();
     ledger

@@ -102,6 +102,23 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Export { what } => export(&cli, what, &mut out)?,
         Command::Check { format } => check(&cli, *format, &mut out)?,
         Command::Log { record, format } => log(&cli, record, *format, &mut out)?,
+        Command::Doc { action } => super::documents::doc(&open(&cli)?, action, &ctx, &mut out)?,
+        Command::Pay { action } => super::documents::pay(&open(&cli)?, action, &ctx, &mut out)?,
+        Command::Items { format } => super::documents::items(&open(&cli)?, *format, &mut out)?,
+        Command::Taxes { format } => {
+            super::documents::taxes(&open(&cli)?, *format, &ctx, &mut out)?
+        }
+        Command::Why { entry } => super::documents::why(&open(&cli)?, entry, &mut out)?,
+        Command::Regenerate { year, document } => super::documents::regenerate(
+            &open(&cli)?,
+            year.as_deref(),
+            document.as_deref(),
+            &ctx,
+            &mut out,
+        )?,
+        Command::Settings { action } => {
+            super::documents::settings(&open(&cli)?, action, &ctx, &mut out)?
+        }
     };
     out.flush()?;
     Ok(code)
@@ -124,6 +141,7 @@ fn init(cli: &Cli, args: &InitArgs, ctx: &Ctx, out: &mut impl Write) -> Result<E
         first_year_start: date_arg("start", &args.start)?,
         first_year_months: args.months,
         chart,
+        settings: Some(fixtures::default_settings()?),
     };
     let ledger = Ledger::create(&cli.ledger, &params, ctx)?;
     let year = ledger.years()?.remove(0);
@@ -185,7 +203,7 @@ fn accounts(
         None | Some(AccountsAction::List) => {
             let last_day = ledger.years()?.last().map(|y| y.end).unwrap_or(ctx.today);
             let balances: std::collections::HashMap<String, Amount> = ledger
-                .trial_balance(NaiveDate::MIN, last_day)?
+                .balances_at(last_day)?
                 .into_iter()
                 .map(|r| (r.account.to_string(), r.balance()))
                 .collect();
@@ -439,12 +457,14 @@ fn entry(cli: &Cli, action: &EntryAction, ctx: &Ctx, out: &mut impl Write) -> Re
             let need = |v: &Option<String>, name: &str| {
                 v.clone().ok_or_else(|| anyhow!("{name}: required"))
             };
+            let piece = need(&fields.piece, "piece")?;
             let input = EntryInput {
                 journal: parse_journal_code(&need(&fields.journal, "journal")?)
                     .map_err(|e| anyhow!("journal: {e}"))?,
                 date: date_arg("date", &need(&fields.date, "date")?)?,
-                piece: need(&fields.piece, "piece")?,
-                label: fields.label.clone().unwrap_or_default(),
+                // Without a label the piece names the entry, as the FEC needs a label.
+                label: fields.label.clone().unwrap_or_else(|| piece.clone()),
+                piece,
                 lines: lines_of(fields)?,
             };
             let entry = ledger.add_entry(ctx, &input)?;
@@ -516,13 +536,22 @@ fn import(cli: &Cli, what: &ImportWhat, ctx: &Ctx, out: &mut impl Write) -> Resu
             let options = ImportOptions {
                 validate: *validate,
                 allow_existing_pieces: *allow_existing_pieces,
+                fec: false,
             };
             ledger.import_entries(ctx, &name, EntryGrouper::new(&name, reader), &options)?
         }
-        ImportWhat::Fec { file } => {
+        ImportWhat::Fec {
+            file,
+            allow_existing_pieces,
+        } => {
             let name = file.display().to_string();
             let reader = FecReader::new(&name, open_input(file)?)?;
-            ledger.import_fec(ctx, &name, reader)?
+            let options = ImportOptions {
+                validate: true,
+                allow_existing_pieces: *allow_existing_pieces,
+                fec: true,
+            };
+            ledger.import_fec(ctx, &name, reader, &options)?
         }
     };
     writeln!(

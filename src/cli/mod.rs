@@ -1,6 +1,7 @@
 //! The command line: clap definitions and one handler per command.
 
 mod commands;
+mod documents;
 mod output;
 mod reports;
 
@@ -40,21 +41,21 @@ pub enum Command {
     Accounts {
         #[command(subcommand)]
         action: Option<AccountsAction>,
-        #[arg(long, value_enum, default_value_t)]
+        #[arg(long, global = true, value_enum, default_value_t)]
         format: Format,
     },
     /// List, add or edit journals.
     Journals {
         #[command(subcommand)]
         action: Option<JournalsAction>,
-        #[arg(long, value_enum, default_value_t)]
+        #[arg(long, global = true, value_enum, default_value_t)]
         format: Format,
     },
     /// List, add or edit third parties (customers and suppliers).
     Parties {
         #[command(subcommand)]
         action: Option<PartiesAction>,
-        #[arg(long, value_enum, default_value_t)]
+        #[arg(long, global = true, value_enum, default_value_t)]
         format: Format,
     },
     /// Add, edit, delete or show one entry.
@@ -102,6 +103,44 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t)]
         format: Format,
     },
+    /// Invoices and credit notes: add, import, list, show, validate.
+    Doc {
+        #[command(subcommand)]
+        action: DocAction,
+    },
+    /// Payments and refunds: add, import, allocate, edit, list.
+    Pay {
+        #[command(subcommand)]
+        action: PayAction,
+    },
+    /// The catalog: items with family, unit and default taxes.
+    Items {
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// Tax codes with their rates and accounts, and tax positions.
+    Taxes {
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// Why each line of a generated entry went to its account.
+    Why {
+        /// Entry number (VE2026-000012), id (#42) or document (FA2026-00001).
+        entry: String,
+    },
+    /// Replay the posting engine over documents of open fiscal years.
+    Regenerate {
+        #[arg(long)]
+        year: Option<String>,
+        /// One document (number or D<id>).
+        #[arg(long)]
+        document: Option<String>,
+    },
+    /// Export or load the posting settings (TOML).
+    Settings {
+        #[command(subcommand)]
+        action: SettingsAction,
+    },
     /// Audit history of a record: an entry (VE2026-000001, #42), account:512000, journal:VE,
     /// party:CODE, year:2026, company; `all` for the latest records.
     Log {
@@ -109,6 +148,112 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t)]
         format: Format,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DocAction {
+    /// Record an invoice or credit note (a draft, or validated with --validate).
+    Add {
+        /// customer_invoice, customer_credit_note, supplier_invoice, supplier_credit_note.
+        #[arg(long = "type")]
+        doc_type: String,
+        #[arg(long)]
+        party: String,
+        #[arg(long)]
+        date: String,
+        /// The party's own reference (their invoice number).
+        #[arg(long, default_value = "")]
+        reference: String,
+        /// A line: ITEM;LABEL;QUANTITY;UNIT_PRICE[;DISCOUNT%[;TAX_CODE]] (repeatable; ITEM or
+        /// LABEL may be empty).
+        #[arg(long, required = true)]
+        line: Vec<String>,
+        #[arg(long)]
+        validate: bool,
+    },
+    /// Import the documents CSV.
+    Import {
+        file: PathBuf,
+        #[arg(long)]
+        validate: bool,
+    },
+    /// Documents with total, paid and due amounts and status.
+    List {
+        #[arg(long = "type")]
+        doc_type: Option<String>,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// A document with its lines, its entry and why each account was chosen.
+    Show {
+        document: String,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// Validate drafts: number them and post their entries.
+    Validate { documents: Vec<String> },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PayAction {
+    /// Register a payment or refund; its date, party, amount and method are then frozen.
+    Add {
+        /// customer_payment, supplier_payment, customer_refund, supplier_refund.
+        #[arg(long = "type")]
+        doc_type: String,
+        #[arg(long)]
+        party: String,
+        #[arg(long)]
+        date: String,
+        #[arg(long)]
+        amount: String,
+        /// Payment method (transfer, cheque, card, cash, sepa_dd…); default: the party's.
+        #[arg(long)]
+        method: Option<String>,
+        #[arg(long, default_value = "")]
+        reference: String,
+        /// DOCUMENT=AMOUNT: number, D<id> or the party's reference (repeatable).
+        #[arg(long)]
+        allocate: Vec<String>,
+    },
+    /// Import the payments CSV.
+    Import { file: PathBuf },
+    /// Allocate a registered payment to more documents: DOCUMENT=AMOUNT...
+    Allocate {
+        payment: String,
+        #[arg(required = true)]
+        allocations: Vec<String>,
+    },
+    /// Change a payment's reference (date, party, amount and method are frozen).
+    Edit {
+        payment: String,
+        #[arg(long)]
+        reference: Option<String>,
+        #[arg(long)]
+        date: Option<String>,
+        #[arg(long)]
+        party: Option<String>,
+        #[arg(long)]
+        amount: Option<String>,
+        #[arg(long)]
+        method: Option<String>,
+    },
+    /// Payments and refunds with their unallocated amount.
+    List {
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SettingsAction {
+    /// Write the current settings as TOML (standard output, or --out FILE).
+    Export {
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Replace the settings with a TOML file (validated as a whole).
+    Load { file: PathBuf },
 }
 
 #[derive(Debug, Args)]
@@ -260,7 +405,12 @@ pub enum ImportWhat {
         allow_existing_pieces: bool,
     },
     /// A FEC from another software (tab or | separated, UTF-8 or ISO-8859-15).
-    Fec { file: PathBuf },
+    Fec {
+        file: PathBuf,
+        /// Accept pieces that already exist in their journal.
+        #[arg(long)]
+        allow_existing_pieces: bool,
+    },
 }
 
 #[derive(Debug, Args)]

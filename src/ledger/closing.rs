@@ -34,6 +34,19 @@ impl Ledger {
             if !year.is_open() {
                 return Err(LedgerError::YearClosed(year.name()));
             }
+            if let Some(earlier) = tx
+                .years()
+                .iter()
+                .find(|y| y.start < year.start && y.is_open())
+            {
+                return Err(LedgerError::Invalid {
+                    field: "year",
+                    reason: format!(
+                        "fiscal year {} is still open: close the years in order",
+                        earlier.name()
+                    ),
+                });
+            }
             let drafts = count_drafts_in(tx, &year)?;
             if drafts > 0 {
                 return Err(LedgerError::DraftsRemain {

@@ -26,7 +26,7 @@ pub enum LedgerError {
     Corrupt(String),
     #[error("storage error: {0}")]
     Storage(String),
-    #[error("{0}")]
+    #[error(transparent)]
     Rule(#[from] EntryRuleError),
     #[error("{field}: {reason}")]
     Invalid { field: &'static str, reason: String },
@@ -108,7 +108,10 @@ impl LedgerError {
                 file: file.to_string(),
                 line,
                 field: other.field().to_string(),
-                reason: other.to_string(),
+                reason: match other {
+                    LedgerError::Invalid { reason, .. } => reason,
+                    other => other.to_string(),
+                },
             },
         }
     }

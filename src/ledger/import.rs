@@ -3,13 +3,16 @@
 use serde::Serialize;
 
 use super::commands::{clean_input, new_entry};
+use super::documents::{DocumentInput, DocumentRef, PaymentInput};
 use super::error::{LedgerError, Result};
 use super::queries::LetterMark;
 use super::store::Tx;
 use super::{Ctx, Ledger};
 use crate::formats::FormatError;
+use crate::formats::documents_csv::{ImportedDocument, ImportedPayment};
 use crate::formats::entries_csv::ImportedEntry;
 use crate::formats::fec::FecLine;
+use crate::model::document::Document;
 use crate::model::journal::parse_journal_code;
 use crate::model::party::parse_party_code;
 use crate::model::{
@@ -22,6 +25,8 @@ pub struct ImportOptions {
     pub validate: bool,
     /// Accept pieces that already exist in the journal.
     pub allow_existing_pieces: bool,
+    /// A FEC: entries are keyed by their number, several may share a piece and a date.
+    pub fec: bool,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -105,9 +110,13 @@ impl Ledger {
         ctx: &Ctx,
         file: &str,
         lines: impl Iterator<Item = Result<FecLine, FormatError>>,
+        options: &ImportOptions,
     ) -> Result<ImportSummary> {
         self.write(ctx, |tx| {
             let first_id = tx.peek_next_entry_id();
+            let post = |tx: &mut Tx<'_>, group: &[(u64, FecLine)], summary: &mut ImportSummary| {
+                post_fec_entry(tx, ctx, file, group, first_id, options, summary)
+            };
             let mut summary = ImportSummary::default();
             let mut group: Vec<(u64, FecLine)> = Vec::new();
             let mut line_no = 1u64;
@@ -118,12 +127,12 @@ impl Ledger {
                     first.journal_code == line.journal_code && first.number == line.number
                 });
                 if !same && !group.is_empty() {
-                    post_fec_entry(tx, ctx, file, &std::mem::take(&mut group), &mut summary)?;
+                    post(tx, &std::mem::take(&mut group), &mut summary)?;
                 }
                 group.push((line_no, line));
             }
             if !group.is_empty() {
-                post_fec_entry(tx, ctx, file, &group, &mut summary)?;
+                post(tx, &group, &mut summary)?;
             }
             let last_id = tx.peek_next_entry_id();
             tx.audit(
@@ -146,6 +155,8 @@ impl Ledger {
     }
 }
 
+/// Refuses a piece that already exists in the journal (unless allowed) and, for the entries
+/// CSV whose entries are keyed by journal, piece and date, an entry split in two places.
 fn check_piece(
     tx: &Tx<'_>,
     input: &EntryInput,
@@ -155,6 +166,9 @@ fn check_piece(
     let date = super::store::day(input.date);
     for (id, other_date) in tx.entries_with_piece(&input.journal, &input.piece)? {
         if id >= first_id {
+            if options.fec {
+                continue;
+            }
             if other_date == date {
                 return Err(LedgerError::Invalid {
                     field: "piece",
@@ -298,6 +312,8 @@ fn post_fec_entry(
     ctx: &Ctx,
     file: &str,
     group: &[(u64, FecLine)],
+    first_id: u64,
+    options: &ImportOptions,
     summary: &mut ImportSummary,
 ) -> Result<()> {
     let Some((first_line, first)) = group.first() else {
@@ -338,6 +354,7 @@ fn post_fec_entry(
         let line_no = group[i.unwrap_or(0).min(group.len() - 1)].0;
         err.at_line(file, line_no)
     })?;
+    check_piece(tx, &input, first_id, options).map_err(|err| err.at_line(file, *first_line))?;
     let mut entry = new_entry(tx, ctx, input, None);
     tx.number_entry(&mut entry, first.valid_date)
         .map_err(|err| err.at_line(file, *first_line))?;
@@ -360,4 +377,68 @@ fn post_fec_entry(
     summary.validated += 1;
     summary.lines += entry.lines.len() as u64;
     Ok(())
+}
+
+impl Ledger {
+    /// Imports invoices and credit notes from the documents CSV: drafts, or validated and
+    /// posted with `validate`.
+    pub fn import_documents(
+        &self,
+        ctx: &Ctx,
+        file: &str,
+        documents: impl Iterator<Item = Result<ImportedDocument, FormatError>>,
+        validate: bool,
+    ) -> Result<Vec<Document>> {
+        let inputs = documents.map(|item| {
+            let doc = item.map_err(format_error)?;
+            Ok((
+                doc.first_line,
+                DocumentInput {
+                    doc_type: doc.doc_type,
+                    party: doc.party,
+                    date: doc.date,
+                    reference: if doc.reference.is_empty() {
+                        doc.key
+                    } else {
+                        doc.reference
+                    },
+                    lines: doc.lines,
+                },
+            ))
+        });
+        self.add_documents(ctx, inputs, validate, Some(file))
+    }
+
+    /// Registers payments and refunds from the payments CSV, with their allocations.
+    pub fn import_payments(
+        &self,
+        ctx: &Ctx,
+        file: &str,
+        payments: impl Iterator<Item = Result<ImportedPayment, FormatError>>,
+    ) -> Result<Vec<Document>> {
+        let inputs = payments.map(|item| {
+            let payment = item.map_err(format_error)?;
+            Ok((
+                payment.first_line,
+                PaymentInput {
+                    doc_type: payment.doc_type,
+                    party: payment.party,
+                    date: payment.date,
+                    amount: payment.amount,
+                    method: payment.method,
+                    reference: if payment.reference.is_empty() {
+                        payment.key
+                    } else {
+                        payment.reference
+                    },
+                    allocations: payment
+                        .allocations
+                        .into_iter()
+                        .map(|(_, target, amount)| (DocumentRef::Text(target), amount))
+                        .collect(),
+                },
+            ))
+        });
+        self.register_payments(ctx, inputs, Some(file))
+    }
 }

@@ -10,9 +10,11 @@ mod check;
 mod closing;
 mod codec;
 mod commands;
+mod documents;
 mod error;
 mod export;
 mod import;
+mod migrate;
 mod queries;
 mod store;
 mod tables;
@@ -27,6 +29,9 @@ pub use check::CheckReport;
 pub use check::Finding;
 pub use closing::Closing;
 pub use commands::{AccountPatch, JournalPatch, PartyPatch, Selection};
+pub use documents::{
+    DocumentInput, DocumentRef, DocumentSummary, PaymentInput, PostedTotals, RegenerateReport,
+};
 pub use error::{LedgerError, Result};
 pub use export::FecExport;
 pub use import::{ImportOptions, ImportSummary};
@@ -35,7 +40,7 @@ pub use queries::{BalanceRow, EntryFilter, LedgerPage, LedgerRow, LetterMark};
 use crate::model::{Account, AccountNumber, Company, FiscalYear, Journal, JournalKind};
 
 /// Schema version this Folio writes. Older ledgers are migrated on open; newer ones refused.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// Who acts and when: given by the caller so that tests can fix them.
 #[derive(Debug, Clone)]
@@ -63,6 +68,8 @@ pub struct InitParams {
     pub first_year_months: u32,
     /// The chart of accounts: (number, label).
     pub chart: Vec<(AccountNumber, String)>,
+    /// Posting settings (taxes, strategies, payment methods).
+    pub settings: Option<crate::model::settings::Settings>,
 }
 
 pub struct Ledger {
@@ -122,6 +129,9 @@ impl Ledger {
                 tx.put_journal(&journal)?;
             }
             tx.put_year(&year)?;
+            if let Some(settings) = &params.settings {
+                tx.put_settings(settings)?;
+            }
             tx.audit(
                 ctx,
                 "ledger.init",
@@ -166,6 +176,10 @@ impl Ledger {
                 found,
                 supported: SCHEMA_VERSION,
             }),
+            Some(found) if found < SCHEMA_VERSION => {
+                ledger.migrate(found)?;
+                Ok(ledger)
+            }
             Some(_) => Ok(ledger),
         }
     }

@@ -253,16 +253,24 @@ impl Ledger {
         )
     }
 
+    /// Per-account movements brought forward to `to`: from the start of what is carried
+    /// forward (see `carry_start`), for balances "as of" a date.
+    pub fn balances_at(&self, to: NaiveDate) -> Result<Vec<BalanceRow>> {
+        let since = carry_start(&self.years()?, to);
+        self.trial_balance(since, to)
+    }
+
     /// Balances of every third party up to `to`.
     pub fn party_balances(&self, to: NaiveDate) -> Result<BTreeMap<String, Amount>> {
         let view = self.read()?;
         let totals = view.table(PARTY_TOTALS)?;
         let limit = Period::of(to).key();
+        let since = Period::of(carry_start(&view.years()?, to)).key();
         let mut out: BTreeMap<String, Amount> = BTreeMap::new();
         for item in totals.range::<(&str, u32)>(..)? {
             let (key, value) = item?;
             let (party, period) = key.value();
-            if period <= limit {
+            if period <= limit && period >= since {
                 let (d, c) = value.value();
                 *out.entry(party.to_string()).or_default() += Amount::from_cents(d - c);
             }
@@ -381,6 +389,24 @@ type LineIndex = redb::TableDefinition<'static, (&'static str, i32, u64, u32), i
 type TotalsTable = redb::TableDefinition<'static, (&'static str, u32), (i64, i64)>;
 
 /// Balance of `key` strictly before `date`: whole months from totals, the rest from the index.
+/// Where balances brought forward start for a date: the first day of its fiscal year when
+/// the year before is closed (its balances came back in the opening entry), else further back
+/// through the open years.
+pub(crate) fn carry_start(years: &[FiscalYear], date: NaiveDate) -> NaiveDate {
+    let Some(mut index) = years.iter().rposition(|y| y.start <= date) else {
+        return NaiveDate::MIN;
+    };
+    while index > 0 && years[index - 1].is_open() {
+        index -= 1;
+    }
+    if index == 0 {
+        NaiveDate::MIN
+    } else {
+        years[index].start
+    }
+}
+
+/// Balance of `key` strictly before `date`, from the start of what is carried forward.
 fn balance_before(
     view: &View,
     index: LineIndex,
@@ -388,16 +414,17 @@ fn balance_before(
     key: &str,
     date: NaiveDate,
 ) -> Result<Amount> {
+    let since = carry_start(&view.years()?, date);
     let period = Period::of(date);
     let mut cents = 0i64;
     for item in view
         .table(totals)?
-        .range((key, 0u32)..(key, period.key()))?
+        .range((key, Period::of(since).key())..(key, period.key().max(Period::of(since).key())))?
     {
         let (d, c) = item?.1.value();
         cents += d - c;
     }
-    let month_start = day(period.first_day());
+    let month_start = day(period.first_day().max(since));
     for item in view
         .table(index)?
         .range((key, month_start, 0u64, 0u32)..(key, day(date), 0u64, 0u32))?

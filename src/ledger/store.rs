@@ -30,6 +30,7 @@ pub(crate) type Delta = HashMap<String, HashMap<u32, (i64, i64)>>;
 
 /// A write transaction's open tables, caches and pending running totals.
 pub struct Tx<'t> {
+    pub(crate) txn: &'t WriteTransaction,
     pub(crate) meta: Table<'t, &'static str, Bytes>,
     pub(crate) accounts: Table<'t, &'static str, Bytes>,
     pub(crate) journals: Table<'t, &'static str, Bytes>,
@@ -97,6 +98,7 @@ impl<'t> Tx<'t> {
         let next_entry = meta_get(&meta, "next_entry")?.unwrap_or(1);
         let next_validation = meta_get(&meta, "next_validation")?.unwrap_or(1);
         Ok(Tx {
+            txn,
             accounts: t(txn, ACCOUNTS)?,
             journals: t(txn, JOURNALS)?,
             parties: t(txn, PARTIES)?,
@@ -154,6 +156,10 @@ impl<'t> Tx<'t> {
         self.put_meta("next_entry", &next_entry)?;
         self.put_meta("next_validation", &next_validation)?;
         Ok(())
+    }
+
+    pub fn get_meta<T: serde::de::DeserializeOwned>(&self, key: &str) -> Result<Option<T>> {
+        meta_get(&self.meta, key)
     }
 
     pub fn put_meta<T: serde::Serialize>(&mut self, key: &str, value: &T) -> Result<()> {
@@ -340,6 +346,12 @@ impl<'t> Tx<'t> {
             return Err(whole(LedgerError::Invalid {
                 field: "piece",
                 reason: "the piece reference is empty".into(),
+            }));
+        }
+        if input.label.trim().is_empty() {
+            return Err(whole(LedgerError::Invalid {
+                field: "label",
+                reason: "the entry label is empty".into(),
             }));
         }
         let journal = self.journal_ref(&input.journal).map_err(whole)?;

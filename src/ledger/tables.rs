@@ -53,3 +53,25 @@ pub const AUDIT_BY_RECORD: TableDefinition<(&str, u64), ()> =
 /// (imports): one row per command instead of one per entry.
 pub const AUDIT_ENTRY_RANGES: TableDefinition<u64, (u64, u64)> =
     TableDefinition::new("audit_entry_ranges");
+
+// ----- documents (posting engine) ------------------------------------------------------------
+
+/// Documents (invoices, credit notes, payments, refunds) by id.
+pub const DOCUMENTS: TableDefinition<u64, Bytes> = TableDefinition::new("documents");
+/// (date, document) -> ().
+pub const DOCUMENTS_BY_DATE: TableDefinition<(i32, u64), ()> =
+    TableDefinition::new("documents_by_date");
+/// Document number (`FA2026-00001`) -> document.
+pub const DOCUMENT_NUMBERS: TableDefinition<&str, u64> = TableDefinition::new("document_numbers");
+/// (document type, fiscal year name) -> last sequence given.
+pub const DOCUMENT_COUNTERS: TableDefinition<(&str, &str), u64> =
+    TableDefinition::new("document_counters");
+/// (party, reference, document) -> (): finds a document by the party's own reference.
+pub const DOCUMENT_REFS: TableDefinition<(&str, &str, u64), ()> =
+    TableDefinition::new("document_refs");
+/// (allocated document, payment) -> cents allocated.
+pub const ALLOCATIONS: TableDefinition<(u64, u64), i64> = TableDefinition::new("allocations");
+/// Document -> what the engine computed at posting: total and tax details.
+pub const POSTED: TableDefinition<u64, Bytes> = TableDefinition::new("posted");
+/// Generated entry -> the rule behind each line's account.
+pub const WHY: TableDefinition<u64, Bytes> = TableDefinition::new("why");

@@ -57,13 +57,13 @@ pub struct Item {
     pub code: String,
     pub label: String,
     pub kind: ItemKind,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub family: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub unit: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub sale_tax: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub purchase_tax: Option<String>,
 }
 
@@ -73,12 +73,12 @@ pub struct Item {
 #[serde(deny_unknown_fields)]
 pub struct Strategy {
     pub name: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub item: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub family: Option<String>,
     pub context: Context,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub rate: Option<Decimal>,
     pub account: AccountNumber,
 }
@@ -92,7 +92,7 @@ pub struct TaxStrategy {
     pub context: Context,
     pub rate: Decimal,
     pub account: AccountNumber,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub item_strategy: Option<String>,
 }
 
@@ -127,9 +127,9 @@ pub struct Generation {
     pub party_account: PartyAccountSource,
     #[serde(default)]
     pub direction: Direction,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub default_account: Option<AccountNumber>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub fallback_account: Option<AccountNumber>,
 }
 
@@ -313,18 +313,18 @@ impl Settings {
         }
         let tax_exists = |code: &str| self.taxes.iter().any(|t| t.code == code);
         for (i, item) in self.items.iter().enumerate() {
-            if let Some(f) = &item.family {
-                if !self.families.iter().any(|x| x.code == *f) {
-                    return Err(err(
-                        format!("items[{i}].family"),
-                        format!("unknown family {f}"),
-                    ));
-                }
+            if let Some(f) = &item.family
+                && !self.families.iter().any(|x| x.code == *f)
+            {
+                return Err(err(
+                    format!("items[{i}].family"),
+                    format!("unknown family {f}"),
+                ));
             }
-            if let Some(u) = &item.unit {
-                if !self.units.iter().any(|x| x.code == *u) {
-                    return Err(err(format!("items[{i}].unit"), format!("unknown unit {u}")));
-                }
+            if let Some(u) = &item.unit
+                && !self.units.iter().any(|x| x.code == *u)
+            {
+                return Err(err(format!("items[{i}].unit"), format!("unknown unit {u}")));
             }
             for (key, tax, kind) in [
                 ("sale_tax", &item.sale_tax, TaxKind::Collected),
@@ -357,13 +357,13 @@ impl Settings {
                         format!("unknown tax code {}", m.from),
                     ));
                 }
-                if let Some(to) = &m.to {
-                    if !tax_exists(to) {
-                        return Err(err(
-                            format!("tax_positions[{i}].taxes[{j}].to"),
-                            format!("unknown tax code {to}"),
-                        ));
-                    }
+                if let Some(to) = &m.to
+                    && !tax_exists(to)
+                {
+                    return Err(err(
+                        format!("tax_positions[{i}].taxes[{j}].to"),
+                        format!("unknown tax code {to}"),
+                    ));
                 }
             }
         }
@@ -404,17 +404,16 @@ impl Settings {
         }
         let mut seen = HashSet::new();
         for (i, s) in self.tax_strategies.iter().enumerate() {
-            if let Some(name) = &s.item_strategy {
-                if !self
+            if let Some(name) = &s.item_strategy
+                && !self
                     .strategies
                     .iter()
                     .any(|x| x.name == *name && x.item.is_some())
-                {
-                    return Err(err(
-                        format!("tax_strategies[{i}].item_strategy"),
-                        format!("no item strategy named {name}"),
-                    ));
-                }
+            {
+                return Err(err(
+                    format!("tax_strategies[{i}].item_strategy"),
+                    format!("no item strategy named {name}"),
+                ));
             }
             let key = (
                 s.context,

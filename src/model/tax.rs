@@ -43,15 +43,15 @@ pub struct TaxCode {
     /// Where the tax goes once due (44571 collected, 44566 deductible).
     pub account: AccountNumber,
     /// Where it waits until payment, for taxes due on payment (44574, 44564).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub pending_account: Option<AccountNumber>,
     /// Reverse charge: the tax is also due, on this account (4452), and not invoiced.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub reverse_charge_account: Option<AccountNumber>,
     /// CA3 line of the base (`A1`, `B2`, `F2`, `E1`...) and of the tax (`08`, `09`, `9B`, `20`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub base_box: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub tax_box: Option<String>,
 }
 
@@ -88,7 +88,7 @@ pub fn tax_amount(base: Amount, rate: Decimal) -> Amount {
 pub struct TaxMapping {
     pub from: String,
     /// `None`: exempt.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub to: Option<String>,
 }
 
@@ -110,7 +110,7 @@ pub struct TaxPosition {
     #[serde(default)]
     pub accounts: Vec<AccountMapping>,
     /// The CA3 line exempt bases go to (`F2` intra-EU supplies, `E1` exports).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub exempt_base_box: Option<String>,
     /// The legal mention printed on documents (`Autoliquidation`, `Exonération de TVA, article
     /// 262 ter I du CGI`).
