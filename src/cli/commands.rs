@@ -378,6 +378,7 @@ fn parties(
             kind,
             account,
             aux,
+            details,
         }) => {
             let kind = PartyKind::parse(kind)
                 .ok_or_else(|| anyhow!("kind: `{kind}` is not customer or supplier"))?;
@@ -390,6 +391,7 @@ fn parties(
             if let Some(aux) = aux {
                 party.auxiliary_account = aux.clone();
             }
+            party_patch(None, None, details)?.apply(&mut party)?;
             let party = ledger.add_party(ctx, party)?;
             writeln!(
                 out,
@@ -399,17 +401,42 @@ fn parties(
                 party.name
             )?;
         }
-        Some(PartiesAction::Edit { code, name, active }) => {
-            let patch = PartyPatch {
-                name: name.clone(),
-                active: *active,
-            };
+        Some(PartiesAction::Edit {
+            code,
+            name,
+            active,
+            details,
+        }) => {
+            let patch = party_patch(name.clone(), *active, details)?;
             let code = parse_party_code(code).map_err(|e| anyhow!("code: {e}"))?;
             let party = ledger.edit_party(ctx, &code, &patch)?;
             writeln!(out, "edited third party {} {}", party.code, party.name)?;
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn party_patch(
+    name: Option<String>,
+    active: Option<bool>,
+    details: &PartyDetails,
+) -> Result<PartyPatch> {
+    let mandate = match (&details.mandate, &details.mandate_date) {
+        (Some(reference), Some(date)) => Some(crate::model::party::Mandate {
+            reference: reference.trim().to_string(),
+            signed_on: date_arg("mandate-date", date)?,
+        }),
+        _ => None,
+    };
+    Ok(PartyPatch {
+        name,
+        active,
+        tax_position: details.tax_position.clone(),
+        payment_terms_days: details.terms,
+        payment_method: details.method.clone(),
+        iban: details.iban.clone(),
+        mandate,
+    })
 }
 
 /// Parses `ACCOUNT[@PARTY]=AMOUNT[:LABEL]`.

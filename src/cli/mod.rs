@@ -338,6 +338,8 @@ pub enum PartiesAction {
         /// Auxiliary account number shown in the FEC (default: the code).
         #[arg(long)]
         aux: Option<String>,
+        #[command(flatten)]
+        details: PartyDetails,
     },
     Edit {
         code: String,
@@ -345,7 +347,31 @@ pub enum PartiesAction {
         name: Option<String>,
         #[arg(long)]
         active: Option<bool>,
+        #[command(flatten)]
+        details: PartyDetails,
     },
+}
+
+/// Fiscal and payment details of a third party.
+#[derive(Debug, Args)]
+pub struct PartyDetails {
+    /// Tax position code of the settings (EU_CUSTOMER, EU_SUPPLIER, EXPORT); "" for France.
+    #[arg(long)]
+    pub tax_position: Option<String>,
+    /// Payment terms in days.
+    #[arg(long)]
+    pub terms: Option<u32>,
+    /// Default payment method (transfer, cheque, card, cash, sepa_dd…).
+    #[arg(long)]
+    pub method: Option<String>,
+    #[arg(long)]
+    pub iban: Option<String>,
+    /// SEPA mandate reference (with --mandate-date).
+    #[arg(long, requires = "mandate_date")]
+    pub mandate: Option<String>,
+    /// SEPA mandate signature date.
+    #[arg(long, requires = "mandate")]
+    pub mandate_date: Option<String>,
 }
 
 #[derive(Debug, Args)]

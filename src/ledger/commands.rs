@@ -31,6 +31,80 @@ pub struct JournalPatch {
 pub struct PartyPatch {
     pub name: Option<String>,
     pub active: Option<bool>,
+    /// `Some("")` clears the position (France).
+    pub tax_position: Option<String>,
+    pub payment_terms_days: Option<u32>,
+    /// `Some("")` clears the method.
+    pub payment_method: Option<String>,
+    /// `Some("")` clears the IBAN.
+    pub iban: Option<String>,
+    pub mandate: Option<crate::model::party::Mandate>,
+}
+
+impl PartyPatch {
+    /// Applies the patch to a party.
+    pub fn apply(&self, party: &mut Party) -> Result<()> {
+        let optional = |text: &String| Some(text.trim().to_string()).filter(|t| !t.is_empty());
+        if let Some(name) = &self.name {
+            party.name = non_empty("name", name)?;
+        }
+        if let Some(active) = self.active {
+            party.active = active;
+        }
+        if let Some(position) = &self.tax_position {
+            party.tax_position = optional(position);
+        }
+        if let Some(days) = self.payment_terms_days {
+            party.payment_terms_days = days;
+        }
+        if let Some(method) = &self.payment_method {
+            party.payment_method = optional(method).map(|m| m.to_ascii_lowercase());
+        }
+        if let Some(iban) = &self.iban {
+            party.iban = optional(iban).map(|i| i.replace(' ', "").to_ascii_uppercase());
+        }
+        if let Some(mandate) = &self.mandate {
+            party.mandate = Some(mandate.clone());
+        }
+        Ok(())
+    }
+}
+
+/// A third party's tax position and payment method must exist in the settings, its IBAN
+/// must pass the ISO 13616 check.
+fn check_party_details(tx: &mut Tx<'_>, party: &Party) -> Result<()> {
+    let settings: Option<crate::model::settings::Settings> = tx.get_meta("settings")?;
+    if let Some(position) = &party.tax_position {
+        if settings
+            .as_ref()
+            .is_none_or(|s| s.position(position).is_none())
+        {
+            return Err(LedgerError::Invalid {
+                field: "tax_position",
+                reason: format!("unknown tax position {position}"),
+            });
+        }
+    }
+    if let Some(method) = &party.payment_method {
+        if settings
+            .as_ref()
+            .is_none_or(|s| s.payment_method(method).is_none())
+        {
+            return Err(LedgerError::Invalid {
+                field: "payment_method",
+                reason: format!("unknown payment method {method}"),
+            });
+        }
+    }
+    if let Some(iban) = &party.iban {
+        if !crate::model::party::is_valid_iban(iban) {
+            return Err(LedgerError::Invalid {
+                field: "iban",
+                reason: format!("`{iban}` is not a valid IBAN"),
+            });
+        }
+    }
+    Ok(())
 }
 
 /// Which drafts to validate.
@@ -177,6 +251,7 @@ impl Ledger {
                 });
             }
             tx.account(&party.collective_account)?;
+            check_party_details(tx, &party)?;
             tx.put_party(&party)?;
             tx.audit(
                 ctx,
@@ -197,12 +272,8 @@ impl Ledger {
     pub fn edit_party(&self, ctx: &Ctx, code: &str, patch: &PartyPatch) -> Result<Party> {
         self.write(ctx, |tx| {
             let mut party = tx.party(code)?;
-            if let Some(name) = &patch.name {
-                party.name = non_empty("name", name)?;
-            }
-            if let Some(active) = patch.active {
-                party.active = active;
-            }
+            patch.apply(&mut party)?;
+            check_party_details(tx, &party)?;
             tx.put_party(&party)?;
             tx.audit(
                 ctx,

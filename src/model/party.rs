@@ -105,3 +105,42 @@ pub fn parse_party_code(text: &str) -> Result<String, PartyCodeError> {
         Err(PartyCodeError::Malformed(text.trim().to_string()))
     }
 }
+
+/// ISO 13616 check of an IBAN: country, check digits, mod 97 of the rearranged number.
+pub fn is_valid_iban(iban: &str) -> bool {
+    let compact: String = iban.chars().filter(|c| !c.is_whitespace()).collect();
+    if !(15..=34).contains(&compact.len()) || !compact.is_ascii() {
+        return false;
+    }
+    let (head, tail) = compact.split_at(4);
+    if !head[..2].bytes().all(|b| b.is_ascii_uppercase())
+        || !head[2..].bytes().all(|b| b.is_ascii_digit())
+    {
+        return false;
+    }
+    let mut remainder: u32 = 0;
+    for c in tail.chars().chain(head.chars()) {
+        let value = match c {
+            '0'..='9' => c as u32 - '0' as u32,
+            'A'..='Z' => c as u32 - 'A' as u32 + 10,
+            _ => return false,
+        };
+        remainder = if value >= 10 {
+            (remainder * 100 + value) % 97
+        } else {
+            (remainder * 10 + value) % 97
+        };
+    }
+    remainder == 1
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn iban_check() {
+        assert!(super::is_valid_iban("FR7630006000011234567890189"));
+        assert!(super::is_valid_iban("DE89370400440532013000"));
+        assert!(!super::is_valid_iban("FR7630006000011234567890188"));
+        assert!(!super::is_valid_iban("FR76"));
+    }
+}
