@@ -15,6 +15,14 @@ pub fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>, LedgerError> {
     Ok(out)
 }
 
+/// Encodes into a buffer the caller reuses, so a bulk write allocates once.
+pub fn encode_into<T: Serialize>(value: &T, out: &mut Vec<u8>) -> Result<(), LedgerError> {
+    out.push(VALUE_FORMAT);
+    postcard::to_io(value, &mut *out)
+        .map_err(|err| LedgerError::Corrupt(format!("cannot encode a value: {err}")))?;
+    Ok(())
+}
+
 pub fn decode<T: DeserializeOwned>(bytes: &[u8], what: &str) -> Result<T, LedgerError> {
     match bytes.split_first() {
         Some((&VALUE_FORMAT, rest)) => postcard::from_bytes(rest)

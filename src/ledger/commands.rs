@@ -607,11 +607,17 @@ pub(crate) fn new_entry(
 /// Text from people and files is stored without control characters.
 pub(crate) fn clean_input(input: EntryInput) -> EntryInput {
     let mut clean = input;
-    clean.journal = clean.journal.trim().to_ascii_uppercase();
-    clean.piece = sanitize_text(&clean.piece);
-    clean.label = sanitize_text(&clean.label);
+    if !clean
+        .journal
+        .bytes()
+        .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+    {
+        clean.journal = clean.journal.trim().to_ascii_uppercase();
+    }
+    clean_text_in_place(&mut clean.piece);
+    clean_text_in_place(&mut clean.label);
     for line in &mut clean.lines {
-        line.label = sanitize_text(&line.label);
+        clean_text_in_place(&mut line.label);
         if line.label == clean.label {
             line.label.clear();
         }
@@ -622,6 +628,17 @@ pub(crate) fn clean_input(input: EntryInput) -> EntryInput {
             .filter(|p| !p.is_empty());
     }
     clean
+}
+
+/// Sanitizes text only when it needs it: most text (from importers) is already clean.
+fn clean_text_in_place(text: &mut String) {
+    let bytes = text.as_bytes();
+    let plain = bytes.iter().all(|b| (0x20..0x7f).contains(b))
+        && bytes.first().is_none_or(|b| *b != b' ')
+        && bytes.last().is_none_or(|b| *b != b' ');
+    if !plain {
+        *text = sanitize_text(text);
+    }
 }
 
 fn truncate(text: &str) -> String {

@@ -380,6 +380,7 @@ impl Ledger {
         file: Option<&str>,
     ) -> Result<Vec<Document>> {
         self.write(ctx, |tx| {
+            tx.begin_bulk();
             let mut d = DocTables::open(tx)?;
             let mut out = Vec::new();
             for item in inputs {
@@ -449,6 +450,7 @@ impl Ledger {
         file: Option<&str>,
     ) -> Result<Vec<Document>> {
         self.write(ctx, |tx| {
+            tx.begin_bulk();
             let mut d = DocTables::open(tx)?;
             let mut out = Vec::new();
             for item in inputs {

@@ -1,5 +1,6 @@
 //! Bulk imports: entries CSV and FEC. One transaction each: any bad line refuses the file.
 
+use redb::ReadableTable;
 use serde::Serialize;
 
 use super::commands::{clean_input, new_entry};
@@ -59,6 +60,7 @@ impl Ledger {
         options: &ImportOptions,
     ) -> Result<ImportSummary> {
         self.write(ctx, |tx| {
+            tx.begin_bulk();
             let first_id = tx.peek_next_entry_id();
             let mut summary = ImportSummary::default();
             for imported in entries {
@@ -113,6 +115,7 @@ impl Ledger {
         options: &ImportOptions,
     ) -> Result<ImportSummary> {
         self.write(ctx, |tx| {
+            tx.begin_bulk();
             let first_id = tx.peek_next_entry_id();
             let post = |tx: &mut Tx<'_>, group: &[(u64, FecLine)], summary: &mut ImportSummary| {
                 post_fec_entry(tx, ctx, file, group, first_id, options, summary)
@@ -164,7 +167,14 @@ fn check_piece(
     options: &ImportOptions,
 ) -> Result<()> {
     let date = super::store::day(input.date);
-    for (id, other_date) in tx.entries_with_piece(&input.journal, &input.piece)? {
+    let journal = input.journal.as_str();
+    let piece = input.piece.as_str();
+    for item in tx
+        .pieces
+        .range((journal, piece, 0u64)..=(journal, piece, u64::MAX))?
+    {
+        let (key, value) = item?;
+        let (id, other_date) = (key.value().2, value.value());
         if id >= first_id {
             if options.fec {
                 continue;

@@ -8,7 +8,7 @@ use redb::{
 };
 
 use super::audit::AuditRecord;
-use super::codec::{decode, encode};
+use super::codec::{decode, encode, encode_into};
 use super::error::{LedgerError, Result};
 use super::tables::*;
 use super::{Ctx, SCHEMA_VERSION};
@@ -24,6 +24,41 @@ pub fn day(date: NaiveDate) -> i32 {
 
 pub fn from_day(days: i32) -> NaiveDate {
     NaiveDate::from_num_days_from_ce_opt(days).unwrap_or(NaiveDate::MIN)
+}
+
+/// Lines gathered by a bulk import before they are written sorted.
+const BULK_LINES: usize = 400_000;
+
+#[derive(Default)]
+pub(crate) struct BulkIndexes {
+    by_date: Vec<(i32, u64)>,
+    by_account: Vec<(String, i32, u64, u32, i64)>,
+    by_party: Vec<(String, i32, u64, u32, i64)>,
+}
+
+impl BulkIndexes {
+    fn push(&mut self, entry: &Entry) {
+        let date = day(entry.date);
+        self.by_date.push((date, entry.id));
+        for (i, line) in entry.lines.iter().enumerate() {
+            let signed = line.signed().cents();
+            self.by_account.push((
+                line.account.as_str().to_string(),
+                date,
+                entry.id,
+                i as u32,
+                signed,
+            ));
+            if let Some(party) = &line.third_party {
+                self.by_party
+                    .push((party.clone(), date, entry.id, i as u32, signed));
+            }
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.by_account.len()
+    }
 }
 
 pub(crate) type Delta = HashMap<String, HashMap<u32, (i64, i64)>>;
@@ -62,6 +97,8 @@ pub struct Tx<'t> {
     next_validation: u64,
     audited: bool,
     last_audit_seq: u64,
+    buffer: Vec<u8>,
+    bulk: Option<BulkIndexes>,
     counters: HashMap<(String, String), u64>,
 }
 
@@ -130,6 +167,8 @@ impl<'t> Tx<'t> {
             next_validation,
             audited: false,
             last_audit_seq: 0,
+            buffer: Vec::with_capacity(1024),
+            bulk: None,
             counters: HashMap::new(),
         })
     }
@@ -145,6 +184,7 @@ impl<'t> Tx<'t> {
             self.number_counters
                 .insert((journal.as_str(), year.as_str()), last)?;
         }
+        self.flush_bulk()?;
         flush_delta(&mut self.totals, std::mem::take(&mut self.totals_delta))?;
         flush_delta(
             &mut self.party_totals,
@@ -419,8 +459,17 @@ impl<'t> Tx<'t> {
     /// Writes a new entry with all its indexes and running totals.
     pub fn insert_entry(&mut self, entry: &Entry) -> Result<()> {
         let date = day(entry.date);
-        self.entries.insert(entry.id, encode(entry)?.as_slice())?;
-        self.entries_by_date.insert((date, entry.id), ())?;
+        self.buffer.clear();
+        encode_into(entry, &mut self.buffer)?;
+        self.entries.insert(entry.id, self.buffer.as_slice())?;
+        if let Some(bulk) = &mut self.bulk {
+            bulk.push(entry);
+            if bulk.len() >= BULK_LINES {
+                self.flush_bulk()?;
+            }
+        } else {
+            self.insert_entry_indexes(entry)?;
+        }
         self.pieces.insert(
             (entry.journal.as_str(), entry.piece.as_str(), entry.id),
             date,
@@ -429,10 +478,7 @@ impl<'t> Tx<'t> {
             self.drafts.insert(entry.id, ())?;
         }
         let period = Period::of(entry.date).key();
-        for (i, line) in entry.lines.iter().enumerate() {
-            let signed = line.signed().cents();
-            let key = (line.account.as_str(), date, entry.id, i as u32);
-            self.lines_by_account.insert(key, signed)?;
+        for line in &entry.lines {
             add_delta(
                 &mut self.totals_delta,
                 line.account.as_str(),
@@ -441,9 +487,53 @@ impl<'t> Tx<'t> {
                 1,
             );
             if let Some(party) = &line.third_party {
+                add_delta(&mut self.party_delta, party, period, line, 1);
+            }
+        }
+        Ok(())
+    }
+
+    /// Bulk mode (imports): the date and line indexes are gathered and written sorted, a few
+    /// hundred thousand lines at a time, which turns random B-tree inserts into mostly
+    /// sequential ones. Nothing in the transaction may read those indexes meanwhile.
+    pub fn begin_bulk(&mut self) {
+        self.bulk = Some(BulkIndexes::default());
+    }
+
+    pub fn flush_bulk(&mut self) -> Result<()> {
+        let Some(bulk) = self.bulk.as_mut() else {
+            return Ok(());
+        };
+        let mut by_date = std::mem::take(&mut bulk.by_date);
+        let mut by_account = std::mem::take(&mut bulk.by_account);
+        let mut by_party = std::mem::take(&mut bulk.by_party);
+        by_date.sort_unstable();
+        by_account.sort_unstable();
+        by_party.sort_unstable();
+        for key in by_date {
+            self.entries_by_date.insert(key, ())?;
+        }
+        for (account, date, id, line, signed) in by_account {
+            self.lines_by_account
+                .insert((account.as_str(), date, id, line), signed)?;
+        }
+        for (party, date, id, line, signed) in by_party {
+            self.lines_by_party
+                .insert((party.as_str(), date, id, line), signed)?;
+        }
+        Ok(())
+    }
+
+    fn insert_entry_indexes(&mut self, entry: &Entry) -> Result<()> {
+        let date = day(entry.date);
+        self.entries_by_date.insert((date, entry.id), ())?;
+        for (i, line) in entry.lines.iter().enumerate() {
+            let signed = line.signed().cents();
+            let key = (line.account.as_str(), date, entry.id, i as u32);
+            self.lines_by_account.insert(key, signed)?;
+            if let Some(party) = &line.third_party {
                 self.lines_by_party
                     .insert((party.as_str(), date, entry.id, i as u32), signed)?;
-                add_delta(&mut self.party_delta, party, period, line, 1);
             }
         }
         Ok(())
@@ -540,19 +630,6 @@ impl<'t> Tx<'t> {
 
     pub fn reversal_of(&self, id: EntryId) -> Result<Option<EntryId>> {
         Ok(self.reversals.get(id)?.map(|v| v.value()))
-    }
-
-    /// Entries of `journal` with `piece`, as (entry id, date).
-    pub fn entries_with_piece(&self, journal: &str, piece: &str) -> Result<Vec<(EntryId, i32)>> {
-        let mut out = Vec::new();
-        for item in self
-            .pieces
-            .range((journal, piece, 0u64)..=(journal, piece, u64::MAX))?
-        {
-            let (key, value) = item?;
-            out.push((key.value().2, value.value()));
-        }
-        Ok(out)
     }
 
     // ----- audit --------------------------------------------------------------------------------
