@@ -3,7 +3,6 @@
 //!
 //! `cargo bench --bench posting` (100,000 invoices; `FOLIO_BENCH_DOCUMENTS=N` to scale).
 
-#[allow(dead_code)]
 mod common;
 
 use std::fs::File;

@@ -74,35 +74,33 @@ impl PartyPatch {
 /// must pass the ISO 13616 check.
 fn check_party_details(tx: &mut Tx<'_>, party: &Party) -> Result<()> {
     let settings: Option<crate::model::settings::Settings> = tx.get_meta("settings")?;
-    if let Some(position) = &party.tax_position {
-        if settings
+    if let Some(position) = &party.tax_position
+        && settings
             .as_ref()
             .is_none_or(|s| s.position(position).is_none())
-        {
-            return Err(LedgerError::Invalid {
-                field: "tax_position",
-                reason: format!("unknown tax position {position}"),
-            });
-        }
+    {
+        return Err(LedgerError::Invalid {
+            field: "tax_position",
+            reason: format!("unknown tax position {position}"),
+        });
     }
-    if let Some(method) = &party.payment_method {
-        if settings
+    if let Some(method) = &party.payment_method
+        && settings
             .as_ref()
             .is_none_or(|s| s.payment_method(method).is_none())
-        {
-            return Err(LedgerError::Invalid {
-                field: "payment_method",
-                reason: format!("unknown payment method {method}"),
-            });
-        }
+    {
+        return Err(LedgerError::Invalid {
+            field: "payment_method",
+            reason: format!("unknown payment method {method}"),
+        });
     }
-    if let Some(iban) = &party.iban {
-        if !crate::model::party::is_valid_iban(iban) {
-            return Err(LedgerError::Invalid {
-                field: "iban",
-                reason: format!("`{iban}` is not a valid IBAN"),
-            });
-        }
+    if let Some(iban) = &party.iban
+        && !crate::model::party::is_valid_iban(iban)
+    {
+        return Err(LedgerError::Invalid {
+            field: "iban",
+            reason: format!("`{iban}` is not a valid IBAN"),
+        });
     }
     Ok(())
 }
