@@ -106,9 +106,10 @@ pub fn report(
                 .map(|j| parse_journal_code(j).map_err(|e| anyhow!("journal: {e}")))
                 .transpose()?;
             if let Some(code) = &journal
-                && !ledger.journals()?.iter().any(|j| j.code == *code) {
-                    return Err(anyhow!("journal: unknown journal {code}"));
-                }
+                && !ledger.journals()?.iter().any(|j| j.code == *code)
+            {
+                return Err(anyhow!("journal: unknown journal {code}"));
+            }
             let (from, to) = resolve_range(&years, range, ctx)?;
             let filter = EntryFilter {
                 journal,
@@ -155,21 +156,23 @@ pub fn write_trial_balance(
             .rows
             .get(i + 1)
             .is_none_or(|next| next.account.class() != row.account.class());
-        if format == Format::Table && class_ends
-            && let Some(total) = classes.next() {
-                let label = format!(
-                    "Total classe {} - {}",
-                    total.class,
-                    class_label(total.class)
-                );
-                rows.push(cells(
-                    String::new(),
-                    &label,
-                    total.debit,
-                    total.credit,
-                    total.balance(),
-                ));
-            }
+        if format == Format::Table
+            && class_ends
+            && let Some(total) = classes.next()
+        {
+            let label = format!(
+                "Total classe {} - {}",
+                total.class,
+                class_label(total.class)
+            );
+            rows.push(cells(
+                String::new(),
+                &label,
+                total.debit,
+                total.credit,
+                total.balance(),
+            ));
+        }
     }
     if format == Format::Table {
         rows.push(cells(

@@ -13,9 +13,11 @@ mod commands;
 mod error;
 mod export;
 mod import;
+mod jobs;
 mod queries;
 mod store;
 mod tables;
+mod views;
 
 use std::path::{Path, PathBuf};
 
@@ -30,7 +32,9 @@ pub use commands::{AccountPatch, JournalPatch, PartyPatch, Selection};
 pub use error::{LedgerError, Result};
 pub use export::FecExport;
 pub use import::{ImportOptions, ImportSummary};
+pub use jobs::Progress;
 pub use queries::{BalanceRow, EntryFilter, LedgerPage, LedgerRow, LetterMark};
+pub use views::{LedgerOf, LineKey, LinePosition, WindowStart};
 
 use crate::model::{Account, AccountNumber, Company, FiscalYear, Journal, JournalKind};
 
