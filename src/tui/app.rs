@@ -33,11 +33,24 @@ use crate::model::Entry;
 const MAX_STACK: usize = 100;
 
 enum Overlay {
-    Help { offset: usize },
-    Palette { input: TextInput, selected: usize },
-    Prompt { prompt: Prompt, input: TextInput },
+    Help {
+        offset: usize,
+    },
+    Palette {
+        input: TextInput,
+        selected: usize,
+    },
+    /// `fresh`: nothing typed yet, typing replaces the proposed answer.
+    Prompt {
+        prompt: Prompt,
+        input: TextInput,
+        fresh: bool,
+    },
     Confirm(Confirm),
-    Filter { input: TextInput, before: String },
+    Filter {
+        input: TextInput,
+        before: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -138,6 +151,24 @@ impl App {
             Some(Status::Info(text) | Status::Error(text)) => Some(text),
             None => None,
         }
+    }
+
+    /// Whether typed characters go to a text field now (then `q` is a letter, not quit).
+    pub fn typing(&self) -> bool {
+        match &self.overlay {
+            Some(Overlay::Palette { .. } | Overlay::Prompt { .. } | Overlay::Filter { .. }) => true,
+            Some(Overlay::Help { .. } | Overlay::Confirm(_)) => false,
+            None => self.screen().wants_text(),
+        }
+    }
+
+    /// The record the current screen shows or has under its cursor (`entry:42`).
+    pub fn record(&self) -> Option<String> {
+        self.screen().record()
+    }
+
+    pub fn ledger(&self) -> &Arc<Ledger> {
+        &self.ledger
     }
 
     pub fn is_busy(&self) -> bool {
@@ -416,10 +447,23 @@ impl App {
                 }
                 self.overlay = Some(Overlay::Palette { input, selected });
             }
-            Overlay::Prompt { prompt, mut input } => {
+            Overlay::Prompt {
+                prompt,
+                mut input,
+                fresh,
+            } => {
                 if is_typing(key) {
-                    input.edit(key);
-                    self.overlay = Some(Overlay::Prompt { prompt, input });
+                    if fresh && (key.text().is_some() || key.code == Code::Backspace) {
+                        input.clear();
+                    }
+                    if key.code != Code::Backspace || !fresh {
+                        input.edit(key);
+                    }
+                    self.overlay = Some(Overlay::Prompt {
+                        prompt,
+                        input,
+                        fresh: false,
+                    });
                     return;
                 }
                 match lookup(&[Context::Form]) {
@@ -434,7 +478,13 @@ impl App {
                         self.apply(outcome);
                     }
                     Some(Action::Cancel) => {}
-                    _ => self.overlay = Some(Overlay::Prompt { prompt, input }),
+                    _ => {
+                        self.overlay = Some(Overlay::Prompt {
+                            prompt,
+                            input,
+                            fresh,
+                        })
+                    }
                 }
             }
             Overlay::Filter { mut input, before } => {
@@ -592,7 +642,11 @@ impl App {
             Outcome::Error(text) => self.error(text),
             Outcome::Prompt(prompt) => {
                 let input = TextInput::new(&prompt.initial);
-                self.overlay = Some(Overlay::Prompt { prompt, input });
+                self.overlay = Some(Overlay::Prompt {
+                    prompt,
+                    input,
+                    fresh: true,
+                });
             }
             Outcome::Confirm(confirm) => self.overlay = Some(Overlay::Confirm(confirm)),
             Outcome::Run(command) => self.run(command),
@@ -763,7 +817,7 @@ impl App {
             Some(Overlay::Palette { input, selected }) => {
                 cursor = Some(self.draw_palette(buf, body, input, *selected))
             }
-            Some(Overlay::Prompt { prompt, input }) => {
+            Some(Overlay::Prompt { prompt, input, .. }) => {
                 let rect = Rect::new(area.x, status.y.saturating_sub(3), area.width, 3);
                 let inner = boxed(buf, rect, &prompt.title, &self.theme);
                 cursor = Some(draw_input(
@@ -920,7 +974,7 @@ impl App {
                 self.keymap.hint(Context::Global, action)
             }
         };
-        hints.push((global(Action::Help), "help"));
+        hints.insert(0, (global(Action::Help), "help"));
         hints.push((global(Action::Palette), "palette"));
         hints.push((global(Action::Quit), "quit"));
         let mut x = area.x + 1;
@@ -985,6 +1039,10 @@ impl App {
                 fuzzy::score(text, &haystack).map(|s| (s, i, info))
             })
             .collect();
+        let whole = 100 * text.split_whitespace().count() as i64;
+        if whole > 0 && scored.iter().any(|(s, _, _)| *s >= whole) {
+            scored.retain(|(s, _, _)| *s >= whole);
+        }
         scored.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
         scored.into_iter().map(|(_, _, info)| info).collect()
     }
@@ -997,10 +1055,11 @@ impl App {
         selected: usize,
     ) -> (u16, u16) {
         let matches = self.palette_matches(input.text());
+        let width = if body.width < 90 { body.width } else { 80 };
         let rect = Rect::new(
-            body.x + body.width.saturating_sub(76) / 2,
+            body.x + (body.width - width) / 2,
             body.y,
-            body.width.min(76),
+            width,
             body.height.min(matches.len() as u16 + 3).max(4),
         );
         let inner = boxed(buf, rect, "Actions", &self.theme);

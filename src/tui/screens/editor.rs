@@ -248,6 +248,13 @@ impl EditorScreen {
                 }
             })
             .collect();
+        if !digits {
+            // When some candidates contain every word, scattered letters are noise.
+            let whole = 100 * text.split_whitespace().count() as i64;
+            if scored.iter().any(|(s, _)| *s >= whole) {
+                scored.retain(|(s, _)| *s >= whole);
+            }
+        }
         scored.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
         self.completions = scored
             .into_iter()
