@@ -274,6 +274,11 @@ impl App {
         }
     }
 
+    /// The terminal changed size: screens that hold only what they show read again.
+    pub fn resized(&mut self) {
+        self.reload();
+    }
+
     /// Called on every tick: long commands' progress, other users' changes.
     pub fn tick(&mut self) -> bool {
         let mut changed = self.poll_job();

@@ -56,7 +56,13 @@ pub fn run(ledger: Ledger, ctx: Ctx, keymap: Keymap) -> Result<()> {
         if event::poll(wait)? {
             // Take every queued event before drawing once: held keys stay responsive.
             loop {
-                dirty |= handle(&mut app, event::read()?);
+                let event = event::read()?;
+                if let Event::Resize(..) = event {
+                    // Draw at the new size first: screens learn their height from it.
+                    terminal.draw(|frame| app.render(frame))?;
+                    app.resized();
+                }
+                dirty |= handle(&mut app, event);
                 if app.should_quit() || !event::poll(Duration::ZERO)? {
                     break;
                 }

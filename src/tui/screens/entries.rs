@@ -22,8 +22,9 @@ use crate::ledger::{EntryFilter, LedgerError, Selection};
 use crate::model::calendar::Period;
 use crate::model::{Amount, Entry, EntryId, EntryStatus, FiscalYear};
 
-/// More entries than this in one listing is refused: narrow the period or the journal.
-pub const MAX_ROWS: usize = 200_000;
+/// A listing shows at most this many entries (about 70 MiB): narrow the period or the journal
+/// for the rest.
+pub const MAX_ROWS: usize = 100_000;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Dates {
@@ -84,6 +85,8 @@ pub struct EntriesScreen {
     journal: Option<String>,
     dates: Dates,
     rows: Vec<EntryRow>,
+    /// Folded text of each row for the filter: built when a filter is typed, since a long
+    /// listing would otherwise hold every row twice.
     search: Vec<String>,
     list: ListState,
     marked: BTreeSet<EntryId>,
@@ -128,6 +131,17 @@ impl EntriesScreen {
             from,
             to,
         }
+    }
+
+    fn refilter(&mut self) {
+        if self.list.filter.is_empty() {
+            self.list.refilter(std::iter::repeat_n("", self.rows.len()));
+            return;
+        }
+        if self.search.len() != self.rows.len() {
+            self.search = self.rows.iter().map(EntryRow::search).collect();
+        }
+        self.list.refilter(self.search.iter().map(String::as_str));
     }
 
     fn selected(&self) -> Option<&EntryRow> {
@@ -276,23 +290,28 @@ impl Screen for EntriesScreen {
         let keep = self.selected().map(|r| r.id);
         let mut rows = Vec::new();
         let mut truncated = false;
-        env.ledger.for_each_entry(&self.filter_range(), |entry| {
-            if rows.len() < MAX_ROWS {
-                rows.push(EntryRow::of(&entry));
-            } else {
+        let listed = env.ledger.for_each_entry(&self.filter_range(), |entry| {
+            if rows.len() == MAX_ROWS {
                 truncated = true;
+                // Stops the walk: the rest would not be shown.
+                return Err(LedgerError::Cancelled);
             }
+            rows.push(EntryRow::of(&entry));
             Ok(())
-        })?;
+        });
+        match listed {
+            Ok(()) | Err(LedgerError::Cancelled) => {}
+            Err(err) => return Err(err),
+        }
         self.truncated = truncated;
-        self.search = rows.iter().map(EntryRow::search).collect();
+        self.search.clear();
         self.marked.retain(|id| {
             rows.iter()
                 .any(|r| r.id == *id && r.status == EntryStatus::Draft)
         });
         self.rows = rows;
         let cursor = self.list.cursor;
-        self.list.refilter(self.search.iter().map(String::as_str));
+        self.refilter();
         let kept = keep
             .and_then(|id| self.rows.iter().position(|r| r.id == id))
             .is_some_and(|row| self.list.select_row(row));
@@ -489,8 +508,8 @@ impl Screen for EntriesScreen {
     }
 
     fn set_filter(&mut self, text: &str, _env: &Env) {
-        self.list
-            .set_filter(text, self.search.iter().map(String::as_str));
+        self.list.filter = text.to_string();
+        self.refilter();
     }
 
     fn hints(&self, keymap: &Keymap) -> Vec<(String, &'static str)> {

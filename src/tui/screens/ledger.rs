@@ -22,10 +22,8 @@ use super::{
 use crate::ledger::{LedgerError, LedgerOf, LedgerRow, LineKey, WindowStart};
 use crate::model::{AccountNumber, Amount, EntryId};
 
-/// Lines fetched at a time when the cursor nears the window's edge.
-const CHUNK: usize = 200;
-/// Lines kept around the cursor: more than any terminal shows.
-const MARGIN: usize = 150;
+/// Lines fetched at least at a time when the cursor nears the window's edge.
+const MIN_CHUNK: usize = 48;
 /// Largest window held.
 const MAX_WINDOW: usize = 1_000;
 /// A filter stops after this many matching lines.
@@ -175,12 +173,18 @@ impl LedgerScreen {
             .ledger_window(&self.of, self.from, self.to, start, limit)
     }
 
+    /// Lines held on each side of the cursor: a screen's height and a little more, so that
+    /// a key costs about one screen of lines at most.
+    fn margin(&self) -> usize {
+        self.height.get().max(10) + 16
+    }
+
     fn end(&self) -> usize {
         self.start + self.window.len()
     }
 
     fn top(&mut self, env: &Env) -> Result<(), LedgerError> {
-        self.window = self.fetch(env, WindowStart::First, CHUNK)?;
+        self.window = self.fetch(env, WindowStart::First, 2 * self.margin())?;
         self.start = 0;
         self.cursor = 0;
         self.offset.set(0);
@@ -188,7 +192,7 @@ impl LedgerScreen {
     }
 
     fn bottom(&mut self, env: &Env) -> Result<(), LedgerError> {
-        self.window = self.fetch(env, WindowStart::Last, CHUNK)?;
+        self.window = self.fetch(env, WindowStart::Last, 2 * self.margin())?;
         self.start = self.total.saturating_sub(self.window.len());
         self.cursor = self.total.saturating_sub(1);
         Ok(())
@@ -213,7 +217,7 @@ impl LedgerScreen {
                 key,
                 balance: position.balance_before,
             },
-            MARGIN,
+            self.margin(),
         )?;
         let after = self.fetch(
             env,
@@ -221,7 +225,7 @@ impl LedgerScreen {
                 key,
                 balance: position.balance_before,
             },
-            MARGIN,
+            self.margin(),
         )?;
         self.start = position.index - before.len();
         self.window = before;
@@ -247,8 +251,9 @@ impl LedgerScreen {
             self.start = 0;
             return Ok(());
         }
-        let lo = self.cursor.saturating_sub(MARGIN);
-        let hi = (self.cursor + MARGIN).min(self.total);
+        let lo = self.cursor.saturating_sub(self.margin());
+        let hi = (self.cursor + self.margin()).min(self.total);
+        let chunk = self.margin().max(MIN_CHUNK);
         while self.end() < hi {
             let Some(last) = self.window.last() else {
                 break;
@@ -259,7 +264,7 @@ impl LedgerScreen {
                     key: LineKey::of(last),
                     balance: last.balance,
                 },
-                CHUNK,
+                chunk,
             )?;
             if more.is_empty() {
                 break;
@@ -277,7 +282,7 @@ impl LedgerScreen {
                     key: LineKey::of(first),
                     balance,
                 },
-                CHUNK,
+                chunk,
             )?;
             if more.is_empty() {
                 break;
