@@ -104,6 +104,55 @@ fn type_and_validate_a_three_line_entry_then_reverse_it() {
             "{name}: {}",
             d.message()
         );
+        // The entry links to its reversal.
+        d.list(Action::Open);
+        assert_eq!(d.app.title(), "Entry AC2026-000086", "{name}");
+        d.act(Context::Entry, Action::FollowLink);
+        assert_eq!(
+            d.app.title(),
+            format!("Entry {}", reversal.reference()),
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn edit_a_draft() {
+    for (name, keymap) in presets() {
+        let dir = tempfile::tempdir().unwrap();
+        let ledger = demo_ledger(dir.path());
+        let mut d = Driver::new(&ledger, &keymap);
+        d.global(Action::GoEntries).list(Action::Bottom);
+        let id: u64 = d.app.record().unwrap()["entry:".len()..].parse().unwrap();
+        let before = ledger.entry(id).unwrap();
+        d.act(Context::Entries, Action::EditEntry);
+        assert_eq!(d.app.title(), format!("Edit draft #{id}"), "{name}");
+        d.form(Action::PrevField); // from the first line to the entry's label
+        d.text("TVA octobre 2026 corrigée");
+        d.act(Context::Editor, Action::SaveDraft);
+        assert!(
+            d.app.title().starts_with("Entries"),
+            "{name}: {}",
+            d.app.title()
+        );
+        assert!(
+            d.message().starts_with("saved draft"),
+            "{name}: {}",
+            d.message()
+        );
+        let after = ledger.entry(id).unwrap();
+        assert_eq!(after.label, "TVA octobre 2026 corrigée", "{name}");
+        assert!(!after.is_validated());
+        assert_eq!(after.lines.len(), before.lines.len());
+        assert_eq!(after.total_debit(), before.total_debit());
+        // Validated entries are not edited.
+        d.list(Action::Top);
+        d.act(Context::Entries, Action::EditEntry);
+        assert!(
+            d.message().contains("reverse it instead"),
+            "{name}: {}",
+            d.message()
+        );
     }
 }
 

@@ -594,7 +594,7 @@ impl App {
                 Ok(Box::new(HistoryScreen::of(env, None)?))
             }),
             Action::NewEntry => {
-                let journal = self.last_journal();
+                let journal = self.screen().journal();
                 self.go(Context::Editor, |env| {
                     Ok(Box::new(EditorScreen::new(env, journal.as_deref())?))
                 })
@@ -620,16 +620,6 @@ impl App {
             },
             other => self.screen_action(other),
         }
-    }
-
-    /// The journal a new entry starts in: the one of the entries list shown, if filtered.
-    fn last_journal(&self) -> Option<String> {
-        let title = self.screen().title();
-        title
-            .strip_prefix("Entries · journal ")
-            .and_then(|rest| rest.split(' ').next())
-            .filter(|code| *code != "all")
-            .map(str::to_string)
     }
 
     fn apply(&mut self, outcome: Outcome) {

@@ -503,6 +503,10 @@ impl Screen for EntriesScreen {
         self.selected().map(|r| format!("entry:{}", r.id))
     }
 
+    fn journal(&self) -> Option<String> {
+        self.journal.clone()
+    }
+
     fn filter(&self) -> Option<&str> {
         Some(&self.list.filter)
     }

@@ -188,7 +188,11 @@ impl Screen for HomeScreen {
             target: Target::Drafts,
         });
         self.figures = figures;
-        let texts: Vec<String> = self.figures.iter().map(|f| f.label.to_string()).collect();
+        let texts: Vec<String> = self
+            .figures
+            .iter()
+            .map(|f| super::super::widgets::table::search_text(&[f.label]))
+            .collect();
         self.list.refilter(texts.iter().map(String::as_str));
         self.recent = env.ledger.recent_history(8)?;
         Ok(())
@@ -274,5 +278,18 @@ impl Screen for HomeScreen {
 
     fn record(&self) -> Option<String> {
         Some("company".into())
+    }
+
+    fn filter(&self) -> Option<&str> {
+        Some(&self.list.filter)
+    }
+
+    fn set_filter(&mut self, text: &str, _env: &Env) {
+        let texts: Vec<String> = self
+            .figures
+            .iter()
+            .map(|f| super::super::widgets::table::search_text(&[f.label]))
+            .collect();
+        self.list.set_filter(text, texts.iter().map(String::as_str));
     }
 }

@@ -146,6 +146,11 @@ pub trait Screen {
         None
     }
 
+    /// The journal a new entry typed from here starts in.
+    fn journal(&self) -> Option<String> {
+        None
+    }
+
     /// The list filter, for screens that have one.
     fn filter(&self) -> Option<&str> {
         None
