@@ -79,6 +79,14 @@ fn the_entry_grid_while_typing_with_the_completion_open() {
     app.type_text("20");
     press(&mut app, "enter");
     app.type_text("led");
+    // The terminal cursor stands after what was typed in the account field.
+    let mut terminal = ratatui::Terminal::new(ratatui::backend::TestBackend::new(80, 24)).unwrap();
+    terminal.draw(|frame| app.render(frame)).unwrap();
+    assert!(terminal.backend().cursor_visible());
+    assert_eq!(
+        terminal.backend().cursor_position(),
+        ratatui::layout::Position { x: 8, y: 7 }
+    );
     for (w, h) in SIZES {
         insta::assert_snapshot!(format!("editor_typing_{w}x{h}"), render(&app, w, h));
     }

@@ -18,7 +18,9 @@ pub const DEFAULT_LEDGER: &str = "folio.ledger";
 #[command(
     name = "folio",
     version,
-    about = "Double-entry bookkeeping for French accounting practice"
+    about = "Double-entry bookkeeping for French accounting practice",
+    after_help = "Without a command, folio opens the full-screen interface on --ledger \
+                  (`folio demo` opens it on the demo company)."
 )]
 pub struct Cli {
     /// Ledger file (one company per file).

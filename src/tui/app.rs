@@ -806,9 +806,12 @@ impl App {
         let body = Rect::new(area.x, area.y + 1, area.width, area.height - 2);
         self.screen().render(buf, body, &self.theme, &self.keymap);
         let status = Rect::new(area.x, area.bottom() - 1, area.width, 1);
-        let mut cursor = self.draw_status(buf, status);
+        let mut cursor = self.draw_status(buf, status).or(self.screen().caret());
         match &self.overlay {
-            Some(Overlay::Help { offset }) => self.draw_help(buf, body, *offset),
+            Some(Overlay::Help { offset }) => {
+                cursor = None;
+                self.draw_help(buf, body, *offset);
+            }
             Some(Overlay::Palette { input, selected }) => {
                 cursor = Some(self.draw_palette(buf, body, input, *selected))
             }
@@ -831,6 +834,7 @@ impl App {
                     self.keymap.hint(Context::Dialog, Action::Deny)
                 );
                 draw_confirm(buf, body, &confirm.message, &keys, &self.theme);
+                cursor = None;
             }
             Some(Overlay::Filter { .. }) | None => {}
         }

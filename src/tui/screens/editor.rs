@@ -19,7 +19,7 @@ use super::super::theme::Theme;
 use super::super::widgets::amount::parse_amount;
 use super::super::widgets::fuzzy;
 use super::super::widgets::input::TextInput;
-use super::super::widgets::table::{Column, draw_header, draw_row, fit, layout, width};
+use super::super::widgets::table::{Align, Column, draw_header, draw_row, fit, layout, width};
 use super::{
     Command, Confirm, Env, Focus, Outcome, Screen, amount_text, clean, date_text, line,
     parse_user_date,
@@ -122,6 +122,8 @@ pub struct EditorScreen {
     today: NaiveDate,
     dirty: bool,
     offset: Cell<usize>,
+    /// Where the text cursor of the focused field was drawn.
+    caret: Cell<Option<(u16, u16)>>,
 }
 
 impl EditorScreen {
@@ -143,6 +145,7 @@ impl EditorScreen {
             today: env.ctx.today,
             dirty: false,
             offset: Cell::new(0),
+            caret: Cell::new(None),
         };
         screen.reload(env)?;
         let code = journal
@@ -705,6 +708,7 @@ impl Screen for EditorScreen {
     }
 
     fn render(&self, buf: &mut Buffer, area: Rect, theme: &Theme, _keymap: &Keymap) {
+        self.caret.set(None);
         let inner = Rect::new(
             area.x + 1,
             area.y,
@@ -746,6 +750,13 @@ impl Screen for EditorScreen {
                 .unwrap_or_default();
             let text = format!("{:<w$}", fit(&text, w as usize), w = w as usize);
             buf.set_stringn(*x + label_width + 1, y, &text, w as usize, style_of(f));
+            if self.focus == f {
+                let at = self.input(f).map(TextInput::cursor).unwrap_or(0) as u16;
+                self.caret.set(Some((
+                    *x + label_width + 1 + at.min(w.saturating_sub(1)),
+                    y,
+                )));
+            }
             *x += label_width + 1 + w + 2;
         };
         field(
@@ -836,6 +847,17 @@ impl Screen for EditorScreen {
                 let rect = Rect::new(body.x + cx, y, w, 1);
                 if self.focus == Field::Line(i, field) {
                     buf.set_style(rect, theme.cursor);
+                    let input = self.input(Field::Line(i, field));
+                    let at = input.map(TextInput::cursor).unwrap_or(0) as u16;
+                    let len = input.map(|t| width(t.text())).unwrap_or(0) as u16;
+                    let x = if COLUMNS[column].align == Align::Right {
+                        rect.right()
+                            .saturating_sub(len.saturating_sub(at))
+                            .min(rect.right().saturating_sub(1))
+                    } else {
+                        rect.x + at.min(w.saturating_sub(1))
+                    };
+                    self.caret.set(Some((x, y)));
                 } else if draft.proposed == Some(field) {
                     buf.set_style(rect, theme.dim);
                 }
@@ -1020,6 +1042,10 @@ impl Screen for EditorScreen {
 
     fn record(&self) -> Option<String> {
         self.editing.as_ref().map(|(id, _)| format!("entry:{id}"))
+    }
+
+    fn caret(&self) -> Option<(u16, u16)> {
+        self.caret.get()
     }
 
     fn hints(&self, keymap: &Keymap) -> Vec<(String, &'static str)> {

@@ -129,6 +129,11 @@ pub trait Screen {
 
     fn render(&self, buf: &mut Buffer, area: Rect, theme: &Theme, keymap: &Keymap);
 
+    /// Where the text cursor goes, as last drawn (screens with text fields).
+    fn caret(&self) -> Option<(u16, u16)> {
+        None
+    }
+
     fn handle(&mut self, action: Action, env: &Env) -> Outcome;
 
     /// A key for the screen's text field.
