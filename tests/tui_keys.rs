@@ -384,3 +384,51 @@ fn screens_follow_other_users_and_keep_the_cursor_on_the_record() {
     assert!(common::render(&d.app, 120, 40).contains("Typed by someone else"));
     assert!(!d.app.tick(), "nothing more to see");
 }
+
+#[test]
+fn a_long_validation_shows_progress_and_cancels_without_writing() {
+    use folio::formats::entries_csv::ImportedEntry;
+    use folio::ledger::ImportOptions;
+    use folio::model::{AccountNumber, EntryInput, Line};
+
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = demo_ledger(dir.path());
+    let account = |n: &str| AccountNumber::parse(n).unwrap();
+    let drafts = (0..5_000u64).map(|i| {
+        Ok(ImportedEntry {
+            first_line: i + 2,
+            input: EntryInput {
+                journal: "CA".into(),
+                date: demo_ctx().today,
+                piece: format!("T{i}"),
+                label: "Vente comptant".into(),
+                lines: vec![
+                    Line::debit(account("530000"), cents(100)),
+                    Line::credit(account("707000"), cents(100)),
+                ],
+            },
+        })
+    });
+    ledger
+        .import_entries(&demo_ctx(), "test", drafts, &ImportOptions::default())
+        .unwrap();
+    let before = ledger.draft_count().unwrap();
+    let counter = ledger.change_counter().unwrap();
+    let keymap = folio::tui::Keymap::embedded();
+    let mut d = Driver::new(&ledger, &keymap);
+    d.global(Action::GoEntries);
+    d.act(Context::Entries, Action::ValidateUntil).next();
+    d.act(Context::Dialog, Action::Confirm);
+    assert!(d.app.is_busy());
+    // Esc at once, while thousands of drafts are still ahead of the worker.
+    d.form(Action::Cancel);
+    let screen = common::render(&d.app, 80, 24);
+    assert!(
+        screen.contains("validating drafts up to 20/11/2026"),
+        "{screen}"
+    );
+    d.app.wait_idle();
+    assert_eq!(d.message(), "validation cancelled: nothing was written");
+    assert_eq!(ledger.draft_count().unwrap(), before);
+    assert_eq!(ledger.change_counter().unwrap(), counter);
+}
