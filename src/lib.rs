@@ -1,7 +1,8 @@
 //! Folio: double-entry bookkeeping for French accounting practice.
 //!
 //! Layers (see DESIGN.md): `model` is the vocabulary; `formats` and `reports` are pure logic
-//! over it; `ledger` is the only module that touches redb; `cli` is the command-line face.
+//! over it; `ledger` is the only module that touches redb; `cli` is the command-line face and
+//! `tui` the full-screen one.
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod cli;
@@ -12,3 +13,4 @@ pub mod ledger;
 pub mod model;
 pub mod posting;
 pub mod reports;
+pub mod tui;

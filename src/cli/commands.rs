@@ -1,7 +1,7 @@
 //! One handler per command.
 
 use std::fs::File;
-use std::io::{self, BufReader, BufWriter, Write};
+use std::io::{self, BufReader, BufWriter, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -55,9 +55,17 @@ fn open(cli: &Cli) -> Result<Ledger> {
 
 pub fn run(cli: Cli) -> Result<ExitCode> {
     let ctx = context()?;
+    let Some(command) = &cli.command else {
+        return super::interactive::open(&cli, ctx);
+    };
+    if let Command::Demo { path } = command
+        && io::stdout().is_terminal()
+    {
+        return super::interactive::demo(&cli, path.as_deref(), ctx);
+    }
     let stdout = io::stdout();
     let mut out = BufWriter::new(stdout.lock());
-    let code = match &cli.command {
+    let code = match command {
         Command::Init(args) => init(&cli, args, &ctx, &mut out)?,
         Command::Demo { path } => demo(path.as_deref(), &ctx, &mut out)?,
         Command::Accounts { action, format } => accounts(&cli, action, *format, &ctx, &mut out)?,
@@ -119,6 +127,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Settings { action } => {
             super::documents::settings(&open(&cli)?, action, &ctx, &mut out)?
         }
+        Command::Keymap { action } => super::interactive::keymap(&cli, action, &mut out)?,
     };
     out.flush()?;
     Ok(code)
@@ -160,14 +169,7 @@ fn init(cli: &Cli, args: &InitArgs, ctx: &Ctx, out: &mut impl Write) -> Result<E
 }
 
 fn demo(path: Option<&Path>, ctx: &Ctx, out: &mut impl Write) -> Result<ExitCode> {
-    let path: PathBuf = match path {
-        Some(path) => path.to_path_buf(),
-        None => std::env::temp_dir().join(format!(
-            "folio-demo-{}-{}.ledger",
-            std::process::id(),
-            ctx.now.and_utc().timestamp()
-        )),
-    };
+    let path = demo_path(path, ctx);
     let ledger = crate::demo::build_demo(&path, ctx)?;
     writeln!(
         out,
@@ -185,6 +187,18 @@ fn demo(path: Option<&Path>, ctx: &Ctx, out: &mut impl Write) -> Result<ExitCode
     )?;
     writeln!(out, "\nUse it with: folio --ledger {} ...", path.display())?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Where the demo goes: the path given, or a fresh temporary file.
+pub fn demo_path(path: Option<&Path>, ctx: &Ctx) -> PathBuf {
+    match path {
+        Some(path) => path.to_path_buf(),
+        None => std::env::temp_dir().join(format!(
+            "folio-demo-{}-{}.ledger",
+            std::process::id(),
+            ctx.now.and_utc().timestamp()
+        )),
+    }
 }
 
 fn yes_no(flag: bool) -> String {

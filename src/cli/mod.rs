@@ -2,6 +2,7 @@
 
 mod commands;
 mod documents;
+mod interactive;
 mod output;
 mod reports;
 
@@ -18,21 +19,29 @@ pub const DEFAULT_LEDGER: &str = "folio.ledger";
 #[command(
     name = "folio",
     version,
-    about = "Double-entry bookkeeping for French accounting practice"
+    about = "Double-entry bookkeeping for French accounting practice",
+    after_help = "Without a command, folio opens the full-screen interface on --ledger \
+                  (`folio demo` opens it on the demo company)."
 )]
 pub struct Cli {
     /// Ledger file (one company per file).
     #[arg(long, global = true, env = "FOLIO_LEDGER", default_value = DEFAULT_LEDGER)]
     pub ledger: PathBuf,
+    /// Keymap file layered over the default one and ~/.config/folio/keymap.toml (or a shipped
+    /// preset by name: `emacs`).
+    #[arg(long, global = true, value_name = "PATH")]
+    pub keymap: Option<PathBuf>,
+    /// Without a command, Folio opens the full-screen interface on the ledger.
     #[command(subcommand)]
-    pub command: Command,
+    pub command: Option<Command>,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Create a new ledger: company, first fiscal year, PCG chart, default journals.
     Init(InitArgs),
-    /// Build the demo company in a fresh ledger (a temporary file when no path is given).
+    /// Build the demo company in a fresh ledger (a temporary file when no path is given) and
+    /// open it in the full-screen interface (on a terminal; otherwise print its trial balance).
     Demo {
         /// Where to create the demo ledger.
         path: Option<PathBuf>,
@@ -140,6 +149,11 @@ pub enum Command {
     Settings {
         #[command(subcommand)]
         action: SettingsAction,
+    },
+    /// Check a keymap file, or show the effective keymap.
+    Keymap {
+        #[command(subcommand)]
+        action: KeymapAction,
     },
     /// Audit history of a record: an entry (VE2026-000001, #42), account:512000, journal:VE,
     /// party:CODE, year:2026, company; `all` for the latest records.
@@ -254,6 +268,14 @@ pub enum SettingsAction {
     },
     /// Replace the settings with a TOML file (validated as a whole).
     Load { file: PathBuf },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeymapAction {
+    /// Validate a keymap file (layered over the default keymap).
+    Check { file: PathBuf },
+    /// Print the effective keymap: default, ~/.config/folio/keymap.toml, then --keymap.
+    Show,
 }
 
 #[derive(Debug, Args)]

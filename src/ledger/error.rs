@@ -77,6 +77,8 @@ pub enum LedgerError {
     },
     #[error("another user changed the ledger meanwhile: {0}")]
     Conflict(String),
+    #[error("cancelled: nothing was written")]
+    Cancelled,
 }
 
 impl LedgerError {

@@ -14,10 +14,12 @@ mod documents;
 mod error;
 mod export;
 mod import;
+mod jobs;
 mod migrate;
 mod queries;
 mod store;
 mod tables;
+mod views;
 
 use std::path::{Path, PathBuf};
 
@@ -35,7 +37,9 @@ pub use documents::{
 pub use error::{LedgerError, Result};
 pub use export::FecExport;
 pub use import::{ImportOptions, ImportSummary};
+pub use jobs::Progress;
 pub use queries::{BalanceRow, EntryFilter, LedgerPage, LedgerRow, LetterMark};
+pub use views::{LedgerOf, LineKey, LinePosition, WindowStart};
 
 use crate::model::{Account, AccountNumber, Company, FiscalYear, Journal, JournalKind};
 

@@ -1,0 +1,516 @@
+//! Read queries for screens that page through long ledgers.
+//!
+//! `account_ledger(offset, limit)` walks `offset` index keys before the page it returns, which
+//! grows with the position. A screen scrolling through hundreds of thousands of lines instead
+//! asks for windows next to a line it already holds (keyset paging): the cost of a window is its
+//! own size, wherever it is.
+
+use std::ops::Bound;
+
+use chrono::NaiveDate;
+
+use super::Ledger;
+use super::codec::decode;
+use super::error::{LedgerError, Result};
+use super::queries::{LedgerRow, letters_of};
+use super::store::{View, day, from_day};
+use super::tables::*;
+use crate::model::calendar::Period;
+use crate::model::{AccountNumber, Amount, Entry, EntryId};
+
+/// Whose ledger: an account's or a third party's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LedgerOf {
+    Account(AccountNumber),
+    Party(String),
+}
+
+impl LedgerOf {
+    fn key(&self) -> &str {
+        match self {
+            LedgerOf::Account(number) => number.as_str(),
+            LedgerOf::Party(code) => code,
+        }
+    }
+
+    fn index(&self) -> redb::TableDefinition<'static, (&'static str, i32, u64, u32), i64> {
+        match self {
+            LedgerOf::Account(_) => LINES_BY_ACCOUNT,
+            LedgerOf::Party(_) => LINES_BY_PARTY,
+        }
+    }
+
+    fn totals(&self) -> redb::TableDefinition<'static, (&'static str, u32), (i64, i64)> {
+        match self {
+            LedgerOf::Account(_) => TOTALS,
+            LedgerOf::Party(_) => PARTY_TOTALS,
+        }
+    }
+}
+
+/// Where one line sits in a ledger: its index key without the account or party.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct LineKey {
+    pub date: NaiveDate,
+    pub entry_id: EntryId,
+    pub line_no: u32,
+}
+
+impl LineKey {
+    pub fn of(row: &LedgerRow) -> Self {
+        LineKey {
+            date: row.date,
+            entry_id: row.entry_id,
+            line_no: row.line_no,
+        }
+    }
+
+    fn tuple<'a>(&self, key: &'a str) -> (&'a str, i32, u64, u32) {
+        (key, day(self.date), self.entry_id, self.line_no)
+    }
+}
+
+/// Where a window of ledger lines starts. Balances are running balances (debit minus credit,
+/// including the balance brought forward at the start of the range).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WindowStart {
+    /// The first lines of the range.
+    First,
+    /// The last lines of the range.
+    Last,
+    /// Lines from `key` on (included); `balance` is the running balance before it.
+    At { key: LineKey, balance: Amount },
+    /// Lines after `key`; `balance` is the running balance after it.
+    After { key: LineKey, balance: Amount },
+    /// Lines before `key`; `balance` is the running balance before it.
+    Before { key: LineKey, balance: Amount },
+}
+
+/// Where a line was found: its position in the range and the running balance before it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LinePosition {
+    pub index: usize,
+    pub balance_before: Amount,
+}
+
+impl Ledger {
+    /// How many lines a ledger has between two dates (index keys only: nothing is decoded).
+    pub fn ledger_line_count(
+        &self,
+        of: &LedgerOf,
+        from: Option<NaiveDate>,
+        to: Option<NaiveDate>,
+    ) -> Result<usize> {
+        let view = self.read()?;
+        let lines = view.table(of.index())?;
+        let (lo, hi) = bounds(of.key(), from, to);
+        let mut count = 0;
+        for item in lines.range(lo..=hi)? {
+            item?;
+            count += 1;
+        }
+        Ok(count)
+    }
+
+    /// Up to `limit` lines of a ledger in date order, starting where `start` says, each with its
+    /// running balance. The cost is the window's size, not its position.
+    pub fn ledger_window(
+        &self,
+        of: &LedgerOf,
+        from: Option<NaiveDate>,
+        to: Option<NaiveDate>,
+        start: WindowStart,
+        limit: usize,
+    ) -> Result<Vec<LedgerRow>> {
+        let view = self.read()?;
+        let key = of.key();
+        let lines = view.table(of.index())?;
+        let (lo, hi) = bounds(key, from, to);
+        // (signed amount, index key) in date order, with the balance before the first of them.
+        let (picked, mut balance) = match start {
+            WindowStart::First => {
+                let opening = opening_balance(&view, of, from)?;
+                (collect(lines.range(lo..=hi)?, limit, false)?, opening)
+            }
+            WindowStart::At { key: at, balance } => {
+                let at = at.tuple(key).max(lo);
+                let picked = if at > hi {
+                    Vec::new()
+                } else {
+                    collect(lines.range(at..=hi)?, limit, false)?
+                };
+                (picked, balance)
+            }
+            WindowStart::After {
+                key: after,
+                balance,
+            } => {
+                let after = after.tuple(key);
+                let picked = if after < lo {
+                    collect(lines.range(lo..=hi)?, limit, false)?
+                } else if after >= hi {
+                    Vec::new()
+                } else {
+                    let range = (Bound::Excluded(after), Bound::Included(hi));
+                    collect(lines.range::<IndexKey<'_>>(range)?, limit, false)?
+                };
+                (picked, balance)
+            }
+            WindowStart::Before {
+                key: before,
+                balance,
+            } => {
+                let before = before.tuple(key);
+                let picked = if before <= lo {
+                    Vec::new()
+                } else {
+                    collect(lines.range(lo..before)?, limit, true)?
+                };
+                let moved: i64 = picked.iter().map(|(signed, _)| signed).sum();
+                (picked, balance - Amount::from_cents(moved))
+            }
+            WindowStart::Last => {
+                let closing = closing_balance(&view, of, to)?;
+                let picked = collect(lines.range(lo..=hi)?, limit, true)?;
+                let moved: i64 = picked.iter().map(|(signed, _)| signed).sum();
+                (picked, closing - Amount::from_cents(moved))
+            }
+        };
+        let entries = view.table(ENTRIES)?;
+        let lettering = view.table(LETTERING)?;
+        let mut rows = Vec::with_capacity(picked.len());
+        let mut cache: Option<Entry> = None;
+        for (signed, (date, entry_id, line_no)) in picked {
+            balance += Amount::from_cents(signed);
+            if cache.as_ref().is_none_or(|e| e.id != entry_id) {
+                let bytes = entries.get(entry_id)?.ok_or_else(|| {
+                    LedgerError::Corrupt(format!("line index names missing entry #{entry_id}"))
+                })?;
+                cache = Some(decode(bytes.value(), "entry")?);
+            }
+            let Some(entry) = cache.as_ref() else {
+                continue;
+            };
+            let line = entry.lines.get(line_no as usize).ok_or_else(|| {
+                LedgerError::Corrupt(format!("entry #{entry_id} has no line {line_no}"))
+            })?;
+            let letter = letters_of(&lettering, entry_id)?
+                .remove(&line_no)
+                .map(|mark| mark.code);
+            rows.push(LedgerRow {
+                date: from_day(date),
+                entry_id,
+                line_no,
+                reference: entry.reference(),
+                journal: entry.journal.clone(),
+                piece: entry.piece.clone(),
+                label: entry.line_label(line).to_string(),
+                account: line.account.clone(),
+                third_party: line.third_party.clone(),
+                debit: line.debit,
+                credit: line.credit,
+                balance,
+                letter,
+            });
+        }
+        Ok(rows)
+    }
+
+    /// Finds the first line of `entry` in a ledger: its position and the running balance before
+    /// it. Walks the index keys before it (nothing is decoded).
+    pub fn ledger_find_entry(
+        &self,
+        of: &LedgerOf,
+        from: Option<NaiveDate>,
+        to: Option<NaiveDate>,
+        entry: EntryId,
+    ) -> Result<Option<(LineKey, LinePosition)>> {
+        let view = self.read()?;
+        let lines = view.table(of.index())?;
+        let (lo, hi) = bounds(of.key(), from, to);
+        let mut cents = opening_balance(&view, of, from)?.cents();
+        for (index, item) in lines.range(lo..=hi)?.enumerate() {
+            let (k, v) = item?;
+            let (_, date, entry_id, line_no) = k.value();
+            if entry_id == entry {
+                let key = LineKey {
+                    date: from_day(date),
+                    entry_id,
+                    line_no,
+                };
+                let position = LinePosition {
+                    index,
+                    balance_before: Amount::from_cents(cents),
+                };
+                return Ok(Some((key, position)));
+            }
+            cents += v.value();
+        }
+        Ok(None)
+    }
+
+    /// Balance (debit minus credit) of every line up to `to` (all lines when `None`).
+    pub fn ledger_balance(&self, of: &LedgerOf, to: Option<NaiveDate>) -> Result<Amount> {
+        closing_balance(&self.read()?, of, to)
+    }
+}
+
+type IndexKey<'a> = (&'a str, i32, u64, u32);
+
+fn bounds(
+    key: &str,
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+) -> (IndexKey<'_>, IndexKey<'_>) {
+    let from = from.map(day).unwrap_or(i32::MIN);
+    let to = to.map(day).unwrap_or(i32::MAX);
+    ((key, from, 0, 0), (key, to, u64::MAX, u32::MAX))
+}
+
+type IndexDef = (&'static str, i32, u64, u32);
+/// A line picked from the index: signed amount, then (date, entry, line).
+type Picked = (i64, (i32, u64, u32));
+
+/// Up to `limit` (signed amount, (date, entry, line)) of a range, forward or backward.
+fn collect(
+    range: redb::Range<'_, IndexDef, i64>,
+    limit: usize,
+    backward: bool,
+) -> Result<Vec<Picked>> {
+    let mut out = Vec::with_capacity(limit.min(4096));
+    let mut push = |item: std::result::Result<_, redb::StorageError>| -> Result<()> {
+        let (k, v): (redb::AccessGuard<'_, IndexDef>, redb::AccessGuard<'_, i64>) = item?;
+        let (_, date, entry, line) = k.value();
+        out.push((v.value(), (date, entry, line)));
+        Ok(())
+    };
+    if backward {
+        for item in range.rev().take(limit) {
+            push(item)?;
+        }
+    } else {
+        for item in range.take(limit) {
+            push(item)?;
+        }
+    }
+    if backward {
+        out.reverse();
+    }
+    Ok(out)
+}
+
+/// Balance brought forward at the start of a range: nothing when the range has no start.
+fn opening_balance(view: &View, of: &LedgerOf, from: Option<NaiveDate>) -> Result<Amount> {
+    match from {
+        Some(from) => balance_before(view, of, from),
+        None => Ok(Amount::ZERO),
+    }
+}
+
+/// Running balance after the last line of a range ending at `to`.
+fn closing_balance(view: &View, of: &LedgerOf, to: Option<NaiveDate>) -> Result<Amount> {
+    match to.and_then(|to| to.succ_opt()) {
+        Some(after) => balance_before(view, of, after),
+        None => {
+            let key = of.key();
+            let mut cents = 0;
+            for item in view
+                .table(of.totals())?
+                .range((key, 0u32)..=(key, u32::MAX))?
+            {
+                let (d, c) = item?.1.value();
+                cents += d - c;
+            }
+            Ok(Amount::from_cents(cents))
+        }
+    }
+}
+
+/// Balance strictly before `date`: whole months from running totals, the rest of the month from
+/// the index.
+fn balance_before(view: &View, of: &LedgerOf, date: NaiveDate) -> Result<Amount> {
+    let key = of.key();
+    let period = Period::of(date);
+    let mut cents = 0i64;
+    for item in view
+        .table(of.totals())?
+        .range((key, 0u32)..(key, period.key()))?
+    {
+        let (d, c) = item?.1.value();
+        cents += d - c;
+    }
+    let month_start = day(period.first_day());
+    for item in view
+        .table(of.index())?
+        .range((key, month_start, 0u64, 0u32)..(key, day(date), 0u64, 0u32))?
+    {
+        cents += item?.1.value();
+    }
+    Ok(Amount::from_cents(cents))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ledger::{Ctx, InitParams};
+    use crate::model::{Company, EntryInput, Line};
+
+    fn ctx() -> Ctx {
+        let now = NaiveDate::from_ymd_opt(2026, 6, 30)
+            .unwrap()
+            .and_hms_opt(10, 0, 0)
+            .unwrap();
+        Ctx::new("test", now)
+    }
+
+    fn acc(n: &str) -> AccountNumber {
+        AccountNumber::parse(n).unwrap()
+    }
+
+    /// A ledger with `n` bank entries of 1.00 to 512000, one per day from January 1st, 2026.
+    fn ledger(dir: &tempfile::TempDir, n: usize) -> Ledger {
+        let params = InitParams {
+            company: Company {
+                name: "Test".into(),
+                siren: "732829320".into(),
+            },
+            first_year_start: NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
+            first_year_months: 12,
+            chart: vec![
+                (acc("512"), "Banque".into()),
+                (acc("530"), "Caisse".into()),
+                (acc("706"), "Ventes".into()),
+            ],
+            settings: None,
+        };
+        let ledger = Ledger::create(&dir.path().join("t.ledger"), &params, &ctx()).unwrap();
+        for i in 0..n {
+            let date = NaiveDate::from_ymd_opt(2026, 1, 1).unwrap() + chrono::Days::new(i as u64);
+            let cents = (i as i64 + 1) * 100;
+            ledger
+                .add_entry(
+                    &ctx(),
+                    &EntryInput {
+                        journal: "BQ".into(),
+                        date,
+                        piece: format!("P{i}"),
+                        label: format!("Line {i}"),
+                        lines: vec![
+                            Line::debit(acc("512"), Amount::from_cents(cents)),
+                            Line::credit(acc("706"), Amount::from_cents(cents)),
+                        ],
+                    },
+                )
+                .unwrap();
+        }
+        ledger
+    }
+
+    fn bank() -> LedgerOf {
+        LedgerOf::Account(acc("512"))
+    }
+
+    #[test]
+    fn windows_agree_with_pages_in_every_direction() {
+        let dir = tempfile::tempdir().unwrap();
+        let ledger = ledger(&dir, 40);
+        let from = NaiveDate::from_ymd_opt(2026, 1, 5);
+        let to = NaiveDate::from_ymd_opt(2026, 2, 3);
+        let page = ledger
+            .account_ledger(&acc("512"), from, to, 0, usize::MAX)
+            .unwrap();
+        assert_eq!(ledger.ledger_line_count(&bank(), from, to).unwrap(), 30);
+        let first = ledger
+            .ledger_window(&bank(), from, to, WindowStart::First, 10)
+            .unwrap();
+        assert_eq!(first, page.rows[..10]);
+        let last_of_first = first.last().unwrap();
+        let next = ledger
+            .ledger_window(
+                &bank(),
+                from,
+                to,
+                WindowStart::After {
+                    key: LineKey::of(last_of_first),
+                    balance: last_of_first.balance,
+                },
+                10,
+            )
+            .unwrap();
+        assert_eq!(next, page.rows[10..20]);
+        let last = ledger
+            .ledger_window(&bank(), from, to, WindowStart::Last, 10)
+            .unwrap();
+        assert_eq!(last, page.rows[20..]);
+        let first_of_last = &last[0];
+        let before = ledger
+            .ledger_window(
+                &bank(),
+                from,
+                to,
+                WindowStart::Before {
+                    key: LineKey::of(first_of_last),
+                    balance: first_of_last.balance - first_of_last.debit + first_of_last.credit,
+                },
+                5,
+            )
+            .unwrap();
+        assert_eq!(before, page.rows[15..20]);
+    }
+
+    #[test]
+    fn finding_an_entry_gives_its_position_and_balance() {
+        let dir = tempfile::tempdir().unwrap();
+        let ledger = ledger(&dir, 20);
+        let page = ledger
+            .account_ledger(&acc("512"), None, None, 0, usize::MAX)
+            .unwrap();
+        let target = &page.rows[12];
+        let (key, position) = ledger
+            .ledger_find_entry(&bank(), None, None, target.entry_id)
+            .unwrap()
+            .unwrap();
+        assert_eq!(key, LineKey::of(target));
+        assert_eq!(position.index, 12);
+        assert_eq!(position.balance_before, page.rows[11].balance);
+        let at = ledger
+            .ledger_window(
+                &bank(),
+                None,
+                None,
+                WindowStart::At {
+                    key,
+                    balance: position.balance_before,
+                },
+                3,
+            )
+            .unwrap();
+        assert_eq!(at, page.rows[12..15]);
+        assert_eq!(
+            ledger.ledger_balance(&bank(), None).unwrap(),
+            page.rows.last().unwrap().balance
+        );
+        assert!(
+            ledger
+                .ledger_find_entry(&bank(), None, None, 9999)
+                .unwrap()
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn empty_ledgers_give_empty_windows() {
+        let dir = tempfile::tempdir().unwrap();
+        let ledger = ledger(&dir, 0);
+        for start in [WindowStart::First, WindowStart::Last] {
+            assert!(
+                ledger
+                    .ledger_window(&bank(), None, None, start, 10)
+                    .unwrap()
+                    .is_empty()
+            );
+        }
+        let party = LedgerOf::Party("NOBODY".into());
+        assert_eq!(ledger.ledger_line_count(&party, None, None).unwrap(), 0);
+    }
+}

@@ -1,0 +1,350 @@
+//! Every user action, once: its name in keymaps and the palette, where it applies, what it does.
+//!
+//! Key handling, the help overlay and the command palette are all built from `REGISTRY`.
+
+use std::fmt;
+
+/// Where an action applies. A keymap has one table per context; the active contexts of a
+/// screen are searched from the most specific (the screen) to `global`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Context {
+    Global,
+    List,
+    Form,
+    Dialog,
+    Home,
+    Entries,
+    Entry,
+    Editor,
+    Chart,
+    Ledger,
+    Balance,
+    Parties,
+    History,
+}
+
+impl Context {
+    pub const ALL: [Context; 13] = [
+        Context::Global,
+        Context::List,
+        Context::Form,
+        Context::Dialog,
+        Context::Home,
+        Context::Entries,
+        Context::Entry,
+        Context::Editor,
+        Context::Chart,
+        Context::Ledger,
+        Context::Balance,
+        Context::Parties,
+        Context::History,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Context::Global => "global",
+            Context::List => "list",
+            Context::Form => "form",
+            Context::Dialog => "dialog",
+            Context::Home => "home",
+            Context::Entries => "entries",
+            Context::Entry => "entry",
+            Context::Editor => "editor",
+            Context::Chart => "chart",
+            Context::Ledger => "ledger",
+            Context::Balance => "balance",
+            Context::Parties => "parties",
+            Context::History => "history",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Context> {
+        Context::ALL.into_iter().find(|c| c.name() == text)
+    }
+}
+
+impl fmt::Display for Context {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Action {
+    // global
+    Quit,
+    Help,
+    Palette,
+    Back,
+    Forward,
+    GoHome,
+    GoEntries,
+    GoChart,
+    GoBalance,
+    GoParties,
+    GoHistory,
+    NewEntry,
+    History,
+    Refresh,
+    // lists
+    Down,
+    Up,
+    PageDown,
+    PageUp,
+    Top,
+    Bottom,
+    Open,
+    Filter,
+    // forms and text inputs
+    NextField,
+    PrevField,
+    NextLine,
+    PrevLine,
+    Cancel,
+    // dialogs
+    Confirm,
+    Deny,
+    // entries and one entry
+    Mark,
+    EditEntry,
+    Validate,
+    ValidateMarked,
+    ValidateUntil,
+    Reverse,
+    DeleteEntry,
+    JournalFilter,
+    PeriodFilter,
+    FollowLink,
+    // entry editor
+    SaveDraft,
+    SaveValidated,
+    DeleteLine,
+    // ledgers and trial balance
+    SetRange,
+}
+
+/// One row of the registry: an action as it is known in one context.
+#[derive(Debug, Clone, Copy)]
+pub struct ActionInfo {
+    pub action: Action,
+    pub name: &'static str,
+    pub context: Context,
+    pub description: &'static str,
+}
+
+const fn info(
+    context: Context,
+    name: &'static str,
+    action: Action,
+    description: &'static str,
+) -> ActionInfo {
+    ActionInfo {
+        action,
+        name,
+        context,
+        description,
+    }
+}
+
+use Action as A;
+use Context as C;
+
+pub const REGISTRY: &[ActionInfo] = &[
+    info(C::Global, "quit", A::Quit, "Quit Folio"),
+    info(C::Global, "help", A::Help, "Show the keys of this screen"),
+    info(
+        C::Global,
+        "palette",
+        A::Palette,
+        "Search actions and screens by name",
+    ),
+    info(
+        C::Global,
+        "back",
+        A::Back,
+        "Go back (clears a filter first)",
+    ),
+    info(C::Global, "forward", A::Forward, "Go forward again"),
+    info(
+        C::Global,
+        "go-home",
+        A::GoHome,
+        "Home: company, balances, drafts",
+    ),
+    info(
+        C::Global,
+        "go-entries",
+        A::GoEntries,
+        "Entries by journal and period",
+    ),
+    info(
+        C::Global,
+        "go-chart",
+        A::GoChart,
+        "Chart of accounts with balances",
+    ),
+    info(
+        C::Global,
+        "go-balance",
+        A::GoBalance,
+        "Trial balance with class subtotals",
+    ),
+    info(
+        C::Global,
+        "go-parties",
+        A::GoParties,
+        "Third parties with balances",
+    ),
+    info(
+        C::Global,
+        "go-history",
+        A::GoHistory,
+        "Latest changes to the ledger",
+    ),
+    info(C::Global, "new-entry", A::NewEntry, "Type a new entry"),
+    info(
+        C::Global,
+        "history",
+        A::History,
+        "Audit history of the current record",
+    ),
+    info(C::Global, "refresh", A::Refresh, "Read the ledger again"),
+    info(C::List, "down", A::Down, "Next row"),
+    info(C::List, "up", A::Up, "Previous row"),
+    info(C::List, "page-down", A::PageDown, "Next page"),
+    info(C::List, "page-up", A::PageUp, "Previous page"),
+    info(C::List, "top", A::Top, "First row"),
+    info(C::List, "bottom", A::Bottom, "Last row"),
+    info(C::List, "open", A::Open, "Open the row (drill down)"),
+    info(C::List, "filter", A::Filter, "Filter the rows by text"),
+    info(
+        C::Form,
+        "next-field",
+        A::NextField,
+        "Next field (accepts a completion)",
+    ),
+    info(C::Form, "prev-field", A::PrevField, "Previous field"),
+    info(
+        C::Form,
+        "next-line",
+        A::NextLine,
+        "Next line or next completion",
+    ),
+    info(
+        C::Form,
+        "prev-line",
+        A::PrevLine,
+        "Previous line or previous completion",
+    ),
+    info(
+        C::Form,
+        "cancel",
+        A::Cancel,
+        "Close the completion, or leave the form",
+    ),
+    info(C::Dialog, "confirm", A::Confirm, "Yes, do it"),
+    info(C::Dialog, "deny", A::Deny, "No, leave it"),
+    info(C::Entries, "mark", A::Mark, "Mark or unmark the entry"),
+    info(C::Entries, "edit", A::EditEntry, "Edit the draft"),
+    info(
+        C::Entries,
+        "validate",
+        A::Validate,
+        "Validate the draft (gives its number)",
+    ),
+    info(
+        C::Entries,
+        "validate-marked",
+        A::ValidateMarked,
+        "Validate the marked drafts",
+    ),
+    info(
+        C::Entries,
+        "validate-until",
+        A::ValidateUntil,
+        "Validate every draft up to a date",
+    ),
+    info(
+        C::Entries,
+        "reverse",
+        A::Reverse,
+        "Reverse the validated entry",
+    ),
+    info(C::Entries, "delete", A::DeleteEntry, "Delete the draft"),
+    info(
+        C::Entries,
+        "journal",
+        A::JournalFilter,
+        "Show one journal or all",
+    ),
+    info(
+        C::Entries,
+        "period",
+        A::PeriodFilter,
+        "Show a month, a year or all",
+    ),
+    info(C::Entry, "edit", A::EditEntry, "Edit the draft"),
+    info(
+        C::Entry,
+        "validate",
+        A::Validate,
+        "Validate the draft (gives its number)",
+    ),
+    info(
+        C::Entry,
+        "reverse",
+        A::Reverse,
+        "Reverse the validated entry",
+    ),
+    info(C::Entry, "delete", A::DeleteEntry, "Delete the draft"),
+    info(
+        C::Entry,
+        "follow",
+        A::FollowLink,
+        "Open the reversal, or the entry this one reverses",
+    ),
+    info(C::Editor, "save", A::SaveDraft, "Save as a draft"),
+    info(
+        C::Editor,
+        "save-validated",
+        A::SaveValidated,
+        "Save and validate (must balance)",
+    ),
+    info(
+        C::Editor,
+        "delete-line",
+        A::DeleteLine,
+        "Delete the current line",
+    ),
+    info(C::Ledger, "range", A::SetRange, "Set the date range"),
+    info(C::Balance, "range", A::SetRange, "Set the date range"),
+];
+
+/// The registry rows of one context, in registry order.
+pub fn in_context(context: Context) -> impl Iterator<Item = &'static ActionInfo> {
+    REGISTRY.iter().filter(move |info| info.context == context)
+}
+
+/// The registry row named `name` in `context`.
+pub fn find(context: Context, name: &str) -> Option<&'static ActionInfo> {
+    in_context(context).find(|info| info.name == name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_unique_per_context_and_contexts_round_trip() {
+        for context in Context::ALL {
+            assert_eq!(Context::parse(context.name()), Some(context));
+            let names: Vec<&str> = in_context(context).map(|i| i.name).collect();
+            let mut sorted = names.clone();
+            sorted.sort();
+            sorted.dedup();
+            assert_eq!(sorted.len(), names.len(), "duplicate name in {context}");
+        }
+        assert_eq!(find(C::List, "down").map(|i| i.action), Some(A::Down));
+        assert!(find(C::Global, "down").is_none());
+    }
+}

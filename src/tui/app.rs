@@ -1,0 +1,1104 @@
+//! The application state and its update: a key becomes an action through the keymap, the
+//! action changes the state (or asks the ledger), and `render` draws the state as it is.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{self, Receiver, TryRecvError};
+use std::thread::JoinHandle;
+
+use ratatui::Frame;
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::style::Style;
+
+use super::action::{self, Action, Context};
+use super::keymap::{Code, Key, Keymap, Lookup, chord_text};
+use super::screens::balance::BalanceScreen;
+use super::screens::chart::ChartScreen;
+use super::screens::editor::EditorScreen;
+use super::screens::entries::EntriesScreen;
+use super::screens::history::HistoryScreen;
+use super::screens::home::HomeScreen;
+use super::screens::parties::PartiesScreen;
+use super::screens::{Command, Confirm, Env, Focus, Outcome, Prompt, Screen};
+use super::theme::Theme;
+use super::widgets::fuzzy;
+use super::widgets::input::TextInput;
+use super::widgets::overlay::{KeyRow, boxed, draw_confirm, draw_input, draw_key_rows};
+use super::widgets::table::fit;
+use crate::ledger::{Ctx, Ledger, LedgerError, Progress, Selection};
+use crate::model::Entry;
+
+/// Screens kept for going back; older ones are forgotten.
+const MAX_STACK: usize = 100;
+
+enum Overlay {
+    Help {
+        offset: usize,
+    },
+    Palette {
+        input: TextInput,
+        selected: usize,
+    },
+    /// `fresh`: nothing typed yet, typing replaces the proposed answer.
+    Prompt {
+        prompt: Prompt,
+        input: TextInput,
+        fresh: bool,
+    },
+    Confirm(Confirm),
+    Filter {
+        input: TextInput,
+        before: String,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Status {
+    Info(String),
+    Error(String),
+}
+
+enum JobEvent {
+    Progress(Progress),
+    Done(Result<Vec<Entry>, LedgerError>),
+}
+
+/// A long command running off the interface thread.
+struct Job {
+    what: String,
+    events: Receiver<JobEvent>,
+    cancel: Arc<AtomicBool>,
+    progress: Progress,
+    thread: Option<JoinHandle<()>>,
+}
+
+/// Where the current time comes from: the real clock, or fixed (tests, snapshots).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Clock {
+    Fixed,
+    /// The clock moves; `today` too unless it was fixed by the caller (`FOLIO_TODAY`).
+    Live {
+        today_fixed: bool,
+    },
+}
+
+pub struct App {
+    ledger: Arc<Ledger>,
+    ctx: Ctx,
+    clock: Clock,
+    keymap: Keymap,
+    theme: Theme,
+    stack: Vec<Box<dyn Screen>>,
+    pos: usize,
+    overlay: Option<Overlay>,
+    status: Option<Status>,
+    pending: Vec<Key>,
+    counter: u64,
+    job: Option<Job>,
+    company: String,
+    quit: bool,
+}
+
+impl App {
+    /// The application on its home screen.
+    pub fn new(ledger: Arc<Ledger>, ctx: Ctx, keymap: Keymap) -> Result<App, LedgerError> {
+        let counter = ledger.change_counter()?;
+        let company = ledger.company()?.name;
+        let home = {
+            let env = Env {
+                ledger: &ledger,
+                ctx: &ctx,
+                keymap: &keymap,
+            };
+            HomeScreen::new(&env)?
+        };
+        Ok(App {
+            ledger,
+            ctx,
+            clock: Clock::Fixed,
+            keymap,
+            theme: Theme::default(),
+            stack: vec![Box::new(home)],
+            pos: 0,
+            overlay: None,
+            status: None,
+            pending: Vec::new(),
+            counter,
+            job: None,
+            company: crate::model::sanitize_text(&company),
+            quit: false,
+        })
+    }
+
+    pub fn with_clock(mut self, clock: Clock) -> App {
+        self.clock = clock;
+        self
+    }
+
+    pub fn should_quit(&self) -> bool {
+        self.quit
+    }
+
+    /// The current screen's title.
+    pub fn title(&self) -> String {
+        self.screen().title()
+    }
+
+    /// The message on the status line, if any.
+    pub fn message(&self) -> Option<&str> {
+        match &self.status {
+            Some(Status::Info(text) | Status::Error(text)) => Some(text),
+            None => None,
+        }
+    }
+
+    /// Whether typed characters go to a text field now (then `q` is a letter, not quit).
+    pub fn typing(&self) -> bool {
+        match &self.overlay {
+            Some(Overlay::Palette { .. } | Overlay::Prompt { .. } | Overlay::Filter { .. }) => true,
+            Some(Overlay::Help { .. } | Overlay::Confirm(_)) => false,
+            None => self.screen().wants_text(),
+        }
+    }
+
+    /// The record the current screen shows or has under its cursor (`entry:42`).
+    pub fn record(&self) -> Option<String> {
+        self.screen().record()
+    }
+
+    pub fn ledger(&self) -> &Arc<Ledger> {
+        &self.ledger
+    }
+
+    pub fn is_busy(&self) -> bool {
+        self.job.is_some()
+    }
+
+    fn screen(&self) -> &dyn Screen {
+        self.stack[self.pos].as_ref()
+    }
+
+    fn info(&mut self, text: impl Into<String>) {
+        self.status = Some(Status::Info(text.into()));
+    }
+
+    fn error(&mut self, text: impl Into<String>) {
+        self.status = Some(Status::Error(text.into()));
+    }
+
+    /// Updates the context's clock before a change is written.
+    fn refresh_clock(&mut self) {
+        if let Clock::Live { today_fixed } = self.clock {
+            let now = chrono::Local::now().naive_local();
+            self.ctx.now = now;
+            if !today_fixed {
+                self.ctx.today = now.date();
+            }
+        }
+    }
+
+    // ----- navigation -------------------------------------------------------------------------
+
+    fn push(&mut self, screen: Box<dyn Screen>) {
+        self.stack.truncate(self.pos + 1);
+        self.stack.push(screen);
+        if self.stack.len() > MAX_STACK {
+            self.stack.remove(0);
+        }
+        self.pos = self.stack.len() - 1;
+    }
+
+    fn back(&mut self) -> bool {
+        if self.pos == 0 {
+            return false;
+        }
+        self.pos -= 1;
+        self.reload();
+        true
+    }
+
+    /// Leaves the current screen for good (after it was saved or dropped).
+    fn close(&mut self) {
+        if self.pos == 0 {
+            return;
+        }
+        self.stack.remove(self.pos);
+        self.stack.truncate(self.pos);
+        self.pos -= 1;
+        self.reload();
+    }
+
+    /// Reads the ledger again for the current screen; a screen whose record is gone closes.
+    fn reload(&mut self) {
+        loop {
+            let env = Env {
+                ledger: &self.ledger,
+                ctx: &self.ctx,
+                keymap: &self.keymap,
+            };
+            match self.stack[self.pos].reload(&env) {
+                Ok(()) => return,
+                Err(err) => {
+                    let gone = matches!(
+                        err,
+                        LedgerError::EntryNotFound(_)
+                            | LedgerError::UnknownAccount(_)
+                            | LedgerError::UnknownParty(_)
+                    );
+                    if !gone || self.pos == 0 {
+                        self.error(err.to_string());
+                        return;
+                    }
+                    self.stack.remove(self.pos);
+                    self.stack.truncate(self.pos);
+                    self.pos -= 1;
+                }
+            }
+        }
+    }
+
+    /// Re-reads the visible screen when another process (or a command) committed.
+    pub fn poll_changes(&mut self) -> bool {
+        match self.ledger.change_counter() {
+            Ok(counter) if counter != self.counter => {
+                self.counter = counter;
+                self.reload();
+                true
+            }
+            Ok(_) => false,
+            Err(err) => {
+                self.error(err.to_string());
+                false
+            }
+        }
+    }
+
+    /// The terminal changed size: screens that hold only what they show read again.
+    pub fn resized(&mut self) {
+        self.reload();
+    }
+
+    /// Called on every tick: long commands' progress, other users' changes.
+    pub fn tick(&mut self) -> bool {
+        let mut changed = self.poll_job();
+        changed |= self.poll_changes();
+        changed
+    }
+
+    fn go(
+        &mut self,
+        context: Context,
+        make: impl FnOnce(&Env) -> Result<Box<dyn Screen>, LedgerError>,
+    ) {
+        if self.screen().context() == context {
+            self.reload();
+            return;
+        }
+        let env = Env {
+            ledger: &self.ledger,
+            ctx: &self.ctx,
+            keymap: &self.keymap,
+        };
+        match make(&env) {
+            Ok(screen) => self.push(screen),
+            Err(err) => self.error(err.to_string()),
+        }
+    }
+
+    // ----- keys -------------------------------------------------------------------------------
+
+    /// The contexts whose keys apply now, most specific first.
+    fn contexts(&self) -> [Context; 3] {
+        let screen = self.screen();
+        let focus = match screen.focus() {
+            Focus::List => Context::List,
+            Focus::Form => Context::Form,
+        };
+        [screen.context(), focus, Context::Global]
+    }
+
+    fn lookup(&self, contexts: &[Context], keys: &[Key]) -> Lookup {
+        for context in contexts {
+            match self.keymap.lookup(*context, keys) {
+                Lookup::None => continue,
+                found => return found,
+            }
+        }
+        Lookup::None
+    }
+
+    /// Handles one key press.
+    pub fn key(&mut self, key: Key) {
+        if self.job.is_some() {
+            self.key_while_busy(key);
+            return;
+        }
+        if let Some(overlay) = self.overlay.take() {
+            self.overlay_key(overlay, key);
+            return;
+        }
+        if self.pending.is_empty() && self.screen().wants_text() && is_typing(key) {
+            self.status = None;
+            let env = Env {
+                ledger: &self.ledger,
+                ctx: &self.ctx,
+                keymap: &self.keymap,
+            };
+            let outcome = self.stack[self.pos].input(key, &env);
+            self.apply(outcome);
+            return;
+        }
+        self.pending.push(key);
+        let contexts = self.contexts();
+        match self.lookup(&contexts, &self.pending) {
+            Lookup::Action(action) => {
+                self.pending.clear();
+                self.status = None;
+                self.dispatch(action);
+            }
+            Lookup::Prefix => {}
+            Lookup::None => {
+                let keys = chord_text(&self.pending);
+                self.pending.clear();
+                if key.code != Code::Esc {
+                    self.info(format!(
+                        "{keys} does nothing here ({} lists the keys)",
+                        self.keymap.hint(Context::Global, Action::Help)
+                    ));
+                }
+            }
+        }
+    }
+
+    /// Types a text, one character at a time (tests and scripts).
+    pub fn type_text(&mut self, text: &str) {
+        for c in text.chars() {
+            self.key(Key::char(c));
+        }
+    }
+
+    fn key_while_busy(&mut self, key: Key) {
+        let cancels = [Context::Form, Context::Global].iter().any(|c| {
+            matches!(
+                self.keymap.lookup(*c, &[key]),
+                Lookup::Action(Action::Cancel | Action::Back)
+            )
+        });
+        if let Some(job) = &self.job {
+            if cancels {
+                job.cancel.store(true, Ordering::Relaxed);
+                self.info(format!("cancelling {}…", job.what));
+            } else {
+                self.info(format!(
+                    "{} is running ({}/{}) — {} cancels it",
+                    job.what,
+                    job.progress.done,
+                    job.progress.total,
+                    self.keymap.hint(Context::Form, Action::Cancel)
+                ));
+            }
+        }
+    }
+
+    fn overlay_key(&mut self, overlay: Overlay, key: Key) {
+        let lookup = |contexts: &[Context]| match self.lookup(contexts, &[key]) {
+            Lookup::Action(action) => Some(action),
+            _ => None,
+        };
+        match overlay {
+            Overlay::Confirm(confirm) => match lookup(&[Context::Dialog]) {
+                Some(Action::Confirm) => self.run(confirm.yes),
+                Some(Action::Deny) => self.info("left as it was"),
+                _ => self.overlay = Some(Overlay::Confirm(confirm)),
+            },
+            Overlay::Help { offset } => {
+                let rows = self.help_rows().len();
+                let offset = match lookup(&[Context::List, Context::Form]) {
+                    Some(Action::Down | Action::NextLine) => {
+                        (offset + 1).min(rows.saturating_sub(1))
+                    }
+                    Some(Action::Up | Action::PrevLine) => offset.saturating_sub(1),
+                    Some(Action::PageDown) => (offset + 10).min(rows.saturating_sub(1)),
+                    Some(Action::PageUp) => offset.saturating_sub(10),
+                    Some(Action::Top) => 0,
+                    _ => return,
+                };
+                self.overlay = Some(Overlay::Help { offset });
+            }
+            Overlay::Palette {
+                mut input,
+                mut selected,
+            } => {
+                if is_typing(key) {
+                    input.edit(key);
+                    self.overlay = Some(Overlay::Palette { input, selected: 0 });
+                    return;
+                }
+                let matches = self.palette_matches(input.text());
+                match lookup(&[Context::Form]) {
+                    Some(Action::NextLine) => {
+                        selected = (selected + 1).min(matches.len().saturating_sub(1))
+                    }
+                    Some(Action::PrevLine) => selected = selected.saturating_sub(1),
+                    Some(Action::NextField) => {
+                        if let Some(info) = matches.get(selected) {
+                            self.dispatch(info.action);
+                        }
+                        return;
+                    }
+                    Some(Action::Cancel) => return,
+                    _ => {}
+                }
+                self.overlay = Some(Overlay::Palette { input, selected });
+            }
+            Overlay::Prompt {
+                prompt,
+                mut input,
+                fresh,
+            } => {
+                if is_typing(key) {
+                    if fresh && (key.text().is_some() || key.code == Code::Backspace) {
+                        input.clear();
+                    }
+                    if key.code != Code::Backspace || !fresh {
+                        input.edit(key);
+                    }
+                    self.overlay = Some(Overlay::Prompt {
+                        prompt,
+                        input,
+                        fresh: false,
+                    });
+                    return;
+                }
+                match lookup(&[Context::Form]) {
+                    Some(Action::NextField) => {
+                        let env = Env {
+                            ledger: &self.ledger,
+                            ctx: &self.ctx,
+                            keymap: &self.keymap,
+                        };
+                        let outcome =
+                            self.stack[self.pos].answer(&prompt.purpose, input.text(), &env);
+                        self.apply(outcome);
+                    }
+                    Some(Action::Cancel) => {}
+                    _ => {
+                        self.overlay = Some(Overlay::Prompt {
+                            prompt,
+                            input,
+                            fresh,
+                        })
+                    }
+                }
+            }
+            Overlay::Filter { mut input, before } => {
+                if is_typing(key) {
+                    input.edit(key);
+                    self.set_filter(input.text());
+                    self.overlay = Some(Overlay::Filter { input, before });
+                    return;
+                }
+                match lookup(&[Context::Form]) {
+                    Some(Action::NextField) => {
+                        let env = Env {
+                            ledger: &self.ledger,
+                            ctx: &self.ctx,
+                            keymap: &self.keymap,
+                        };
+                        let outcome = self.stack[self.pos].commit_filter(&env);
+                        self.apply(outcome);
+                    }
+                    Some(Action::Cancel) => self.set_filter(&before),
+                    Some(action @ (Action::NextLine | Action::PrevLine)) => {
+                        let action = if action == Action::NextLine {
+                            Action::Down
+                        } else {
+                            Action::Up
+                        };
+                        self.screen_action(action);
+                        self.overlay = Some(Overlay::Filter { input, before });
+                    }
+                    _ => self.overlay = Some(Overlay::Filter { input, before }),
+                }
+            }
+        }
+    }
+
+    fn set_filter(&mut self, text: &str) {
+        let env = Env {
+            ledger: &self.ledger,
+            ctx: &self.ctx,
+            keymap: &self.keymap,
+        };
+        self.stack[self.pos].set_filter(text, &env);
+    }
+
+    fn screen_action(&mut self, action: Action) {
+        let env = Env {
+            ledger: &self.ledger,
+            ctx: &self.ctx,
+            keymap: &self.keymap,
+        };
+        let outcome = self.stack[self.pos].handle(action, &env);
+        self.apply(outcome);
+    }
+
+    /// Carries out an action.
+    pub fn dispatch(&mut self, action: Action) {
+        match action {
+            Action::Quit => {
+                if self.stack.iter().any(|s| s.is_dirty()) {
+                    self.overlay = Some(Overlay::Confirm(Confirm {
+                        message: "An entry is being typed. Quit and drop it?".into(),
+                        yes: Command::Quit,
+                    }));
+                } else {
+                    self.quit = true;
+                }
+            }
+            Action::Help => self.overlay = Some(Overlay::Help { offset: 0 }),
+            Action::Palette => {
+                self.overlay = Some(Overlay::Palette {
+                    input: TextInput::default(),
+                    selected: 0,
+                })
+            }
+            Action::Back => {
+                if self.screen().filter().is_some_and(|f| !f.is_empty()) {
+                    self.set_filter("");
+                } else if !self.back() {
+                    self.info("this is the first screen");
+                }
+            }
+            Action::Forward => {
+                if self.pos + 1 < self.stack.len() {
+                    self.pos += 1;
+                    self.reload();
+                } else {
+                    self.info("nothing to go forward to");
+                }
+            }
+            Action::GoHome => self.go(Context::Home, |env| Ok(Box::new(HomeScreen::new(env)?))),
+            Action::GoEntries => self.go(Context::Entries, |env| {
+                Ok(Box::new(EntriesScreen::new(env)?))
+            }),
+            Action::GoChart => self.go(Context::Chart, |env| Ok(Box::new(ChartScreen::new(env)?))),
+            Action::GoBalance => self.go(Context::Balance, |env| {
+                Ok(Box::new(BalanceScreen::new(env)?))
+            }),
+            Action::GoParties => self.go(Context::Parties, |env| {
+                Ok(Box::new(PartiesScreen::new(env)?))
+            }),
+            Action::GoHistory => self.go(Context::History, |env| {
+                Ok(Box::new(HistoryScreen::of(env, None)?))
+            }),
+            Action::NewEntry => {
+                let journal = self.screen().journal();
+                self.go(Context::Editor, |env| {
+                    Ok(Box::new(EditorScreen::new(env, journal.as_deref())?))
+                })
+            }
+            Action::History => {
+                let record = self.screen().record();
+                self.go(Context::History, |env| {
+                    Ok(Box::new(HistoryScreen::of(env, record)?))
+                })
+            }
+            Action::Refresh => {
+                self.reload();
+                self.info("read again");
+            }
+            Action::Filter => match self.screen().filter() {
+                Some(current) => {
+                    self.overlay = Some(Overlay::Filter {
+                        input: TextInput::new(current),
+                        before: current.to_string(),
+                    })
+                }
+                None => self.info("this screen has no list to filter"),
+            },
+            other => self.screen_action(other),
+        }
+    }
+
+    fn apply(&mut self, outcome: Outcome) {
+        match outcome {
+            Outcome::None => {}
+            Outcome::Open(screen) => self.push(screen),
+            Outcome::Back => {
+                self.back();
+            }
+            Outcome::Done(message) => {
+                self.close();
+                self.info(message);
+            }
+            Outcome::Info(text) => self.info(text),
+            Outcome::Error(text) => self.error(text),
+            Outcome::Prompt(prompt) => {
+                let input = TextInput::new(&prompt.initial);
+                self.overlay = Some(Overlay::Prompt {
+                    prompt,
+                    input,
+                    fresh: true,
+                });
+            }
+            Outcome::Confirm(confirm) => self.overlay = Some(Overlay::Confirm(confirm)),
+            Outcome::Run(command) => self.run(command),
+        }
+        if let Ok(counter) = self.ledger.change_counter()
+            && counter != self.counter
+        {
+            self.counter = counter;
+            self.reload();
+        }
+    }
+
+    // ----- commands ---------------------------------------------------------------------------
+
+    fn run(&mut self, command: Command) {
+        self.refresh_clock();
+        match command {
+            Command::Validate { selection, what } => self.start_validation(selection, what),
+            Command::Reverse { id, date } => {
+                let result = self.ledger.reverse(&self.ctx, id, Some(date));
+                match result {
+                    Ok(reversal) => {
+                        let original = self
+                            .ledger
+                            .entry(id)
+                            .map(|e| e.reference())
+                            .unwrap_or_default();
+                        self.info(format!("reversed {original} by {}", reversal.reference()));
+                    }
+                    Err(err) => self.lost(err),
+                }
+                self.after_command();
+            }
+            Command::Delete { id } => {
+                match self.ledger.delete_entry(&self.ctx, id) {
+                    Ok(entry) => self.info(format!("deleted draft {}", entry.reference())),
+                    Err(err) => self.lost(err),
+                }
+                self.after_command();
+            }
+            Command::Discard => {
+                self.close();
+                self.info("dropped");
+            }
+            Command::Quit => self.quit = true,
+        }
+    }
+
+    /// A command refused, often because another user got there first: say it and reload.
+    fn lost(&mut self, err: LedgerError) {
+        self.error(format!("{err} (the screen was read again)"));
+    }
+
+    /// Re-reads after a command, keeping the command's message unless reading failed.
+    fn after_command(&mut self) {
+        let status = self.status.take();
+        if let Ok(counter) = self.ledger.change_counter() {
+            self.counter = counter;
+        }
+        self.reload();
+        if self.status.is_none() {
+            self.status = status;
+        }
+    }
+
+    fn start_validation(&mut self, selection: Selection, what: String) {
+        let (sender, events) = mpsc::channel();
+        let cancel = Arc::new(AtomicBool::new(false));
+        let ledger = Arc::clone(&self.ledger);
+        let ctx = self.ctx.clone();
+        let stop = Arc::clone(&cancel);
+        let thread = std::thread::spawn(move || {
+            let progress_sender = sender.clone();
+            let result = ledger.validate_with_progress(&ctx, &selection, &mut |p| {
+                let _ = progress_sender.send(JobEvent::Progress(p));
+                !stop.load(Ordering::Relaxed)
+            });
+            let _ = sender.send(JobEvent::Done(result));
+        });
+        self.job = Some(Job {
+            what: format!("validating {what}"),
+            events,
+            cancel,
+            progress: Progress { done: 0, total: 0 },
+            thread: Some(thread),
+        });
+    }
+
+    /// Takes the news of a running command; returns whether something changed.
+    fn poll_job(&mut self) -> bool {
+        let Some(job) = &mut self.job else {
+            return false;
+        };
+        let finished = loop {
+            match job.events.try_recv() {
+                Ok(JobEvent::Progress(progress)) => job.progress = progress,
+                Ok(JobEvent::Done(result)) => break result,
+                Err(TryRecvError::Empty) => return true,
+                Err(TryRecvError::Disconnected) => {
+                    break Err(LedgerError::Storage("the validation stopped".into()));
+                }
+            }
+        };
+        let Some(mut job) = self.job.take() else {
+            return true;
+        };
+        if let Some(thread) = job.thread.take() {
+            let _ = thread.join();
+        }
+        match finished {
+            Ok(entries) => {
+                let numbers: Vec<String> = entries.iter().map(Entry::reference).collect();
+                let text = match numbers.as_slice() {
+                    [] => "no draft to validate".to_string(),
+                    [one] => format!("validated {one}"),
+                    [first, .., last] => {
+                        format!("validated {} entries: {first} … {last}", numbers.len())
+                    }
+                };
+                self.info(text);
+            }
+            Err(LedgerError::Cancelled) => self.info("validation cancelled: nothing was written"),
+            Err(err) => self.lost(err),
+        }
+        self.after_command();
+        true
+    }
+
+    /// Waits for a running command to finish (tests, scripts).
+    pub fn wait_idle(&mut self) {
+        while self.job.is_some() {
+            if !self.poll_job() {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(2));
+        }
+    }
+
+    // ----- drawing ----------------------------------------------------------------------------
+
+    pub fn render(&self, frame: &mut Frame) {
+        let area = frame.area();
+        let cursor = self.draw(frame.buffer_mut(), area);
+        if let Some(position) = cursor {
+            frame.set_cursor_position(position);
+        }
+    }
+
+    /// Draws everything into `buf`; returns where the text cursor goes.
+    pub fn draw(&self, buf: &mut Buffer, area: Rect) -> Option<(u16, u16)> {
+        if area.width < 20 || area.height < 6 {
+            buf.set_stringn(
+                area.x,
+                area.y,
+                "Folio: window too small",
+                area.width as usize,
+                self.theme.error,
+            );
+            return None;
+        }
+        self.draw_top(buf, Rect::new(area.x, area.y, area.width, 1));
+        let body = Rect::new(area.x, area.y + 1, area.width, area.height - 2);
+        self.screen().render(buf, body, &self.theme, &self.keymap);
+        let status = Rect::new(area.x, area.bottom() - 1, area.width, 1);
+        let mut cursor = self.draw_status(buf, status).or(self.screen().caret());
+        match &self.overlay {
+            Some(Overlay::Help { offset }) => {
+                cursor = None;
+                self.draw_help(buf, body, *offset);
+            }
+            Some(Overlay::Palette { input, selected }) => {
+                cursor = Some(self.draw_palette(buf, body, input, *selected))
+            }
+            Some(Overlay::Prompt { prompt, input, .. }) => {
+                let rect = Rect::new(area.x, status.y.saturating_sub(3), area.width, 3);
+                let inner = boxed(buf, rect, &prompt.title, &self.theme);
+                cursor = Some(draw_input(
+                    buf,
+                    inner.x,
+                    inner.y,
+                    inner.width,
+                    input,
+                    self.theme.input,
+                ));
+            }
+            Some(Overlay::Confirm(confirm)) => {
+                let keys = format!(
+                    "{} yes · {} no",
+                    self.keymap.hint(Context::Dialog, Action::Confirm),
+                    self.keymap.hint(Context::Dialog, Action::Deny)
+                );
+                draw_confirm(buf, body, &confirm.message, &keys, &self.theme);
+                cursor = None;
+            }
+            Some(Overlay::Filter { .. }) | None => {}
+        }
+        cursor
+    }
+
+    fn draw_top(&self, buf: &mut Buffer, area: Rect) {
+        buf.set_style(area, self.theme.cursor);
+        let left = format!(" Folio · {} │ {}", self.company, self.screen().title());
+        let tabs = [
+            (Action::GoHome, "Home", Context::Home),
+            (Action::GoEntries, "Entries", Context::Entries),
+            (Action::GoChart, "Chart", Context::Chart),
+            (Action::GoBalance, "Balance", Context::Balance),
+            (Action::GoParties, "Parties", Context::Parties),
+            (Action::GoHistory, "History", Context::History),
+        ];
+        let tab_text: Vec<(String, bool)> = tabs
+            .iter()
+            .map(|(action, name, context)| {
+                (
+                    format!("{} {name}", self.keymap.hint(Context::Global, *action)),
+                    *context == self.screen().context(),
+                )
+            })
+            .collect();
+        let tabs_width: usize = tab_text.iter().map(|(t, _)| t.chars().count() + 2).sum();
+        let left_width = left.chars().count();
+        let room = area.width as usize;
+        if left_width + tabs_width + 2 <= room {
+            buf.set_stringn(
+                area.x,
+                area.y,
+                &left,
+                room,
+                self.theme.cursor.patch(self.theme.title),
+            );
+            let mut x = area.x + (room - tabs_width) as u16;
+            for (text, active) in tab_text {
+                let style = if active {
+                    self.theme.cursor.patch(self.theme.tab_active)
+                } else {
+                    self.theme.cursor
+                };
+                buf.set_stringn(x, area.y, &text, text.chars().count(), style);
+                x += text.chars().count() as u16 + 2;
+            }
+        } else {
+            buf.set_stringn(
+                area.x,
+                area.y,
+                fit(&left, room),
+                room,
+                self.theme.cursor.patch(self.theme.title),
+            );
+        }
+    }
+
+    fn draw_status(&self, buf: &mut Buffer, area: Rect) -> Option<(u16, u16)> {
+        let width = area.width as usize;
+        if let Some(job) = &self.job {
+            let text = format!(
+                " {} {}/{} — {} cancels",
+                job.what,
+                job.progress.done,
+                job.progress.total,
+                self.keymap.hint(Context::Form, Action::Cancel)
+            );
+            buf.set_stringn(
+                area.x,
+                area.y,
+                fit(&text, width),
+                width,
+                self.theme.progress,
+            );
+            return None;
+        }
+        if let Some(Overlay::Filter { input, .. }) = &self.overlay {
+            buf.set_stringn(area.x, area.y, " filter: ", width, self.theme.key);
+            let x = area.x + 9;
+            return Some(draw_input(
+                buf,
+                x,
+                area.y,
+                area.width.saturating_sub(10),
+                input,
+                self.theme.input,
+            ));
+        }
+        if !self.pending.is_empty() {
+            let text = format!(" {} …", chord_text(&self.pending));
+            buf.set_stringn(area.x, area.y, text, width, self.theme.key);
+            return None;
+        }
+        match &self.status {
+            Some(Status::Error(text)) => {
+                buf.set_stringn(
+                    area.x,
+                    area.y,
+                    fit(&format!(" {text}"), width),
+                    width,
+                    self.theme.error,
+                );
+            }
+            Some(Status::Info(text)) => {
+                buf.set_stringn(
+                    area.x,
+                    area.y,
+                    fit(&format!(" {text}"), width),
+                    width,
+                    self.theme.info,
+                );
+            }
+            None => {
+                let hints = self.screen().hints(&self.keymap);
+                let mut rest = area;
+                if let Some(filter) = self.screen().filter()
+                    && !filter.is_empty()
+                {
+                    let text = format!(" filtered on “{filter}” ·");
+                    buf.set_stringn(area.x, area.y, &text, width, self.theme.marked);
+                    let used = (text.chars().count() as u16).min(area.width);
+                    rest = Rect::new(area.x + used, area.y, area.width - used, 1);
+                }
+                self.draw_hints(buf, rest, hints);
+            }
+        }
+        None
+    }
+
+    fn draw_hints(&self, buf: &mut Buffer, area: Rect, mut hints: Vec<(String, &'static str)>) {
+        let global = |action| {
+            if self.screen().wants_text() {
+                self.keymap.hint_untyped(Context::Global, action)
+            } else {
+                self.keymap.hint(Context::Global, action)
+            }
+        };
+        hints.insert(0, (global(Action::Help), "help"));
+        hints.push((global(Action::Palette), "palette"));
+        hints.push((global(Action::Quit), "quit"));
+        let mut x = area.x + 1;
+        for (key, what) in hints.into_iter().filter(|(k, _)| !k.is_empty()) {
+            let needed = (key.chars().count() + what.chars().count() + 3) as u16;
+            if x + needed > area.right() {
+                break;
+            }
+            buf.set_stringn(x, area.y, &key, key.len(), self.theme.key);
+            x += key.chars().count() as u16 + 1;
+            buf.set_stringn(x, area.y, what, what.len(), self.theme.dim);
+            x += what.chars().count() as u16 + 2;
+        }
+    }
+
+    /// The actions that apply on this screen: its own, then list or form, then global.
+    fn active_actions(&self) -> Vec<&'static action::ActionInfo> {
+        self.contexts()
+            .iter()
+            .flat_map(|c| action::in_context(*c))
+            .collect()
+    }
+
+    fn help_rows(&self) -> Vec<KeyRow> {
+        let mut rows = Vec::new();
+        for context in self.contexts() {
+            let actions: Vec<_> = action::in_context(context).collect();
+            if actions.is_empty() {
+                continue;
+            }
+            rows.push(KeyRow {
+                keys: String::new(),
+                name: format!("[{context}]"),
+                description: String::new(),
+                heading: true,
+            });
+            for info in actions {
+                let keys = self.keymap.hints(context, info.action);
+                rows.push(KeyRow {
+                    keys: if keys.is_empty() { "—".into() } else { keys },
+                    name: info.name.to_string(),
+                    description: info.description.to_string(),
+                    heading: false,
+                });
+            }
+        }
+        rows
+    }
+
+    fn draw_help(&self, buf: &mut Buffer, body: Rect, offset: usize) {
+        let inner = boxed(buf, body, "Keys (esc closes)", &self.theme);
+        draw_key_rows(buf, inner, &self.help_rows(), offset, None, &self.theme);
+    }
+
+    fn palette_matches(&self, text: &str) -> Vec<&'static action::ActionInfo> {
+        let mut scored: Vec<(i64, usize, &'static action::ActionInfo)> = self
+            .active_actions()
+            .into_iter()
+            .enumerate()
+            .filter_map(|(i, info)| {
+                let haystack = format!("{} {}", info.name, info.description);
+                fuzzy::score(text, &haystack).map(|s| (s, i, info))
+            })
+            .collect();
+        let whole = 100 * text.split_whitespace().count() as i64;
+        if whole > 0 && scored.iter().any(|(s, _, _)| *s >= whole) {
+            scored.retain(|(s, _, _)| *s >= whole);
+        }
+        scored.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+        scored.into_iter().map(|(_, _, info)| info).collect()
+    }
+
+    fn draw_palette(
+        &self,
+        buf: &mut Buffer,
+        body: Rect,
+        input: &TextInput,
+        selected: usize,
+    ) -> (u16, u16) {
+        let matches = self.palette_matches(input.text());
+        let width = if body.width < 90 { body.width } else { 80 };
+        let rect = Rect::new(
+            body.x + (body.width - width) / 2,
+            body.y,
+            width,
+            body.height.min(matches.len() as u16 + 3).max(4),
+        );
+        let inner = boxed(buf, rect, "Actions", &self.theme);
+        buf.set_stringn(inner.x, inner.y, "> ", 2, self.theme.key);
+        let cursor = draw_input(
+            buf,
+            inner.x + 2,
+            inner.y,
+            inner.width.saturating_sub(2),
+            input,
+            Style::new(),
+        );
+        let rows: Vec<KeyRow> = matches
+            .iter()
+            .map(|info| KeyRow {
+                keys: self.keymap.hint(info.context, info.action),
+                name: info.name.to_string(),
+                description: info.description.to_string(),
+                heading: false,
+            })
+            .collect();
+        let list = Rect::new(
+            inner.x,
+            inner.y + 1,
+            inner.width,
+            inner.height.saturating_sub(1),
+        );
+        let offset = selected.saturating_sub(list.height.saturating_sub(1) as usize);
+        draw_key_rows(buf, list, &rows, offset, Some(selected), &self.theme);
+        cursor
+    }
+}
+
+/// Keys that edit text when a text field has the focus.
+fn is_typing(key: Key) -> bool {
+    key.text().is_some()
+        || (!key.ctrl
+            && !key.alt
+            && matches!(
+                key.code,
+                Code::Backspace | Code::Delete | Code::Left | Code::Right | Code::Home | Code::End
+            ))
+}

@@ -1,0 +1,1073 @@
+//! The entry grid, built for typing speed ("saisie au kilomètre"): a header (journal, date,
+//! piece, label), then lines. Enter or Tab moves on; a prefilled field is replaced by typing and
+//! kept by Enter. The line label repeats the previous one, the date and journal repeat from one
+//! entry to the next, the account field completes on number, label and third-party name, an
+//! amount may be `=120*3`, and the next line proposes the balancing amount. The difference is
+//! always shown; an unbalanced entry is never saved.
+
+use std::cell::Cell;
+
+use chrono::NaiveDate;
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::style::Style;
+use ratatui::widgets::{Block, Borders, Clear, Widget};
+
+use super::super::action::{Action, Context};
+use super::super::keymap::{Code, Key, Keymap};
+use super::super::theme::Theme;
+use super::super::widgets::amount::parse_amount;
+use super::super::widgets::fuzzy;
+use super::super::widgets::input::TextInput;
+use super::super::widgets::table::{Align, Column, draw_header, draw_row, fit, layout, width};
+use super::{
+    Command, Confirm, Env, Focus, Outcome, Screen, amount_text, clean, date_text, line,
+    parse_user_date,
+};
+use crate::ledger::{LedgerError, Selection};
+use crate::model::{
+    AccountNumber, Amount, Entry, EntryId, EntryInput, Journal, Line, sanitize_text,
+};
+
+/// Lines an entry typed by hand may have.
+const MAX_LINES: usize = 1_000;
+/// Completions shown under the account field.
+const MAX_COMPLETIONS: usize = 8;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum HeaderField {
+    Journal,
+    Date,
+    Piece,
+    Label,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum LineField {
+    Account,
+    Label,
+    Debit,
+    Credit,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Field {
+    Header(HeaderField),
+    Line(usize, LineField),
+}
+
+/// An account or a third party (on its collective account) the account field can complete to.
+#[derive(Debug, Clone)]
+struct Candidate {
+    account: AccountNumber,
+    party: Option<String>,
+    text: String,
+    search: String,
+    needs_party: bool,
+}
+
+#[derive(Debug, Clone, Default)]
+struct LineDraft {
+    account: TextInput,
+    party: Option<String>,
+    label: TextInput,
+    debit: TextInput,
+    credit: TextInput,
+    /// Which side holds a proposed balancing amount that typing replaces.
+    proposed: Option<LineField>,
+}
+
+impl LineDraft {
+    fn is_empty(&self) -> bool {
+        self.account.text().trim().is_empty()
+            && self.debit.text().trim().is_empty()
+            && self.credit.text().trim().is_empty()
+    }
+
+    fn amount(&self, field: LineField) -> Amount {
+        let input = match field {
+            LineField::Debit => &self.debit,
+            LineField::Credit => &self.credit,
+            _ => return Amount::ZERO,
+        };
+        if input.text().trim().is_empty() {
+            Amount::ZERO
+        } else {
+            parse_amount(input.text()).unwrap_or_default()
+        }
+    }
+
+    fn account_cell(&self) -> String {
+        match &self.party {
+            Some(party) => format!("{} {party}", self.account.text()),
+            None => self.account.text().to_string(),
+        }
+    }
+}
+
+pub struct EditorScreen {
+    editing: Option<(EntryId, String)>,
+    journal: TextInput,
+    date: TextInput,
+    piece: TextInput,
+    label: TextInput,
+    lines: Vec<LineDraft>,
+    focus: Field,
+    /// The focused field was just entered: typing replaces its content.
+    fresh: bool,
+    candidates: Vec<Candidate>,
+    completions: Vec<usize>,
+    completion: usize,
+    journals: Vec<Journal>,
+    today: NaiveDate,
+    dirty: bool,
+    offset: Cell<usize>,
+    /// Where the text cursor of the focused field was drawn.
+    caret: Cell<Option<(u16, u16)>>,
+}
+
+impl EditorScreen {
+    /// A new entry: journal as given (or the first one), dated today.
+    pub fn new(env: &Env, journal: Option<&str>) -> Result<Self, LedgerError> {
+        let mut screen = EditorScreen {
+            editing: None,
+            journal: TextInput::default(),
+            date: TextInput::new(&date_text(env.ctx.today)),
+            piece: TextInput::default(),
+            label: TextInput::default(),
+            lines: vec![LineDraft::default()],
+            focus: Field::Header(HeaderField::Journal),
+            fresh: true,
+            candidates: Vec::new(),
+            completions: Vec::new(),
+            completion: 0,
+            journals: Vec::new(),
+            today: env.ctx.today,
+            dirty: false,
+            offset: Cell::new(0),
+            caret: Cell::new(None),
+        };
+        screen.reload(env)?;
+        let code = journal
+            .map(str::to_string)
+            .or_else(|| screen.journals.first().map(|j| j.code.clone()))
+            .unwrap_or_default();
+        screen.journal.set(&code);
+        Ok(screen)
+    }
+
+    /// Edits a draft.
+    pub fn edit(env: &Env, entry: &Entry) -> Result<Self, LedgerError> {
+        let mut screen = EditorScreen::new(env, Some(&entry.journal))?;
+        screen.editing = Some((entry.id, entry.reference()));
+        screen.date.set(&date_text(entry.date));
+        screen.piece.set(&clean(&entry.piece));
+        screen.label.set(&clean(&entry.label));
+        screen.lines = entry
+            .lines
+            .iter()
+            .map(|l| LineDraft {
+                account: TextInput::new(l.account.as_str()),
+                party: l.third_party.clone(),
+                label: TextInput::new(&clean(entry.line_label(l))),
+                debit: TextInput::new(&amount_input(l.debit)),
+                credit: TextInput::new(&amount_input(l.credit)),
+                proposed: None,
+            })
+            .collect();
+        screen.lines.push(LineDraft::default());
+        screen.focus = Field::Line(0, LineField::Account);
+        Ok(screen)
+    }
+
+    fn totals(&self) -> (Amount, Amount) {
+        let debit = self.lines.iter().map(|l| l.amount(LineField::Debit)).sum();
+        let credit = self.lines.iter().map(|l| l.amount(LineField::Credit)).sum();
+        (debit, credit)
+    }
+
+    fn input_mut(&mut self, field: Field) -> Option<&mut TextInput> {
+        Some(match field {
+            Field::Header(HeaderField::Journal) => &mut self.journal,
+            Field::Header(HeaderField::Date) => &mut self.date,
+            Field::Header(HeaderField::Piece) => &mut self.piece,
+            Field::Header(HeaderField::Label) => &mut self.label,
+            Field::Line(i, f) => {
+                let line = self.lines.get_mut(i)?;
+                match f {
+                    LineField::Account => &mut line.account,
+                    LineField::Label => &mut line.label,
+                    LineField::Debit => &mut line.debit,
+                    LineField::Credit => &mut line.credit,
+                }
+            }
+        })
+    }
+
+    fn input(&self, field: Field) -> Option<&TextInput> {
+        Some(match field {
+            Field::Header(HeaderField::Journal) => &self.journal,
+            Field::Header(HeaderField::Date) => &self.date,
+            Field::Header(HeaderField::Piece) => &self.piece,
+            Field::Header(HeaderField::Label) => &self.label,
+            Field::Line(i, f) => {
+                let line = self.lines.get(i)?;
+                match f {
+                    LineField::Account => &line.account,
+                    LineField::Label => &line.label,
+                    LineField::Debit => &line.debit,
+                    LineField::Credit => &line.credit,
+                }
+            }
+        })
+    }
+
+    // ----- completion -------------------------------------------------------------------------
+
+    fn complete(&mut self) {
+        self.completions.clear();
+        self.completion = 0;
+        let Field::Line(i, LineField::Account) = self.focus else {
+            return;
+        };
+        let text = self.lines[i].account.text().trim().to_string();
+        if text.is_empty() {
+            return;
+        }
+        let digits = text.bytes().all(|b| b.is_ascii_digit());
+        let mut scored: Vec<(i64, usize)> = self
+            .candidates
+            .iter()
+            .enumerate()
+            .filter_map(|(at, c)| {
+                if digits {
+                    // Numbers complete by prefix: `607` is 607000 and its sub-accounts.
+                    c.account.as_str().starts_with(&text).then(|| {
+                        let own = if c.party.is_none() { 1 } else { 0 };
+                        (1_000 - c.account.as_str().len() as i64 * 10 + own, at)
+                    })
+                } else {
+                    fuzzy::score(&text, &c.search).map(|s| (s, at))
+                }
+            })
+            .collect();
+        if !digits {
+            // When some candidates contain every word, scattered letters are noise.
+            let whole = 100 * text.split_whitespace().count() as i64;
+            if scored.iter().any(|(s, _)| *s >= whole) {
+                scored.retain(|(s, _)| *s >= whole);
+            }
+        }
+        scored.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+        self.completions = scored
+            .into_iter()
+            .take(MAX_COMPLETIONS)
+            .map(|(_, at)| at)
+            .collect();
+    }
+
+    /// Takes the chosen completion into the account field. Errors keep the focus there.
+    fn accept_account(&mut self, i: usize) -> Result<(), String> {
+        let text = self.lines[i].account.text().trim().to_string();
+        if text.is_empty() {
+            return Ok(());
+        }
+        let chosen = match self.completions.get(self.completion) {
+            Some(&at) => Some(self.candidates[at].clone()),
+            None => {
+                // A number typed in full needs no completion list.
+                let number = AccountNumber::parse(&text).map_err(|e| e.to_string())?;
+                let party = self.lines[i].party.clone();
+                self.candidates
+                    .iter()
+                    .find(|c| c.account == number && c.party.is_none())
+                    .cloned()
+                    .map(|mut c| {
+                        c.party = party;
+                        c
+                    })
+            }
+        };
+        let Some(chosen) = chosen else {
+            return Err(format!("no account or third party matches `{text}`"));
+        };
+        if chosen.needs_party && chosen.party.is_none() {
+            self.lines[i].account.set(chosen.account.as_str());
+            self.complete();
+            return Err(format!(
+                "{} needs a third party: type the party's name or code",
+                chosen.account
+            ));
+        }
+        let line = &mut self.lines[i];
+        line.account.set(chosen.account.as_str());
+        line.party = chosen.party;
+        self.completions.clear();
+        Ok(())
+    }
+
+    // ----- moving between fields --------------------------------------------------------------
+
+    fn enter(&mut self, field: Field) {
+        self.focus = field;
+        self.fresh = true;
+        self.completions.clear();
+        if let Field::Line(i, f) = field {
+            if i >= self.lines.len() {
+                self.lines.push(LineDraft::default());
+            }
+            match f {
+                LineField::Label if self.lines[i].label.text().is_empty() => {
+                    let previous = if i == 0 {
+                        self.label.text().to_string()
+                    } else {
+                        self.lines[i - 1].label.text().to_string()
+                    };
+                    self.lines[i].label.set(&previous);
+                }
+                LineField::Debit => self.propose(i),
+                _ => {}
+            }
+        }
+    }
+
+    /// Proposes the amount that balances the entry on an empty line.
+    fn propose(&mut self, i: usize) {
+        let line = &self.lines[i];
+        if !line.debit.text().trim().is_empty() || !line.credit.text().trim().is_empty() {
+            return;
+        }
+        let (debit, credit) = self.totals();
+        let difference = debit - credit;
+        if difference.is_zero() {
+            return;
+        }
+        let line = &mut self.lines[i];
+        if difference.is_negative() {
+            line.debit.set(&amount_input(difference.abs()));
+            line.proposed = Some(LineField::Debit);
+        } else {
+            line.credit.set(&amount_input(difference));
+            line.proposed = Some(LineField::Credit);
+        }
+    }
+
+    /// Checks and tidies the field being left; an error keeps the focus.
+    fn leave(&mut self) -> Result<(), String> {
+        match self.focus {
+            Field::Header(HeaderField::Journal) => {
+                let code = self.journal.text().trim().to_ascii_uppercase();
+                if !self.journals.iter().any(|j| j.code == code) {
+                    let codes: Vec<&str> = self.journals.iter().map(|j| j.code.as_str()).collect();
+                    return Err(format!(
+                        "no journal `{code}` (journals: {})",
+                        codes.join(" ")
+                    ));
+                }
+                self.journal.set(&code);
+            }
+            Field::Header(HeaderField::Date) => {
+                let date = parse_user_date(self.date.text(), self.today)
+                    .ok_or_else(|| format!("`{}` is not a date", self.date.text()))?;
+                self.date.set(&date_text(date));
+            }
+            Field::Header(HeaderField::Piece | HeaderField::Label) => {}
+            Field::Line(i, LineField::Account) => self.accept_account(i)?,
+            Field::Line(_, LineField::Label) => {}
+            Field::Line(i, side @ (LineField::Debit | LineField::Credit)) => {
+                self.tidy_amount(i, side)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Evaluates an amount field (`=120*3`); a negative amount goes to the other side.
+    fn tidy_amount(&mut self, i: usize, side: LineField) -> Result<(), String> {
+        let line = &mut self.lines[i];
+        let (this, other) = match side {
+            LineField::Debit => (&mut line.debit, &mut line.credit),
+            _ => (&mut line.credit, &mut line.debit),
+        };
+        if this.text().trim().is_empty() {
+            return Ok(());
+        }
+        let amount = parse_amount(this.text())?;
+        this.set(&amount_input(amount.abs()));
+        if amount.is_negative() {
+            other.set(this.text());
+            this.clear();
+        }
+        if line.proposed == Some(side) {
+            line.proposed = None;
+        }
+        Ok(())
+    }
+
+    fn next(&self) -> Option<Field> {
+        Some(match self.focus {
+            Field::Header(HeaderField::Journal) => Field::Header(HeaderField::Date),
+            Field::Header(HeaderField::Date) => Field::Header(HeaderField::Piece),
+            Field::Header(HeaderField::Piece) => Field::Header(HeaderField::Label),
+            Field::Header(HeaderField::Label) => Field::Line(0, LineField::Account),
+            Field::Line(i, LineField::Account) => {
+                if self.lines[i].account.text().trim().is_empty() {
+                    return None;
+                }
+                Field::Line(i, LineField::Label)
+            }
+            Field::Line(i, LineField::Label) => Field::Line(i, LineField::Debit),
+            Field::Line(i, LineField::Debit) => {
+                if self.lines[i].debit.text().trim().is_empty() {
+                    Field::Line(i, LineField::Credit)
+                } else {
+                    Field::Line(i + 1, LineField::Account)
+                }
+            }
+            Field::Line(i, LineField::Credit) => Field::Line(i + 1, LineField::Account),
+        })
+    }
+
+    fn previous(&self) -> Option<Field> {
+        Some(match self.focus {
+            Field::Header(HeaderField::Journal) => return None,
+            Field::Header(HeaderField::Date) => Field::Header(HeaderField::Journal),
+            Field::Header(HeaderField::Piece) => Field::Header(HeaderField::Date),
+            Field::Header(HeaderField::Label) => Field::Header(HeaderField::Piece),
+            Field::Line(0, LineField::Account) => Field::Header(HeaderField::Label),
+            Field::Line(i, LineField::Account) => Field::Line(i - 1, LineField::Credit),
+            Field::Line(i, LineField::Label) => Field::Line(i, LineField::Account),
+            Field::Line(i, LineField::Debit) => Field::Line(i, LineField::Label),
+            Field::Line(i, LineField::Credit) => Field::Line(i, LineField::Debit),
+        })
+    }
+
+    fn move_to(&mut self, target: Option<Field>, env: &Env) -> Outcome {
+        if let Err(message) = self.leave() {
+            return Outcome::Error(message);
+        }
+        match target {
+            Some(field)
+                if self.lines.len() < MAX_LINES
+                    || !matches!(field, Field::Line(i, _) if i >= self.lines.len()) =>
+            {
+                self.enter(field);
+                Outcome::None
+            }
+            Some(_) => Outcome::Error(format!("an entry typed here has at most {MAX_LINES} lines")),
+            None => {
+                let (debit, credit) = self.totals();
+                if debit == credit && !debit.is_zero() {
+                    Outcome::Info(format!(
+                        "The entry balances: {} saves it as a draft, {} validates it",
+                        env.keymap.hint(Context::Editor, Action::SaveDraft),
+                        env.keymap.hint(Context::Editor, Action::SaveValidated)
+                    ))
+                } else {
+                    Outcome::None
+                }
+            }
+        }
+    }
+
+    fn vertical(&mut self, down: bool, env: &Env) -> Outcome {
+        if !self.completions.is_empty() {
+            let n = self.completions.len();
+            self.completion = if down {
+                (self.completion + 1) % n
+            } else {
+                (self.completion + n - 1) % n
+            };
+            return Outcome::None;
+        }
+        let target = match (self.focus, down) {
+            (Field::Header(_), true) => Some(Field::Line(0, LineField::Account)),
+            (Field::Header(_), false) => None,
+            (Field::Line(0, _), false) => Some(Field::Header(HeaderField::Label)),
+            (Field::Line(i, f), false) => Some(Field::Line(i - 1, f)),
+            (Field::Line(i, f), true) if i + 1 < self.lines.len() => Some(Field::Line(i + 1, f)),
+            (Field::Line(..), true) => None,
+        };
+        match target {
+            Some(field) => self.move_to(Some(field), env),
+            None => Outcome::None,
+        }
+    }
+
+    // ----- saving -----------------------------------------------------------------------------
+
+    fn build(&self) -> Result<EntryInput, (Field, String)> {
+        let journal = self.journal.text().trim().to_ascii_uppercase();
+        let date = parse_user_date(self.date.text(), self.today).ok_or_else(|| {
+            (
+                Field::Header(HeaderField::Date),
+                format!("`{}` is not a date", self.date.text()),
+            )
+        })?;
+        let mut lines = Vec::new();
+        for (i, draft) in self.lines.iter().enumerate() {
+            if draft.is_empty() {
+                continue;
+            }
+            let account = AccountNumber::parse(draft.account.text())
+                .map_err(|e| (Field::Line(i, LineField::Account), e.to_string()))?;
+            let amount = |field: LineField| {
+                let input = if field == LineField::Debit {
+                    &draft.debit
+                } else {
+                    &draft.credit
+                };
+                if input.text().trim().is_empty() {
+                    Ok(Amount::ZERO)
+                } else {
+                    parse_amount(input.text()).map_err(|e| (Field::Line(i, field), e))
+                }
+            };
+            let (debit, credit) = (amount(LineField::Debit)?, amount(LineField::Credit)?);
+            if debit.is_zero() == credit.is_zero() {
+                return Err((
+                    Field::Line(i, LineField::Debit),
+                    format!("line {}: fill exactly one of debit or credit", i + 1),
+                ));
+            }
+            lines.push(Line {
+                account,
+                third_party: draft.party.clone(),
+                label: sanitize_text(draft.label.text()),
+                debit,
+                credit,
+            });
+        }
+        Ok(EntryInput {
+            journal,
+            date,
+            piece: sanitize_text(self.piece.text()),
+            label: sanitize_text(self.label.text()),
+            lines,
+        })
+    }
+
+    fn save(&mut self, validate: bool, env: &Env) -> Outcome {
+        if let Err(message) = self.leave() {
+            return Outcome::Error(message);
+        }
+        let input = match self.build() {
+            Ok(input) => input,
+            Err((field, message)) => {
+                self.enter(field);
+                return Outcome::Error(message);
+            }
+        };
+        let (debit, credit) = self.totals();
+        if debit != credit {
+            return Outcome::Error(format!(
+                "unbalanced: debit {} credit {}, difference {} — it cannot be saved",
+                amount_text(debit),
+                amount_text(credit),
+                amount_text(debit - credit)
+            ));
+        }
+        let saved = match &self.editing {
+            Some((id, _)) => env.ledger.edit_entry(env.ctx, *id, &input),
+            None => env.ledger.add_entry(env.ctx, &input),
+        };
+        let entry = match saved {
+            Ok(entry) => entry,
+            Err(err) => return Outcome::Error(err.to_string()),
+        };
+        let mut message = format!("saved draft {}", entry.reference());
+        if validate {
+            match env
+                .ledger
+                .validate(env.ctx, &Selection::Entries(vec![entry.id]))
+            {
+                Ok(validated) => {
+                    let number = validated.first().map(Entry::reference).unwrap_or_default();
+                    message = format!("validated {number}");
+                }
+                Err(err) => {
+                    message = format!("saved draft {} but not validated: {err}", entry.reference());
+                    if self.editing.is_some() {
+                        return Outcome::Done(message);
+                    }
+                    self.next_entry(&input);
+                    return Outcome::Error(message);
+                }
+            }
+        }
+        if self.editing.is_some() {
+            return Outcome::Done(message);
+        }
+        self.next_entry(&input);
+        Outcome::Info(format!("{message} · next entry"))
+    }
+
+    /// Clears the grid for the next entry, keeping journal and date, numbering the piece on.
+    fn next_entry(&mut self, saved: &EntryInput) {
+        self.piece.set(&next_piece(&saved.piece));
+        self.label.clear();
+        self.lines = vec![LineDraft::default()];
+        self.dirty = false;
+        self.offset.set(0);
+        self.enter(Field::Header(HeaderField::Piece));
+    }
+}
+
+/// `1234.56` written back into a field, the French way (`1234,56`).
+fn amount_input(amount: Amount) -> String {
+    if amount.is_zero() {
+        String::new()
+    } else {
+        amount.to_comma()
+    }
+}
+
+/// `A2026-0090` -> `A2026-0091`: the trailing number goes up, keeping its width.
+fn next_piece(piece: &str) -> String {
+    let digits = piece.chars().rev().take_while(char::is_ascii_digit).count();
+    if digits == 0 {
+        return piece.to_string();
+    }
+    let (head, tail) = piece.split_at(piece.len() - digits);
+    match tail.parse::<u64>() {
+        Ok(n) => format!("{head}{:0width$}", n + 1, width = digits),
+        Err(_) => piece.to_string(),
+    }
+}
+
+const COLUMNS: [Column; 5] = [
+    Column::right("#", 3),
+    Column::left("account", 22),
+    Column::fill("label"),
+    Column::right("debit", 13),
+    Column::right("credit", 13),
+];
+
+impl Screen for EditorScreen {
+    fn context(&self) -> Context {
+        Context::Editor
+    }
+
+    fn title(&self) -> String {
+        match &self.editing {
+            Some((_, reference)) => format!("Edit draft {reference}"),
+            None => "New entry".into(),
+        }
+    }
+
+    fn focus(&self) -> Focus {
+        Focus::Form
+    }
+
+    fn wants_text(&self) -> bool {
+        true
+    }
+
+    fn reload(&mut self, env: &Env) -> Result<(), LedgerError> {
+        self.journals = env
+            .ledger
+            .journals()?
+            .into_iter()
+            .filter(|j| j.active)
+            .collect();
+        let mut candidates: Vec<Candidate> = env
+            .ledger
+            .accounts()?
+            .into_iter()
+            .filter(|a| a.active)
+            .map(|a| {
+                let text = format!("{} {}", a.number, clean(&a.label));
+                Candidate {
+                    search: text.chars().map(fuzzy::fold).collect(),
+                    account: a.number,
+                    party: None,
+                    text,
+                    needs_party: a.third_party_required,
+                }
+            })
+            .collect();
+        for party in env.ledger.parties()?.into_iter().filter(|p| p.active) {
+            let text = format!(
+                "{} {} {}",
+                party.collective_account,
+                party.code,
+                clean(&party.name)
+            );
+            candidates.push(Candidate {
+                search: format!("{} {}", party.code, clean(&party.name))
+                    .chars()
+                    .map(fuzzy::fold)
+                    .collect(),
+                account: party.collective_account,
+                party: Some(party.code),
+                text,
+                needs_party: true,
+            });
+        }
+        self.candidates = candidates;
+        Ok(())
+    }
+
+    fn render(&self, buf: &mut Buffer, area: Rect, theme: &Theme, _keymap: &Keymap) {
+        self.caret.set(None);
+        let inner = Rect::new(
+            area.x + 1,
+            area.y,
+            area.width.saturating_sub(2),
+            area.height,
+        );
+        if inner.height < 6 || inner.width < 30 {
+            line(
+                buf,
+                inner,
+                inner.y,
+                "The window is too small to type an entry.",
+                theme.error,
+            );
+            return;
+        }
+        let style_of = |field: Field| {
+            if self.focus == field {
+                theme.cursor
+            } else {
+                theme.input
+            }
+        };
+        let journal_label = self
+            .journals
+            .iter()
+            .find(|j| j.code.eq_ignore_ascii_case(self.journal.text().trim()))
+            .map(|j| clean(&j.label))
+            .unwrap_or_default();
+        // Header: two rows of labelled fields.
+        let mut x = inner.x;
+        let y = inner.y;
+        let field = |buf: &mut Buffer, x: &mut u16, y: u16, label: &str, f: Field, w: u16| {
+            let label_width = width(label) as u16;
+            buf.set_stringn(*x, y, label, label_width as usize, theme.dim);
+            let text = self
+                .input(f)
+                .map(|i| i.text().to_string())
+                .unwrap_or_default();
+            let text = format!("{:<w$}", fit(&text, w as usize), w = w as usize);
+            buf.set_stringn(*x + label_width + 1, y, &text, w as usize, style_of(f));
+            if self.focus == f {
+                let at = self.input(f).map(TextInput::cursor).unwrap_or(0) as u16;
+                self.caret.set(Some((
+                    *x + label_width + 1 + at.min(w.saturating_sub(1)),
+                    y,
+                )));
+            }
+            *x += label_width + 1 + w + 2;
+        };
+        field(
+            buf,
+            &mut x,
+            y,
+            "Journal",
+            Field::Header(HeaderField::Journal),
+            6,
+        );
+        field(buf, &mut x, y, "Date", Field::Header(HeaderField::Date), 10);
+        field(
+            buf,
+            &mut x,
+            y,
+            "Piece",
+            Field::Header(HeaderField::Piece),
+            14,
+        );
+        if x < inner.right() {
+            buf.set_stringn(
+                x,
+                y,
+                &journal_label,
+                (inner.right() - x) as usize,
+                theme.dim,
+            );
+        }
+        let mut x = inner.x;
+        let label_width = inner.width.saturating_sub(10).min(70);
+        field(
+            buf,
+            &mut x,
+            y + 1,
+            "Label  ",
+            Field::Header(HeaderField::Label),
+            label_width,
+        );
+
+        // Lines.
+        let table = Rect::new(inner.x, y + 3, inner.width, inner.height.saturating_sub(4));
+        draw_header(buf, table, &COLUMNS, theme);
+        let body = Rect::new(
+            table.x,
+            table.y + 1,
+            table.width,
+            table.height.saturating_sub(1),
+        );
+        let height = body.height as usize;
+        let focus_line = match self.focus {
+            Field::Line(i, _) => i,
+            Field::Header(_) => 0,
+        };
+        let mut offset = self.offset.get();
+        if focus_line < offset {
+            offset = focus_line;
+        } else if height > 0 && focus_line >= offset + height {
+            offset = focus_line + 1 - height;
+        }
+        self.offset.set(offset);
+        let places = layout(&COLUMNS, body.width);
+        for (row, (i, draft)) in self
+            .lines
+            .iter()
+            .enumerate()
+            .skip(offset)
+            .take(height)
+            .enumerate()
+        {
+            let y = body.y + row as u16;
+            let cells = vec![
+                (i + 1).to_string(),
+                draft.account_cell(),
+                draft.label.text().to_string(),
+                draft.debit.text().to_string(),
+                draft.credit.text().to_string(),
+            ];
+            draw_row(buf, body, y, &COLUMNS, &cells, Style::new());
+            for (column, field) in [
+                (1, LineField::Account),
+                (2, LineField::Label),
+                (3, LineField::Debit),
+                (4, LineField::Credit),
+            ] {
+                let Some(&(_, cx, w)) = places.iter().find(|(c, _, _)| *c == column) else {
+                    continue;
+                };
+                let rect = Rect::new(body.x + cx, y, w, 1);
+                if self.focus == Field::Line(i, field) {
+                    buf.set_style(rect, theme.cursor);
+                    let input = self.input(Field::Line(i, field));
+                    let at = input.map(TextInput::cursor).unwrap_or(0) as u16;
+                    let len = input.map(|t| width(t.text())).unwrap_or(0) as u16;
+                    let x = if COLUMNS[column].align == Align::Right {
+                        rect.right()
+                            .saturating_sub(len.saturating_sub(at))
+                            .min(rect.right().saturating_sub(1))
+                    } else {
+                        rect.x + at.min(w.saturating_sub(1))
+                    };
+                    self.caret.set(Some((x, y)));
+                } else if draft.proposed == Some(field) {
+                    buf.set_style(rect, theme.dim);
+                }
+            }
+        }
+
+        // Totals and difference, always visible.
+        let (debit, credit) = self.totals();
+        let difference = debit - credit;
+        let status = if difference.is_zero() {
+            if debit.is_zero() {
+                "empty".to_string()
+            } else {
+                "balanced".to_string()
+            }
+        } else {
+            format!("difference {}", amount_text(difference))
+        };
+        let totals_y = inner.bottom() - 1;
+        let totals = vec![
+            String::new(),
+            "Total".to_string(),
+            status,
+            amount_text(debit),
+            amount_text(credit),
+        ];
+        let style = if difference.is_zero() {
+            theme.total
+        } else {
+            theme.error
+        };
+        draw_row(buf, inner, totals_y, &COLUMNS, &totals, style);
+
+        // Completion list under the account field.
+        if let Field::Line(i, LineField::Account) = self.focus
+            && !self.completions.is_empty()
+            && i >= offset
+        {
+            let row_y = body.y + (i - offset) as u16;
+            let rows = self.completions.len() as u16;
+            let popup_width = inner.width.min(64);
+            let below = row_y + 1;
+            let top = if below + rows + 2 <= area.bottom() {
+                below
+            } else {
+                row_y.saturating_sub(rows + 2).max(area.y)
+            };
+            let x = places
+                .iter()
+                .find(|(c, _, _)| *c == 1)
+                .map(|(_, x, _)| body.x + x)
+                .unwrap_or(body.x);
+            let x = x.min(area.right().saturating_sub(popup_width));
+            let popup = Rect::new(x, top, popup_width, (rows + 2).min(area.bottom() - top));
+            Clear.render(popup, buf);
+            Block::default()
+                .borders(Borders::ALL)
+                .border_style(theme.border)
+                .render(popup, buf);
+            for (k, &at) in self.completions.iter().enumerate() {
+                let yy = popup.y + 1 + k as u16;
+                if yy >= popup.bottom().saturating_sub(1) {
+                    break;
+                }
+                let style = if k == self.completion {
+                    theme.cursor
+                } else {
+                    Style::new()
+                };
+                let text = format!(
+                    "{:<w$}",
+                    fit(&self.candidates[at].text, popup.width as usize - 2),
+                    w = popup.width as usize - 2
+                );
+                buf.set_stringn(popup.x + 1, yy, &text, popup.width as usize - 2, style);
+            }
+        }
+    }
+
+    fn handle(&mut self, action: Action, env: &Env) -> Outcome {
+        match action {
+            Action::NextField => {
+                let target = self.next();
+                let leaving = self.focus;
+                let outcome = self.move_to(target, env);
+                if matches!(outcome, Outcome::None) && self.focus != leaving {
+                    self.dirty = true;
+                }
+                outcome
+            }
+            Action::PrevField => {
+                let target = self.previous();
+                match target {
+                    Some(_) => self.move_to(target, env),
+                    None => Outcome::None,
+                }
+            }
+            Action::NextLine => self.vertical(true, env),
+            Action::PrevLine => self.vertical(false, env),
+            Action::Cancel => {
+                if !self.completions.is_empty() {
+                    self.completions.clear();
+                    return Outcome::None;
+                }
+                if self.is_dirty() {
+                    Outcome::Confirm(Confirm {
+                        message: "Leave and drop the entry being typed?".into(),
+                        yes: Command::Discard,
+                    })
+                } else {
+                    Outcome::Back
+                }
+            }
+            Action::SaveDraft => self.save(false, env),
+            Action::SaveValidated => self.save(true, env),
+            Action::DeleteLine => {
+                if let Field::Line(i, _) = self.focus {
+                    if self.lines.len() > 1 {
+                        self.lines.remove(i);
+                        let i = i.min(self.lines.len() - 1);
+                        self.enter(Field::Line(i, LineField::Account));
+                    } else {
+                        self.lines[0] = LineDraft::default();
+                        self.enter(Field::Line(0, LineField::Account));
+                    }
+                    self.dirty = true;
+                }
+                Outcome::None
+            }
+            _ => Outcome::None,
+        }
+    }
+
+    fn input(&mut self, key: Key, _env: &Env) -> Outcome {
+        let focus = self.focus;
+        let fresh = self.fresh;
+        self.fresh = false;
+        let proposed = match focus {
+            Field::Line(i, f) => self
+                .lines
+                .get(i)
+                .and_then(|l| l.proposed)
+                .filter(|p| *p == f),
+            Field::Header(_) => None,
+        };
+        let Some(input) = self.input_mut(focus) else {
+            return Outcome::None;
+        };
+        // Typing into a field just entered (or holding a proposal) replaces its content.
+        if (fresh || proposed.is_some()) && (key.text().is_some() || key.code == Code::Backspace) {
+            input.clear();
+            if key.code == Code::Backspace {
+                return Outcome::None;
+            }
+        }
+        input.edit(key);
+        self.dirty = true;
+        if let Field::Line(i, f) = focus {
+            let line = &mut self.lines[i];
+            if f == LineField::Account {
+                line.party = None;
+            }
+            if proposed.is_some() {
+                line.proposed = None;
+            }
+            if matches!(f, LineField::Debit | LineField::Credit) && line.proposed.is_some() {
+                // Typing an amount on one side drops the proposal on the other.
+                let other = if line.proposed == Some(LineField::Debit) {
+                    &mut line.debit
+                } else {
+                    &mut line.credit
+                };
+                other.clear();
+                line.proposed = None;
+            }
+            if f == LineField::Account {
+                self.complete();
+            }
+        }
+        Outcome::None
+    }
+
+    fn record(&self) -> Option<String> {
+        self.editing.as_ref().map(|(id, _)| format!("entry:{id}"))
+    }
+
+    fn caret(&self) -> Option<(u16, u16)> {
+        self.caret.get()
+    }
+
+    fn hints(&self, keymap: &Keymap) -> Vec<(String, &'static str)> {
+        vec![
+            (keymap.hint(Context::Form, Action::NextField), "next"),
+            (
+                keymap.hint(Context::Editor, Action::SaveDraft),
+                "save draft",
+            ),
+            (
+                keymap.hint(Context::Editor, Action::SaveValidated),
+                "save validated",
+            ),
+            (
+                keymap.hint(Context::Editor, Action::DeleteLine),
+                "delete line",
+            ),
+            (keymap.hint(Context::Form, Action::Cancel), "leave"),
+        ]
+    }
+
+    fn is_dirty(&self) -> bool {
+        self.dirty && self.lines.iter().any(|l| !l.is_empty())
+    }
+}

@@ -1,0 +1,289 @@
+//! One entry: header, status, links to its reversal, lines. A line opens its account's ledger
+//! at this entry.
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::style::Style;
+
+use super::super::action::{Action, Context};
+use super::super::keymap::Keymap;
+use super::super::theme::Theme;
+use super::super::widgets::table::{Column, ListState, search_text};
+use super::editor::EditorScreen;
+use super::entries::{delete_confirm, reverse_confirm};
+use super::ledger::LedgerScreen;
+use super::{
+    Command, Confirm, Env, Outcome, Screen, amount_or_blank, amount_text, clean, date_text, line,
+};
+use crate::ledger::{LedgerError, Selection};
+use crate::model::{Entry, EntryId, EntryStatus};
+
+pub struct EntryScreen {
+    id: EntryId,
+    entry: Option<Entry>,
+    journal_label: String,
+    account_labels: Vec<String>,
+    reversal: Option<(EntryId, String)>,
+    reverses: Option<(EntryId, String)>,
+    search: Vec<String>,
+    list: ListState,
+}
+
+impl EntryScreen {
+    pub fn new(env: &Env, id: EntryId) -> Result<Self, LedgerError> {
+        let mut screen = EntryScreen {
+            id,
+            entry: None,
+            journal_label: String::new(),
+            account_labels: Vec::new(),
+            reversal: None,
+            reverses: None,
+            search: Vec::new(),
+            list: ListState::default(),
+        };
+        screen.reload(env)?;
+        Ok(screen)
+    }
+
+    fn follow(&self, env: &Env) -> Outcome {
+        let target = self.reversal.as_ref().or(self.reverses.as_ref());
+        match target {
+            Some((id, _)) => match EntryScreen::new(env, *id) {
+                Ok(screen) => Outcome::open(screen),
+                Err(err) => err.into(),
+            },
+            None => Outcome::Info("this entry neither reverses nor is reversed".into()),
+        }
+    }
+}
+
+impl Screen for EntryScreen {
+    fn context(&self) -> Context {
+        Context::Entry
+    }
+
+    fn title(&self) -> String {
+        match &self.entry {
+            Some(entry) => format!("Entry {}", entry.reference()),
+            None => format!("Entry #{}", self.id),
+        }
+    }
+
+    fn reload(&mut self, env: &Env) -> Result<(), LedgerError> {
+        let entry = env.ledger.entry(self.id)?;
+        self.journal_label = env
+            .ledger
+            .journals()?
+            .into_iter()
+            .find(|j| j.code == entry.journal)
+            .map(|j| clean(&j.label))
+            .unwrap_or_default();
+        self.account_labels = entry
+            .lines
+            .iter()
+            .map(|l| {
+                env.ledger
+                    .account(&l.account)
+                    .map(|a| clean(&a.label))
+                    .unwrap_or_default()
+            })
+            .collect();
+        let reference = |id: EntryId| {
+            env.ledger
+                .entry(id)
+                .map(|e| e.reference())
+                .unwrap_or_else(|_| format!("#{id}"))
+        };
+        self.reversal = env
+            .ledger
+            .reversal_of(self.id)?
+            .map(|id| (id, reference(id)));
+        self.reverses = entry.reversal_of.map(|id| (id, reference(id)));
+        self.search = entry
+            .lines
+            .iter()
+            .zip(&self.account_labels)
+            .map(|(l, label)| {
+                search_text(&[
+                    l.account.as_str(),
+                    label,
+                    l.third_party.as_deref().unwrap_or(""),
+                    entry.line_label(l),
+                    &amount_text(l.debit),
+                    &amount_text(l.credit),
+                ])
+            })
+            .collect();
+        self.entry = Some(entry);
+        self.list.refilter(self.search.iter().map(String::as_str));
+        Ok(())
+    }
+
+    fn render(&self, buf: &mut Buffer, area: Rect, theme: &Theme, keymap: &Keymap) {
+        let Some(entry) = &self.entry else {
+            return;
+        };
+        let inner = Rect::new(
+            area.x + 1,
+            area.y,
+            area.width.saturating_sub(2),
+            area.height,
+        );
+        let status = match entry.status {
+            EntryStatus::Draft => format!("draft · typed by {}", clean(&entry.created_by)),
+            EntryStatus::Validated => format!(
+                "validated{} · typed by {}",
+                entry
+                    .validated_on
+                    .map(|d| format!(" on {}", date_text(d)))
+                    .unwrap_or_default(),
+                clean(&entry.created_by)
+            ),
+        };
+        line(
+            buf,
+            inner,
+            inner.y,
+            &format!("{} · {status}", entry.reference()),
+            theme.title,
+        );
+        line(
+            buf,
+            inner,
+            inner.y + 1,
+            &format!(
+                "Journal {} {} · {} · piece {}",
+                entry.journal,
+                self.journal_label,
+                date_text(entry.date),
+                clean(&entry.piece)
+            ),
+            Style::new(),
+        );
+        line(buf, inner, inner.y + 2, &clean(&entry.label), Style::new());
+        let follow = keymap.hint(Context::Entry, Action::FollowLink);
+        let link = match (&self.reversal, &self.reverses) {
+            (Some((_, r)), _) => format!("Reversed by {r} ({follow} to open it)"),
+            (None, Some((_, r))) => format!("Reverses {r} ({follow} to open it)"),
+            (None, None) => String::new(),
+        };
+        line(buf, inner, inner.y + 3, &link, theme.marked);
+        let table_height = inner.height.saturating_sub(6);
+        let table = Rect::new(inner.x, inner.y + 4, inner.width, table_height);
+        let columns = [
+            Column::left("account", 8),
+            Column::left("account label", 22).from(100),
+            Column::left("third party", 11),
+            Column::fill("label"),
+            Column::right("debit", 12),
+            Column::right("credit", 12),
+        ];
+        self.list.draw(buf, table, &columns, theme, |i| {
+            let l = &entry.lines[i];
+            (
+                vec![
+                    l.account.to_string(),
+                    self.account_labels.get(i).cloned().unwrap_or_default(),
+                    l.third_party.clone().map(|p| clean(&p)).unwrap_or_default(),
+                    clean(entry.line_label(l)),
+                    amount_or_blank(l.debit),
+                    amount_or_blank(l.credit),
+                ],
+                Style::new(),
+            )
+        });
+        let totals = [
+            String::new(),
+            String::new(),
+            String::new(),
+            "Total".to_string(),
+            amount_text(entry.total_debit()),
+            amount_text(entry.total_credit()),
+        ];
+        let y = table.bottom();
+        if y < inner.bottom() {
+            super::super::widgets::table::draw_row(buf, inner, y, &columns, &totals, theme.total);
+        }
+    }
+
+    fn handle(&mut self, action: Action, env: &Env) -> Outcome {
+        if self.list.navigate(action) {
+            return Outcome::None;
+        }
+        let Some(entry) = &self.entry else {
+            return Outcome::None;
+        };
+        match action {
+            Action::Open => {
+                let Some(line) = self.list.selected().and_then(|i| entry.lines.get(i)) else {
+                    return Outcome::None;
+                };
+                match LedgerScreen::account_at(env, &line.account, entry.id) {
+                    Ok(screen) => Outcome::open(screen),
+                    Err(err) => err.into(),
+                }
+            }
+            Action::EditEntry => {
+                if entry.is_validated() {
+                    return Outcome::Error(format!(
+                        "{} is validated: it cannot change (reverse it instead)",
+                        entry.reference()
+                    ));
+                }
+                match EditorScreen::edit(env, entry) {
+                    Ok(screen) => Outcome::open(screen),
+                    Err(err) => err.into(),
+                }
+            }
+            Action::Validate => {
+                if entry.is_validated() {
+                    return Outcome::Error(format!("{} is already validated", entry.reference()));
+                }
+                Outcome::Confirm(Confirm {
+                    message: format!(
+                        "Validate draft {}? It gets its number and can no longer change.",
+                        entry.reference()
+                    ),
+                    yes: Command::Validate {
+                        selection: Selection::Entries(vec![entry.id]),
+                        what: entry.reference(),
+                    },
+                })
+            }
+            Action::Reverse => reverse_confirm(env, entry.id, entry.status, &entry.reference()),
+            Action::DeleteEntry => delete_confirm(
+                entry.id,
+                entry.status,
+                &entry.reference(),
+                &clean(&entry.label),
+            ),
+            Action::FollowLink => self.follow(env),
+            _ => Outcome::None,
+        }
+    }
+
+    fn record(&self) -> Option<String> {
+        Some(format!("entry:{}", self.id))
+    }
+
+    fn filter(&self) -> Option<&str> {
+        Some(&self.list.filter)
+    }
+
+    fn set_filter(&mut self, text: &str, _env: &Env) {
+        self.list
+            .set_filter(text, self.search.iter().map(String::as_str));
+    }
+
+    fn hints(&self, keymap: &Keymap) -> Vec<(String, &'static str)> {
+        let key = |action| keymap.hint(Context::Entry, action);
+        vec![
+            (keymap.hint(Context::List, Action::Open), "account ledger"),
+            (key(Action::EditEntry), "edit"),
+            (key(Action::Validate), "validate"),
+            (key(Action::Reverse), "reverse"),
+            (key(Action::DeleteEntry), "delete"),
+            (keymap.hint(Context::Global, Action::History), "history"),
+        ]
+    }
+}

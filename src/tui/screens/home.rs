@@ -1,0 +1,295 @@
+//! Home: the company, its fiscal year and open periods, the balances an accountant checks
+//! first, and the drafts waiting. Each figure opens the list behind it.
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+
+use super::super::action::{Action, Context};
+use super::super::keymap::Keymap;
+use super::super::theme::Theme;
+use super::super::widgets::table::{Column, ListState};
+use super::chart::ChartScreen;
+use super::entries::EntriesScreen;
+use super::ledger::LedgerScreen;
+use super::parties::PartiesScreen;
+use super::{Env, Outcome, Screen, amount_text, clean, current_year, date_text, line};
+use crate::ledger::{AuditRecord, LedgerError};
+use crate::model::calendar::Period;
+use crate::model::{AccountNumber, Amount, FiscalYear};
+
+#[derive(Debug, Clone)]
+enum Target {
+    Ledger(AccountNumber),
+    Chart(&'static str),
+    Parties(&'static str),
+    Drafts,
+}
+
+#[derive(Debug, Clone)]
+struct Figure {
+    label: &'static str,
+    value: String,
+    target: Target,
+}
+
+#[derive(Default)]
+pub struct HomeScreen {
+    company: String,
+    siren: String,
+    year: Option<FiscalYear>,
+    figures: Vec<Figure>,
+    list: ListState,
+    recent: Vec<AuditRecord>,
+}
+
+/// Balance of every account starting with `prefix`, and the accounts that moved.
+fn by_prefix(rows: &[crate::ledger::BalanceRow], prefix: &str) -> (Amount, Vec<AccountNumber>) {
+    let mut total = Amount::ZERO;
+    let mut accounts = Vec::new();
+    for row in rows.iter().filter(|r| r.account.starts_with(prefix)) {
+        total += row.balance();
+        accounts.push(row.account.clone());
+    }
+    (total, accounts)
+}
+
+/// The balance of the accounts under `prefix`; it opens the account's ledger when there is one
+/// account (`single` when none moved), the chart filtered on the prefix otherwise.
+fn account_figure(
+    rows: &[crate::ledger::BalanceRow],
+    label: &'static str,
+    prefix: &str,
+    single: &str,
+    fallback: Target,
+) -> Figure {
+    let (total, accounts) = by_prefix(rows, prefix);
+    let target = match accounts.as_slice() {
+        [one] => Target::Ledger(one.clone()),
+        [] => AccountNumber::parse(single)
+            .map(Target::Ledger)
+            .unwrap_or(fallback),
+        _ => fallback,
+    };
+    Figure {
+        label,
+        value: amount_text(total),
+        target,
+    }
+}
+
+/// Open months written as ranges: `2026-01 → 2026-10, 2026-12`.
+fn open_periods(year: &FiscalYear) -> String {
+    if !year.is_open() {
+        return "closed".into();
+    }
+    let mut ranges: Vec<(Period, Period)> = Vec::new();
+    for period in year.periods().into_iter().filter(|p| !year.is_locked(*p)) {
+        match ranges.last_mut() {
+            Some((_, last)) if last.next() == period => *last = period,
+            _ => ranges.push((period, period)),
+        }
+    }
+    if ranges.is_empty() {
+        return "every period is locked".into();
+    }
+    ranges
+        .iter()
+        .map(|(a, b)| {
+            if a == b {
+                a.to_string()
+            } else {
+                format!("{a} → {b}")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+impl HomeScreen {
+    pub fn new(env: &Env) -> Result<Self, LedgerError> {
+        let mut screen = HomeScreen::default();
+        screen.reload(env)?;
+        Ok(screen)
+    }
+
+    fn open(&self, env: &Env) -> Result<Outcome, LedgerError> {
+        let Some(figure) = self.list.selected().and_then(|i| self.figures.get(i)) else {
+            return Ok(Outcome::None);
+        };
+        Ok(match &figure.target {
+            Target::Ledger(account) => Outcome::open(LedgerScreen::account(env, account)?),
+            Target::Chart(filter) => {
+                let mut chart = ChartScreen::new(env)?;
+                chart.set_filter(filter, env);
+                Outcome::open(chart)
+            }
+            Target::Parties(filter) => {
+                let mut parties = PartiesScreen::new(env)?;
+                parties.set_filter(filter, env);
+                Outcome::open(parties)
+            }
+            Target::Drafts => {
+                let mut entries = EntriesScreen::new(env)?;
+                entries.show_all_dates(env)?;
+                entries.set_filter("draft", env);
+                Outcome::open(entries)
+            }
+        })
+    }
+}
+
+impl Screen for HomeScreen {
+    fn context(&self) -> Context {
+        Context::Home
+    }
+
+    fn title(&self) -> String {
+        "Home".into()
+    }
+
+    fn reload(&mut self, env: &Env) -> Result<(), LedgerError> {
+        let company = env.ledger.company()?;
+        self.company = clean(&company.name);
+        self.siren = company.siren;
+        let years = env.ledger.years()?;
+        self.year = current_year(&years, env.ctx.today);
+        let rows = match &self.year {
+            Some(year) => env.ledger.trial_balance(year.start, year.end)?,
+            None => Vec::new(),
+        };
+        let mut figures = vec![
+            account_figure(&rows, "Bank (512)", "512", "512000", Target::Chart("512")),
+            Figure {
+                label: "Customers (411)",
+                value: amount_text(by_prefix(&rows, "411").0),
+                target: Target::Parties("customer"),
+            },
+            Figure {
+                label: "Suppliers (401)",
+                value: amount_text(by_prefix(&rows, "401").0),
+                target: Target::Parties("supplier"),
+            },
+            Figure {
+                label: "VAT (445)",
+                value: amount_text(by_prefix(&rows, "445").0),
+                target: Target::Chart("445"),
+            },
+            account_figure(
+                &rows,
+                "Suspense (471)",
+                "471",
+                "471000",
+                Target::Chart("471"),
+            ),
+        ];
+        figures.push(Figure {
+            label: "Drafts to validate",
+            value: env.ledger.draft_count()?.to_string(),
+            target: Target::Drafts,
+        });
+        self.figures = figures;
+        let texts: Vec<String> = self
+            .figures
+            .iter()
+            .map(|f| super::super::widgets::table::search_text(&[f.label]))
+            .collect();
+        self.list.refilter(texts.iter().map(String::as_str));
+        self.recent = env.ledger.recent_history(8)?;
+        Ok(())
+    }
+
+    fn render(&self, buf: &mut Buffer, area: Rect, theme: &Theme, _keymap: &Keymap) {
+        let x = area.x + 1;
+        let inner = Rect::new(x, area.y, area.width.saturating_sub(2), area.height);
+        line(
+            buf,
+            inner,
+            inner.y,
+            &format!("{} · SIREN {}", self.company, self.siren),
+            theme.title,
+        );
+        let year = match &self.year {
+            Some(year) => format!(
+                "Fiscal year {}: {} – {}, {}",
+                year.name(),
+                date_text(year.start),
+                date_text(year.end),
+                if year.is_open() { "open" } else { "closed" }
+            ),
+            None => "No fiscal year".into(),
+        };
+        line(buf, inner, inner.y + 1, &year, theme.dim);
+        if let Some(year) = &self.year {
+            line(
+                buf,
+                inner,
+                inner.y + 2,
+                &format!("Open periods: {}", open_periods(year)),
+                theme.dim,
+            );
+        }
+        let width = inner.width.min(60);
+        let figures = Rect::new(
+            inner.x,
+            inner.y + 4,
+            width,
+            (self.figures.len() as u16 + 1).min(inner.height.saturating_sub(4)),
+        );
+        let columns = [
+            Column::fill("Balances of the fiscal year"),
+            Column::right("", 16),
+        ];
+        self.list.draw(buf, figures, &columns, theme, |i| {
+            let figure = &self.figures[i];
+            (
+                vec![figure.label.to_string(), figure.value.clone()],
+                ratatui::style::Style::new(),
+            )
+        });
+        let mut y = figures.bottom() + 1;
+        if y + 1 < inner.bottom() {
+            line(buf, inner, y, "Latest changes", theme.header);
+            y += 1;
+            for record in self.recent.iter().rev() {
+                if y >= inner.bottom() {
+                    break;
+                }
+                let text = format!(
+                    "{}  {:<8} {}",
+                    record.at.format("%d/%m %H:%M"),
+                    clean(&record.user),
+                    clean(&record.detail)
+                );
+                line(buf, inner, y, &text, theme.dim);
+                y += 1;
+            }
+        }
+    }
+
+    fn handle(&mut self, action: Action, env: &Env) -> Outcome {
+        if self.list.navigate(action) {
+            return Outcome::None;
+        }
+        match action {
+            Action::Open => self.open(env).unwrap_or_else(Outcome::from),
+            _ => Outcome::None,
+        }
+    }
+
+    fn record(&self) -> Option<String> {
+        Some("company".into())
+    }
+
+    fn filter(&self) -> Option<&str> {
+        Some(&self.list.filter)
+    }
+
+    fn set_filter(&mut self, text: &str, _env: &Env) {
+        let texts: Vec<String> = self
+            .figures
+            .iter()
+            .map(|f| super::super::widgets::table::search_text(&[f.label]))
+            .collect();
+        self.list.set_filter(text, texts.iter().map(String::as_str));
+    }
+}

@@ -1,0 +1,363 @@
+//! Screens: each one holds what it shows, reloads it from the ledger, draws it and turns
+//! actions into outcomes. The application keeps them on a navigation stack.
+
+pub mod balance;
+pub mod chart;
+pub mod editor;
+pub mod entries;
+pub mod entry;
+pub mod history;
+pub mod home;
+pub mod ledger;
+pub mod parties;
+
+use chrono::{Datelike, NaiveDate};
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+
+use super::action::{Action, Context};
+use super::keymap::{Key, Keymap};
+use super::theme::Theme;
+use crate::ledger::{Ctx, Ledger, LedgerError, Selection};
+use crate::model::calendar::Period;
+use crate::model::{Amount, EntryId, FiscalYear, sanitize_text};
+
+/// What a screen may use while it handles an action.
+pub struct Env<'a> {
+    pub ledger: &'a Ledger,
+    pub ctx: &'a Ctx,
+    pub keymap: &'a Keymap,
+}
+
+/// Which generic keys a screen takes besides its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Focus {
+    List,
+    Form,
+}
+
+/// A question in the prompt line, and what the answer is for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Prompt {
+    pub title: String,
+    pub initial: String,
+    pub purpose: Purpose,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Purpose {
+    Journal,
+    Period,
+    ValidateUntil,
+    Range,
+}
+
+/// A yes/no question; `yes` runs on confirmation.
+#[derive(Debug, Clone)]
+pub struct Confirm {
+    pub message: String,
+    pub yes: Command,
+}
+
+/// A change to the ledger, or leaving work unsaved: run by the application after a screen
+/// asked for it (and the user confirmed).
+#[derive(Debug, Clone)]
+pub enum Command {
+    /// Validation may be long: it runs off the interface thread and can be cancelled.
+    Validate {
+        selection: Selection,
+        what: String,
+    },
+    Reverse {
+        id: EntryId,
+        date: NaiveDate,
+    },
+    Delete {
+        id: EntryId,
+    },
+    /// Leave the current screen, dropping what was typed.
+    Discard,
+    /// Quit, dropping what was typed.
+    Quit,
+}
+
+/// What handling an action led to.
+pub enum Outcome {
+    None,
+    /// Push a screen (the current one stays behind it).
+    Open(Box<dyn Screen>),
+    /// Go back one screen.
+    Back,
+    /// Go back one screen and say what was done.
+    Done(String),
+    Info(String),
+    Error(String),
+    Prompt(Prompt),
+    Confirm(Confirm),
+    Run(Command),
+}
+
+impl Outcome {
+    pub fn open(screen: impl Screen + 'static) -> Outcome {
+        Outcome::Open(Box::new(screen))
+    }
+}
+
+impl From<LedgerError> for Outcome {
+    fn from(err: LedgerError) -> Self {
+        Outcome::Error(err.to_string())
+    }
+}
+
+pub trait Screen {
+    fn context(&self) -> Context;
+
+    /// The title shown in the top bar.
+    fn title(&self) -> String;
+
+    fn focus(&self) -> Focus {
+        Focus::List
+    }
+
+    /// Whether typed characters go to a text field rather than to key bindings.
+    fn wants_text(&self) -> bool {
+        false
+    }
+
+    /// Reads the ledger again, keeping the cursor on the same record when it still exists.
+    fn reload(&mut self, env: &Env) -> Result<(), LedgerError>;
+
+    fn render(&self, buf: &mut Buffer, area: Rect, theme: &Theme, keymap: &Keymap);
+
+    /// Where the text cursor goes, as last drawn (screens with text fields).
+    fn caret(&self) -> Option<(u16, u16)> {
+        None
+    }
+
+    fn handle(&mut self, action: Action, env: &Env) -> Outcome;
+
+    /// A key for the screen's text field.
+    fn input(&mut self, _key: Key, _env: &Env) -> Outcome {
+        Outcome::None
+    }
+
+    /// The answer to a prompt the screen asked.
+    fn answer(&mut self, _purpose: &Purpose, _text: &str, _env: &Env) -> Outcome {
+        Outcome::None
+    }
+
+    /// The record shown or under the cursor, as the audit log names it (`entry:42`).
+    fn record(&self) -> Option<String> {
+        None
+    }
+
+    /// The journal a new entry typed from here starts in.
+    fn journal(&self) -> Option<String> {
+        None
+    }
+
+    /// The list filter, for screens that have one.
+    fn filter(&self) -> Option<&str> {
+        None
+    }
+
+    /// Changes the filter as the user types it.
+    fn set_filter(&mut self, _text: &str, _env: &Env) {}
+
+    /// The filter is complete (Enter): screens with costly filters apply it now.
+    fn commit_filter(&mut self, _env: &Env) -> Outcome {
+        Outcome::None
+    }
+
+    /// Typed work would be lost by leaving.
+    fn is_dirty(&self) -> bool {
+        false
+    }
+
+    /// A key hint for the status line when nothing else is shown.
+    fn hints(&self, _keymap: &Keymap) -> Vec<(String, &'static str)> {
+        Vec::new()
+    }
+}
+
+// ----- shared formatting and parsing ------------------------------------------------------------
+
+/// `20/11/2026`: the way French accountants read dates.
+pub fn date_text(date: NaiveDate) -> String {
+    date.format("%d/%m/%Y").to_string()
+}
+
+/// `1 234,56`.
+pub fn amount_text(amount: Amount) -> String {
+    amount.to_french()
+}
+
+/// An amount, or nothing when zero (debit and credit columns).
+pub fn amount_or_blank(amount: Amount) -> String {
+    if amount.is_zero() {
+        String::new()
+    } else {
+        amount.to_french()
+    }
+}
+
+/// Text from the ledger or from imported files, safe to draw.
+pub fn clean(text: &str) -> String {
+    sanitize_text(text)
+}
+
+/// Parses a date as accountants type it, completing it from `base`:
+/// `20` (day), `2011` or `20/11` (day and month), `201126`, `20112026`, `20/11/26`,
+/// `20/11/2026`, `2026-11-20`.
+pub fn parse_user_date(text: &str, base: NaiveDate) -> Option<NaiveDate> {
+    let text = text.trim();
+    if let Some(date) = crate::model::parse_date(text) {
+        return Some(date);
+    }
+    let parts: Vec<&str> = if text.bytes().all(|b| b.is_ascii_digit()) {
+        match text.len() {
+            1 | 2 => vec![text],
+            4 => vec![&text[..2], &text[2..]],
+            6 => vec![&text[..2], &text[2..4], &text[4..]],
+            8 => vec![&text[..2], &text[2..4], &text[4..]],
+            _ => return None,
+        }
+    } else {
+        text.split(['/', '.', '-']).collect()
+    };
+    let number = |s: &str| s.parse::<u32>().ok();
+    let (day, month, year) = match parts.as_slice() {
+        [d] => (number(d)?, base.month(), base.year()),
+        [d, m] => (number(d)?, number(m)?, base.year()),
+        [d, m, y] => {
+            let y = number(y)? as i32;
+            let y = if y < 100 { 2000 + y } else { y };
+            (number(d)?, number(m)?, y)
+        }
+        _ => return None,
+    };
+    NaiveDate::from_ymd_opt(year, month, day)
+}
+
+/// A date range typed by the user: `2026` (fiscal year), `2026-03` or `03/2026` (month),
+/// `01/01/2026 30/06/2026` (two dates), `all` or nothing (no limit).
+pub fn parse_range(
+    text: &str,
+    years: &[FiscalYear],
+    base: NaiveDate,
+) -> Result<(Option<NaiveDate>, Option<NaiveDate>), String> {
+    let text = text.trim();
+    if text.is_empty() || text.eq_ignore_ascii_case("all") {
+        return Ok((None, None));
+    }
+    if let Some(year) = years.iter().find(|y| y.name() == text) {
+        return Ok((Some(year.start), Some(year.end)));
+    }
+    if let Some(period) = Period::parse(text) {
+        return Ok((Some(period.first_day()), Some(period.last_day())));
+    }
+    let parts: Vec<&str> = text
+        .split(|c: char| c.is_whitespace() || c == '…')
+        .flat_map(|p| p.split(".."))
+        .filter(|p| !p.is_empty())
+        .collect();
+    if let [from, to] = parts.as_slice() {
+        let from = parse_user_date(from, base).ok_or(format!("`{from}` is not a date"))?;
+        let to = parse_user_date(to, base).ok_or(format!("`{to}` is not a date"))?;
+        if from > to {
+            return Err(format!("{} is after {}", date_text(from), date_text(to)));
+        }
+        return Ok((Some(from), Some(to)));
+    }
+    Err(format!(
+        "`{text}`: type a fiscal year (2026), a month (2026-03), two dates or `all`"
+    ))
+}
+
+/// The range text for a prompt's initial value.
+pub fn range_text(from: Option<NaiveDate>, to: Option<NaiveDate>, years: &[FiscalYear]) -> String {
+    match (from, to) {
+        (None, None) => "all".into(),
+        (Some(f), Some(t)) => match years.iter().find(|y| y.start == f && y.end == t) {
+            Some(year) => year.name(),
+            None => format!("{} {}", date_text(f), date_text(t)),
+        },
+        (Some(f), None) => format!("{} …", date_text(f)),
+        (None, Some(t)) => format!("… {}", date_text(t)),
+    }
+}
+
+/// The range shown in titles.
+pub fn range_title(from: Option<NaiveDate>, to: Option<NaiveDate>) -> String {
+    match (from, to) {
+        (None, None) => "all dates".into(),
+        (Some(f), Some(t)) => format!("{} – {}", date_text(f), date_text(t)),
+        (Some(f), None) => format!("from {}", date_text(f)),
+        (None, Some(t)) => format!("up to {}", date_text(t)),
+    }
+}
+
+/// The fiscal year a screen shows by default: the one containing today, or the last one.
+pub fn current_year(years: &[FiscalYear], today: NaiveDate) -> Option<FiscalYear> {
+    years
+        .iter()
+        .find(|y| y.contains(today))
+        .or(years.last())
+        .cloned()
+}
+
+/// Draws a line of text, cut to the area's width.
+pub fn line(buf: &mut Buffer, area: Rect, y: u16, text: &str, style: ratatui::style::Style) {
+    if y < area.bottom() && area.width > 0 {
+        buf.set_stringn(area.x, y, text, area.width as usize, style);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, day).unwrap()
+    }
+
+    #[test]
+    fn dates_as_accountants_type_them() {
+        let base = d(2026, 11, 20);
+        assert_eq!(parse_user_date("5", base), Some(d(2026, 11, 5)));
+        assert_eq!(parse_user_date("0211", base), Some(d(2026, 11, 2)));
+        assert_eq!(parse_user_date("2/3", base), Some(d(2026, 3, 2)));
+        assert_eq!(parse_user_date("020326", base), Some(d(2026, 3, 2)));
+        assert_eq!(parse_user_date("02032027", base), Some(d(2027, 3, 2)));
+        assert_eq!(parse_user_date("2/3/26", base), Some(d(2026, 3, 2)));
+        assert_eq!(parse_user_date("2026-03-02", base), Some(d(2026, 3, 2)));
+        assert_eq!(parse_user_date("31/02", base), None);
+        assert_eq!(parse_user_date("abc", base), None);
+        assert_eq!(parse_user_date("", base), None);
+    }
+
+    #[test]
+    fn ranges_by_year_month_or_dates() {
+        let years = vec![FiscalYear::new(d(2026, 1, 1), 12, 12).unwrap()];
+        let base = d(2026, 11, 20);
+        assert_eq!(
+            parse_range("2026", &years, base),
+            Ok((Some(d(2026, 1, 1)), Some(d(2026, 12, 31))))
+        );
+        assert_eq!(
+            parse_range("2026-03", &years, base),
+            Ok((Some(d(2026, 3, 1)), Some(d(2026, 3, 31))))
+        );
+        assert_eq!(
+            parse_range("1/2 15/2", &years, base),
+            Ok((Some(d(2026, 2, 1)), Some(d(2026, 2, 15))))
+        );
+        assert_eq!(parse_range("all", &years, base), Ok((None, None)));
+        assert!(parse_range("15/2 1/2", &years, base).is_err());
+        assert!(parse_range("soon", &years, base).is_err());
+        assert_eq!(
+            range_text(Some(d(2026, 1, 1)), Some(d(2026, 12, 31)), &years),
+            "2026"
+        );
+    }
+}

@@ -1,0 +1,176 @@
+//! The real binary in a real terminal (tmux): open the demo, type and validate an entry,
+//! quit, then check the ledger with the command line. Skips only when tmux is not installed.
+
+// Test helpers outside #[test] functions may unwrap.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::Path;
+use std::process::{Command, Output};
+use std::thread::sleep;
+use std::time::{Duration, Instant};
+
+struct Tmux {
+    socket: String,
+    session: String,
+}
+
+impl Tmux {
+    fn run(&self, args: &[&str]) -> Output {
+        Command::new("tmux")
+            .arg("-L")
+            .arg(&self.socket)
+            .args(args)
+            .output()
+            .expect("tmux runs")
+    }
+
+    fn capture(&self) -> String {
+        let out = self.run(&["capture-pane", "-p", "-t", &self.session]);
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        for key in keys {
+            self.run(&["send-keys", "-t", &self.session, key]);
+            // Esc followed at once by a key reads as alt+key: leave a gap, as a person does.
+            sleep(Duration::from_millis(if *key == "Escape" {
+                150
+            } else {
+                30
+            }));
+        }
+    }
+
+    fn text(&self, text: &str) {
+        self.run(&["send-keys", "-t", &self.session, "-l", text]);
+        sleep(Duration::from_millis(30));
+    }
+
+    /// Waits until the screen shows `what`; panics with the screen after 10 seconds.
+    fn wait_for(&self, what: &str) -> String {
+        let start = Instant::now();
+        loop {
+            let screen = self.capture();
+            if screen.contains(what) {
+                return screen;
+            }
+            if start.elapsed() > Duration::from_secs(10) {
+                panic!("the screen never showed {what:?}; it shows:\n{screen}");
+            }
+            sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn alive(&self) -> bool {
+        self.run(&["has-session", "-t", &self.session])
+            .status
+            .success()
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux")
+            .args(["-L", &self.socket, "kill-server"])
+            .output();
+    }
+}
+
+fn folio(ledger: &Path, args: &[&str]) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_folio"))
+        .arg("--ledger")
+        .arg(ledger)
+        .args(args)
+        .env("FOLIO_TODAY", "2026-11-20")
+        .output()
+        .expect("folio runs");
+    assert!(
+        out.status.success(),
+        "folio {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn open_the_demo_type_and_validate_an_entry_then_quit() {
+    if Command::new("tmux").arg("-V").output().is_err() {
+        println!("tmux is not installed: skipping the end-to-end test");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = dir.path().join("demo.ledger");
+    let tmux = Tmux {
+        socket: format!("folio-e2e-{}", std::process::id()),
+        session: "folio".into(),
+    };
+    let command = format!(
+        "env FOLIO_TODAY=2026-11-20 USER=e2e TERM=xterm-256color {} demo {}",
+        env!("CARGO_BIN_EXE_folio"),
+        ledger.display()
+    );
+    let started = tmux.run(&[
+        "new-session",
+        "-d",
+        "-s",
+        "folio",
+        "-x",
+        "120",
+        "-y",
+        "40",
+        &command,
+    ]);
+    assert!(started.status.success(), "{started:?}");
+    let home = tmux.wait_for("Drafts to validate");
+    assert!(home.contains("Atelier Lumière SARL"), "{home}");
+    assert!(home.contains("Bank (512)"), "{home}");
+
+    tmux.keys(&["2"]);
+    tmux.wait_for("Entries · journal all · 2026");
+    tmux.keys(&["n"]);
+    tmux.wait_for("New entry");
+    tmux.text("AC");
+    tmux.keys(&["Enter", "Enter"]);
+    tmux.text("E2E-0001");
+    tmux.keys(&["Enter"]);
+    tmux.text("Achat ampoules");
+    tmux.keys(&["Enter"]);
+    tmux.text("607");
+    tmux.wait_for("607000 Achats de marchandises");
+    tmux.keys(&["Enter", "Enter"]);
+    tmux.text("=12,5*8");
+    tmux.keys(&["Enter"]);
+    tmux.text("44566");
+    tmux.keys(&["Enter", "Enter"]);
+    tmux.text("20");
+    tmux.keys(&["Enter"]);
+    tmux.text("led comp");
+    tmux.wait_for("401000 FLEDCOMP LED Composants Europe");
+    tmux.keys(&["Enter", "Enter", "Enter"]);
+    let grid = tmux.wait_for("balanced");
+    assert!(grid.contains("100,00"), "{grid}");
+    assert!(grid.contains("120,00"), "{grid}");
+    tmux.keys(&["C-v"]);
+    let saved = tmux.wait_for("validated AC2026-000107");
+    assert!(saved.contains("next entry"), "{saved}");
+
+    // Leave the grid, look at the entry in the list, then quit.
+    tmux.keys(&["Escape", "G"]);
+    let list = tmux.wait_for("E2E-0001");
+    assert!(list.contains("AC2026-000107"), "{list}");
+    tmux.keys(&["q"]);
+    let start = Instant::now();
+    while tmux.alive() && start.elapsed() < Duration::from_secs(10) {
+        sleep(Duration::from_millis(50));
+    }
+    assert!(!tmux.alive(), "folio did not quit:\n{}", tmux.capture());
+
+    let shown = folio(&ledger, &["entry", "show", "AC2026-000107"]);
+    assert!(shown.contains("E2E-0001"), "{shown}");
+    assert!(shown.contains("607000"), "{shown}");
+    assert!(shown.contains("FLEDCOMP"), "{shown}");
+    let history = folio(&ledger, &["log", "AC2026-000107"]);
+    assert!(history.contains("e2e"), "{history}");
+    let check = folio(&ledger, &["check"]);
+    assert!(!check.to_lowercase().contains("error"), "{check}");
+}
