@@ -18,13 +18,28 @@ pub const DEMO_DOCUMENTS_CSV: &str = include_str!("../fixtures/demo/documents.cs
 pub const DEMO_PAYMENTS_CSV: &str = include_str!("../fixtures/demo/payments.csv");
 pub const DEMO_DRAFTS_CSV: &str = include_str!("../fixtures/demo/drafts.csv");
 
+/// A problem in a fixture or settings file: `file:line: field: reason`, or `file: key: reason`
+/// for a rule about the whole file (line 0).
 #[derive(Debug, thiserror::Error)]
-#[error("{file}:{line}: {field}: {reason}")]
+#[error("{}", self.render())]
 pub struct FixtureError {
     pub file: String,
     pub line: u64,
     pub field: String,
     pub reason: String,
+}
+
+impl FixtureError {
+    fn render(&self) -> String {
+        if self.line == 0 {
+            format!("{}: {}: {}", self.file, self.field, self.reason)
+        } else {
+            format!(
+                "{}:{}: {}: {}",
+                self.file, self.line, self.field, self.reason
+            )
+        }
+    }
 }
 
 fn err(file: &str, line: u64, field: &str, reason: impl Into<String>) -> FixtureError {
@@ -74,9 +89,8 @@ pub fn parse_settings(file: &str, text: &str) -> Result<Settings, FixtureError> 
     let settings: Settings = toml::from_str(text).map_err(|e| {
         let line = e
             .span()
-            .map(|span| text[..span.start.min(text.len())].lines().count() as u64)
-            .unwrap_or(0)
-            .max(1);
+            .map(|span| text[..span.start.min(text.len())].matches('\n').count() as u64 + 1)
+            .unwrap_or(0);
         err(file, line, "settings", e.message().to_string())
     })?;
     settings

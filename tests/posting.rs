@@ -700,8 +700,6 @@ fn intra_eu_sale_is_exempt_and_intra_eu_purchase_is_reverse_charged() {
 /// reverse-charged VAT of an intra-EU acquisition at that rate, so 445662 (deductible
 /// intra-EU VAT, its own CA3 treatment) is replaced by the domestic 4456601.
 #[test]
-#[ignore = "bug: src/posting/mod.rs post_invoice applies a (context, rate) tax strategy to \
-            the reverse-charged DIC20, sending intra-EU deductible VAT to 4456601"]
 fn a_rate_tax_strategy_leaves_reverse_charged_vat_on_its_own_account() {
     let folio = company();
     change_settings(&folio, |s| {
@@ -905,11 +903,9 @@ fn a_payment_net_of_a_credit_note_settles_both() {
     );
 }
 
-/// Bug: `pay list` adds a credit note allocated in a payment to the allocated amount instead
+/// Was a bug: `pay list` adds a credit note allocated in a payment to the allocated amount instead
 /// of subtracting it: 552.00 allocated and -384.00 remaining for a 168.00 payment.
 #[test]
-#[ignore = "bug: src/ledger/documents.rs summarize sums a payment's allocations without \
-            netting credit notes (check_allocations nets them)"]
 fn a_payment_net_of_a_credit_note_is_fully_allocated_in_the_list() {
     let folio = Folio::blank();
     let (_, _, payment) = pay_net_of_a_credit_note(&folio);
@@ -1216,12 +1212,10 @@ fn vat_on_payment_moves_each_payments_share_from_445740_to_445710() {
     assert_eq!(balances["445660"], "25.00");
 }
 
-/// Bug: a payment registered with an earlier date than payments already allocated to the same
+/// Was a bug: a payment registered with an earlier date than payments already allocated to the same
 /// invoice does not repost them, so the VAT moved on payment no longer adds up: here 200.01
 /// moved for an invoice with 200.00 of VAT, until `folio regenerate`.
 #[test]
-#[ignore = "bug: src/ledger/documents.rs register_one does not repost the later payments of \
-            the documents it allocates to (allocate() does)"]
 fn a_back_dated_payment_keeps_the_vat_moved_on_payment_exact() {
     let folio = Folio::blank();
     let invoice = add_doc(
@@ -1883,13 +1877,11 @@ fn bad_settings_are_refused_with_the_key_and_nothing_changes() {
     assert_eq!(folio.ok(&w("settings export")), exported);
 }
 
-/// Bug: an unknown key at the start of a line is reported one line too early (the line
+/// Was a bug: an unknown key at the start of a line is reported one line too early (the line
 /// count of the text before the key misses the key's own line), and a settings file that
 /// parses but breaks a rule is reported at line 0 (`twice.toml:0: strategies[7]: …`), a line
 /// no file has.
 #[test]
-#[ignore = "bug: src/fixtures.rs:75-79 counts the line of a TOML error one too low when it \
-            starts a line; src/fixtures.rs:84 reports rule errors at `file:0:`"]
 fn settings_errors_name_the_right_line() {
     let folio = Folio::blank();
     let exported = folio.ok(&w("settings export"));
@@ -1984,11 +1976,9 @@ fn a_documents_csv_with_a_bad_row_is_refused_whole() {
     );
 }
 
-/// Bug: an error on the second row of a document (or the second allocation of a payment) is
+/// Was a bug: an error on the second row of a document (or the second allocation of a payment) is
 /// reported at the document's first row.
 #[test]
-#[ignore = "bug: src/ledger/import.rs:392 and :419 report ledger errors at the first row of a \
-            document or payment, not at the bad row"]
 fn a_bad_second_row_of_a_document_is_reported_at_its_own_line() {
     let folio = Folio::blank();
     let file = folio.write(
@@ -2055,12 +2045,10 @@ fn a_payments_csv_with_a_bad_row_is_refused_whole() {
     assert_due(&folio, "FA2026-00001", "120.00 50.00 70.00 partially paid");
 }
 
-/// Bug: on a ledger where no document was ever recorded, listing documents or payments,
+/// Was a bug: on a ledger where no document was ever recorded, listing documents or payments,
 /// showing one, or explaining a manual entry fails with a storage error: the document tables
 /// are only created by the first command that writes a document (or by `regenerate`).
 #[test]
-#[ignore = "bug: src/ledger/documents.rs (documents, document, why) read tables a new ledger \
-            does not have yet: `storage error: Table 'documents' does not exist`"]
 fn document_lists_work_on_a_new_ledger() {
     let folio = Folio::blank();
     folio.ok(&w(

@@ -98,6 +98,7 @@ pub fn doc(
                 date: date_arg("date", date)?,
                 reference: reference.clone(),
                 lines,
+                line_numbers: Vec::new(),
             };
             let docs = ledger.add_documents(ctx, [Ok((0, input))], *validate, None)?;
             for d in docs {
@@ -190,6 +191,7 @@ pub fn pay(
                     .iter()
                     .map(|a| parse_allocation(a))
                     .collect::<Result<_>>()?,
+                allocation_lines: Vec::new(),
             };
             for d in ledger.register_payments(ctx, [Ok((0, input))], None)? {
                 writeln!(

@@ -34,6 +34,8 @@ pub struct DocumentInput {
     pub date: NaiveDate,
     pub reference: String,
     pub lines: Vec<DocumentLine>,
+    /// The file line of each document line, for errors (empty when typed).
+    pub line_numbers: Vec<u64>,
 }
 
 /// Where an allocation points: a document id, number (`FA2026-00001`) or the party's
@@ -53,6 +55,8 @@ pub struct PaymentInput {
     pub method: String,
     pub reference: String,
     pub allocations: Vec<(DocumentRef, Amount)>,
+    /// The file line of each allocation, for errors (empty when typed).
+    pub allocation_lines: Vec<u64>,
 }
 
 /// A document with what is due on it.
@@ -216,6 +220,20 @@ impl<'t> DocTables<'t> {
         self.counters.insert(key, seq)?;
         Ok(format!("{}{}-{:05}", doc_type.prefix(), year, seq))
     }
+}
+
+/// Creates the document tables, so that a new ledger lists no documents rather than failing.
+pub(crate) fn create_tables(tx: &Tx<'_>) -> Result<()> {
+    let txn = tx.txn;
+    txn.open_table(DOCUMENTS)?;
+    txn.open_table(DOCUMENTS_BY_DATE)?;
+    txn.open_table(DOCUMENT_NUMBERS)?;
+    txn.open_table(DOCUMENT_COUNTERS)?;
+    txn.open_table(DOCUMENT_REFS)?;
+    txn.open_table(ALLOCATIONS)?;
+    txn.open_table(POSTED)?;
+    txn.open_table(WHY)?;
+    Ok(())
 }
 
 impl Tx<'_> {
@@ -389,7 +407,14 @@ impl Ledger {
                     Some(file) => err.at_line(file, line),
                     None => err,
                 };
-                let mut doc = new_document(tx, &d, input).map_err(at)?;
+                let line_numbers = input.line_numbers.clone();
+                let mut doc = new_document(tx, &d, input).map_err(|(i, err)| {
+                    let at_line = i.and_then(|i| line_numbers.get(i).copied()).unwrap_or(line);
+                    match file {
+                        Some(file) => err.at_line(file, at_line),
+                        None => err,
+                    }
+                })?;
                 d.insert_new(&doc)?;
                 if validate {
                     validate_one(tx, &mut d, ctx, &mut doc).map_err(at)?;
@@ -455,11 +480,11 @@ impl Ledger {
             let mut out = Vec::new();
             for item in inputs {
                 let (line, input) = item?;
-                let at = |err: LedgerError| match file {
-                    Some(file) => err.at_line(file, line),
-                    None => err,
-                };
-                let doc = register_one(tx, &mut d, ctx, input).map_err(at)?;
+                let lines = input.allocation_lines.clone();
+                let doc = register_one(tx, &mut d, ctx, input).map_err(|(i, err)| {
+                    let line = i.and_then(|i| lines.get(i).copied()).unwrap_or(line);
+                    err.at_line_if(file, line)
+                })?;
                 out.push(doc);
             }
             let records: Vec<String> = if out.len() <= 1000 {
@@ -657,7 +682,7 @@ impl Ledger {
             if doc_type.is_some_and(|t| t != doc.doc_type) {
                 continue;
             }
-            out.push(summarize(&doc, &allocations, &posted)?);
+            out.push(summarize(&doc, &docs, &allocations, &posted)?);
         }
         Ok(out)
     }
@@ -682,7 +707,7 @@ impl Ledger {
             .get(id)?
             .ok_or_else(|| invalid("document", format!("no document {reference}")))?;
         let doc: Document = decode(bytes.value(), "document")?;
-        summarize(&doc, &view.table(ALLOCATIONS)?, &view.table(POSTED)?)
+        summarize(&doc, &docs, &view.table(ALLOCATIONS)?, &view.table(POSTED)?)
     }
 
     /// Each line of a generated entry with the rule that chose its account.
@@ -709,8 +734,19 @@ impl Ledger {
     }
 }
 
+/// How an allocation counts against a payment: a credit note allocated in a payment offsets
+/// an invoice, so it reduces what the payment covers; a refund pays credit notes back.
+fn counts_against_payment(payment: DocumentType, target: DocumentType) -> bool {
+    let refund = matches!(
+        payment,
+        DocumentType::CustomerRefund | DocumentType::SupplierRefund
+    );
+    !target.is_credit_note() || refund
+}
+
 fn summarize(
     doc: &Document,
+    documents: &impl ReadableTable<u64, Bytes>,
     allocations: &impl ReadableTable<(u64, u64), i64>,
     posted: &impl ReadableTable<u64, Bytes>,
 ) -> Result<DocumentSummary> {
@@ -719,7 +755,21 @@ fn summarize(
             amount,
             allocations: a,
             ..
-        } => (*amount, a.iter().map(|x| x.amount).sum(), true),
+        } => {
+            let mut net = Amount::ZERO;
+            for allocation in a {
+                let target_type = match documents.get(allocation.document)? {
+                    Some(bytes) => decode::<Document>(bytes.value(), "document")?.doc_type,
+                    None => continue,
+                };
+                if counts_against_payment(doc.doc_type, target_type) {
+                    net += allocation.amount;
+                } else {
+                    net -= allocation.amount;
+                }
+            }
+            (*amount, net, true)
+        }
         DocumentBody::Lines(_) => {
             let total = match posted.get(doc.id)? {
                 Some(bytes) => decode::<PostedTotals>(bytes.value(), "posted totals")?.total,
@@ -743,28 +793,42 @@ fn summarize(
     })
 }
 
-fn new_document(tx: &mut Tx<'_>, d: &DocTables<'_>, input: DocumentInput) -> Result<Document> {
+/// Checks and builds a draft document; a line-level error says which line (0-based).
+fn new_document(
+    tx: &mut Tx<'_>,
+    d: &DocTables<'_>,
+    input: DocumentInput,
+) -> std::result::Result<Document, (Option<usize>, LedgerError)> {
+    let whole = |err: LedgerError| (None, err);
     if input.doc_type.is_payment() {
-        return Err(invalid(
+        return Err(whole(invalid(
             "type",
             "payments are registered with `folio pay add`",
-        ));
+        )));
     }
     if input.lines.is_empty() {
-        return Err(invalid("lines", "a document needs at least one line"));
+        return Err(whole(invalid(
+            "lines",
+            "a document needs at least one line",
+        )));
     }
-    let party = tx.party_ref(&input.party)?;
+    let party = tx.party_ref(&input.party).map_err(whole)?;
     if !party.active {
-        return Err(LedgerError::InactiveParty(party.code.clone()));
+        return Err(whole(LedgerError::InactiveParty(party.code.clone())));
     }
-    check_party_kind(party, input.doc_type)?;
-    tx.accepting_year_ref(input.date)?;
+    check_party_kind(party, input.doc_type).map_err(whole)?;
+    tx.accepting_year_ref(input.date).map_err(whole)?;
     let mut lines = input.lines;
-    for line in &mut lines {
+    for (i, line) in lines.iter_mut().enumerate() {
         if let Some(code) = &line.item {
-            let item = d.settings.item(code).ok_or_else(|| LedgerError::Invalid {
-                field: "item",
-                reason: format!("unknown item {code}"),
+            let item = d.settings.item(code).ok_or_else(|| {
+                (
+                    Some(i),
+                    LedgerError::Invalid {
+                        field: "item",
+                        reason: format!("unknown item {code}"),
+                    },
+                )
             })?;
             if line.label.trim().is_empty() {
                 line.label = item.label.clone();
@@ -772,11 +836,14 @@ fn new_document(tx: &mut Tx<'_>, d: &DocTables<'_>, input: DocumentInput) -> Res
         }
         line.label = sanitize_text(&line.label);
         if line.label.is_empty() {
-            return Err(invalid("label", "a line needs a label or an item"));
+            return Err((Some(i), invalid("label", "a line needs a label or an item")));
         }
     }
-    let id = tx.get_meta::<u64>("next_document")?.unwrap_or(1);
-    tx.put_meta("next_document", &(id + 1))?;
+    let id = tx
+        .get_meta::<u64>("next_document")
+        .map_err(whole)?
+        .unwrap_or(1);
+    tx.put_meta("next_document", &(id + 1)).map_err(whole)?;
     let reference = sanitize_text(&input.reference);
     let doc = Document {
         id,
@@ -791,9 +858,30 @@ fn new_document(tx: &mut Tx<'_>, d: &DocTables<'_>, input: DocumentInput) -> Res
     };
     // Check now that the engine accepts it (tax codes, rates, items), so that a draft never
     // fails later for a reason known today.
-    let party = tx.party(&doc.party)?;
-    posting::post_invoice(&doc, &party, &d.settings).map_err(posting_error)?;
+    let party = tx.party(&doc.party).map_err(whole)?;
+    posting::post_invoice(&doc, &party, &d.settings).map_err(|err| {
+        let line = line_of_posting_error(&doc, &d.settings, &err);
+        (line, posting_error(err))
+    })?;
     Ok(doc)
+}
+
+/// The document line a posting error is about: the first naming the code in question.
+fn line_of_posting_error(doc: &Document, settings: &Settings, err: &PostingError) -> Option<usize> {
+    let code = match err {
+        PostingError::UnknownItem(code) | PostingError::UnknownTax(code) => code,
+        PostingError::NoRate { code, .. } | PostingError::WrongTaxKind { code, .. } => code,
+        _ => return None,
+    };
+    doc.lines().iter().position(|line| {
+        let item = line.item.as_deref().and_then(|i| settings.item(i));
+        line.item.as_deref() == Some(code.as_str())
+            || line.tax_code.as_deref() == Some(code.as_str())
+            || item.is_some_and(|i| {
+                i.sale_tax.as_deref() == Some(code.as_str())
+                    || i.purchase_tax.as_deref() == Some(code.as_str())
+            })
+    })
 }
 
 fn check_party_kind(party: &Party, doc_type: DocumentType) -> Result<()> {
@@ -852,31 +940,55 @@ fn register_one(
     d: &mut DocTables<'_>,
     ctx: &Ctx,
     input: PaymentInput,
-) -> Result<Document> {
+) -> std::result::Result<Document, (Option<usize>, LedgerError)> {
+    let whole = |err: LedgerError| (None, err);
+    let mut targets = Vec::new();
+    for (reference, _) in &input.allocations {
+        targets.push(
+            d.resolve(&input.party, reference)
+                .map_err(|err| (Some(targets.len()), err))?,
+        );
+    }
+    register_checked(tx, d, ctx, input, &targets).map_err(|(target, err)| {
+        let index = target.and_then(|t| targets.iter().position(|x| *x == t));
+        match index {
+            Some(i) => (Some(i), err),
+            None => whole(err),
+        }
+    })
+}
+
+fn register_checked(
+    tx: &mut Tx<'_>,
+    d: &mut DocTables<'_>,
+    ctx: &Ctx,
+    input: PaymentInput,
+    targets: &[DocumentId],
+) -> std::result::Result<Document, (Option<DocumentId>, LedgerError)> {
+    let whole = |err: LedgerError| (None, err);
     if !input.doc_type.is_payment() {
-        return Err(invalid(
+        return Err(whole(invalid(
             "type",
             "invoices and credit notes are recorded with `folio doc add`",
-        ));
+        )));
     }
     if !input.amount.is_positive() {
-        return Err(invalid("amount", "a payment amount is positive"));
+        return Err(whole(invalid("amount", "a payment amount is positive")));
     }
-    let party = tx.party_ref(&input.party)?;
+    let party = tx.party_ref(&input.party).map_err(whole)?;
     if !party.active {
-        return Err(LedgerError::InactiveParty(party.code.clone()));
+        return Err(whole(LedgerError::InactiveParty(party.code.clone())));
     }
-    check_party_kind(party, input.doc_type)?;
+    check_party_kind(party, input.doc_type).map_err(whole)?;
     if d.settings.payment_method(&input.method).is_none() {
-        return Err(invalid(
+        return Err(whole(invalid(
             "method",
             format!("unknown payment method {}", input.method),
-        ));
+        )));
     }
-    let year = tx.accepting_year_ref(input.date)?.name();
+    let year = tx.accepting_year_ref(input.date).map_err(whole)?.name();
     let mut allocations = Vec::new();
-    for (reference, amount) in &input.allocations {
-        let target = d.resolve(&input.party, reference)?;
+    for (target, (_, amount)) in targets.iter().copied().zip(&input.allocations) {
         match allocations
             .iter_mut()
             .find(|a: &&mut Allocation| a.document == target)
@@ -888,9 +1000,12 @@ fn register_one(
             }),
         }
     }
-    let id = tx.get_meta::<u64>("next_document")?.unwrap_or(1);
-    tx.put_meta("next_document", &(id + 1))?;
-    let mut doc = Document {
+    let id = tx
+        .get_meta::<u64>("next_document")
+        .map_err(whole)?
+        .unwrap_or(1);
+    tx.put_meta("next_document", &(id + 1)).map_err(whole)?;
+    let doc = Document {
         id,
         doc_type: input.doc_type,
         number: None,
@@ -905,8 +1020,19 @@ fn register_one(
         status: DocumentStatus::Validated,
         entry: None,
     };
-    check_allocations(d, &doc)?;
-    let number = d.next_number(doc.doc_type, &year)?;
+    check_allocations_at(d, &doc)?;
+    post_registered(tx, d, ctx, doc, &year).map_err(whole)
+}
+
+/// Numbers, stores and posts a payment whose allocations were checked.
+fn post_registered(
+    tx: &mut Tx<'_>,
+    d: &mut DocTables<'_>,
+    ctx: &Ctx,
+    mut doc: Document,
+    year: &str,
+) -> Result<Document> {
+    let number = d.next_number(doc.doc_type, year)?;
     d.numbers.insert(number.as_str(), doc.id)?;
     doc.number = Some(number);
     d.insert_new(&doc)?;
@@ -914,16 +1040,41 @@ fn register_one(
     let posting = compute_posting(tx, d, &doc)?;
     let entry = write_posting(tx, d, ctx, &doc, &posting, None)?;
     doc.entry = Some(entry.id);
-    d.posted.insert(
-        doc.id,
-        encode(&PostedTotals {
-            total: posting.total,
-            taxes: Vec::new(),
-        })?
-        .as_slice(),
-    )?;
+    let totals = PostedTotals {
+        total: posting.total,
+        taxes: Vec::new(),
+    };
+    d.posted.insert(doc.id, encode(&totals)?.as_slice())?;
     d.put(&doc)?;
+    repost_later_payments(tx, d, ctx, &doc)?;
     Ok(doc)
+}
+
+/// A payment dated before others on the same documents changes their share of VAT on
+/// payment: those later payments are reposted.
+fn repost_later_payments(
+    tx: &mut Tx<'_>,
+    d: &mut DocTables<'_>,
+    ctx: &Ctx,
+    payment: &Document,
+) -> Result<()> {
+    let mut later = Vec::new();
+    for allocation in payment.allocations() {
+        for (other, _) in d.allocated_to(allocation.document)? {
+            let other = d.get(other)?;
+            if (other.date, other.id) > (payment.date, payment.id) {
+                later.push(other.id);
+            }
+        }
+    }
+    later.sort_unstable();
+    later.dedup();
+    let mut report = RegenerateReport::default();
+    for id in later {
+        let mut other = d.get(id)?;
+        regenerate_one(tx, d, ctx, &mut other, &mut report)?;
+    }
+    Ok(())
 }
 
 /// The documents a payment type may be allocated to.
@@ -945,6 +1096,14 @@ fn allocatable(payment: DocumentType) -> &'static [DocumentType] {
 
 /// Allocations stay within what each document still owes and within the payment.
 fn check_allocations(d: &DocTables<'_>, payment: &Document) -> Result<()> {
+    check_allocations_at(d, payment).map_err(|(_, err)| err)
+}
+
+/// Like `check_allocations`, also telling which allocated document an error is about.
+fn check_allocations_at(
+    d: &DocTables<'_>,
+    payment: &Document,
+) -> std::result::Result<(), (Option<DocumentId>, LedgerError)> {
     let DocumentBody::Payment {
         amount,
         allocations,
@@ -955,12 +1114,13 @@ fn check_allocations(d: &DocTables<'_>, payment: &Document) -> Result<()> {
     };
     let mut net = Amount::ZERO;
     for allocation in allocations {
+        let at = |err: LedgerError| (Some(allocation.document), err);
         if !allocation.amount.is_positive() {
-            return Err(invalid("allocated", "an allocated amount is positive"));
+            return Err(at(invalid("allocated", "an allocated amount is positive")));
         }
-        let target = d.get(allocation.document)?;
+        let target = d.get(allocation.document).map_err(at)?;
         if target.party != payment.party {
-            return Err(invalid(
+            return Err(at(invalid(
                 "allocate_to",
                 format!(
                     "{} belongs to {}, not to {}",
@@ -968,10 +1128,10 @@ fn check_allocations(d: &DocTables<'_>, payment: &Document) -> Result<()> {
                     target.party,
                     payment.party
                 ),
-            ));
+            )));
         }
         if !allocatable(payment.doc_type).contains(&target.doc_type) {
-            return Err(invalid(
+            return Err(at(invalid(
                 "allocate_to",
                 format!(
                     "a {} cannot be allocated to {} ({})",
@@ -979,27 +1139,29 @@ fn check_allocations(d: &DocTables<'_>, payment: &Document) -> Result<()> {
                     target.display_ref(),
                     target.doc_type.name()
                 ),
-            ));
+            )));
         }
         if target.status != DocumentStatus::Validated {
-            return Err(invalid(
+            return Err(at(invalid(
                 "allocate_to",
                 format!("{} is a draft: validate it first", target.display_ref()),
-            ));
+            )));
         }
         let total = d
-            .posted(target.id)?
+            .posted(target.id)
+            .map_err(at)?
             .map(|p| p.total)
             .unwrap_or(Amount::ZERO);
         let others: Amount = d
-            .allocated_to(target.id)?
+            .allocated_to(target.id)
+            .map_err(at)?
             .into_iter()
             .filter(|(p, _)| *p != payment.id)
             .map(|(_, a)| a)
             .sum();
         let due = total - others;
         if allocation.amount > due {
-            return Err(invalid(
+            return Err(at(invalid(
                 "allocated",
                 format!(
                     "{} allocated to {} is more than the {} due on it",
@@ -1007,25 +1169,21 @@ fn check_allocations(d: &DocTables<'_>, payment: &Document) -> Result<()> {
                     target.display_ref(),
                     due
                 ),
-            ));
+            )));
         }
-        // A credit note allocated in a payment offsets an invoice: it reduces what the
-        // payment covers.
-        if target.doc_type.is_credit_note()
-            && !matches!(
-                payment.doc_type,
-                DocumentType::CustomerRefund | DocumentType::SupplierRefund
-            )
-        {
-            net -= allocation.amount;
-        } else {
+        if counts_against_payment(payment.doc_type, target.doc_type) {
             net += allocation.amount;
+        } else {
+            net -= allocation.amount;
         }
     }
     if net > *amount {
-        return Err(invalid(
-            "allocated",
-            format!("allocations of {net} exceed the payment of {amount}"),
+        return Err((
+            None,
+            invalid(
+                "allocated",
+                format!("allocations of {net} exceed the payment of {amount}"),
+            ),
         ));
     }
     Ok(())

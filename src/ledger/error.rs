@@ -102,6 +102,14 @@ impl LedgerError {
         }
     }
 
+    /// Places this error at a line of a file when there is one.
+    pub fn at_line_if(self, file: Option<&str>, line: u64) -> LedgerError {
+        match file {
+            Some(file) => self.at_line(file, line),
+            None => self,
+        }
+    }
+
     /// Places this error at a line of an input file.
     pub fn at_line(self, file: &str, line: u64) -> LedgerError {
         match self {

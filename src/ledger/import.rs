@@ -413,6 +413,7 @@ impl Ledger {
                         doc.reference
                     },
                     lines: doc.lines,
+                    line_numbers: doc.line_numbers,
                 },
             ))
         });
@@ -441,6 +442,7 @@ impl Ledger {
                     } else {
                         payment.reference
                     },
+                    allocation_lines: payment.allocations.iter().map(|a| a.0).collect(),
                     allocations: payment
                         .allocations
                         .into_iter()

@@ -53,6 +53,7 @@ impl Ledger {
                     }
                 }
             }
+            super::documents::create_tables(tx)?;
             tx.put_meta("schema", &SCHEMA_VERSION)?;
             tx.audit(
                 &ctx,

@@ -133,6 +133,7 @@ impl Ledger {
                 tx.put_journal(&journal)?;
             }
             tx.put_year(&year)?;
+            documents::create_tables(tx)?;
             if let Some(settings) = &params.settings {
                 tx.put_settings(settings)?;
             }

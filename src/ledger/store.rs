@@ -541,6 +541,8 @@ impl<'t> Tx<'t> {
 
     /// Removes a draft entry with all its indexes and running totals.
     pub fn remove_entry(&mut self, entry: &Entry) -> Result<()> {
+        // Indexes gathered in bulk must be written before any of them is removed.
+        self.flush_bulk()?;
         let date = day(entry.date);
         self.entries.remove(entry.id)?;
         self.entries_by_date.remove((date, entry.id))?;

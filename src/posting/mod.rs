@@ -411,7 +411,9 @@ pub fn post_invoice(
         if amount.is_zero() {
             continue;
         }
+        // A reverse-charged tax keeps its own accounts: the CA3 reads intra-EU VAT from them.
         let strategy = match &linked {
+            _ if tax.reverse_charge_account.is_some() => None,
             Some(name) => settings.tax_strategies.iter().find(|t| t.name == *name),
             None => settings.tax_strategies.iter().find(|t| {
                 t.item_strategy.is_none()
