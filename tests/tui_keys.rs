@@ -433,3 +433,200 @@ fn a_long_validation_shows_progress_and_cancels_without_writing() {
     assert_eq!(ledger.draft_count().unwrap(), before);
     assert_eq!(ledger.change_counter().unwrap(), counter);
 }
+
+#[test]
+fn documents_filter_open_a_document_its_entry_and_come_back() {
+    for (name, keymap) in presets() {
+        let dir = tempfile::tempdir().unwrap();
+        let ledger = demo_ledger(dir.path());
+        let counter = ledger.change_counter().unwrap();
+        let invoice = ledger.document("FA2026-00111").unwrap();
+        let entry = ledger.entry(invoice.document.entry.unwrap()).unwrap();
+        let mut d = Driver::new(&ledger, &keymap);
+        d.global(Action::GoDocuments);
+        assert_eq!(d.app.title(), "Documents · all", "{name}");
+
+        // The type filter cycles: invoices and credit notes, payments, all again.
+        d.act(Context::Documents, Action::TypeFilter);
+        assert_eq!(
+            d.app.title(),
+            "Documents · invoices and credit notes",
+            "{name}"
+        );
+        let screen = common::render(&d.app, 80, 24);
+        assert!(screen.contains("FA2026-"), "{name}:\n{screen}");
+        assert!(!screen.contains("RC2026-"), "{name}:\n{screen}");
+        d.act(Context::Documents, Action::TypeFilter);
+        assert_eq!(d.app.title(), "Documents · payments and refunds", "{name}");
+        let screen = common::render(&d.app, 80, 24);
+        assert!(!screen.contains("FA2026-"), "{name}:\n{screen}");
+        d.act(Context::Documents, Action::TypeFilter);
+        assert_eq!(d.app.title(), "Documents · all", "{name}");
+
+        // The text filter, then the document.
+        d.list(Action::Filter).text("fa2026-00111").next();
+        assert_eq!(
+            d.app.record(),
+            Some(format!("document:{}", invoice.document.id)),
+            "{name}"
+        );
+        d.list(Action::Open);
+        assert_eq!(d.app.title(), "Customer invoice FA2026-00111", "{name}");
+        let screen = common::render(&d.app, 80, 24);
+        assert!(screen.contains("Morel & Associés"), "{name}:\n{screen}");
+        assert!(screen.contains("VAT due on"), "{name}:\n{screen}");
+
+        // Its generated entry says where it comes from.
+        d.act(Context::Document, Action::OpenEntry);
+        assert_eq!(
+            d.app.title(),
+            format!("Entry {}", entry.reference()),
+            "{name}"
+        );
+        let screen = common::render(&d.app, 80, 24);
+        assert!(
+            screen.contains("generated from FA2026-00111"),
+            "{name}:\n{screen}"
+        );
+        d.global(Action::Back);
+        assert_eq!(d.app.title(), "Customer invoice FA2026-00111", "{name}");
+
+        // The party's ledger, and an entry line's account ledger.
+        d.act(Context::Document, Action::OpenParty);
+        assert!(
+            d.app.title().starts_with("Third party CMOREL"),
+            "{name}: {}",
+            d.app.title()
+        );
+        d.global(Action::Back);
+        d.list(Action::Bottom).list(Action::Open);
+        assert!(
+            d.app.title().starts_with("Ledger 445740"),
+            "{name}: {}",
+            d.app.title()
+        );
+        d.global(Action::Back);
+        assert_eq!(d.app.title(), "Customer invoice FA2026-00111", "{name}");
+
+        // Back to the list (its filter first cleared), then home.
+        d.global(Action::Back);
+        assert_eq!(d.app.title(), "Documents · all", "{name}");
+        assert_eq!(
+            d.app.record(),
+            Some(format!("document:{}", invoice.document.id)),
+            "{name}"
+        );
+        d.global(Action::Back).global(Action::Back);
+        assert_eq!(d.app.title(), "Home", "{name}");
+        assert_eq!(
+            ledger.change_counter().unwrap(),
+            counter,
+            "{name}: nothing written"
+        );
+    }
+}
+
+#[test]
+fn a_payment_opens_the_documents_it_pays() {
+    for (name, keymap) in presets() {
+        let dir = tempfile::tempdir().unwrap();
+        let ledger = demo_ledger(dir.path());
+        let mut d = Driver::new(&ledger, &keymap);
+        d.global(Action::GoDocuments);
+        d.list(Action::Filter).text("rc2026-00064").next();
+        d.list(Action::Open);
+        assert_eq!(d.app.title(), "Customer payment RC2026-00064", "{name}");
+        d.list(Action::Top).list(Action::Down).list(Action::Open);
+        assert_eq!(d.app.title(), "Customer invoice FA2026-00063", "{name}");
+        d.global(Action::Back);
+        // Past the allocations the cursor is in the entry's lines: its bank line.
+        d.list(Action::Down).list(Action::Open);
+        assert!(
+            d.app.title().starts_with("Ledger 512000"),
+            "{name}: {}",
+            d.app.title()
+        );
+    }
+}
+
+#[test]
+fn from_an_entry_to_its_source_document_and_back() {
+    for (name, keymap) in presets() {
+        let dir = tempfile::tempdir().unwrap();
+        let ledger = demo_ledger(dir.path());
+        let mut d = Driver::new(&ledger, &keymap);
+        d.global(Action::GoEntries)
+            .list(Action::Top)
+            .list(Action::Open);
+        assert_eq!(d.app.title(), "Entry AC2026-000001", "{name}");
+        d.act(Context::Entry, Action::OpenSource);
+        assert_eq!(d.app.title(), "Supplier invoice FF2026-00001", "{name}");
+        d.act(Context::Document, Action::OpenEntry);
+        assert_eq!(d.app.title(), "Entry AC2026-000001", "{name}");
+        d.global(Action::Back).global(Action::Back);
+        assert_eq!(d.app.title(), "Entry AC2026-000001", "{name}");
+
+        // A typed entry has no source: it says so.
+        let typed = ledger
+            .entries(&Default::default())
+            .unwrap()
+            .into_iter()
+            .find(|e| e.source.is_none() && e.is_validated())
+            .expect("a typed entry");
+        d.global(Action::Back);
+        d.list(Action::Filter).text(&typed.reference()).next();
+        d.list(Action::Open);
+        assert_eq!(
+            d.app.title(),
+            format!("Entry {}", typed.reference()),
+            "{name}"
+        );
+        let screen = common::render(&d.app, 80, 24);
+        assert!(screen.contains("typed by"), "{name}:\n{screen}");
+        d.act(Context::Entry, Action::OpenSource);
+        assert!(
+            d.message().contains("no source document"),
+            "{name}: {}",
+            d.message()
+        );
+    }
+}
+
+#[test]
+fn home_opens_the_customer_invoices_still_due() {
+    for (name, keymap) in presets() {
+        let dir = tempfile::tempdir().unwrap();
+        let ledger = demo_ledger(dir.path());
+        let due: Vec<String> = ledger
+            .documents(Some(folio::model::document::DocumentType::CustomerInvoice))
+            .unwrap()
+            .into_iter()
+            .filter(|s| s.status.is_some() && !s.remaining.is_zero())
+            .map(|s| s.document.display_ref())
+            .collect();
+        let mut d = Driver::new(&ledger, &keymap);
+        let home = common::render(&d.app, 80, 24);
+        assert!(
+            home.contains(&format!("Unpaid customer invoices: {}", due.len())),
+            "{name}:\n{home}"
+        );
+        d.list(Action::Filter).text("unpaid").next();
+        d.list(Action::Open);
+        assert_eq!(d.app.title(), "Documents · customer invoices due", "{name}");
+        let screen = common::render(&d.app, 120, 40);
+        for number in &due {
+            assert!(
+                screen.contains(number.as_str()),
+                "{name}: {number}\n{screen}"
+            );
+        }
+        for row in screen.lines().filter(|l| l.contains("FA2026-")) {
+            assert!(
+                row.contains("unpaid") || row.contains("partially paid"),
+                "{name}: {row}"
+            );
+        }
+        d.act(Context::Documents, Action::TypeFilter);
+        assert_eq!(d.app.title(), "Documents · all", "{name}");
+    }
+}

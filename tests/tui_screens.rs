@@ -37,6 +37,11 @@ const SCREENS: &[(&str, &str)] = &[
     ("confirm_validate", "2 G v"),
     ("prompt_period", "2 p"),
     ("filter_entries", "2 / l o y e r"),
+    ("documents", "7"),
+    ("documents_payments", "7 t t"),
+    ("documents_due", "/ u n p a i d enter enter"),
+    ("document_latest", "7 enter"),
+    ("document_from_entry", "2 g g enter s"),
 ];
 
 fn app_at(ledger: &Arc<Ledger>, keys: &str) -> App {
@@ -95,6 +100,37 @@ fn the_entry_grid_while_typing_with_the_completion_open() {
     for (w, h) in SIZES {
         insta::assert_snapshot!(format!("editor_balanced_{w}x{h}"), render(&app, w, h));
     }
+}
+
+/// An invoice with VAT due on payment, partly paid (FA2026-00108), and a payment allocated to
+/// two invoices with 250,00 left unallocated (RC2026-00064).
+#[test]
+fn an_invoice_partly_paid_and_a_payment() {
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = demo_ledger(dir.path());
+    let shots = [
+        (
+            "document_invoice_partly_paid",
+            "7 / f a 2 0 2 6 - 0 0 1 0 8 enter enter",
+        ),
+        (
+            "document_payment",
+            "7 / r c 2 0 2 6 - 0 0 0 6 4 enter enter",
+        ),
+    ];
+    for (name, keys) in shots {
+        let app = app_at(&ledger, keys);
+        assert_eq!(app.message(), None, "{name}: {:?}", app.message());
+        for (w, h) in SIZES {
+            insta::assert_snapshot!(format!("{name}_{w}x{h}"), render(&app, w, h));
+        }
+    }
+    let invoice = render(&app_at(&ledger, shots[0].1), 80, 24);
+    assert!(invoice.contains("partially paid"), "{invoice}");
+    assert!(invoice.contains("due 2 497,00"), "{invoice}");
+    assert!(invoice.contains("(VAT due on"), "{invoice}");
+    let payment = render(&app_at(&ledger, shots[1].1), 80, 24);
+    assert!(payment.contains("unallocated 250,00"), "{payment}");
 }
 
 fn empty_ledger(dir: &std::path::Path) -> Arc<Ledger> {

@@ -21,10 +21,12 @@ pub enum Context {
     Balance,
     Parties,
     History,
+    Documents,
+    Document,
 }
 
 impl Context {
-    pub const ALL: [Context; 13] = [
+    pub const ALL: [Context; 15] = [
         Context::Global,
         Context::List,
         Context::Form,
@@ -38,6 +40,8 @@ impl Context {
         Context::Balance,
         Context::Parties,
         Context::History,
+        Context::Documents,
+        Context::Document,
     ];
 
     pub fn name(self) -> &'static str {
@@ -55,6 +59,8 @@ impl Context {
             Context::Balance => "balance",
             Context::Parties => "parties",
             Context::History => "history",
+            Context::Documents => "documents",
+            Context::Document => "document",
         }
     }
 
@@ -83,6 +89,7 @@ pub enum Action {
     GoBalance,
     GoParties,
     GoHistory,
+    GoDocuments,
     NewEntry,
     History,
     Refresh,
@@ -115,6 +122,11 @@ pub enum Action {
     JournalFilter,
     PeriodFilter,
     FollowLink,
+    OpenSource,
+    // documents and one document
+    TypeFilter,
+    OpenEntry,
+    OpenParty,
     // entry editor
     SaveDraft,
     SaveValidated,
@@ -200,6 +212,12 @@ pub const REGISTRY: &[ActionInfo] = &[
         "go-history",
         A::GoHistory,
         "Latest changes to the ledger",
+    ),
+    info(
+        C::Global,
+        "go-documents",
+        A::GoDocuments,
+        "Documents: invoices, credit notes, payments, amounts due",
     ),
     info(C::Global, "new-entry", A::NewEntry, "Type a new entry"),
     info(
@@ -303,6 +321,12 @@ pub const REGISTRY: &[ActionInfo] = &[
         A::FollowLink,
         "Open the reversal, or the entry this one reverses",
     ),
+    info(
+        C::Entry,
+        "source",
+        A::OpenSource,
+        "Open the document this entry was generated from",
+    ),
     info(C::Editor, "save", A::SaveDraft, "Save as a draft"),
     info(
         C::Editor,
@@ -317,6 +341,24 @@ pub const REGISTRY: &[ActionInfo] = &[
         "Delete the current line",
     ),
     info(C::Ledger, "range", A::SetRange, "Set the date range"),
+    info(
+        C::Documents,
+        "type",
+        A::TypeFilter,
+        "Show all, invoices and credit notes, or payments",
+    ),
+    info(
+        C::Document,
+        "entry",
+        A::OpenEntry,
+        "Open the entry generated from the document",
+    ),
+    info(
+        C::Document,
+        "party",
+        A::OpenParty,
+        "Open the third party's ledger",
+    ),
     info(C::Balance, "range", A::SetRange, "Set the date range"),
 ];
 

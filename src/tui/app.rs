@@ -15,6 +15,7 @@ use super::action::{self, Action, Context};
 use super::keymap::{Code, Key, Keymap, Lookup, chord_text};
 use super::screens::balance::BalanceScreen;
 use super::screens::chart::ChartScreen;
+use super::screens::documents::DocumentsScreen;
 use super::screens::editor::EditorScreen;
 use super::screens::entries::EntriesScreen;
 use super::screens::history::HistoryScreen;
@@ -245,6 +246,10 @@ impl App {
                         LedgerError::EntryNotFound(_)
                             | LedgerError::UnknownAccount(_)
                             | LedgerError::UnknownParty(_)
+                            | LedgerError::Invalid {
+                                field: "document",
+                                ..
+                            }
                     );
                     if !gone || self.pos == 0 {
                         self.error(err.to_string());
@@ -593,6 +598,9 @@ impl App {
             Action::GoHistory => self.go(Context::History, |env| {
                 Ok(Box::new(HistoryScreen::of(env, None)?))
             }),
+            Action::GoDocuments => self.go(Context::Documents, |env| {
+                Ok(Box::new(DocumentsScreen::new(env)?))
+            }),
             Action::NewEntry => {
                 let journal = self.screen().journal();
                 self.go(Context::Editor, |env| {
@@ -845,26 +853,33 @@ impl App {
         buf.set_style(area, self.theme.cursor);
         let left = format!(" Folio · {} │ {}", self.company, self.screen().title());
         let tabs = [
-            (Action::GoHome, "Home", Context::Home),
-            (Action::GoEntries, "Entries", Context::Entries),
-            (Action::GoChart, "Chart", Context::Chart),
-            (Action::GoBalance, "Balance", Context::Balance),
-            (Action::GoParties, "Parties", Context::Parties),
-            (Action::GoHistory, "History", Context::History),
+            (Action::GoHome, "Home", "Home", Context::Home),
+            (Action::GoEntries, "Entries", "Entries", Context::Entries),
+            (Action::GoChart, "Chart", "Chart", Context::Chart),
+            (Action::GoBalance, "Balance", "Balance", Context::Balance),
+            (Action::GoParties, "Parties", "Parties", Context::Parties),
+            (Action::GoHistory, "History", "History", Context::History),
+            (Action::GoDocuments, "Documents", "Docs", Context::Documents),
         ];
-        let tab_text: Vec<(String, bool)> = tabs
-            .iter()
-            .map(|(action, name, context)| {
-                (
-                    format!("{} {name}", self.keymap.hint(Context::Global, *action)),
-                    *context == self.screen().context(),
-                )
-            })
-            .collect();
-        let tabs_width: usize = tab_text.iter().map(|(t, _)| t.chars().count() + 2).sum();
         let left_width = left.chars().count();
         let room = area.width as usize;
-        if left_width + tabs_width + 2 <= room {
+        // Full names two cells apart when they fit, else short names one cell apart.
+        let layouts = [(false, 2usize), (true, 1usize)];
+        let tab_text = layouts.iter().find_map(|&(short, gap)| {
+            let texts: Vec<(String, bool)> = tabs
+                .iter()
+                .map(|(action, name, short_name, context)| {
+                    let name = if short { short_name } else { name };
+                    (
+                        format!("{} {name}", self.keymap.hint(Context::Global, *action)),
+                        *context == self.screen().context(),
+                    )
+                })
+                .collect();
+            let width: usize = texts.iter().map(|(t, _)| t.chars().count() + gap).sum();
+            (left_width + width + 2 <= room).then_some((texts, gap, width))
+        });
+        if let Some((tab_text, gap, tabs_width)) = tab_text {
             buf.set_stringn(
                 area.x,
                 area.y,
@@ -880,7 +895,7 @@ impl App {
                     self.theme.cursor
                 };
                 buf.set_stringn(x, area.y, &text, text.chars().count(), style);
-                x += text.chars().count() as u16 + 2;
+                x += (text.chars().count() + gap) as u16;
             }
         } else {
             buf.set_stringn(

@@ -9,6 +9,7 @@ use super::super::action::{Action, Context};
 use super::super::keymap::Keymap;
 use super::super::theme::Theme;
 use super::super::widgets::table::{Column, ListState, search_text};
+use super::document::DocumentScreen;
 use super::editor::EditorScreen;
 use super::entries::{delete_confirm, reverse_confirm};
 use super::ledger::LedgerScreen;
@@ -16,6 +17,7 @@ use super::{
     Command, Confirm, Env, Outcome, Screen, amount_or_blank, amount_text, clean, date_text, line,
 };
 use crate::ledger::{LedgerError, Selection};
+use crate::model::document::DocumentId;
 use crate::model::{Entry, EntryId, EntryStatus};
 
 pub struct EntryScreen {
@@ -25,6 +27,8 @@ pub struct EntryScreen {
     account_labels: Vec<String>,
     reversal: Option<(EntryId, String)>,
     reverses: Option<(EntryId, String)>,
+    /// The document the entry was generated from: its id and number.
+    source: Option<(DocumentId, String)>,
     search: Vec<String>,
     list: ListState,
 }
@@ -38,6 +42,7 @@ impl EntryScreen {
             account_labels: Vec::new(),
             reversal: None,
             reverses: None,
+            source: None,
             search: Vec::new(),
             list: ListState::default(),
         };
@@ -53,6 +58,28 @@ impl EntryScreen {
                 Err(err) => err.into(),
             },
             None => Outcome::Info("this entry neither reverses nor is reversed".into()),
+        }
+    }
+
+    fn open_source(&self, env: &Env) -> Outcome {
+        match &self.source {
+            Some((id, _)) => match DocumentScreen::new(env, *id) {
+                Ok(screen) => Outcome::open(screen),
+                Err(err) => err.into(),
+            },
+            None => Outcome::Info(match self.entry.as_ref().and_then(|e| e.source.as_ref()) {
+                Some(source) => format!("the source {} has no screen", clean(source)),
+                None => "this entry was typed by hand: it has no source document".into(),
+            }),
+        }
+    }
+
+    /// Who made the entry: the document it was generated from, or the user who typed it.
+    fn origin(&self, entry: &Entry) -> String {
+        match (&self.source, &entry.source) {
+            (Some((_, number)), _) => format!("generated from {number}"),
+            (None, Some(source)) => format!("generated from {}", clean(source)),
+            (None, None) => format!("typed by {}", clean(&entry.created_by)),
         }
     }
 }
@@ -99,6 +126,18 @@ impl Screen for EntryScreen {
             .reversal_of(self.id)?
             .map(|id| (id, reference(id)));
         self.reverses = entry.reversal_of.map(|id| (id, reference(id)));
+        self.source = entry
+            .source
+            .as_deref()
+            .and_then(DocumentScreen::source_id)
+            .map(|id| {
+                let number = env
+                    .ledger
+                    .document(&format!("D{id}"))
+                    .map(|s| s.document.display_ref())
+                    .unwrap_or_else(|_| format!("D{id}"));
+                (id, number)
+            });
         self.search = entry
             .lines
             .iter()
@@ -129,15 +168,15 @@ impl Screen for EntryScreen {
             area.width.saturating_sub(2),
             area.height,
         );
+        let origin = self.origin(entry);
         let status = match entry.status {
-            EntryStatus::Draft => format!("draft · typed by {}", clean(&entry.created_by)),
+            EntryStatus::Draft => format!("draft · {origin}"),
             EntryStatus::Validated => format!(
-                "validated{} · typed by {}",
+                "validated{} · {origin}",
                 entry
                     .validated_on
                     .map(|d| format!(" on {}", date_text(d)))
                     .unwrap_or_default(),
-                clean(&entry.created_by)
             ),
         };
         line(
@@ -258,6 +297,7 @@ impl Screen for EntryScreen {
                 &clean(&entry.label),
             ),
             Action::FollowLink => self.follow(env),
+            Action::OpenSource => self.open_source(env),
             _ => Outcome::None,
         }
     }
@@ -277,13 +317,20 @@ impl Screen for EntryScreen {
 
     fn hints(&self, keymap: &Keymap) -> Vec<(String, &'static str)> {
         let key = |action| keymap.hint(Context::Entry, action);
-        vec![
-            (keymap.hint(Context::List, Action::Open), "account ledger"),
-            (key(Action::EditEntry), "edit"),
-            (key(Action::Validate), "validate"),
-            (key(Action::Reverse), "reverse"),
-            (key(Action::DeleteEntry), "delete"),
-            (keymap.hint(Context::Global, Action::History), "history"),
-        ]
+        let mut hints = vec![(keymap.hint(Context::List, Action::Open), "account ledger")];
+        if self.source.is_some() {
+            hints.push((key(Action::OpenSource), "source"));
+        }
+        // Only what applies: a validated entry is reversed, a draft edited or deleted.
+        match self.entry.as_ref().map(|e| e.status) {
+            Some(EntryStatus::Validated) => hints.push((key(Action::Reverse), "reverse")),
+            _ => hints.extend([
+                (key(Action::EditEntry), "edit"),
+                (key(Action::Validate), "validate"),
+                (key(Action::DeleteEntry), "delete"),
+            ]),
+        }
+        hints.push((keymap.hint(Context::Global, Action::History), "history"));
+        hints
     }
 }

@@ -11,6 +11,7 @@ use super::super::action::{Action, Context};
 use super::super::keymap::Keymap;
 use super::super::theme::Theme;
 use super::super::widgets::table::{Column, ListState, search_text};
+use super::document::DocumentScreen;
 use super::entry::EntryScreen;
 use super::ledger::LedgerScreen;
 use super::{Env, Outcome, Screen, clean};
@@ -73,6 +74,10 @@ impl HistoryScreen {
                 Err(_) => Outcome::None,
             },
             "party" => Outcome::open(LedgerScreen::party(env, key)?),
+            "document" => match key.parse() {
+                Ok(id) => Outcome::open(DocumentScreen::new(env, id)?),
+                Err(_) => Outcome::None,
+            },
             _ => Outcome::Info(format!("{target} has no screen of its own")),
         })
     }
@@ -98,6 +103,11 @@ fn describe(env: &Env, record: &str) -> String {
             .party(key)
             .map(|p| format!("third party {} {}", p.code, clean(&p.name)))
             .unwrap_or_else(|_| format!("third party {key}")),
+        "document" => env
+            .ledger
+            .document(&format!("D{key}"))
+            .map(|s| format!("document {}", s.document.display_ref()))
+            .unwrap_or_else(|_| format!("document D{key}")),
         _ => record.replace(':', " "),
     }
 }

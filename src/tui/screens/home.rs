@@ -9,6 +9,7 @@ use super::super::keymap::Keymap;
 use super::super::theme::Theme;
 use super::super::widgets::table::{Column, ListState};
 use super::chart::ChartScreen;
+use super::documents::{DocumentsScreen, customer_due};
 use super::entries::EntriesScreen;
 use super::ledger::LedgerScreen;
 use super::parties::PartiesScreen;
@@ -23,11 +24,12 @@ enum Target {
     Chart(&'static str),
     Parties(&'static str),
     Drafts,
+    CustomerDue,
 }
 
 #[derive(Debug, Clone)]
 struct Figure {
-    label: &'static str,
+    label: String,
     value: String,
     target: Target,
 }
@@ -71,7 +73,7 @@ fn account_figure(
         _ => fallback,
     };
     Figure {
-        label,
+        label: label.into(),
         value: amount_text(total),
         target,
     }
@@ -128,6 +130,7 @@ impl HomeScreen {
                 parties.set_filter(filter, env);
                 Outcome::open(parties)
             }
+            Target::CustomerDue => Outcome::open(DocumentsScreen::customer_due(env)?),
             Target::Drafts => {
                 let mut entries = EntriesScreen::new(env)?;
                 entries.show_all_dates(env)?;
@@ -160,17 +163,17 @@ impl Screen for HomeScreen {
         let mut figures = vec![
             account_figure(&rows, "Bank (512)", "512", "512000", Target::Chart("512")),
             Figure {
-                label: "Customers (411)",
+                label: "Customers (411)".into(),
                 value: amount_text(by_prefix(&rows, "411").0),
                 target: Target::Parties("customer"),
             },
             Figure {
-                label: "Suppliers (401)",
+                label: "Suppliers (401)".into(),
                 value: amount_text(by_prefix(&rows, "401").0),
                 target: Target::Parties("supplier"),
             },
             Figure {
-                label: "VAT (445)",
+                label: "VAT (445)".into(),
                 value: amount_text(by_prefix(&rows, "445").0),
                 target: Target::Chart("445"),
             },
@@ -182,8 +185,14 @@ impl Screen for HomeScreen {
                 Target::Chart("471"),
             ),
         ];
+        let (due_count, due_total) = customer_due(env)?;
         figures.push(Figure {
-            label: "Drafts to validate",
+            label: format!("Unpaid customer invoices: {due_count}"),
+            value: amount_text(due_total),
+            target: Target::CustomerDue,
+        });
+        figures.push(Figure {
+            label: "Drafts to validate".into(),
             value: env.ledger.draft_count()?.to_string(),
             target: Target::Drafts,
         });
@@ -191,7 +200,7 @@ impl Screen for HomeScreen {
         let texts: Vec<String> = self
             .figures
             .iter()
-            .map(|f| super::super::widgets::table::search_text(&[f.label]))
+            .map(|f| super::super::widgets::table::search_text(&[&f.label]))
             .collect();
         self.list.refilter(texts.iter().map(String::as_str));
         self.recent = env.ledger.recent_history(8)?;
@@ -242,7 +251,7 @@ impl Screen for HomeScreen {
         self.list.draw(buf, figures, &columns, theme, |i| {
             let figure = &self.figures[i];
             (
-                vec![figure.label.to_string(), figure.value.clone()],
+                vec![figure.label.clone(), figure.value.clone()],
                 ratatui::style::Style::new(),
             )
         });
@@ -288,7 +297,7 @@ impl Screen for HomeScreen {
         let texts: Vec<String> = self
             .figures
             .iter()
-            .map(|f| super::super::widgets::table::search_text(&[f.label]))
+            .map(|f| super::super::widgets::table::search_text(&[&f.label]))
             .collect();
         self.list.set_filter(text, texts.iter().map(String::as_str));
     }

@@ -3,6 +3,8 @@
 
 pub mod balance;
 pub mod chart;
+pub mod document;
+pub mod documents;
 pub mod editor;
 pub mod entries;
 pub mod entry;

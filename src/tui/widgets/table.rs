@@ -241,6 +241,20 @@ impl ListState {
         theme: &Theme,
         row: impl Fn(usize) -> (Vec<String>, Style),
     ) {
+        self.draw_with_cursor(buf, area, columns, theme, true, row);
+    }
+
+    /// Like `draw`; `cursor` false leaves the cursor row unmarked (a screen with several
+    /// tables marks only the one that has the focus).
+    pub fn draw_with_cursor(
+        &self,
+        buf: &mut Buffer,
+        area: Rect,
+        columns: &[Column],
+        theme: &Theme,
+        cursor: bool,
+        row: impl Fn(usize) -> (Vec<String>, Style),
+    ) {
         if area.height == 0 || area.width == 0 {
             return;
         }
@@ -255,7 +269,7 @@ impl ListState {
             .take(body.height as usize)
         {
             let (cells, mut style) = row(index);
-            if i == self.cursor {
+            if cursor && i == self.cursor {
                 style = style.patch(theme.cursor);
             }
             draw_row(
@@ -276,6 +290,13 @@ impl ListState {
             buf.set_stringn(body.x, body.y, text, body.width as usize, theme.dim);
         }
     }
+}
+
+/// The width a column needs for its title and its cells (amounts are never cut), at most
+/// `max`.
+pub fn needed<'a>(title: &str, cells: impl IntoIterator<Item = &'a str>, max: u16) -> u16 {
+    let widest = cells.into_iter().map(width).max().unwrap_or(0);
+    (widest.max(width(title)) as u16).min(max)
 }
 
 /// Lowercase, accent-free text of a row's cells, for filtering.
