@@ -21,12 +21,30 @@ use crate::model::journal::{JournalKind, parse_journal_code};
 use crate::model::party::{PartyKind, parse_party_code};
 use crate::model::{AccountNumber, Amount, Company, Entry, EntryInput, Journal, Line, Party};
 
-/// The acting person: the Unix login (over SSH, the person logged in).
+/// The acting person: the Unix login (over SSH, the person logged in): `USER`, `LOGNAME`,
+/// else the name of the process's user id in /etc/passwd.
 fn current_user() -> String {
     ["USER", "LOGNAME"]
         .iter()
         .find_map(|var| std::env::var(var).ok().filter(|v| !v.is_empty()))
+        .or_else(login_of_uid)
         .unwrap_or_else(|| "unknown".into())
+}
+
+fn login_of_uid() -> Option<String> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let uid = status
+        .lines()
+        .find_map(|l| l.strip_prefix("Uid:"))?
+        .split_whitespace()
+        .next()?
+        .to_string();
+    let passwd = std::fs::read_to_string("/etc/passwd").ok()?;
+    passwd.lines().find_map(|line| {
+        let mut fields = line.split(':');
+        let name = fields.next()?;
+        (fields.nth(1)? == uid).then(|| name.to_string())
+    })
 }
 
 /// `FOLIO_TODAY` fixes the working date (scripts, tests); the audit time stays the real one.
