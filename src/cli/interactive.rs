@@ -28,7 +28,8 @@ fn keymap_of(cli: &Cli) -> Result<Keymap> {
 /// `folio` without a command: the interface on `--ledger`.
 pub fn open(cli: &Cli, ctx: Ctx) -> Result<ExitCode> {
     let keymap = keymap_of(cli)?;
-    let ledger = Ledger::open(&cli.ledger)?;
+    // The interface browses: a small page cache keeps it light.
+    let ledger = Ledger::open_with_cache(&cli.ledger, crate::ledger::BROWSING_CACHE_BYTES)?;
     crate::tui::run(ledger, ctx, keymap)?;
     Ok(ExitCode::SUCCESS)
 }

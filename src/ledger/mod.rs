@@ -81,10 +81,18 @@ pub struct Ledger {
     path: PathBuf,
 }
 
-fn builder() -> redb::Builder {
+/// Page cache of a ledger opened for commands: bulk imports keep up to half of it as pages
+/// not yet written, so it bounds their memory.
+pub const COMMAND_CACHE_BYTES: usize = 256 * 1024 * 1024;
+
+/// Page cache of a ledger opened for browsing (the terminal interface): reads only need the
+/// pages on screen and the indexes above them.
+pub const BROWSING_CACHE_BYTES: usize = 48 * 1024 * 1024;
+
+fn builder(cache_bytes: usize) -> redb::Builder {
     let mut builder = Database::builder();
     builder.set_concurrency_mode(ConcurrencyMode::MultiWriter);
-    builder.set_cache_size(256 * 1024 * 1024);
+    builder.set_cache_size(cache_bytes);
     builder
 }
 
@@ -116,7 +124,7 @@ impl Ledger {
                 reason: err.to_string(),
             },
         )?;
-        let db = builder().create(path)?;
+        let db = builder(COMMAND_CACHE_BYTES).create(path)?;
         let ledger = Ledger {
             db,
             path: path.to_path_buf(),
@@ -161,10 +169,15 @@ impl Ledger {
 
     /// Opens an existing ledger, refusing what is not one or what a newer Folio wrote.
     pub fn open(path: &Path) -> Result<Ledger> {
+        Self::open_with_cache(path, COMMAND_CACHE_BYTES)
+    }
+
+    /// Opens with a page cache of `cache_bytes` (see `BROWSING_CACHE_BYTES`).
+    pub fn open_with_cache(path: &Path, cache_bytes: usize) -> Result<Ledger> {
         if !path.exists() {
             return Err(LedgerError::NotFound(path.to_path_buf()));
         }
-        let db = builder()
+        let db = builder(cache_bytes)
             .open(path)
             .map_err(|_| LedgerError::NotALedger(path.to_path_buf()))?;
         let ledger = Ledger {
