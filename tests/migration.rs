@@ -10,6 +10,8 @@ use serde::Serialize;
 
 const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
 const PARTIES: TableDefinition<&str, &[u8]> = TableDefinition::new("parties");
+const RUNS: TableDefinition<(i32, u64), (u64, u64)> = TableDefinition::new("validation_runs");
+const LEGACY_ORDER: TableDefinition<(i32, u64), u64> = TableDefinition::new("validation_order");
 
 #[derive(Serialize)]
 struct PartyV1 {
@@ -61,6 +63,27 @@ fn schema_1_parties_are_migrated_on_open() {
             ),
         )
         .unwrap();
+    let entry = folio::model::EntryInput {
+        journal: "BQ".into(),
+        date: NaiveDate::from_ymd_opt(2026, 1, 5).unwrap(),
+        piece: "R1".into(),
+        label: "Encaissement".into(),
+        lines: vec![
+            folio::model::Line::debit(
+                AccountNumber::parse("512").unwrap(),
+                folio::model::Amount::from_cents(1000),
+            ),
+            folio::model::Line::credit(
+                AccountNumber::parse("411").unwrap(),
+                folio::model::Amount::from_cents(1000),
+            )
+            .with_party(Some("ACME".into())),
+        ],
+    };
+    let draft = ledger.add_entry(&ctx, &entry).unwrap();
+    ledger
+        .validate(&ctx, &folio::ledger::Selection::Entries(vec![draft.id]))
+        .unwrap();
     drop(ledger);
     // Rewrite the file as schema 1 wrote it.
     {
@@ -79,6 +102,25 @@ fn schema_1_parties_are_migrated_on_open() {
                 active: true,
             };
             parties.insert("ACME", versioned(&old).as_slice()).unwrap();
+            // Schema 1 kept the validation order one row per entry.
+            let runs: Vec<((i32, u64), (u64, u64))> = {
+                let table = txn.open_table(RUNS).unwrap();
+                redb::ReadableTable::range::<(i32, u64)>(&table, ..)
+                    .unwrap()
+                    .map(|item| {
+                        let (k, v) = item.unwrap();
+                        (k.value(), v.value())
+                    })
+                    .collect()
+            };
+            assert_eq!(runs.len(), 1);
+            txn.delete_table(RUNS).unwrap();
+            let mut legacy = txn.open_table(LEGACY_ORDER).unwrap();
+            for ((year, seq), (first, count)) in runs {
+                for k in 0..count {
+                    legacy.insert((year, seq + k), first + k).unwrap();
+                }
+            }
         }
         txn.commit().unwrap();
     }
@@ -90,6 +132,13 @@ fn schema_1_parties_are_migrated_on_open() {
     let history = ledger.recent_history(1).unwrap();
     assert_eq!(history[0].action, "ledger.migrate");
     assert!(ledger.check().unwrap().findings.is_empty());
+    // The migrated validation order still gives the FEC its entry.
+    let year = ledger.fec_year(None).unwrap();
+    let mut fec = Vec::new();
+    let export = ledger
+        .export_fec(&year, &mut fec, Default::default())
+        .unwrap();
+    assert_eq!((export.entries, export.lines), (1, 2));
     drop(ledger);
     // Opening again migrates nothing more.
     let ledger = Ledger::open(&path).unwrap();

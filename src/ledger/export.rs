@@ -32,7 +32,7 @@ impl Ledger {
             return find_year(&years, name);
         }
         let view = self.read()?;
-        let order = view.table(VALIDATION_ORDER)?;
+        let order = view.table(VALIDATION_RUNS)?;
         for year in years.iter().rev() {
             let start = day(year.start);
             if order
@@ -74,7 +74,7 @@ impl Ledger {
             .map(|p| (p.code.clone(), p))
             .collect();
         let view = self.read()?;
-        let order = view.table(VALIDATION_ORDER)?;
+        let order = view.table(VALIDATION_RUNS)?;
         let entries = view.table(ENTRIES)?;
         let lettering = view.table(LETTERING)?;
         let io = |err: std::io::Error| LedgerError::Storage(format!("cannot write the FEC: {err}"));
@@ -92,8 +92,11 @@ impl Ledger {
                 .is_some_and(|j| j.kind == JournalKind::Opening)
         };
         for opening_pass in [true, false] {
-            for item in order.range((start, 0u64)..=(start, u64::MAX))? {
-                let id = item?.1.value();
+            let runs = order
+                .range((start, 0u64)..=(start, u64::MAX))?
+                .map(|item| item.map(|(_, run)| run.value()))
+                .collect::<Result<Vec<(u64, u64)>, _>>()?;
+            for id in runs.iter().flat_map(|(first, count)| *first..first + count) {
                 let bytes = entries.get(id)?.ok_or_else(|| {
                     LedgerError::Corrupt(format!("validation order names missing entry #{id}"))
                 })?;

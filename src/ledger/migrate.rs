@@ -53,6 +53,21 @@ impl Ledger {
                     }
                 }
             }
+            if from < 2 {
+                // Schema 2 keeps the validation order as runs of entries.
+                let legacy = tx.txn.open_table(super::tables::LEGACY_VALIDATION_ORDER)?;
+                let mut rows = Vec::new();
+                for item in legacy.range::<(i32, u64)>(..)? {
+                    let (key, id) = item?;
+                    rows.push((key.value(), id.value()));
+                }
+                drop(legacy);
+                for ((year_start, seq), id) in rows {
+                    tx.validation_runs.insert((year_start, seq), (id, 1))?;
+                }
+                tx.txn
+                    .delete_table(super::tables::LEGACY_VALIDATION_ORDER)?;
+            }
             super::documents::create_tables(tx)?;
             tx.put_meta("schema", &SCHEMA_VERSION)?;
             tx.audit(

@@ -78,7 +78,7 @@ pub struct Tx<'t> {
     pub(crate) pieces: Table<'t, (&'static str, &'static str, u64), i32>,
     pub(crate) numbers: Table<'t, (&'static str, &'static str, u64), u64>,
     pub(crate) number_counters: Table<'t, (&'static str, &'static str), u64>,
-    pub(crate) validation_order: Table<'t, (i32, u64), u64>,
+    pub(crate) validation_runs: Table<'t, (i32, u64), (u64, u64)>,
     pub(crate) drafts: Table<'t, u64, ()>,
     pub(crate) reversals: Table<'t, u64, u64>,
     pub(crate) lettering: Table<'t, (u64, u32), Bytes>,
@@ -97,6 +97,8 @@ pub struct Tx<'t> {
     next_validation: u64,
     audited: bool,
     last_audit_seq: u64,
+    /// The run of validations being extended: (year start, first sequence, first entry, count).
+    pending_run: Option<(i32, u64, u64, u64)>,
     buffer: Vec<u8>,
     bulk: Option<BulkIndexes>,
     counters: HashMap<(String, String), u64>,
@@ -146,7 +148,7 @@ impl<'t> Tx<'t> {
             pieces: t(txn, PIECES)?,
             numbers: t(txn, NUMBERS)?,
             number_counters: t(txn, NUMBER_COUNTERS)?,
-            validation_order: t(txn, VALIDATION_ORDER)?,
+            validation_runs: t(txn, VALIDATION_RUNS)?,
             drafts: t(txn, DRAFTS)?,
             reversals: t(txn, REVERSALS)?,
             lettering: t(txn, LETTERING)?,
@@ -167,6 +169,7 @@ impl<'t> Tx<'t> {
             next_validation,
             audited: false,
             last_audit_seq: 0,
+            pending_run: None,
             buffer: Vec::with_capacity(1024),
             bulk: None,
             counters: HashMap::new(),
@@ -185,6 +188,7 @@ impl<'t> Tx<'t> {
                 .insert((journal.as_str(), year.as_str()), last)?;
         }
         self.flush_bulk()?;
+        self.flush_run()?;
         flush_delta(&mut self.totals, std::mem::take(&mut self.totals_delta))?;
         flush_delta(
             &mut self.party_totals,
@@ -594,8 +598,7 @@ impl<'t> Tx<'t> {
             .insert((entry.journal.as_str(), year_name.as_str(), seq), entry.id)?;
         let validation = self.next_validation;
         self.next_validation += 1;
-        self.validation_order
-            .insert((year_start, validation), entry.id)?;
+        self.extend_run(year_start, validation, entry.id)?;
         entry.status = EntryStatus::Validated;
         entry.number = Some(EntryNumber {
             journal: entry.journal.clone(),
@@ -604,6 +607,28 @@ impl<'t> Tx<'t> {
         });
         entry.validated_on = Some(on);
         entry.validation_seq = Some(validation);
+        Ok(())
+    }
+
+    /// Records that validation `seq` of the year starting at `year_start` is entry `id`,
+    /// extending the current run when both follow on.
+    fn extend_run(&mut self, year_start: i32, seq: u64, id: u64) -> Result<()> {
+        if let Some((year, first_seq, first_id, count)) = &mut self.pending_run {
+            if *year == year_start && *first_seq + *count == seq && *first_id + *count == id {
+                *count += 1;
+                return Ok(());
+            }
+        }
+        self.flush_run()?;
+        self.pending_run = Some((year_start, seq, id, 1));
+        Ok(())
+    }
+
+    fn flush_run(&mut self) -> Result<()> {
+        if let Some((year, first_seq, first_id, count)) = self.pending_run.take() {
+            self.validation_runs
+                .insert((year, first_seq), (first_id, count))?;
+        }
         Ok(())
     }
 

@@ -30,8 +30,13 @@ pub const NUMBERS: TableDefinition<(&str, &str, u64), u64> = TableDefinition::ne
 /// (journal, fiscal year name) -> last sequence given.
 pub const NUMBER_COUNTERS: TableDefinition<(&str, &str), u64> =
     TableDefinition::new("number_counters");
-/// (fiscal year start, validation sequence) -> entry.
-pub const VALIDATION_ORDER: TableDefinition<(i32, u64), u64> =
+/// (fiscal year start, first validation sequence) -> (first entry, count): runs of entries
+/// validated one after another (validation sequence n + k is entry first + k), one row per
+/// run, so that a bulk import adds one row, not one per entry.
+pub const VALIDATION_RUNS: TableDefinition<(i32, u64), (u64, u64)> =
+    TableDefinition::new("validation_runs");
+/// Schema 1's validation order, one row per entry: read only by the migration.
+pub const LEGACY_VALIDATION_ORDER: TableDefinition<(i32, u64), u64> =
     TableDefinition::new("validation_order");
 /// Draft entries.
 pub const DRAFTS: TableDefinition<u64, ()> = TableDefinition::new("drafts");
