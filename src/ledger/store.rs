@@ -32,8 +32,41 @@ const BULK_LINES: usize = 400_000;
 #[derive(Default)]
 pub(crate) struct BulkIndexes {
     by_date: Vec<(i32, u64)>,
-    by_account: Vec<(String, i32, u64, u32, i64)>,
-    by_party: Vec<(String, i32, u64, u32, i64)>,
+    by_account: Vec<(u32, i32, u64, u32, i64)>,
+    by_party: Vec<(u32, i32, u64, u32, i64)>,
+    accounts: Names,
+    parties: Names,
+}
+
+/// Account or party codes numbered as they come, so that gathered lines hold a number, not a
+/// copy of the code.
+#[derive(Default)]
+struct Names {
+    index: HashMap<String, u32>,
+    names: Vec<String>,
+}
+
+impl Names {
+    fn id(&mut self, name: &str) -> u32 {
+        if let Some(id) = self.index.get(name) {
+            return *id;
+        }
+        let id = self.names.len() as u32;
+        self.names.push(name.to_string());
+        self.index.insert(name.to_string(), id);
+        id
+    }
+
+    /// Each id's rank in the names' sort order, so that rows sort as their keys will.
+    fn ranks(&self) -> Vec<u32> {
+        let mut order: Vec<u32> = (0..self.names.len() as u32).collect();
+        order.sort_by(|a, b| self.names[*a as usize].cmp(&self.names[*b as usize]));
+        let mut ranks = vec![0; order.len()];
+        for (rank, id) in order.into_iter().enumerate() {
+            ranks[id as usize] = rank as u32;
+        }
+        ranks
+    }
 }
 
 impl BulkIndexes {
@@ -42,16 +75,13 @@ impl BulkIndexes {
         self.by_date.push((date, entry.id));
         for (i, line) in entry.lines.iter().enumerate() {
             let signed = line.signed().cents();
-            self.by_account.push((
-                line.account.as_str().to_string(),
-                date,
-                entry.id,
-                i as u32,
-                signed,
-            ));
+            let account = self.accounts.id(line.account.as_str());
+            self.by_account
+                .push((account, date, entry.id, i as u32, signed));
             if let Some(party) = &line.third_party {
+                let party = self.parties.id(party);
                 self.by_party
-                    .push((party.clone(), date, entry.id, i as u32, signed));
+                    .push((party, date, entry.id, i as u32, signed));
             }
         }
     }
@@ -511,19 +541,25 @@ impl<'t> Tx<'t> {
         let mut by_date = std::mem::take(&mut bulk.by_date);
         let mut by_account = std::mem::take(&mut bulk.by_account);
         let mut by_party = std::mem::take(&mut bulk.by_party);
+        let (account_ranks, party_ranks) = (bulk.accounts.ranks(), bulk.parties.ranks());
         by_date.sort_unstable();
-        by_account.sort_unstable();
-        by_party.sort_unstable();
+        by_account.sort_unstable_by_key(|r| (account_ranks[r.0 as usize], r.1, r.2, r.3));
+        by_party.sort_unstable_by_key(|r| (party_ranks[r.0 as usize], r.1, r.2, r.3));
         for key in by_date {
             self.entries_by_date.insert(key, ())?;
         }
+        let Some(bulk) = self.bulk.as_ref() else {
+            return Ok(());
+        };
         for (account, date, id, line, signed) in by_account {
+            let account = bulk.accounts.names[account as usize].as_str();
             self.lines_by_account
-                .insert((account.as_str(), date, id, line), signed)?;
+                .insert((account, date, id, line), signed)?;
         }
         for (party, date, id, line, signed) in by_party {
+            let party = bulk.parties.names[party as usize].as_str();
             self.lines_by_party
-                .insert((party.as_str(), date, id, line), signed)?;
+                .insert((party, date, id, line), signed)?;
         }
         Ok(())
     }
