@@ -27,7 +27,7 @@ pub fn from_day(days: i32) -> NaiveDate {
 }
 
 /// Lines gathered by a bulk import before they are written sorted.
-const BULK_LINES: usize = 400_000;
+const BULK_LINES: usize = 1_000_000;
 
 #[derive(Default)]
 pub(crate) struct BulkIndexes {
@@ -649,11 +649,13 @@ impl<'t> Tx<'t> {
     /// Records that validation `seq` of the year starting at `year_start` is entry `id`,
     /// extending the current run when both follow on.
     fn extend_run(&mut self, year_start: i32, seq: u64, id: u64) -> Result<()> {
-        if let Some((year, first_seq, first_id, count)) = &mut self.pending_run {
-            if *year == year_start && *first_seq + *count == seq && *first_id + *count == id {
-                *count += 1;
-                return Ok(());
-            }
+        if let Some((year, first_seq, first_id, count)) = &mut self.pending_run
+            && *year == year_start
+            && *first_seq + *count == seq
+            && *first_id + *count == id
+        {
+            *count += 1;
+            return Ok(());
         }
         self.flush_run()?;
         self.pending_run = Some((year_start, seq, id, 1));
