@@ -527,8 +527,8 @@ impl<'t> Tx<'t> {
         Ok(())
     }
 
-    /// Bulk mode (imports): the date and line indexes are gathered and written sorted, a few
-    /// hundred thousand lines at a time, which turns random B-tree inserts into mostly
+    /// Bulk mode (imports): the date and line indexes are gathered and written sorted,
+    /// up to a million lines at a time, which turns random B-tree inserts into mostly
     /// sequential ones. Nothing in the transaction may read those indexes meanwhile.
     pub fn begin_bulk(&mut self) {
         self.bulk = Some(BulkIndexes::default());
