@@ -585,8 +585,18 @@ pub(crate) fn new_entry(
     input: EntryInput,
     source: Option<String>,
 ) -> Entry {
+    entry_with_id(tx.new_entry_id(), ctx, input, source)
+}
+
+/// A draft entry with a given id (a replaced draft keeps its id).
+pub(crate) fn entry_with_id(
+    id: EntryId,
+    ctx: &Ctx,
+    input: EntryInput,
+    source: Option<String>,
+) -> Entry {
     Entry {
-        id: tx.new_entry_id(),
+        id,
         journal: input.journal,
         date: input.date,
         piece: input.piece,

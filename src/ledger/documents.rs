@@ -6,7 +6,7 @@ use redb::{ReadableTable, Table};
 use serde::{Deserialize, Serialize};
 
 use super::codec::{decode, encode};
-use super::commands::{clean_input, new_entry};
+use super::commands::{clean_input, entry_with_id, new_entry};
 use super::error::{LedgerError, Result};
 use super::store::{Tx, day};
 use super::tables::*;
@@ -280,10 +280,10 @@ fn write_posting(
     let input = entry_input(doc, posting);
     tx.check_input(&input)?;
     let source = Some(format!("document:{}", doc.id));
-    let mut entry = new_entry(tx, ctx, input, source);
-    if let Some(id) = entry_id {
-        entry.id = id;
-    }
+    let mut entry = match entry_id {
+        Some(id) => entry_with_id(id, ctx, input, source),
+        None => new_entry(tx, ctx, input, source),
+    };
     if d.settings.general.generated_entries == EntryLanding::Validated {
         tx.number_entry(&mut entry, ctx.today)?;
     }
