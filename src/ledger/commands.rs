@@ -378,47 +378,7 @@ impl Ledger {
 
     /// Validates drafts in date order, giving each its number. Returns the validated entries.
     pub fn validate(&self, ctx: &Ctx, selection: &Selection) -> Result<Vec<Entry>> {
-        self.write(ctx, |tx| {
-            let mut entries = Vec::new();
-            match selection {
-                Selection::Entries(ids) => {
-                    for id in ids {
-                        let entry = tx.entry(*id)?;
-                        if entry.is_validated() {
-                            return Err(LedgerError::EntryValidated(entry.reference()));
-                        }
-                        entries.push(entry);
-                    }
-                }
-                Selection::Until { date, journal } => {
-                    for id in tx.draft_ids()? {
-                        let entry = tx.entry(id)?;
-                        let journal_matches = journal.as_ref().is_none_or(|j| *j == entry.journal);
-                        if entry.date <= *date && journal_matches {
-                            entries.push(entry);
-                        }
-                    }
-                }
-            }
-            entries.sort_by_key(|e| (e.date, e.id));
-            entries.dedup_by_key(|e| e.id);
-            for entry in &mut entries {
-                tx.validate_entry(entry, ctx.today)?;
-            }
-            let records = entries.iter().map(|e| format!("entry:{}", e.id)).collect();
-            let numbers: Vec<String> = entries.iter().map(Entry::reference).collect();
-            tx.audit(
-                ctx,
-                "entry.validate",
-                records,
-                format!(
-                    "validated {} entries: {}",
-                    entries.len(),
-                    summarize(&numbers)
-                ),
-            )?;
-            Ok(entries)
-        })
+        self.validate_with_progress(ctx, selection, &mut |_| true)
     }
 
     /// Reverses a validated entry: a new validated entry with every line on the other side,
@@ -655,7 +615,7 @@ fn truncate(text: &str) -> String {
         .collect()
 }
 
-fn summarize(items: &[String]) -> String {
+pub(crate) fn summarize(items: &[String]) -> String {
     match items {
         [] => "none".into(),
         [one] => one.clone(),

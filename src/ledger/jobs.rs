@@ -3,7 +3,7 @@
 //! Each is still one write transaction: cancelling before the commit leaves the ledger as it
 //! was, and no number is consumed.
 
-use super::commands::Selection;
+use super::commands::{Selection, summarize};
 use super::error::{LedgerError, Result};
 use super::{Ctx, Ledger};
 use crate::model::Entry;
@@ -60,17 +60,15 @@ impl Ledger {
             }
             let records = entries.iter().map(|e| format!("entry:{}", e.id)).collect();
             let numbers: Vec<String> = entries.iter().map(Entry::reference).collect();
-            let summary = match numbers.as_slice() {
-                [] => "none".to_string(),
-                [one] => one.clone(),
-                _ if numbers.len() <= 10 => numbers.join(", "),
-                _ => format!("{} … {}", numbers[0], numbers[numbers.len() - 1]),
-            };
             tx.audit(
                 ctx,
                 "entry.validate",
                 records,
-                format!("validated {} entries: {summary}", entries.len()),
+                format!(
+                    "validated {} entries: {}",
+                    entries.len(),
+                    summarize(&numbers)
+                ),
             )?;
             Ok(entries)
         })

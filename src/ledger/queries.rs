@@ -450,8 +450,8 @@ fn ledger_page(
         None => Amount::ZERO,
     };
     let lines = view.table(index)?;
-    let entries = view.table(ENTRIES)?;
-    let lettering = view.table(LETTERING)?;
+    let _entries = view.table(ENTRIES)?;
+    let _lettering = view.table(LETTERING)?;
     let from_day = from.map(day).unwrap_or(i32::MIN);
     let to_day = to.map(day).unwrap_or(i32::MAX);
     let mut range = lines.range((key, from_day, 0u64, 0u32)..=(key, to_day, u64::MAX, u32::MAX))?;
@@ -459,30 +459,62 @@ fn ledger_page(
     for item in range.by_ref().take(offset) {
         balance += item?.1.value();
     }
+    let mut builder = RowBuilder::new(view)?;
     let mut rows = Vec::new();
-    let mut cache: Option<Entry> = None;
     for item in range.by_ref().take(limit) {
         let (k, v) = item?;
         let (_, date, entry_id, line_no) = k.value();
-        let signed = v.value();
-        balance += signed;
-        if cache.as_ref().is_none_or(|e| e.id != entry_id) {
-            let bytes = entries.get(entry_id)?.ok_or_else(|| {
-                LedgerError::Corrupt(format!("line index names missing entry #{entry_id}"))
-            })?;
-            cache = Some(decode(bytes.value(), "entry")?);
-        }
-        let Some(entry) = cache.as_ref() else {
-            continue;
+        balance += v.value();
+        rows.push(builder.row(date, entry_id, line_no, Amount::from_cents(balance))?);
+    }
+    let has_more = range.next().is_some();
+    Ok(LedgerPage {
+        opening_balance,
+        rows,
+        has_more,
+    })
+}
+
+/// Builds ledger rows from line index keys, decoding each entry once for its lines.
+pub(crate) struct RowBuilder {
+    entries: redb::ReadOnlyTable<u64, Bytes>,
+    lettering: redb::ReadOnlyTable<(u64, u32), Bytes>,
+    cache: Option<Entry>,
+}
+
+impl RowBuilder {
+    pub(crate) fn new(view: &View) -> Result<Self> {
+        Ok(RowBuilder {
+            entries: view.table(ENTRIES)?,
+            lettering: view.table(LETTERING)?,
+            cache: None,
+        })
+    }
+
+    pub(crate) fn row(
+        &mut self,
+        date: i32,
+        entry_id: EntryId,
+        line_no: u32,
+        balance: Amount,
+    ) -> Result<LedgerRow> {
+        let entry = match self.cache.take() {
+            Some(entry) if entry.id == entry_id => entry,
+            _ => {
+                let bytes = self.entries.get(entry_id)?.ok_or_else(|| {
+                    LedgerError::Corrupt(format!("line index names missing entry #{entry_id}"))
+                })?;
+                decode(bytes.value(), "entry")?
+            }
         };
         let line = entry.lines.get(line_no as usize).ok_or_else(|| {
             LedgerError::Corrupt(format!("entry #{entry_id} has no line {line_no}"))
         })?;
-        let letter = letters_of(&lettering, entry_id)?
+        let letter = letters_of(&self.lettering, entry_id)?
             .remove(&line_no)
             .map(|mark| mark.code);
-        rows.push(LedgerRow {
-            date: from_day_date(date),
+        let row = LedgerRow {
+            date: from_day(date),
             entry_id,
             line_no,
             reference: entry.reference(),
@@ -493,18 +525,10 @@ fn ledger_page(
             third_party: line.third_party.clone(),
             debit: line.debit,
             credit: line.credit,
-            balance: Amount::from_cents(balance),
+            balance,
             letter,
-        });
+        };
+        self.cache = Some(entry);
+        Ok(row)
     }
-    let has_more = range.next().is_some();
-    Ok(LedgerPage {
-        opening_balance,
-        rows,
-        has_more,
-    })
-}
-
-fn from_day_date(days: i32) -> NaiveDate {
-    from_day(days)
 }

@@ -10,13 +10,12 @@ use std::ops::Bound;
 use chrono::NaiveDate;
 
 use super::Ledger;
-use super::codec::decode;
-use super::error::{LedgerError, Result};
-use super::queries::{LedgerRow, letters_of};
+use super::error::Result;
+use super::queries::{LedgerRow, RowBuilder};
 use super::store::{View, day, from_day};
 use super::tables::*;
 use crate::model::calendar::Period;
-use crate::model::{AccountNumber, Amount, Entry, EntryId};
+use crate::model::{AccountNumber, Amount, EntryId};
 
 /// Whose ledger: an account's or a third party's.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -176,42 +175,11 @@ impl Ledger {
                 (picked, closing - Amount::from_cents(moved))
             }
         };
-        let entries = view.table(ENTRIES)?;
-        let lettering = view.table(LETTERING)?;
+        let mut builder = RowBuilder::new(&view)?;
         let mut rows = Vec::with_capacity(picked.len());
-        let mut cache: Option<Entry> = None;
         for (signed, (date, entry_id, line_no)) in picked {
             balance += Amount::from_cents(signed);
-            if cache.as_ref().is_none_or(|e| e.id != entry_id) {
-                let bytes = entries.get(entry_id)?.ok_or_else(|| {
-                    LedgerError::Corrupt(format!("line index names missing entry #{entry_id}"))
-                })?;
-                cache = Some(decode(bytes.value(), "entry")?);
-            }
-            let Some(entry) = cache.as_ref() else {
-                continue;
-            };
-            let line = entry.lines.get(line_no as usize).ok_or_else(|| {
-                LedgerError::Corrupt(format!("entry #{entry_id} has no line {line_no}"))
-            })?;
-            let letter = letters_of(&lettering, entry_id)?
-                .remove(&line_no)
-                .map(|mark| mark.code);
-            rows.push(LedgerRow {
-                date: from_day(date),
-                entry_id,
-                line_no,
-                reference: entry.reference(),
-                journal: entry.journal.clone(),
-                piece: entry.piece.clone(),
-                label: entry.line_label(line).to_string(),
-                account: line.account.clone(),
-                third_party: line.third_party.clone(),
-                debit: line.debit,
-                credit: line.credit,
-                balance,
-                letter,
-            });
+            rows.push(builder.row(date, entry_id, line_no, balance)?);
         }
         Ok(rows)
     }
