@@ -62,10 +62,6 @@ impl AuditRecord {
         }
         hasher.finalize().into()
     }
-
-    pub fn hash_hex(&self) -> String {
-        self.hash.iter().map(|b| format!("{b:02x}")).collect()
-    }
 }
 
 /// Checks that `record` follows `prev` in the chain: next number, linked hash, own hash right.

@@ -75,8 +75,6 @@ pub enum LedgerError {
         field: String,
         reason: String,
     },
-    #[error("another user changed the ledger meanwhile: {0}")]
-    Conflict(String),
     #[error("cancelled: nothing was written")]
     Cancelled,
 }

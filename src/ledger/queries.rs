@@ -241,18 +241,6 @@ impl Ledger {
         Ok(rows)
     }
 
-    /// Balance (debit minus credit) of an account up to and including `to`, from running totals.
-    pub fn account_balance(&self, account: &AccountNumber, to: NaiveDate) -> Result<Amount> {
-        let view = self.read()?;
-        balance_before(
-            &view,
-            LINES_BY_ACCOUNT,
-            TOTALS,
-            account.as_str(),
-            to.succ_opt().unwrap_or(to),
-        )
-    }
-
     /// Per-account movements brought forward to `to`: from the start of what is carried
     /// forward (see `carry_start`), for balances "as of" a date.
     pub fn balances_at(&self, to: NaiveDate) -> Result<Vec<BalanceRow>> {
