@@ -34,7 +34,7 @@ fn ctx() -> Ctx {
         .unwrap()
         .and_hms_opt(18, 0, 0)
         .unwrap();
-    Ctx::new("bench", now)
+    Ctx::fixed("bench", now)
 }
 
 fn account(n: &str) -> AccountNumber {

@@ -628,7 +628,7 @@ fn entry_add_show_edit_delete() {
 
     // Lines given replace all lines; other fields are kept unless given.
     let out = folio.ok(&w("entry edit 1 -l 'Facture corrigée' --debit 411@CACME=240:Client --credit 706=200 --credit 44571=40"));
-    assert_eq!(out.trim(), "edited draft #1");
+    assert_eq!(out.trim(), "edited draft #1 (revision 2)");
     let csv = csv_records(&folio.ok(&w("entry show 1 --format csv")));
     assert_eq!(csv[0]["debit"], "240.00");
     assert_eq!(csv[0]["label"], "Client");

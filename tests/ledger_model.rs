@@ -23,7 +23,7 @@ fn acc(n: &str) -> AccountNumber {
 }
 
 fn ctx() -> Ctx {
-    Ctx::new("model", d(6, 30).and_hms_opt(12, 0, 0).unwrap())
+    Ctx::fixed("model", d(6, 30).and_hms_opt(12, 0, 0).unwrap())
 }
 
 const ACCOUNTS: [&str; 5] = ["606100", "445660", "401000", "512000", "706000"];
@@ -217,7 +217,7 @@ fn apply(ledger: &Ledger, reference: &mut Reference, cmd: &Cmd) -> bool {
             let expected_ok = old.status == EntryStatus::Draft
                 && reference.accepts(old.date)
                 && reference.accepts(input.date);
-            let result = ledger.edit_entry(&ctx, id, &input);
+            let result = ledger.edit_entry(&ctx, id, &input, None);
             assert_eq!(result.is_ok(), expected_ok, "edit {cmd:?}: {result:?}");
             if let Ok(entry) = result {
                 reference.entries.insert(id, entry);

@@ -37,7 +37,7 @@ fn schema_1_parties_are_migrated_on_open() {
         .unwrap()
         .and_hms_opt(9, 0, 0)
         .unwrap();
-    let ctx = Ctx::new("alice", now);
+    let ctx = Ctx::fixed("alice", now);
     let params = InitParams {
         company: Company {
             name: "Ancienne SARL".into(),

@@ -285,7 +285,7 @@ pub fn bench_ctx() -> Ctx {
     let now = NaiveDate::from_ymd_opt(YEAR, 12, 31)
         .and_then(|d| d.and_hms_opt(18, 0, 0))
         .unwrap_or_default();
-    Ctx::new("bench", now)
+    Ctx::fixed("bench", now)
 }
 
 pub fn year_start() -> NaiveDate {

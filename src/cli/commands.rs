@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, Result, anyhow, bail};
-use chrono::{Local, NaiveDate};
+use chrono::NaiveDate;
 
 use super::output::{Align, Format, Rows, emit};
 use super::*;
@@ -49,8 +49,7 @@ fn login_of_uid() -> Option<String> {
 
 /// `FOLIO_TODAY` fixes the working date (scripts, tests); the audit time stays the real one.
 pub fn context() -> Result<Ctx> {
-    let now = Local::now().naive_local();
-    let mut ctx = Ctx::new(current_user(), now);
+    let mut ctx = Ctx::live(current_user());
     if let Ok(text) = std::env::var("FOLIO_TODAY") {
         ctx.today = parse_date(&text)
             .ok_or_else(|| anyhow!("FOLIO_TODAY: `{text}` is not a date (YYYY-MM-DD)"))?;
@@ -214,7 +213,7 @@ pub fn demo_path(path: Option<&Path>, ctx: &Ctx) -> PathBuf {
         None => std::env::temp_dir().join(format!(
             "folio-demo-{}-{}.ledger",
             std::process::id(),
-            ctx.now.and_utc().timestamp()
+            ctx.now().and_utc().timestamp()
         )),
     }
 }
@@ -535,7 +534,11 @@ fn entry(cli: &Cli, action: &EntryAction, ctx: &Ctx, out: &mut impl Write) -> Re
                 writeln!(out, "added draft #{}", entry.id)?;
             }
         }
-        EntryAction::Edit { entry, fields } => {
+        EntryAction::Edit {
+            entry,
+            fields,
+            revision,
+        } => {
             let current = ledger.find_entry(entry)?;
             let lines = lines_of(fields)?;
             let input = EntryInput {
@@ -561,8 +564,23 @@ fn entry(cli: &Cli, action: &EntryAction, ctx: &Ctx, out: &mut impl Write) -> Re
                     lines
                 },
             };
-            let edited = ledger.edit_entry(ctx, current.id, &input)?;
-            writeln!(out, "edited draft #{}", edited.id)?;
+            // Without --revision, the copy just read: a change committed in between is not
+            // overwritten either.
+            let expected = revision.unwrap_or(current.revision);
+            let edited = ledger.edit_entry(ctx, current.id, &input, Some(expected))?;
+            if edited.revision == current.revision {
+                writeln!(
+                    out,
+                    "draft #{} unchanged (revision {})",
+                    edited.id, edited.revision
+                )?;
+            } else {
+                writeln!(
+                    out,
+                    "edited draft #{} (revision {})",
+                    edited.id, edited.revision
+                )?;
+            }
         }
         EntryAction::Delete { entry } => {
             let current = ledger.find_entry(entry)?;

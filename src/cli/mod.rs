@@ -429,6 +429,10 @@ pub enum EntryAction {
         entry: String,
         #[command(flatten)]
         fields: EntryFields,
+        /// Refuse the edit unless the draft is still at this revision (`entry show` prints
+        /// it): a script never overwrites a change made since it read the draft.
+        #[arg(long)]
+        revision: Option<u64>,
     },
     /// Delete a draft.
     Delete { entry: String },

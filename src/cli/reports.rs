@@ -354,6 +354,9 @@ pub fn write_entry(
         )?;
         if let Some(on) = entry.validated_on {
             writeln!(out, "Validated on {on}")?;
+        } else {
+            // What `entry edit --revision` expects.
+            writeln!(out, "Revision {}", entry.revision)?;
         }
         if let Some(original) = entry.reversal_of {
             writeln!(out, "Reverses {}", ledger.entry(original)?.reference())?;

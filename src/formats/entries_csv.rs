@@ -840,6 +840,7 @@ mod tests {
             reversal_of: None,
             source: None,
             created_by: "test".into(),
+            revision: 0,
         }
     }
 

@@ -125,6 +125,7 @@ mod tests {
             reversal_of: None,
             source: None,
             created_by: "alice".into(),
+            revision: 0,
         }
     }
 

@@ -36,7 +36,7 @@ impl AuditRecord {
             prev_hash,
             hash: [0; 32],
             user: ctx.user.clone(),
-            at: ctx.now,
+            at: ctx.now(),
             action: action.to_string(),
             records,
             detail,
@@ -100,7 +100,7 @@ mod tests {
             .unwrap()
             .and_hms_opt(10, 0, 0)
             .unwrap();
-        Ctx::new("alice", now)
+        Ctx::fixed("alice", now)
     }
 
     #[test]

@@ -27,12 +27,32 @@ pub struct Closing {
 }
 
 impl Ledger {
-    /// Closes the fiscal year named `name` (`2026`), or the earliest open year.
+    /// Closes the fiscal year named `name` (`2026`), or the earliest open year. Closing is
+    /// final, so it is refused before the year's last day (`ctx.today`).
     pub fn close_year(&self, ctx: &Ctx, name: Option<&str>) -> Result<Closing> {
-        self.write(ctx, |tx| {
+        self.closing(ctx, name, true)
+    }
+
+    /// What `close_year` would do (result, next year, opening entry with its number), computed
+    /// by the same code in a transaction that is then dropped: nothing is written. Refused for
+    /// the same reasons as closing itself.
+    pub fn close_preview(&self, ctx: &Ctx, name: Option<&str>) -> Result<Closing> {
+        self.closing(ctx, name, false)
+    }
+
+    fn closing(&self, ctx: &Ctx, name: Option<&str>, commit: bool) -> Result<Closing> {
+        let mut preview = None;
+        let result = self.write(ctx, |tx| {
             let mut year = find_year(tx.years(), name)?;
             if !year.is_open() {
                 return Err(LedgerError::YearClosed(year.name()));
+            }
+            if ctx.today < year.end {
+                return Err(LedgerError::YearNotEnded {
+                    year: year.name(),
+                    end: year.end,
+                    today: ctx.today,
+                });
             }
             if let Some(earlier) = tx
                 .years()
@@ -64,6 +84,16 @@ impl Ledger {
             };
             let (balances, result) = closing_balances(tx, &year)?;
             let opening_entry = post_opening_entry(tx, ctx, &year, &next_year, balances, result)?;
+            if !commit {
+                preview = Some(Closing {
+                    year,
+                    next_year,
+                    result,
+                    opening_entry,
+                });
+                // Dropping the transaction writes nothing.
+                return Err(LedgerError::Cancelled);
+            }
             year.status = YearStatus::Closed;
             tx.put_year(&year)?;
             let mut records = vec![format!("year:{}", year.name())];
@@ -95,7 +125,11 @@ impl Ledger {
                 result,
                 opening_entry,
             })
-        })
+        });
+        match (result, preview) {
+            (Err(LedgerError::Cancelled), Some(preview)) => Ok(preview),
+            (result, _) => result,
+        }
     }
 }
 

@@ -71,6 +71,7 @@ mod tests {
                 reversal_of: None,
                 source: None,
                 created_by: "alice".into(),
+                revision: 0,
             };
             let bytes = encode(&entry).unwrap();
             prop_assert_eq!(decode::<Entry>(&bytes, "entry").unwrap(), entry);

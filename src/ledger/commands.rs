@@ -3,11 +3,14 @@
 use chrono::NaiveDate;
 
 use super::error::{LedgerError, Result};
-use super::store::Tx;
+use redb::ReadableTable;
+
+use super::store::{Tx, decode_audit};
 use super::{Ctx, Ledger};
 use crate::model::calendar::{FiscalYear, Period};
 use crate::model::{
-    Account, AccountNumber, Entry, EntryId, EntryInput, EntryStatus, Journal, Party, sanitize_text,
+    Account, AccountNumber, Entry, EntryId, EntryInput, EntryStatus, Journal, Line, Party, Side,
+    sanitize_text,
 };
 
 /// Changes to an account; `None` keeps the current value.
@@ -310,18 +313,29 @@ impl Ledger {
         })
     }
 
-    /// Replaces a draft's content. Validated entries are never edited.
-    pub fn edit_entry(&self, ctx: &Ctx, id: EntryId, input: &EntryInput) -> Result<Entry> {
+    /// Replaces a draft's content. Validated entries are never edited. With
+    /// `expected_revision`, the draft must still be at that revision (the copy the user
+    /// edited): otherwise the save is refused, naming who changed it and when. A save that
+    /// changes nothing writes nothing and returns the draft as it is.
+    pub fn edit_entry(
+        &self,
+        ctx: &Ctx,
+        id: EntryId,
+        input: &EntryInput,
+        expected_revision: Option<u64>,
+    ) -> Result<Entry> {
         let input = clean_input(input.clone());
-        self.write(ctx, |tx| {
+        let mut unchanged: Option<Entry> = None;
+        let result = self.write(ctx, |tx| {
             let old = tx.entry(id)?;
             if old.is_validated() {
                 return Err(LedgerError::EntryValidated(old.reference()));
             }
-            // The old date must still be open too: a draft in a locked period stays as it is.
-            tx.accepting_year(old.date)?;
-            tx.check_input(&input)?;
-            tx.remove_entry(&old)?;
+            if let Some(expected) = expected_revision
+                && expected != old.revision
+            {
+                return Err(stale_revision(tx, &old, expected)?);
+            }
             let entry = Entry {
                 id,
                 journal: input.journal.clone(),
@@ -329,27 +343,36 @@ impl Ledger {
                 piece: input.piece.clone(),
                 label: input.label.clone(),
                 lines: input.lines.clone(),
+                revision: old.revision.saturating_add(1),
                 ..old.clone()
             };
+            let changes = describe_changes(&old, &entry);
+            if changes.is_empty() {
+                // Nothing to write: leave the transaction without a record.
+                unchanged = Some(old);
+                return Err(LedgerError::Cancelled);
+            }
+            // The old date must still be open too: a draft in a locked period stays as it is.
+            tx.accepting_year(old.date)?;
+            tx.check_input(&input)?;
+            tx.remove_entry(&old)?;
             tx.insert_entry(&entry)?;
             tx.audit(
                 ctx,
                 "entry.edit",
                 vec![format!("entry:{id}")],
                 format!(
-                    "edited draft #{id}: {} {} {} total {} -> {} {} {} total {}",
-                    old.journal,
-                    old.date,
-                    old.piece,
-                    old.total_debit(),
-                    entry.journal,
-                    entry.date,
-                    entry.piece,
-                    entry.total_debit()
+                    "edited draft #{id} (revision {}): {}",
+                    entry.revision,
+                    changes.join("; ")
                 ),
             )?;
             Ok(entry)
-        })
+        });
+        match (result, unchanged) {
+            (Err(LedgerError::Cancelled), Some(old)) => Ok(old),
+            (result, _) => result,
+        }
     }
 
     pub fn delete_entry(&self, ctx: &Ctx, id: EntryId) -> Result<Entry> {
@@ -569,6 +592,7 @@ pub(crate) fn entry_with_id(
         reversal_of: None,
         source,
         created_by: ctx.user.clone(),
+        revision: 1,
     }
 }
 
@@ -607,6 +631,106 @@ fn clean_text_in_place(text: &mut String) {
     if !plain {
         *text = sanitize_text(text);
     }
+}
+
+/// Lines described one by one in an edit's audit record; more are counted.
+const MAX_DESCRIBED_LINES: usize = 20;
+
+/// What an edit changed, field by field and line by line (`label: A → B`, `line 2: 606000
+/// 100,00 D → 606100 100,00 D`); empty when nothing changed.
+fn describe_changes(old: &Entry, new: &Entry) -> Vec<String> {
+    let mut changes = Vec::new();
+    let mut field = |name: &str, before: String, after: String| {
+        if before != after {
+            changes.push(format!("{name}: {} → {}", shown(&before), shown(&after)));
+        }
+    };
+    field("journal", old.journal.clone(), new.journal.clone());
+    field("date", old.date.to_string(), new.date.to_string());
+    field("piece", old.piece.clone(), new.piece.clone());
+    field("label", old.label.clone(), new.label.clone());
+    let mut lines_changed = 0usize;
+    for i in 0..old.lines.len().max(new.lines.len()) {
+        let (before, after) = (old.lines.get(i), new.lines.get(i));
+        if before == after {
+            continue;
+        }
+        lines_changed += 1;
+        if lines_changed <= MAX_DESCRIBED_LINES {
+            let text = |line: Option<&Line>| line.map_or_else(|| "(none)".into(), line_text);
+            changes.push(format!(
+                "line {}: {} → {}",
+                i + 1,
+                text(before),
+                text(after)
+            ));
+        }
+    }
+    if lines_changed > MAX_DESCRIBED_LINES {
+        changes.push(format!(
+            "and {} more lines changed",
+            lines_changed - MAX_DESCRIBED_LINES
+        ));
+    }
+    changes
+}
+
+fn shown(text: &str) -> String {
+    if text.is_empty() {
+        "(empty)".into()
+    } else {
+        text.to_string()
+    }
+}
+
+/// `411000@CACME 120,00 D "label"`: a line as an audit record shows it.
+fn line_text(line: &Line) -> String {
+    let mut text = line.account.to_string();
+    if let Some(party) = &line.third_party {
+        text.push('@');
+        text.push_str(party);
+    }
+    let (amount, side) = match line.side() {
+        Side::Debit => (line.debit, "D"),
+        Side::Credit => (line.credit, "C"),
+    };
+    text.push_str(&format!(" {} {side}", amount.to_comma()));
+    if !line.label.is_empty() {
+        text.push_str(&format!(" \"{}\"", line.label));
+    }
+    text
+}
+
+/// The refusal of a save made against an older revision: who changed the draft last, and when.
+fn stale_revision(tx: &Tx<'_>, current: &Entry, expected: u64) -> Result<LedgerError> {
+    let key = format!("entry:{}", current.id);
+    let last = tx
+        .audit_by_record
+        .range((key.as_str(), 0u64)..=(key.as_str(), u64::MAX))?
+        .next_back()
+        .transpose()?
+        .map(|item| item.0.value().1);
+    let record = match last {
+        Some(seq) => match tx.audit_log.get(seq)? {
+            Some(bytes) => Some(decode_audit(bytes.value())?),
+            None => None,
+        },
+        None => None,
+    };
+    let (by, at) = match record {
+        Some(record) => (
+            record.user,
+            record.at.format("%Y-%m-%d %H:%M:%S").to_string(),
+        ),
+        None => ("another user".into(), "an unknown time".into()),
+    };
+    Ok(LedgerError::StaleRevision {
+        entry: current.reference(),
+        expected,
+        found: current.revision,
+        by,
+        at,
+    })
 }
 
 fn truncate(text: &str) -> String {

@@ -281,7 +281,14 @@ fn write_posting(
     tx.check_input(&input)?;
     let source = Some(format!("document:{}", doc.id));
     let mut entry = match entry_id {
-        Some(id) => entry_with_id(id, ctx, input, source),
+        Some(id) => {
+            let mut entry = entry_with_id(id, ctx, input, source);
+            // A replaced draft is a change: an editor open on the old one must not save over it.
+            if let Some(old) = tx.entry_opt(id)? {
+                entry.revision = old.revision.saturating_add(1);
+            }
+            entry
+        }
         None => new_entry(tx, ctx, input, source),
     };
     if d.settings.general.generated_entries == EntryLanding::Validated {

@@ -48,6 +48,14 @@ pub enum LedgerError {
     NoOpenYear { date: NaiveDate },
     #[error("fiscal year {0} is closed: it accepts nothing and cannot be reopened")]
     YearClosed(String),
+    #[error(
+        "fiscal year {year} ends on {end}: it cannot be closed before its last day (today is {today}), and a closed year cannot be reopened"
+    )]
+    YearNotEnded {
+        year: String,
+        end: NaiveDate,
+        today: NaiveDate,
+    },
     #[error("period {0} is locked")]
     PeriodLocked(String),
     #[error("no entry {0}")]
@@ -77,6 +85,16 @@ pub enum LedgerError {
     },
     #[error("cancelled: nothing was written")]
     Cancelled,
+    #[error(
+        "draft {entry} was changed by {by} at {at} after you opened it (revision {found}, yours {expected}): reload it and redo your change"
+    )]
+    StaleRevision {
+        entry: String,
+        expected: u64,
+        found: u64,
+        by: String,
+        at: String,
+    },
 }
 
 impl LedgerError {

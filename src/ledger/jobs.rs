@@ -88,7 +88,7 @@ mod tests {
             .unwrap()
             .and_hms_opt(9, 0, 0)
             .unwrap();
-        let ctx = Ctx::new("test", now);
+        let ctx = Ctx::fixed("test", now);
         let acc = |n: &str| AccountNumber::parse(n).unwrap();
         let params = InitParams {
             company: Company {

@@ -22,8 +22,7 @@ struct PartyV1 {
 impl Ledger {
     /// Brings a ledger of an older schema to the current one, in one transaction.
     pub(crate) fn migrate(&self, from: u32) -> Result<()> {
-        let now = chrono::Utc::now().naive_utc();
-        let ctx = Ctx::new("folio-migration", now);
+        let ctx = Ctx::live("folio-migration");
         self.write(&ctx, |tx| {
             if from < 2 {
                 // Schema 2: third parties gain tax position, payment terms and method, IBAN

@@ -22,6 +22,7 @@ mod tables;
 mod views;
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use chrono::{NaiveDate, NaiveDateTime};
 use redb::{ConcurrencyMode, Database, ReadableDatabase};
@@ -46,21 +47,71 @@ use crate::model::{Account, AccountNumber, Company, FiscalYear, Journal, Journal
 /// Schema version this Folio writes. Older ledgers are migrated on open; newer ones refused.
 pub const SCHEMA_VERSION: u32 = 2;
 
-/// Who acts and when: given by the caller so that tests can fix them.
+/// Where the time of an audit record comes from. Each record asks the clock when it is
+/// written, so a long-lived context (the interface) never stamps a change with an old time.
+#[derive(Clone)]
+pub enum Clock {
+    /// The machine's local time.
+    System,
+    /// Always the same instant (tests, snapshots).
+    Fixed(NaiveDateTime),
+    /// Any other source, for tests that move time.
+    Custom(Arc<dyn Fn() -> NaiveDateTime + Send + Sync>),
+}
+
+impl Clock {
+    pub fn now(&self) -> NaiveDateTime {
+        match self {
+            Clock::System => chrono::Local::now().naive_local(),
+            Clock::Fixed(at) => *at,
+            Clock::Custom(source) => source(),
+        }
+    }
+}
+
+impl std::fmt::Debug for Clock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Clock::System => f.write_str("System"),
+            Clock::Fixed(at) => write!(f, "Fixed({at})"),
+            Clock::Custom(_) => f.write_str("Custom"),
+        }
+    }
+}
+
+/// Who acts, on which working date, and the clock that stamps the audit records: given by
+/// the caller so that tests can fix them.
 #[derive(Debug, Clone)]
 pub struct Ctx {
     pub user: String,
+    /// The working date (entries default to it; `FOLIO_TODAY` may fix it).
     pub today: NaiveDate,
-    pub now: NaiveDateTime,
+    pub clock: Clock,
 }
 
 impl Ctx {
-    pub fn new(user: impl Into<String>, now: NaiveDateTime) -> Self {
+    /// The real clock; the working date is today's.
+    pub fn live(user: impl Into<String>) -> Self {
+        Self::with_clock(user, Clock::System)
+    }
+
+    /// A clock stopped at `now` (tests, snapshots, reproducible demos).
+    pub fn fixed(user: impl Into<String>, now: NaiveDateTime) -> Self {
+        Self::with_clock(user, Clock::Fixed(now))
+    }
+
+    /// Any clock; the working date is the clock's date now.
+    pub fn with_clock(user: impl Into<String>, clock: Clock) -> Self {
         Ctx {
             user: user.into(),
-            today: now.date(),
-            now,
+            today: clock.now().date(),
+            clock,
         }
+    }
+
+    /// The time now, read from the clock at each call.
+    pub fn now(&self) -> NaiveDateTime {
+        self.clock.now()
     }
 }
 

@@ -711,7 +711,19 @@ impl<'t> Tx<'t> {
             Some((seq, hash)) => (seq + 1, hash),
             None => (1, [0u8; 32]),
         };
-        let record = AuditRecord::new(seq, prev_hash, ctx, action, records, detail);
+        // The clock is read now, at the record's own commit; a record is never dated before
+        // the one it follows (another process's clock, or this one set back).
+        let mut at = ctx.now();
+        if let Some((head, _)) = head
+            && let Some(bytes) = self.audit_log.get(head)?
+        {
+            at = at.max(decode_audit(bytes.value())?.at);
+        }
+        let stamped = Ctx {
+            clock: super::Clock::Fixed(at),
+            ..ctx.clone()
+        };
+        let record = AuditRecord::new(seq, prev_hash, &stamped, action, records, detail);
         self.audit_log.insert(seq, encode(&record)?.as_slice())?;
         for key in &record.records {
             self.audit_by_record.insert((key.as_str(), seq), ())?;

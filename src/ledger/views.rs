@@ -328,7 +328,7 @@ mod tests {
             .unwrap()
             .and_hms_opt(10, 0, 0)
             .unwrap();
-        Ctx::new("test", now)
+        Ctx::fixed("test", now)
     }
 
     fn acc(n: &str) -> AccountNumber {

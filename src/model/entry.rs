@@ -132,6 +132,17 @@ pub struct Entry {
     /// The document the posting engine generated this entry from; none for manual entries.
     pub source: Option<String>,
     pub created_by: String,
+    /// Bumped by every change of a draft, so that a save against an older copy is refused
+    /// instead of silently overwriting someone else's change. Entries written before
+    /// revisions existed read as 0. It stays the last field: postcard has no field names, and
+    /// such an entry's bytes end where it would start.
+    #[serde(default, deserialize_with = "revision_or_zero")]
+    pub revision: u64,
+}
+
+/// Reads the revision, or 0 when the stored entry ends before it (written by an older Folio).
+fn revision_or_zero<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<u64, D::Error> {
+    Ok(u64::deserialize(deserializer).unwrap_or(0))
 }
 
 impl Entry {
@@ -328,6 +339,56 @@ mod tests {
             Err(EntryRuleError::BadSides { line: 1 })
         );
         assert!(check_lines(&[Line::debit(acc("6"), a), Line::credit(acc("4"), a)]).is_ok());
+    }
+
+    #[test]
+    fn an_entry_stored_before_revisions_reads_as_revision_zero() {
+        /// An entry as Folio stored it before drafts had revisions.
+        #[derive(Serialize)]
+        struct EntryWithoutRevision {
+            id: EntryId,
+            journal: String,
+            date: NaiveDate,
+            piece: String,
+            label: String,
+            lines: Vec<Line>,
+            status: EntryStatus,
+            number: Option<EntryNumber>,
+            validated_on: Option<NaiveDate>,
+            validation_seq: Option<u64>,
+            reversal_of: Option<EntryId>,
+            source: Option<String>,
+            created_by: String,
+        }
+        let a = Amount::from_cents(12_345);
+        let old = EntryWithoutRevision {
+            id: 7,
+            journal: "OD".into(),
+            date: NaiveDate::from_ymd_opt(2026, 3, 1).unwrap(),
+            piece: "P1".into(),
+            label: "Loyer".into(),
+            lines: vec![Line::debit(acc("613"), a), Line::credit(acc("512"), a)],
+            status: EntryStatus::Draft,
+            number: None,
+            validated_on: None,
+            validation_seq: None,
+            reversal_of: None,
+            source: Some("document:3".into()),
+            created_by: "alice".into(),
+        };
+        let bytes = postcard::to_allocvec(&old).unwrap();
+        let entry: Entry = postcard::from_bytes(&bytes).unwrap();
+        assert_eq!(entry.revision, 0);
+        assert_eq!(entry.created_by, "alice");
+        assert_eq!(entry.source.as_deref(), Some("document:3"));
+        assert_eq!(entry.total_debit(), a);
+        // A current entry keeps its revision through a round trip.
+        let current = Entry {
+            revision: 5,
+            ..entry
+        };
+        let bytes = postcard::to_allocvec(&current).unwrap();
+        assert_eq!(postcard::from_bytes::<Entry>(&bytes).unwrap(), current);
     }
 
     #[test]

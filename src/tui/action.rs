@@ -133,6 +133,8 @@ pub enum Action {
     DeleteLine,
     // ledgers and trial balance
     SetRange,
+    // home
+    CloseYear,
 }
 
 /// One row of the registry: an action as it is known in one context.
@@ -262,6 +264,12 @@ pub const REGISTRY: &[ActionInfo] = &[
     ),
     info(C::Dialog, "confirm", A::Confirm, "Yes, do it"),
     info(C::Dialog, "deny", A::Deny, "No, leave it"),
+    info(
+        C::Home,
+        "close-year",
+        A::CloseYear,
+        "Close the fiscal year: shows the result and opening entry, then asks",
+    ),
     info(C::Entries, "mark", A::Mark, "Mark or unmark the entry"),
     info(C::Entries, "edit", A::EditEntry, "Edit the draft"),
     info(

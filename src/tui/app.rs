@@ -188,14 +188,11 @@ impl App {
         self.status = Some(Status::Error(text.into()));
     }
 
-    /// Updates the context's clock before a change is written.
+    /// Moves the working date on at midnight (the audit time comes from the context's clock
+    /// at each record).
     fn refresh_clock(&mut self) {
-        if let Clock::Live { today_fixed } = self.clock {
-            let now = chrono::Local::now().naive_local();
-            self.ctx.now = now;
-            if !today_fixed {
-                self.ctx.today = now.date();
-            }
+        if let Clock::Live { today_fixed: false } = self.clock {
+            self.ctx.today = self.ctx.now().date();
         }
     }
 
@@ -693,6 +690,25 @@ impl App {
             Command::Discard => {
                 self.close();
                 self.info("dropped");
+            }
+            Command::CloseYear { year } => {
+                match self.ledger.close_year(&self.ctx, Some(&year)) {
+                    Ok(closing) => {
+                        self.close();
+                        self.info(super::screens::closing::summary(&closing));
+                    }
+                    Err(err) => self.lost(err),
+                }
+                self.after_command();
+            }
+            Command::Revert => {
+                let env = Env {
+                    ledger: &self.ledger,
+                    ctx: &self.ctx,
+                    keymap: &self.keymap,
+                };
+                let outcome = self.stack[self.pos].revert(&env);
+                self.apply(outcome);
             }
             Command::Quit => self.quit = true,
         }

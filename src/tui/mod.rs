@@ -38,7 +38,7 @@ impl Drop for Restore {
 /// Runs the interface until the user quits. The terminal is restored on every way out; a panic
 /// restores it before its message is printed (ratatui's hook).
 pub fn run(ledger: Ledger, ctx: Ctx, keymap: Keymap) -> Result<()> {
-    let today_fixed = ctx.today != ctx.now.date();
+    let today_fixed = ctx.today != ctx.now().date();
     let mut app = App::new(Arc::new(ledger), ctx, keymap)
         .context("cannot read the ledger")?
         .with_clock(Clock::Live { today_fixed });

@@ -18,7 +18,7 @@ pub fn demo_ctx() -> Ctx {
     let now = NaiveDate::from_ymd_opt(2026, 11, 20)
         .and_then(|d| d.and_hms_opt(10, 0, 0))
         .expect("fixed date");
-    Ctx::new("demo", now)
+    Ctx::fixed("demo", now)
 }
 
 pub fn demo_ledger(dir: &Path) -> Arc<Ledger> {

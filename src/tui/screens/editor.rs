@@ -105,8 +105,16 @@ impl LineDraft {
     }
 }
 
+/// The draft being edited: which one, and the revision the grid was filled from.
+#[derive(Debug, Clone)]
+struct Editing {
+    id: EntryId,
+    reference: String,
+    revision: u64,
+}
+
 pub struct EditorScreen {
-    editing: Option<(EntryId, String)>,
+    editing: Option<Editing>,
     journal: TextInput,
     date: TextInput,
     piece: TextInput,
@@ -159,7 +167,19 @@ impl EditorScreen {
     /// Edits a draft.
     pub fn edit(env: &Env, entry: &Entry) -> Result<Self, LedgerError> {
         let mut screen = EditorScreen::new(env, Some(&entry.journal))?;
-        screen.editing = Some((entry.id, entry.reference()));
+        screen.fill(entry);
+        Ok(screen)
+    }
+
+    /// Fills the grid from a draft, as stored now.
+    fn fill(&mut self, entry: &Entry) {
+        let screen = self;
+        screen.editing = Some(Editing {
+            id: entry.id,
+            reference: entry.reference(),
+            revision: entry.revision,
+        });
+        screen.journal.set(&entry.journal);
         screen.date.set(&date_text(entry.date));
         screen.piece.set(&clean(&entry.piece));
         screen.label.set(&clean(&entry.label));
@@ -176,8 +196,9 @@ impl EditorScreen {
             })
             .collect();
         screen.lines.push(LineDraft::default());
-        screen.focus = Field::Line(0, LineField::Account);
-        Ok(screen)
+        screen.completions.clear();
+        screen.dirty = false;
+        screen.enter(Field::Line(0, LineField::Account));
     }
 
     fn totals(&self) -> (Amount, Amount) {
@@ -304,6 +325,46 @@ impl EditorScreen {
         line.party = chosen.party;
         self.completions.clear();
         Ok(())
+    }
+
+    /// On save, the account field being typed must already name an account: a number of the
+    /// chart, or a third party's code that is the single completion. Any looser match is
+    /// refused (the field keeps the focus) rather than taken without the user seeing it.
+    fn accept_exact_account(&mut self, i: usize, accept_key: &str) -> Result<(), String> {
+        let text = self.lines[i].account.text().trim().to_string();
+        if text.is_empty() {
+            return Ok(());
+        }
+        let exact_number = AccountNumber::parse(&text).ok().filter(|number| {
+            self.candidates
+                .iter()
+                .any(|c| c.account == *number && c.party.is_none())
+        });
+        let exact_party = match self.completions.as_slice() {
+            [only] => {
+                let candidate = &self.candidates[*only];
+                candidate
+                    .party
+                    .as_deref()
+                    .is_some_and(|code| code.eq_ignore_ascii_case(&text))
+                    .then_some(*only)
+            }
+            _ => None,
+        };
+        if exact_number.is_none() && exact_party.is_none() {
+            if self.completions.is_empty() {
+                self.complete();
+            }
+            return Err(format!(
+                "line {}: `{text}` is not an account number: choose an account in the list \
+                 with {accept_key} or type its number, then save",
+                i + 1,
+            ));
+        }
+        // Take the exact match, not whichever completion happens to be highlighted.
+        self.completions = exact_party.into_iter().collect();
+        self.completion = 0;
+        self.accept_account(i)
     }
 
     // ----- moving between fields --------------------------------------------------------------
@@ -547,7 +608,13 @@ impl EditorScreen {
     }
 
     fn save(&mut self, validate: bool, env: &Env) -> Outcome {
-        if let Err(message) = self.leave() {
+        let left = match self.focus {
+            Field::Line(i, LineField::Account) => {
+                self.accept_exact_account(i, &env.keymap.hint(Context::Form, Action::NextField))
+            }
+            _ => self.leave(),
+        };
+        if let Err(message) = left {
             return Outcome::Error(message);
         }
         let input = match self.build() {
@@ -567,14 +634,35 @@ impl EditorScreen {
             ));
         }
         let saved = match &self.editing {
-            Some((id, _)) => env.ledger.edit_entry(env.ctx, *id, &input),
+            Some(editing) => {
+                env.ledger
+                    .edit_entry(env.ctx, editing.id, &input, Some(editing.revision))
+            }
             None => env.ledger.add_entry(env.ctx, &input),
         };
         let entry = match saved {
             Ok(entry) => entry,
+            Err(err @ LedgerError::StaleRevision { .. }) => {
+                // Someone else saved this draft since it was opened: never write over it.
+                return Outcome::Confirm(Confirm {
+                    message: format!(
+                        "{err}. Reload the current version? Your changes here are lost; \
+                         no keeps editing."
+                    ),
+                    yes: Command::Revert,
+                });
+            }
             Err(err) => return Outcome::Error(err.to_string()),
         };
-        let mut message = format!("saved draft {}", entry.reference());
+        let unchanged = self
+            .editing
+            .as_ref()
+            .is_some_and(|e| e.revision == entry.revision);
+        let mut message = if unchanged {
+            format!("nothing changed in draft {}", entry.reference())
+        } else {
+            format!("saved draft {}", entry.reference())
+        };
         if validate {
             match env
                 .ledger
@@ -649,7 +737,7 @@ impl Screen for EditorScreen {
 
     fn title(&self) -> String {
         match &self.editing {
-            Some((_, reference)) => format!("Edit draft {reference}"),
+            Some(editing) => format!("Edit draft {}", editing.reference),
             None => "New entry".into(),
         }
     }
@@ -1041,7 +1129,7 @@ impl Screen for EditorScreen {
     }
 
     fn record(&self) -> Option<String> {
-        self.editing.as_ref().map(|(id, _)| format!("entry:{id}"))
+        self.editing.as_ref().map(|e| format!("entry:{}", e.id))
     }
 
     fn caret(&self) -> Option<(u16, u16)> {
@@ -1069,5 +1157,26 @@ impl Screen for EditorScreen {
 
     fn is_dirty(&self) -> bool {
         self.dirty && self.lines.iter().any(|l| !l.is_empty())
+    }
+
+    fn revert(&mut self, env: &Env) -> Outcome {
+        let Some(id) = self.editing.as_ref().map(|e| e.id) else {
+            return Outcome::None;
+        };
+        match env.ledger.entry(id) {
+            Ok(entry) if !entry.is_validated() => {
+                self.fill(&entry);
+                Outcome::Info(format!(
+                    "reloaded draft {} as saved now (revision {})",
+                    entry.reference(),
+                    entry.revision
+                ))
+            }
+            Ok(entry) => Outcome::Done(format!(
+                "{} was validated meanwhile: it can no longer be edited",
+                entry.reference()
+            )),
+            Err(err) => Outcome::Done(format!("the draft cannot be read again: {err}")),
+        }
     }
 }

@@ -9,6 +9,7 @@ use super::super::keymap::Keymap;
 use super::super::theme::Theme;
 use super::super::widgets::table::{Column, ListState};
 use super::chart::ChartScreen;
+use super::closing::YearCloseScreen;
 use super::documents::{DocumentsScreen, customer_due};
 use super::entries::EntriesScreen;
 use super::ledger::LedgerScreen;
@@ -281,6 +282,10 @@ impl Screen for HomeScreen {
         }
         match action {
             Action::Open => self.open(env).unwrap_or_else(Outcome::from),
+            Action::CloseYear => match YearCloseScreen::new(env, None) {
+                Ok(screen) => Outcome::open(screen),
+                Err(err) => Outcome::Error(format!("cannot close the year: {err}")),
+            },
             _ => Outcome::None,
         }
     }

@@ -3,6 +3,7 @@
 
 pub mod balance;
 pub mod chart;
+pub mod closing;
 pub mod document;
 pub mod documents;
 pub mod editor;
@@ -79,6 +80,12 @@ pub enum Command {
     },
     /// Leave the current screen, dropping what was typed.
     Discard,
+    /// Read the record being edited again, dropping what was typed.
+    Revert,
+    /// Close a fiscal year (after its preview was shown and confirmed).
+    CloseYear {
+        year: String,
+    },
     /// Quit, dropping what was typed.
     Quit,
 }
@@ -174,6 +181,11 @@ pub trait Screen {
     /// Typed work would be lost by leaving.
     fn is_dirty(&self) -> bool {
         false
+    }
+
+    /// Drops what was typed and shows the record as it is stored now.
+    fn revert(&mut self, _env: &Env) -> Outcome {
+        Outcome::None
     }
 
     /// A key hint for the status line when nothing else is shown.

@@ -29,7 +29,10 @@ pub fn contains(haystack: &str, needle: &str) -> bool {
 }
 
 /// The score of `needle` in `haystack`, or `None` when it does not match. Each word of the
-/// needle must match: as a substring (best at the start of a word), or else as a subsequence.
+/// needle must match, with every character in order: as a substring (best, and best at the
+/// start of a word), inside one word of the haystack (`lettr` in `lettering`), or as runs that
+/// each begin a word (`sd` in `save draft`). Characters scattered across words do not match
+/// (`lettr` is not in `filter the text rows`). Longer runs score higher.
 pub fn score(needle: &str, haystack: &str) -> Option<i64> {
     let hay: Vec<char> = haystack.chars().map(fold).collect();
     let mut total = 0;
@@ -43,6 +46,9 @@ pub fn score(needle: &str, haystack: &str) -> Option<i64> {
 fn word_start(hay: &[char], at: usize) -> bool {
     at == 0 || !hay[at - 1].is_alphanumeric()
 }
+
+/// Scores of matches that are not substrings stay below every substring's (100 and more).
+const MAX_SCATTERED: i64 = 90;
 
 fn word_score(word: &[char], hay: &[char]) -> Option<i64> {
     if word.is_empty() {
@@ -65,23 +71,87 @@ fn word_score(word: &[char], hay: &[char]) -> Option<i64> {
         }
         return Some(score - (at as i64 / 8).min(10));
     }
-    // Characters in order, with gaps: a weaker match.
-    let mut score = 0i64;
-    let mut from = 0usize;
-    let mut previous: Option<usize> = None;
-    for &c in word {
-        let found = (from..hay.len()).find(|&i| hay[i] == c)?;
-        score += 1;
-        if word_start(hay, found) {
-            score += 3;
-        }
-        if previous == Some(found.wrapping_sub(1)) {
-            score += 2;
-        }
-        previous = Some(found);
-        from = found + 1;
+    let within = words(hay)
+        .filter_map(|(from, to)| runs_within(word, &hay[from..to]))
+        .max();
+    let initials = runs_at_word_starts(word, hay, 0, &mut Default::default());
+    let runs = within.into_iter().chain(initials).max()?;
+    Some(run_score(word.len(), runs))
+}
+
+/// The spans of the haystack's words: runs of letters and digits.
+fn words(hay: &[char]) -> impl Iterator<Item = (usize, usize)> + '_ {
+    (0..hay.len())
+        .filter(|&i| hay[i].is_alphanumeric() && word_start(hay, i))
+        .map(|from| {
+            let to = (from..hay.len())
+                .find(|&i| !hay[i].is_alphanumeric())
+                .unwrap_or(hay.len());
+            (from, to)
+        })
+}
+
+/// How well the runs of a match hold together: the sum of their squared lengths (one run of
+/// the whole needle is best).
+type Runs = i64;
+
+fn run_score(len: usize, runs: Runs) -> i64 {
+    let len = len as i64;
+    (runs * MAX_SCATTERED / (len * len)).clamp(1, MAX_SCATTERED)
+}
+
+/// The needle's characters in order inside one word, with the longest runs found greedily
+/// from each possible start.
+fn runs_within(word: &[char], hay: &[char]) -> Option<Runs> {
+    (0..hay.len())
+        .filter(|&start| hay[start] == word[0])
+        .filter_map(|start| {
+            let (mut at, mut runs, mut run) = (start, 0, 0i64);
+            for &c in word {
+                if hay.get(at) == Some(&c) {
+                    run += 1;
+                } else {
+                    runs += run * run;
+                    run = 1;
+                    at += hay.get(at..)?.iter().position(|&h| h == c)?;
+                }
+                at += 1;
+            }
+            Some(runs + run * run)
+        })
+        .max()
+}
+
+/// The needle as runs that each begin a word of the haystack, from `from` on; the best split.
+fn runs_at_word_starts(
+    word: &[char],
+    hay: &[char],
+    from: usize,
+    memo: &mut std::collections::HashMap<(usize, usize), Option<Runs>>,
+) -> Option<Runs> {
+    if word.is_empty() {
+        return Some(0);
     }
-    Some(score.min(60))
+    let key = (word.len(), from);
+    if let Some(known) = memo.get(&key) {
+        return *known;
+    }
+    let mut best: Option<Runs> = None;
+    for start in (from..hay.len()).filter(|&i| word_start(hay, i) && hay[i] == word[0]) {
+        let longest = word
+            .iter()
+            .zip(&hay[start..])
+            .take_while(|(a, b)| a == b)
+            .count();
+        for len in 1..=longest {
+            if let Some(rest) = runs_at_word_starts(&word[len..], hay, start + len, memo) {
+                let runs = rest + (len * len) as i64;
+                best = best.max(Some(runs));
+            }
+        }
+    }
+    memo.insert(key, best);
+    best
 }
 
 #[cfg(test)]
@@ -94,7 +164,7 @@ mod tests {
         assert!(score("xyz", "Électro").is_none());
         assert!(
             score("607", "607000 Achats de marchandises").unwrap()
-                > score("607", "401000 F6 0 7").unwrap()
+                > score("607", "401000 F6 0 7").unwrap_or(0)
         );
         assert!(score("go-ch", "go-chart").unwrap() > score("go-ch", "go-home ch").unwrap());
         let party = "fledcomp led composants europe";
@@ -103,6 +173,37 @@ mod tests {
         assert!(score("led comp", party).is_some());
         assert!(score("led zzz", party).is_none());
         assert!(contains("Hôtel du Grand Cerf", "hotel"));
+    }
+
+    #[test]
+    fn scattered_letters_across_words_do_not_match() {
+        // The palette's row for the list filter.
+        assert_eq!(score("lettr", "filter Filter the rows by text"), None);
+        assert_eq!(score("lettr", "filter"), None);
+        // A label typed into the account field is not an account.
+        let account = "638000 rappel d'impots (autres qu'impots sur les benefices)";
+        assert_eq!(score("(TUI)", account), None);
+        assert_eq!(score("tui", account), None);
+    }
+
+    #[test]
+    fn every_character_in_order_inside_a_word_or_at_word_starts() {
+        assert!(score("lettr", "lettering Letter the lines").is_some());
+        assert!(score("sd", "save-draft Save as a draft").is_some());
+        assert!(score("gch", "go-chart Chart of accounts").is_some());
+        assert_eq!(score("rttel", "lettering"), None, "order matters");
+    }
+
+    #[test]
+    fn contiguous_runs_rank_first() {
+        let substring = score("lett", "lettering").unwrap();
+        let one_word = score("lettr", "lettering").unwrap();
+        let initials = score("lr", "lettering rows").unwrap();
+        assert!(substring > one_word, "{substring} > {one_word}");
+        assert!(substring >= 100 && one_word < 100);
+        // Long runs beat many short ones.
+        assert!(score("chac", "chart accounts").unwrap() > score("chac", "c h a c").unwrap(),);
+        assert!(initials < 100);
         assert!(!contains("Hôtel", "motel"));
     }
 }
