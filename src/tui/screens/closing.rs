@@ -102,32 +102,40 @@ impl Screen for YearCloseScreen {
         };
         say(
             format!(
-                "Fiscal year {} ({} to {}): {}",
+                "Fiscal year {}, {} to {}",
                 c.year.name(),
                 date_text(c.year.start),
                 date_text(c.year.end),
-                result_text(c)
             ),
-            theme.total,
+            Style::new(),
         );
+        say(format!("Result: {}", result_text(c)), theme.total);
         let keys = format!(
             "{} closes it for good (it cannot be reopened) · {} leaves it open",
             keymap.hint(Context::Dialog, Action::Confirm),
             keymap.hint(Context::Dialog, Action::Deny)
         );
         match &c.opening_entry {
-            Some(entry) => say(
-                format!(
-                    "Opening entry {} in {} on {}: {} lines, debit {} credit {}",
-                    entry.reference(),
-                    clean(&entry.journal),
-                    date_text(entry.date),
-                    entry.lines.len(),
-                    amount_text(entry.total_debit()),
-                    amount_text(entry.total_credit())
-                ),
-                Style::new(),
-            ),
+            Some(entry) => {
+                say(
+                    format!(
+                        "Opening entry {} in {} on {}: {} lines",
+                        entry.reference(),
+                        clean(&entry.journal),
+                        date_text(entry.date),
+                        entry.lines.len(),
+                    ),
+                    Style::new(),
+                );
+                say(
+                    format!(
+                        "Totals: debit {} credit {}",
+                        amount_text(entry.total_debit()),
+                        amount_text(entry.total_credit())
+                    ),
+                    Style::new(),
+                );
+            }
             None => say(
                 "No opening entry: no balance to carry forward".into(),
                 Style::new(),

@@ -642,12 +642,14 @@ impl EditorScreen {
         };
         let entry = match saved {
             Ok(entry) => entry,
-            Err(err @ LedgerError::StaleRevision { .. }) => {
+            Err(LedgerError::StaleRevision { entry, by, at, .. }) => {
                 // Someone else saved this draft since it was opened: never write over it.
                 return Outcome::Confirm(Confirm {
                     message: format!(
-                        "{err}. Reload the current version? Your changes here are lost; \
-                         no keeps editing."
+                        "Draft {entry} was changed by {} at {at} after you opened it: \
+                         your save was refused. Reload the current version (your changes \
+                         here are lost)? No keeps editing.",
+                        clean(&by)
                     ),
                     yes: Command::Revert,
                 });
