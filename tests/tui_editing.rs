@@ -417,3 +417,49 @@ fn closing_a_year_before_its_last_day_is_refused_in_the_interface() {
         assert!(ledger.years().unwrap()[0].is_open(), "{name}");
     }
 }
+
+#[test]
+fn a_long_opening_entry_scrolls_in_the_closing_preview() {
+    let keymap = Keymap::embedded();
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = company_at_year_end(dir.path());
+    let ctx = year_end_ctx();
+    // Thirty fixed assets bought for cash: thirty more balances to carry forward.
+    let assets: Vec<AccountNumber> = folio::fixtures::default_chart()
+        .unwrap()
+        .into_iter()
+        .map(|(number, _)| number)
+        .filter(|n| n.as_str().starts_with('2') && n.as_str() < "28")
+        .take(30)
+        .collect();
+    assert_eq!(assets.len(), 30);
+    let mut lines: Vec<Line> = assets
+        .iter()
+        .map(|a| Line::debit(a.clone(), Amount::from_cents(10_000)))
+        .collect();
+    lines.push(Line::credit(
+        AccountNumber::parse("512").unwrap(),
+        Amount::from_cents(300_000),
+    ));
+    let input = EntryInput {
+        journal: "OD".into(),
+        date: NaiveDate::from_ymd_opt(2026, 6, 1).unwrap(),
+        piece: "IMMO".into(),
+        label: "Immobilisations".into(),
+        lines,
+    };
+    let entry = ledger.add_entry(&ctx, &input).unwrap();
+    ledger
+        .validate(&ctx, &Selection::Entries(vec![entry.id]))
+        .unwrap();
+    let mut d = driver_with(&ledger, ctx, &keymap);
+    d.act(Context::Home, Action::CloseYear);
+    let last = assets.last().unwrap().to_string();
+    let screen = render(&d.app, 80, 24);
+    assert!(screen.contains("34 lines"), "{screen}");
+    assert!(!screen.contains(&last), "{screen}");
+    d.list(Action::Bottom);
+    let screen = render(&d.app, 80, 24);
+    assert!(screen.contains(&last), "{screen}");
+    assert!(screen.contains("Résultat 2026"), "{screen}");
+}
