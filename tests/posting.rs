@@ -1364,6 +1364,11 @@ fn regeneration_replaces_drafts_reposts_validated_entries_and_leaves_the_rest_al
     let manual_before = folio.journal_rows("OD --year 2026");
     assert_eq!(manual_before.len(), 2);
 
+    assert!(
+        folio
+            .ok(&["entry", "show", &draft_entry])
+            .contains("Revision 1\n")
+    );
     // Postage bought now goes to 624100 instead of 626000.
     change_settings(&folio, |s| {
         let strategy = s
@@ -1377,6 +1382,12 @@ fn regeneration_replaces_drafts_reposts_validated_entries_and_leaves_the_rest_al
     let lines: Vec<&str> = out.lines().collect();
     assert_eq!(lines.len(), 3, "{out}");
     assert_eq!(lines[0], format!("{draft}: draft {draft_entry} replaced"));
+    // The replaced draft is a new revision: an editor open on the old one cannot save over it.
+    assert!(
+        folio
+            .ok(&["entry", "show", &draft_entry])
+            .contains("Revision 2\n")
+    );
     let reposted = entry_of(&folio, &validated);
     assert!(reposted.starts_with('#'), "a new draft: {reposted}");
     assert_eq!(

@@ -275,20 +275,18 @@ fn write_posting(
     ctx: &Ctx,
     doc: &Document,
     posting: &Posting,
-    entry_id: Option<EntryId>,
+    // A replaced draft keeps its id and takes the next revision: an editor open on the old
+    // one must not save over it.
+    entry_id: Option<(EntryId, u64)>,
 ) -> Result<Entry> {
     let input = entry_input(doc, posting);
     tx.check_input(&input)?;
     let source = Some(format!("document:{}", doc.id));
     let mut entry = match entry_id {
-        Some(id) => {
-            let mut entry = entry_with_id(id, ctx, input, source);
-            // A replaced draft is a change: an editor open on the old one must not save over it.
-            if let Some(old) = tx.entry_opt(id)? {
-                entry.revision = old.revision.saturating_add(1);
-            }
-            entry
-        }
+        Some((id, revision)) => Entry {
+            revision,
+            ..entry_with_id(id, ctx, input, source)
+        },
         None => new_entry(tx, ctx, input, source),
     };
     if d.settings.general.generated_entries == EntryLanding::Validated {
@@ -1260,7 +1258,8 @@ fn regenerate_one(
         }
         Some(entry) if entry.status == EntryStatus::Draft => {
             tx.remove_entry(&entry)?;
-            let replaced = write_posting(tx, d, ctx, doc, &posting, Some(entry.id))?;
+            let next = Some((entry.id, entry.revision.saturating_add(1)));
+            let replaced = write_posting(tx, d, ctx, doc, &posting, next)?;
             report.drafts_replaced += 1;
             report.changes.push(format!(
                 "{}: draft {} replaced",
