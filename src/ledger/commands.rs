@@ -747,3 +747,81 @@ pub(crate) fn summarize(items: &[String]) -> String {
         _ => format!("{} … {}", items[0], items[items.len() - 1]),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Amount;
+
+    fn draft(label: &str, lines: Vec<Line>) -> Entry {
+        let ctx = Ctx::fixed(
+            "alice",
+            NaiveDate::from_ymd_opt(2026, 3, 1)
+                .and_then(|d| d.and_hms_opt(9, 0, 0))
+                .unwrap_or_default(),
+        );
+        let input = EntryInput {
+            journal: "OD".into(),
+            date: ctx.today,
+            piece: "L1".into(),
+            label: label.into(),
+            lines,
+        };
+        entry_with_id(1, &ctx, input, None)
+    }
+
+    fn pair(debit_account: &str, cents: i64) -> Vec<Line> {
+        let amount = Amount::from_cents(cents);
+        let account = |n: &str| AccountNumber::parse(n).unwrap_or_else(|e| panic!("{e}"));
+        vec![
+            Line::debit(account(debit_account), amount),
+            Line::credit(account("512"), amount).with_party(Some("BANK".into())),
+        ]
+    }
+
+    #[test]
+    fn changes_name_each_field_and_line_before_and_after() {
+        let old = draft("Loyer", pair("606", 10_000));
+        assert!(describe_changes(&old, &old).is_empty());
+        let new = draft("Loyer mars", pair("6061", 10_000));
+        assert_eq!(
+            describe_changes(&old, &new),
+            vec![
+                "label: Loyer → Loyer mars".to_string(),
+                "line 1: 606000 100,00 D → 606100 100,00 D".to_string(),
+            ]
+        );
+        let mut longer = draft("Loyer", pair("606", 12_000));
+        longer.lines.push(Line::debit(
+            AccountNumber::parse("6063").unwrap_or_else(|e| panic!("{e}")),
+            Amount::from_cents(5),
+        ));
+        let changes = describe_changes(&old, &longer);
+        assert_eq!(changes.len(), 3, "{changes:?}");
+        assert_eq!(
+            changes[1],
+            "line 2: 512000@BANK 100,00 C → 512000@BANK 120,00 C"
+        );
+        assert_eq!(changes[2], "line 3: (none) → 606300 0,05 D");
+    }
+
+    #[test]
+    fn changes_of_many_lines_are_counted_beyond_the_limit() {
+        let old = draft("Achats", pair("606", 100));
+        let mut new = old.clone();
+        new.lines = (0..50)
+            .map(|i| {
+                Line::debit(
+                    AccountNumber::parse("607").unwrap_or_else(|e| panic!("{e}")),
+                    Amount::from_cents(i + 1),
+                )
+            })
+            .collect();
+        let changes = describe_changes(&old, &new);
+        assert_eq!(changes.len(), MAX_DESCRIBED_LINES + 1);
+        assert_eq!(
+            changes.last().map(String::as_str),
+            Some("and 30 more lines changed")
+        );
+    }
+}

@@ -173,17 +173,16 @@ impl EditorScreen {
 
     /// Fills the grid from a draft, as stored now.
     fn fill(&mut self, entry: &Entry) {
-        let screen = self;
-        screen.editing = Some(Editing {
+        self.editing = Some(Editing {
             id: entry.id,
             reference: entry.reference(),
             revision: entry.revision,
         });
-        screen.journal.set(&entry.journal);
-        screen.date.set(&date_text(entry.date));
-        screen.piece.set(&clean(&entry.piece));
-        screen.label.set(&clean(&entry.label));
-        screen.lines = entry
+        self.journal.set(&entry.journal);
+        self.date.set(&date_text(entry.date));
+        self.piece.set(&clean(&entry.piece));
+        self.label.set(&clean(&entry.label));
+        self.lines = entry
             .lines
             .iter()
             .map(|l| LineDraft {
@@ -195,10 +194,10 @@ impl EditorScreen {
                 proposed: None,
             })
             .collect();
-        screen.lines.push(LineDraft::default());
-        screen.completions.clear();
-        screen.dirty = false;
-        screen.enter(Field::Line(0, LineField::Account));
+        self.lines.push(LineDraft::default());
+        self.completions.clear();
+        self.dirty = false;
+        self.enter(Field::Line(0, LineField::Account));
     }
 
     fn totals(&self) -> (Amount, Amount) {
@@ -328,8 +327,8 @@ impl EditorScreen {
     }
 
     /// On save, the account field being typed must already name an account: a number of the
-    /// chart, or a third party's code that is the single completion. Any looser match is
-    /// refused (the field keeps the focus) rather than taken without the user seeing it.
+    /// chart, or a third party's exact code. Any looser match is refused (the field keeps the
+    /// focus) rather than taken without the user seeing it.
     fn accept_exact_account(&mut self, i: usize, accept_key: &str) -> Result<(), String> {
         let text = self.lines[i].account.text().trim().to_string();
         if text.is_empty() {
@@ -340,17 +339,12 @@ impl EditorScreen {
                 .iter()
                 .any(|c| c.account == *number && c.party.is_none())
         });
-        let exact_party = match self.completions.as_slice() {
-            [only] => {
-                let candidate = &self.candidates[*only];
-                candidate
-                    .party
-                    .as_deref()
-                    .is_some_and(|code| code.eq_ignore_ascii_case(&text))
-                    .then_some(*only)
-            }
-            _ => None,
-        };
+        // Third-party codes are unique: at most one candidate has this code.
+        let exact_party = self.candidates.iter().position(|c| {
+            c.party
+                .as_deref()
+                .is_some_and(|code| code.eq_ignore_ascii_case(&text))
+        });
         if exact_number.is_none() && exact_party.is_none() {
             if self.completions.is_empty() {
                 self.complete();
