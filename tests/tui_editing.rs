@@ -382,6 +382,12 @@ fn closing_a_year_shows_the_result_and_the_opening_entry_and_asks_first() {
         );
         assert_eq!(ledger.recent_history(10_000).unwrap().len(), records);
 
+        // `n` too.
+        d.act(Context::Home, Action::CloseYear);
+        common::press(&mut d.app, "n");
+        assert!(d.message().contains("left open"), "{name}: {}", d.message());
+        assert!(ledger.years().unwrap()[0].is_open(), "{name}");
+
         // Yes: the year is closed and the opening entry written.
         d.act(Context::Home, Action::CloseYear);
         d.confirm();
