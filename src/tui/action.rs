@@ -236,6 +236,12 @@ pub const REGISTRY: &[ActionInfo] = &[
     info(C::List, "open", A::Open, "Open the row (drill down)"),
     info(C::List, "filter", A::Filter, "Filter the rows by text"),
     info(
+        C::List,
+        "mark",
+        A::Mark,
+        "Mark or unmark the row; marked rows add up",
+    ),
+    info(
         C::Form,
         "next-field",
         A::NextField,
@@ -262,7 +268,6 @@ pub const REGISTRY: &[ActionInfo] = &[
     ),
     info(C::Dialog, "confirm", A::Confirm, "Yes, do it"),
     info(C::Dialog, "deny", A::Deny, "No, leave it"),
-    info(C::Entries, "mark", A::Mark, "Mark or unmark the entry"),
     info(C::Entries, "edit", A::EditEntry, "Edit the draft"),
     info(
         C::Entries,

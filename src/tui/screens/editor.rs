@@ -20,11 +20,12 @@ use super::super::widgets::amount::parse_amount;
 use super::super::widgets::fuzzy;
 use super::super::widgets::input::TextInput;
 use super::super::widgets::table::{Align, Column, draw_header, draw_row, fit, layout, width};
+use super::super::widgets::text::put;
 use super::{
-    Command, Confirm, Env, Focus, Outcome, Screen, amount_text, clean, date_text, line,
-    parse_user_date,
+    Command, Confirm, Env, Focus, Outcome, Saved, Screen, Write, amount_text, clean, date_text,
+    line, parse_user_date,
 };
-use crate::ledger::{LedgerError, Selection};
+use crate::ledger::LedgerError;
 use crate::model::{
     AccountNumber, Amount, Entry, EntryId, EntryInput, Journal, Line, sanitize_text,
 };
@@ -546,7 +547,7 @@ impl EditorScreen {
         })
     }
 
-    fn save(&mut self, validate: bool, env: &Env) -> Outcome {
+    fn save(&mut self, validate: bool, _env: &Env) -> Outcome {
         if let Err(message) = self.leave() {
             return Outcome::Error(message);
         }
@@ -566,38 +567,34 @@ impl EditorScreen {
                 amount_text(debit - credit)
             ));
         }
-        let saved = match &self.editing {
-            Some((id, _)) => env.ledger.edit_entry(env.ctx, *id, &input),
-            None => env.ledger.add_entry(env.ctx, &input),
-        };
-        let entry = match saved {
-            Ok(entry) => entry,
-            Err(err) => return Outcome::Error(err.to_string()),
-        };
+        Write::SaveEntry {
+            id: self.editing.as_ref().map(|(id, _)| *id),
+            input,
+            validate,
+        }
+        .into()
+    }
+
+    /// What the save led to: back to where the draft was opened from, or the next entry.
+    fn after_save(&mut self, saved: &Saved) -> Outcome {
+        let entry = &saved.entry;
         let mut message = format!("saved draft {}", entry.reference());
-        if validate {
-            match env
-                .ledger
-                .validate(env.ctx, &Selection::Entries(vec![entry.id]))
-            {
-                Ok(validated) => {
-                    let number = validated.first().map(Entry::reference).unwrap_or_default();
-                    message = format!("validated {number}");
+        match &saved.validated {
+            Some(Ok(validated)) => message = format!("validated {}", validated.reference()),
+            Some(Err(err)) => {
+                message = format!("saved draft {} but not validated: {err}", entry.reference());
+                if self.editing.is_some() {
+                    return Outcome::Done(message);
                 }
-                Err(err) => {
-                    message = format!("saved draft {} but not validated: {err}", entry.reference());
-                    if self.editing.is_some() {
-                        return Outcome::Done(message);
-                    }
-                    self.next_entry(&input);
-                    return Outcome::Error(message);
-                }
+                self.next_entry(&saved.input);
+                return Outcome::Error(message);
             }
+            None => {}
         }
         if self.editing.is_some() {
             return Outcome::Done(message);
         }
-        self.next_entry(&input);
+        self.next_entry(&saved.input);
         Outcome::Info(format!("{message} · next entry"))
     }
 
@@ -743,13 +740,13 @@ impl Screen for EditorScreen {
         let y = inner.y;
         let field = |buf: &mut Buffer, x: &mut u16, y: u16, label: &str, f: Field, w: u16| {
             let label_width = width(label) as u16;
-            buf.set_stringn(*x, y, label, label_width as usize, theme.dim);
+            put(buf, *x, y, label, label_width as usize, theme.dim);
             let text = self
                 .input(f)
                 .map(|i| i.text().to_string())
                 .unwrap_or_default();
             let text = format!("{:<w$}", fit(&text, w as usize), w = w as usize);
-            buf.set_stringn(*x + label_width + 1, y, &text, w as usize, style_of(f));
+            put(buf, *x + label_width + 1, y, &text, w as usize, style_of(f));
             if self.focus == f {
                 let at = self.input(f).map(TextInput::cursor).unwrap_or(0) as u16;
                 self.caret.set(Some((
@@ -777,7 +774,8 @@ impl Screen for EditorScreen {
             14,
         );
         if x < inner.right() {
-            buf.set_stringn(
+            put(
+                buf,
                 x,
                 y,
                 &journal_label,
@@ -932,7 +930,7 @@ impl Screen for EditorScreen {
                     fit(&self.candidates[at].text, popup.width as usize - 2),
                     w = popup.width as usize - 2
                 );
-                buf.set_stringn(popup.x + 1, yy, &text, popup.width as usize - 2, style);
+                put(buf, popup.x + 1, yy, &text, popup.width as usize - 2, style);
             }
         }
     }
@@ -1038,6 +1036,10 @@ impl Screen for EditorScreen {
             }
         }
         Outcome::None
+    }
+
+    fn saved(&mut self, saved: &Saved) -> Outcome {
+        self.after_save(saved)
     }
 
     fn record(&self) -> Option<String> {
