@@ -61,6 +61,12 @@ pub enum Done {
     Validated(Vec<Entry>),
 }
 
+/// The job running, and the name of what it does once done or cancelled ("validation").
+struct Running {
+    job: Job<Done>,
+    name: &'static str,
+}
+
 /// Where the current time comes from: the real clock, or fixed (tests, snapshots).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Clock {
@@ -83,7 +89,7 @@ pub struct App {
     status: Option<Status>,
     pending: Vec<Key>,
     counter: u64,
-    job: Option<Job<Done>>,
+    job: Option<Running>,
     company: String,
     quit: bool,
 }
@@ -379,7 +385,7 @@ impl App {
                 Lookup::Action(Action::Cancel | Action::Back)
             )
         });
-        if let Some(job) = &self.job {
+        if let Some(Running { job, .. }) = &self.job {
             if cancels {
                 job.cancel();
                 self.info(format!("cancelling {}…", job.what()));
@@ -762,33 +768,36 @@ impl App {
     fn start_validation(&mut self, selection: Selection, what: String) {
         let ledger = Arc::clone(&self.ledger);
         let ctx = self.ctx.clone();
-        self.job = Some(Job::spawn(format!("validating {what}"), move |job| {
-            ledger
-                .validate_with_progress(&ctx, &selection, &mut |p| job.report(p))
-                .map(Done::Validated)
-        }));
+        self.start(
+            "validation",
+            Job::spawn(format!("validating {what}"), move |job| {
+                ledger
+                    .validate_with_progress(&ctx, &selection, &mut |p| job.report(p))
+                    .map(Done::Validated)
+            }),
+        );
+    }
+
+    /// Runs a job in the background: keys wait (but the cancel key) until it is done.
+    fn start(&mut self, name: &'static str, job: Job<Done>) {
+        self.job = Some(Running { job, name });
     }
 
     /// Takes the news of a running job; returns whether something changed.
     fn poll_job(&mut self) -> bool {
-        let Some(job) = &mut self.job else {
+        let Some(Running { job, name }) = &mut self.job else {
             return false;
         };
         let result = match job.poll() {
             Poll::Running => return true,
             Poll::Finished(result) => result,
         };
-        let what = job.what().to_string();
+        let name = *name;
         self.job = None;
         match result {
             Ok(done) => self.finished(done),
             Err(LedgerError::Cancelled) => {
-                let what = what.split_whitespace().next().unwrap_or("the command");
-                let what = match what {
-                    "validating" => "validation",
-                    other => other,
-                };
-                self.info(format!("{what} cancelled: nothing was written"))
+                self.info(format!("{name} cancelled: nothing was written"))
             }
             Err(err) => self.lost(err),
         }
@@ -948,7 +957,7 @@ impl App {
 
     fn draw_status(&self, buf: &mut Buffer, area: Rect) -> Option<(u16, u16)> {
         let width = area.width as usize;
-        if let Some(job) = &self.job {
+        if let Some(Running { job, .. }) = &self.job {
             let progress = job.progress();
             let text = format!(
                 " {} {}/{} — {} cancels",
