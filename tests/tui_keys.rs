@@ -859,7 +859,27 @@ fn text_with_escapes_or_bidi_overrides_is_drawn_without_them() {
             },
         )
         .unwrap();
+    // The ledger's API takes a third-party code as given (the command line checks it).
+    ledger
+        .add_party(
+            &ctx,
+            folio::model::Party::new(
+                "ABCDEFGHIJKL\u{1b}\u{202e}".into(),
+                "Lumière\u{1b}]52;c;aGk=\u{7} SA".into(),
+                folio::model::PartyKind::Customer,
+                account("411000"),
+            ),
+        )
+        .unwrap();
     let keymap = folio::tui::Keymap::embedded();
+    // What is dropped takes no room: the code fits its 12-cell column, whole.
+    let mut app = folio::tui::App::new(Arc::clone(&ledger), ctx.clone(), keymap.clone()).unwrap();
+    common::press(&mut app, "5");
+    let screen = common::render(&app, 80, 24);
+    assert!(
+        screen.contains("ABCDEFGHIJKL Lumière]52;c;aGk= SA"),
+        "{screen}"
+    );
     // Every screen, and text typed into a filter and into the entry grid (a paste can hold
     // any character).
     let paths: &[&[&str]] = &[

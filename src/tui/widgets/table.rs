@@ -8,7 +8,7 @@ use ratatui::text::Span;
 
 use super::super::theme::Theme;
 use super::fuzzy::fold;
-use super::text::put;
+use super::text::{put, safe};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Align {
@@ -60,8 +60,11 @@ pub fn width(text: &str) -> usize {
     Span::raw(text).width()
 }
 
-/// Cuts a text to `max` cells, ending with `…` when cut.
+/// Cuts a text to `max` cells, ending with `…` when cut. The text is made safe first
+/// (`text::safe`), so that what is dropped takes no room.
 pub fn fit(text: &str, max: usize) -> String {
+    let text = safe(text);
+    let text = text.as_ref();
     if width(text) <= max {
         return text.to_string();
     }
@@ -127,8 +130,7 @@ pub fn draw_row(
     }
     buf.set_style(Rect::new(area.x, y, area.width, 1), style);
     for (i, x, w) in layout(columns, area.width) {
-        let text = cells.get(i).map(String::as_str).unwrap_or("");
-        let text = fit(text, w as usize);
+        let text = fit(cells.get(i).map(String::as_str).unwrap_or(""), w as usize);
         let pad = match columns[i].align {
             Align::Left => 0,
             Align::Right => (w as usize).saturating_sub(width(&text)) as u16,
@@ -177,5 +179,24 @@ mod tests {
         }
         assert_eq!(fit("Facture LED", 8), "Facture…");
         assert_eq!(fit("abc", 3), "abc");
+    }
+}
+
+#[cfg(test)]
+mod drawn {
+    use super::*;
+
+    #[test]
+    fn cells_with_escapes_keep_their_columns() {
+        let columns = [Column::left("label", 6), Column::right("amount", 8)];
+        let area = Rect::new(0, 0, 15, 1);
+        let mut buf = Buffer::empty(area);
+        let cells = [
+            "a\u{1b}[31mb\u{202e}".to_string(),
+            "1\u{7},00\t".to_string(),
+        ];
+        draw_row(&mut buf, area, 0, &columns, &cells, Style::new());
+        let drawn: String = buf.content().iter().map(|c| c.symbol()).collect();
+        assert_eq!(drawn, "a[31mb    1,00 ");
     }
 }
