@@ -278,7 +278,7 @@ impl Screen for LedgerScreen {
         {
             return self.list.ensure(env.ledger);
         }
-        self.list.reload_paged(env.ledger)
+        self.list.reread(env.ledger)
     }
 
     fn render(&self, buf: &mut Buffer, area: Rect, theme: &Theme, _keymap: &Keymap) {

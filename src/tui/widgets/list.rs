@@ -518,10 +518,10 @@ impl<R: Row> List<R> {
         Ok(())
     }
 
-    /// Reads a paged list again after a change: counted again, the cursor kept on its row
-    /// when `keep` finds it (the screen places it), else at the same position.
-    pub fn reload_paged(&mut self, ledger: &Ledger) -> Result<(), LedgerError> {
-        self.count(ledger)?;
+    /// Reads a paged list again after a change, once `count` counted it: the cursor stays at
+    /// the same position (a screen that finds its row again uses `place` instead), the rows
+    /// matching the filter are searched again.
+    pub fn reread(&mut self, ledger: &Ledger) -> Result<(), LedgerError> {
         let cursor = self.cursor.min(self.total.saturating_sub(1));
         self.rows.clear();
         self.start = 0;
@@ -937,6 +937,32 @@ mod tests {
         list.set_filter("", &ledger).unwrap();
         assert_eq!(list.len(), 100_000);
         assert_eq!(list.selected(), Some(&2));
+    }
+
+    #[test]
+    fn a_paged_list_is_placed_on_a_row_and_read_again_in_place() {
+        let (_dir, ledger) = ledger();
+        let pager = Numbers(50_000);
+        let mut list = List::paged(Numbers(50_000));
+        list.count(&ledger).unwrap();
+        let margin = list.place_margin();
+        let before = pager
+            .fetch(&ledger, Fetch::Before(&30_000), margin)
+            .unwrap();
+        let after = pager.fetch(&ledger, Fetch::After(&29_999), margin).unwrap();
+        list.place(30_000, before, after);
+        assert_eq!(list.selected(), Some(&30_000));
+        assert!(list.select(|&r| r == 30_005));
+        list.act(Action::Down, &ledger).unwrap();
+        assert_eq!(list.selected(), Some(&30_006));
+        // Rows added elsewhere: counted again, read again around the same position.
+        list.set_pager(Numbers(60_000));
+        list.count(&ledger).unwrap();
+        list.reread(&ledger).unwrap();
+        assert_eq!(list.selected(), Some(&30_006));
+        assert_eq!(list.position("line"), "line 30007 of 60000");
+        list.act(Action::Bottom, &ledger).unwrap();
+        assert_eq!(list.selected(), Some(&59_999));
     }
 
     #[test]
