@@ -20,7 +20,6 @@ use super::super::widgets::amount::parse_amount;
 use super::super::widgets::fuzzy;
 use super::super::widgets::input::TextInput;
 use super::super::widgets::table::{Align, Column, draw_header, draw_row, fit, layout, width};
-use super::super::widgets::text::put;
 use super::{
     Command, Confirm, Env, Focus, Outcome, Saved, Screen, Write, amount_text, clean, date_text,
     line, parse_user_date,
@@ -740,13 +739,13 @@ impl Screen for EditorScreen {
         let y = inner.y;
         let field = |buf: &mut Buffer, x: &mut u16, y: u16, label: &str, f: Field, w: u16| {
             let label_width = width(label) as u16;
-            put(buf, *x, y, label, label_width as usize, theme.dim);
+            buf.set_stringn(*x, y, label, label_width as usize, theme.dim);
             let text = self
                 .input(f)
                 .map(|i| i.text().to_string())
                 .unwrap_or_default();
             let text = format!("{:<w$}", fit(&text, w as usize), w = w as usize);
-            put(buf, *x + label_width + 1, y, &text, w as usize, style_of(f));
+            buf.set_stringn(*x + label_width + 1, y, &text, w as usize, style_of(f));
             if self.focus == f {
                 let at = self.input(f).map(TextInput::cursor).unwrap_or(0) as u16;
                 self.caret.set(Some((
@@ -774,8 +773,7 @@ impl Screen for EditorScreen {
             14,
         );
         if x < inner.right() {
-            put(
-                buf,
+            buf.set_stringn(
                 x,
                 y,
                 &journal_label,
@@ -930,7 +928,7 @@ impl Screen for EditorScreen {
                     fit(&self.candidates[at].text, popup.width as usize - 2),
                     w = popup.width as usize - 2
                 );
-                put(buf, popup.x + 1, yy, &text, popup.width as usize - 2, style);
+                buf.set_stringn(popup.x + 1, yy, &text, popup.width as usize - 2, style);
             }
         }
     }

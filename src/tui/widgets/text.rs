@@ -1,5 +1,5 @@
-//! Text put on the terminal. Every string the interface draws goes through `safe` here, so
-//! that nothing read from the ledger (labels, names, audit details, company name) can move the
+//! Text put on the terminal. Every string the interface draws goes through `safe` here
+//! (through `put`, or `table::fit` which cuts text to a width), so that nothing read from the ledger (labels, names, audit details, company name) can move the
 //! cursor, change colours, set the clipboard or reorder what is shown: control characters are
 //! dropped (tabs and line breaks become spaces) and bidirectional overrides are removed,
 //! whatever the file holds.
