@@ -915,3 +915,28 @@ fn text_with_escapes_or_bidi_overrides_is_drawn_without_them() {
         }
     }
 }
+
+#[test]
+fn a_draft_saved_from_the_grid_is_logged_at_the_time_it_was_saved() {
+    use folio::tui::Clock;
+
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = demo_ledger(dir.path());
+    let keymap = folio::tui::Keymap::embedded();
+    // The interface was started long ago (the demo's fixed time), and its clock moves.
+    let mut d = Driver::new(&ledger, &keymap);
+    d.app = common::app(&ledger, &keymap).with_clock(Clock::Live { today_fixed: true });
+    let before = chrono::Local::now().naive_local() - chrono::Duration::seconds(5);
+    type_purchase(&mut d);
+    d.act(Context::Editor, Action::SaveDraft);
+    assert!(d.message().starts_with("saved draft"), "{}", d.message());
+    let after = chrono::Local::now().naive_local() + chrono::Duration::seconds(5);
+    let record = ledger.recent_history(1).unwrap().pop().unwrap();
+    assert_eq!(record.action, "entry.add", "{record:?}");
+    assert!(
+        record.at >= before && record.at <= after,
+        "logged at {} (started at {})",
+        record.at,
+        demo_ctx().now
+    );
+}
