@@ -367,17 +367,9 @@ impl<R: Row> List<R> {
         Ok(ListOutcome::Info(marked_text(count, total)))
     }
 
-    pub fn is_marked(&self, row: &R) -> bool {
-        self.marks.contains_key(&row.key())
-    }
-
     /// The keys of the marked rows, in key order.
     pub fn marks(&self) -> impl Iterator<Item = &R::Key> {
         self.marks.keys()
-    }
-
-    pub fn clear_marks(&mut self) {
-        self.marks.clear();
     }
 
     // ----- paging -----------------------------------------------------------------------------
