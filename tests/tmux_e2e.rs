@@ -160,6 +160,15 @@ fn open_the_demo_type_and_validate_an_entry_then_quit() {
     tmux.keys(&["Escape", "G"]);
     let list = tmux.wait_for("E2E-0001");
     assert!(list.contains("AC2026-000107"), "{list}");
+
+    // Mark the bank's first two lines: the status line adds them up (20 000,00 - 300,00).
+    tmux.keys(&["3", "/"]);
+    tmux.text("512000");
+    tmux.keys(&["Enter", "Enter"]);
+    tmux.wait_for("Ledger 512000");
+    tmux.keys(&["g", "g", "Space", "Space", "j"]);
+    let marked = tmux.wait_for("2 marked · 19 700,00");
+    assert!(marked.contains("line 4 of"), "{marked}");
     tmux.keys(&["q"]);
     let start = Instant::now();
     while tmux.alive() && start.elapsed() < Duration::from_secs(10) {

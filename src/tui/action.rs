@@ -238,6 +238,12 @@ pub const REGISTRY: &[ActionInfo] = &[
     info(C::List, "open", A::Open, "Open the row (drill down)"),
     info(C::List, "filter", A::Filter, "Filter the rows by text"),
     info(
+        C::List,
+        "mark",
+        A::Mark,
+        "Mark or unmark the row; marked rows add up",
+    ),
+    info(
         C::Form,
         "next-field",
         A::NextField,
@@ -270,7 +276,6 @@ pub const REGISTRY: &[ActionInfo] = &[
         A::CloseYear,
         "Close the fiscal year: shows the result and opening entry, then asks",
     ),
-    info(C::Entries, "mark", A::Mark, "Mark or unmark the entry"),
     info(C::Entries, "edit", A::EditEntry, "Edit the draft"),
     info(
         C::Entries,

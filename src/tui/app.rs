@@ -2,9 +2,6 @@
 //! action changes the state (or asks the ledger), and `render` draws the state as it is.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{self, Receiver, TryRecvError};
-use std::thread::JoinHandle;
 
 use ratatui::Frame;
 use ratatui::buffer::Buffer;
@@ -12,23 +9,20 @@ use ratatui::layout::Rect;
 use ratatui::style::Style;
 
 use super::action::{self, Action, Context};
+use super::job::{Job, Poll};
 use super::keymap::{Code, Key, Keymap, Lookup, chord_text};
-use super::screens::balance::BalanceScreen;
-use super::screens::chart::ChartScreen;
-use super::screens::documents::DocumentsScreen;
-use super::screens::editor::EditorScreen;
-use super::screens::entries::EntriesScreen;
-use super::screens::history::HistoryScreen;
-use super::screens::home::HomeScreen;
-use super::screens::parties::PartiesScreen;
-use super::screens::{Command, Confirm, Env, Focus, Outcome, Prompt, Screen};
+use super::route::Route;
+use super::screens::documents::Show;
+use super::screens::{Command, Confirm, Env, Focus, Outcome, Prompt, Saved, Screen, Write};
 use super::theme::Theme;
 use super::widgets::fuzzy;
 use super::widgets::input::TextInput;
+use super::widgets::list::ListOutcome;
 use super::widgets::overlay::{KeyRow, boxed, draw_confirm, draw_input, draw_key_rows};
 use super::widgets::table::fit;
-use crate::ledger::{Ctx, Ledger, LedgerError, Progress, Selection};
-use crate::model::Entry;
+use super::widgets::text::put;
+use crate::ledger::{Ctx, Ledger, LedgerError, Selection};
+use crate::model::{Entry, EntryId, EntryInput};
 
 /// Screens kept for going back; older ones are forgotten.
 const MAX_STACK: usize = 100;
@@ -60,18 +54,17 @@ enum Status {
     Error(String),
 }
 
-enum JobEvent {
-    Progress(Progress),
-    Done(Result<Vec<Entry>, LedgerError>),
+/// What a background job hands back when it is done: one variant per command that runs as a
+/// job.
+pub enum Done {
+    /// The entries validated.
+    Validated(Vec<Entry>),
 }
 
-/// A long command running off the interface thread.
-struct Job {
-    what: String,
-    events: Receiver<JobEvent>,
-    cancel: Arc<AtomicBool>,
-    progress: Progress,
-    thread: Option<JoinHandle<()>>,
+/// The job running, and the name of what it does once done or cancelled ("validation").
+struct Running {
+    job: Job<Done>,
+    name: &'static str,
 }
 
 /// Where the current time comes from: the real clock, or fixed (tests, snapshots).
@@ -96,7 +89,7 @@ pub struct App {
     status: Option<Status>,
     pending: Vec<Key>,
     counter: u64,
-    job: Option<Job>,
+    job: Option<Running>,
     company: String,
     quit: bool,
 }
@@ -112,7 +105,7 @@ impl App {
                 ctx: &ctx,
                 keymap: &keymap,
             };
-            HomeScreen::new(&env)?
+            Route::Home.resolve(&env)?
         };
         Ok(App {
             ledger,
@@ -120,7 +113,7 @@ impl App {
             clock: Clock::Fixed,
             keymap,
             theme: Theme::default(),
-            stack: vec![Box::new(home)],
+            stack: vec![home],
             pos: 0,
             overlay: None,
             status: None,
@@ -134,6 +127,14 @@ impl App {
 
     pub fn with_clock(mut self, clock: Clock) -> App {
         self.clock = clock;
+        if let Clock::Live { today_fixed } = clock {
+            // A live interface stamps each audit record with the time of its own commit.
+            let today = self.ctx.today;
+            self.ctx = Ctx::live(self.ctx.user.clone());
+            if today_fixed {
+                self.ctx.today = today;
+            }
+        }
         self
     }
 
@@ -288,23 +289,25 @@ impl App {
         changed
     }
 
-    fn go(
-        &mut self,
-        context: Context,
-        make: impl FnOnce(&Env) -> Result<Box<dyn Screen>, LedgerError>,
-    ) {
-        if self.screen().context() == context {
-            self.reload();
-            return;
-        }
+    /// Opens the screen `route` leads to, in front of the current one.
+    pub fn open(&mut self, route: &Route) {
         let env = Env {
             ledger: &self.ledger,
             ctx: &self.ctx,
             keymap: &self.keymap,
         };
-        match make(&env) {
+        match route.resolve(&env) {
             Ok(screen) => self.push(screen),
             Err(err) => self.error(err.to_string()),
+        }
+    }
+
+    /// A screen of the top bar: read again when it is the current one, else opened.
+    fn go(&mut self, route: Route) {
+        if self.screen().context() == route.context() {
+            self.reload();
+        } else {
+            self.open(&route);
         }
     }
 
@@ -387,16 +390,17 @@ impl App {
                 Lookup::Action(Action::Cancel | Action::Back)
             )
         });
-        if let Some(job) = &self.job {
+        if let Some(Running { job, .. }) = &self.job {
             if cancels {
-                job.cancel.store(true, Ordering::Relaxed);
-                self.info(format!("cancelling {}…", job.what));
+                job.cancel();
+                self.info(format!("cancelling {}…", job.what()));
             } else {
+                let progress = job.progress();
                 self.info(format!(
                     "{} is running ({}/{}) — {} cancels it",
-                    job.what,
-                    job.progress.done,
-                    job.progress.total,
+                    job.what(),
+                    progress.done,
+                    progress.total,
                     self.keymap.hint(Context::Form, Action::Cancel)
                 ));
             }
@@ -503,13 +507,12 @@ impl App {
                 }
                 match lookup(&[Context::Form]) {
                     Some(Action::NextField) => {
-                        let env = Env {
-                            ledger: &self.ledger,
-                            ctx: &self.ctx,
-                            keymap: &self.keymap,
-                        };
-                        let outcome = self.stack[self.pos].commit_filter(&env);
-                        self.apply(outcome);
+                        let ledger = Arc::clone(&self.ledger);
+                        if let Some(list) = self.stack[self.pos].list_mut()
+                            && let Err(err) = list.commit_filter(&ledger)
+                        {
+                            self.error(err.to_string());
+                        }
                     }
                     Some(Action::Cancel) => self.set_filter(&before),
                     Some(action @ (Action::NextLine | Action::PrevLine)) => {
@@ -528,15 +531,31 @@ impl App {
     }
 
     fn set_filter(&mut self, text: &str) {
-        let env = Env {
-            ledger: &self.ledger,
-            ctx: &self.ctx,
-            keymap: &self.keymap,
-        };
-        self.stack[self.pos].set_filter(text, &env);
+        let ledger = Arc::clone(&self.ledger);
+        if let Some(list) = self.stack[self.pos].list_mut()
+            && let Err(err) = list.set_filter(text, &ledger)
+        {
+            self.error(err.to_string());
+        }
     }
 
+    /// The current screen's filter, when it has a list.
+    fn filter(&self) -> Option<&str> {
+        self.screen().list().map(|list| list.filter())
+    }
+
+    /// An action for the current screen: its list moves or marks first, then the screen.
     fn screen_action(&mut self, action: Action) {
+        let ledger = Arc::clone(&self.ledger);
+        if let Some(list) = self.stack[self.pos].list_mut() {
+            match list.act(action, &ledger) {
+                Ok(ListOutcome::Ignored) => {}
+                Ok(ListOutcome::Moved) => return,
+                Ok(ListOutcome::Info(text)) => return self.info(text),
+                Ok(ListOutcome::Error(text)) => return self.error(text),
+                Err(err) => return self.error(err.to_string()),
+            }
+        }
         let env = Env {
             ledger: &self.ledger,
             ctx: &self.ctx,
@@ -567,7 +586,7 @@ impl App {
                 })
             }
             Action::Back => {
-                if self.screen().filter().is_some_and(|f| !f.is_empty()) {
+                if self.filter().is_some_and(|f| !f.is_empty()) {
                     self.set_filter("");
                 } else if !self.back() {
                     self.info("this is the first screen");
@@ -581,40 +600,30 @@ impl App {
                     self.info("nothing to go forward to");
                 }
             }
-            Action::GoHome => self.go(Context::Home, |env| Ok(Box::new(HomeScreen::new(env)?))),
-            Action::GoEntries => self.go(Context::Entries, |env| {
-                Ok(Box::new(EntriesScreen::new(env)?))
+            Action::GoHome => self.go(Route::Home),
+            Action::GoEntries => self.go(Route::Entries),
+            Action::GoChart => self.go(Route::Chart {
+                filter: String::new(),
             }),
-            Action::GoChart => self.go(Context::Chart, |env| Ok(Box::new(ChartScreen::new(env)?))),
-            Action::GoBalance => self.go(Context::Balance, |env| {
-                Ok(Box::new(BalanceScreen::new(env)?))
+            Action::GoBalance => self.go(Route::Balance),
+            Action::GoParties => self.go(Route::Parties {
+                filter: String::new(),
             }),
-            Action::GoParties => self.go(Context::Parties, |env| {
-                Ok(Box::new(PartiesScreen::new(env)?))
-            }),
-            Action::GoHistory => self.go(Context::History, |env| {
-                Ok(Box::new(HistoryScreen::of(env, None)?))
-            }),
-            Action::GoDocuments => self.go(Context::Documents, |env| {
-                Ok(Box::new(DocumentsScreen::new(env)?))
-            }),
+            Action::GoHistory => self.go(Route::History(None)),
+            Action::GoDocuments => self.go(Route::Documents(Show::All)),
             Action::NewEntry => {
                 let journal = self.screen().journal();
-                self.go(Context::Editor, |env| {
-                    Ok(Box::new(EditorScreen::new(env, journal.as_deref())?))
-                })
+                self.go(Route::NewEntry { journal })
             }
             Action::History => {
                 let record = self.screen().record();
-                self.go(Context::History, |env| {
-                    Ok(Box::new(HistoryScreen::of(env, record)?))
-                })
+                self.go(Route::History(record))
             }
             Action::Refresh => {
                 self.reload();
                 self.info("read again");
             }
-            Action::Filter => match self.screen().filter() {
+            Action::Filter => match self.filter() {
                 Some(current) => {
                     self.overlay = Some(Overlay::Filter {
                         input: TextInput::new(current),
@@ -630,7 +639,7 @@ impl App {
     fn apply(&mut self, outcome: Outcome) {
         match outcome {
             Outcome::None => {}
-            Outcome::Open(screen) => self.push(screen),
+            Outcome::Open(route) => self.open(&route),
             Outcome::Back => {
                 self.back();
             }
@@ -662,44 +671,11 @@ impl App {
     // ----- commands ---------------------------------------------------------------------------
 
     fn run(&mut self, command: Command) {
-        self.refresh_clock();
         match command {
-            Command::Validate { selection, what } => self.start_validation(selection, what),
-            Command::Reverse { id, date } => {
-                let result = self.ledger.reverse(&self.ctx, id, Some(date));
-                match result {
-                    Ok(reversal) => {
-                        let original = self
-                            .ledger
-                            .entry(id)
-                            .map(|e| e.reference())
-                            .unwrap_or_default();
-                        self.info(format!("reversed {original} by {}", reversal.reference()));
-                    }
-                    Err(err) => self.lost(err),
-                }
-                self.after_command();
-            }
-            Command::Delete { id } => {
-                match self.ledger.delete_entry(&self.ctx, id) {
-                    Ok(entry) => self.info(format!("deleted draft {}", entry.reference())),
-                    Err(err) => self.lost(err),
-                }
-                self.after_command();
-            }
+            Command::Write(write) => self.write(write),
             Command::Discard => {
                 self.close();
                 self.info("dropped");
-            }
-            Command::CloseYear { year } => {
-                match self.ledger.close_year(&self.ctx, Some(&year)) {
-                    Ok(closing) => {
-                        self.close();
-                        self.info(super::screens::closing::summary(&closing));
-                    }
-                    Err(err) => self.lost(err),
-                }
-                self.after_command();
             }
             Command::Revert => {
                 let env = Env {
@@ -712,6 +688,94 @@ impl App {
             }
             Command::Quit => self.quit = true,
         }
+    }
+
+    /// The one way the interface changes the ledger: runs `write` (long ones as a background
+    /// job), says on the status line what was done or why it was refused, and reads the
+    /// screens again.
+    pub fn write(&mut self, write: Write) {
+        self.refresh_clock();
+        match write {
+            Write::Validate { selection, what } => self.start_validation(selection, what),
+            Write::Reverse { id, date } => {
+                match self.ledger.reverse(&self.ctx, id, Some(date)) {
+                    Ok(reversal) => {
+                        let original = self
+                            .ledger
+                            .entry(id)
+                            .map(|e| e.reference())
+                            .unwrap_or_default();
+                        self.info(format!("reversed {original} by {}", reversal.reference()));
+                    }
+                    Err(err) => self.lost(err),
+                }
+                self.after_command();
+            }
+            Write::Delete { id } => {
+                match self.ledger.delete_entry(&self.ctx, id) {
+                    Ok(entry) => self.info(format!("deleted draft {}", entry.reference())),
+                    Err(err) => self.lost(err),
+                }
+                self.after_command();
+            }
+            Write::CloseYear { year } => {
+                match self.ledger.close_year(&self.ctx, Some(&year)) {
+                    Ok(closing) => {
+                        self.close();
+                        self.info(super::screens::closing::summary(&closing));
+                    }
+                    Err(err) => self.lost(err),
+                }
+                self.after_command();
+            }
+            Write::SaveEntry {
+                id,
+                input,
+                validate,
+            } => match self.save_entry(id, input, validate) {
+                Ok(saved) => {
+                    // The grid says what was saved and where the user goes next.
+                    let outcome = self.stack[self.pos].saved(&saved);
+                    self.apply(outcome);
+                }
+                Err(err) => {
+                    let outcome = self.stack[self.pos].save_refused(err);
+                    self.apply(outcome);
+                }
+            },
+        }
+    }
+
+    /// Saves an entry typed in the grid, then validates it when asked.
+    fn save_entry(
+        &mut self,
+        id: Option<(EntryId, u64)>,
+        input: EntryInput,
+        validate: bool,
+    ) -> Result<Saved, LedgerError> {
+        let entry = match id {
+            Some((id, revision)) => {
+                self.ledger
+                    .edit_entry(&self.ctx, id, &input, Some(revision))?
+            }
+            None => self.ledger.add_entry(&self.ctx, &input)?,
+        };
+        let validated = validate.then(|| {
+            self.ledger
+                .validate(&self.ctx, &Selection::Entries(vec![entry.id]))
+                .map_err(|err| err.to_string())
+                .and_then(|entries| {
+                    entries
+                        .into_iter()
+                        .next()
+                        .ok_or_else(|| "nothing was validated".to_string())
+                })
+        });
+        Ok(Saved {
+            entry,
+            input,
+            validated,
+        })
     }
 
     /// A command refused, often because another user got there first: say it and reload.
@@ -732,51 +796,49 @@ impl App {
     }
 
     fn start_validation(&mut self, selection: Selection, what: String) {
-        let (sender, events) = mpsc::channel();
-        let cancel = Arc::new(AtomicBool::new(false));
         let ledger = Arc::clone(&self.ledger);
         let ctx = self.ctx.clone();
-        let stop = Arc::clone(&cancel);
-        let thread = std::thread::spawn(move || {
-            let progress_sender = sender.clone();
-            let result = ledger.validate_with_progress(&ctx, &selection, &mut |p| {
-                let _ = progress_sender.send(JobEvent::Progress(p));
-                !stop.load(Ordering::Relaxed)
-            });
-            let _ = sender.send(JobEvent::Done(result));
-        });
-        self.job = Some(Job {
-            what: format!("validating {what}"),
-            events,
-            cancel,
-            progress: Progress { done: 0, total: 0 },
-            thread: Some(thread),
-        });
+        self.start(
+            "validation",
+            Job::spawn(format!("validating {what}"), move |job| {
+                ledger
+                    .validate_with_progress(&ctx, &selection, &mut |p| job.report(p))
+                    .map(Done::Validated)
+            }),
+        );
     }
 
-    /// Takes the news of a running command; returns whether something changed.
+    /// Runs a job in the background: keys wait (but the cancel key) until it is done.
+    fn start(&mut self, name: &'static str, job: Job<Done>) {
+        self.job = Some(Running { job, name });
+    }
+
+    /// Takes the news of a running job; returns whether something changed.
     fn poll_job(&mut self) -> bool {
-        let Some(job) = &mut self.job else {
+        let Some(Running { job, name }) = &mut self.job else {
             return false;
         };
-        let finished = loop {
-            match job.events.try_recv() {
-                Ok(JobEvent::Progress(progress)) => job.progress = progress,
-                Ok(JobEvent::Done(result)) => break result,
-                Err(TryRecvError::Empty) => return true,
-                Err(TryRecvError::Disconnected) => {
-                    break Err(LedgerError::Storage("the validation stopped".into()));
-                }
+        let result = match job.poll() {
+            Poll::Running => return true,
+            Poll::Finished(result) => result,
+        };
+        let name = *name;
+        self.job = None;
+        match result {
+            Ok(done) => self.finished(done),
+            Err(LedgerError::Cancelled) => {
+                self.info(format!("{name} cancelled: nothing was written"))
             }
-        };
-        let Some(mut job) = self.job.take() else {
-            return true;
-        };
-        if let Some(thread) = job.thread.take() {
-            let _ = thread.join();
+            Err(err) => self.lost(err),
         }
-        match finished {
-            Ok(entries) => {
+        self.after_command();
+        true
+    }
+
+    /// Says what a finished job did.
+    fn finished(&mut self, done: Done) {
+        match done {
+            Done::Validated(entries) => {
                 let numbers: Vec<String> = entries.iter().map(Entry::reference).collect();
                 let text = match numbers.as_slice() {
                     [] => "no draft to validate".to_string(),
@@ -787,11 +849,7 @@ impl App {
                 };
                 self.info(text);
             }
-            Err(LedgerError::Cancelled) => self.info("validation cancelled: nothing was written"),
-            Err(err) => self.lost(err),
         }
-        self.after_command();
-        true
     }
 
     /// Waits for a running command to finish (tests, scripts).
@@ -817,7 +875,8 @@ impl App {
     /// Draws everything into `buf`; returns where the text cursor goes.
     pub fn draw(&self, buf: &mut Buffer, area: Rect) -> Option<(u16, u16)> {
         if area.width < 20 || area.height < 6 {
-            buf.set_stringn(
+            put(
+                buf,
                 area.x,
                 area.y,
                 "Folio: window too small",
@@ -896,7 +955,8 @@ impl App {
             (left_width + width + 2 <= room).then_some((texts, gap, width))
         });
         if let Some((tab_text, gap, tabs_width)) = tab_text {
-            buf.set_stringn(
+            put(
+                buf,
                 area.x,
                 area.y,
                 &left,
@@ -910,11 +970,12 @@ impl App {
                 } else {
                     self.theme.cursor
                 };
-                buf.set_stringn(x, area.y, &text, text.chars().count(), style);
+                put(buf, x, area.y, &text, text.chars().count(), style);
                 x += (text.chars().count() + gap) as u16;
             }
         } else {
-            buf.set_stringn(
+            put(
+                buf,
                 area.x,
                 area.y,
                 fit(&left, room),
@@ -926,15 +987,17 @@ impl App {
 
     fn draw_status(&self, buf: &mut Buffer, area: Rect) -> Option<(u16, u16)> {
         let width = area.width as usize;
-        if let Some(job) = &self.job {
+        if let Some(Running { job, .. }) = &self.job {
+            let progress = job.progress();
             let text = format!(
                 " {} {}/{} — {} cancels",
-                job.what,
-                job.progress.done,
-                job.progress.total,
+                job.what(),
+                progress.done,
+                progress.total,
                 self.keymap.hint(Context::Form, Action::Cancel)
             );
-            buf.set_stringn(
+            put(
+                buf,
                 area.x,
                 area.y,
                 fit(&text, width),
@@ -944,7 +1007,7 @@ impl App {
             return None;
         }
         if let Some(Overlay::Filter { input, .. }) = &self.overlay {
-            buf.set_stringn(area.x, area.y, " filter: ", width, self.theme.key);
+            put(buf, area.x, area.y, " filter: ", width, self.theme.key);
             let x = area.x + 9;
             return Some(draw_input(
                 buf,
@@ -957,12 +1020,13 @@ impl App {
         }
         if !self.pending.is_empty() {
             let text = format!(" {} …", chord_text(&self.pending));
-            buf.set_stringn(area.x, area.y, text, width, self.theme.key);
+            put(buf, area.x, area.y, text, width, self.theme.key);
             return None;
         }
         match &self.status {
             Some(Status::Error(text)) => {
-                buf.set_stringn(
+                put(
+                    buf,
                     area.x,
                     area.y,
                     fit(&format!(" {text}"), width),
@@ -971,7 +1035,8 @@ impl App {
                 );
             }
             Some(Status::Info(text)) => {
-                buf.set_stringn(
+                put(
+                    buf,
                     area.x,
                     area.y,
                     fit(&format!(" {text}"), width),
@@ -982,11 +1047,9 @@ impl App {
             None => {
                 let hints = self.screen().hints(&self.keymap);
                 let mut rest = area;
-                if let Some(filter) = self.screen().filter()
-                    && !filter.is_empty()
-                {
-                    let text = format!(" filtered on “{filter}” ·");
-                    buf.set_stringn(area.x, area.y, &text, width, self.theme.marked);
+                if let Some(status) = self.screen().list().and_then(|list| list.status()) {
+                    let text = format!(" {status} ·");
+                    put(buf, area.x, area.y, &text, width, self.theme.marked);
                     let used = (text.chars().count() as u16).min(area.width);
                     rest = Rect::new(area.x + used, area.y, area.width - used, 1);
                 }
@@ -1013,9 +1076,9 @@ impl App {
             if x + needed > area.right() {
                 break;
             }
-            buf.set_stringn(x, area.y, &key, key.len(), self.theme.key);
+            put(buf, x, area.y, &key, key.len(), self.theme.key);
             x += key.chars().count() as u16 + 1;
-            buf.set_stringn(x, area.y, what, what.len(), self.theme.dim);
+            put(buf, x, area.y, what, what.len(), self.theme.dim);
             x += what.chars().count() as u16 + 2;
         }
     }
@@ -1093,7 +1156,7 @@ impl App {
             body.height.min(matches.len() as u16 + 3).max(4),
         );
         let inner = boxed(buf, rect, "Actions", &self.theme);
-        buf.set_stringn(inner.x, inner.y, "> ", 2, self.theme.key);
+        put(buf, inner.x, inner.y, "> ", 2, self.theme.key);
         let cursor = draw_input(
             buf,
             inner.x + 2,

@@ -7,7 +7,9 @@
 
 pub mod action;
 pub mod app;
+pub mod job;
 pub mod keymap;
+pub mod route;
 pub mod screens;
 pub mod theme;
 pub mod widgets;

@@ -1,94 +1,81 @@
 //! Trial balance over a date range, with subtotals per PCG class and the grand total.
 
-use chrono::NaiveDate;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::Style;
 
 use super::super::action::{Action, Context};
 use super::super::keymap::Keymap;
+use super::super::route::Route;
 use super::super::theme::Theme;
-use super::super::widgets::table::{Column, ListState, search_text};
-use super::ledger::LedgerScreen;
-use super::{
-    Env, Outcome, Prompt, Purpose, Screen, amount_text, clean, current_year, parse_range,
-    range_text, range_title,
-};
+use super::super::widgets::list::{List, ListView, Row as ListRow};
+use super::super::widgets::table::{Column, search_text};
+use super::{Dates, Env, Outcome, Purpose, Screen, amount_text, clean};
 use crate::ledger::LedgerError;
+use crate::model::{AccountNumber, Amount};
 use crate::reports::{TrialBalance, class_label};
 
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 enum Item {
-    Account(usize),
-    Class(usize),
+    Account(AccountNumber),
+    Class(u8),
     Total,
 }
 
-#[derive(Default)]
-pub struct BalanceScreen {
-    from: Option<NaiveDate>,
-    to: Option<NaiveDate>,
-    balance: Option<TrialBalance>,
-    items: Vec<Item>,
-    search: Vec<String>,
-    list: ListState,
+struct Row {
+    item: Item,
+    cells: Vec<String>,
+    balance: Amount,
 }
 
-impl BalanceScreen {
-    pub fn new(env: &Env) -> Result<Self, LedgerError> {
-        let years = env.ledger.years()?;
-        let mut screen = BalanceScreen::default();
-        if let Some(year) = current_year(&years, env.ctx.today) {
-            screen.from = Some(year.start);
-            screen.to = Some(year.end);
-        }
-        screen.reload(env)?;
-        Ok(screen)
+impl ListRow for Row {
+    type Key = Item;
+
+    fn key(&self) -> Item {
+        self.item.clone()
     }
 
-    fn cells(&self, item: &Item) -> Vec<String> {
-        let Some(balance) = &self.balance else {
-            return Vec::new();
-        };
-        let (account, label, debit, credit, solde) = match item {
-            Item::Account(i) => {
-                let row = &balance.rows[*i];
-                (
-                    row.account.to_string(),
-                    clean(&row.label),
-                    row.debit,
-                    row.credit,
-                    row.balance(),
-                )
-            }
-            Item::Class(i) => {
-                let class = &balance.classes[*i];
-                (
-                    format!("Class {}", class.class),
-                    class_label(class.class).to_string(),
-                    class.debit,
-                    class.credit,
-                    class.balance(),
-                )
-            }
-            Item::Total => (
-                "Total".into(),
-                if balance.is_balanced() {
-                    "balanced".into()
-                } else {
-                    "NOT BALANCED".into()
-                },
-                balance.debit,
-                balance.credit,
-                balance.debit - balance.credit,
-            ),
-        };
-        vec![
+    fn search(&self) -> String {
+        let cells: Vec<&str> = self.cells.iter().map(String::as_str).collect();
+        search_text(&cells)
+    }
+
+    fn mark(&self) -> Result<Amount, String> {
+        match self.item {
+            Item::Account(_) => Ok(self.balance),
+            _ => Err("only accounts are marked, not subtotals".into()),
+        }
+    }
+}
+
+fn row(item: Item, account: String, label: String, debit: Amount, credit: Amount) -> Row {
+    Row {
+        item,
+        cells: vec![
             account,
             label,
             amount_text(debit),
             amount_text(credit),
-            amount_text(solde),
-        ]
+            amount_text(debit - credit),
+        ],
+        balance: debit - credit,
+    }
+}
+
+#[derive(Default)]
+pub struct BalanceScreen {
+    dates: Dates,
+    list: List<Row>,
+}
+
+impl BalanceScreen {
+    pub fn new(env: &Env) -> Result<Self, LedgerError> {
+        let mut screen = BalanceScreen {
+            dates: Dates::current_year(env)?,
+            list: List::new(),
+        };
+        screen.reload(env)?;
+        Ok(screen)
     }
 }
 
@@ -98,51 +85,49 @@ impl Screen for BalanceScreen {
     }
 
     fn title(&self) -> String {
-        format!("Trial balance · {}", range_title(self.from, self.to))
+        format!("Trial balance · {}", self.dates.title())
     }
 
     fn reload(&mut self, env: &Env) -> Result<(), LedgerError> {
-        let keep = self.record();
-        let from = self.from.unwrap_or(NaiveDate::MIN);
-        let to = self.to.unwrap_or(NaiveDate::MAX);
+        let from = self.dates.from.unwrap_or(chrono::NaiveDate::MIN);
+        let to = self.dates.to.unwrap_or(chrono::NaiveDate::MAX);
         let balance = TrialBalance::build(env.ledger.trial_balance(from, to)?);
-        let mut items = Vec::new();
-        let mut class_index = 0;
-        for (i, row) in balance.rows.iter().enumerate() {
-            items.push(Item::Account(i));
+        let mut rows = Vec::new();
+        let mut classes = balance.classes.iter();
+        for (i, r) in balance.rows.iter().enumerate() {
+            rows.push(row(
+                Item::Account(r.account.clone()),
+                r.account.to_string(),
+                clean(&r.label),
+                r.debit,
+                r.credit,
+            ));
             let last_of_class = balance
                 .rows
                 .get(i + 1)
-                .is_none_or(|next| next.account.class() != row.account.class());
-            if last_of_class {
-                items.push(Item::Class(class_index));
-                class_index += 1;
+                .is_none_or(|next| next.account.class() != r.account.class());
+            if last_of_class && let Some(class) = classes.next() {
+                rows.push(row(
+                    Item::Class(class.class),
+                    format!("Class {}", class.class),
+                    class_label(class.class).to_string(),
+                    class.debit,
+                    class.credit,
+                ));
             }
         }
-        items.push(Item::Total);
-        self.balance = Some(balance);
-        self.search = items
-            .iter()
-            .map(|item| {
-                let cells = self.cells(item);
-                let refs: Vec<&str> = cells.iter().map(String::as_str).collect();
-                search_text(&refs)
-            })
-            .collect();
-        self.items = items;
-        self.list.refilter(self.search.iter().map(String::as_str));
-        if let Some(record) = keep {
-            let at = self.items.iter().position(|item| match item {
-                Item::Account(i) => self
-                    .balance
-                    .as_ref()
-                    .is_some_and(|b| format!("account:{}", b.rows[*i].account) == record),
-                _ => false,
-            });
-            if let Some(at) = at {
-                self.list.select_row(at);
-            }
-        }
+        rows.push(row(
+            Item::Total,
+            "Total".into(),
+            if balance.is_balanced() {
+                "balanced".into()
+            } else {
+                "NOT BALANCED".into()
+            },
+            balance.debit,
+            balance.credit,
+        ));
+        self.list.set_rows(rows);
         Ok(())
     }
 
@@ -154,43 +139,26 @@ impl Screen for BalanceScreen {
             Column::right("credit", 14),
             Column::right("balance", 14),
         ];
-        self.list.draw(buf, area, &columns, theme, |i| {
-            let item = &self.items[i];
-            let style = match item {
+        self.list.draw(buf, area, &columns, theme, |row| {
+            let style = match row.item {
                 Item::Account(_) => Style::new(),
                 Item::Class(_) | Item::Total => theme.total,
             };
-            (self.cells(item), style)
+            (row.cells.clone(), style)
         });
     }
 
     fn handle(&mut self, action: Action, env: &Env) -> Outcome {
-        if self.list.navigate(action) {
-            return Outcome::None;
-        }
         match action {
-            Action::Open => {
-                let Some(Item::Account(i)) = self.list.selected().and_then(|i| self.items.get(i))
-                else {
-                    return Outcome::None;
-                };
-                let Some(row) = self.balance.as_ref().map(|b| &b.rows[*i]) else {
-                    return Outcome::None;
-                };
-                match LedgerScreen::account_in(env, &row.account, self.from, self.to) {
-                    Ok(screen) => Outcome::open(screen),
-                    Err(err) => err.into(),
-                }
-            }
-            Action::SetRange => {
-                let years = env.ledger.years().unwrap_or_default();
-                Outcome::Prompt(Prompt {
-                    title: "Dates: a fiscal year (2026), a month (2026-03), two dates or all"
-                        .into(),
-                    initial: range_text(self.from, self.to, &years),
-                    purpose: Purpose::Range,
-                })
-            }
+            Action::Open => match self.list.selected().map(|r| &r.item) {
+                Some(Item::Account(account)) => Outcome::Open(Route::AccountIn {
+                    account: account.clone(),
+                    from: self.dates.from,
+                    to: self.dates.to,
+                }),
+                _ => Outcome::None,
+            },
+            Action::SetRange => self.dates.prompt(env),
             _ => Outcome::None,
         }
     }
@@ -199,37 +167,29 @@ impl Screen for BalanceScreen {
         if *purpose != Purpose::Range {
             return Outcome::None;
         }
-        let years = env.ledger.years().unwrap_or_default();
-        match parse_range(text, &years, env.ctx.today) {
-            Ok((from, to)) => {
-                self.from = from;
-                self.to = to;
-                match self.reload(env) {
-                    Ok(()) => Outcome::None,
-                    Err(err) => err.into(),
-                }
+        match Dates::parse(text, env) {
+            Ok(dates) => {
+                self.dates = dates;
+                self.reload(env)
+                    .map_or_else(Outcome::from, |()| Outcome::None)
             }
             Err(message) => Outcome::Error(message),
         }
     }
 
     fn record(&self) -> Option<String> {
-        match self.list.selected().and_then(|i| self.items.get(i)) {
-            Some(Item::Account(i)) => self
-                .balance
-                .as_ref()
-                .map(|b| format!("account:{}", b.rows[*i].account)),
+        match self.list.selected().map(|r| &r.item) {
+            Some(Item::Account(account)) => Some(format!("account:{account}")),
             _ => None,
         }
     }
 
-    fn filter(&self) -> Option<&str> {
-        Some(&self.list.filter)
+    fn list(&self) -> Option<&dyn ListView> {
+        Some(&self.list)
     }
 
-    fn set_filter(&mut self, text: &str, _env: &Env) {
-        self.list
-            .set_filter(text, self.search.iter().map(String::as_str));
+    fn list_mut(&mut self) -> Option<&mut dyn ListView> {
+        Some(&mut self.list)
     }
 
     fn hints(&self, keymap: &Keymap) -> Vec<(String, &'static str)> {

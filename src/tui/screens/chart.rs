@@ -8,12 +8,13 @@ use ratatui::style::Style;
 
 use super::super::action::{Action, Context};
 use super::super::keymap::Keymap;
+use super::super::route::Route;
 use super::super::theme::Theme;
-use super::super::widgets::table::{Column, ListState, search_text};
-use super::ledger::LedgerScreen;
+use super::super::widgets::list::{List, ListView, Row as ListRow};
+use super::super::widgets::table::{Column, search_text};
 use super::{Env, Outcome, Screen, amount_or_blank, clean, current_year};
 use crate::ledger::{BalanceRow, LedgerError};
-use crate::model::{Account, Amount};
+use crate::model::{Account, AccountNumber, Amount};
 
 struct Row {
     account: Account,
@@ -22,18 +23,39 @@ struct Row {
     credit: Amount,
 }
 
+impl ListRow for Row {
+    type Key = AccountNumber;
+
+    fn key(&self) -> AccountNumber {
+        self.account.number.clone()
+    }
+
+    fn search(&self) -> String {
+        search_text(&[
+            self.account.number.as_str(),
+            &self.label,
+            if self.account.active { "" } else { "inactive" },
+        ])
+    }
+
+    /// Marked accounts add up their balances over the year.
+    fn mark(&self) -> Result<Amount, String> {
+        Ok(self.debit - self.credit)
+    }
+}
+
 #[derive(Default)]
 pub struct ChartScreen {
     year: String,
-    rows: Vec<Row>,
-    search: Vec<String>,
-    list: ListState,
+    list: List<Row>,
 }
 
 impl ChartScreen {
-    pub fn new(env: &Env) -> Result<Self, LedgerError> {
+    /// The chart, filtered on `filter` when it is not empty.
+    pub fn new(env: &Env, filter: &str) -> Result<Self, LedgerError> {
         let mut screen = ChartScreen::default();
         screen.reload(env)?;
+        screen.list.set_filter(filter, env.ledger)?;
         Ok(screen)
     }
 }
@@ -48,11 +70,6 @@ impl Screen for ChartScreen {
     }
 
     fn reload(&mut self, env: &Env) -> Result<(), LedgerError> {
-        let keep = self
-            .list
-            .selected()
-            .and_then(|i| self.rows.get(i))
-            .map(|r| r.account.number.clone());
         let years = env.ledger.years()?;
         let year = current_year(&years, env.ctx.today);
         let balances: HashMap<String, BalanceRow> = match &year {
@@ -65,7 +82,7 @@ impl Screen for ChartScreen {
             None => HashMap::new(),
         };
         self.year = year.map(|y| y.name()).unwrap_or_default();
-        self.rows = env
+        let rows = env
             .ledger
             .accounts()?
             .into_iter()
@@ -82,23 +99,7 @@ impl Screen for ChartScreen {
                 }
             })
             .collect();
-        self.search = self
-            .rows
-            .iter()
-            .map(|r| {
-                search_text(&[
-                    r.account.number.as_str(),
-                    &r.label,
-                    if r.account.active { "" } else { "inactive" },
-                ])
-            })
-            .collect();
-        self.list.refilter(self.search.iter().map(String::as_str));
-        if let Some(number) = keep
-            && let Some(row) = self.rows.iter().position(|r| r.account.number == number)
-        {
-            self.list.select_row(row);
-        }
+        self.list.set_rows(rows);
         Ok(())
     }
 
@@ -111,8 +112,7 @@ impl Screen for ChartScreen {
             Column::right("credit", 13),
             Column::right("balance", 13),
         ];
-        self.list.draw(buf, area, &columns, theme, |i| {
-            let row = &self.rows[i];
+        self.list.draw(buf, area, &columns, theme, |row| {
             let moved = !(row.debit.is_zero() && row.credit.is_zero());
             let cells = vec![
                 row.account.number.to_string(),
@@ -134,16 +134,10 @@ impl Screen for ChartScreen {
         });
     }
 
-    fn handle(&mut self, action: Action, env: &Env) -> Outcome {
-        if self.list.navigate(action) {
-            return Outcome::None;
-        }
+    fn handle(&mut self, action: Action, _env: &Env) -> Outcome {
         match action {
-            Action::Open => match self.list.selected().and_then(|i| self.rows.get(i)) {
-                Some(row) => match LedgerScreen::account(env, &row.account.number) {
-                    Ok(screen) => Outcome::open(screen),
-                    Err(err) => err.into(),
-                },
+            Action::Open => match self.list.selected() {
+                Some(row) => Outcome::Open(Route::Account(row.account.number.clone())),
                 None => Outcome::None,
             },
             _ => Outcome::None,
@@ -153,17 +147,15 @@ impl Screen for ChartScreen {
     fn record(&self) -> Option<String> {
         self.list
             .selected()
-            .and_then(|i| self.rows.get(i))
             .map(|r| format!("account:{}", r.account.number))
     }
 
-    fn filter(&self) -> Option<&str> {
-        Some(&self.list.filter)
+    fn list(&self) -> Option<&dyn ListView> {
+        Some(&self.list)
     }
 
-    fn set_filter(&mut self, text: &str, _env: &Env) {
-        self.list
-            .set_filter(text, self.search.iter().map(String::as_str));
+    fn list_mut(&mut self) -> Option<&mut dyn ListView> {
+        Some(&mut self.list)
     }
 
     fn hints(&self, keymap: &Keymap) -> Vec<(String, &'static str)> {

@@ -9,15 +9,37 @@ use ratatui::style::Style;
 use super::super::action::{Action, Context};
 use super::super::keymap::Keymap;
 use super::super::theme::Theme;
-use super::super::widgets::table::{Column, ListState};
-use super::{Command, Env, Outcome, Screen, amount_or_blank, amount_text, clean, date_text, line};
+use super::super::widgets::list::{List, ListView, Row};
+use super::super::widgets::table::{Column, search_text};
+use super::{
+    Command, Env, Outcome, Screen, Write, amount_or_blank, amount_text, clean, date_text, line,
+};
 use crate::ledger::{Closing, LedgerError};
 
 pub struct YearCloseScreen {
     /// The year asked for (`None`: the earliest open one).
     asked: Option<String>,
     closing: Closing,
-    list: ListState,
+    list: List<OpeningLine>,
+}
+
+/// A line of the opening entry, as listed.
+struct OpeningLine {
+    index: usize,
+    cells: Vec<String>,
+}
+
+impl Row for OpeningLine {
+    type Key = usize;
+
+    fn key(&self) -> usize {
+        self.index
+    }
+
+    fn search(&self) -> String {
+        let cells: Vec<&str> = self.cells.iter().map(String::as_str).collect();
+        search_text(&cells)
+    }
 }
 
 /// `profit 6 545,68 to 120000` / `loss 250,50 to 129000`.
@@ -55,20 +77,32 @@ impl YearCloseScreen {
         let mut screen = YearCloseScreen {
             asked: year.map(str::to_string),
             closing,
-            list: ListState::default(),
+            list: List::new(),
         };
         screen.show_lines();
         Ok(screen)
     }
 
     fn show_lines(&mut self) {
-        let count = self
-            .closing
-            .opening_entry
-            .as_ref()
-            .map_or(0, |e| e.lines.len());
-        self.list.visible = (0..count).collect();
-        self.list.cursor = self.list.cursor.min(count.saturating_sub(1));
+        let rows = match &self.closing.opening_entry {
+            Some(entry) => entry
+                .lines
+                .iter()
+                .enumerate()
+                .map(|(index, l)| OpeningLine {
+                    index,
+                    cells: vec![
+                        l.account.to_string(),
+                        clean(l.third_party.as_deref().unwrap_or("")),
+                        clean(entry.line_label(l)),
+                        amount_or_blank(l.debit),
+                        amount_or_blank(l.credit),
+                    ],
+                })
+                .collect(),
+            None => Vec::new(),
+        };
+        self.list.set_rows(rows);
     }
 }
 
@@ -142,9 +176,9 @@ impl Screen for YearCloseScreen {
             ),
         }
         say(keys, theme.key);
-        let Some(entry) = &c.opening_entry else {
+        if c.opening_entry.is_none() {
             return;
-        };
+        }
         let table = Rect::new(
             inner.x,
             y.min(area.bottom()),
@@ -158,35 +192,30 @@ impl Screen for YearCloseScreen {
             Column::right("debit", 13),
             Column::right("credit", 13),
         ];
-        self.list.draw(buf, table, &columns, theme, |i| {
-            let l = &entry.lines[i];
-            (
-                vec![
-                    l.account.to_string(),
-                    clean(l.third_party.as_deref().unwrap_or("")),
-                    clean(entry.line_label(l)),
-                    amount_or_blank(l.debit),
-                    amount_or_blank(l.credit),
-                ],
-                Style::new(),
-            )
+        self.list.draw(buf, table, &columns, theme, |row| {
+            (row.cells.clone(), Style::new())
         });
     }
 
     fn handle(&mut self, action: Action, _env: &Env) -> Outcome {
-        if self.list.navigate(action) {
-            return Outcome::None;
-        }
         match action {
-            Action::Confirm => Outcome::Run(Command::CloseYear {
+            Action::Confirm => Outcome::Run(Command::Write(Write::CloseYear {
                 year: self.closing.year.name(),
-            }),
+            })),
             Action::Deny => Outcome::Done(format!(
                 "fiscal year {} left open: nothing was written",
                 self.closing.year.name()
             )),
             _ => Outcome::None,
         }
+    }
+
+    fn list(&self) -> Option<&dyn ListView> {
+        Some(&self.list)
+    }
+
+    fn list_mut(&mut self) -> Option<&mut dyn ListView> {
+        Some(&mut self.list)
     }
 
     fn record(&self) -> Option<String> {

@@ -10,11 +10,11 @@ use ratatui::style::Style;
 
 use super::super::action::{Action, Context};
 use super::super::keymap::Keymap;
+use super::super::route::Route;
 use super::super::theme::Theme;
-use super::super::widgets::table::{Column, ListState, fit, needed};
+use super::super::widgets::list::{List, Row};
+use super::super::widgets::table::{Column, fit, needed};
 use super::documents::{decimal_text, is_due, status_text, type_long, type_short};
-use super::entry::EntryScreen;
-use super::ledger::LedgerScreen;
 use super::{Env, Outcome, Screen, amount_or_blank, amount_text, clean, date_text};
 use crate::ledger::{DocumentSummary, LedgerError};
 use crate::model::document::{DocumentBody, DocumentId, DocumentType};
@@ -33,6 +33,22 @@ struct Target {
     status: &'static str,
 }
 
+/// A row of one of the document's two tables, by its position (the cells are drawn from the
+/// document and its entry).
+struct At(usize);
+
+impl Row for At {
+    type Key = usize;
+
+    fn key(&self) -> usize {
+        self.0
+    }
+
+    fn search(&self) -> String {
+        String::new()
+    }
+}
+
 pub struct DocumentScreen {
     id: DocumentId,
     summary: Option<DocumentSummary>,
@@ -43,9 +59,9 @@ pub struct DocumentScreen {
     entry: Option<Entry>,
     rules: Vec<String>,
     /// The document's lines or allocations.
-    upper: ListState,
+    upper: List<At>,
     /// The generated entry's lines.
-    lower: ListState,
+    lower: List<At>,
     /// The cursor is in the entry's lines.
     on_entry: bool,
 }
@@ -61,8 +77,8 @@ impl DocumentScreen {
             targets: Vec::new(),
             entry: None,
             rules: Vec::new(),
-            upper: ListState::default(),
-            lower: ListState::default(),
+            upper: List::new(),
+            lower: List::new(),
             on_entry: false,
         };
         screen.reload(env)?;
@@ -75,7 +91,7 @@ impl DocumentScreen {
     }
 
     fn upper_len(&self) -> usize {
-        self.upper.visible.len()
+        self.upper.len()
     }
 
     fn is_payment(&self) -> bool {
@@ -87,9 +103,9 @@ impl DocumentScreen {
     /// The cursor over both tables, the document's rows first.
     fn cursor(&self) -> usize {
         if self.on_entry {
-            self.upper_len() + self.lower.cursor
+            self.upper_len() + self.lower.cursor()
         } else {
-            self.upper.cursor
+            self.upper.cursor()
         }
     }
 
@@ -97,15 +113,15 @@ impl DocumentScreen {
         let upper = self.upper_len();
         if at < upper {
             self.on_entry = false;
-            self.upper.cursor = at;
+            self.upper.set_cursor(at);
         } else {
             self.on_entry = true;
-            self.lower.cursor = at - upper;
+            self.lower.set_cursor(at - upper);
         }
     }
 
     fn navigate(&mut self, action: Action) -> bool {
-        let total = self.upper_len() + self.lower.visible.len();
+        let total = self.upper_len() + self.lower.len();
         let page = if self.on_entry {
             self.lower.page()
         } else {
@@ -128,48 +144,45 @@ impl DocumentScreen {
         true
     }
 
-    fn open(&self, env: &Env) -> Result<Outcome, LedgerError> {
+    fn open(&self, env: &Env) -> Outcome {
         if self.on_entry {
             let Some(entry) = &self.entry else {
-                return Ok(Outcome::None);
+                return Outcome::None;
             };
-            let Some(line) = self.lower.selected().and_then(|i| entry.lines.get(i)) else {
-                return Ok(Outcome::None);
+            let Some(line) = self.lower.selected().and_then(|at| entry.lines.get(at.0)) else {
+                return Outcome::None;
             };
-            return Ok(Outcome::open(LedgerScreen::account_at(
-                env,
-                &line.account,
-                entry.id,
-            )?));
+            return Outcome::Open(Route::AccountAt {
+                account: line.account.clone(),
+                entry: entry.id,
+            });
         }
         if self.is_payment() {
-            return Ok(
-                match self.upper.selected().and_then(|i| self.targets.get(i)) {
-                    Some(target) => Outcome::open(DocumentScreen::new(env, target.id)?),
-                    None => Outcome::None,
-                },
-            );
+            return match self.upper.selected().and_then(|at| self.targets.get(at.0)) {
+                Some(target) => Outcome::Open(Route::Document(target.id)),
+                None => Outcome::None,
+            };
         }
-        Ok(Outcome::Info(format!(
+        Outcome::Info(format!(
             "{} opens the entry generated from this document",
             env.keymap.hint(Context::Document, Action::OpenEntry)
-        )))
+        ))
     }
 
-    fn open_entry(&self, env: &Env) -> Result<Outcome, LedgerError> {
+    fn open_entry(&self) -> Outcome {
         match &self.entry {
-            Some(entry) => Ok(Outcome::open(EntryScreen::new(env, entry.id)?)),
-            None => Ok(Outcome::Info(format!(
+            Some(entry) => Outcome::Open(Route::Entry(entry.id)),
+            None => Outcome::Info(format!(
                 "{} has no entry yet: a draft is posted when it is validated",
                 self.number()
-            ))),
+            )),
         }
     }
 
-    fn open_party(&self, env: &Env) -> Result<Outcome, LedgerError> {
+    fn open_party(&self) -> Outcome {
         match &self.summary {
-            Some(s) => Ok(Outcome::open(LedgerScreen::party(env, &s.document.party)?)),
-            None => Ok(Outcome::None),
+            Some(s) => Outcome::Open(Route::Party(s.document.party.clone())),
+            None => Outcome::None,
         }
     }
 
@@ -255,8 +268,8 @@ impl DocumentScreen {
             Column::right("net", width("net", 6, 16)),
         ];
         self.upper
-            .draw_with_cursor(buf, area, &columns, theme, !self.on_entry, |i| {
-                (cells[i].to_vec(), Style::new())
+            .draw_with_cursor(buf, area, &columns, theme, !self.on_entry, |at| {
+                (cells[at.0].to_vec(), Style::new())
             });
     }
 
@@ -276,8 +289,8 @@ impl DocumentScreen {
             Column::left("status", width("status", |t| t.status, 14)),
         ];
         self.upper
-            .draw_with_cursor(buf, area, &columns, theme, !self.on_entry, |i| {
-                let t = &self.targets[i];
+            .draw_with_cursor(buf, area, &columns, theme, !self.on_entry, |at| {
+                let t = &self.targets[at.0];
                 (
                     vec![
                         t.number.clone(),
@@ -353,8 +366,8 @@ impl DocumentScreen {
             Column::fill("why this account"),
         ];
         self.lower
-            .draw_with_cursor(buf, table, &columns, theme, self.on_entry, |i| {
-                (cells[i].to_vec(), Style::new())
+            .draw_with_cursor(buf, table, &columns, theme, self.on_entry, |at| {
+                (cells[at.0].to_vec(), Style::new())
             });
     }
 }
@@ -426,8 +439,8 @@ impl Screen for DocumentScreen {
         };
         let lower = self.entry.as_ref().map_or(0, |e| e.lines.len());
         self.summary = Some(summary);
-        self.upper.refilter(std::iter::repeat_n("", upper));
-        self.lower.refilter(std::iter::repeat_n("", lower));
+        self.upper.set_rows((0..upper).map(At).collect());
+        self.lower.set_rows((0..lower).map(At).collect());
         if upper == 0 && lower > 0 {
             self.on_entry = true;
         } else if lower == 0 {
@@ -503,13 +516,12 @@ impl Screen for DocumentScreen {
         if self.navigate(action) {
             return Outcome::None;
         }
-        let outcome = match action {
+        match action {
             Action::Open => self.open(env),
-            Action::OpenEntry => self.open_entry(env),
-            Action::OpenParty => self.open_party(env),
-            _ => Ok(Outcome::None),
-        };
-        outcome.unwrap_or_else(Outcome::from)
+            Action::OpenEntry => self.open_entry(),
+            Action::OpenParty => self.open_party(),
+            _ => Outcome::None,
+        }
     }
 
     fn record(&self) -> Option<String> {

@@ -10,9 +10,10 @@ use rust_decimal::Decimal;
 
 use super::super::action::{Action, Context};
 use super::super::keymap::Keymap;
+use super::super::route::Route;
 use super::super::theme::Theme;
-use super::super::widgets::table::{Column, ListState, needed, search_text};
-use super::document::DocumentScreen;
+use super::super::widgets::list::{List, ListView, Row as ListRow};
+use super::super::widgets::table::{Column, needed, search_text};
 use super::{Env, Outcome, Screen, amount_text, clean, date_text};
 use crate::ledger::{DocumentSummary, LedgerError};
 use crate::model::Amount;
@@ -164,6 +165,19 @@ impl Row {
             status: status_text(summary),
         }
     }
+}
+
+impl ListRow for Row {
+    type Key = DocumentId;
+
+    fn key(&self) -> DocumentId {
+        self.id
+    }
+
+    /// Marked documents add up what is still due on them.
+    fn mark(&self) -> Result<Amount, String> {
+        Ok(self.remaining)
+    }
 
     fn search(&self) -> String {
         search_text(&[
@@ -183,39 +197,26 @@ impl Row {
 
 pub struct DocumentsScreen {
     show: Show,
-    rows: Vec<Row>,
-    search: Vec<String>,
-    list: ListState,
+    list: List<Row>,
 }
 
 impl DocumentsScreen {
-    /// Every document, the cursor on the latest.
-    pub fn new(env: &Env) -> Result<Self, LedgerError> {
+    /// The documents `show` lists: every document with the cursor on the latest, or the
+    /// customer invoices still due, the oldest first.
+    pub fn new(env: &Env, show: Show) -> Result<Self, LedgerError> {
         let mut screen = DocumentsScreen {
-            show: Show::All,
-            rows: Vec::new(),
-            search: Vec::new(),
-            list: ListState::default(),
+            show,
+            list: List::new(),
         };
         screen.reload(env)?;
-        screen.list.navigate(Action::Bottom);
-        Ok(screen)
-    }
-
-    /// The customer invoices still due, the oldest first.
-    pub fn customer_due(env: &Env) -> Result<Self, LedgerError> {
-        let mut screen = DocumentsScreen {
-            show: Show::CustomerDue,
-            rows: Vec::new(),
-            search: Vec::new(),
-            list: ListState::default(),
-        };
-        screen.reload(env)?;
+        if show != Show::CustomerDue {
+            screen.list.bottom(env.ledger)?;
+        }
         Ok(screen)
     }
 
     fn selected(&self) -> Option<&Row> {
-        self.list.selected().and_then(|i| self.rows.get(i))
+        self.list.selected()
     }
 }
 
@@ -240,35 +241,26 @@ impl Screen for DocumentsScreen {
     }
 
     fn reload(&mut self, env: &Env) -> Result<(), LedgerError> {
-        let keep = self.selected().map(|r| r.id);
         let names: BTreeMap<String, String> = env
             .ledger
             .parties()?
             .into_iter()
             .map(|p| (p.code, clean(&p.name)))
             .collect();
-        self.rows = env
+        let rows = env
             .ledger
             .documents(None)?
             .iter()
             .filter(|s| self.show.includes(s))
             .map(|s| Row::of(s, &names))
             .collect();
-        self.search = self.rows.iter().map(Row::search).collect();
-        let cursor = self.list.cursor;
-        self.list.refilter(self.search.iter().map(String::as_str));
-        let kept = keep
-            .and_then(|id| self.rows.iter().position(|r| r.id == id))
-            .is_some_and(|row| self.list.select_row(row));
-        if !kept {
-            self.list.cursor = cursor.min(self.list.visible.len().saturating_sub(1));
-        }
+        self.list.set_rows(rows);
         Ok(())
     }
 
     fn render(&self, buf: &mut Buffer, area: Rect, theme: &Theme, _keymap: &Keymap) {
         let wide = area.width >= 100;
-        let rows = &self.rows;
+        let rows = self.list.rows();
         let width = |title: &str, cell: fn(&Row) -> &str, max: u16| {
             needed(title, rows.iter().map(cell), max)
         };
@@ -287,21 +279,11 @@ impl Screen for DocumentsScreen {
         if self.show == Show::CustomerDue && area.height > 3 {
             // What the list adds up to, as filtered.
             table.height -= 1;
-            let due: Amount = self
-                .list
-                .visible
-                .iter()
-                .map(|&i| self.rows[i].remaining)
-                .sum();
-            let text = format!(
-                " {} invoices · due {}",
-                self.list.visible.len(),
-                amount_text(due)
-            );
+            let due: Amount = self.list.shown().map(|r| r.remaining).sum();
+            let text = format!(" {} invoices · due {}", self.list.len(), amount_text(due));
             super::line(buf, area, area.bottom() - 1, &text, theme.total);
         }
-        self.list.draw(buf, table, &columns, theme, |i| {
-            let row = &self.rows[i];
+        self.list.draw(buf, table, &columns, theme, |row| {
             let party = if wide && !row.name.is_empty() {
                 format!("{} {}", row.party, row.name)
             } else {
@@ -328,15 +310,9 @@ impl Screen for DocumentsScreen {
     }
 
     fn handle(&mut self, action: Action, env: &Env) -> Outcome {
-        if self.list.navigate(action) {
-            return Outcome::None;
-        }
         match action {
             Action::Open => match self.selected() {
-                Some(row) => match DocumentScreen::new(env, row.id) {
-                    Ok(screen) => Outcome::open(screen),
-                    Err(err) => err.into(),
-                },
+                Some(row) => Outcome::Open(Route::Document(row.id)),
                 None => Outcome::None,
             },
             Action::TypeFilter => {
@@ -346,8 +322,10 @@ impl Screen for DocumentsScreen {
                     return err.into();
                 }
                 // The cursor stays on its document when it is still listed.
-                if before.is_none() || self.selected().map(|r| r.id) != before {
-                    self.list.navigate(Action::Bottom);
+                if (before.is_none() || self.selected().map(|r| r.id) != before)
+                    && let Err(err) = self.list.bottom(env.ledger)
+                {
+                    return err.into();
                 }
                 Outcome::None
             }
@@ -359,13 +337,12 @@ impl Screen for DocumentsScreen {
         self.selected().map(|r| format!("document:{}", r.id))
     }
 
-    fn filter(&self) -> Option<&str> {
-        Some(&self.list.filter)
+    fn list(&self) -> Option<&dyn ListView> {
+        Some(&self.list)
     }
 
-    fn set_filter(&mut self, text: &str, _env: &Env) {
-        self.list
-            .set_filter(text, self.search.iter().map(String::as_str));
+    fn list_mut(&mut self) -> Option<&mut dyn ListView> {
+        Some(&mut self.list)
     }
 
     fn hints(&self, keymap: &Keymap) -> Vec<(String, &'static str)> {

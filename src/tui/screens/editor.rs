@@ -21,10 +21,10 @@ use super::super::widgets::fuzzy;
 use super::super::widgets::input::TextInput;
 use super::super::widgets::table::{Align, Column, draw_header, draw_row, fit, layout, width};
 use super::{
-    Command, Confirm, Env, Focus, Outcome, Screen, amount_text, clean, date_text, line,
-    parse_user_date,
+    Command, Confirm, Env, Focus, Outcome, Saved, Screen, Write, amount_text, clean, date_text,
+    line, parse_user_date,
 };
-use crate::ledger::{LedgerError, Selection};
+use crate::ledger::LedgerError;
 use crate::model::{
     AccountNumber, Amount, Entry, EntryId, EntryInput, Journal, Line, sanitize_text,
 };
@@ -627,29 +627,17 @@ impl EditorScreen {
                 amount_text(debit - credit)
             ));
         }
-        let saved = match &self.editing {
-            Some(editing) => {
-                env.ledger
-                    .edit_entry(env.ctx, editing.id, &input, Some(editing.revision))
-            }
-            None => env.ledger.add_entry(env.ctx, &input),
-        };
-        let entry = match saved {
-            Ok(entry) => entry,
-            Err(LedgerError::StaleRevision { entry, by, at, .. }) => {
-                // Someone else saved this draft since it was opened: never write over it.
-                return Outcome::Confirm(Confirm {
-                    message: format!(
-                        "Draft {entry} was changed by {} at {at} after you opened it: \
-                         your save was refused. Reload the current version (your changes \
-                         here are lost)? No keeps editing.",
-                        clean(&by)
-                    ),
-                    yes: Command::Revert,
-                });
-            }
-            Err(err) => return Outcome::Error(err.to_string()),
-        };
+        Write::SaveEntry {
+            id: self.editing.as_ref().map(|e| (e.id, e.revision)),
+            input,
+            validate,
+        }
+        .into()
+    }
+
+    /// What the save led to: back to where the draft was opened from, or the next entry.
+    fn after_save(&mut self, saved: &Saved) -> Outcome {
+        let entry = &saved.entry;
         let unchanged = self
             .editing
             .as_ref()
@@ -659,29 +647,22 @@ impl EditorScreen {
         } else {
             format!("saved draft {}", entry.reference())
         };
-        if validate {
-            match env
-                .ledger
-                .validate(env.ctx, &Selection::Entries(vec![entry.id]))
-            {
-                Ok(validated) => {
-                    let number = validated.first().map(Entry::reference).unwrap_or_default();
-                    message = format!("validated {number}");
+        match &saved.validated {
+            Some(Ok(validated)) => message = format!("validated {}", validated.reference()),
+            Some(Err(err)) => {
+                message = format!("saved draft {} but not validated: {err}", entry.reference());
+                if self.editing.is_some() {
+                    return Outcome::Done(message);
                 }
-                Err(err) => {
-                    message = format!("saved draft {} but not validated: {err}", entry.reference());
-                    if self.editing.is_some() {
-                        return Outcome::Done(message);
-                    }
-                    self.next_entry(&input);
-                    return Outcome::Error(message);
-                }
+                self.next_entry(&saved.input);
+                return Outcome::Error(message);
             }
+            None => {}
         }
         if self.editing.is_some() {
             return Outcome::Done(message);
         }
-        self.next_entry(&input);
+        self.next_entry(&saved.input);
         Outcome::Info(format!("{message} · next entry"))
     }
 
@@ -1122,6 +1103,28 @@ impl Screen for EditorScreen {
             }
         }
         Outcome::None
+    }
+
+    fn saved(&mut self, saved: &Saved) -> Outcome {
+        self.after_save(saved)
+    }
+
+    fn save_refused(&mut self, err: LedgerError) -> Outcome {
+        match err {
+            LedgerError::StaleRevision { entry, by, at, .. } => {
+                // Someone else saved this draft since it was opened: never write over it.
+                Outcome::Confirm(Confirm {
+                    message: format!(
+                        "Draft {entry} was changed by {} at {at} after you opened it: \
+                         your save was refused. Reload the current version (your changes \
+                         here are lost)? No keeps editing.",
+                        clean(&by)
+                    ),
+                    yes: Command::Revert,
+                })
+            }
+            other => Outcome::Error(other.to_string()),
+        }
     }
 
     fn record(&self) -> Option<String> {

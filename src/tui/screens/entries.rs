@@ -1,8 +1,6 @@
 //! Entries of a journal (or all) over a month, a fiscal year or all dates: open, type, edit,
 //! validate (one, marked, or all up to a date), reverse, delete.
 
-use std::collections::BTreeSet;
-
 use chrono::NaiveDate;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
@@ -10,28 +8,20 @@ use ratatui::style::Style;
 
 use super::super::action::{Action, Context};
 use super::super::keymap::Keymap;
+use super::super::route::Route;
 use super::super::theme::Theme;
-use super::super::widgets::table::{Column, ListState, search_text};
-use super::editor::EditorScreen;
-use super::entry::EntryScreen;
+use super::super::widgets::list::{List, ListView, Row};
+use super::super::widgets::table::{Column, search_text};
 use super::{
-    Command, Confirm, Env, Outcome, Prompt, Purpose, Screen, amount_text, clean, current_year,
-    date_text, parse_user_date,
+    Confirm, Dates, Env, Outcome, Prompt, Purpose, Screen, Write, amount_text, clean, date_text,
+    parse_user_date,
 };
 use crate::ledger::{EntryFilter, LedgerError, Selection};
-use crate::model::calendar::Period;
-use crate::model::{Amount, Entry, EntryId, EntryStatus, FiscalYear};
+use crate::model::{Amount, Entry, EntryId, EntryStatus};
 
 /// A listing shows at most this many entries (about 70 MiB): narrow the period or the journal
 /// for the rest.
 pub const MAX_ROWS: usize = 100_000;
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Dates {
-    Year(FiscalYear),
-    Month(Period),
-    All,
-}
 
 #[derive(Debug, Clone)]
 pub struct EntryRow {
@@ -67,6 +57,25 @@ impl EntryRow {
             EntryStatus::Validated => "valid",
         }
     }
+}
+
+impl Row for EntryRow {
+    type Key = EntryId;
+
+    fn key(&self) -> EntryId {
+        self.id
+    }
+
+    /// Drafts are marked (to validate them together); their debit adds up.
+    fn mark(&self) -> Result<Amount, String> {
+        match self.status {
+            EntryStatus::Draft => Ok(self.debit),
+            EntryStatus::Validated => Err(format!(
+                "{} is validated: only drafts are marked",
+                self.reference
+            )),
+        }
+    }
 
     fn search(&self) -> String {
         search_text(&[
@@ -84,76 +93,54 @@ impl EntryRow {
 pub struct EntriesScreen {
     journal: Option<String>,
     dates: Dates,
-    rows: Vec<EntryRow>,
-    /// Folded text of each row for the filter: built when a filter is typed, since a long
-    /// listing would otherwise hold every row twice.
-    search: Vec<String>,
-    list: ListState,
-    marked: BTreeSet<EntryId>,
+    /// The dates as the user reads them: `2026`, `2026-11`, `all`.
+    dates_text: String,
+    list: List<EntryRow>,
     truncated: bool,
 }
 
 impl EntriesScreen {
     /// The entries of the current fiscal year, the cursor on the latest.
     pub fn new(env: &Env) -> Result<Self, LedgerError> {
-        let years = env.ledger.years()?;
-        let dates = match current_year(&years, env.ctx.today) {
-            Some(year) => Dates::Year(year),
-            None => Dates::All,
-        };
         let mut screen = EntriesScreen {
             journal: None,
-            dates,
-            rows: Vec::new(),
-            search: Vec::new(),
-            list: ListState::default(),
-            marked: BTreeSet::new(),
+            dates: Dates::default(),
+            dates_text: String::new(),
+            list: List::new().with_mark_column(),
             truncated: false,
         };
+        screen.set_dates(Dates::current_year(env)?, env)?;
         screen.reload(env)?;
-        screen.list.navigate(Action::Bottom);
+        screen.list.bottom(env.ledger)?;
         Ok(screen)
     }
 
-    pub fn show_all_dates(&mut self, env: &Env) -> Result<(), LedgerError> {
-        self.dates = Dates::All;
-        self.reload(env)
+    /// Every draft, whatever its date.
+    pub fn drafts(env: &Env) -> Result<Self, LedgerError> {
+        let mut screen = EntriesScreen::new(env)?;
+        screen.set_dates(Dates::default(), env)?;
+        screen.reload(env)?;
+        screen.list.bottom(env.ledger)?;
+        screen.list.set_filter("draft", env.ledger)?;
+        Ok(screen)
+    }
+
+    fn set_dates(&mut self, dates: Dates, env: &Env) -> Result<(), LedgerError> {
+        self.dates = dates;
+        self.dates_text = dates.text(&env.ledger.years()?);
+        Ok(())
     }
 
     fn filter_range(&self) -> EntryFilter {
-        let (from, to) = match &self.dates {
-            Dates::Year(year) => (Some(year.start), Some(year.end)),
-            Dates::Month(period) => (Some(period.first_day()), Some(period.last_day())),
-            Dates::All => (None, None),
-        };
         EntryFilter {
             journal: self.journal.clone(),
-            from,
-            to,
+            from: self.dates.from,
+            to: self.dates.to,
         }
-    }
-
-    fn refilter(&mut self) {
-        if self.list.filter.is_empty() {
-            self.list.refilter(std::iter::repeat_n("", self.rows.len()));
-            return;
-        }
-        if self.search.len() != self.rows.len() {
-            self.search = self.rows.iter().map(EntryRow::search).collect();
-        }
-        self.list.refilter(self.search.iter().map(String::as_str));
     }
 
     fn selected(&self) -> Option<&EntryRow> {
-        self.list.selected().and_then(|i| self.rows.get(i))
-    }
-
-    fn dates_text(&self) -> String {
-        match &self.dates {
-            Dates::Year(year) => year.name(),
-            Dates::Month(period) => period.to_string(),
-            Dates::All => "all".into(),
-        }
+        self.list.selected()
     }
 
     fn validate_one(&self) -> Outcome {
@@ -171,20 +158,16 @@ impl EntriesScreen {
                 date_text(row.date),
                 row.piece
             ),
-            yes: Command::Validate {
+            yes: Write::Validate {
                 selection: Selection::Entries(vec![row.id]),
                 what: row.reference.clone(),
-            },
+            }
+            .into(),
         })
     }
 
     fn validate_marked(&self) -> Outcome {
-        let drafts: Vec<EntryId> = self
-            .rows
-            .iter()
-            .filter(|r| self.marked.contains(&r.id) && r.status == EntryStatus::Draft)
-            .map(|r| r.id)
-            .collect();
+        let drafts: Vec<EntryId> = self.list.marks().copied().collect();
         if drafts.is_empty() {
             return Outcome::Error("no draft is marked (mark drafts with the mark key)".into());
         }
@@ -193,10 +176,11 @@ impl EntriesScreen {
                 "Validate the {} marked drafts? They get their numbers and can no longer change.",
                 drafts.len()
             ),
-            yes: Command::Validate {
+            yes: Write::Validate {
                 what: format!("{} marked drafts", drafts.len()),
                 selection: Selection::Entries(drafts),
-            },
+            }
+            .into(),
         })
     }
 
@@ -214,18 +198,17 @@ impl EntriesScreen {
         delete_confirm(row.id, row.status, &row.reference, &row.label)
     }
 
-    fn edit(&self, env: &Env) -> Result<Outcome, LedgerError> {
+    fn edit(&self) -> Outcome {
         let Some(row) = self.selected() else {
-            return Ok(Outcome::None);
+            return Outcome::None;
         };
         if row.status == EntryStatus::Validated {
-            return Ok(Outcome::Error(format!(
+            return Outcome::Error(format!(
                 "{} is validated: it cannot change (reverse it instead)",
                 row.reference
-            )));
+            ));
         }
-        let entry = env.ledger.entry(row.id)?;
-        Ok(Outcome::open(EditorScreen::edit(env, &entry)?))
+        Outcome::Open(Route::EditEntry(row.id))
     }
 }
 
@@ -253,10 +236,11 @@ pub fn reverse_confirm(env: &Env, id: EntryId, status: EntryStatus, reference: &
             "Reverse {reference} on {}? A validated entry with every line on the other side.",
             date_text(env.ctx.today)
         ),
-        yes: Command::Reverse {
+        yes: Write::Reverse {
             id,
             date: env.ctx.today,
-        },
+        }
+        .into(),
     })
 }
 
@@ -269,7 +253,7 @@ pub fn delete_confirm(id: EntryId, status: EntryStatus, reference: &str, label: 
     }
     Outcome::Confirm(Confirm {
         message: format!("Delete draft {reference} ({label})?"),
-        yes: Command::Delete { id },
+        yes: Write::Delete { id }.into(),
     })
 }
 
@@ -282,12 +266,11 @@ impl Screen for EntriesScreen {
         format!(
             "Entries · journal {} · {}",
             self.journal.as_deref().unwrap_or("all"),
-            self.dates_text()
+            self.dates_text
         )
     }
 
     fn reload(&mut self, env: &Env) -> Result<(), LedgerError> {
-        let keep = self.selected().map(|r| r.id);
         let mut rows = Vec::new();
         let mut truncated = false;
         let listed = env.ledger.for_each_entry(&self.filter_range(), |entry| {
@@ -304,27 +287,13 @@ impl Screen for EntriesScreen {
             Err(err) => return Err(err),
         }
         self.truncated = truncated;
-        self.search.clear();
-        self.marked.retain(|id| {
-            rows.iter()
-                .any(|r| r.id == *id && r.status == EntryStatus::Draft)
-        });
-        self.rows = rows;
-        let cursor = self.list.cursor;
-        self.refilter();
-        let kept = keep
-            .and_then(|id| self.rows.iter().position(|r| r.id == id))
-            .is_some_and(|row| self.list.select_row(row));
-        if !kept {
-            self.list.cursor = cursor.min(self.list.visible.len().saturating_sub(1));
-        }
+        self.list.set_rows(rows);
         Ok(())
     }
 
     fn render(&self, buf: &mut Buffer, area: Rect, theme: &Theme, _keymap: &Keymap) {
         let wide = area.width >= 100;
         let mut columns = vec![
-            Column::left("", 1),
             Column::left("status", 6),
             Column::left("number", 13),
             Column::left("date", 10),
@@ -350,11 +319,8 @@ impl Screen for EntriesScreen {
                 theme.error,
             );
         }
-        self.list.draw(buf, body, &columns, theme, |i| {
-            let row = &self.rows[i];
-            let marked = self.marked.contains(&row.id);
+        self.list.draw(buf, body, &columns, theme, |row| {
             let mut cells = vec![
-                if marked { "*" } else { "" }.to_string(),
                 row.status_text().to_string(),
                 row.reference.clone(),
                 date_text(row.date),
@@ -365,41 +331,17 @@ impl Screen for EntriesScreen {
             if wide {
                 cells.push(amount_text(row.credit));
             }
-            let style = if marked { theme.marked } else { Style::new() };
-            (cells, style)
+            (cells, Style::new())
         });
     }
 
     fn handle(&mut self, action: Action, env: &Env) -> Outcome {
-        if self.list.navigate(action) {
-            return Outcome::None;
-        }
         match action {
             Action::Open => match self.selected() {
-                Some(row) => match EntryScreen::new(env, row.id) {
-                    Ok(screen) => Outcome::open(screen),
-                    Err(err) => err.into(),
-                },
+                Some(row) => Outcome::Open(Route::Entry(row.id)),
                 None => Outcome::None,
             },
-            Action::Mark => {
-                if let Some(row) = self.selected() {
-                    if row.status == EntryStatus::Validated {
-                        return Outcome::Error(format!(
-                            "{} is validated: only drafts are marked",
-                            row.reference
-                        ));
-                    }
-                    let id = row.id;
-                    if !self.marked.remove(&id) {
-                        self.marked.insert(id);
-                    }
-                    self.list.navigate(Action::Down);
-                    return Outcome::Info(format!("{} marked", self.marked.len()));
-                }
-                Outcome::None
-            }
-            Action::EditEntry => self.edit(env).unwrap_or_else(Outcome::from),
+            Action::EditEntry => self.edit(),
             Action::Validate => self.validate_one(),
             Action::ValidateMarked => self.validate_marked(),
             Action::ValidateUntil => Outcome::Prompt(Prompt {
@@ -421,11 +363,7 @@ impl Screen for EntriesScreen {
                     purpose: Purpose::Journal,
                 })
             }
-            Action::PeriodFilter => Outcome::Prompt(Prompt {
-                title: "Period: a month (2026-11), a fiscal year (2026) or all".into(),
-                initial: self.dates_text(),
-                purpose: Purpose::Period,
-            }),
+            Action::PeriodFilter => self.dates.prompt(env),
             _ => Outcome::None,
         }
     }
@@ -447,23 +385,14 @@ impl Screen for EntriesScreen {
                     }
                 }
             }
-            Purpose::Period => {
-                let years = match env.ledger.years() {
-                    Ok(years) => years,
-                    Err(err) => return err.into(),
-                };
-                self.dates = if text.is_empty() || text.eq_ignore_ascii_case("all") {
-                    Dates::All
-                } else if let Some(year) = years.iter().find(|y| y.name() == text) {
-                    Dates::Year(year.clone())
-                } else if let Some(period) = Period::parse(text) {
-                    Dates::Month(period)
-                } else {
-                    return Outcome::Error(format!(
-                        "`{text}` is not a month (2026-11), a fiscal year (2026) or all"
-                    ));
-                };
-            }
+            Purpose::Range => match Dates::parse(text, env) {
+                Ok(dates) => {
+                    if let Err(err) = self.set_dates(dates, env) {
+                        return err.into();
+                    }
+                }
+                Err(message) => return Outcome::Error(message),
+            },
             Purpose::ValidateUntil => {
                 let Some(date) = parse_user_date(text, env.ctx.today) else {
                     return Outcome::Error(format!("`{text}` is not a date"));
@@ -479,22 +408,19 @@ impl Screen for EntriesScreen {
                             .map(|j| format!(" in journal {j}"))
                             .unwrap_or_default()
                     ),
-                    yes: Command::Validate {
+                    yes: Write::Validate {
                         selection: Selection::Until {
                             date,
                             journal: self.journal.clone(),
                         },
                         what: format!("drafts up to {}", date_text(date)),
-                    },
+                    }
+                    .into(),
                 });
             }
-            Purpose::Range => return Outcome::None,
         }
-        match self.reload(env) {
-            Ok(()) => {
-                self.list.navigate(Action::Bottom);
-                Outcome::None
-            }
+        match self.reload(env).and_then(|()| self.list.bottom(env.ledger)) {
+            Ok(()) => Outcome::None,
             Err(err) => err.into(),
         }
     }
@@ -507,13 +433,12 @@ impl Screen for EntriesScreen {
         self.journal.clone()
     }
 
-    fn filter(&self) -> Option<&str> {
-        Some(&self.list.filter)
+    fn list(&self) -> Option<&dyn ListView> {
+        Some(&self.list)
     }
 
-    fn set_filter(&mut self, text: &str, _env: &Env) {
-        self.list.filter = text.to_string();
-        self.refilter();
+    fn list_mut(&mut self) -> Option<&mut dyn ListView> {
+        Some(&mut self.list)
     }
 
     fn hints(&self, keymap: &Keymap) -> Vec<(String, &'static str)> {
@@ -522,7 +447,7 @@ impl Screen for EntriesScreen {
             (keymap.hint(Context::Global, Action::NewEntry), "new"),
             (key(Action::EditEntry), "edit"),
             (key(Action::Validate), "validate"),
-            (key(Action::Mark), "mark"),
+            (keymap.hint(Context::List, Action::Mark), "mark"),
             (key(Action::ValidateUntil), "validate until"),
             (key(Action::Reverse), "reverse"),
             (key(Action::JournalFilter), "journal"),

@@ -7,18 +7,43 @@ use ratatui::style::Style;
 
 use super::super::action::{Action, Context};
 use super::super::keymap::Keymap;
+use super::super::route::Route;
 use super::super::theme::Theme;
-use super::super::widgets::table::{Column, ListState, search_text};
+use super::super::widgets::list::{List, ListView, Row};
+use super::super::widgets::table::{Column, search_text};
 use super::document::DocumentScreen;
-use super::editor::EditorScreen;
 use super::entries::{delete_confirm, reverse_confirm};
-use super::ledger::LedgerScreen;
 use super::{
-    Command, Confirm, Env, Outcome, Screen, amount_or_blank, amount_text, clean, date_text, line,
+    Confirm, Env, Outcome, Screen, Write, amount_or_blank, amount_text, clean, date_text, line,
 };
 use crate::ledger::{LedgerError, Selection};
 use crate::model::document::DocumentId;
-use crate::model::{Entry, EntryId, EntryStatus};
+use crate::model::{AccountNumber, Amount, Entry, EntryId, EntryStatus};
+
+/// A line of the entry, as listed.
+struct LineRow {
+    index: usize,
+    account: AccountNumber,
+    cells: Vec<String>,
+    amount: Amount,
+}
+
+impl Row for LineRow {
+    type Key = usize;
+
+    fn key(&self) -> usize {
+        self.index
+    }
+
+    fn search(&self) -> String {
+        let cells: Vec<&str> = self.cells.iter().map(String::as_str).collect();
+        search_text(&cells)
+    }
+
+    fn mark(&self) -> Result<Amount, String> {
+        Ok(self.amount)
+    }
+}
 
 pub struct EntryScreen {
     id: EntryId,
@@ -29,8 +54,7 @@ pub struct EntryScreen {
     reverses: Option<(EntryId, String)>,
     /// The document the entry was generated from: its id and number.
     source: Option<(DocumentId, String)>,
-    search: Vec<String>,
-    list: ListState,
+    list: List<LineRow>,
 }
 
 impl EntryScreen {
@@ -43,30 +67,23 @@ impl EntryScreen {
             reversal: None,
             reverses: None,
             source: None,
-            search: Vec::new(),
-            list: ListState::default(),
+            list: List::new(),
         };
         screen.reload(env)?;
         Ok(screen)
     }
 
-    fn follow(&self, env: &Env) -> Outcome {
+    fn follow(&self) -> Outcome {
         let target = self.reversal.as_ref().or(self.reverses.as_ref());
         match target {
-            Some((id, _)) => match EntryScreen::new(env, *id) {
-                Ok(screen) => Outcome::open(screen),
-                Err(err) => err.into(),
-            },
+            Some((id, _)) => Outcome::Open(Route::Entry(*id)),
             None => Outcome::Info("this entry neither reverses nor is reversed".into()),
         }
     }
 
-    fn open_source(&self, env: &Env) -> Outcome {
+    fn open_source(&self) -> Outcome {
         match &self.source {
-            Some((id, _)) => match DocumentScreen::new(env, *id) {
-                Ok(screen) => Outcome::open(screen),
-                Err(err) => err.into(),
-            },
+            Some((id, _)) => Outcome::Open(Route::Document(*id)),
             None => Outcome::Info(match self.entry.as_ref().and_then(|e| e.source.as_ref()) {
                 Some(source) => format!("the source {} has no screen", clean(source)),
                 None => "this entry was typed by hand: it has no source document".into(),
@@ -138,23 +155,27 @@ impl Screen for EntryScreen {
                     .unwrap_or_else(|_| format!("D{id}"));
                 (id, number)
             });
-        self.search = entry
+        let rows = entry
             .lines
             .iter()
             .zip(&self.account_labels)
-            .map(|(l, label)| {
-                search_text(&[
-                    l.account.as_str(),
-                    label,
-                    l.third_party.as_deref().unwrap_or(""),
-                    entry.line_label(l),
-                    &amount_text(l.debit),
-                    &amount_text(l.credit),
-                ])
+            .enumerate()
+            .map(|(index, (l, label))| LineRow {
+                index,
+                account: l.account.clone(),
+                cells: vec![
+                    l.account.to_string(),
+                    label.clone(),
+                    l.third_party.as_deref().map(clean).unwrap_or_default(),
+                    clean(entry.line_label(l)),
+                    amount_or_blank(l.debit),
+                    amount_or_blank(l.credit),
+                ],
+                amount: l.debit - l.credit,
             })
             .collect();
         self.entry = Some(entry);
-        self.list.refilter(self.search.iter().map(String::as_str));
+        self.list.set_rows(rows);
         Ok(())
     }
 
@@ -217,19 +238,8 @@ impl Screen for EntryScreen {
             Column::right("debit", 12),
             Column::right("credit", 12),
         ];
-        self.list.draw(buf, table, &columns, theme, |i| {
-            let l = &entry.lines[i];
-            (
-                vec![
-                    l.account.to_string(),
-                    self.account_labels.get(i).cloned().unwrap_or_default(),
-                    l.third_party.clone().map(|p| clean(&p)).unwrap_or_default(),
-                    clean(entry.line_label(l)),
-                    amount_or_blank(l.debit),
-                    amount_or_blank(l.credit),
-                ],
-                Style::new(),
-            )
+        self.list.draw(buf, table, &columns, theme, |row| {
+            (row.cells.clone(), Style::new())
         });
         let totals = [
             String::new(),
@@ -246,22 +256,17 @@ impl Screen for EntryScreen {
     }
 
     fn handle(&mut self, action: Action, env: &Env) -> Outcome {
-        if self.list.navigate(action) {
-            return Outcome::None;
-        }
         let Some(entry) = &self.entry else {
             return Outcome::None;
         };
         match action {
-            Action::Open => {
-                let Some(line) = self.list.selected().and_then(|i| entry.lines.get(i)) else {
-                    return Outcome::None;
-                };
-                match LedgerScreen::account_at(env, &line.account, entry.id) {
-                    Ok(screen) => Outcome::open(screen),
-                    Err(err) => err.into(),
-                }
-            }
+            Action::Open => match self.list.selected() {
+                Some(line) => Outcome::Open(Route::AccountAt {
+                    account: line.account.clone(),
+                    entry: entry.id,
+                }),
+                None => Outcome::None,
+            },
             Action::EditEntry => {
                 if entry.is_validated() {
                     return Outcome::Error(format!(
@@ -269,10 +274,7 @@ impl Screen for EntryScreen {
                         entry.reference()
                     ));
                 }
-                match EditorScreen::edit(env, entry) {
-                    Ok(screen) => Outcome::open(screen),
-                    Err(err) => err.into(),
-                }
+                Outcome::Open(Route::EditEntry(entry.id))
             }
             Action::Validate => {
                 if entry.is_validated() {
@@ -283,10 +285,11 @@ impl Screen for EntryScreen {
                         "Validate draft {}? It gets its number and can no longer change.",
                         entry.reference()
                     ),
-                    yes: Command::Validate {
+                    yes: Write::Validate {
                         selection: Selection::Entries(vec![entry.id]),
                         what: entry.reference(),
-                    },
+                    }
+                    .into(),
                 })
             }
             Action::Reverse => reverse_confirm(env, entry.id, entry.status, &entry.reference()),
@@ -296,8 +299,8 @@ impl Screen for EntryScreen {
                 &entry.reference(),
                 &clean(&entry.label),
             ),
-            Action::FollowLink => self.follow(env),
-            Action::OpenSource => self.open_source(env),
+            Action::FollowLink => self.follow(),
+            Action::OpenSource => self.open_source(),
             _ => Outcome::None,
         }
     }
@@ -306,13 +309,12 @@ impl Screen for EntryScreen {
         Some(format!("entry:{}", self.id))
     }
 
-    fn filter(&self) -> Option<&str> {
-        Some(&self.list.filter)
+    fn list(&self) -> Option<&dyn ListView> {
+        Some(&self.list)
     }
 
-    fn set_filter(&mut self, text: &str, _env: &Env) {
-        self.list
-            .set_filter(text, self.search.iter().map(String::as_str));
+    fn list_mut(&mut self) -> Option<&mut dyn ListView> {
+        Some(&mut self.list)
     }
 
     fn hints(&self, keymap: &Keymap) -> Vec<(String, &'static str)> {

@@ -4,19 +4,36 @@
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::Style;
-use ratatui::text::Text;
+use ratatui::text::{Line, Text};
 use ratatui::widgets::{Paragraph, Widget, Wrap};
 
 use super::super::action::{Action, Context};
 use super::super::keymap::Keymap;
+use super::super::route::Route;
 use super::super::theme::Theme;
-use super::super::widgets::table::{Column, ListState, search_text};
-use super::document::DocumentScreen;
-use super::entry::EntryScreen;
-use super::ledger::LedgerScreen;
+use super::super::widgets::list::{List, ListView, Row};
+use super::super::widgets::table::{Column, search_text};
+use super::super::widgets::text::safe;
 use super::{Env, Outcome, Screen, clean};
 use crate::ledger::{AuditRecord, LedgerError};
 use crate::model::AccountNumber;
+
+impl Row for AuditRecord {
+    type Key = u64;
+
+    fn key(&self) -> u64 {
+        self.seq
+    }
+
+    fn search(&self) -> String {
+        search_text(&[
+            &self.at.format("%d/%m/%Y %H:%M").to_string(),
+            &self.user,
+            &self.action,
+            &self.detail,
+        ])
+    }
+}
 
 /// The whole-ledger view shows this many latest records.
 const RECENT: usize = 1_000;
@@ -25,9 +42,7 @@ pub struct HistoryScreen {
     /// `None`: latest changes to the whole ledger.
     record: Option<String>,
     name: String,
-    records: Vec<AuditRecord>,
-    search: Vec<String>,
-    list: ListState,
+    list: List<AuditRecord>,
 }
 
 impl HistoryScreen {
@@ -39,21 +54,19 @@ impl HistoryScreen {
         let mut screen = HistoryScreen {
             record,
             name,
-            records: Vec::new(),
-            search: Vec::new(),
-            list: ListState::default(),
+            list: List::new(),
         };
         screen.reload(env)?;
         Ok(screen)
     }
 
     fn selected(&self) -> Option<&AuditRecord> {
-        self.list.selected().and_then(|i| self.records.get(i))
+        self.list.selected()
     }
 
-    fn open(&self, env: &Env) -> Result<Outcome, LedgerError> {
+    fn open(&self) -> Outcome {
         let Some(record) = self.selected() else {
-            return Ok(Outcome::None);
+            return Outcome::None;
         };
         let target = record
             .records
@@ -61,25 +74,17 @@ impl HistoryScreen {
             .find(|r| Some(*r) != self.record.as_ref())
             .or(record.records.first());
         let Some(target) = target else {
-            return Ok(Outcome::None);
+            return Outcome::None;
         };
         let (kind, key) = target.split_once(':').unwrap_or((target.as_str(), ""));
-        Ok(match kind {
-            "entry" => match key.parse() {
-                Ok(id) => Outcome::open(EntryScreen::new(env, id)?),
-                Err(_) => Outcome::None,
-            },
-            "account" => match AccountNumber::parse(key) {
-                Ok(number) => Outcome::open(LedgerScreen::account(env, &number)?),
-                Err(_) => Outcome::None,
-            },
-            "party" => Outcome::open(LedgerScreen::party(env, key)?),
-            "document" => match key.parse() {
-                Ok(id) => Outcome::open(DocumentScreen::new(env, id)?),
-                Err(_) => Outcome::None,
-            },
-            _ => Outcome::Info(format!("{target} has no screen of its own")),
-        })
+        let route = match kind {
+            "entry" => key.parse().ok().map(Route::Entry),
+            "account" => AccountNumber::parse(key).ok().map(Route::Account),
+            "party" => Some(Route::Party(key.to_string())),
+            "document" => key.parse().ok().map(Route::Document),
+            _ => return Outcome::Info(format!("{} has no screen of its own", clean(target))),
+        };
+        route.map_or(Outcome::None, Outcome::Open)
     }
 }
 
@@ -122,31 +127,13 @@ impl Screen for HistoryScreen {
     }
 
     fn reload(&mut self, env: &Env) -> Result<(), LedgerError> {
-        let keep = self.selected().map(|r| r.seq);
         let mut records = match &self.record {
             Some(record) => env.ledger.history(record)?,
             None => env.ledger.recent_history(RECENT)?,
         };
         // Latest first: the question is usually "who changed this last?".
         records.reverse();
-        self.search = records
-            .iter()
-            .map(|r| {
-                search_text(&[
-                    &r.at.format("%d/%m/%Y %H:%M").to_string(),
-                    &r.user,
-                    &r.action,
-                    &r.detail,
-                ])
-            })
-            .collect();
-        self.records = records;
-        self.list.refilter(self.search.iter().map(String::as_str));
-        if let Some(seq) = keep
-            && let Some(row) = self.records.iter().position(|r| r.seq == seq)
-        {
-            self.list.select_row(row);
-        }
+        self.list.set_rows(records);
         Ok(())
     }
 
@@ -164,8 +151,7 @@ impl Screen for HistoryScreen {
             Column::left("what", 15),
             Column::fill("detail"),
         ];
-        self.list.draw(buf, table, &columns, theme, |i| {
-            let r = &self.records[i];
+        self.list.draw(buf, table, &columns, theme, |r| {
             (
                 vec![
                     r.at.format("%d/%m/%Y %H:%M").to_string(),
@@ -194,19 +180,20 @@ impl Screen for HistoryScreen {
                 clean(&record.detail),
                 clean(&record.records.join(", "))
             );
-            Paragraph::new(Text::raw(text))
+            let lines: Vec<Line> = text
+                .lines()
+                .map(|l| Line::raw(safe(l).into_owned()))
+                .collect();
+            Paragraph::new(Text::from(lines))
                 .style(theme.dim)
                 .wrap(Wrap { trim: true })
                 .render(area, buf);
         }
     }
 
-    fn handle(&mut self, action: Action, env: &Env) -> Outcome {
-        if self.list.navigate(action) {
-            return Outcome::None;
-        }
+    fn handle(&mut self, action: Action, _env: &Env) -> Outcome {
         match action {
-            Action::Open => self.open(env).unwrap_or_else(Outcome::from),
+            Action::Open => self.open(),
             _ => Outcome::None,
         }
     }
@@ -215,13 +202,12 @@ impl Screen for HistoryScreen {
         self.record.clone()
     }
 
-    fn filter(&self) -> Option<&str> {
-        Some(&self.list.filter)
+    fn list(&self) -> Option<&dyn ListView> {
+        Some(&self.list)
     }
 
-    fn set_filter(&mut self, text: &str, _env: &Env) {
-        self.list
-            .set_filter(text, self.search.iter().map(String::as_str));
+    fn list_mut(&mut self) -> Option<&mut dyn ListView> {
+        Some(&mut self.list)
     }
 
     fn hints(&self, keymap: &Keymap) -> Vec<(String, &'static str)> {

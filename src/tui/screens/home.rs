@@ -6,14 +6,11 @@ use ratatui::layout::Rect;
 
 use super::super::action::{Action, Context};
 use super::super::keymap::Keymap;
+use super::super::route::Route;
 use super::super::theme::Theme;
-use super::super::widgets::table::{Column, ListState};
-use super::chart::ChartScreen;
-use super::closing::YearCloseScreen;
-use super::documents::{DocumentsScreen, customer_due};
-use super::entries::EntriesScreen;
-use super::ledger::LedgerScreen;
-use super::parties::PartiesScreen;
+use super::super::widgets::list::{List, ListView, Row};
+use super::super::widgets::table::{Column, search_text};
+use super::documents::{Show, customer_due};
 use super::{Env, Outcome, Screen, amount_text, clean, current_year, date_text, line};
 use crate::ledger::{AuditRecord, LedgerError};
 use crate::model::calendar::Period;
@@ -35,13 +32,25 @@ struct Figure {
     target: Target,
 }
 
+impl Row for Figure {
+    /// Figures are always the same, in the same order: the first words of their label.
+    type Key = String;
+
+    fn key(&self) -> String {
+        self.label.split(':').next().unwrap_or_default().to_string()
+    }
+
+    fn search(&self) -> String {
+        search_text(&[&self.label])
+    }
+}
+
 #[derive(Default)]
 pub struct HomeScreen {
     company: String,
     siren: String,
     year: Option<FiscalYear>,
-    figures: Vec<Figure>,
-    list: ListState,
+    list: List<Figure>,
     recent: Vec<AuditRecord>,
 }
 
@@ -115,29 +124,20 @@ impl HomeScreen {
         Ok(screen)
     }
 
-    fn open(&self, env: &Env) -> Result<Outcome, LedgerError> {
-        let Some(figure) = self.list.selected().and_then(|i| self.figures.get(i)) else {
-            return Ok(Outcome::None);
+    fn open(&self) -> Outcome {
+        let Some(figure) = self.list.selected() else {
+            return Outcome::None;
         };
-        Ok(match &figure.target {
-            Target::Ledger(account) => Outcome::open(LedgerScreen::account(env, account)?),
-            Target::Chart(filter) => {
-                let mut chart = ChartScreen::new(env)?;
-                chart.set_filter(filter, env);
-                Outcome::open(chart)
-            }
-            Target::Parties(filter) => {
-                let mut parties = PartiesScreen::new(env)?;
-                parties.set_filter(filter, env);
-                Outcome::open(parties)
-            }
-            Target::CustomerDue => Outcome::open(DocumentsScreen::customer_due(env)?),
-            Target::Drafts => {
-                let mut entries = EntriesScreen::new(env)?;
-                entries.show_all_dates(env)?;
-                entries.set_filter("draft", env);
-                Outcome::open(entries)
-            }
+        Outcome::Open(match &figure.target {
+            Target::Ledger(account) => Route::Account(account.clone()),
+            Target::Chart(filter) => Route::Chart {
+                filter: filter.to_string(),
+            },
+            Target::Parties(filter) => Route::Parties {
+                filter: filter.to_string(),
+            },
+            Target::CustomerDue => Route::Documents(Show::CustomerDue),
+            Target::Drafts => Route::Drafts,
         })
     }
 }
@@ -197,13 +197,7 @@ impl Screen for HomeScreen {
             value: env.ledger.draft_count()?.to_string(),
             target: Target::Drafts,
         });
-        self.figures = figures;
-        let texts: Vec<String> = self
-            .figures
-            .iter()
-            .map(|f| super::super::widgets::table::search_text(&[&f.label]))
-            .collect();
-        self.list.refilter(texts.iter().map(String::as_str));
+        self.list.set_rows(figures);
         self.recent = env.ledger.recent_history(8)?;
         Ok(())
     }
@@ -243,14 +237,13 @@ impl Screen for HomeScreen {
             inner.x,
             inner.y + 4,
             width,
-            (self.figures.len() as u16 + 1).min(inner.height.saturating_sub(4)),
+            (self.list.rows().len() as u16 + 1).min(inner.height.saturating_sub(4)),
         );
         let columns = [
             Column::fill("Balances of the fiscal year"),
             Column::right("", 16),
         ];
-        self.list.draw(buf, figures, &columns, theme, |i| {
-            let figure = &self.figures[i];
+        self.list.draw(buf, figures, &columns, theme, |figure| {
             (
                 vec![figure.label.clone(), figure.value.clone()],
                 ratatui::style::Style::new(),
@@ -276,16 +269,10 @@ impl Screen for HomeScreen {
         }
     }
 
-    fn handle(&mut self, action: Action, env: &Env) -> Outcome {
-        if self.list.navigate(action) {
-            return Outcome::None;
-        }
+    fn handle(&mut self, action: Action, _env: &Env) -> Outcome {
         match action {
-            Action::Open => self.open(env).unwrap_or_else(Outcome::from),
-            Action::CloseYear => match YearCloseScreen::new(env, None) {
-                Ok(screen) => Outcome::open(screen),
-                Err(err) => Outcome::Error(format!("cannot close the year: {err}")),
-            },
+            Action::Open => self.open(),
+            Action::CloseYear => Outcome::Open(Route::CloseYear),
             _ => Outcome::None,
         }
     }
@@ -294,16 +281,11 @@ impl Screen for HomeScreen {
         Some("company".into())
     }
 
-    fn filter(&self) -> Option<&str> {
-        Some(&self.list.filter)
+    fn list(&self) -> Option<&dyn ListView> {
+        Some(&self.list)
     }
 
-    fn set_filter(&mut self, text: &str, _env: &Env) {
-        let texts: Vec<String> = self
-            .figures
-            .iter()
-            .map(|f| super::super::widgets::table::search_text(&[&f.label]))
-            .collect();
-        self.list.set_filter(text, texts.iter().map(String::as_str));
+    fn list_mut(&mut self) -> Option<&mut dyn ListView> {
+        Some(&mut self.list)
     }
 }

@@ -20,10 +20,12 @@ use ratatui::layout::Rect;
 
 use super::action::{Action, Context};
 use super::keymap::{Key, Keymap};
+use super::route::Route;
 use super::theme::Theme;
+use super::widgets::list::ListView;
 use crate::ledger::{Ctx, Ledger, LedgerError, Selection};
 use crate::model::calendar::Period;
-use crate::model::{Amount, EntryId, FiscalYear, sanitize_text};
+use crate::model::{Amount, Entry, EntryId, EntryInput, FiscalYear, sanitize_text};
 
 /// What a screen may use while it handles an action.
 pub struct Env<'a> {
@@ -50,7 +52,6 @@ pub struct Prompt {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Purpose {
     Journal,
-    Period,
     ValidateUntil,
     Range,
 }
@@ -62,11 +63,33 @@ pub struct Confirm {
     pub yes: Command,
 }
 
-/// A change to the ledger, or leaving work unsaved: run by the application after a screen
-/// asked for it (and the user confirmed).
+/// What a screen asks the application to run (after the user confirmed, when asked).
 #[derive(Debug, Clone)]
 pub enum Command {
-    /// Validation may be long: it runs off the interface thread and can be cancelled.
+    /// A change to the ledger, through the application's one write path.
+    Write(Write),
+    /// Leave the current screen, dropping what was typed.
+    Discard,
+    /// Read the record being edited again, dropping what was typed.
+    Revert,
+    /// Quit, dropping what was typed.
+    Quit,
+}
+
+/// Every change the interface makes to the ledger. Screens never write: they return a
+/// `Write`, and `App::write` runs it, says what was done on the status line and reads the
+/// screens again.
+#[derive(Debug, Clone)]
+pub enum Write {
+    /// Saves the entry grid: a new draft, or the draft `id` changed; then validates it when
+    /// asked.
+    SaveEntry {
+        /// The draft and the revision the grid opened.
+        id: Option<(EntryId, u64)>,
+        input: EntryInput,
+        validate: bool,
+    },
+    /// Validation may be long: it runs as a background job and can be cancelled.
     Validate {
         selection: Selection,
         what: String,
@@ -78,23 +101,33 @@ pub enum Command {
     Delete {
         id: EntryId,
     },
-    /// Leave the current screen, dropping what was typed.
-    Discard,
-    /// Read the record being edited again, dropping what was typed.
-    Revert,
     /// Close a fiscal year (after its preview was shown and confirmed).
     CloseYear {
         year: String,
     },
-    /// Quit, dropping what was typed.
-    Quit,
+}
+
+impl From<Write> for Command {
+    fn from(write: Write) -> Self {
+        Command::Write(write)
+    }
+}
+
+/// A saved entry grid, handed back to the screen that asked for it.
+#[derive(Debug, Clone)]
+pub struct Saved {
+    /// The draft as saved.
+    pub entry: Entry,
+    pub input: EntryInput,
+    /// When validation was asked: the validated entry, or why it was refused.
+    pub validated: Option<Result<Entry, String>>,
 }
 
 /// What handling an action led to.
 pub enum Outcome {
     None,
-    /// Push a screen (the current one stays behind it).
-    Open(Box<dyn Screen>),
+    /// Go to a screen (the current one stays behind it).
+    Open(Route),
     /// Go back one screen.
     Back,
     /// Go back one screen and say what was done.
@@ -106,15 +139,15 @@ pub enum Outcome {
     Run(Command),
 }
 
-impl Outcome {
-    pub fn open(screen: impl Screen + 'static) -> Outcome {
-        Outcome::Open(Box::new(screen))
-    }
-}
-
 impl From<LedgerError> for Outcome {
     fn from(err: LedgerError) -> Self {
         Outcome::Error(err.to_string())
+    }
+}
+
+impl From<Write> for Outcome {
+    fn from(write: Write) -> Self {
+        Outcome::Run(Command::Write(write))
     }
 }
 
@@ -155,6 +188,16 @@ pub trait Screen {
         Outcome::None
     }
 
+    /// The entry grid the screen asked to save was saved.
+    fn saved(&mut self, _saved: &Saved) -> Outcome {
+        Outcome::None
+    }
+
+    /// The ledger refused the entry grid's save: what the screen makes of it.
+    fn save_refused(&mut self, err: LedgerError) -> Outcome {
+        Outcome::Error(err.to_string())
+    }
+
     /// The record shown or under the cursor, as the audit log names it (`entry:42`).
     fn record(&self) -> Option<String> {
         None
@@ -165,17 +208,13 @@ pub trait Screen {
         None
     }
 
-    /// The list filter, for screens that have one.
-    fn filter(&self) -> Option<&str> {
+    /// The screen's list: the application moves its cursor, marks its rows and filters it.
+    fn list(&self) -> Option<&dyn ListView> {
         None
     }
 
-    /// Changes the filter as the user types it.
-    fn set_filter(&mut self, _text: &str, _env: &Env) {}
-
-    /// The filter is complete (Enter): screens with costly filters apply it now.
-    fn commit_filter(&mut self, _env: &Env) -> Outcome {
-        Outcome::None
+    fn list_mut(&mut self) -> Option<&mut dyn ListView> {
+        None
     }
 
     /// Typed work would be lost by leaving.
@@ -191,6 +230,55 @@ pub trait Screen {
     /// A key hint for the status line when nothing else is shown.
     fn hints(&self, _keymap: &Keymap) -> Vec<(String, &'static str)> {
         Vec::new()
+    }
+}
+
+/// A date range a screen shows, asked for with one prompt: a fiscal year, a month, two dates
+/// or all.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Dates {
+    pub from: Option<NaiveDate>,
+    pub to: Option<NaiveDate>,
+}
+
+impl Dates {
+    /// The fiscal year containing today (or the last one); all dates without one.
+    pub fn current_year(env: &Env) -> Result<Dates, LedgerError> {
+        let years = env.ledger.years()?;
+        Ok(match current_year(&years, env.ctx.today) {
+            Some(year) => Dates {
+                from: Some(year.start),
+                to: Some(year.end),
+            },
+            None => Dates::default(),
+        })
+    }
+
+    /// The prompt asking for another range.
+    pub fn prompt(&self, env: &Env) -> Outcome {
+        let years = env.ledger.years().unwrap_or_default();
+        Outcome::Prompt(Prompt {
+            title: "Dates: a fiscal year (2026), a month (2026-03), two dates or all".into(),
+            initial: range_text(self.from, self.to, &years),
+            purpose: Purpose::Range,
+        })
+    }
+
+    /// Reads the answer to `prompt`.
+    pub fn parse(text: &str, env: &Env) -> Result<Dates, String> {
+        let years = env.ledger.years().map_err(|e| e.to_string())?;
+        let (from, to) = parse_range(text, &years, env.ctx.today)?;
+        Ok(Dates { from, to })
+    }
+
+    /// `2026`, `2026-11`, `all` or two dates, as typed.
+    pub fn text(&self, years: &[FiscalYear]) -> String {
+        range_text(self.from, self.to, years)
+    }
+
+    /// The range shown in titles.
+    pub fn title(&self) -> String {
+        range_title(self.from, self.to)
     }
 }
 
@@ -294,6 +382,9 @@ pub fn range_text(from: Option<NaiveDate>, to: Option<NaiveDate>, years: &[Fisca
         (None, None) => "all".into(),
         (Some(f), Some(t)) => match years.iter().find(|y| y.start == f && y.end == t) {
             Some(year) => year.name(),
+            None if Period::of(f).first_day() == f && Period::of(f).last_day() == t => {
+                Period::of(f).to_string()
+            }
             None => format!("{} {}", date_text(f), date_text(t)),
         },
         (Some(f), None) => format!("{} …", date_text(f)),
@@ -320,10 +411,10 @@ pub fn current_year(years: &[FiscalYear], today: NaiveDate) -> Option<FiscalYear
         .cloned()
 }
 
-/// Draws a line of text, cut to the area's width.
+/// Draws a line of text (made safe), cut to the area's width.
 pub fn line(buf: &mut Buffer, area: Rect, y: u16, text: &str, style: ratatui::style::Style) {
     if y < area.bottom() && area.width > 0 {
-        buf.set_stringn(area.x, y, text, area.width as usize, style);
+        super::widgets::text::put(buf, area.x, y, text, area.width as usize, style);
     }
 }
 

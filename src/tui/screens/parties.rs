@@ -8,9 +8,10 @@ use ratatui::style::Style;
 
 use super::super::action::{Action, Context};
 use super::super::keymap::Keymap;
+use super::super::route::Route;
 use super::super::theme::Theme;
-use super::super::widgets::table::{Column, ListState, search_text};
-use super::ledger::LedgerScreen;
+use super::super::widgets::list::{List, ListView, Row as ListRow};
+use super::super::widgets::table::{Column, search_text};
 use super::{Env, Outcome, Screen, amount_text, clean, current_year};
 use crate::ledger::LedgerError;
 use crate::model::{Amount, Party};
@@ -21,17 +22,38 @@ struct Row {
     balance: Amount,
 }
 
+impl ListRow for Row {
+    type Key = String;
+
+    fn key(&self) -> String {
+        self.party.code.clone()
+    }
+
+    fn search(&self) -> String {
+        search_text(&[
+            &self.party.code,
+            &self.name,
+            self.party.kind.name(),
+            self.party.collective_account.as_str(),
+        ])
+    }
+
+    fn mark(&self) -> Result<Amount, String> {
+        Ok(self.balance)
+    }
+}
+
 #[derive(Default)]
 pub struct PartiesScreen {
-    rows: Vec<Row>,
-    search: Vec<String>,
-    list: ListState,
+    list: List<Row>,
 }
 
 impl PartiesScreen {
-    pub fn new(env: &Env) -> Result<Self, LedgerError> {
+    /// The third parties, filtered on `filter` when it is not empty.
+    pub fn new(env: &Env, filter: &str) -> Result<Self, LedgerError> {
         let mut screen = PartiesScreen::default();
         screen.reload(env)?;
+        screen.list.set_filter(filter, env.ledger)?;
         Ok(screen)
     }
 }
@@ -46,17 +68,12 @@ impl Screen for PartiesScreen {
     }
 
     fn reload(&mut self, env: &Env) -> Result<(), LedgerError> {
-        let keep = self
-            .list
-            .selected()
-            .and_then(|i| self.rows.get(i))
-            .map(|r| r.party.code.clone());
         let years = env.ledger.years()?;
         let to = current_year(&years, env.ctx.today)
             .map(|y| y.end)
             .unwrap_or(env.ctx.today);
         let balances: BTreeMap<String, Amount> = env.ledger.party_balances(to)?;
-        self.rows = env
+        let rows = env
             .ledger
             .parties()?
             .into_iter()
@@ -66,24 +83,7 @@ impl Screen for PartiesScreen {
                 party,
             })
             .collect();
-        self.search = self
-            .rows
-            .iter()
-            .map(|r| {
-                search_text(&[
-                    &r.party.code,
-                    &r.name,
-                    r.party.kind.name(),
-                    r.party.collective_account.as_str(),
-                ])
-            })
-            .collect();
-        self.list.refilter(self.search.iter().map(String::as_str));
-        if let Some(code) = keep
-            && let Some(row) = self.rows.iter().position(|r| r.party.code == code)
-        {
-            self.list.select_row(row);
-        }
+        self.list.set_rows(rows);
         Ok(())
     }
 
@@ -95,8 +95,7 @@ impl Screen for PartiesScreen {
             Column::left("account", 8).from(100),
             Column::right("balance", 13),
         ];
-        self.list.draw(buf, area, &columns, theme, |i| {
-            let row = &self.rows[i];
+        self.list.draw(buf, area, &columns, theme, |row| {
             let cells = vec![
                 row.party.code.clone(),
                 if row.party.active {
@@ -112,16 +111,10 @@ impl Screen for PartiesScreen {
         });
     }
 
-    fn handle(&mut self, action: Action, env: &Env) -> Outcome {
-        if self.list.navigate(action) {
-            return Outcome::None;
-        }
+    fn handle(&mut self, action: Action, _env: &Env) -> Outcome {
         match action {
-            Action::Open => match self.list.selected().and_then(|i| self.rows.get(i)) {
-                Some(row) => match LedgerScreen::party(env, &row.party.code) {
-                    Ok(screen) => Outcome::open(screen),
-                    Err(err) => err.into(),
-                },
+            Action::Open => match self.list.selected() {
+                Some(row) => Outcome::Open(Route::Party(row.party.code.clone())),
                 None => Outcome::None,
             },
             _ => Outcome::None,
@@ -131,17 +124,15 @@ impl Screen for PartiesScreen {
     fn record(&self) -> Option<String> {
         self.list
             .selected()
-            .and_then(|i| self.rows.get(i))
             .map(|r| format!("party:{}", r.party.code))
     }
 
-    fn filter(&self) -> Option<&str> {
-        Some(&self.list.filter)
+    fn list(&self) -> Option<&dyn ListView> {
+        Some(&self.list)
     }
 
-    fn set_filter(&mut self, text: &str, _env: &Env) {
-        self.list
-            .set_filter(text, self.search.iter().map(String::as_str));
+    fn list_mut(&mut self) -> Option<&mut dyn ListView> {
+        Some(&mut self.list)
     }
 
     fn hints(&self, keymap: &Keymap) -> Vec<(String, &'static str)> {

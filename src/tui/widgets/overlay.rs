@@ -9,6 +9,7 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph, Widget, Wrap};
 use super::super::theme::Theme;
 use super::input::TextInput;
 use super::table::{fit, width};
+use super::text::{put, safe};
 
 /// Clears `area`, draws a titled border and returns the inside.
 pub fn boxed(buf: &mut Buffer, area: Rect, title: &str, theme: &Theme) -> Rect {
@@ -16,7 +17,7 @@ pub fn boxed(buf: &mut Buffer, area: Rect, title: &str, theme: &Theme) -> Rect {
     let block = Block::default()
         .borders(Borders::ALL)
         .border_style(theme.border)
-        .title(Span::styled(format!(" {title} "), theme.title));
+        .title(Span::styled(format!(" {} ", safe(title)), theme.title));
     let inner = block.inner(area);
     block.render(area, buf);
     inner
@@ -47,7 +48,7 @@ pub fn draw_input(
     let max = max.max(1) as usize;
     let start = input.cursor().saturating_sub(max - 1);
     let shown: String = chars.iter().skip(start).take(max).collect();
-    buf.set_stringn(x, y, format!("{shown:<max$}"), max, style);
+    put(buf, x, y, format!("{shown:<max$}"), max, style);
     let before: String = chars[start..input.cursor().min(chars.len())]
         .iter()
         .collect();
@@ -80,7 +81,7 @@ pub fn draw_key_rows(
     {
         let y = area.y + (i - offset) as u16;
         if row.heading {
-            buf.set_stringn(area.x, y, &row.name, area.width as usize, theme.header);
+            put(buf, area.x, y, &row.name, area.width as usize, theme.header);
             continue;
         }
         let text = format!(
@@ -101,9 +102,16 @@ pub fn draw_key_rows(
         } else {
             Style::new()
         };
-        buf.set_stringn(area.x, y, text, area.width as usize, style);
+        put(buf, area.x, y, text, area.width as usize, style);
         if selected != Some(i) {
-            buf.set_stringn(area.x, y, fit(&row.keys, keys_width), keys_width, theme.key);
+            put(
+                buf,
+                area.x,
+                y,
+                fit(&row.keys, keys_width),
+                keys_width,
+                theme.key,
+            );
         }
     }
 }
@@ -116,7 +124,7 @@ pub fn draw_confirm(buf: &mut Buffer, area: Rect, message: &str, keys: &str, the
     let rect = centered(area, w, lines + 4);
     let inner = boxed(buf, rect, "Confirm", theme);
     let text = Text::from(vec![
-        Line::raw(message.to_string()),
+        Line::raw(safe(message).into_owned()),
         Line::raw(""),
         Line::styled(keys.to_string(), theme.key),
     ]);

@@ -1,16 +1,14 @@
-//! Tables: columns that fit the width (optional columns appear on wide terminals), a cursor
-//! row, and a list state that scrolls, pages and filters without touching rows off screen.
-
-use std::cell::Cell;
+//! Tables: columns that fit the width (optional columns appear on wide terminals), headers and
+//! rows of cells. The list component (`list.rs`) draws its rows with them.
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::Span;
 
-use super::super::action::Action;
 use super::super::theme::Theme;
 use super::fuzzy::fold;
+use super::text::{put, safe};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Align {
@@ -62,8 +60,11 @@ pub fn width(text: &str) -> usize {
     Span::raw(text).width()
 }
 
-/// Cuts a text to `max` cells, ending with `…` when cut.
+/// Cuts a text to `max` cells, ending with `…` when cut. The text is made safe first
+/// (`text::safe`), so that what is dropped takes no room.
 pub fn fit(text: &str, max: usize) -> String {
+    let text = safe(text);
+    let text = text.as_ref();
     if width(text) <= max {
         return text.to_string();
     }
@@ -129,167 +130,18 @@ pub fn draw_row(
     }
     buf.set_style(Rect::new(area.x, y, area.width, 1), style);
     for (i, x, w) in layout(columns, area.width) {
-        let text = cells.get(i).map(String::as_str).unwrap_or("");
-        let text = fit(text, w as usize);
+        let text = fit(cells.get(i).map(String::as_str).unwrap_or(""), w as usize);
         let pad = match columns[i].align {
             Align::Left => 0,
             Align::Right => (w as usize).saturating_sub(width(&text)) as u16,
         };
-        buf.set_stringn(area.x + x + pad, y, &text, w as usize, style);
+        put(buf, area.x + x + pad, y, &text, w as usize, style);
     }
 }
 
 pub fn draw_header(buf: &mut Buffer, area: Rect, columns: &[Column], theme: &Theme) {
     let titles: Vec<String> = columns.iter().map(|c| c.title.to_string()).collect();
     draw_row(buf, area, area.y, columns, &titles, theme.header);
-}
-
-/// A list of rows held in memory by its screen: cursor, scrolling, filter.
-#[derive(Debug, Clone, Default)]
-pub struct ListState {
-    /// Rows shown (indices into the screen's rows), after the filter.
-    pub visible: Vec<usize>,
-    pub cursor: usize,
-    pub filter: String,
-    offset: Cell<usize>,
-    height: Cell<usize>,
-}
-
-impl ListState {
-    /// Shows the rows whose search text (already folded) contains the filter.
-    pub fn refilter<'a>(&mut self, texts: impl Iterator<Item = &'a str>) {
-        let needle: String = self.filter.chars().map(fold).collect();
-        let selected = self.selected();
-        self.visible = texts
-            .enumerate()
-            .filter(|(_, text)| needle.is_empty() || text.contains(&needle))
-            .map(|(i, _)| i)
-            .collect();
-        self.cursor = 0;
-        if let Some(row) = selected {
-            self.select_row(row);
-        }
-        self.clamp();
-    }
-
-    pub fn set_filter<'a>(&mut self, filter: &str, texts: impl Iterator<Item = &'a str>) {
-        self.filter = filter.to_string();
-        self.refilter(texts);
-    }
-
-    /// The row under the cursor.
-    pub fn selected(&self) -> Option<usize> {
-        self.visible.get(self.cursor).copied()
-    }
-
-    /// Puts the cursor on a row when it is shown; returns whether it is.
-    pub fn select_row(&mut self, row: usize) -> bool {
-        match self.visible.iter().position(|&r| r == row) {
-            Some(at) => {
-                self.cursor = at;
-                true
-            }
-            None => false,
-        }
-    }
-
-    fn clamp(&mut self) {
-        self.cursor = self.cursor.min(self.visible.len().saturating_sub(1));
-    }
-
-    pub fn page(&self) -> usize {
-        self.height.get().saturating_sub(1).max(1)
-    }
-
-    /// Moves the cursor for a list action; returns whether the action was one.
-    pub fn navigate(&mut self, action: Action) -> bool {
-        let last = self.visible.len().saturating_sub(1);
-        self.cursor = match action {
-            Action::Down => (self.cursor + 1).min(last),
-            Action::Up => self.cursor.saturating_sub(1),
-            Action::PageDown => (self.cursor + self.page()).min(last),
-            Action::PageUp => self.cursor.saturating_sub(self.page()),
-            Action::Top => 0,
-            Action::Bottom => last,
-            _ => return false,
-        };
-        true
-    }
-
-    /// The first shown row for a viewport of `height` rows, keeping the cursor in view.
-    /// Remembers the height for paging.
-    pub fn scroll(&self, height: usize) -> usize {
-        self.height.set(height);
-        let mut offset = self.offset.get();
-        if self.cursor < offset {
-            offset = self.cursor;
-        } else if height > 0 && self.cursor >= offset + height {
-            offset = self.cursor + 1 - height;
-        }
-        let max_offset = self.visible.len().saturating_sub(height);
-        offset = offset.min(max_offset);
-        self.offset.set(offset);
-        offset
-    }
-
-    /// Draws the header and the shown rows. `row` gives the cells and style of a row.
-    pub fn draw(
-        &self,
-        buf: &mut Buffer,
-        area: Rect,
-        columns: &[Column],
-        theme: &Theme,
-        row: impl Fn(usize) -> (Vec<String>, Style),
-    ) {
-        self.draw_with_cursor(buf, area, columns, theme, true, row);
-    }
-
-    /// Like `draw`; `cursor` false leaves the cursor row unmarked (a screen with several
-    /// tables marks only the one that has the focus).
-    pub fn draw_with_cursor(
-        &self,
-        buf: &mut Buffer,
-        area: Rect,
-        columns: &[Column],
-        theme: &Theme,
-        cursor: bool,
-        row: impl Fn(usize) -> (Vec<String>, Style),
-    ) {
-        if area.height == 0 || area.width == 0 {
-            return;
-        }
-        draw_header(buf, area, columns, theme);
-        let body = Rect::new(area.x, area.y + 1, area.width, area.height - 1);
-        let offset = self.scroll(body.height as usize);
-        for (i, &index) in self
-            .visible
-            .iter()
-            .enumerate()
-            .skip(offset)
-            .take(body.height as usize)
-        {
-            let (cells, mut style) = row(index);
-            if cursor && i == self.cursor {
-                style = style.patch(theme.cursor);
-            }
-            draw_row(
-                buf,
-                body,
-                body.y + (i - offset) as u16,
-                columns,
-                &cells,
-                style,
-            );
-        }
-        if self.visible.is_empty() {
-            let text = if self.filter.is_empty() {
-                "(nothing to show)".to_string()
-            } else {
-                format!("(no row matches “{}”)", self.filter)
-            };
-            buf.set_stringn(body.x, body.y, text, body.width as usize, theme.dim);
-        }
-    }
 }
 
 /// The width a column needs for its title and its cells (amounts are never cut), at most
@@ -328,21 +180,23 @@ mod tests {
         assert_eq!(fit("Facture LED", 8), "Facture…");
         assert_eq!(fit("abc", 3), "abc");
     }
+}
+
+#[cfg(test)]
+mod drawn {
+    use super::*;
 
     #[test]
-    fn the_cursor_follows_its_row_through_filters() {
-        let texts = ["alpha", "beta", "gamma", "delta"];
-        let mut list = ListState::default();
-        list.refilter(texts.iter().copied());
-        list.navigate(Action::Down);
-        list.navigate(Action::Down);
-        assert_eq!(list.selected(), Some(2));
-        list.set_filter("ta", texts.iter().copied());
-        assert_eq!(list.visible, vec![1, 3]);
-        assert_eq!(list.selected(), Some(1));
-        list.set_filter("zzz", texts.iter().copied());
-        assert_eq!(list.selected(), None);
-        assert!(list.navigate(Action::Bottom));
-        assert_eq!(list.cursor, 0);
+    fn cells_with_escapes_keep_their_columns() {
+        let columns = [Column::left("label", 6), Column::right("amount", 8)];
+        let area = Rect::new(0, 0, 15, 1);
+        let mut buf = Buffer::empty(area);
+        let cells = [
+            "a\u{1b}[31mb\u{202e}".to_string(),
+            "1\u{7},00\t".to_string(),
+        ];
+        draw_row(&mut buf, area, 0, &columns, &cells, Style::new());
+        let drawn: String = buf.content().iter().map(|c| c.symbol()).collect();
+        assert_eq!(drawn, "a[31mb    1,00 ");
     }
 }
