@@ -552,6 +552,8 @@ fn without_strategy_default_or_fallback_a_line_goes_to_suspense_and_why_says_so(
             .expect("supplier_invoice settings");
         generation.default_account = None;
         generation.fallback_account = None;
+        generation.default_goods_account = None;
+        generation.default_services_account = None;
     });
     let invoice = add_doc(
         &folio,
@@ -1483,7 +1485,8 @@ fn with_validated_landing_entries_are_numbered_at_once_and_reposted_by_reversal(
         "doc add --type supplier_invoice --party FSUP --date 2026-03-05 --line 'PORT;;1;80'",
     ));
     assert_eq!(out.trim(), "recorded D1 (supplier_invoice)");
-    assert_due(&folio, "D1", "0.00 0.00 0.00 draft");
+    // A draft shows the total it would post (80 + 16 of VAT), nothing paid.
+    assert_due(&folio, "D1", "96.00 0.00 96.00 draft");
     let refused_why = folio.fail(&w("why D1"));
     assert!(
         refused_why.contains("D1 has no entry yet (a draft)"),

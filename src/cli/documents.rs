@@ -153,6 +153,24 @@ pub fn doc(
                 writeln!(out, "validated {}", d.display_ref())?;
             }
         }
+        DocAction::Allocate {
+            credit_note,
+            allocations,
+        } => {
+            let id = ledger.document(credit_note)?.document.id;
+            let allocations = allocations
+                .iter()
+                .map(|a| parse_allocation(a))
+                .collect::<Result<Vec<_>>>()?;
+            let doc = ledger.set_off(ctx, id, &allocations)?;
+            let summary = ledger.document(&format!("D{}", doc.id))?;
+            writeln!(
+                out,
+                "set off {}: {} left",
+                doc.display_ref(),
+                summary.remaining.to_french()
+            )?;
+        }
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -221,6 +239,18 @@ pub fn pay(
             writeln!(
                 out,
                 "allocated {}: {} allocations",
+                doc.display_ref(),
+                doc.allocations().len()
+            )?;
+        }
+        PayAction::Unallocate { payment, document } => {
+            let id = ledger.document(payment)?.document.id;
+            let target = DocumentRef::Text(document.trim().to_string());
+            let doc = ledger.unallocate(ctx, id, &target)?;
+            writeln!(
+                out,
+                "unallocated {} from {}: {} allocations left",
+                document.trim(),
                 doc.display_ref(),
                 doc.allocations().len()
             )?;

@@ -25,6 +25,9 @@ impl Ledger {
         let now = chrono::Utc::now().naive_utc();
         let ctx = Ctx::new("folio-migration", now);
         self.write(&ctx, |tx| {
+            if from < 3 {
+                super::documents_migrate::migrate_to_3(tx)?;
+            }
             if from < 2 {
                 // Schema 2: third parties gain tax position, payment terms and method, IBAN
                 // and mandate.
