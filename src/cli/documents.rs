@@ -364,6 +364,9 @@ fn show_document(
     if !d.reference.is_empty() {
         writeln!(out, "Reference {}", d.reference)?;
     }
+    if let Some(due) = d.due_date {
+        writeln!(out, "Due date {due}")?;
+    }
     match &d.body {
         DocumentBody::Lines(lines) => {
             let mut rows = Rows::new(&[
