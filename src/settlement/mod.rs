@@ -133,10 +133,15 @@ pub fn settle(
 
 /// Whether something is still to be paid on a validated invoice or credit note.
 pub fn is_due(settled: &Settled) -> bool {
+    still_due(settled.status, settled.remaining)
+}
+
+/// Whether a document of this status with `remaining` left is still to be paid.
+pub fn still_due(status: Option<PaymentStatus>, remaining: Amount) -> bool {
     matches!(
-        settled.status,
+        status,
         Some(PaymentStatus::Unpaid | PaymentStatus::PartiallyPaid)
-    ) && !settled.remaining.is_zero()
+    ) && !remaining.is_zero()
 }
 
 /// The due date of a document dated `date` for terms of `terms_days` days; none for payments.
