@@ -583,3 +583,41 @@ fn a_ledger_of_schema_2_is_migrated_on_open() {
     assert!(out.contains("2 documents examined: 2 unchanged"), "{out}");
     folio.ok(&w("doc validate D3"));
 }
+
+/// `folio check` compares the VAT due on payment still pending with what the documents
+/// leave unpaid: an allocation lost from the file (the payment's entry still moved its
+/// share) is reported.
+#[test]
+fn check_reports_pending_vat_the_documents_do_not_leave() {
+    let folio = Folio::blank();
+    let invoice = add_doc(
+        &folio,
+        "--type customer_invoice --party CACME --date 2026-03-02 --line ';Conseil;1;1000;;V20E'",
+    );
+    add_pay(
+        &folio,
+        &format!(
+            "--type customer_payment --party CACME --date 2026-03-20 --amount 600 \
+             --method transfer --allocate {invoice}=600"
+        ),
+    );
+    assert_check_ok(&folio);
+    {
+        const ALLOCATIONS: redb::TableDefinition<(u64, u64), i64> =
+            redb::TableDefinition::new("allocations");
+        let db = open_redb(&folio.ledger);
+        let txn = db.begin_write().unwrap();
+        txn.open_table(ALLOCATIONS).unwrap().remove((1, 2)).unwrap();
+        txn.commit().unwrap();
+    }
+    let out = folio.run(&["check"]);
+    assert!(!out.status.success());
+    let text = stdout(&out);
+    assert!(
+        text.contains(
+            "pending VAT on 445740: the documents leave -200.00 unpaid, \
+             the generated entries leave -100.00"
+        ),
+        "{text}"
+    );
+}
