@@ -615,7 +615,7 @@ fn check_reports_pending_vat_the_documents_do_not_leave() {
     let text = stdout(&out);
     assert!(
         text.contains(
-            "pending VAT on 445740: the documents leave -200.00 unpaid, \
+            "FA2026-00001: pending VAT on 445740: its tax times its unpaid share is -200.00, \
              the generated entries leave -100.00"
         ),
         "{text}"

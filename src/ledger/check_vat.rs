@@ -2,7 +2,8 @@
 //! For every validated invoice and credit note, each tax due on payment leaves on its pending
 //! account (44574 collected, 44564 deductible) its amount minus the share its payments and
 //! refunds moved, computed as the engine does (`posting::moved_share`). The generated entries
-//! (documents, payments, their reversals) must leave exactly that on each pending account.
+//! must leave exactly that for the document: its own entries, and the lines of payments'
+//! entries whose rule names it (reversals take their original's rules).
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -43,8 +44,15 @@ pub(crate) fn expected_pending(
     out
 }
 
-/// Compares, per pending account, what the documents leave with what generated entries
-/// leave; each difference is reported through `add`.
+/// The document a line of a generated entry is about: the one named by its rule when it is
+/// VAT a payment moved (`VAT V20E of FA2026-00001 due on payment`), else the entry's source.
+pub(crate) fn document_of_rule(rule: &str) -> Option<&str> {
+    let rest = rule.strip_prefix("VAT ")?.strip_suffix(" due on payment")?;
+    rest.split_once(" of ").map(|(_, document)| document)
+}
+
+/// Compares, per document and pending account, what the document leaves with what the
+/// generated entries leave; each difference is reported through `add`.
 pub(crate) fn check_pending_vat(view: &View, add: &mut dyn FnMut(String)) -> Result<()> {
     let Some(settings) = view.meta::<Settings>("settings")? else {
         return Ok(());
@@ -52,12 +60,17 @@ pub(crate) fn check_pending_vat(view: &View, add: &mut dyn FnMut(String)) -> Res
     let documents = view.table(DOCUMENTS)?;
     let allocations = view.table(ALLOCATIONS)?;
     let posted = view.table(POSTED)?;
-    let mut expected: BTreeMap<String, i64> = BTreeMap::new();
+    // (document, pending account) -> signed cents.
+    let mut expected: BTreeMap<(u64, String), i64> = BTreeMap::new();
+    let mut refs: HashMap<String, u64> = HashMap::new();
+    let mut names: HashMap<u64, String> = HashMap::new();
     let mut types = HashMap::new();
     for item in documents.range::<u64>(..)? {
         let (key, value) = item?;
         let doc: Document = decode(value.value(), "document")?;
         types.insert(key.value(), doc.doc_type);
+        refs.insert(doc.display_ref(), doc.id);
+        names.insert(doc.id, doc.display_ref());
         if doc.status != DocumentStatus::Validated || !matches!(doc.body, DocumentBody::Lines(_)) {
             continue;
         }
@@ -87,50 +100,85 @@ pub(crate) fn check_pending_vat(view: &View, add: &mut dyn FnMut(String)) -> Res
         }
         for (account, cents) in expected_pending(&doc, totals.total, &totals.taxes, paid, &settings)
         {
-            *expected.entry(account).or_default() += cents;
+            *expected.entry((doc.id, account)).or_default() += cents;
         }
     }
-    let accounts: Vec<String> = settings
+    let accounts: std::collections::BTreeSet<String> = settings
         .taxes
         .iter()
         .filter_map(|t| t.pending_account.as_ref().map(|a| a.as_str().to_string()))
-        .collect::<std::collections::BTreeSet<_>>()
-        .into_iter()
         .collect();
     let lines = view.table(LINES_BY_ACCOUNT)?;
-    let entries = view.table(ENTRIES)?;
-    let mut generated: HashMap<u64, bool> = HashMap::new();
-    for account in accounts {
-        let mut actual = 0i64;
+    let mut entry_ids = std::collections::BTreeSet::new();
+    for account in &accounts {
         for item in lines.range((account.as_str(), i32::MIN, 0u64, 0u32)..)? {
-            let (key, value) = item?;
+            let (key, _) = item?;
             let (on, _, entry, _) = key.value();
-            if on != account {
+            if on != account.as_str() {
                 break;
             }
-            let is_generated = match generated.get(&entry) {
-                Some(g) => *g,
-                None => {
-                    let g = match entries.get(entry)? {
-                        Some(bytes) => decode::<Entry>(bytes.value(), "entry")?
-                            .source
-                            .is_some_and(|s| s.starts_with("document:")),
-                        None => false,
-                    };
-                    generated.insert(entry, g);
-                    g
-                }
-            };
-            if is_generated {
-                actual += value.value();
-            }
+            entry_ids.insert(entry);
         }
-        let wanted = expected.get(&account).copied().unwrap_or(0);
-        if actual != wanted {
+    }
+    let entries = view.table(ENTRIES)?;
+    let why = view.table(WHY)?;
+    let rules_of = |id: u64| -> Result<Vec<String>> {
+        match why.get(id)? {
+            Some(bytes) => decode(bytes.value(), "why"),
+            None => Ok(Vec::new()),
+        }
+    };
+    let mut actual: BTreeMap<(u64, String), i64> = BTreeMap::new();
+    for id in entry_ids {
+        let Some(bytes) = entries.get(id)? else {
+            continue;
+        };
+        let entry: Entry = decode(bytes.value(), "entry")?;
+        let Some(source) = entry
+            .source
+            .as_deref()
+            .and_then(|s| s.strip_prefix("document:"))
+            .and_then(|s| s.parse::<u64>().ok())
+        else {
+            continue;
+        };
+        // A reversal keeps its original's lines in order: it has its original's rules.
+        let mut rules = rules_of(entry.id)?;
+        if rules.is_empty()
+            && let Some(original) = entry.reversal_of
+        {
+            rules = rules_of(original)?;
+        }
+        for (i, line) in entry.lines.iter().enumerate() {
+            if !accounts.contains(line.account.as_str()) {
+                continue;
+            }
+            let document = rules
+                .get(i)
+                .and_then(|r| document_of_rule(r))
+                .and_then(|r| refs.get(r).copied())
+                .unwrap_or(source);
+            let signed = line.debit.cents() - line.credit.cents();
+            *actual
+                .entry((document, line.account.as_str().to_string()))
+                .or_default() += signed;
+        }
+    }
+    let keys: std::collections::BTreeSet<&(u64, String)> =
+        expected.keys().chain(actual.keys()).collect();
+    for key in keys {
+        let wanted = expected.get(key).copied().unwrap_or(0);
+        let left = actual.get(key).copied().unwrap_or(0);
+        if wanted != left {
+            let name = names
+                .get(&key.0)
+                .cloned()
+                .unwrap_or_else(|| format!("D{}", key.0));
             add(format!(
-                "pending VAT on {account}: the documents leave {} unpaid, the generated entries leave {}",
+                "{name}: pending VAT on {}: its tax times its unpaid share is {}, the generated entries leave {}",
+                key.1,
                 Amount::from_cents(wanted),
-                Amount::from_cents(actual)
+                Amount::from_cents(left)
             ));
         }
     }
@@ -171,6 +219,15 @@ mod tests {
             entry: None,
             due_date: None,
         }
+    }
+
+    #[test]
+    fn a_payments_vat_line_names_its_document() {
+        assert_eq!(
+            document_of_rule("VAT V20E of FA2026-00001 due on payment"),
+            Some("FA2026-00001")
+        );
+        assert_eq!(document_of_rule("account of tax code V20"), None);
     }
 
     #[test]
