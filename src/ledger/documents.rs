@@ -70,9 +70,10 @@ pub struct PaymentInput {
 pub struct DocumentSummary {
     pub document: Document,
     pub total: Amount,
-    /// Allocated by payments (for invoices and credit notes) or to documents (payments).
+    /// Paid, refunded or set off (invoices and credit notes), or allocated to documents and
+    /// refunded (payments and refunds): see `settlement::settle`.
     pub allocated: Amount,
-    /// Still due (invoices, credit notes) or still unallocated (payments).
+    /// Still due (invoices, credit notes) or still unallocated (payments, refunds).
     pub remaining: Amount,
     pub status: Option<PaymentStatus>,
 }
