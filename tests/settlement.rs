@@ -206,6 +206,25 @@ fn a_credit_note_is_set_off_against_invoices_of_its_party() {
     assert_eq!(due_by_party(&folio)["CACME"], balances["CACME"].1);
     assert_check_ok(&folio);
 
+    // A set-off is taken back the same way as a payment's allocation.
+    let out = folio.ok(&w(&format!("pay unallocate {credit} {second}")));
+    assert_eq!(
+        out.trim(),
+        format!("unallocated {second} from {credit}: 20,00 left")
+    );
+    assert_due(&folio, &second, "60.00 0.00 60.00 unpaid");
+    assert_due(&folio, &credit, "120.00 100.00 20.00 partially paid");
+    assert_eq!(
+        due_by_party(&folio)["CACME"],
+        party_balances(&folio)["CACME"].1
+    );
+    refused(
+        &folio,
+        &w(&format!("pay unallocate {credit} {second}")),
+        &["AV2026-00001 is not allocated to FA2026-00002"],
+    );
+    folio.ok(&w(&format!("doc allocate {credit} {second}=20")));
+
     let other_credit = add_doc(
         &folio,
         "--type customer_credit_note --party CACME --date 2026-03-06 --line ';Remise;1;10;;V20'",

@@ -247,13 +247,24 @@ pub fn pay(
             let id = ledger.document(payment)?.document.id;
             let target = DocumentRef::Text(document.trim().to_string());
             let doc = ledger.unallocate(ctx, id, &target)?;
-            writeln!(
-                out,
-                "unallocated {} from {}: {} allocations left",
-                document.trim(),
-                doc.display_ref(),
-                doc.allocations().len()
-            )?;
+            if doc.doc_type.is_credit_note() {
+                let left = ledger.document(&format!("D{}", doc.id))?.remaining;
+                writeln!(
+                    out,
+                    "unallocated {} from {}: {} left",
+                    document.trim(),
+                    doc.display_ref(),
+                    left.to_french()
+                )?;
+            } else {
+                writeln!(
+                    out,
+                    "unallocated {} from {}: {} allocations left",
+                    document.trim(),
+                    doc.display_ref(),
+                    doc.allocations().len()
+                )?;
+            }
         }
         PayAction::Edit {
             payment,

@@ -245,7 +245,8 @@ pub enum PayAction {
         #[arg(required = true)]
         allocations: Vec<String>,
     },
-    /// Remove the allocation of a payment or refund to one document.
+    /// Remove the allocation of a payment or refund to one document (or the set-off of a
+    /// credit note against one invoice).
     Unallocate { payment: String, document: String },
     /// Change a payment's reference (date, party, amount and method are frozen).
     Edit {

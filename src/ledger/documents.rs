@@ -645,7 +645,8 @@ impl Ledger {
     }
 
     /// Removes the allocation of a payment or refund to one document and reposts what that
-    /// changes (the payment's VAT due on payment, later payments' shares).
+    /// changes (the payment's VAT due on payment, later payments' shares); for a credit note,
+    /// removes its set-off against one invoice (nothing to repost).
     pub fn unallocate(
         &self,
         ctx: &Ctx,
@@ -657,6 +658,9 @@ impl Ledger {
             let mut doc = d.get(payment)?;
             let from = doc.clone();
             let target = d.get(d.resolve(&doc.party, target)?)?;
+            if doc.doc_type.is_credit_note() {
+                return remove_set_off(tx, &mut d, ctx, doc, &target);
+            }
             let DocumentBody::Payment {
                 allocations: current,
                 ..
@@ -1275,6 +1279,39 @@ fn not_a_payment(doc: &Document) -> LedgerError {
             doc.doc_type.name()
         ),
     )
+}
+
+/// Takes a credit note's set-off against one invoice back: both are due again by its amount.
+fn remove_set_off(
+    tx: &mut Tx<'_>,
+    d: &mut DocTables<'_>,
+    ctx: &Ctx,
+    credit_note: Document,
+    target: &Document,
+) -> Result<Document> {
+    let removed = d
+        .setoffs
+        .remove((credit_note.id, target.id))?
+        .map(|v| Amount::from_cents(v.value()));
+    let Some(removed) = removed else {
+        return Err(settlement_error(SettlementError::NotAllocated {
+            from: credit_note.display_ref(),
+            document: target.display_ref(),
+        }));
+    };
+    d.allocations.remove((target.id, credit_note.id))?;
+    tx.audit(
+        ctx,
+        "document.unset_off",
+        vec![doc_record(&credit_note), doc_record(target)],
+        format!(
+            "removed the set-off of {} {} against {}",
+            credit_note.display_ref(),
+            removed,
+            target.display_ref()
+        ),
+    )?;
+    Ok(credit_note)
 }
 
 /// Resolves `DOCUMENT=AMOUNT` pairs against the party of `from`.
