@@ -2391,3 +2391,28 @@ fn a_line_without_strategy_goes_to_the_default_account_of_its_items_kind() {
         ],
     );
 }
+
+/// `regenerate --year` replays with the year's documents the payments of other years
+/// allocated to them: they read those documents' taxes.
+#[test]
+fn regenerating_a_year_replays_the_payments_of_the_next_year_allocated_to_its_documents() {
+    let folio = Folio::blank();
+    folio.ok(&w("year open"));
+    let invoice = add_doc(
+        &folio,
+        "--type customer_invoice --party CACME --date 2026-12-15 --line ';Conseil;1;1000;;V20E'",
+    );
+    let payment = add_pay(
+        &folio,
+        &format!(
+            "--type customer_payment --party CACME --date 2027-01-15 --amount 600 \
+             --method transfer --allocate {invoice}=600"
+        ),
+    );
+    v20e_at_10_percent(&folio);
+    let out = folio.ok(&w("regenerate --year 2026"));
+    assert!(out.contains(&format!("{payment}: draft")), "{out}");
+    assert!(out.contains("2 documents examined"), "{out}");
+    assert_eq!(folio.ok(&["regenerate"]).trim(), regenerate_unchanged(2));
+    assert_check_ok(&folio);
+}

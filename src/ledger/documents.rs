@@ -844,6 +844,24 @@ impl Ledger {
                     for item in d.by_date.range((range.0, 0u64)..=(range.1, u64::MAX))? {
                         ids.push(item?.0.value().1);
                     }
+                    if year.is_some() {
+                        // Payments and refunds of other years allocated to these documents
+                        // read their taxes too: they are replayed with them.
+                        let chosen: std::collections::HashSet<DocumentId> =
+                            ids.iter().copied().collect();
+                        let mut payers = std::collections::BTreeSet::new();
+                        for item in d.allocations.range::<(u64, u64)>(..)? {
+                            let (target, from) = item?.0.value();
+                            if chosen.contains(&target) && !chosen.contains(&from) {
+                                payers.insert(from);
+                            }
+                        }
+                        for from in payers {
+                            if d.get(from)?.doc_type.is_payment() {
+                                ids.push(from);
+                            }
+                        }
+                    }
                     ids
                 }
             };
