@@ -866,17 +866,26 @@ impl Ledger {
                 }
             };
             // A payment is replayed after every document it is allocated to, so that one run
-            // reaches the fixed point even when a payment is dated before its invoice.
-            let mut docs = Vec::with_capacity(ids.len());
-            for id in ids {
-                let doc = d.get(id)?;
-                if doc.status == DocumentStatus::Validated {
-                    docs.push(doc);
-                }
-            }
-            docs.sort_by_key(|doc| (replay_rank(doc.doc_type), doc.date, doc.id));
+            // reaches the fixed point even when a payment is dated before its invoice:
+            // invoices and credit notes as they come (in date order), payments and refunds
+            // afterwards.
             let mut report = RegenerateReport::default();
-            for mut doc in docs {
+            let mut deferred = Vec::new();
+            for id in ids {
+                let mut doc = d.get(id)?;
+                if doc.status != DocumentStatus::Validated {
+                    continue;
+                }
+                if doc.doc_type.is_payment() {
+                    deferred.push((replay_rank(doc.doc_type), doc.date, doc.id));
+                    continue;
+                }
+                report.examined += 1;
+                regenerate_one(tx, &mut d, ctx, &mut doc, &mut report)?;
+            }
+            deferred.sort_unstable();
+            for (_, _, id) in deferred {
+                let mut doc = d.get(id)?;
                 report.examined += 1;
                 regenerate_one(tx, &mut d, ctx, &mut doc, &mut report)?;
             }
