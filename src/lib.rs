@@ -13,4 +13,5 @@ pub mod ledger;
 pub mod model;
 pub mod posting;
 pub mod reports;
+pub mod settlement;
 pub mod tui;

@@ -552,6 +552,8 @@ fn without_strategy_default_or_fallback_a_line_goes_to_suspense_and_why_says_so(
             .expect("supplier_invoice settings");
         generation.default_account = None;
         generation.fallback_account = None;
+        generation.default_goods_account = None;
+        generation.default_services_account = None;
     });
     let invoice = add_doc(
         &folio,
@@ -1494,7 +1496,8 @@ fn with_validated_landing_entries_are_numbered_at_once_and_reposted_by_reversal(
         "doc add --type supplier_invoice --party FSUP --date 2026-03-05 --line 'PORT;;1;80'",
     ));
     assert_eq!(out.trim(), "recorded D1 (supplier_invoice)");
-    assert_due(&folio, "D1", "0.00 0.00 0.00 draft");
+    // A draft shows the total it would post (80 + 16 of VAT), nothing paid.
+    assert_due(&folio, "D1", "96.00 0.00 96.00 draft");
     let refused_why = folio.fail(&w("why D1"));
     assert!(
         refused_why.contains("D1 has no entry yet (a draft)"),
@@ -2122,4 +2125,305 @@ fn settings_export_then_load_round_trips() {
     assert_eq!(folio.ok(&w("settings export")), rich);
     let log = folio.ok(&w("log all --format csv"));
     assert!(log.contains("settings.load"), "{log}");
+}
+
+// ----- tax strategies and VAT due on payment, regeneration order, generated entries ---------
+
+/// The output of `folio regenerate` when nothing changes.
+fn regenerate_unchanged(examined: u64) -> String {
+    format!(
+        "{examined} documents examined: {examined} unchanged, 0 drafts replaced, \
+         0 reversed and reposted, 0 created; left alone: 0 in closed years, 0 in locked periods"
+    )
+}
+
+#[track_caller]
+fn assert_check_ok(folio: &Folio) {
+    let out = folio.ok(&["check"]);
+    assert!(out.contains(" 0 findings"), "folio check:\n{out}");
+}
+
+/// Was a bug: with a tax strategy for the rate, VAT due on payment went to the strategy's
+/// account at once and the payment moved it again from the pending account: 400 of
+/// deductible VAT for 200 of tax, 445640 at -200.
+#[test]
+fn a_tax_strategy_with_vat_due_on_payment_waits_on_the_pending_account() {
+    let folio = Folio::blank();
+    folio.ok(&w("accounts add 4457101 'TVA collectée - taux normal'"));
+    change_settings(&folio, |s| {
+        s.tax_strategies
+            .push(tax_strategy("TVA déductible 20 %", "20", "4456601", None));
+        let mut sale = tax_strategy("TVA collectée 20 %", "20", "4457101", None);
+        sale.context = Context::Sale;
+        s.tax_strategies.push(sale);
+    });
+    let purchase = add_doc(
+        &folio,
+        "--type supplier_invoice --party FSUP --date 2026-03-02 --line ';Maintenance;1;1000;;D20E'",
+    );
+    assert_posted(
+        &folio,
+        &purchase,
+        &[
+            "C 401000@FSUP 1200.00 <- third party FSUP",
+            "D 607000 1000.00 <- default account for supplier_invoice",
+            r#"D 445640 200.00 <- pending account of tax code D20E (VAT due on payment, then tax strategy "TVA déductible 20 %")"#,
+        ],
+    );
+    // Two payments: 600 moves 100.00, the rest moves the other 100.00, to 4456601.
+    let rule = format!("VAT D20E of {purchase} due on payment");
+    for date in ["2026-03-10", "2026-04-10"] {
+        let payment = add_pay(
+            &folio,
+            &format!(
+                "--type supplier_payment --party FSUP --date {date} --amount 600 \
+                 --method transfer --allocate {purchase}=600"
+            ),
+        );
+        assert_posted(
+            &folio,
+            &payment,
+            &[
+                "D 401000@FSUP 600.00 <- third party FSUP",
+                "C 512000 600.00 <- treasury account of payment method transfer",
+                &format!("D 4456601 100.00 <- {rule}"),
+                &format!("C 445640 100.00 <- {rule}"),
+            ],
+        );
+        assert_check_ok(&folio);
+    }
+    let sale = add_doc(
+        &folio,
+        "--type customer_invoice --party CACME --date 2026-05-04 --line ';Conseil;1;1000;;V20E'",
+    );
+    assert_posted(
+        &folio,
+        &sale,
+        &[
+            "D 411000@CACME 1200.00 <- third party CACME",
+            "C 706000 1000.00 <- default account for customer_invoice",
+            r#"C 445740 200.00 <- pending account of tax code V20E (VAT due on payment, then tax strategy "TVA collectée 20 %")"#,
+        ],
+    );
+    add_pay(
+        &folio,
+        &format!(
+            "--type customer_payment --party CACME --date 2026-05-20 --amount 1200 \
+             --method transfer --allocate {sale}=1200"
+        ),
+    );
+    let balances = balances_2026(&folio);
+    assert_eq!(balances["445640"], "0.00");
+    assert_eq!(balances["4456601"], "200.00");
+    assert_eq!(balances["445740"], "0.00");
+    assert_eq!(balances["4457101"], "-200.00");
+    assert!(!balances.contains_key("445660") || balances["445660"] == "0.00");
+    assert!(!balances.contains_key("445710") || balances["445710"] == "0.00");
+    assert_check_ok(&folio);
+    assert_eq!(folio.ok(&["regenerate"]).trim(), regenerate_unchanged(5));
+}
+
+/// Lowers V20E to 10 % for every date, so that invoices taxed with it are posted again.
+fn v20e_at_10_percent(folio: &Folio) {
+    change_settings(folio, |s| {
+        let v20e = s.taxes.iter_mut().find(|t| t.code == "V20E").expect("V20E");
+        v20e.rates = vec![version("2000-01-01", "10")];
+    });
+}
+
+/// Was a bug: a payment dated before its invoice was replayed first, against the invoice's
+/// old taxes, so a second `regenerate` changed it again.
+#[test]
+fn regenerate_reaches_the_fixed_point_in_one_run_with_an_advance_dated_before_its_invoice() {
+    let folio = Folio::blank();
+    let invoice = add_doc(
+        &folio,
+        "--type customer_invoice --party CACME --date 2026-03-10 --line ';Conseil;1;1000;;V20E'",
+    );
+    let advance = add_pay(
+        &folio,
+        &format!(
+            "--type customer_payment --party CACME --date 2026-03-01 --amount 600 \
+             --method transfer --allocate {invoice}=600"
+        ),
+    );
+    v20e_at_10_percent(&folio);
+    let first = folio.ok(&["regenerate"]);
+    assert!(
+        first.contains("2 documents examined: 0 unchanged, 2 drafts replaced"),
+        "{first}"
+    );
+    // 100 of VAT on 1,100: the advance of 600 moves 100 × 600 / 1,100 = 54.55.
+    let rule = format!("VAT V20E of {invoice} due on payment");
+    assert_posted(
+        &folio,
+        &advance,
+        &[
+            "D 512000 600.00 <- treasury account of payment method transfer",
+            "C 411000@CACME 600.00 <- third party CACME",
+            &format!("D 445740 54.55 <- {rule}"),
+            &format!("C 445710 54.55 <- {rule}"),
+        ],
+    );
+    assert_eq!(folio.ok(&["regenerate"]).trim(), regenerate_unchanged(2));
+    assert_check_ok(&folio);
+}
+
+/// Was a bug: `regenerate --document INVOICE` left the payments allocated to it posted
+/// against its old taxes.
+#[test]
+fn regenerating_one_invoice_replays_the_payments_allocated_to_it() {
+    let folio = Folio::blank();
+    let invoice = add_doc(
+        &folio,
+        "--type customer_invoice --party CACME --date 2026-03-02 --line ';Conseil;1;1000;;V20E'",
+    );
+    let payment = add_pay(
+        &folio,
+        &format!(
+            "--type customer_payment --party CACME --date 2026-03-20 --amount 600 \
+             --method transfer --allocate {invoice}=600"
+        ),
+    );
+    v20e_at_10_percent(&folio);
+    let out = folio.ok(&["regenerate", "--document", &invoice]);
+    assert!(out.contains(&format!("{invoice}: draft")), "{out}");
+    assert!(out.contains(&format!("{payment}: draft")), "{out}");
+    assert!(out.contains("2 documents examined"), "{out}");
+    let rule = format!("VAT V20E of {invoice} due on payment");
+    assert_posted(
+        &folio,
+        &payment,
+        &[
+            "D 512000 600.00 <- treasury account of payment method transfer",
+            "C 411000@CACME 600.00 <- third party CACME",
+            &format!("D 445740 54.55 <- {rule}"),
+            &format!("C 445710 54.55 <- {rule}"),
+        ],
+    );
+    assert_eq!(folio.ok(&["regenerate"]).trim(), regenerate_unchanged(2));
+    assert_check_ok(&folio);
+}
+
+/// Was a bug: reversing an invoice's entry by hand was accepted; the invoice still showed
+/// 1,200 due while 411 was at 0, and regenerate called it unchanged.
+#[test]
+fn a_generated_entry_cannot_be_reversed_by_hand() {
+    let folio = Folio::blank();
+    change_settings(&folio, |s| {
+        s.general.generated_entries = folio::model::settings::EntryLanding::Validated;
+    });
+    let invoice = add_doc(
+        &folio,
+        "--type customer_invoice --party CACME --date 2026-03-02 --line ';Conseil;1;1000;;V20'",
+    );
+    let entry = entry_of(&folio, &invoice);
+    assert_eq!(entry, "VE2026-000001");
+    let message = refused(
+        &folio,
+        &["reverse", &entry],
+        &[
+            "VE2026-000001 was generated from document FA2026-00001",
+            "cannot be reversed by hand",
+            "credit note (folio doc add --type customer_credit_note",
+            "folio regenerate",
+        ],
+    );
+    assert!(!message.contains('\u{1b}'), "{message}");
+    assert_due(&folio, &invoice, "1200.00 0.00 1200.00 unpaid");
+    assert_eq!(folio.ok(&["regenerate"]).trim(), regenerate_unchanged(1));
+}
+
+/// Was a bug: a product with no family went to 706000 (services) instead of 707000.
+#[test]
+fn a_line_without_strategy_goes_to_the_default_account_of_its_items_kind() {
+    let folio = Folio::blank();
+    change_settings(&folio, |s| {
+        s.items.push(item("LAMPE", None, Some("V20"), Some("D20")));
+        let mut audit = item("AUDIT", None, Some("V20"), Some("D20"));
+        audit.kind = folio::model::settings::ItemKind::Service;
+        s.items.push(audit);
+    });
+    let sale = add_doc(
+        &folio,
+        "--type customer_invoice --party CACME --date 2026-03-02 \
+         --line 'LAMPE;;2;50' --line 'AUDIT;;1;300' --line ';Sans article;1;10;;V20'",
+    );
+    assert_posted(
+        &folio,
+        &sale,
+        &[
+            "D 411000@CACME 492.00 <- third party CACME",
+            "C 707000 100.00 <- default account for goods of customer_invoice",
+            "C 706000 300.00 <- default account for services of customer_invoice",
+            "C 706000 10.00 <- default account for customer_invoice",
+            "C 445710 82.00 <- account of tax code V20",
+        ],
+    );
+    let purchase = add_doc(
+        &folio,
+        "--type supplier_invoice --party FSUP --date 2026-03-02 \
+         --line 'LAMPE;;2;50' --line 'AUDIT;;1;300'",
+    );
+    assert_posted(
+        &folio,
+        &purchase,
+        &[
+            "C 401000@FSUP 480.00 <- third party FSUP",
+            "D 607000 100.00 <- default account for goods of supplier_invoice",
+            "D 604000 300.00 <- default account for services of supplier_invoice",
+            "D 445660 80.00 <- account of tax code D20",
+        ],
+    );
+    // Settings written before the defaults per kind still load: such lines then keep the
+    // document type's default account.
+    let text = folio.ok(&w("settings export"));
+    let old: String = text
+        .lines()
+        .filter(|l| {
+            !l.starts_with("default_goods_account") && !l.starts_with("default_services_account")
+        })
+        .map(|l| format!("{l}\n"))
+        .collect();
+    assert_ne!(old, text);
+    let file = folio.write("old-settings.toml", old);
+    folio.ok(&["settings", "load", &file]);
+    let again = add_doc(
+        &folio,
+        "--type customer_invoice --party CACME --date 2026-03-03 --line 'LAMPE;;1;50'",
+    );
+    assert_posted(
+        &folio,
+        &again,
+        &[
+            "D 411000@CACME 60.00 <- third party CACME",
+            "C 706000 50.00 <- default account for customer_invoice",
+            "C 445710 10.00 <- account of tax code V20",
+        ],
+    );
+}
+
+/// `regenerate --year` replays with the year's documents the payments of other years
+/// allocated to them: they read those documents' taxes.
+#[test]
+fn regenerating_a_year_replays_the_payments_of_the_next_year_allocated_to_its_documents() {
+    let folio = Folio::blank();
+    folio.ok(&w("year open"));
+    let invoice = add_doc(
+        &folio,
+        "--type customer_invoice --party CACME --date 2026-12-15 --line ';Conseil;1;1000;;V20E'",
+    );
+    let payment = add_pay(
+        &folio,
+        &format!(
+            "--type customer_payment --party CACME --date 2027-01-15 --amount 600 \
+             --method transfer --allocate {invoice}=600"
+        ),
+    );
+    v20e_at_10_percent(&folio);
+    let out = folio.ok(&w("regenerate --year 2026"));
+    assert!(out.contains(&format!("{payment}: draft")), "{out}");
+    assert!(out.contains("2 documents examined"), "{out}");
+    assert_eq!(folio.ok(&["regenerate"]).trim(), regenerate_unchanged(2));
+    assert_check_ok(&folio);
 }

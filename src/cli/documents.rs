@@ -153,6 +153,24 @@ pub fn doc(
                 writeln!(out, "validated {}", d.display_ref())?;
             }
         }
+        DocAction::Allocate {
+            credit_note,
+            allocations,
+        } => {
+            let id = ledger.document(credit_note)?.document.id;
+            let allocations = allocations
+                .iter()
+                .map(|a| parse_allocation(a))
+                .collect::<Result<Vec<_>>>()?;
+            let doc = ledger.set_off(ctx, id, &allocations)?;
+            let summary = ledger.document(&format!("D{}", doc.id))?;
+            writeln!(
+                out,
+                "set off {}: {} left",
+                doc.display_ref(),
+                summary.remaining.to_french()
+            )?;
+        }
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -224,6 +242,29 @@ pub fn pay(
                 doc.display_ref(),
                 doc.allocations().len()
             )?;
+        }
+        PayAction::Unallocate { payment, document } => {
+            let id = ledger.document(payment)?.document.id;
+            let target = DocumentRef::Text(document.trim().to_string());
+            let doc = ledger.unallocate(ctx, id, &target)?;
+            if doc.doc_type.is_credit_note() {
+                let left = ledger.document(&format!("D{}", doc.id))?.remaining;
+                writeln!(
+                    out,
+                    "unallocated {} from {}: {} left",
+                    document.trim(),
+                    doc.display_ref(),
+                    left.to_french()
+                )?;
+            } else {
+                writeln!(
+                    out,
+                    "unallocated {} from {}: {} allocations left",
+                    document.trim(),
+                    doc.display_ref(),
+                    doc.allocations().len()
+                )?;
+            }
         }
         PayAction::Edit {
             payment,
@@ -333,6 +374,9 @@ fn show_document(
     )?;
     if !d.reference.is_empty() {
         writeln!(out, "Reference {}", d.reference)?;
+    }
+    if let Some(due) = d.due_date {
+        writeln!(out, "Due date {due}")?;
     }
     match &d.body {
         DocumentBody::Lines(lines) => {

@@ -206,6 +206,12 @@ pub enum DocAction {
     },
     /// Validate drafts: number them and post their entries.
     Validate { documents: Vec<String> },
+    /// Set a credit note off against invoices of its party: INVOICE=AMOUNT...
+    Allocate {
+        credit_note: String,
+        #[arg(required = true)]
+        allocations: Vec<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -232,12 +238,16 @@ pub enum PayAction {
     },
     /// Import the payments CSV.
     Import { file: PathBuf },
-    /// Allocate a registered payment to more documents: DOCUMENT=AMOUNT...
+    /// Allocate a registered payment or refund to more documents (an amount adds to an
+    /// existing allocation): DOCUMENT=AMOUNT...
     Allocate {
         payment: String,
         #[arg(required = true)]
         allocations: Vec<String>,
     },
+    /// Remove the allocation of a payment or refund to one document (or the set-off of a
+    /// credit note against one invoice).
+    Unallocate { payment: String, document: String },
     /// Change a payment's reference (date, party, amount and method are frozen).
     Edit {
         payment: String,

@@ -146,6 +146,7 @@ impl Ledger {
         );
         check_numbering(&view, validated, &mut findings)?;
         report.audit_records = check_audit(&view, &mut findings)?;
+        super::check_vat::check_pending_vat(&view, &mut |m| findings.add("vat", m))?;
         report.findings = findings.list;
         report.more_findings = findings.more;
         Ok(report)

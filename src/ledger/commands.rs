@@ -413,6 +413,7 @@ impl Ledger {
             if !original.is_validated() {
                 return Err(LedgerError::EntryIsDraft(original.reference()));
             }
+            super::documents::refuse_generated(tx, &original)?;
             if let Some(existing) = tx.reversal_of(id)? {
                 let reversal = tx.entry(existing)?;
                 return Err(LedgerError::AlreadyReversed {

@@ -18,6 +18,12 @@ use crate::model::document::{
 use crate::model::settings::{EntryLanding, Settings};
 use crate::model::{Amount, Entry, EntryId, EntryInput, EntryStatus, Line, Party, sanitize_text};
 use crate::posting::{self, AllocatedDocument, Posting, PostingError, TaxDetail};
+use crate::settlement::{self, Proposed, Settled, SettlementError};
+
+/// (credit note, invoice) -> cents set off. The invoice side is in `ALLOCATIONS`, as
+/// (invoice, credit note), so that what is allocated to an invoice is one range scan.
+pub(crate) const SETOFFS: redb::TableDefinition<(u64, u64), i64> =
+    redb::TableDefinition::new("setoffs");
 
 /// What the engine computed when a document was posted: kept for amounts due and payments.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -64,9 +70,10 @@ pub struct PaymentInput {
 pub struct DocumentSummary {
     pub document: Document,
     pub total: Amount,
-    /// Allocated by payments (for invoices and credit notes) or to documents (payments).
+    /// Paid, refunded or set off (invoices and credit notes), or allocated to documents and
+    /// refunded (payments and refunds): see `settlement::settle`.
     pub allocated: Amount,
-    /// Still due (invoices, credit notes) or still unallocated (payments).
+    /// Still due (invoices, credit notes) or still unallocated (payments, refunds).
     pub remaining: Amount,
     pub status: Option<PaymentStatus>,
 }
@@ -83,6 +90,20 @@ pub struct RegenerateReport {
     pub skipped_locked: u64,
     /// One line per change, for people.
     pub changes: Vec<String>,
+}
+
+fn settlement_error(err: SettlementError) -> LedgerError {
+    let field = match &err {
+        SettlementError::OtherParty { .. } | SettlementError::NotAllocatable { .. } => {
+            "allocate_to"
+        }
+        SettlementError::Draft { .. } | SettlementError::NotAllocated { .. } => "allocate_to",
+        _ => "allocated",
+    };
+    LedgerError::Invalid {
+        field,
+        reason: err.to_string(),
+    }
 }
 
 fn posting_error(err: PostingError) -> LedgerError {
@@ -110,6 +131,7 @@ pub(crate) struct DocTables<'t> {
     counters: Table<'t, (&'static str, &'static str), u64>,
     refs: Table<'t, (&'static str, &'static str, u64), ()>,
     allocations: Table<'t, (u64, u64), i64>,
+    setoffs: Table<'t, (u64, u64), i64>,
     posted: Table<'t, u64, Bytes>,
     why: Table<'t, u64, Bytes>,
     settings: Settings,
@@ -131,6 +153,7 @@ impl<'t> DocTables<'t> {
             counters: txn.open_table(DOCUMENT_COUNTERS)?,
             refs: txn.open_table(DOCUMENT_REFS)?,
             allocations: txn.open_table(ALLOCATIONS)?,
+            setoffs: txn.open_table(SETOFFS)?,
             posted: txn.open_table(POSTED)?,
             why: txn.open_table(WHY)?,
             settings,
@@ -174,6 +197,45 @@ impl<'t> DocTables<'t> {
             out.push((key.value().1, Amount::from_cents(value.value())));
         }
         Ok(out)
+    }
+
+    /// What `id` set off against invoices, if it is a credit note.
+    fn set_off_by(&self, id: DocumentId) -> Result<Vec<(DocumentId, Amount)>> {
+        let mut out = Vec::new();
+        for item in self.setoffs.range((id, 0u64)..=(id, u64::MAX))? {
+            let (key, value) = item?;
+            out.push((key.value().1, Amount::from_cents(value.value())));
+        }
+        Ok(out)
+    }
+
+    /// The total of a validated document: its posted total, or a payment's amount.
+    fn total(&self, doc: &Document) -> Result<Amount> {
+        if let DocumentBody::Payment { amount, .. } = &doc.body {
+            return Ok(*amount);
+        }
+        Ok(self
+            .posted(doc.id)?
+            .map(|p| p.total)
+            .unwrap_or(Amount::ZERO))
+    }
+
+    /// What other documents allocated to `doc` and what it allocated to others.
+    fn flows(&self, doc: &Document) -> Result<(Amount, Vec<(DocumentType, Amount)>)> {
+        let received: Amount = self.allocated_to(doc.id)?.into_iter().map(|(_, a)| a).sum();
+        let mut given = Vec::new();
+        for allocation in doc.allocations() {
+            given.push((self.get(allocation.document)?.doc_type, allocation.amount));
+        }
+        for (invoice, amount) in self.set_off_by(doc.id)? {
+            given.push((self.get(invoice)?.doc_type, amount));
+        }
+        Ok((received, given))
+    }
+
+    fn settled(&self, doc: &Document) -> Result<Settled> {
+        let (received, given) = self.flows(doc)?;
+        settlement::settle(doc, self.total(doc)?, received, &given).map_err(settlement_error)
     }
 
     /// Finds a document by id, number or the party's reference.
@@ -231,6 +293,7 @@ pub(crate) fn create_tables(tx: &Tx<'_>) -> Result<()> {
     txn.open_table(DOCUMENT_COUNTERS)?;
     txn.open_table(DOCUMENT_REFS)?;
     txn.open_table(ALLOCATIONS)?;
+    txn.open_table(SETOFFS)?;
     txn.open_table(POSTED)?;
     txn.open_table(WHY)?;
     Ok(())
@@ -341,7 +404,8 @@ fn compute_posting(tx: &mut Tx<'_>, d: &DocTables<'_>, doc: &Document) -> Result
     }
 }
 
-/// What payments before `payment` (by date, then id) allocated to `target`.
+/// What payments and refunds before `payment` (by date, then id) allocated to `target`:
+/// money paid, which is what makes VAT due on payment (a set-off moves no money).
 fn allocated_before(d: &DocTables<'_>, target: DocumentId, payment: &Document) -> Result<Amount> {
     let mut sum = Amount::ZERO;
     for (other, amount) in d.allocated_to(target)? {
@@ -349,11 +413,50 @@ fn allocated_before(d: &DocTables<'_>, target: DocumentId, payment: &Document) -
             continue;
         }
         let other_doc = d.get(other)?;
-        if (other_doc.date, other_doc.id) < (payment.date, payment.id) {
+        if other_doc.doc_type.is_payment()
+            && (other_doc.date, other_doc.id) < (payment.date, payment.id)
+        {
             sum += amount;
         }
     }
     Ok(sum)
+}
+
+/// A generated entry follows its document: reversing it by hand would leave the document
+/// saying one thing and the books another, so it is refused with the ways to correct it.
+pub(crate) fn refuse_generated(tx: &Tx<'_>, entry: &Entry) -> Result<()> {
+    let Some(id) = entry
+        .source
+        .as_deref()
+        .and_then(|s| s.strip_prefix("document:"))
+        .and_then(|id| id.parse::<DocumentId>().ok())
+    else {
+        return Ok(());
+    };
+    let documents = tx.txn.open_table(DOCUMENTS)?;
+    let doc: Option<Document> = match documents.get(id)? {
+        Some(bytes) => Some(decode(bytes.value(), "document")?),
+        None => None,
+    };
+    let (what, credit_note) = match &doc {
+        Some(doc) => (
+            doc.display_ref(),
+            match doc.doc_type.context() {
+                crate::model::document::Context::Sale => "customer_credit_note",
+                crate::model::document::Context::Purchase => "supplier_credit_note",
+            },
+        ),
+        None => (format!("D{id}"), "customer_credit_note"),
+    };
+    Err(invalid(
+        "entry",
+        format!(
+            "{} was generated from document {what} and follows it: it cannot be reversed by hand. \
+             To correct it, record a credit note (folio doc add --type {credit_note} …), \
+             or change the settings and run folio regenerate --document {what}",
+            entry.reference()
+        ),
+    ))
 }
 
 fn doc_record(doc: &Document) -> String {
@@ -507,7 +610,8 @@ impl Ledger {
         })
     }
 
-    /// Adds allocations to a registered payment and reposts what they change.
+    /// Adds allocations to a registered payment or refund (to an existing allocation, the
+    /// amount is added) and reposts what they change.
     pub fn allocate(
         &self,
         ctx: &Ctx,
@@ -517,52 +621,20 @@ impl Ledger {
         self.write(ctx, |tx| {
             let mut d = DocTables::open(tx)?;
             let mut doc = d.get(payment)?;
-            if !doc.doc_type.is_payment() {
-                return Err(invalid(
-                    "payment",
-                    format!("{} is not a payment", doc.display_ref()),
-                ));
-            }
-            let mut added = Vec::new();
-            for (reference, amount) in allocations {
-                let target = d.resolve(&doc.party, reference)?;
-                added.push(Allocation {
-                    document: target,
-                    amount: *amount,
-                });
-            }
+            let added = resolve_all(&d, &doc, allocations)?;
             let DocumentBody::Payment {
                 allocations: current,
                 ..
             } = &mut doc.body
             else {
-                return Err(invalid("payment", "not a payment"));
+                return Err(not_a_payment(&doc));
             };
-            for allocation in &added {
-                match current
-                    .iter_mut()
-                    .find(|a| a.document == allocation.document)
-                {
-                    Some(existing) => existing.amount += allocation.amount,
-                    None => current.push(allocation.clone()),
-                }
-            }
+            settlement::merge(current, &added).map_err(settlement_error)?;
             check_allocations(&d, &doc)?;
             store_allocations(&mut d, &doc)?;
             d.put(&doc)?;
-            let mut report = RegenerateReport::default();
-            let mut affected = vec![doc.id];
-            for allocation in &added {
-                for (other, _) in d.allocated_to(allocation.document)? {
-                    affected.push(other);
-                }
-            }
-            affected.sort_unstable();
-            affected.dedup();
-            for id in affected {
-                let mut other = d.get(id)?;
-                regenerate_one(tx, &mut d, ctx, &mut other, &mut report)?;
-            }
+            let targets: Vec<DocumentId> = added.iter().map(|a| a.document).collect();
+            repost_settlement(tx, &mut d, ctx, &doc, &targets)?;
             let summary: Vec<String> = added
                 .iter()
                 .map(|a| format!("D{} {}", a.document, a.amount))
@@ -574,6 +646,132 @@ impl Ledger {
                 format!("allocated {}: {}", doc.display_ref(), summary.join(", ")),
             )?;
             d.get(payment)
+        })
+    }
+
+    /// Removes the allocation of a payment or refund to one document and reposts what that
+    /// changes (the payment's VAT due on payment, later payments' shares); for a credit note,
+    /// removes its set-off against one invoice (nothing to repost).
+    pub fn unallocate(
+        &self,
+        ctx: &Ctx,
+        payment: DocumentId,
+        target: &DocumentRef,
+    ) -> Result<Document> {
+        self.write(ctx, |tx| {
+            let mut d = DocTables::open(tx)?;
+            let mut doc = d.get(payment)?;
+            let from = doc.clone();
+            let target = d.get(d.resolve(&doc.party, target)?)?;
+            if doc.doc_type.is_credit_note() {
+                return remove_set_off(tx, &mut d, ctx, doc, &target);
+            }
+            let DocumentBody::Payment {
+                allocations: current,
+                ..
+            } = &mut doc.body
+            else {
+                return Err(not_a_payment(&doc));
+            };
+            let removed = settlement::remove(&from, current, &target).map_err(settlement_error)?;
+            // What stays must still hold: without a credit note netted in it, a payment may
+            // cover less than it allocates.
+            check_allocations(&d, &doc)?;
+            d.allocations.remove((target.id, doc.id))?;
+            d.put(&doc)?;
+            repost_settlement(tx, &mut d, ctx, &doc, &[target.id])?;
+            tx.audit(
+                ctx,
+                "payment.unallocate",
+                vec![doc_record(&doc), doc_record(&target)],
+                format!(
+                    "removed the allocation of {} {} to {}",
+                    doc.display_ref(),
+                    removed,
+                    target.display_ref()
+                ),
+            )?;
+            d.get(payment)
+        })
+    }
+
+    /// Sets a credit note off against invoices of its party: what is due on both goes down
+    /// by the amounts, the party's account is unchanged (the credit note's entry already
+    /// credits it) and no entry is written. Refused when either document has VAT due on
+    /// payment: that VAT becomes due when money moves, so settle them with a payment net of
+    /// the credit note.
+    pub fn set_off(
+        &self,
+        ctx: &Ctx,
+        credit_note: DocumentId,
+        allocations: &[(DocumentRef, Amount)],
+    ) -> Result<Document> {
+        self.write(ctx, |tx| {
+            let mut d = DocTables::open(tx)?;
+            let doc = d.get(credit_note)?;
+            if !doc.doc_type.is_credit_note() {
+                return Err(invalid(
+                    "credit_note",
+                    format!(
+                        "{} is a {}: `folio doc allocate` sets a credit note off against invoices",
+                        doc.display_ref(),
+                        doc.doc_type.name()
+                    ),
+                ));
+            }
+            if doc.status != DocumentStatus::Validated {
+                return Err(invalid(
+                    "credit_note",
+                    format!("{} is a draft: validate it first", doc.display_ref()),
+                ));
+            }
+            let added = resolve_all(&d, &doc, allocations)?;
+            for allocation in &added {
+                for id in [doc.id, allocation.document] {
+                    let taxes = d.posted(id)?.map(|p| p.taxes).unwrap_or_default();
+                    if taxes.iter().any(|t| t.on_payment && !t.tax.is_zero()) {
+                        return Err(invalid(
+                            "allocate_to",
+                            format!(
+                                "{} has VAT due on payment, which becomes due when money moves: \
+                                 register a payment net of the credit note instead \
+                                 (folio pay add … --allocate INVOICE=AMOUNT --allocate {}=AMOUNT)",
+                                d.get(id)?.display_ref(),
+                                doc.display_ref()
+                            ),
+                        ));
+                    }
+                }
+            }
+            let mut merged: Vec<Allocation> = d
+                .set_off_by(doc.id)?
+                .into_iter()
+                .map(|(document, amount)| Allocation { document, amount })
+                .collect();
+            settlement::merge(&mut merged, &added).map_err(settlement_error)?;
+            for allocation in &merged {
+                d.setoffs
+                    .insert((doc.id, allocation.document), allocation.amount.cents())?;
+            }
+            // Checked with the set-offs in place; an error aborts the whole transaction.
+            check_allocations(&d, &doc)?;
+            for allocation in &merged {
+                d.allocations
+                    .insert((allocation.document, doc.id), allocation.amount.cents())?;
+            }
+            let summary: Vec<String> = added
+                .iter()
+                .map(|a| format!("D{} {}", a.document, a.amount))
+                .collect();
+            let mut records = vec![doc_record(&doc)];
+            records.extend(added.iter().map(|a| format!("document:{}", a.document)));
+            tx.audit(
+                ctx,
+                "document.set_off",
+                records,
+                format!("set off {}: {}", doc.display_ref(), summary.join(", ")),
+            )?;
+            Ok(doc)
         })
     }
 
@@ -635,21 +833,64 @@ impl Ledger {
                 None => (i32::MIN, i32::MAX),
             };
             let ids: Vec<DocumentId> = match document {
-                Some(id) => vec![d.get(id)?.id],
+                // A document's payments and refunds are replayed with it: they read its
+                // taxes for the VAT due on payment.
+                Some(id) => {
+                    let mut ids = vec![d.get(id)?.id];
+                    for (other, _) in d.allocated_to(id)? {
+                        if d.get(other)?.doc_type.is_payment() {
+                            ids.push(other);
+                        }
+                    }
+                    ids
+                }
                 None => {
                     let mut ids = Vec::new();
                     for item in d.by_date.range((range.0, 0u64)..=(range.1, u64::MAX))? {
                         ids.push(item?.0.value().1);
                     }
+                    if year.is_some() {
+                        // Payments and refunds of other years allocated to these documents
+                        // read their taxes too: they are replayed with them.
+                        let chosen: std::collections::HashSet<DocumentId> =
+                            ids.iter().copied().collect();
+                        let mut payers = std::collections::BTreeSet::new();
+                        for item in d.allocations.range::<(u64, u64)>(..)? {
+                            let (target, from) = item?.0.value();
+                            if chosen.contains(&target) && !chosen.contains(&from) {
+                                payers.insert(from);
+                            }
+                        }
+                        for from in payers {
+                            if d.get(from)?.doc_type.is_payment() {
+                                ids.push(from);
+                            }
+                        }
+                    }
                     ids
                 }
             };
+            // A payment is replayed after every document it is allocated to, so that one run
+            // reaches the fixed point even when a payment is dated before its invoice:
+            // invoices and credit notes as they come (in date order), payments and refunds
+            // afterwards.
             let mut report = RegenerateReport::default();
+            let mut deferred = Vec::new();
             for id in ids {
                 let mut doc = d.get(id)?;
                 if doc.status != DocumentStatus::Validated {
                     continue;
                 }
+                if doc.doc_type.is_payment() {
+                    deferred.push((replay_rank(doc.doc_type), doc.date, doc.id));
+                    continue;
+                }
+                report.examined += 1;
+                regenerate_one(tx, &mut d, ctx, &mut doc, &mut report)?;
+            }
+            deferred.sort_unstable();
+            for (_, _, id) in deferred {
+                let mut doc = d.get(id)?;
                 report.examined += 1;
                 regenerate_one(tx, &mut d, ctx, &mut doc, &mut report)?;
             }
@@ -675,19 +916,19 @@ impl Ledger {
     /// Documents in date order with what is due on them.
     pub fn documents(&self, doc_type: Option<DocumentType>) -> Result<Vec<DocumentSummary>> {
         let view = self.read()?;
-        let docs = view.table(DOCUMENTS)?;
+        let tables = ReadTables::open(&view)?;
         let by_date = view.table(DOCUMENTS_BY_DATE)?;
-        let allocations = view.table(ALLOCATIONS)?;
-        let posted = view.table(POSTED)?;
         let mut out = Vec::new();
         for item in by_date.range::<(i32, u64)>(..)? {
             let id = item?.0.value().1;
-            let Some(bytes) = docs.get(id)? else { continue };
+            let Some(bytes) = tables.documents.get(id)? else {
+                continue;
+            };
             let doc: Document = decode(bytes.value(), "document")?;
             if doc_type.is_some_and(|t| t != doc.doc_type) {
                 continue;
             }
-            out.push(summarize(&doc, &docs, &allocations, &posted)?);
+            out.push(tables.summarize(&doc)?);
         }
         Ok(out)
     }
@@ -695,7 +936,7 @@ impl Ledger {
     /// One document by id (`D12`, `12`) or number (`FA2026-00001`).
     pub fn document(&self, reference: &str) -> Result<DocumentSummary> {
         let view = self.read()?;
-        let docs = view.table(DOCUMENTS)?;
+        let tables = ReadTables::open(&view)?;
         let reference = reference.trim();
         let id = match view
             .table(DOCUMENT_NUMBERS)?
@@ -708,11 +949,12 @@ impl Ledger {
                 .parse::<u64>()
                 .map_err(|_| invalid("document", format!("no document {reference}")))?,
         };
-        let bytes = docs
+        let bytes = tables
+            .documents
             .get(id)?
             .ok_or_else(|| invalid("document", format!("no document {reference}")))?;
         let doc: Document = decode(bytes.value(), "document")?;
-        summarize(&doc, &docs, &view.table(ALLOCATIONS)?, &view.table(POSTED)?)
+        tables.summarize(&doc)
     }
 
     /// Each line of a generated entry with the rule that chose its account.
@@ -739,63 +981,88 @@ impl Ledger {
     }
 }
 
-/// How an allocation counts against a payment: a credit note allocated in a payment offsets
-/// an invoice, so it reduces what the payment covers; a refund pays credit notes back.
-fn counts_against_payment(payment: DocumentType, target: DocumentType) -> bool {
-    let refund = matches!(
-        payment,
-        DocumentType::CustomerRefund | DocumentType::SupplierRefund
-    );
-    !target.is_credit_note() || refund
+/// The document tables of a read view, to summarise documents.
+struct ReadTables {
+    documents: redb::ReadOnlyTable<u64, Bytes>,
+    allocations: redb::ReadOnlyTable<(u64, u64), i64>,
+    setoffs: redb::ReadOnlyTable<(u64, u64), i64>,
+    posted: redb::ReadOnlyTable<u64, Bytes>,
+    parties: redb::ReadOnlyTable<&'static str, Bytes>,
+    settings: Option<Settings>,
 }
 
-fn summarize(
-    doc: &Document,
-    documents: &impl ReadableTable<u64, Bytes>,
-    allocations: &impl ReadableTable<(u64, u64), i64>,
-    posted: &impl ReadableTable<u64, Bytes>,
-) -> Result<DocumentSummary> {
-    let (total, allocated, is_payment) = match &doc.body {
-        DocumentBody::Payment {
-            amount,
-            allocations: a,
-            ..
-        } => {
-            let mut net = Amount::ZERO;
-            for allocation in a {
-                let target_type = match documents.get(allocation.document)? {
-                    Some(bytes) => decode::<Document>(bytes.value(), "document")?.doc_type,
-                    None => continue,
-                };
-                if counts_against_payment(doc.doc_type, target_type) {
-                    net += allocation.amount;
-                } else {
-                    net -= allocation.amount;
-                }
-            }
-            (*amount, net, true)
+impl ReadTables {
+    fn open(view: &super::store::View) -> Result<Self> {
+        Ok(ReadTables {
+            documents: view.table(DOCUMENTS)?,
+            allocations: view.table(ALLOCATIONS)?,
+            setoffs: view.table(SETOFFS)?,
+            posted: view.table(POSTED)?,
+            parties: view.table(PARTIES)?,
+            settings: view.meta("settings")?,
+        })
+    }
+
+    fn doc_type(&self, id: DocumentId) -> Result<Option<DocumentType>> {
+        match self.documents.get(id)? {
+            Some(bytes) => Ok(Some(
+                decode::<Document>(bytes.value(), "document")?.doc_type,
+            )),
+            None => Ok(None),
         }
-        DocumentBody::Lines(_) => {
-            let total = match posted.get(doc.id)? {
+    }
+
+    /// A draft's total as the engine would post it today (zero if it cannot be posted).
+    fn draft_total(&self, doc: &Document) -> Result<Amount> {
+        let (Some(settings), Some(bytes)) = (&self.settings, self.parties.get(doc.party.as_str())?)
+        else {
+            return Ok(Amount::ZERO);
+        };
+        let party: Party = decode(bytes.value(), "third party")?;
+        Ok(posting::post_invoice(doc, &party, settings)
+            .map(|p| p.total)
+            .unwrap_or(Amount::ZERO))
+    }
+
+    fn summarize(&self, doc: &Document) -> Result<DocumentSummary> {
+        let total = match &doc.body {
+            DocumentBody::Payment { amount, .. } => *amount,
+            DocumentBody::Lines(_) if doc.status == DocumentStatus::Draft => {
+                self.draft_total(doc)?
+            }
+            DocumentBody::Lines(_) => match self.posted.get(doc.id)? {
                 Some(bytes) => decode::<PostedTotals>(bytes.value(), "posted totals")?.total,
                 None => Amount::ZERO,
-            };
-            let mut allocated = Amount::ZERO;
-            for item in allocations.range((doc.id, 0u64)..=(doc.id, u64::MAX))? {
-                allocated += Amount::from_cents(item?.1.value());
-            }
-            (total, allocated, false)
+            },
+        };
+        let mut received = Amount::ZERO;
+        for item in self
+            .allocations
+            .range((doc.id, 0u64)..=(doc.id, u64::MAX))?
+        {
+            received += Amount::from_cents(item?.1.value());
         }
-    };
-    let status = (!is_payment && doc.status == DocumentStatus::Validated)
-        .then(|| PaymentStatus::of(total, allocated));
-    Ok(DocumentSummary {
-        document: doc.clone(),
-        total,
-        allocated,
-        remaining: total - allocated,
-        status,
-    })
+        let mut given = Vec::new();
+        for allocation in doc.allocations() {
+            if let Some(t) = self.doc_type(allocation.document)? {
+                given.push((t, allocation.amount));
+            }
+        }
+        for item in self.setoffs.range((doc.id, 0u64)..=(doc.id, u64::MAX))? {
+            let (key, value) = item?;
+            if let Some(t) = self.doc_type(key.value().1)? {
+                given.push((t, Amount::from_cents(value.value())));
+            }
+        }
+        let settled = settlement::settle(doc, total, received, &given).map_err(settlement_error)?;
+        Ok(DocumentSummary {
+            document: doc.clone(),
+            total: settled.total,
+            allocated: settled.allocated,
+            remaining: settled.remaining,
+            status: settled.status,
+        })
+    }
 }
 
 /// Checks and builds a draft document; a line-level error says which line (0-based).
@@ -860,6 +1127,7 @@ fn new_document(
         body: DocumentBody::Lines(lines),
         status: DocumentStatus::Draft,
         entry: None,
+        due_date: None,
     };
     // Check now that the engine accepts it (tax codes, rates, items), so that a draft never
     // fails later for a reason known today.
@@ -926,6 +1194,8 @@ fn validate_one(
     d.numbers.insert(number.as_str(), doc.id)?;
     doc.number = Some(number);
     doc.status = DocumentStatus::Validated;
+    let terms = tx.party_ref(&doc.party)?.payment_terms_days;
+    doc.due_date = settlement::due_date(doc.doc_type, doc.date, terms);
     let posting = compute_posting(tx, d, doc)?;
     let entry = write_posting(tx, d, ctx, doc, &posting, None)?;
     doc.entry = Some(entry.id);
@@ -992,19 +1262,16 @@ fn register_checked(
         )));
     }
     let year = tx.accepting_year_ref(input.date).map_err(whole)?.name();
+    let added: Vec<Allocation> = targets
+        .iter()
+        .zip(&input.allocations)
+        .map(|(target, (_, amount))| Allocation {
+            document: *target,
+            amount: *amount,
+        })
+        .collect();
     let mut allocations = Vec::new();
-    for (target, (_, amount)) in targets.iter().copied().zip(&input.allocations) {
-        match allocations
-            .iter_mut()
-            .find(|a: &&mut Allocation| a.document == target)
-        {
-            Some(existing) => existing.amount += *amount,
-            None => allocations.push(Allocation {
-                document: target,
-                amount: *amount,
-            }),
-        }
-    }
+    settlement::merge(&mut allocations, &added).map_err(|e| whole(settlement_error(e)))?;
     let id = tx
         .get_meta::<u64>("next_document")
         .map_err(whole)?
@@ -1024,9 +1291,145 @@ fn register_checked(
         },
         status: DocumentStatus::Validated,
         entry: None,
+        due_date: None,
     };
     check_allocations_at(d, &doc)?;
     post_registered(tx, d, ctx, doc, &year).map_err(whole)
+}
+
+fn not_a_payment(doc: &Document) -> LedgerError {
+    let hint = if doc.doc_type.is_credit_note() {
+        ": set a credit note off against invoices with `folio doc allocate`"
+    } else {
+        ""
+    };
+    invalid(
+        "payment",
+        format!(
+            "{} is a {}, not a payment or refund{hint}",
+            doc.display_ref(),
+            doc.doc_type.name()
+        ),
+    )
+}
+
+/// Takes a credit note's set-off against one invoice back: both are due again by its amount.
+fn remove_set_off(
+    tx: &mut Tx<'_>,
+    d: &mut DocTables<'_>,
+    ctx: &Ctx,
+    credit_note: Document,
+    target: &Document,
+) -> Result<Document> {
+    let removed = d
+        .setoffs
+        .remove((credit_note.id, target.id))?
+        .map(|v| Amount::from_cents(v.value()));
+    let Some(removed) = removed else {
+        return Err(settlement_error(SettlementError::NotAllocated {
+            from: credit_note.display_ref(),
+            document: target.display_ref(),
+        }));
+    };
+    d.allocations.remove((target.id, credit_note.id))?;
+    tx.audit(
+        ctx,
+        "document.unset_off",
+        vec![doc_record(&credit_note), doc_record(target)],
+        format!(
+            "removed the set-off of {} {} against {}",
+            credit_note.display_ref(),
+            removed,
+            target.display_ref()
+        ),
+    )?;
+    Ok(credit_note)
+}
+
+/// Resolves `DOCUMENT=AMOUNT` pairs against the party of `from`.
+fn resolve_all(
+    d: &DocTables<'_>,
+    from: &Document,
+    allocations: &[(DocumentRef, Amount)],
+) -> Result<Vec<Allocation>> {
+    allocations
+        .iter()
+        .map(|(reference, amount)| {
+            Ok(Allocation {
+                document: d.resolve(&from.party, reference)?,
+                amount: *amount,
+            })
+        })
+        .collect()
+}
+
+/// Reposts a payment whose allocations changed, and the payments and refunds allocated to
+/// the documents concerned (their share of VAT due on payment may move). A change that
+/// would rewrite an entry of a closed year or a locked period is refused.
+fn repost_settlement(
+    tx: &mut Tx<'_>,
+    d: &mut DocTables<'_>,
+    ctx: &Ctx,
+    payment: &Document,
+    targets: &[DocumentId],
+) -> Result<()> {
+    let mut affected = vec![payment.id];
+    for target in targets {
+        for (other, _) in d.allocated_to(*target)? {
+            if d.get(other)?.doc_type.is_payment() {
+                affected.push(other);
+            }
+        }
+    }
+    affected.sort_unstable();
+    affected.dedup();
+    for id in dependency_order(d, affected)? {
+        let mut other = d.get(id)?;
+        let mut report = RegenerateReport::default();
+        regenerate_one(tx, d, ctx, &mut other, &mut report)?;
+        if report.skipped_closed + report.skipped_locked > 0 && posting_changes(tx, d, &other)? {
+            return Err(invalid(
+                "allocated",
+                format!(
+                    "the entry of {} would change, but its date {} is in a closed year or a locked period",
+                    other.display_ref(),
+                    other.date
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Whether posting `doc` now would give another entry than the one it has.
+fn posting_changes(tx: &mut Tx<'_>, d: &DocTables<'_>, doc: &Document) -> Result<bool> {
+    let posting = compute_posting(tx, d, doc)?;
+    let input = entry_input(doc, &posting);
+    Ok(match doc.entry {
+        Some(id) => tx.entry_opt(id)?.is_none_or(|e| !same_content(&e, &input)),
+        None => true,
+    })
+}
+
+/// Documents in the order their postings depend on each other: invoices and credit notes,
+/// then payments, then refunds (which may settle payments), each by date then id.
+fn dependency_order(d: &DocTables<'_>, ids: Vec<DocumentId>) -> Result<Vec<DocumentId>> {
+    let mut keyed = Vec::with_capacity(ids.len());
+    for id in ids {
+        let doc = d.get(id)?;
+        keyed.push((replay_rank(doc.doc_type), doc.date, id));
+    }
+    keyed.sort_unstable();
+    Ok(keyed.into_iter().map(|(_, _, id)| id).collect())
+}
+
+/// Invoices and credit notes first, then payments, then refunds (which may settle payments).
+fn replay_rank(doc_type: DocumentType) -> u8 {
+    match doc_type {
+        DocumentType::CustomerRefund | DocumentType::SupplierRefund => 2,
+        t if t.is_payment() => 1,
+        _ => 0,
+    }
 }
 
 /// Numbers, stores and posts a payment whose allocations were checked.
@@ -1082,116 +1485,55 @@ fn repost_later_payments(
     Ok(())
 }
 
-/// The documents a payment type may be allocated to.
-fn allocatable(payment: DocumentType) -> &'static [DocumentType] {
-    match payment {
-        DocumentType::CustomerPayment => &[
-            DocumentType::CustomerInvoice,
-            DocumentType::CustomerCreditNote,
-        ],
-        DocumentType::SupplierPayment => &[
-            DocumentType::SupplierInvoice,
-            DocumentType::SupplierCreditNote,
-        ],
-        DocumentType::CustomerRefund => &[DocumentType::CustomerCreditNote],
-        DocumentType::SupplierRefund => &[DocumentType::SupplierCreditNote],
-        _ => &[],
-    }
-}
-
 /// Allocations stay within what each document still owes and within the payment.
-fn check_allocations(d: &DocTables<'_>, payment: &Document) -> Result<()> {
-    check_allocations_at(d, payment).map_err(|(_, err)| err)
+fn check_allocations(d: &DocTables<'_>, from: &Document) -> Result<()> {
+    check_allocations_at(d, from).map_err(|(_, err)| err)
 }
 
-/// Like `check_allocations`, also telling which allocated document an error is about.
+/// Checks the allocations of `from` (a payment's, or a credit note's set-offs) against the
+/// settlement rules, telling which allocated document an error is about.
 fn check_allocations_at(
     d: &DocTables<'_>,
-    payment: &Document,
+    from: &Document,
 ) -> std::result::Result<(), (Option<DocumentId>, LedgerError)> {
-    let DocumentBody::Payment {
-        amount,
-        allocations,
-        ..
-    } = &payment.body
-    else {
-        return Ok(());
-    };
-    let mut net = Amount::ZERO;
-    for allocation in allocations {
+    let whole = |err: LedgerError| (None, err);
+    let mut allocations: Vec<Allocation> = from.allocations().to_vec();
+    if from.doc_type.is_credit_note() {
+        for (document, amount) in d.set_off_by(from.id).map_err(whole)? {
+            allocations.push(Allocation { document, amount });
+        }
+    }
+    let mut targets = Vec::new();
+    for allocation in &allocations {
         let at = |err: LedgerError| (Some(allocation.document), err);
-        if !allocation.amount.is_positive() {
-            return Err(at(invalid("allocated", "an allocated amount is positive")));
-        }
         let target = d.get(allocation.document).map_err(at)?;
-        if target.party != payment.party {
-            return Err(at(invalid(
-                "allocate_to",
-                format!(
-                    "{} belongs to {}, not to {}",
-                    target.display_ref(),
-                    target.party,
-                    payment.party
-                ),
-            )));
-        }
-        if !allocatable(payment.doc_type).contains(&target.doc_type) {
-            return Err(at(invalid(
-                "allocate_to",
-                format!(
-                    "a {} cannot be allocated to {} ({})",
-                    payment.doc_type.name(),
-                    target.display_ref(),
-                    target.doc_type.name()
-                ),
-            )));
-        }
-        if target.status != DocumentStatus::Validated {
-            return Err(at(invalid(
-                "allocate_to",
-                format!("{} is a draft: validate it first", target.display_ref()),
-            )));
-        }
-        let total = d
-            .posted(target.id)
-            .map_err(at)?
-            .map(|p| p.total)
+        let settled = d.settled(&target).map_err(at)?;
+        // What is due on the target leaving aside what `from` allocated to it before.
+        let before = d
+            .allocations
+            .get((target.id, from.id))
+            .map_err(|e| at(e.into()))?
+            .map(|v| Amount::from_cents(v.value()))
             .unwrap_or(Amount::ZERO);
-        let others: Amount = d
-            .allocated_to(target.id)
-            .map_err(at)?
-            .into_iter()
-            .filter(|(p, _)| *p != payment.id)
-            .map(|(_, a)| a)
-            .sum();
-        let due = total - others;
-        if allocation.amount > due {
-            return Err(at(invalid(
-                "allocated",
-                format!(
-                    "{} allocated to {} is more than the {} due on it",
-                    allocation.amount,
-                    target.display_ref(),
-                    due
-                ),
-            )));
-        }
-        if counts_against_payment(payment.doc_type, target.doc_type) {
-            net += allocation.amount;
-        } else {
-            net -= allocation.amount;
-        }
+        targets.push((target, allocation.amount, settled.remaining + before));
     }
-    if net > *amount {
-        return Err((
-            None,
-            invalid(
-                "allocated",
-                format!("allocations of {net} exceed the payment of {amount}"),
-            ),
-        ));
-    }
-    Ok(())
+    let proposed: Vec<Proposed<'_>> = targets
+        .iter()
+        .map(|(target, amount, due)| Proposed {
+            target,
+            amount: *amount,
+            due: *due,
+        })
+        .collect();
+    let received: Amount = d
+        .allocated_to(from.id)
+        .map_err(whole)?
+        .into_iter()
+        .map(|(_, a)| a)
+        .sum();
+    let available = d.total(from).map_err(whole)? - received;
+    settlement::check_allocations(from, available, &proposed)
+        .map_err(|(at, err)| (at, settlement_error(err)))
 }
 
 fn store_allocations(d: &mut DocTables<'_>, payment: &Document) -> Result<()> {

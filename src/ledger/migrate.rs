@@ -24,6 +24,9 @@ impl Ledger {
     pub(crate) fn migrate(&self, from: u32) -> Result<()> {
         let ctx = Ctx::live("folio-migration");
         self.write(&ctx, |tx| {
+            if from < 3 {
+                super::documents_migrate::migrate_to_3(tx)?;
+            }
             if from < 2 {
                 // Schema 2: third parties gain tax position, payment terms and method, IBAN
                 // and mandate.

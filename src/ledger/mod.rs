@@ -7,10 +7,12 @@
 
 mod audit;
 mod check;
+mod check_vat;
 mod closing;
 mod codec;
 mod commands;
 mod documents;
+mod documents_migrate;
 mod error;
 mod export;
 mod import;
@@ -45,7 +47,7 @@ pub use views::{LedgerOf, LineKey, LinePosition, WindowStart};
 use crate::model::{Account, AccountNumber, Company, FiscalYear, Journal, JournalKind};
 
 /// Schema version this Folio writes. Older ledgers are migrated on open; newer ones refused.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// Where the time of an audit record comes from. Each record asks the clock when it is
 /// written, so a long-lived context (the interface) never stamps a change with an old time.

@@ -174,6 +174,10 @@ pub struct Document {
     pub status: DocumentStatus,
     /// The entry generated from this document, once validated.
     pub entry: Option<EntryId>,
+    /// When an invoice or credit note falls due: fixed at validation from the party's terms
+    /// then, so a later change of terms does not move it.
+    #[serde(default)]
+    pub due_date: Option<NaiveDate>,
 }
 
 impl Document {
@@ -208,16 +212,6 @@ pub enum PaymentStatus {
 }
 
 impl PaymentStatus {
-    pub fn of(total: Amount, allocated: Amount) -> Self {
-        if allocated.is_zero() {
-            PaymentStatus::Unpaid
-        } else if allocated < total {
-            PaymentStatus::PartiallyPaid
-        } else {
-            PaymentStatus::Paid
-        }
-    }
-
     pub fn name(self) -> &'static str {
         match self {
             PaymentStatus::Unpaid => "unpaid",
@@ -262,10 +256,6 @@ mod tests {
         assert_eq!(
             DocumentType::SupplierCreditNote.context(),
             Context::Purchase
-        );
-        assert_eq!(
-            PaymentStatus::of(Amount::from_cents(10), Amount::from_cents(5)),
-            PaymentStatus::PartiallyPaid
         );
     }
 }

@@ -127,10 +127,27 @@ pub struct Generation {
     pub party_account: PartyAccountSource,
     #[serde(default)]
     pub direction: Direction,
+    /// Lines without an item, or whose item's kind has no default below.
     #[serde(default)]
     pub default_account: Option<AccountNumber>,
     #[serde(default)]
     pub fallback_account: Option<AccountNumber>,
+    /// Lines of a goods item with no strategy (PCG 707 sales, 607 purchases).
+    #[serde(default)]
+    pub default_goods_account: Option<AccountNumber>,
+    /// Lines of a service item with no strategy (PCG 706 sales, 604 purchases).
+    #[serde(default)]
+    pub default_services_account: Option<AccountNumber>,
+}
+
+impl Generation {
+    /// The default account for a line of an item of `kind`, when the settings give one.
+    pub fn default_for_kind(&self, kind: ItemKind) -> Option<&AccountNumber> {
+        match kind {
+            ItemKind::Product => self.default_goods_account.as_ref(),
+            ItemKind::Service => self.default_services_account.as_ref(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -238,6 +255,12 @@ impl Settings {
             }
             if let Some(a) = &g.fallback_account {
                 out.push((format!("documents[{i}].fallback_account"), a));
+            }
+            if let Some(a) = &g.default_goods_account {
+                out.push((format!("documents[{i}].default_goods_account"), a));
+            }
+            if let Some(a) = &g.default_services_account {
+                out.push((format!("documents[{i}].default_services_account"), a));
             }
         }
         for (i, m) in self.payment_methods.iter().enumerate() {

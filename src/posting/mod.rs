@@ -9,7 +9,9 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use crate::model::document::{Context, Document, DocumentBody, DocumentType};
-use crate::model::settings::{Direction, Generation, PartyAccountSource, Settings, Strategy};
+use crate::model::settings::{
+    Direction, Generation, ItemKind, PartyAccountSource, Settings, Strategy,
+};
 use crate::model::tax::{Exigibility, TaxCode, tax_amount};
 use crate::model::{AccountNumber, Amount, Line, Party};
 
@@ -21,8 +23,16 @@ pub enum Rule {
     TaxStrategy(String),
     TaxCode(String),
     PendingTax(String),
+    /// VAT due on payment waiting on the tax code's pending account; once due, it goes to
+    /// the tax strategy's account.
+    PendingTaxStrategy {
+        tax: String,
+        strategy: String,
+    },
     ReverseCharge(String),
     DefaultAccount(DocumentType),
+    /// The default account of the document type for the item's kind (goods or services).
+    KindDefaultAccount(DocumentType, ItemKind),
     FallbackAccount(DocumentType),
     Suspense,
     PositionMapping {
@@ -47,8 +57,21 @@ impl fmt::Display for Rule {
             Rule::PendingTax(code) => {
                 write!(f, "pending account of tax code {code} (VAT due on payment)")
             }
+            Rule::PendingTaxStrategy { tax, strategy } => write!(
+                f,
+                "pending account of tax code {tax} (VAT due on payment, then tax strategy \"{strategy}\")"
+            ),
             Rule::ReverseCharge(code) => write!(f, "reverse charge of tax code {code}"),
             Rule::DefaultAccount(t) => write!(f, "default account for {}", t.name()),
+            Rule::KindDefaultAccount(t, kind) => write!(
+                f,
+                "default account for {} of {}",
+                match kind {
+                    ItemKind::Product => "goods",
+                    ItemKind::Service => "services",
+                },
+                t.name()
+            ),
             Rule::FallbackAccount(t) => write!(f, "fallback account for {}", t.name()),
             Rule::Suspense => write!(
                 f,
@@ -82,6 +105,11 @@ pub struct TaxDetail {
     pub tax: Amount,
     pub on_payment: bool,
     pub reverse_charge: bool,
+    /// For VAT due on payment: where a payment moves it from the pending account (the tax
+    /// strategy's account, else the tax code's). `None` in what older versions stored: the
+    /// tax code's account.
+    #[serde(default)]
+    pub due_account: Option<AccountNumber>,
 }
 
 /// An entry draft generated from a document.
@@ -268,6 +296,15 @@ fn resolve_account<'s>(
             }
         }
     }
+    if let Some(item) = item
+        && let Some(account) = generation.default_for_kind(item.kind)
+    {
+        return (
+            account.clone(),
+            Rule::KindDefaultAccount(doc_type, item.kind),
+            None,
+        );
+    }
     if let Some(account) = &generation.default_account {
         return (account.clone(), Rule::DefaultAccount(doc_type), None);
     }
@@ -400,17 +437,6 @@ pub fn post_invoice(
         let amount = tax_amount(base, rate);
         let on_payment = tax.exigibility == Exigibility::OnPayment;
         let reverse_charge = tax.reverse_charge_account.is_some();
-        taxes.push(TaxDetail {
-            code: code.clone(),
-            rate,
-            base,
-            tax: amount,
-            on_payment,
-            reverse_charge,
-        });
-        if amount.is_zero() {
-            continue;
-        }
         // A reverse-charged tax keeps its own accounts: the CA3 reads intra-EU VAT from them.
         let strategy = match &linked {
             _ if tax.reverse_charge_account.is_some() => None,
@@ -421,14 +447,37 @@ pub fn post_invoice(
                     && t.rate.normalize() == rate.normalize()
             }),
         };
-        let (account, rule) = match (strategy, on_payment) {
-            (Some(s), _) => (s.account.clone(), Rule::TaxStrategy(s.name.clone())),
-            (None, true) => (
-                tax.posting_account().clone(),
-                Rule::PendingTax(code.clone()),
+        // VAT due on payment waits on the pending account whatever the strategy: the
+        // strategy names where the payment moves it.
+        let pending = tax.pending_account.as_ref().filter(|_| on_payment);
+        let (account, rule) = match (strategy, pending) {
+            (Some(s), Some(pending)) => (
+                pending.clone(),
+                Rule::PendingTaxStrategy {
+                    tax: code.clone(),
+                    strategy: s.name.clone(),
+                },
             ),
-            (None, false) => (tax.account.clone(), Rule::TaxCode(code.clone())),
+            (None, Some(pending)) => (pending.clone(), Rule::PendingTax(code.clone())),
+            (Some(s), None) => (s.account.clone(), Rule::TaxStrategy(s.name.clone())),
+            (None, None) => (tax.account.clone(), Rule::TaxCode(code.clone())),
         };
+        taxes.push(TaxDetail {
+            code: code.clone(),
+            rate,
+            base,
+            tax: amount,
+            on_payment,
+            reverse_charge,
+            due_account: pending.map(|_| {
+                strategy
+                    .map(|s| s.account.clone())
+                    .unwrap_or_else(|| tax.account.clone())
+            }),
+        });
+        if amount.is_zero() {
+            continue;
+        }
         out.push(PostedLine {
             line: sided(account, amount, goods_debit),
             rule,
@@ -518,9 +567,10 @@ pub fn post_payment(
             let Some(tax) = settings.tax(&detail.code) else {
                 return Err(PostingError::UnknownTax(detail.code.clone()));
             };
-            let (Some(pending), due) = (&tax.pending_account, &tax.account) else {
+            let Some(pending) = &tax.pending_account else {
                 continue;
             };
+            let due = detail.due_account.as_ref().unwrap_or(&tax.account);
             let moved = moved_share(
                 detail.tax,
                 target.total,

@@ -57,6 +57,8 @@ fn generation(doc: DocumentType, journal: &str, default: Option<&str>) -> Genera
         },
         default_account: default.map(acc),
         fallback_account: None,
+        default_goods_account: None,
+        default_services_account: None,
     }
 }
 
@@ -274,6 +276,7 @@ fn doc(doc_type: DocumentType, date: NaiveDate, lines: Vec<DocumentLine>) -> Doc
         body: DocumentBody::Lines(lines),
         status: DocumentStatus::Validated,
         entry: None,
+        due_date: None,
     }
 }
 
@@ -565,6 +568,7 @@ fn payment(doc_type: DocumentType, amount: i64, allocations: Vec<Allocation>) ->
         },
         status: DocumentStatus::Validated,
         entry: None,
+        due_date: None,
     }
 }
 

@@ -3,7 +3,7 @@
 //! cursor runs through both tables: an allocation opens its document, an entry line its
 //! account's ledger.
 
-use chrono::{Days, NaiveDate};
+use chrono::NaiveDate;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::Style;
@@ -398,10 +398,8 @@ impl Screen for DocumentScreen {
         let doc = &summary.document;
         let party = env.ledger.party(&doc.party).ok();
         self.party_name = party.as_ref().map(|p| clean(&p.name)).unwrap_or_default();
-        self.due_date = party.filter(|_| !doc.doc_type.is_payment()).and_then(|p| {
-            doc.date
-                .checked_add_days(Days::new(p.payment_terms_days.into()))
-        });
+        // Fixed at validation: a later change of the party's terms does not move it.
+        self.due_date = doc.due_date;
         self.today = env.ctx.today;
         self.targets = Vec::new();
         for allocation in doc.allocations() {

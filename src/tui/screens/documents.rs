@@ -17,7 +17,7 @@ use super::super::widgets::table::{Column, needed, search_text};
 use super::{Env, Outcome, Screen, amount_text, clean, date_text};
 use crate::ledger::{DocumentSummary, LedgerError};
 use crate::model::Amount;
-use crate::model::document::{DocumentId, DocumentStatus, DocumentType, PaymentStatus};
+use crate::model::document::{DocumentId, DocumentStatus, DocumentType};
 
 /// The type in a list column: short, customer or supplier first.
 pub fn type_short(doc_type: DocumentType) -> &'static str {
@@ -61,10 +61,7 @@ pub fn status_text(summary: &DocumentSummary) -> &'static str {
 
 /// Whether something is still to be paid on a validated invoice or credit note.
 pub fn is_due(summary: &DocumentSummary) -> bool {
-    matches!(
-        summary.status,
-        Some(PaymentStatus::Unpaid | PaymentStatus::PartiallyPaid)
-    ) && !summary.remaining.is_zero()
+    crate::settlement::still_due(summary.status, summary.remaining)
 }
 
 /// A quantity or a price the French way (`1 450,00`, `0,1952`, `1,5`), at least `min_scale`
