@@ -16,7 +16,7 @@ fn main() -> ExitCode {
             if broken_pipe {
                 return ExitCode::SUCCESS;
             }
-            eprintln!("error: {err:#}");
+            folio::cli::print_error(&err);
             ExitCode::from(2)
         }
     }

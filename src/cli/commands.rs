@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use anyhow::{Context, Result, anyhow, bail};
 use chrono::{Local, NaiveDate};
 
-use super::output::{Align, Format, Rows, emit};
+use super::output::{Align, Format, Rows, SafeOutput, emit, write_json};
 use super::*;
 use crate::fixtures;
 use crate::formats::entries_csv::{EntriesCsvReader, EntryGrouper};
@@ -19,6 +19,7 @@ use crate::ledger::{
 use crate::model::calendar::{Period, parse_date};
 use crate::model::journal::{JournalKind, parse_journal_code};
 use crate::model::party::{PartyKind, parse_party_code};
+use crate::model::text::echo;
 use crate::model::{AccountNumber, Amount, Company, Entry, EntryInput, Journal, Line, Party};
 
 /// The acting person: the Unix login (over SSH, the person logged in): `USER`, `LOGNAME`,
@@ -82,7 +83,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         return super::interactive::demo(&cli, path.as_deref(), ctx);
     }
     let stdout = io::stdout();
-    let mut out = BufWriter::new(stdout.lock());
+    let mut out = BufWriter::new(SafeOutput::new(stdout.lock()));
     let code = match command {
         Command::Init(args) => init(&cli, args, &ctx, &mut out)?,
         Command::Demo { path } => demo(path.as_deref(), &ctx, &mut out)?,
@@ -172,12 +173,13 @@ fn init(cli: &Cli, args: &InitArgs, ctx: &Ctx, out: &mut impl Write) -> Result<E
     };
     let ledger = Ledger::create(&cli.ledger, &params, ctx)?;
     let year = ledger.years()?.remove(0);
+    let company = ledger.company()?;
     writeln!(
         out,
         "created {} for {} (SIREN {}), fiscal year {} from {} to {}, {} accounts",
         cli.ledger.display(),
-        params.company.name,
-        params.company.siren,
+        company.name,
+        company.siren,
         year.name(),
         year.start,
         year.end,
@@ -797,8 +799,7 @@ fn check(cli: &Cli, format: Format, out: &mut impl Write) -> Result<ExitCode> {
     let ledger = open(cli)?;
     let report = ledger.check()?;
     if format == Format::Json {
-        serde_json::to_writer_pretty(&mut *out, &report)?;
-        writeln!(out)?;
+        write_json(out, &report)?;
     } else {
         for finding in &report.findings {
             writeln!(out, "{}: {}", finding.area, finding.message)?;
@@ -853,7 +854,7 @@ fn log(cli: &Cli, record: &str, format: Format, out: &mut impl Write) -> Result<
         let key = record_key(&ledger, record)?;
         let history = ledger.history(&key)?;
         if history.is_empty() {
-            bail!("no audit record names {key}");
+            bail!("no audit record names {}", echo(&key));
         }
         history
     };

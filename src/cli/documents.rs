@@ -10,7 +10,7 @@ use anyhow::{Context, Result, anyhow, bail};
 use rust_decimal::Decimal;
 
 use super::commands::{amount_cell, date_arg};
-use super::output::{Align, Format, Rows, emit};
+use super::output::{Align, Format, Rows, emit, write_json};
 use super::{DocAction, PayAction, SettingsAction};
 use crate::fixtures;
 use crate::formats::documents_csv::{
@@ -312,16 +312,14 @@ fn show_document(
             Some(e) => ledger.why(e)?.into_iter().map(|(_, rule)| rule).collect(),
             None => Vec::new(),
         };
-        serde_json::to_writer_pretty(
-            &mut *out,
+        return write_json(
+            out,
             &Shown {
                 document: s,
                 entry: entry.as_ref(),
                 why,
             },
-        )?;
-        writeln!(out)?;
-        return Ok(());
+        );
     }
     writeln!(
         out,

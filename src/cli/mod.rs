@@ -595,3 +595,15 @@ pub enum Encoding {
 pub fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
     commands::run(cli)
 }
+
+/// Prints `error: …` on standard error, with every cause, through the same guard as standard
+/// output: whatever a value in the message holds, no control character or bidirectional
+/// control reaches the terminal, and a backquoted value is cut to 80 characters.
+pub fn print_error(err: &anyhow::Error) {
+    use std::io::Write;
+    let message = format!("error: {err:#}");
+    let message = output::shorten_quoted(&crate::model::text::display_text(&message));
+    let mut stderr = output::SafeOutput::new(std::io::stderr().lock());
+    let _ = writeln!(stderr, "{message}");
+    let _ = stderr.flush();
+}

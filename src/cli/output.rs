@@ -1,9 +1,18 @@
-//! Rendering rows as an aligned table, CSV or JSON.
+//! Rendering rows as an aligned table, CSV or JSON, and the guard on what reaches a terminal.
+//!
+//! Whatever the ledger file holds, what Folio prints carries no control character and no
+//! bidirectional override: cells and JSON strings are cleaned with [`display_text`], CSV cells
+//! that a spreadsheet would run as a formula are neutralised with [`csv_cell`], and standard
+//! output and standard error go through [`SafeOutput`], which drops any such character that
+//! another path would let through.
 
-use std::io::Write;
+use std::io::{self, Write};
 
 use anyhow::Result;
 use clap::ValueEnum;
+use serde_json::ser::{CharEscape, Formatter, PrettyFormatter};
+
+use crate::model::text::{csv_cell, display_text, is_unsafe_char};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
 pub enum Format {
@@ -37,7 +46,13 @@ impl Rows {
         }
     }
 
-    pub fn push(&mut self, row: Vec<String>) {
+    /// Adds a row; its cells are cleaned for display ([`display_text`]).
+    pub fn push(&mut self, mut row: Vec<String>) {
+        for cell in &mut row {
+            if let std::borrow::Cow::Owned(clean) = display_text(cell) {
+                *cell = clean;
+            }
+        }
         self.rows.push(row);
     }
 
@@ -91,11 +106,18 @@ impl Rows {
         let mut writer = csv::Writer::from_writer(out);
         writer.write_record(&self.header)?;
         for row in &self.rows {
-            writer.write_record(row)?;
+            writer.write_record(csv_record(row))?;
         }
         writer.flush()?;
         Ok(())
     }
+}
+
+/// The cells of one CSV record: cleaned for display, formula-looking text neutralised.
+pub fn csv_record<S: AsRef<str>>(cells: &[S]) -> impl Iterator<Item = String> + '_ {
+    cells
+        .iter()
+        .map(|cell| csv_cell(&display_text(cell.as_ref())).into_owned())
 }
 
 /// Writes `rows` as a table or CSV, or `json` (the typed data) as JSON.
@@ -108,17 +130,250 @@ pub fn emit<T: serde::Serialize>(
     match format {
         Format::Table => rows.write_table(out),
         Format::Csv => rows.write_csv(out),
-        Format::Json => {
-            serde_json::to_writer_pretty(&mut *out, json)?;
-            writeln!(out)?;
-            Ok(())
+        Format::Json => write_json(out, json),
+    }
+}
+
+/// Writes `value` as pretty JSON with its strings cleaned like table cells: line breaks and
+/// tabs become spaces, other control characters and bidirectional controls are dropped.
+pub fn write_json<T: serde::Serialize + ?Sized>(out: &mut impl Write, value: &T) -> Result<()> {
+    let mut serializer = serde_json::Serializer::with_formatter(&mut *out, CleanJson::default());
+    value.serialize(&mut serializer)?;
+    writeln!(out)?;
+    Ok(())
+}
+
+/// Cuts every backquoted value of a message (`` `value` ``) to 80 characters, so that an error
+/// never echoes more than that of a bad value, whichever part of Folio wrote it.
+pub fn shorten_quoted(message: &str) -> String {
+    let mut parts = message.split('`');
+    let mut shown = String::with_capacity(message.len().min(4096));
+    shown.push_str(parts.next().unwrap_or_default());
+    for (i, part) in parts.enumerate() {
+        shown.push('`');
+        // Odd parts are inside the quotes; a last part with no closing quote is too.
+        if i % 2 == 0 {
+            shown.push_str(&crate::model::text::echo(part));
+        } else {
+            shown.push_str(part);
         }
+    }
+    shown
+}
+
+/// serde_json's pretty formatter, with strings cleaned for display.
+#[derive(Default)]
+struct CleanJson(PrettyFormatter<'static>);
+
+impl Formatter for CleanJson {
+    fn write_string_fragment<W: ?Sized + Write>(
+        &mut self,
+        writer: &mut W,
+        fragment: &str,
+    ) -> io::Result<()> {
+        writer.write_all(display_text(fragment).as_bytes())
+    }
+
+    fn write_char_escape<W: ?Sized + Write>(
+        &mut self,
+        writer: &mut W,
+        char_escape: CharEscape,
+    ) -> io::Result<()> {
+        match char_escape {
+            CharEscape::Quote => writer.write_all(b"\\\""),
+            CharEscape::ReverseSolidus => writer.write_all(b"\\\\"),
+            CharEscape::Solidus => writer.write_all(b"/"),
+            CharEscape::LineFeed | CharEscape::CarriageReturn | CharEscape::Tab => {
+                writer.write_all(b" ")
+            }
+            CharEscape::Backspace | CharEscape::FormFeed | CharEscape::AsciiControl(_) => Ok(()),
+        }
+    }
+
+    fn begin_array<W: ?Sized + Write>(&mut self, writer: &mut W) -> io::Result<()> {
+        self.0.begin_array(writer)
+    }
+
+    fn end_array<W: ?Sized + Write>(&mut self, writer: &mut W) -> io::Result<()> {
+        self.0.end_array(writer)
+    }
+
+    fn begin_array_value<W: ?Sized + Write>(
+        &mut self,
+        writer: &mut W,
+        first: bool,
+    ) -> io::Result<()> {
+        self.0.begin_array_value(writer, first)
+    }
+
+    fn end_array_value<W: ?Sized + Write>(&mut self, writer: &mut W) -> io::Result<()> {
+        self.0.end_array_value(writer)
+    }
+
+    fn begin_object<W: ?Sized + Write>(&mut self, writer: &mut W) -> io::Result<()> {
+        self.0.begin_object(writer)
+    }
+
+    fn end_object<W: ?Sized + Write>(&mut self, writer: &mut W) -> io::Result<()> {
+        self.0.end_object(writer)
+    }
+
+    fn begin_object_key<W: ?Sized + Write>(
+        &mut self,
+        writer: &mut W,
+        first: bool,
+    ) -> io::Result<()> {
+        self.0.begin_object_key(writer, first)
+    }
+
+    fn begin_object_value<W: ?Sized + Write>(&mut self, writer: &mut W) -> io::Result<()> {
+        self.0.begin_object_value(writer)
+    }
+
+    fn end_object_value<W: ?Sized + Write>(&mut self, writer: &mut W) -> io::Result<()> {
+        self.0.end_object_value(writer)
+    }
+}
+
+/// A writer that lets through text with no control character (line feeds and tabs excepted)
+/// and no bidirectional control: the last guard before a terminal, whatever a command prints.
+/// Bytes that are not UTF-8 are dropped too (Folio prints UTF-8 only). A character split
+/// between two writes is held until its end arrives.
+pub struct SafeOutput<W: Write> {
+    inner: W,
+    /// The start of a UTF-8 sequence cut by the end of the previous write (at most 3 bytes).
+    pending: Vec<u8>,
+    cleaned: Vec<u8>,
+}
+
+impl<W: Write> SafeOutput<W> {
+    pub fn new(inner: W) -> Self {
+        SafeOutput {
+            inner,
+            pending: Vec::new(),
+            cleaned: Vec::new(),
+        }
+    }
+
+    fn allowed(c: char) -> bool {
+        c == '\n' || c == '\t' || !is_unsafe_char(c)
+    }
+
+    /// Appends the safe part of `bytes` to `cleaned`; returns how many trailing bytes are an
+    /// incomplete UTF-8 sequence.
+    fn clean(cleaned: &mut Vec<u8>, mut bytes: &[u8]) -> usize {
+        loop {
+            match std::str::from_utf8(bytes) {
+                Ok(text) => {
+                    Self::push_text(cleaned, text);
+                    return 0;
+                }
+                Err(err) => {
+                    let (valid, rest) = bytes.split_at(err.valid_up_to());
+                    // Safe: `valid_up_to` bytes are UTF-8.
+                    Self::push_text(cleaned, std::str::from_utf8(valid).unwrap_or_default());
+                    match err.error_len() {
+                        None => return rest.len(),
+                        Some(bad) => bytes = &rest[bad..],
+                    }
+                }
+            }
+        }
+    }
+
+    fn push_text(cleaned: &mut Vec<u8>, text: &str) {
+        let quick = text
+            .bytes()
+            .all(|b| (0x20..0x7f).contains(&b) || b == b'\n' || b == b'\t');
+        if quick || text.chars().all(Self::allowed) {
+            cleaned.extend_from_slice(text.as_bytes());
+        } else {
+            let mut buf = [0u8; 4];
+            for c in text.chars().filter(|c| Self::allowed(*c)) {
+                cleaned.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+            }
+        }
+    }
+}
+
+impl<W: Write> Write for SafeOutput<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.cleaned.clear();
+        let incomplete = if self.pending.is_empty() {
+            Self::clean(&mut self.cleaned, buf)
+        } else {
+            let mut joined = std::mem::take(&mut self.pending);
+            joined.extend_from_slice(buf);
+            let incomplete = Self::clean(&mut self.cleaned, &joined);
+            self.pending = joined;
+            self.pending.drain(..self.pending.len() - incomplete);
+            incomplete
+        };
+        if self.pending.is_empty() && incomplete > 0 {
+            self.pending
+                .extend_from_slice(&buf[buf.len() - incomplete..]);
+        }
+        self.inner.write_all(&self.cleaned)?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        // A character cut between two writes stays pending until its end is written.
+        self.inner.flush()
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn safe_output_drops_escapes_even_split_between_writes() {
+        let text = "a\u{1b}]52;c;eA==\u{7}b\u{202e}c\u{9b}d\ré\n\tz".as_bytes();
+        for split in 0..text.len() {
+            let mut out = SafeOutput::new(Vec::new());
+            out.write_all(&text[..split]).unwrap();
+            out.write_all(&text[split..]).unwrap();
+            assert_eq!(
+                String::from_utf8(out.inner).unwrap(),
+                "a]52;c;eA==bcdé\n\tz",
+                "split at {split}"
+            );
+        }
+    }
+
+    #[test]
+    fn quoted_values_are_cut_to_80_characters() {
+        let long = "x".repeat(500);
+        let message = shorten_quoted(&format!("no entry `{long}` in `VE`: see `{long}"));
+        assert_eq!(
+            message,
+            format!(
+                "no entry `{}…` in `VE`: see `{}…",
+                "x".repeat(80),
+                "x".repeat(80)
+            )
+        );
+    }
+
+    #[test]
+    fn csv_and_json_are_clean() {
+        let mut rows = Rows::new(&[("label", Align::Left), ("amount", Align::Right)]);
+        rows.push(vec!["=1+1\u{1b}[2J".into(), "-12.50".into()]);
+        rows.push(vec!["@x\u{202e}".into(), "3.00".into()]);
+        let mut out = Vec::new();
+        rows.write_csv(&mut out).unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "label,amount\n'=1+1[2J,-12.50\n'@x,3.00\n"
+        );
+        let mut out = Vec::new();
+        write_json(&mut out, &vec!["a\u{1b}[31mb\u{202e}\"c\\\nd"]).unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "[\n  \"a[31mb\\\"c\\\\ d\"\n]\n"
+        );
+    }
 
     #[test]
     fn amounts_align_on_the_decimal_point() {

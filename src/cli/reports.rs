@@ -8,11 +8,12 @@ use chrono::NaiveDate;
 use serde::Serialize;
 
 use super::commands::{account_arg, amount_cell, date_arg};
-use super::output::{Align, Format, Rows, emit};
+use super::output::{Align, Format, Rows, csv_record, emit, write_json};
 use super::{RangeArgs, ReportKind};
 use crate::ledger::{Ctx, EntryFilter, Ledger, LedgerPage};
 use crate::model::journal::parse_journal_code;
 use crate::model::party::parse_party_code;
+use crate::model::text::echo;
 use crate::model::{Entry, FiscalYear};
 use crate::reports::{TrialBalance, class_label};
 
@@ -28,7 +29,7 @@ fn resolve_range(
         let year = years
             .iter()
             .find(|y| y.name() == *name)
-            .ok_or_else(|| anyhow!("year: no fiscal year {name}"))?;
+            .ok_or_else(|| anyhow!("year: no fiscal year {}", echo(name)))?;
         return Ok((year.start, year.end));
     }
     let from = range
@@ -293,7 +294,19 @@ fn write_journal(
         let mut failure = None;
         ledger.for_each_entry(filter, |entry| {
             for row in journal_rows(&entry, format) {
-                if let Err(err) = writer.serialize(&row) {
+                let cells = [
+                    row.journal.as_str(),
+                    &row.number,
+                    &row.date.to_string(),
+                    &row.piece,
+                    &row.label,
+                    &row.account,
+                    &row.third_party,
+                    &row.debit,
+                    &row.credit,
+                    row.status,
+                ];
+                if let Err(err) = writer.write_record(csv_record(&cells)) {
                     failure.get_or_insert(err);
                 }
             }
@@ -335,9 +348,7 @@ pub fn write_entry(
     out: &mut impl Write,
 ) -> Result<()> {
     if format == Format::Json {
-        serde_json::to_writer_pretty(&mut *out, entry)?;
-        writeln!(out)?;
-        return Ok(());
+        return write_json(out, entry);
     }
     if format == Format::Table {
         writeln!(

@@ -203,7 +203,10 @@ impl<'t> DocTables<'t> {
             [id] => Ok(*id),
             [] => Err(LedgerError::Invalid {
                 field: "allocate_to",
-                reason: format!("no document {text} of third party {party}"),
+                reason: format!(
+                    "no document {} of third party {party}",
+                    crate::model::text::echo(text)
+                ),
             }),
             _ => Err(LedgerError::Invalid {
                 field: "allocate_to",
@@ -701,11 +704,19 @@ impl Ledger {
             None => reference
                 .trim_start_matches('D')
                 .parse::<u64>()
-                .map_err(|_| invalid("document", format!("no document {reference}")))?,
+                .map_err(|_| {
+                    invalid(
+                        "document",
+                        format!("no document {}", crate::model::text::echo(reference)),
+                    )
+                })?,
         };
-        let bytes = docs
-            .get(id)?
-            .ok_or_else(|| invalid("document", format!("no document {reference}")))?;
+        let bytes = docs.get(id)?.ok_or_else(|| {
+            invalid(
+                "document",
+                format!("no document {}", crate::model::text::echo(reference)),
+            )
+        })?;
         let doc: Document = decode(bytes.value(), "document")?;
         summarize(&doc, &docs, &view.table(ALLOCATIONS)?, &view.table(POSTED)?)
     }
@@ -826,7 +837,7 @@ fn new_document(
                     Some(i),
                     LedgerError::Invalid {
                         field: "item",
-                        reason: format!("unknown item {code}"),
+                        reason: format!("unknown item {}", crate::model::text::echo(code)),
                     },
                 )
             })?;
@@ -983,7 +994,10 @@ fn register_checked(
     if d.settings.payment_method(&input.method).is_none() {
         return Err(whole(invalid(
             "method",
-            format!("unknown payment method {}", input.method),
+            format!(
+                "unknown payment method {}",
+                crate::model::text::echo(&input.method)
+            ),
         )));
     }
     let year = tx.accepting_year_ref(input.date).map_err(whole)?.name();

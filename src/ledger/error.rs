@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use chrono::NaiveDate;
 
 use crate::model::entry::EntryRuleError;
+use crate::model::text::echo;
 
 #[derive(Debug, thiserror::Error)]
 pub enum LedgerError {
@@ -30,31 +31,31 @@ pub enum LedgerError {
     Rule(#[from] EntryRuleError),
     #[error("{field}: {reason}")]
     Invalid { field: &'static str, reason: String },
-    #[error("unknown account {0}")]
+    #[error("unknown account {}", echo(.0))]
     UnknownAccount(String),
-    #[error("account {0} is inactive")]
+    #[error("account {} is inactive", echo(.0))]
     InactiveAccount(String),
-    #[error("unknown journal {0}")]
+    #[error("unknown journal {}", echo(.0))]
     UnknownJournal(String),
-    #[error("journal {0} is inactive")]
+    #[error("journal {} is inactive", echo(.0))]
     InactiveJournal(String),
-    #[error("unknown third party {0}")]
+    #[error("unknown third party {}", echo(.0))]
     UnknownParty(String),
-    #[error("third party {0} is inactive")]
+    #[error("third party {} is inactive", echo(.0))]
     InactiveParty(String),
-    #[error("account {account} needs a third party (line {line})")]
+    #[error("account {} needs a third party (line {line})", echo(.account))]
     ThirdPartyRequired { account: String, line: usize },
     #[error("{date} is outside every open fiscal year")]
     NoOpenYear { date: NaiveDate },
-    #[error("fiscal year {0} is closed: it accepts nothing and cannot be reopened")]
+    #[error("fiscal year {} is closed: it accepts nothing and cannot be reopened", echo(.0))]
     YearClosed(String),
-    #[error("period {0} is locked")]
+    #[error("period {} is locked", echo(.0))]
     PeriodLocked(String),
-    #[error("no entry {0}")]
+    #[error("no entry {}", echo(.0))]
     EntryNotFound(String),
-    #[error("entry {0} is validated: it cannot be changed or deleted (reverse it instead)")]
+    #[error("entry {} is validated: it cannot be changed or deleted (reverse it instead)", echo(.0))]
     EntryValidated(String),
-    #[error("entry {0} is a draft: only validated entries are reversed (edit or delete it)")]
+    #[error("entry {} is a draft: only validated entries are reversed (edit or delete it)", echo(.0))]
     EntryIsDraft(String),
     #[error("entry {entry} is already reversed by {reversal}")]
     AlreadyReversed { entry: String, reversal: String },
@@ -62,13 +63,13 @@ pub enum LedgerError {
     DraftsRemain { year: String, count: usize },
     #[error("period {period} still has {count} draft entries: validate or delete them first")]
     DraftsInPeriod { period: String, count: usize },
-    #[error("{what} {key} already exists")]
+    #[error("{what} {} already exists", echo(.key))]
     Duplicate { what: &'static str, key: String },
-    #[error("piece {piece} already exists in journal {journal} (use --allow-existing-pieces)")]
+    #[error("piece {} already exists in journal {} (use --allow-existing-pieces)", echo(.piece), echo(.journal))]
     PieceExists { journal: String, piece: String },
-    #[error("no fiscal year {0}")]
+    #[error("no fiscal year {}", echo(.0))]
     UnknownYear(String),
-    #[error("{file}:{line}: {field}: {reason}")]
+    #[error("{file}:{line}: {}: {reason}", echo(.field))]
     AtLine {
         file: String,
         line: u64,

@@ -41,7 +41,10 @@ pub use jobs::Progress;
 pub use queries::{BalanceRow, EntryFilter, LedgerPage, LedgerRow, LetterMark};
 pub use views::{LedgerOf, LineKey, LinePosition, WindowStart};
 
-use crate::model::{Account, AccountNumber, Company, FiscalYear, Journal, JournalKind};
+use crate::model::text::echo;
+use crate::model::{
+    Account, AccountNumber, Company, FiscalYear, Journal, JournalKind, sanitize_text,
+};
 
 /// Schema version this Folio writes. Older ledgers are migrated on open; newer ones refused.
 pub const SCHEMA_VERSION: u32 = 2;
@@ -55,9 +58,10 @@ pub struct Ctx {
 }
 
 impl Ctx {
+    /// The user name is cleaned like any text from outside (it comes from the environment).
     pub fn new(user: impl Into<String>, now: NaiveDateTime) -> Self {
         Ctx {
-            user: user.into(),
+            user: sanitize_text(&user.into()),
             today: now.date(),
             now,
         }
@@ -103,12 +107,22 @@ impl Ledger {
         if path.exists() {
             return Err(LedgerError::AlreadyExists(path.to_path_buf()));
         }
+        // The company's name is shown on every screen and in the audit log: cleaned like any
+        // other text from outside.
+        let company = Company {
+            name: sanitize_text(&params.company.name),
+            siren: sanitize_text(&params.company.siren),
+        };
+        let params = &InitParams {
+            company,
+            ..params.clone()
+        };
         if !crate::model::is_valid_siren(&params.company.siren) {
             return Err(LedgerError::Invalid {
                 field: "siren",
                 reason: format!(
                     "`{}` is not a SIREN (9 digits with a valid check digit)",
-                    params.company.siren
+                    echo(&params.company.siren)
                 ),
             });
         }

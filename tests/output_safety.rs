@@ -1,0 +1,597 @@
+//! What reaches a terminal, a spreadsheet or the disk: no control character or bidirectional
+//! override is ever printed (whatever the ledger file holds), errors echo at most 80 characters
+//! of a bad value, CSV cells never start a formula, files are written without following links
+//! and never clobbered by surprise, read commands never write to the ledger, and files read
+//! whole are capped.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::path::Path;
+use std::process::Output;
+
+use redb::ReadableTable;
+
+use common::*;
+
+/// An OSC 52 clipboard write, a right-to-left override, a C1 CSI, a screen clear: what a
+/// hostile label would hold.
+const EVIL: &str = "\u{1b}]52;c;ZXZpbA==\u{7}\u{202e}\u{9b}\u{1b}[2J";
+/// What of `EVIL` remains once cleaned, proof that the value was read and shown.
+const EVIL_SHOWN: &str = "]52;c;ZXZpbA==";
+
+/// A character that must never reach a terminal.
+fn unsafe_char(c: char) -> bool {
+    (c.is_control() && c != '\n')
+        || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200e}' | '\u{200f}' | '\u{61c}')
+}
+
+fn assert_clean(bytes: &[u8], what: &str) {
+    let text = String::from_utf8(bytes.to_vec())
+        .unwrap_or_else(|e| panic!("`{what}` printed bytes that are not UTF-8: {e}"));
+    if let Some(c) = text.chars().find(|c| unsafe_char(*c)) {
+        panic!("`{what}` printed {c:?}:\n{text:?}");
+    }
+}
+
+fn assert_output_clean(out: &Output, what: &str) {
+    assert_clean(&out.stdout, &format!("{what} (stdout)"));
+    assert_clean(&out.stderr, &format!("{what} (stderr)"));
+}
+
+/// A placeholder as long as `EVIL` in bytes, replaced by it in the file.
+fn marker() -> String {
+    "Q".repeat(EVIL.len())
+}
+
+/// Replaces `marker()` by `EVIL` in every stored value of the text-holding tables, as a
+/// forged or damaged file would hold them (same length, so each value still decodes).
+fn forge_escapes(path: &Path) -> usize {
+    let marker = marker();
+    let mut replaced = 0;
+    let db = open_redb(path);
+    let txn = db.begin_write().unwrap();
+    {
+        let by_text = ["meta", "accounts", "journals", "parties"];
+        for name in by_text {
+            let def: redb::TableDefinition<&str, &[u8]> = redb::TableDefinition::new(name);
+            let mut table = txn.open_table(def).unwrap();
+            let mut changes = Vec::new();
+            for row in table.iter().unwrap() {
+                let (key, value) = row.unwrap();
+                if let Some(forged) = replace_bytes(value.value(), marker.as_bytes()) {
+                    changes.push((key.value().to_string(), forged));
+                }
+            }
+            for (key, value) in changes {
+                table.insert(key.as_str(), value.as_slice()).unwrap();
+                replaced += 1;
+            }
+        }
+        for name in ["entries", "audit", "documents"] {
+            let def: redb::TableDefinition<u64, &[u8]> = redb::TableDefinition::new(name);
+            let mut table = txn.open_table(def).unwrap();
+            let mut changes = Vec::new();
+            for row in table.iter().unwrap() {
+                let (key, value) = row.unwrap();
+                if let Some(forged) = replace_bytes(value.value(), marker.as_bytes()) {
+                    changes.push((key.value(), forged));
+                }
+            }
+            for (key, value) in changes {
+                table.insert(key, value.as_slice()).unwrap();
+                replaced += 1;
+            }
+        }
+    }
+    txn.commit().unwrap();
+    replaced
+}
+
+fn replace_bytes(value: &[u8], marker: &[u8]) -> Option<Vec<u8>> {
+    let mut out = value.to_vec();
+    let mut found = false;
+    let mut i = 0;
+    while i + marker.len() <= out.len() {
+        if &out[i..i + marker.len()] == marker {
+            out[i..i + marker.len()].copy_from_slice(EVIL.as_bytes());
+            found = true;
+            i += marker.len();
+        } else {
+            i += 1;
+        }
+    }
+    found.then_some(out)
+}
+
+/// A blank company whose account, party, journal, entry and audit texts hold raw escapes.
+fn escape_laden() -> Folio {
+    let folio = Folio::blank();
+    let m = marker();
+    folio.ok(&["accounts", "add", "628810", &format!("Honoraires {m}")]);
+    folio.ok(&[
+        "parties",
+        "add",
+        "CEVIL",
+        &format!("Client {m}"),
+        "--kind",
+        "customer",
+    ]);
+    folio.ok(&[
+        "journals",
+        "add",
+        "EV",
+        &format!("Journal {m}"),
+        "--kind",
+        "miscellaneous",
+    ]);
+    folio.ok(&[
+        "entry",
+        "add",
+        "-j",
+        "EV",
+        "-d",
+        "2026-03-02",
+        "-p",
+        &format!("P{m}"),
+        "-l",
+        &format!("Facture {m}"),
+        "--debit",
+        &format!("411000@CEVIL=120:ligne {m}"),
+        "--credit",
+        "628810=120",
+        "--validate",
+    ]);
+    folio.ok(&w(
+        "entry add -j OD -d 2026-03-03 -p D1 -l Brouillon --debit 628810=5 --credit 512000=5",
+    ));
+    let replaced = forge_escapes(&folio.ledger);
+    assert!(replaced >= 5, "only {replaced} values forged");
+    folio
+}
+
+#[test]
+fn an_escape_laden_ledger_prints_no_escape_anywhere() {
+    let folio = escape_laden();
+    let all = "--from 2026-01-01 --to 2026-12-31";
+    // Each command shows at least one forged text (cleaned), so each is known to have read one.
+    let shows = [
+        "log all".to_string(),
+        "log all --format csv".into(),
+        "log all --format json".into(),
+        "log account:628810".into(),
+        "accounts".into(),
+        "accounts --format csv".into(),
+        "accounts --format json".into(),
+        "journals".into(),
+        "journals --format csv".into(),
+        "parties".into(),
+        "parties --format json".into(),
+        format!("report journal {all}"),
+        format!("report journal {all} --format csv"),
+        format!("report journal EV {all} --format json"),
+        format!("report balance {all}"),
+        format!("report balance {all} --format csv"),
+        format!("report ledger 628810 {all}"),
+        format!("report party CEVIL {all} --format csv"),
+        "entry show EV2026-000001".into(),
+        "entry show EV2026-000001 --format csv".into(),
+        "entry show EV2026-000001 --format json".into(),
+        "export hledger".into(),
+    ];
+    for command in &shows {
+        let out = folio.run(&w(command));
+        assert_success(&out, command);
+        assert_output_clean(&out, command);
+        assert!(
+            stdout(&out).contains(EVIL_SHOWN),
+            "`{command}` did not show the forged text:\n{}",
+            stdout(&out)
+        );
+    }
+    // Findings and errors that name forged values are clean too.
+    for command in ["check", "entry show P", "report ledger 628810 --year 1999"] {
+        let out = folio.run(&w(command));
+        assert_output_clean(&out, command);
+    }
+}
+
+#[test]
+fn the_company_name_and_the_user_are_cleaned_before_they_are_stored() {
+    let mut folio = Folio::empty();
+    folio.user = format!("bob{EVIL}");
+    let out = folio.run(&[
+        "init",
+        "--name",
+        &format!("Société {EVIL} SARL"),
+        "--siren",
+        SIREN,
+        "--start",
+        "2026-01-01",
+    ]);
+    assert_success(&out, "init");
+    assert_output_clean(&out, "init");
+    let company = meta_value(&folio.ledger, "company").unwrap();
+    assert!(
+        !company.contains(&0x1b) && !company.windows(2).any(|w| w == [0xc2, 0x9b]),
+        "the company's name was stored with escapes: {:?}",
+        String::from_utf8_lossy(&company)
+    );
+    let log = folio.run(&w("log all"));
+    assert_output_clean(&log, "log all");
+    let log = stdout(&log);
+    assert!(log.contains("Société ]52;c;ZXZpbA==[2J SARL"), "{log}");
+    assert!(log.contains("bob]52;c;ZXZpbA==[2J"), "{log}");
+}
+
+/// A value of 300 characters holding escapes.
+fn long_evil(prefix: &str) -> String {
+    format!("{prefix}{EVIL}{}{EVIL}", "W".repeat(300))
+}
+
+#[test]
+fn error_messages_echo_no_escape_and_at_most_80_characters_of_a_value() {
+    let folio = Folio::demo();
+    let v = long_evil("");
+    let digits = format!("4{}", long_evil(""));
+    let csv = folio.write(
+        "evil.csv",
+        format!(
+            "journal,date,piece,label,account,third_party,debit,credit\n\
+             OD,2026-03-01,{v},L,{digits},,10,\n"
+        ),
+    );
+    let settings = folio.write("evil.toml", format!("[[items]]\ncode = \"{v}\"\n"));
+    let chart = folio.write("chart.csv", format!("number,label\n{digits},x\n"));
+    let cases: Vec<Vec<String>> = vec![
+        vec!["entry".into(), "show".into(), v.clone()],
+        vec!["entry".into(), "delete".into(), v.clone()],
+        vec!["reverse".into(), v.clone()],
+        vec!["validate".into(), v.clone()],
+        vec!["why".into(), v.clone()],
+        vec!["log".into(), v.clone()],
+        vec!["log".into(), format!("party:{v}")],
+        vec!["log".into(), format!("journal:{v}")],
+        vec!["log".into(), format!("account:{v}")],
+        vec!["log".into(), format!("other:{v}")],
+        vec!["report".into(), "ledger".into(), digits.clone()],
+        vec!["report".into(), "ledger".into(), v.clone()],
+        vec!["report".into(), "party".into(), v.clone()],
+        vec!["report".into(), "journal".into(), v.clone()],
+        vec![
+            "report".into(),
+            "balance".into(),
+            "--year".into(),
+            v.clone(),
+        ],
+        vec![
+            "report".into(),
+            "balance".into(),
+            "--from".into(),
+            v.clone(),
+        ],
+        vec!["export".into(), "fec".into(), "--year".into(), v.clone()],
+        vec!["year".into(), "close".into(), v.clone()],
+        vec!["period".into(), "lock".into(), v.clone()],
+        vec!["accounts".into(), "add".into(), v.clone(), "x".into()],
+        vec![
+            "accounts".into(),
+            "edit".into(),
+            digits.clone(),
+            "--label".into(),
+            "x".into(),
+        ],
+        vec![
+            "journals".into(),
+            "add".into(),
+            v.clone(),
+            "x".into(),
+            "--kind".into(),
+            "bank".into(),
+        ],
+        vec![
+            "journals".into(),
+            "add".into(),
+            "ZZ".into(),
+            "x".into(),
+            "--kind".into(),
+            v.clone(),
+        ],
+        vec![
+            "parties".into(),
+            "add".into(),
+            v.clone(),
+            "x".into(),
+            "--kind".into(),
+            "customer".into(),
+        ],
+        vec![
+            "parties".into(),
+            "add".into(),
+            "PX".into(),
+            "x".into(),
+            "--kind".into(),
+            v.clone(),
+        ],
+        vec![
+            "parties".into(),
+            "edit".into(),
+            "VERNET".into(),
+            "--method".into(),
+            v.clone(),
+        ],
+        vec![
+            "parties".into(),
+            "edit".into(),
+            "VERNET".into(),
+            "--tax-position".into(),
+            v.clone(),
+        ],
+        vec![
+            "entry".into(),
+            "add".into(),
+            "-j".into(),
+            v.clone(),
+            "-d".into(),
+            "2026-03-01".into(),
+            "-p".into(),
+            "X".into(),
+            "--debit".into(),
+            "512000=1".into(),
+            "--credit".into(),
+            "706000=1".into(),
+        ],
+        vec![
+            "entry".into(),
+            "add".into(),
+            "-j".into(),
+            "OD".into(),
+            "-d".into(),
+            v.clone(),
+            "-p".into(),
+            "X".into(),
+            "--debit".into(),
+            "512000=1".into(),
+            "--credit".into(),
+            "706000=1".into(),
+        ],
+        vec![
+            "entry".into(),
+            "add".into(),
+            "-j".into(),
+            "OD".into(),
+            "-d".into(),
+            "2026-03-01".into(),
+            "-p".into(),
+            "X".into(),
+            "--debit".into(),
+            format!("512000={v}"),
+            "--credit".into(),
+            "706000=1".into(),
+        ],
+        vec![
+            "entry".into(),
+            "add".into(),
+            "-j".into(),
+            "OD".into(),
+            "-d".into(),
+            "2026-03-01".into(),
+            "-p".into(),
+            "X".into(),
+            "--debit".into(),
+            format!("{digits}=1"),
+            "--credit".into(),
+            "706000=1".into(),
+        ],
+        vec![
+            "entry".into(),
+            "add".into(),
+            "-j".into(),
+            "OD".into(),
+            "-d".into(),
+            "2026-03-01".into(),
+            "-p".into(),
+            "X".into(),
+            "--debit".into(),
+            format!("411000@{v}=1"),
+            "--credit".into(),
+            "706000=1".into(),
+        ],
+        vec![
+            "entry".into(),
+            "add".into(),
+            "-j".into(),
+            "OD".into(),
+            "-d".into(),
+            "2026-03-01".into(),
+            "-p".into(),
+            "X".into(),
+            "--debit".into(),
+            v.clone(),
+            "--credit".into(),
+            "706000=1".into(),
+        ],
+        vec!["doc".into(), "show".into(), v.clone()],
+        vec!["doc".into(), "list".into(), "--type".into(), v.clone()],
+        vec![
+            "doc".into(),
+            "add".into(),
+            "--type".into(),
+            v.clone(),
+            "--party".into(),
+            "VERNET".into(),
+            "--date".into(),
+            "2026-03-01".into(),
+            "--line".into(),
+            ";x;1;1".into(),
+        ],
+        vec![
+            "doc".into(),
+            "add".into(),
+            "--type".into(),
+            "customer_invoice".into(),
+            "--party".into(),
+            "VERNET".into(),
+            "--date".into(),
+            "2026-03-01".into(),
+            "--line".into(),
+            format!("{v};x;1;1"),
+        ],
+        vec![
+            "doc".into(),
+            "add".into(),
+            "--type".into(),
+            "customer_invoice".into(),
+            "--party".into(),
+            "VERNET".into(),
+            "--date".into(),
+            "2026-03-01".into(),
+            "--line".into(),
+            format!(";x;{v};1"),
+        ],
+        vec!["pay".into(), "allocate".into(), v.clone(), "X=1".into()],
+        vec![
+            "pay".into(),
+            "add".into(),
+            "--type".into(),
+            "customer_payment".into(),
+            "--party".into(),
+            "VERNET".into(),
+            "--date".into(),
+            "2026-03-01".into(),
+            "--amount".into(),
+            "10".into(),
+            "--method".into(),
+            v.clone(),
+        ],
+        vec!["regenerate".into(), "--document".into(), v.clone()],
+        vec!["import".into(), "entries".into(), csv.clone()],
+        vec!["settings".into(), "load".into(), settings.clone()],
+        vec![
+            "--ledger".into(),
+            "new.ledger".into(),
+            "init".into(),
+            "--name".into(),
+            "X".into(),
+            "--siren".into(),
+            v.clone(),
+            "--start".into(),
+            "2026-01-01".into(),
+        ],
+        vec![
+            "--ledger".into(),
+            "new2.ledger".into(),
+            "init".into(),
+            "--name".into(),
+            "X".into(),
+            "--siren".into(),
+            SIREN.into(),
+            "--start".into(),
+            v.clone(),
+        ],
+        vec![
+            "--ledger".into(),
+            "new3.ledger".into(),
+            "init".into(),
+            "--name".into(),
+            "X".into(),
+            "--siren".into(),
+            SIREN.into(),
+            "--start".into(),
+            "2026-01-01".into(),
+            "--chart".into(),
+            chart.clone(),
+        ],
+    ];
+    let too_long = "W".repeat(81);
+    for args in &cases {
+        let what = format!(
+            "{:?}",
+            args.iter()
+                .map(|a| a.chars().take(30).collect::<String>())
+                .collect::<Vec<_>>()
+        );
+        let out = folio.run(args);
+        let message = assert_failure(&out, &what);
+        assert_output_clean(&out, &what);
+        assert!(
+            !message.contains(&too_long),
+            "{what} echoed more than 80 characters of the value: {message}"
+        );
+    }
+}
+
+#[test]
+fn csv_cells_that_look_like_formulas_are_neutralised_and_numbers_stay_numbers() {
+    let folio = Folio::blank();
+    folio.ok(&[
+        "accounts",
+        "add",
+        "628810",
+        "=HYPERLINK(\"http://x\",\"y\")",
+    ]);
+    folio.ok(&[
+        "parties",
+        "add",
+        "CFORM",
+        "+33 1 23 45",
+        "--kind",
+        "customer",
+    ]);
+    folio.ok(&[
+        "entry",
+        "add",
+        "-j",
+        "OD",
+        "-d",
+        "2026-03-02",
+        "--piece=-2+3",
+        "-l",
+        "@SUM(A1)",
+        "--debit",
+        "628810=12.50",
+        "--credit",
+        "411000@CFORM=12.50",
+        "--validate",
+    ]);
+    let all = "--from 2026-01-01 --to 2026-12-31";
+
+    let accounts = csv_records(&folio.ok(&w("accounts --format csv")));
+    let fees = accounts.iter().find(|r| r["number"] == "628810").unwrap();
+    assert_eq!(fees["label"], "'=HYPERLINK(\"http://x\",\"y\")");
+    let customers = accounts.iter().find(|r| r["number"] == "411000").unwrap();
+    assert_eq!(
+        customers["balance"], "-12.50",
+        "a negative amount stays a number"
+    );
+
+    let parties = csv_records(&folio.ok(&w("parties --format csv")));
+    let party = parties.iter().find(|r| r["code"] == "CFORM").unwrap();
+    assert_eq!(party["name"], "'+33 1 23 45");
+    assert_eq!(party["balance"], "-12.50");
+
+    let journal = journal_records(&folio.ok(&w(&format!("report journal OD {all} --format csv"))));
+    assert_eq!(journal.len(), 2);
+    for row in &journal {
+        assert_eq!(row["piece"], "'-2+3");
+        assert_eq!(row["label"], "'@SUM(A1)");
+    }
+
+    let balance = csv_records(&folio.ok(&w(&format!("report balance {all} --format csv"))));
+    let fees = balance.iter().find(|r| r["account"] == "628810").unwrap();
+    assert_eq!(fees["label"], "'=HYPERLINK(\"http://x\",\"y\")");
+    let customers = balance.iter().find(|r| r["account"] == "411000").unwrap();
+    assert_eq!(customers["balance"], "-12.50");
+
+    let lines = csv_records(&folio.ok(&w("entry show OD2026-000001 --format csv")));
+    assert_eq!(lines[0]["label"], "'@SUM(A1)");
+
+    // Tables and JSON show the text as it is.
+    assert!(folio.ok(&w("accounts")).contains(" =HYPERLINK("));
+    assert!(
+        folio
+            .ok(&w("accounts --format json"))
+            .contains("\"=HYPERLINK(")
+    );
+}
