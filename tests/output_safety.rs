@@ -317,14 +317,14 @@ fn error_messages_echo_no_escape_and_at_most_80_characters_of_a_value() {
         vec![
             "parties".into(),
             "edit".into(),
-            "VERNET".into(),
+            "CLUMEN".into(),
             "--method".into(),
             v.clone(),
         ],
         vec![
             "parties".into(),
             "edit".into(),
-            "VERNET".into(),
+            "CLUMEN".into(),
             "--tax-position".into(),
             v.clone(),
         ],
@@ -420,7 +420,7 @@ fn error_messages_echo_no_escape_and_at_most_80_characters_of_a_value() {
             "--type".into(),
             v.clone(),
             "--party".into(),
-            "VERNET".into(),
+            "CLUMEN".into(),
             "--date".into(),
             "2026-03-01".into(),
             "--line".into(),
@@ -432,7 +432,7 @@ fn error_messages_echo_no_escape_and_at_most_80_characters_of_a_value() {
             "--type".into(),
             "customer_invoice".into(),
             "--party".into(),
-            "VERNET".into(),
+            "CLUMEN".into(),
             "--date".into(),
             "2026-03-01".into(),
             "--line".into(),
@@ -444,7 +444,7 @@ fn error_messages_echo_no_escape_and_at_most_80_characters_of_a_value() {
             "--type".into(),
             "customer_invoice".into(),
             "--party".into(),
-            "VERNET".into(),
+            "CLUMEN".into(),
             "--date".into(),
             "2026-03-01".into(),
             "--line".into(),
@@ -457,7 +457,7 @@ fn error_messages_echo_no_escape_and_at_most_80_characters_of_a_value() {
             "--type".into(),
             "customer_payment".into(),
             "--party".into(),
-            "VERNET".into(),
+            "CLUMEN".into(),
             "--date".into(),
             "2026-03-01".into(),
             "--amount".into(),
@@ -593,5 +593,199 @@ fn csv_cells_that_look_like_formulas_are_neutralised_and_numbers_stay_numbers() 
         folio
             .ok(&w("accounts --format json"))
             .contains("\"=HYPERLINK(")
+    );
+}
+
+// ----- read commands never write -----------------------------------------------------------
+
+/// Commands that only read the ledger, with an FEC written to a directory beside it.
+fn read_commands() -> Vec<Vec<String>> {
+    [
+        "report balance",
+        "report balance --format csv",
+        "report journal",
+        "report journal --format csv",
+        "report ledger 512000",
+        "report party CLUMEN",
+        "accounts",
+        "journals",
+        "parties",
+        "entry show VE2026-000001",
+        "check",
+        "log all",
+        "log VE2026-000001",
+        "year list",
+        "doc list",
+        "doc show FA2026-00001",
+        "pay list",
+        "items",
+        "taxes",
+        "why VE2026-000001",
+        "settings export",
+        "export hledger",
+        "export fec --out fec",
+    ]
+    .iter()
+    .map(|c| w(c))
+    .collect()
+}
+
+fn modified(path: &Path) -> std::time::SystemTime {
+    std::fs::metadata(path).unwrap().modified().unwrap()
+}
+
+#[test]
+fn read_commands_leave_the_ledger_file_byte_for_byte_and_its_time_unchanged() {
+    let folio = Folio::demo();
+    std::fs::create_dir(folio.path("fec")).unwrap();
+    // An old modification time, so that any write would show.
+    let old = std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_600_000_000);
+    std::fs::File::options()
+        .write(true)
+        .open(&folio.ledger)
+        .unwrap()
+        .set_modified(old)
+        .unwrap();
+    let bytes = std::fs::read(&folio.ledger).unwrap();
+    for command in read_commands() {
+        folio.ok(&command);
+        assert_eq!(
+            modified(&folio.ledger),
+            old,
+            "`folio {}` changed the ledger's modification time",
+            command.join(" ")
+        );
+        assert!(
+            std::fs::read(&folio.ledger).unwrap() == bytes,
+            "`folio {}` changed the ledger's bytes",
+            command.join(" ")
+        );
+        let _ = std::fs::remove_dir_all(folio.path("fec"));
+        std::fs::create_dir(folio.path("fec")).unwrap();
+    }
+}
+
+/// Commands that change the ledger, each valid on the demo.
+fn writing_commands() -> Vec<Vec<String>> {
+    [
+        "accounts add 628810 Divers",
+        "parties add CNEW Nouveau --kind customer",
+        "journals add ZZ Autre --kind miscellaneous",
+        "entry add -j OD -d 2026-11-02 -p X1 -l X --debit 512000=1 --credit 706000=1",
+        "validate --all",
+        "period lock 2026-01",
+        "settings load settings.toml",
+    ]
+    .iter()
+    .map(|c| w(c))
+    .collect()
+}
+
+fn assert_read_only_ledger(folio: &Folio, run: impl Fn(&[String]) -> Output) {
+    use std::os::unix::fs::PermissionsExt;
+    let bytes = std::fs::read(&folio.ledger).unwrap();
+    for command in read_commands() {
+        let out = run(&command);
+        assert_success(&out, &command.join(" "));
+        let _ = std::fs::remove_dir_all(folio.path("fec"));
+        std::fs::create_dir(folio.path("fec")).unwrap();
+        std::fs::set_permissions(folio.path("fec"), std::fs::Permissions::from_mode(0o777))
+            .unwrap();
+    }
+    for command in writing_commands() {
+        let out = run(&command);
+        let message = assert_failure(&out, &command.join(" "));
+        assert!(
+            message.contains("test.ledger is read-only: this command changes the ledger"),
+            "`folio {}`: {message}",
+            command.join(" ")
+        );
+    }
+    assert!(
+        std::fs::read(&folio.ledger).unwrap() == bytes,
+        "the ledger changed"
+    );
+}
+
+#[test]
+fn a_ledger_marked_read_only_is_read_and_writing_commands_say_it_is_read_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let folio = Folio::demo();
+    let settings = folio.ok(&w("settings export"));
+    folio.write("settings.toml", settings);
+    std::fs::create_dir(folio.path("fec")).unwrap();
+    std::fs::set_permissions(&folio.ledger, std::fs::Permissions::from_mode(0o444)).unwrap();
+    // Even a user the system lets write anything (root) is held by the file's read-only mark.
+    assert_read_only_ledger(&folio, |args| folio.run(args));
+}
+
+/// Whether this process runs as root (`/proc/self/status`).
+fn running_as_root() -> bool {
+    std::fs::read_to_string("/proc/self/status")
+        .unwrap()
+        .lines()
+        .find_map(|l| l.strip_prefix("Uid:"))
+        .and_then(|ids| ids.split_whitespace().next().map(|uid| uid == "0"))
+        .unwrap()
+}
+
+#[test]
+fn a_user_who_may_read_but_not_write_the_file_reads_it() {
+    use std::os::unix::fs::PermissionsExt;
+    let folio = Folio::demo();
+    let settings = folio.ok(&w("settings export"));
+    folio.write("settings.toml", settings);
+    std::fs::create_dir(folio.path("fec")).unwrap();
+    let dir = folio.dir.path();
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o777)).unwrap();
+    std::fs::set_permissions(folio.path("fec"), std::fs::Permissions::from_mode(0o777)).unwrap();
+    if running_as_root() {
+        // Root may write any file: the commands run as `nobody`, to whom the file (owned by
+        // root, mode 0644) is readable but not writable, so the system itself refuses writes.
+        let setpriv = Path::new("/usr/bin/setpriv");
+        if !setpriv.exists() {
+            eprintln!("skipped: running as root without setpriv to drop privileges");
+            return;
+        }
+        std::fs::set_permissions(&folio.ledger, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let ledger = folio.arg_path(&folio.ledger);
+        assert_read_only_ledger(&folio, |args| {
+            let command = folio.command();
+            let program = command.get_program().to_owned();
+            std::process::Command::new(setpriv)
+                .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+                .arg(program)
+                .arg("--ledger")
+                .arg(&ledger)
+                .args(args)
+                .current_dir(dir)
+                .envs(command.get_envs().filter_map(|(k, v)| v.map(|v| (k, v))))
+                .output()
+                .unwrap()
+        });
+    } else {
+        std::fs::set_permissions(&folio.ledger, std::fs::Permissions::from_mode(0o444)).unwrap();
+        assert_read_only_ledger(&folio, |args| folio.run(args));
+    }
+}
+
+#[test]
+fn open_errors_say_what_happened() {
+    let folio = Folio::demo();
+    let bytes = std::fs::read(&folio.ledger).unwrap();
+    // Truncated: a Folio ledger, damaged.
+    std::fs::write(&folio.ledger, &bytes[..bytes.len() / 3]).unwrap();
+    for command in [w("report balance"), w("accounts add 628810 X")] {
+        let message = folio.fail(&command);
+        assert!(message.contains("the ledger is corrupt"), "{message}");
+        assert!(!message.contains("not a Folio ledger"), "{message}");
+    }
+    // A directory.
+    let dir = Folio::empty();
+    std::fs::create_dir(&dir.ledger).unwrap();
+    let message = dir.fail(&w("accounts"));
+    assert!(
+        message.contains("test.ledger is not a Folio ledger"),
+        "{message}"
     );
 }

@@ -68,8 +68,20 @@ pub fn account_arg(text: &str) -> Result<AccountNumber> {
     AccountNumber::parse(text).map_err(|e| anyhow!("account: {e}"))
 }
 
+/// Opens the ledger for a command that changes it.
 fn open(cli: &Cli) -> Result<Ledger> {
     Ok(Ledger::open(&cli.ledger)?)
+}
+
+/// Opens the ledger for a command that only reads it: the file is never written (its bytes and
+/// modification time stay as they are), and a ledger the user may only read can be read.
+fn open_read(cli: &Cli) -> Result<Ledger> {
+    Ok(Ledger::open_read_only(&cli.ledger)?)
+}
+
+/// Opens read-only when `read_only`, else for writing.
+fn open_for(cli: &Cli, read_only: bool) -> Result<Ledger> {
+    if read_only { open_read(cli) } else { open(cli) }
 }
 
 pub fn run(cli: Cli) -> Result<ExitCode> {
@@ -125,17 +137,25 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             ExitCode::SUCCESS
         }
         Command::Year { action } => year(&cli, action, &ctx, &mut out)?,
-        Command::Report { report } => super::reports::report(&open(&cli)?, report, &ctx, &mut out)?,
+        Command::Report { report } => {
+            super::reports::report(&open_read(&cli)?, report, &ctx, &mut out)?
+        }
         Command::Export { what } => export(&cli, what, &mut out)?,
         Command::Check { format } => check(&cli, *format, &mut out)?,
         Command::Log { record, format } => log(&cli, record, *format, &mut out)?,
-        Command::Doc { action } => super::documents::doc(&open(&cli)?, action, &ctx, &mut out)?,
-        Command::Pay { action } => super::documents::pay(&open(&cli)?, action, &ctx, &mut out)?,
-        Command::Items { format } => super::documents::items(&open(&cli)?, *format, &mut out)?,
-        Command::Taxes { format } => {
-            super::documents::taxes(&open(&cli)?, *format, &ctx, &mut out)?
+        Command::Doc { action } => {
+            let read_only = matches!(action, DocAction::List { .. } | DocAction::Show { .. });
+            super::documents::doc(&open_for(&cli, read_only)?, action, &ctx, &mut out)?
         }
-        Command::Why { entry } => super::documents::why(&open(&cli)?, entry, &mut out)?,
+        Command::Pay { action } => {
+            let read_only = matches!(action, PayAction::List { .. });
+            super::documents::pay(&open_for(&cli, read_only)?, action, &ctx, &mut out)?
+        }
+        Command::Items { format } => super::documents::items(&open_read(&cli)?, *format, &mut out)?,
+        Command::Taxes { format } => {
+            super::documents::taxes(&open_read(&cli)?, *format, &ctx, &mut out)?
+        }
+        Command::Why { entry } => super::documents::why(&open_read(&cli)?, entry, &mut out)?,
         Command::Regenerate { year, document } => super::documents::regenerate(
             &open(&cli)?,
             year.as_deref(),
@@ -144,7 +164,8 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             &mut out,
         )?,
         Command::Settings { action } => {
-            super::documents::settings(&open(&cli)?, action, &ctx, &mut out)?
+            let read_only = matches!(action, SettingsAction::Export { .. });
+            super::documents::settings(&open_for(&cli, read_only)?, action, &ctx, &mut out)?
         }
         Command::Keymap { action } => super::interactive::keymap(&cli, action, &mut out)?,
     };
@@ -232,7 +253,7 @@ fn accounts(
     ctx: &Ctx,
     out: &mut impl Write,
 ) -> Result<ExitCode> {
-    let ledger = open(cli)?;
+    let ledger = open_for(cli, matches!(action, None | Some(AccountsAction::List)))?;
     match action {
         None | Some(AccountsAction::List) => {
             let last_day = ledger.years()?.last().map(|y| y.end).unwrap_or(ctx.today);
@@ -308,7 +329,7 @@ fn journals(
     ctx: &Ctx,
     out: &mut impl Write,
 ) -> Result<ExitCode> {
-    let ledger = open(cli)?;
+    let ledger = open_for(cli, matches!(action, None | Some(JournalsAction::List)))?;
     match action {
         None | Some(JournalsAction::List) => {
             let journals = ledger.journals()?;
@@ -378,7 +399,7 @@ fn parties(
     ctx: &Ctx,
     out: &mut impl Write,
 ) -> Result<ExitCode> {
-    let ledger = open(cli)?;
+    let ledger = open_for(cli, matches!(action, None | Some(PartiesAction::List)))?;
     match action {
         None | Some(PartiesAction::List) => {
             let last_day = ledger.years()?.last().map(|y| y.end).unwrap_or(ctx.today);
@@ -512,7 +533,7 @@ fn lines_of(fields: &EntryFields) -> Result<Vec<Line>> {
 }
 
 fn entry(cli: &Cli, action: &EntryAction, ctx: &Ctx, out: &mut impl Write) -> Result<ExitCode> {
-    let ledger = open(cli)?;
+    let ledger = open_for(cli, matches!(action, EntryAction::Show { .. }))?;
     match action {
         EntryAction::Add { fields, validate } => {
             let need = |v: &Option<String>, name: &str| {
@@ -675,7 +696,7 @@ fn validate(cli: &Cli, args: &ValidateArgs, ctx: &Ctx, out: &mut impl Write) -> 
 }
 
 fn year(cli: &Cli, action: &YearAction, ctx: &Ctx, out: &mut impl Write) -> Result<ExitCode> {
-    let ledger = open(cli)?;
+    let ledger = open_for(cli, matches!(action, YearAction::List { .. }))?;
     match action {
         YearAction::List { format } => {
             let years = ledger.years()?;
@@ -741,7 +762,7 @@ fn year(cli: &Cli, action: &YearAction, ctx: &Ctx, out: &mut impl Write) -> Resu
 }
 
 fn export(cli: &Cli, what: &ExportWhat, out: &mut impl Write) -> Result<ExitCode> {
-    let ledger = open(cli)?;
+    let ledger = open_read(cli)?;
     match what {
         ExportWhat::Fec {
             year,
@@ -796,7 +817,7 @@ fn export(cli: &Cli, what: &ExportWhat, out: &mut impl Write) -> Result<ExitCode
 }
 
 fn check(cli: &Cli, format: Format, out: &mut impl Write) -> Result<ExitCode> {
-    let ledger = open(cli)?;
+    let ledger = open_read(cli)?;
     let report = ledger.check()?;
     if format == Format::Json {
         write_json(out, &report)?;
@@ -847,7 +868,7 @@ fn record_key(ledger: &Ledger, record: &str) -> Result<String> {
 }
 
 fn log(cli: &Cli, record: &str, format: Format, out: &mut impl Write) -> Result<ExitCode> {
-    let ledger = open(cli)?;
+    let ledger = open_read(cli)?;
     let records = if record == "all" {
         ledger.recent_history(50)?
     } else {

@@ -14,6 +14,26 @@ pub enum LedgerError {
     #[error("{0} is not a Folio ledger")]
     NotALedger(PathBuf),
     #[error(
+        "{0} is read-only: this command changes the ledger (read commands such as reports, \
+         lists and exports still work)"
+    )]
+    ReadOnly(PathBuf),
+    #[error("{0}: permission denied (ask for access to the file)")]
+    PermissionDenied(PathBuf),
+    #[error(
+        "{0} is locked by another process that opened it exclusively (try again when it is done)"
+    )]
+    Locked(PathBuf),
+    #[error(
+        "{0} was not closed cleanly and needs recovery, which needs write access: open it once \
+         as a user who may write it (any command that changes it, or the interface)"
+    )]
+    NeedsRecovery(PathBuf),
+    #[error(
+        "{0} was written by an older Folio and must be upgraded once by a user who may write it"
+    )]
+    NeedsMigration(PathBuf),
+    #[error(
         "{path} was written by a newer Folio (schema {found}; this Folio reads up to {supported})"
     )]
     TooNew {
