@@ -800,7 +800,16 @@ fn cli_rows(
         ),
         (
             "folio export fec",
-            vec!["export", "fec", "--year", "2026", "--out", &fec_dir_arg],
+            // Each run replaces the previous run's file.
+            vec![
+                "export",
+                "fec",
+                "--year",
+                "2026",
+                "--out",
+                &fec_dir_arg,
+                "--force",
+            ],
             None,
             HEAVY_RUNS,
         ),

@@ -512,9 +512,18 @@ fn error_messages_echo_no_escape_and_at_most_80_characters_of_a_value() {
                 .map(|a| a.chars().take(30).collect::<String>())
                 .collect::<Vec<_>>()
         );
-        let out = folio.run(args);
+        // `init` names its own ledger.
+        let out = if args[0] == "--ledger" {
+            folio.bare(args)
+        } else {
+            folio.run(args)
+        };
         let message = assert_failure(&out, &what);
         assert_output_clean(&out, &what);
+        assert!(
+            !message.contains("Usage:"),
+            "{what} was refused by the argument parser: {message}"
+        );
         assert!(
             !message.contains(&too_long),
             "{what} echoed more than 80 characters of the value: {message}"
@@ -788,4 +797,118 @@ fn open_errors_say_what_happened() {
         message.contains("test.ledger is not a Folio ledger"),
         "{message}"
     );
+}
+
+// ----- files written and files read -----------------------------------------------------------
+
+#[test]
+fn settings_export_never_writes_through_a_symbolic_link() {
+    let folio = Folio::demo();
+    let target = folio.write("precious.txt", "do not touch\n");
+    std::os::unix::fs::symlink(folio.path(&target), folio.path("settings.toml")).unwrap();
+    let message = folio.fail(&w("settings export --out settings.toml"));
+    assert!(
+        message.contains("settings.toml is a symbolic link: refusing to write through it"),
+        "{message}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(folio.path(&target)).unwrap(),
+        "do not touch\n"
+    );
+    assert!(
+        std::fs::symlink_metadata(folio.path("settings.toml"))
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+
+    // A regular file is replaced whole, keeps its permissions, and no temporary file is left.
+    use std::os::unix::fs::PermissionsExt;
+    let old = folio.write("old.toml", "stale = true\n");
+    std::fs::set_permissions(folio.path(&old), std::fs::Permissions::from_mode(0o600)).unwrap();
+    folio.ok(&w("settings export --out old.toml"));
+    let written = std::fs::read_to_string(folio.path(&old)).unwrap();
+    assert_eq!(written, folio.ok(&w("settings export")));
+    let mode = std::fs::metadata(folio.path(&old))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600);
+    let names: Vec<String> = std::fs::read_dir(folio.dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(!names.iter().any(|n| n.contains("partial")), "{names:?}");
+}
+
+#[test]
+fn export_fec_refuses_to_overwrite_a_file_unless_forced() {
+    let folio = Folio::demo();
+    let name = format!("{DEMO_SIREN}FEC20261231.txt");
+    let first = folio.ok(&w("export fec --year 2026"));
+    assert!(first.contains(&name), "{first}");
+    let fec = std::fs::read(folio.path(&name)).unwrap();
+    std::fs::write(folio.path(&name), "an earlier export\n").unwrap();
+    let message = folio.fail(&w("export fec --year 2026"));
+    assert!(
+        message.contains(&format!(
+            "{name} already exists: refusing to overwrite it (use --force"
+        )),
+        "{message}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(folio.path(&name)).unwrap(),
+        "an earlier export\n"
+    );
+    folio.ok(&w("export fec --year 2026 --force"));
+    assert!(
+        std::fs::read(folio.path(&name)).unwrap() == fec,
+        "the forced export differs"
+    );
+    // Never through a link, even forced.
+    std::fs::remove_file(folio.path(&name)).unwrap();
+    let target = folio.write("precious.txt", "keep\n");
+    std::os::unix::fs::symlink(folio.path(&target), folio.path(&name)).unwrap();
+    for command in ["export fec --year 2026", "export fec --year 2026 --force"] {
+        let message = folio.fail(&w(command));
+        assert!(message.contains("is a symbolic link"), "{message}");
+        assert_eq!(
+            std::fs::read_to_string(folio.path(&target)).unwrap(),
+            "keep\n"
+        );
+    }
+}
+
+/// A sparse file just over 16 MiB: its size says it all, nothing needs reading.
+fn oversized(folio: &Folio, name: &str) -> String {
+    let file = std::fs::File::create(folio.path(name)).unwrap();
+    file.set_len(16 * 1024 * 1024 + 1).unwrap();
+    name.to_string()
+}
+
+#[test]
+fn files_read_whole_are_refused_above_16_mib_with_their_name() {
+    let folio = Folio::demo();
+    let settings = oversized(&folio, "huge-settings.toml");
+    let chart = oversized(&folio, "huge-chart.csv");
+    let keymap = oversized(&folio, "huge-keymap.toml");
+    let cases = [
+        w(&format!("settings load {settings}")),
+        w(&format!(
+            "--ledger new.ledger init --name X --siren {SIREN} --start 2026-01-01 --chart {chart}"
+        )),
+        w(&format!("keymap check {keymap}")),
+        w(&format!("--keymap {keymap} keymap show")),
+    ];
+    for (args, name) in cases.iter().zip([&settings, &chart, &keymap, &keymap]) {
+        let out = if args[0] == "--ledger" {
+            folio.bare(args)
+        } else {
+            folio.run(args)
+        };
+        let message = assert_failure(&out, &args.join(" "));
+        assert!(message.contains(name.as_str()), "{message}");
+        assert!(message.contains("larger than 16 MiB"), "{message}");
+    }
+    assert!(!folio.path("new.ledger").exists());
 }

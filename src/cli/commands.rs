@@ -176,7 +176,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
 fn init(cli: &Cli, args: &InitArgs, ctx: &Ctx, out: &mut impl Write) -> Result<ExitCode> {
     let chart = match &args.chart {
         Some(path) => {
-            let text = std::fs::read_to_string(path)
+            let text = fixtures::read_text_file(path)
                 .with_context(|| format!("cannot read {}", path.display()))?;
             fixtures::parse_chart(&path.display().to_string(), &text)?
         }
@@ -769,6 +769,7 @@ fn export(cli: &Cli, what: &ExportWhat, out: &mut impl Write) -> Result<ExitCode
             out: dir,
             separator,
             encoding,
+            force,
         } => {
             let year = ledger.fec_year(year.as_deref())?;
             let options = FecOptions {
@@ -786,20 +787,10 @@ fn export(cli: &Cli, what: &ExportWhat, out: &mut impl Write) -> Result<ExitCode
             }
             let company = ledger.company()?;
             let path = dir.join(fec::fec_file_name(&company.siren, year.end));
-            // Write beside the target and rename, so a failed export leaves no half file.
-            let partial = path.with_extension("txt.partial");
-            let file = File::create(&partial)
-                .with_context(|| format!("cannot create {}", partial.display()))?;
-            let result = ledger.export_fec(&year, BufWriter::with_capacity(1 << 20, file), options);
-            let export = match result {
-                Ok(export) => export,
-                Err(err) => {
-                    let _ = std::fs::remove_file(&partial);
-                    return Err(err.into());
-                }
-            };
-            std::fs::rename(&partial, &path)
-                .with_context(|| format!("cannot write {}", path.display()))?;
+            // Written beside the target and renamed: a failed export leaves no half file.
+            let export = super::files::write_file(&path, *force, |file| {
+                Ok(ledger.export_fec(&year, file, options)?)
+            })?;
             writeln!(
                 out,
                 "wrote {} ({} entries, {} lines, fiscal year {})",

@@ -566,15 +566,16 @@ pub fn settings(
             let text = toml::to_string_pretty(&ledger.settings()?)?;
             match path {
                 Some(path) => {
-                    std::fs::write(path, text)
-                        .with_context(|| format!("cannot write {}", path.display()))?;
+                    super::files::write_file(path, true, |file| {
+                        Ok(file.write_all(text.as_bytes())?)
+                    })?;
                     writeln!(out, "wrote {}", path.display())?;
                 }
                 None => out.write_all(text.as_bytes())?,
             }
         }
         SettingsAction::Load { file } => {
-            let text = std::fs::read_to_string(file)
+            let text = fixtures::read_text_file(file)
                 .with_context(|| format!("cannot read {}", file.display()))?;
             let settings = fixtures::parse_settings(&file.display().to_string(), &text)?;
             ledger.load_settings(ctx, &settings)?;

@@ -2,6 +2,7 @@
 
 mod commands;
 mod documents;
+mod files;
 mod interactive;
 mod output;
 mod reports;
@@ -261,7 +262,8 @@ pub enum PayAction {
 
 #[derive(Debug, Subcommand)]
 pub enum SettingsAction {
-    /// Write the current settings as TOML (standard output, or --out FILE).
+    /// Write the current settings as TOML (standard output, or --out FILE: written whole
+    /// through a temporary file, never through a symbolic link).
     Export {
         #[arg(long)]
         out: Option<PathBuf>,
@@ -572,6 +574,9 @@ pub enum ExportWhat {
         /// Character encoding.
         #[arg(long, value_enum, default_value_t = Encoding::Utf8)]
         encoding: Encoding,
+        /// Replace the file if it already exists (otherwise the export is refused).
+        #[arg(long)]
+        force: bool,
     },
     /// Every entry as an hledger journal, on standard output.
     Hledger,
