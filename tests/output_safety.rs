@@ -15,9 +15,10 @@ use redb::ReadableTable;
 
 use common::*;
 
-/// An OSC 52 clipboard write, a right-to-left override, a C1 CSI, a screen clear: what a
-/// hostile label would hold.
-const EVIL: &str = "\u{1b}]52;c;ZXZpbA==\u{7}\u{202e}\u{9b}\u{1b}[2J";
+/// An OSC 52 clipboard write, a right-to-left override, a C1 CSI, a screen clear and a line
+/// break: what a hostile label would hold.
+/// A line break then `FORGED` would start a line of its own if printed raw.
+const EVIL: &str = "\u{1b}]52;c;ZXZpbA==\u{7}\u{202e}\u{9b}\u{1b}[2J\r\nFORGED";
 /// What of `EVIL` remains once cleaned, proof that the value was read and shown.
 const EVIL_SHOWN: &str = "]52;c;ZXZpbA==";
 
@@ -189,6 +190,11 @@ fn an_escape_laden_ledger_prints_no_escape_anywhere() {
             "`{command}` did not show the forged text:\n{}",
             stdout(&out)
         );
+        assert!(
+            !stdout(&out).lines().any(|l| l.starts_with("FORGED")),
+            "`{command}` let a forged line break through:\n{}",
+            stdout(&out)
+        );
     }
     // Findings and errors that name forged values are clean too.
     for command in ["check", "entry show P", "report ledger 628810 --year 1999"] {
@@ -221,8 +227,8 @@ fn the_company_name_and_the_user_are_cleaned_before_they_are_stored() {
     let log = folio.run(&w("log all"));
     assert_output_clean(&log, "log all");
     let log = stdout(&log);
-    assert!(log.contains("Société ]52;c;ZXZpbA==[2J SARL"), "{log}");
-    assert!(log.contains("bob]52;c;ZXZpbA==[2J"), "{log}");
+    assert!(log.contains("Société ]52;c;ZXZpbA==[2J  FORGED SARL"), "{log}");
+    assert!(log.contains("bob]52;c;ZXZpbA==[2J  FORGED"), "{log}");
 }
 
 /// A value of 300 characters holding escapes.

@@ -19,7 +19,7 @@ use crate::ledger::{
 use crate::model::calendar::{Period, parse_date};
 use crate::model::journal::{JournalKind, parse_journal_code};
 use crate::model::party::{PartyKind, parse_party_code};
-use crate::model::text::echo;
+use crate::model::text::{display_text, echo};
 use crate::model::{AccountNumber, Amount, Company, Entry, EntryInput, Journal, Line, Party};
 
 /// The acting person: the Unix login (over SSH, the person logged in): `USER`, `LOGNAME`,
@@ -814,7 +814,7 @@ fn check(cli: &Cli, format: Format, out: &mut impl Write) -> Result<ExitCode> {
         write_json(out, &report)?;
     } else {
         for finding in &report.findings {
-            writeln!(out, "{}: {}", finding.area, finding.message)?;
+            writeln!(out, "{}: {}", finding.area, display_text(&finding.message))?;
         }
         if report.more_findings > 0 {
             writeln!(out, "… and {} more findings", report.more_findings)?;

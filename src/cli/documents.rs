@@ -19,6 +19,7 @@ use crate::formats::documents_csv::{
 use crate::ledger::{Ctx, DocumentInput, DocumentRef, DocumentSummary, Ledger, PaymentInput};
 use crate::model::document::{DocumentBody, DocumentLine, DocumentType};
 use crate::model::party::parse_party_code;
+use crate::model::text::display_text;
 use crate::model::{Amount, Entry};
 
 fn doc_type(text: &str) -> Result<DocumentType> {
@@ -327,10 +328,10 @@ fn show_document(
         d.doc_type.name(),
         d.display_ref(),
         d.date,
-        d.party
+        display_text(&d.party)
     )?;
     if !d.reference.is_empty() {
-        writeln!(out, "Reference {}", d.reference)?;
+        writeln!(out, "Reference {}", display_text(&d.reference))?;
     }
     match &d.body {
         DocumentBody::Lines(lines) => {
@@ -371,7 +372,12 @@ fn show_document(
             method,
             allocations,
         } => {
-            writeln!(out, "Amount {}  method {}", amount.to_french(), method)?;
+            writeln!(
+                out,
+                "Amount {}  method {}",
+                amount.to_french(),
+                display_text(method)
+            )?;
             for a in allocations {
                 writeln!(
                     out,
@@ -426,7 +432,12 @@ pub fn why(ledger: &Ledger, reference: &str, out: &mut impl Write) -> Result<Exi
             ledger.entry(id)?
         }
     };
-    writeln!(out, "Entry {} — {}", entry.reference(), entry.label)?;
+    writeln!(
+        out,
+        "Entry {} — {}",
+        entry.reference(),
+        display_text(&entry.label)
+    )?;
     write_why(ledger, &entry, Format::Table, out)?;
     Ok(ExitCode::SUCCESS)
 }
@@ -514,14 +525,14 @@ pub fn taxes(ledger: &Ledger, format: Format, ctx: &Ctx, out: &mut impl Write) -
                 .iter()
                 .map(|m| format!("{} -> {}", m.from, m.to.as_deref().unwrap_or("exempt")))
                 .collect();
-            writeln!(
-                out,
+            let line = format!(
                 "  {} ({}): {} {}",
                 p.code,
                 p.label,
                 maps.join(", "),
                 p.mention
-            )?;
+            );
+            writeln!(out, "{}", display_text(&line))?;
         }
     }
     Ok(ExitCode::SUCCESS)

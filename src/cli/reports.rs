@@ -13,7 +13,7 @@ use super::{RangeArgs, ReportKind};
 use crate::ledger::{Ctx, EntryFilter, Ledger, LedgerPage};
 use crate::model::journal::parse_journal_code;
 use crate::model::party::parse_party_code;
-use crate::model::text::echo;
+use crate::model::text::{display_text, echo};
 use crate::model::{Entry, FiscalYear};
 use crate::reports::{TrialBalance, class_label};
 
@@ -356,12 +356,14 @@ pub fn write_entry(
             "Entry {} ({}) — {}",
             entry.reference(),
             entry.status.name(),
-            entry.label
+            display_text(&entry.label)
         )?;
         writeln!(
             out,
             "Journal {}  date {}  piece {}",
-            entry.journal, entry.date, entry.piece
+            display_text(&entry.journal),
+            entry.date,
+            display_text(&entry.piece)
         )?;
         if let Some(on) = entry.validated_on {
             writeln!(out, "Validated on {on}")?;
