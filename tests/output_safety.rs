@@ -227,7 +227,10 @@ fn the_company_name_and_the_user_are_cleaned_before_they_are_stored() {
     let log = folio.run(&w("log all"));
     assert_output_clean(&log, "log all");
     let log = stdout(&log);
-    assert!(log.contains("Société ]52;c;ZXZpbA==[2J  FORGED SARL"), "{log}");
+    assert!(
+        log.contains("Société ]52;c;ZXZpbA==[2J  FORGED SARL"),
+        "{log}"
+    );
     assert!(log.contains("bob]52;c;ZXZpbA==[2J  FORGED"), "{log}");
 }
 
@@ -917,4 +920,29 @@ fn files_read_whole_are_refused_above_16_mib_with_their_name() {
         assert!(message.contains("larger than 16 MiB"), "{message}");
     }
     assert!(!folio.path("new.ledger").exists());
+}
+
+#[test]
+fn a_read_command_on_an_older_ledger_upgrades_it_once_or_says_it_cannot() {
+    use std::os::unix::fs::PermissionsExt;
+    let folio = Folio::empty();
+    folio.ok(&w(&format!(
+        "init --name Ancienne --siren {SIREN} --start 2026-01-01"
+    )));
+    // Schema 1, as the format byte and postcard write it.
+    put_meta_value(&folio.ledger, "schema", &[1, 1]);
+    std::fs::set_permissions(&folio.ledger, std::fs::Permissions::from_mode(0o444)).unwrap();
+    let message = folio.fail(&w("report balance"));
+    assert!(
+        message.contains("was written by an older Folio and must be upgraded once"),
+        "{message}"
+    );
+    std::fs::set_permissions(&folio.ledger, std::fs::Permissions::from_mode(0o644)).unwrap();
+    folio.ok(&w("report balance"));
+    assert!(folio.ok(&w("log all")).contains("ledger.migrate"));
+    assert_ne!(
+        meta_value(&folio.ledger, "schema").unwrap(),
+        vec![1, 1],
+        "not upgraded"
+    );
 }

@@ -41,6 +41,8 @@ pub enum LedgerError {
         found: u32,
         supported: u32,
     },
+    #[error("{path} uses storage format {version}, which this Folio cannot read")]
+    StorageFormat { path: PathBuf, version: u8 },
     #[error("{0} already exists: refusing to overwrite it")]
     AlreadyExists(PathBuf),
     #[error("the ledger is corrupt: {0}")]

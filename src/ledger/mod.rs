@@ -108,10 +108,9 @@ fn open_error(path: &Path, err: redb::DatabaseError) -> LedgerError {
         redb::DatabaseError::DatabaseAlreadyOpen | redb::DatabaseError::LockProtocolMismatch => {
             LedgerError::Locked(path)
         }
-        redb::DatabaseError::UpgradeRequired(version) => LedgerError::Corrupt(format!(
-            "{} has storage format {version}, which this Folio cannot read",
-            path.display()
-        )),
+        redb::DatabaseError::UpgradeRequired(version) => {
+            LedgerError::StorageFormat { path, version }
+        }
         redb::DatabaseError::RepairAborted => LedgerError::NeedsRecovery(path),
         redb::DatabaseError::Storage(redb::StorageError::Io(io)) => io_error(path, io),
         redb::DatabaseError::Storage(redb::StorageError::Corrupted(reason)) => {
@@ -158,7 +157,7 @@ fn looks_like_redb(path: &Path) -> Result<bool> {
 
 /// Whether the file's permission bits allow nobody to write it (`chmod a-w`): Folio then
 /// treats it as read-only even for a user the system would let write (root).
-pub fn marked_read_only(metadata: &std::fs::Metadata) -> bool {
+fn marked_read_only(metadata: &std::fs::Metadata) -> bool {
     metadata.permissions().readonly()
 }
 
@@ -460,7 +459,7 @@ mod tests {
         ));
         assert!(matches!(
             open_error(path, redb::DatabaseError::UpgradeRequired(1)),
-            LedgerError::Corrupt(_)
+            LedgerError::StorageFormat { version: 1, .. }
         ));
         let message = LedgerError::Locked(path.to_path_buf()).to_string();
         assert!(message.contains("locked by another process"), "{message}");
