@@ -946,3 +946,19 @@ fn a_read_command_on_an_older_ledger_upgrades_it_once_or_says_it_cannot() {
         "not upgraded"
     );
 }
+
+#[test]
+fn a_ledger_held_exclusively_by_another_process_is_called_locked() {
+    let folio = Folio::blank();
+    // Another program (or a Folio before shared opening) holds the whole file.
+    let held = redb::Database::open(&folio.ledger).unwrap();
+    for command in [w("report balance"), w("accounts add 628810 X")] {
+        let message = folio.fail(&command);
+        assert!(
+            message.contains("test.ledger is locked by another process"),
+            "{message}"
+        );
+    }
+    drop(held);
+    folio.ok(&w("report balance"));
+}
