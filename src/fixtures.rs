@@ -124,10 +124,38 @@ pub fn parse_settings(file: &str, text: &str) -> Result<Settings, FixtureError> 
             .unwrap_or(0);
         err(file, line, "settings", e.message().to_string())
     })?;
+    let settings = clean_settings(settings).map_err(|e| err(file, 0, "settings", e))?;
     settings
         .validate()
         .map_err(|e| err(file, 0, &e.key, e.reason))?;
     Ok(settings)
+}
+
+/// Settings text (labels, mentions, codes) cleaned like any text from outside
+/// ([`crate::model::sanitize_text`]) before it is stored.
+fn clean_settings(settings: Settings) -> Result<Settings, String> {
+    fn clean(value: &mut toml::Value) -> bool {
+        match value {
+            toml::Value::String(text) => {
+                let cleaned = crate::model::sanitize_text(text);
+                let changed = cleaned != *text;
+                *text = cleaned;
+                changed
+            }
+            // Every value is cleaned: no short-circuit.
+            toml::Value::Array(items) => items.iter_mut().map(clean).fold(false, |a, b| a | b),
+            toml::Value::Table(table) => table
+                .iter_mut()
+                .map(|(_, v)| clean(v))
+                .fold(false, |a, b| a | b),
+            _ => false,
+        }
+    }
+    let mut value = toml::Value::try_from(&settings).map_err(|e| e.to_string())?;
+    if !clean(&mut value) {
+        return Ok(settings);
+    }
+    value.try_into().map_err(|e: toml::de::Error| e.to_string())
 }
 
 /// The settings every new ledger starts with.
@@ -221,6 +249,24 @@ pub fn parse_parties(file: &str, text: &str) -> Result<Vec<Party>, FixtureError>
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn settings_text_is_cleaned_before_it_is_stored() {
+        let clean = default_settings().unwrap();
+        assert_eq!(clean_settings(clean.clone()).unwrap(), clean);
+        let toml = DEFAULT_SETTINGS_TOML.replacen(
+            "label = \"",
+            "label = \"\\u001b]52;c;QQ==\\u0007\\u202e",
+            1,
+        );
+        assert_ne!(toml, DEFAULT_SETTINGS_TOML);
+        let text = toml::to_string(&parse_settings("s.toml", &toml).unwrap()).unwrap();
+        assert!(
+            !text.contains("\\u001b") && !text.contains("\\u0007"),
+            "{text}"
+        );
+        assert!(text.contains("]52;c;QQ=="), "{text}");
+    }
 
     #[test]
     fn embedded_fixtures_parse() {

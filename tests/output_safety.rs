@@ -962,3 +962,18 @@ fn a_ledger_held_exclusively_by_another_process_is_called_locked() {
     drop(held);
     folio.ok(&w("report balance"));
 }
+
+#[test]
+fn settings_text_is_cleaned_before_it_is_stored() {
+    let folio = Folio::demo();
+    let settings = folio.ok(&w("settings export"));
+    let hostile = settings.replacen("label = \"", "label = \"\\u001b]52;c;QQ==\\u0007\\u202e", 1);
+    assert_ne!(hostile, settings);
+    let file = folio.write("hostile.toml", hostile);
+    folio.ok(&w(&format!("settings load {file}")));
+    let stored = folio.ok(&w("settings export"));
+    assert!(stored.contains("]52;c;QQ=="), "{stored}");
+    for escape in ["\\u001b", "\\u001B", "\\u0007", "\\u202e", "\\u202E"] {
+        assert!(!stored.contains(escape), "{escape} stored: {stored}");
+    }
+}
