@@ -977,3 +977,15 @@ fn settings_text_is_cleaned_before_it_is_stored() {
         assert!(!stored.contains(escape), "{escape} stored: {stored}");
     }
 }
+
+#[test]
+fn read_commands_share_the_file_with_a_colleague_who_has_it_open() {
+    let folio = Folio::blank();
+    // Another accountant's Folio has the ledger open (shared, as Folio opens it).
+    let colleague = open_redb(&folio.ledger);
+    folio.ok(&w("accounts add 628810 Divers"));
+    let accounts = folio.ok(&w("accounts"));
+    assert!(accounts.contains("628810"), "{accounts}");
+    folio.ok(&w("report balance"));
+    drop(colleague);
+}
