@@ -12,7 +12,7 @@ use anyhow::Result;
 use clap::ValueEnum;
 use serde_json::ser::{CharEscape, Formatter, PrettyFormatter};
 
-use crate::model::text::{csv_cell, display_text, is_unsafe_char};
+use crate::model::text::{csv_text, display_text, is_unsafe_char, suspicious_bytes};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
 pub enum Format {
@@ -106,18 +106,30 @@ impl Rows {
         let mut writer = csv::Writer::from_writer(out);
         writer.write_record(&self.header)?;
         for row in &self.rows {
-            writer.write_record(csv_record(row))?;
+            write_csv_record(&mut writer, row)?;
         }
         writer.flush()?;
         Ok(())
     }
 }
 
-/// The cells of one CSV record: cleaned for display, formula-looking text neutralised.
-pub fn csv_record<S: AsRef<str>>(cells: &[S]) -> impl Iterator<Item = String> + '_ {
-    cells
-        .iter()
-        .map(|cell| csv_cell(&display_text(cell.as_ref())).into_owned())
+/// Writes one CSV record: cells cleaned for display, formula-looking text neutralised
+/// ([`csv_text`]); a cell that needs neither is written as it is, without a copy.
+pub fn write_csv_record<W: Write, S: AsRef<str>>(
+    writer: &mut csv::Writer<W>,
+    cells: &[S],
+) -> csv::Result<()> {
+    if cells.iter().all(|cell| is_plain_csv(cell.as_ref())) {
+        return writer.write_record(cells.iter().map(|cell| cell.as_ref().as_bytes()));
+    }
+    let cells: Vec<std::borrow::Cow<'_, str>> =
+        cells.iter().map(|cell| csv_text(cell.as_ref())).collect();
+    writer.write_record(cells.iter().map(|cell| cell.as_bytes()))
+}
+
+/// A cell that CSV output writes unchanged: safe to show and not formula-looking.
+fn is_plain_csv(cell: &str) -> bool {
+    matches!(csv_text(cell), std::borrow::Cow::Borrowed(_))
 }
 
 /// Writes `rows` as a table or CSV, or `json` (the typed data) as JSON.
@@ -281,11 +293,15 @@ impl<W: Write> SafeOutput<W> {
         }
     }
 
+    /// Whether `bytes` are cleared by their value alone (see `may_be_unsafe`): no control byte
+    /// but line feeds and tabs, and no first byte of a C1 or bidirectional control. Most
+    /// output (ASCII, accented letters) is.
+    fn quick(bytes: &[u8]) -> bool {
+        !suspicious_bytes(bytes, true)
+    }
+
     fn push_text(cleaned: &mut Vec<u8>, text: &str) {
-        let quick = text
-            .bytes()
-            .all(|b| (0x20..0x7f).contains(&b) || b == b'\n' || b == b'\t');
-        if quick || text.chars().all(Self::allowed) {
+        if Self::quick(text.as_bytes()) || text.chars().all(Self::allowed) {
             cleaned.extend_from_slice(text.as_bytes());
         } else {
             let mut buf = [0u8; 4];
@@ -298,6 +314,11 @@ impl<W: Write> SafeOutput<W> {
 
 impl<W: Write> Write for SafeOutput<W> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        if self.pending.is_empty() && Self::quick(buf) && std::str::from_utf8(buf).is_ok() {
+            // Clean text, whole characters: written as it is, without a copy.
+            self.inner.write_all(buf)?;
+            return Ok(buf.len());
+        }
         self.cleaned.clear();
         let incomplete = if self.pending.is_empty() {
             Self::clean(&mut self.cleaned, buf)

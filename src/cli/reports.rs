@@ -8,7 +8,7 @@ use chrono::NaiveDate;
 use serde::Serialize;
 
 use super::commands::{account_arg, amount_cell, date_arg};
-use super::output::{Align, Format, Rows, csv_record, emit, write_json};
+use super::output::{Align, Format, Rows, emit, write_csv_record, write_json};
 use super::{RangeArgs, ReportKind};
 use crate::ledger::{Ctx, EntryFilter, Ledger, LedgerPage};
 use crate::model::journal::parse_journal_code;
@@ -292,12 +292,16 @@ fn write_journal(
             .from_writer(&mut *out);
         writer.write_record(JOURNAL_COLUMNS.iter().map(|c| c.0))?;
         let mut failure = None;
+        let mut date = String::with_capacity(10);
         ledger.for_each_entry(filter, |entry| {
+            date.clear();
+            // Writing into a String cannot fail.
+            let _ = std::fmt::Write::write_fmt(&mut date, format_args!("{}", entry.date));
             for row in journal_rows(&entry, format) {
                 let cells = [
                     row.journal.as_str(),
                     &row.number,
-                    &row.date.to_string(),
+                    &date,
                     &row.piece,
                     &row.label,
                     &row.account,
@@ -306,7 +310,7 @@ fn write_journal(
                     &row.credit,
                     row.status,
                 ];
-                if let Err(err) = writer.write_record(csv_record(&cells)) {
+                if let Err(err) = write_csv_record(&mut writer, &cells) {
                     failure.get_or_insert(err);
                 }
             }

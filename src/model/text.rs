@@ -19,11 +19,31 @@ pub fn is_unsafe_char(c: char) -> bool {
     c.is_control() || is_bidi_control(c)
 }
 
+/// Whether `text` may hold an unsafe character, by its bytes alone: a control byte, or the
+/// first byte of a C1 control (U+0080–U+009F: 0xC2), of U+061C (0xD8) or of the other
+/// bidirectional controls (0xE2). Most text (ASCII, accented letters) is cleared without
+/// decoding a character.
+pub fn may_be_unsafe(text: &str) -> bool {
+    suspicious_bytes(text.as_bytes(), false)
+}
+
+/// [`may_be_unsafe`] on bytes, letting line feeds and tabs pass when `allow_breaks`. Checked
+/// 64 bytes at a time without branching inside a block, so that the compiler vectorises it.
+pub fn suspicious_bytes(bytes: &[u8], allow_breaks: bool) -> bool {
+    let suspicious = |b: u8| {
+        let control = b < 0x20 && !(allow_breaks && (b == b'\n' || b == b'\t'));
+        (control | (b == 0x7f) | (b == 0xc2) | (b == 0xd8) | (b == 0xe2)) as u8
+    };
+    bytes
+        .chunks(64)
+        .any(|block| block.iter().fold(0u8, |seen, &b| seen | suspicious(b)) != 0)
+}
+
 /// Text as shown on one line: tabs and line breaks become spaces, other control characters
 /// and bidirectional controls are removed. Unlike `sanitize_text` it does not trim, so that
 /// clean text is returned unchanged (and unallocated).
 pub fn display_text(text: &str) -> Cow<'_, str> {
-    if !text.chars().any(is_unsafe_char) {
+    if !may_be_unsafe(text) || !text.chars().any(is_unsafe_char) {
         return Cow::Borrowed(text);
     }
     Cow::Owned(
@@ -68,6 +88,15 @@ pub fn is_plain_number(text: &str) -> bool {
     digits > 0 && (!separator || after > 0)
 }
 
+/// A CSV cell: cleaned for display ([`display_text`]) and neutralised ([`csv_cell`]),
+/// borrowed when it needs neither.
+pub fn csv_text(text: &str) -> Cow<'_, str> {
+    match display_text(text) {
+        Cow::Borrowed(clean) => csv_cell(clean),
+        Cow::Owned(clean) => Cow::Owned(csv_cell(&clean).into_owned()),
+    }
+}
+
 /// A CSV cell a spreadsheet will not run as a formula: text starting with `=`, `+`, `-`, `@`,
 /// a tab or a carriage return gets a leading `'`. A plain number ([`is_plain_number`]) is left
 /// as it is, so `-12.50` stays a number.
@@ -94,6 +123,12 @@ mod tests {
             "a]52;c;ZXZpbA==bcde f g"
         );
         assert!(matches!(display_text("Vernet SARL"), Cow::Borrowed(_)));
+        assert!(matches!(display_text("Société … 12 €"), Cow::Borrowed(_)));
+        for c in (0u32..0x3000).filter_map(char::from_u32) {
+            if is_unsafe_char(c) {
+                assert!(may_be_unsafe(&c.to_string()), "{c:?}");
+            }
+        }
         for c in [
             '\u{200e}', '\u{200f}', '\u{202a}', '\u{202d}', '\u{2069}', '\u{61c}',
         ] {
@@ -113,6 +148,8 @@ mod tests {
 
     #[test]
     fn numbers_stay_numbers_and_formulas_are_neutralised() {
+        assert_eq!(csv_text("=a\u{1b}b"), "'=ab");
+        assert!(matches!(csv_text("Vernet"), Cow::Borrowed(_)));
         for number in ["-12.50", "-12,50", "-1 234,56", "0", "12", "-3"] {
             assert_eq!(csv_cell(number), number, "{number}");
         }
