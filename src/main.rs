@@ -1,9 +1,7 @@
 use std::process::ExitCode;
 
-use clap::Parser;
-
 fn main() -> ExitCode {
-    let cli = folio::cli::Cli::parse();
+    let cli = folio::cli::parse_args();
     match folio::cli::run(cli) {
         Ok(code) => code,
         Err(err) => {

@@ -989,3 +989,48 @@ fn read_commands_share_the_file_with_a_colleague_who_has_it_open() {
     folio.ok(&w("report balance"));
     drop(colleague);
 }
+
+#[test]
+fn command_line_mistakes_echo_no_escape_even_on_a_colour_terminal() {
+    let folio = Folio::blank();
+    let v = long_evil("");
+    let cases: Vec<Vec<String>> = vec![
+        vec![
+            "report".into(),
+            "balance".into(),
+            "--format".into(),
+            v.clone(),
+        ],
+        vec![v.clone()],
+        vec!["accounts".into(), "list".into(), v.clone()],
+        vec!["year".into(), "open".into(), "--months".into(), v.clone()],
+        vec![format!("--{v}")],
+    ];
+    let too_long = "W".repeat(81);
+    for args in &cases {
+        // As on a terminal that shows colours: clap would then pass escapes through.
+        let ledger = folio.arg_path(&folio.ledger);
+        let out = folio
+            .command()
+            .env("CLICOLOR_FORCE", "1")
+            .arg("--ledger")
+            .arg(&ledger)
+            .args(args)
+            .output()
+            .unwrap();
+        let what = format!(
+            "{:?}",
+            args.iter()
+                .map(|a| a.chars().take(20).collect::<String>())
+                .collect::<Vec<_>>()
+        );
+        assert_eq!(out.status.code(), Some(2), "{what}");
+        assert_output_clean(&out, &what);
+        let message = stderr(&out);
+        assert!(message.starts_with("error: "), "{what}: {message}");
+        assert!(!message.contains(&too_long), "{what}: {message}");
+    }
+    // Help stays as it was.
+    let help = folio.ok(&w("--help"));
+    assert!(help.contains("Usage: folio"), "{help}");
+}

@@ -26,7 +26,13 @@ pub const DEFAULT_LEDGER: &str = "folio.ledger";
 )]
 pub struct Cli {
     /// Ledger file (one company per file).
-    #[arg(long, global = true, env = "FOLIO_LEDGER", default_value = DEFAULT_LEDGER)]
+    #[arg(
+        long,
+        global = true,
+        env = "FOLIO_LEDGER",
+        hide_env_values = true,
+        default_value = DEFAULT_LEDGER
+    )]
     pub ledger: PathBuf,
     /// Keymap file layered over the default one and ~/.config/folio/keymap.toml (or a shipped
     /// preset by name: `emacs`).
@@ -599,6 +605,33 @@ pub enum Encoding {
 /// Runs one command; the caller prints the error and sets the exit code.
 pub fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
     commands::run(cli)
+}
+
+/// Parses the command line. A mistake in it is printed like every other error: without any
+/// control or bidirectional character of the value typed, and with at most 80 characters of
+/// it (clap would echo it raw, with its escape sequences, on a terminal).
+pub fn parse_args() -> Cli {
+    use clap::error::ErrorKind;
+    use std::io::Write;
+    let err = match Cli::try_parse() {
+        Ok(cli) => return cli,
+        Err(err) => err,
+    };
+    if matches!(
+        err.kind(),
+        ErrorKind::DisplayHelp
+            | ErrorKind::DisplayVersion
+            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    ) {
+        // Folio's own text only (environment values are hidden from the help).
+        err.exit();
+    }
+    let message = err.render().to_string();
+    let message = output::shorten_delimited(&output::shorten_quoted(&message), '\'');
+    let mut stderr = output::SafeOutput::new(std::io::stderr().lock());
+    let _ = write!(stderr, "{message}");
+    let _ = stderr.flush();
+    std::process::exit(err.exit_code());
 }
 
 /// Prints `error: …` on standard error, with every cause, through the same guard as standard

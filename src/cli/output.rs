@@ -158,11 +158,16 @@ pub fn write_json<T: serde::Serialize + ?Sized>(out: &mut impl Write, value: &T)
 /// Cuts every backquoted value of a message (`` `value` ``) to 80 characters, so that an error
 /// never echoes more than that of a bad value, whichever part of Folio wrote it.
 pub fn shorten_quoted(message: &str) -> String {
-    let mut parts = message.split('`');
+    shorten_delimited(message, '`')
+}
+
+/// Cuts every part of `message` between two `quote` characters to 80 characters.
+pub fn shorten_delimited(message: &str, quote: char) -> String {
+    let mut parts = message.split(quote);
     let mut shown = String::with_capacity(message.len().min(4096));
     shown.push_str(parts.next().unwrap_or_default());
     for (i, part) in parts.enumerate() {
-        shown.push('`');
+        shown.push(quote);
         // Odd parts are inside the quotes; a last part with no closing quote is too.
         if i % 2 == 0 {
             shown.push_str(&crate::model::text::echo(part));
