@@ -368,6 +368,37 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        #[test]
+        fn safe_output_keeps_exactly_the_safe_characters(
+            text in "(\\PC|\\p{Cc}|[\u{200e}\u{200f}\u{202a}-\u{202e}\u{2066}-\u{2069}\u{61c}]){0,60}",
+            cuts in proptest::collection::vec(0usize..200, 0..4),
+        ) {
+            let bytes = text.as_bytes();
+            let mut cuts: Vec<usize> = cuts.into_iter().map(|c| c.min(bytes.len())).collect();
+            cuts.sort_unstable();
+            let mut out = SafeOutput::new(Vec::new());
+            let mut start = 0;
+            for cut in cuts.into_iter().chain([bytes.len()]) {
+                out.write_all(&bytes[start..cut]).unwrap();
+                start = cut;
+            }
+            let expected: String = text
+                .chars()
+                .filter(|c| *c == '\n' || *c == '\t' || !is_unsafe_char(*c))
+                .collect();
+            proptest::prop_assert_eq!(String::from_utf8(out.inner).unwrap(), expected);
+            let shown = display_text(&text);
+            proptest::prop_assert!(!shown.chars().any(is_unsafe_char));
+            let cell = csv_text(&text);
+            proptest::prop_assert!(!cell.chars().any(is_unsafe_char));
+            proptest::prop_assert!(
+                !cell.starts_with(['=', '+', '-', '@'])
+                    || crate::model::text::is_plain_number(&cell)
+            );
+        }
+    }
+
     #[test]
     fn quoted_values_are_cut_to_80_characters() {
         let long = "x".repeat(500);
