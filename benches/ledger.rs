@@ -627,6 +627,22 @@ fn run() -> BenchResult<()> {
         String::new(),
     );
 
+    // Read commands open the file read-only.
+    let (times, _) = time_runs(7, || {
+        let start = Instant::now();
+        let ledger = Ledger::open_read_only(&ledger_path)?;
+        let elapsed = start.elapsed();
+        drop(ledger);
+        Ok(elapsed)
+    })?;
+    table.within(
+        "open ledger read-only (Ledger::open_read_only)",
+        size.clone(),
+        &times,
+        Duration::from_millis(50),
+        String::new(),
+    );
+
     let ledger = Ledger::open(&ledger_path)?;
     let (from, to) = (common::year_start(), common::year_end());
 
@@ -800,7 +816,16 @@ fn cli_rows(
         ),
         (
             "folio export fec",
-            vec!["export", "fec", "--year", "2026", "--out", &fec_dir_arg],
+            // Each run replaces the previous run's file.
+            vec![
+                "export",
+                "fec",
+                "--year",
+                "2026",
+                "--out",
+                &fec_dir_arg,
+                "--force",
+            ],
             None,
             HEAVY_RUNS,
         ),

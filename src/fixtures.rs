@@ -18,6 +18,37 @@ pub const DEMO_DOCUMENTS_CSV: &str = include_str!("../fixtures/demo/documents.cs
 pub const DEMO_PAYMENTS_CSV: &str = include_str!("../fixtures/demo/payments.csv");
 pub const DEMO_DRAFTS_CSV: &str = include_str!("../fixtures/demo/drafts.csv");
 
+/// The largest text file Folio reads whole (settings, chart of accounts, keymap).
+pub const MAX_TEXT_FILE_BYTES: u64 = 16 * 1024 * 1024;
+
+/// Reads a text file the user names, refusing one larger than [`MAX_TEXT_FILE_BYTES`] before
+/// reading it (and, for a file that grows or a device, as soon as the read passes the cap).
+pub fn read_text_file(path: &std::path::Path) -> std::io::Result<String> {
+    use std::io::Read;
+    let too_large = |size: String| {
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!(
+                "{} is {size}: larger than {} MiB, it is not read",
+                path.display(),
+                MAX_TEXT_FILE_BYTES / (1024 * 1024)
+            ),
+        )
+    };
+    let file = std::fs::File::open(path)?;
+    let size = file.metadata()?.len();
+    if size > MAX_TEXT_FILE_BYTES {
+        return Err(too_large(format!("{size} bytes")));
+    }
+    let mut text = String::new();
+    file.take(MAX_TEXT_FILE_BYTES + 1)
+        .read_to_string(&mut text)?;
+    if text.len() as u64 > MAX_TEXT_FILE_BYTES {
+        return Err(too_large("more than that".into()));
+    }
+    Ok(text)
+}
+
 /// A problem in a fixture or settings file: `file:line: field: reason`, or `file: key: reason`
 /// for a rule about the whole file (line 0).
 #[derive(Debug, thiserror::Error)]
@@ -93,10 +124,38 @@ pub fn parse_settings(file: &str, text: &str) -> Result<Settings, FixtureError> 
             .unwrap_or(0);
         err(file, line, "settings", e.message().to_string())
     })?;
+    let settings = clean_settings(settings).map_err(|e| err(file, 0, "settings", e))?;
     settings
         .validate()
         .map_err(|e| err(file, 0, &e.key, e.reason))?;
     Ok(settings)
+}
+
+/// Settings text (labels, mentions, codes) cleaned like any text from outside
+/// ([`crate::model::sanitize_text`]) before it is stored.
+fn clean_settings(settings: Settings) -> Result<Settings, String> {
+    fn clean(value: &mut toml::Value) -> bool {
+        match value {
+            toml::Value::String(text) => {
+                let cleaned = crate::model::sanitize_text(text);
+                let changed = cleaned != *text;
+                *text = cleaned;
+                changed
+            }
+            // Every value is cleaned: no short-circuit.
+            toml::Value::Array(items) => items.iter_mut().map(clean).fold(false, |a, b| a | b),
+            toml::Value::Table(table) => table
+                .iter_mut()
+                .map(|(_, v)| clean(v))
+                .fold(false, |a, b| a | b),
+            _ => false,
+        }
+    }
+    let mut value = toml::Value::try_from(&settings).map_err(|e| e.to_string())?;
+    if !clean(&mut value) {
+        return Ok(settings);
+    }
+    value.try_into().map_err(|e: toml::de::Error| e.to_string())
 }
 
 /// The settings every new ledger starts with.
@@ -190,6 +249,24 @@ pub fn parse_parties(file: &str, text: &str) -> Result<Vec<Party>, FixtureError>
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn settings_text_is_cleaned_before_it_is_stored() {
+        let clean = default_settings().unwrap();
+        assert_eq!(clean_settings(clean.clone()).unwrap(), clean);
+        let toml = DEFAULT_SETTINGS_TOML.replacen(
+            "label = \"",
+            "label = \"\\u001b]52;c;QQ==\\u0007\\u202e",
+            1,
+        );
+        assert_ne!(toml, DEFAULT_SETTINGS_TOML);
+        let text = toml::to_string(&parse_settings("s.toml", &toml).unwrap()).unwrap();
+        assert!(
+            !text.contains("\\u001b") && !text.contains("\\u0007"),
+            "{text}"
+        );
+        assert!(text.contains("]52;c;QQ=="), "{text}");
+    }
 
     #[test]
     fn embedded_fixtures_parse() {

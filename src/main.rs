@@ -1,9 +1,7 @@
 use std::process::ExitCode;
 
-use clap::Parser;
-
 fn main() -> ExitCode {
-    let cli = folio::cli::Cli::parse();
+    let cli = folio::cli::parse_args();
     match folio::cli::run(cli) {
         Ok(code) => code,
         Err(err) => {
@@ -16,7 +14,7 @@ fn main() -> ExitCode {
             if broken_pipe {
                 return ExitCode::SUCCESS;
             }
-            eprintln!("error: {err:#}");
+            folio::cli::print_error(&err);
             ExitCode::from(2)
         }
     }

@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use anyhow::{Context, Result, anyhow, bail};
 use chrono::NaiveDate;
 
-use super::output::{Align, Format, Rows, emit};
+use super::output::{Align, Format, Rows, SafeOutput, emit, write_json};
 use super::*;
 use crate::fixtures;
 use crate::formats::entries_csv::{EntriesCsvReader, EntryGrouper};
@@ -19,6 +19,7 @@ use crate::ledger::{
 use crate::model::calendar::{Period, parse_date};
 use crate::model::journal::{JournalKind, parse_journal_code};
 use crate::model::party::{PartyKind, parse_party_code};
+use crate::model::text::{display_text, echo};
 use crate::model::{AccountNumber, Amount, Company, Entry, EntryInput, Journal, Line, Party};
 
 /// The acting person: the Unix login (over SSH, the person logged in): `USER`, `LOGNAME`,
@@ -66,8 +67,20 @@ pub fn account_arg(text: &str) -> Result<AccountNumber> {
     AccountNumber::parse(text).map_err(|e| anyhow!("account: {e}"))
 }
 
+/// Opens the ledger for a command that changes it.
 fn open(cli: &Cli) -> Result<Ledger> {
     Ok(Ledger::open(&cli.ledger)?)
+}
+
+/// Opens the ledger for a command that only reads it: the file is never written (its bytes and
+/// modification time stay as they are), and a ledger the user may only read can be read.
+fn open_read(cli: &Cli) -> Result<Ledger> {
+    Ok(Ledger::open_read_only(&cli.ledger)?)
+}
+
+/// Opens read-only when `read_only`, else for writing.
+fn open_for(cli: &Cli, read_only: bool) -> Result<Ledger> {
+    if read_only { open_read(cli) } else { open(cli) }
 }
 
 pub fn run(cli: Cli) -> Result<ExitCode> {
@@ -81,7 +94,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         return super::interactive::demo(&cli, path.as_deref(), ctx);
     }
     let stdout = io::stdout();
-    let mut out = BufWriter::new(stdout.lock());
+    let mut out = BufWriter::new(SafeOutput::new(stdout.lock()));
     let code = match command {
         Command::Init(args) => init(&cli, args, &ctx, &mut out)?,
         Command::Demo { path } => demo(path.as_deref(), &ctx, &mut out)?,
@@ -123,17 +136,25 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             ExitCode::SUCCESS
         }
         Command::Year { action } => year(&cli, action, &ctx, &mut out)?,
-        Command::Report { report } => super::reports::report(&open(&cli)?, report, &ctx, &mut out)?,
+        Command::Report { report } => {
+            super::reports::report(&open_read(&cli)?, report, &ctx, &mut out)?
+        }
         Command::Export { what } => export(&cli, what, &mut out)?,
         Command::Check { format } => check(&cli, *format, &mut out)?,
         Command::Log { record, format } => log(&cli, record, *format, &mut out)?,
-        Command::Doc { action } => super::documents::doc(&open(&cli)?, action, &ctx, &mut out)?,
-        Command::Pay { action } => super::documents::pay(&open(&cli)?, action, &ctx, &mut out)?,
-        Command::Items { format } => super::documents::items(&open(&cli)?, *format, &mut out)?,
-        Command::Taxes { format } => {
-            super::documents::taxes(&open(&cli)?, *format, &ctx, &mut out)?
+        Command::Doc { action } => {
+            let read_only = matches!(action, DocAction::List { .. } | DocAction::Show { .. });
+            super::documents::doc(&open_for(&cli, read_only)?, action, &ctx, &mut out)?
         }
-        Command::Why { entry } => super::documents::why(&open(&cli)?, entry, &mut out)?,
+        Command::Pay { action } => {
+            let read_only = matches!(action, PayAction::List { .. });
+            super::documents::pay(&open_for(&cli, read_only)?, action, &ctx, &mut out)?
+        }
+        Command::Items { format } => super::documents::items(&open_read(&cli)?, *format, &mut out)?,
+        Command::Taxes { format } => {
+            super::documents::taxes(&open_read(&cli)?, *format, &ctx, &mut out)?
+        }
+        Command::Why { entry } => super::documents::why(&open_read(&cli)?, entry, &mut out)?,
         Command::Regenerate { year, document } => super::documents::regenerate(
             &open(&cli)?,
             year.as_deref(),
@@ -142,7 +163,8 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             &mut out,
         )?,
         Command::Settings { action } => {
-            super::documents::settings(&open(&cli)?, action, &ctx, &mut out)?
+            let read_only = matches!(action, SettingsAction::Export { .. });
+            super::documents::settings(&open_for(&cli, read_only)?, action, &ctx, &mut out)?
         }
         Command::Keymap { action } => super::interactive::keymap(&cli, action, &mut out)?,
     };
@@ -153,7 +175,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
 fn init(cli: &Cli, args: &InitArgs, ctx: &Ctx, out: &mut impl Write) -> Result<ExitCode> {
     let chart = match &args.chart {
         Some(path) => {
-            let text = std::fs::read_to_string(path)
+            let text = fixtures::read_text_file(path)
                 .with_context(|| format!("cannot read {}", path.display()))?;
             fixtures::parse_chart(&path.display().to_string(), &text)?
         }
@@ -171,12 +193,13 @@ fn init(cli: &Cli, args: &InitArgs, ctx: &Ctx, out: &mut impl Write) -> Result<E
     };
     let ledger = Ledger::create(&cli.ledger, &params, ctx)?;
     let year = ledger.years()?.remove(0);
+    let company = ledger.company()?;
     writeln!(
         out,
         "created {} for {} (SIREN {}), fiscal year {} from {} to {}, {} accounts",
         cli.ledger.display(),
-        params.company.name,
-        params.company.siren,
+        company.name,
+        company.siren,
         year.name(),
         year.start,
         year.end,
@@ -229,7 +252,7 @@ fn accounts(
     ctx: &Ctx,
     out: &mut impl Write,
 ) -> Result<ExitCode> {
-    let ledger = open(cli)?;
+    let ledger = open_for(cli, matches!(action, None | Some(AccountsAction::List)))?;
     match action {
         None | Some(AccountsAction::List) => {
             let last_day = ledger.years()?.last().map(|y| y.end).unwrap_or(ctx.today);
@@ -305,7 +328,7 @@ fn journals(
     ctx: &Ctx,
     out: &mut impl Write,
 ) -> Result<ExitCode> {
-    let ledger = open(cli)?;
+    let ledger = open_for(cli, matches!(action, None | Some(JournalsAction::List)))?;
     match action {
         None | Some(JournalsAction::List) => {
             let journals = ledger.journals()?;
@@ -375,7 +398,7 @@ fn parties(
     ctx: &Ctx,
     out: &mut impl Write,
 ) -> Result<ExitCode> {
-    let ledger = open(cli)?;
+    let ledger = open_for(cli, matches!(action, None | Some(PartiesAction::List)))?;
     match action {
         None | Some(PartiesAction::List) => {
             let last_day = ledger.years()?.last().map(|y| y.end).unwrap_or(ctx.today);
@@ -509,7 +532,7 @@ fn lines_of(fields: &EntryFields) -> Result<Vec<Line>> {
 }
 
 fn entry(cli: &Cli, action: &EntryAction, ctx: &Ctx, out: &mut impl Write) -> Result<ExitCode> {
-    let ledger = open(cli)?;
+    let ledger = open_for(cli, matches!(action, EntryAction::Show { .. }))?;
     match action {
         EntryAction::Add { fields, validate } => {
             let need = |v: &Option<String>, name: &str| {
@@ -691,7 +714,7 @@ fn validate(cli: &Cli, args: &ValidateArgs, ctx: &Ctx, out: &mut impl Write) -> 
 }
 
 fn year(cli: &Cli, action: &YearAction, ctx: &Ctx, out: &mut impl Write) -> Result<ExitCode> {
-    let ledger = open(cli)?;
+    let ledger = open_for(cli, matches!(action, YearAction::List { .. }))?;
     match action {
         YearAction::List { format } => {
             let years = ledger.years()?;
@@ -757,13 +780,14 @@ fn year(cli: &Cli, action: &YearAction, ctx: &Ctx, out: &mut impl Write) -> Resu
 }
 
 fn export(cli: &Cli, what: &ExportWhat, out: &mut impl Write) -> Result<ExitCode> {
-    let ledger = open(cli)?;
+    let ledger = open_read(cli)?;
     match what {
         ExportWhat::Fec {
             year,
             out: dir,
             separator,
             encoding,
+            force,
         } => {
             let year = ledger.fec_year(year.as_deref())?;
             let options = FecOptions {
@@ -781,20 +805,10 @@ fn export(cli: &Cli, what: &ExportWhat, out: &mut impl Write) -> Result<ExitCode
             }
             let company = ledger.company()?;
             let path = dir.join(fec::fec_file_name(&company.siren, year.end));
-            // Write beside the target and rename, so a failed export leaves no half file.
-            let partial = path.with_extension("txt.partial");
-            let file = File::create(&partial)
-                .with_context(|| format!("cannot create {}", partial.display()))?;
-            let result = ledger.export_fec(&year, BufWriter::with_capacity(1 << 20, file), options);
-            let export = match result {
-                Ok(export) => export,
-                Err(err) => {
-                    let _ = std::fs::remove_file(&partial);
-                    return Err(err.into());
-                }
-            };
-            std::fs::rename(&partial, &path)
-                .with_context(|| format!("cannot write {}", path.display()))?;
+            // Written beside the target and renamed: a failed export leaves no half file.
+            let export = super::files::write_file(&path, *force, |file| {
+                Ok(ledger.export_fec(&year, file, options)?)
+            })?;
             writeln!(
                 out,
                 "wrote {} ({} entries, {} lines, fiscal year {})",
@@ -812,14 +826,13 @@ fn export(cli: &Cli, what: &ExportWhat, out: &mut impl Write) -> Result<ExitCode
 }
 
 fn check(cli: &Cli, format: Format, out: &mut impl Write) -> Result<ExitCode> {
-    let ledger = open(cli)?;
+    let ledger = open_read(cli)?;
     let report = ledger.check()?;
     if format == Format::Json {
-        serde_json::to_writer_pretty(&mut *out, &report)?;
-        writeln!(out)?;
+        write_json(out, &report)?;
     } else {
         for finding in &report.findings {
-            writeln!(out, "{}: {}", finding.area, finding.message)?;
+            writeln!(out, "{}: {}", finding.area, display_text(&finding.message))?;
         }
         if report.more_findings > 0 {
             writeln!(out, "… and {} more findings", report.more_findings)?;
@@ -864,14 +877,14 @@ fn record_key(ledger: &Ledger, record: &str) -> Result<String> {
 }
 
 fn log(cli: &Cli, record: &str, format: Format, out: &mut impl Write) -> Result<ExitCode> {
-    let ledger = open(cli)?;
+    let ledger = open_read(cli)?;
     let records = if record == "all" {
         ledger.recent_history(50)?
     } else {
         let key = record_key(&ledger, record)?;
         let history = ledger.history(&key)?;
         if history.is_empty() {
-            bail!("no audit record names {key}");
+            bail!("no audit record names {}", echo(&key));
         }
         history
     };

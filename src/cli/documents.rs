@@ -10,7 +10,7 @@ use anyhow::{Context, Result, anyhow, bail};
 use rust_decimal::Decimal;
 
 use super::commands::{amount_cell, date_arg};
-use super::output::{Align, Format, Rows, emit};
+use super::output::{Align, Format, Rows, emit, write_json};
 use super::{DocAction, PayAction, SettingsAction};
 use crate::fixtures;
 use crate::formats::documents_csv::{
@@ -19,6 +19,7 @@ use crate::formats::documents_csv::{
 use crate::ledger::{Ctx, DocumentInput, DocumentRef, DocumentSummary, Ledger, PaymentInput};
 use crate::model::document::{DocumentBody, DocumentLine, DocumentType};
 use crate::model::party::parse_party_code;
+use crate::model::text::display_text;
 use crate::model::{Amount, Entry};
 
 fn doc_type(text: &str) -> Result<DocumentType> {
@@ -353,16 +354,14 @@ fn show_document(
             Some(e) => ledger.why(e)?.into_iter().map(|(_, rule)| rule).collect(),
             None => Vec::new(),
         };
-        serde_json::to_writer_pretty(
-            &mut *out,
+        return write_json(
+            out,
             &Shown {
                 document: s,
                 entry: entry.as_ref(),
                 why,
             },
-        )?;
-        writeln!(out)?;
-        return Ok(());
+        );
     }
     writeln!(
         out,
@@ -370,10 +369,10 @@ fn show_document(
         d.doc_type.name(),
         d.display_ref(),
         d.date,
-        d.party
+        display_text(&d.party)
     )?;
     if !d.reference.is_empty() {
-        writeln!(out, "Reference {}", d.reference)?;
+        writeln!(out, "Reference {}", display_text(&d.reference))?;
     }
     if let Some(due) = d.due_date {
         writeln!(out, "Due date {due}")?;
@@ -417,7 +416,12 @@ fn show_document(
             method,
             allocations,
         } => {
-            writeln!(out, "Amount {}  method {}", amount.to_french(), method)?;
+            writeln!(
+                out,
+                "Amount {}  method {}",
+                amount.to_french(),
+                display_text(method)
+            )?;
             for a in allocations {
                 writeln!(
                     out,
@@ -472,7 +476,12 @@ pub fn why(ledger: &Ledger, reference: &str, out: &mut impl Write) -> Result<Exi
             ledger.entry(id)?
         }
     };
-    writeln!(out, "Entry {} — {}", entry.reference(), entry.label)?;
+    writeln!(
+        out,
+        "Entry {} — {}",
+        entry.reference(),
+        display_text(&entry.label)
+    )?;
     write_why(ledger, &entry, Format::Table, out)?;
     Ok(ExitCode::SUCCESS)
 }
@@ -560,14 +569,14 @@ pub fn taxes(ledger: &Ledger, format: Format, ctx: &Ctx, out: &mut impl Write) -
                 .iter()
                 .map(|m| format!("{} -> {}", m.from, m.to.as_deref().unwrap_or("exempt")))
                 .collect();
-            writeln!(
-                out,
+            let line = format!(
                 "  {} ({}): {} {}",
                 p.code,
                 p.label,
                 maps.join(", "),
                 p.mention
-            )?;
+            );
+            writeln!(out, "{}", display_text(&line))?;
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -612,15 +621,16 @@ pub fn settings(
             let text = toml::to_string_pretty(&ledger.settings()?)?;
             match path {
                 Some(path) => {
-                    std::fs::write(path, text)
-                        .with_context(|| format!("cannot write {}", path.display()))?;
+                    super::files::write_file(path, true, |file| {
+                        Ok(file.write_all(text.as_bytes())?)
+                    })?;
                     writeln!(out, "wrote {}", path.display())?;
                 }
                 None => out.write_all(text.as_bytes())?,
             }
         }
         SettingsAction::Load { file } => {
-            let text = std::fs::read_to_string(file)
+            let text = fixtures::read_text_file(file)
                 .with_context(|| format!("cannot read {}", file.display()))?;
             let settings = fixtures::parse_settings(&file.display().to_string(), &text)?;
             ledger.load_settings(ctx, &settings)?;

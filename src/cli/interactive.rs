@@ -40,11 +40,14 @@ pub fn demo(cli: &Cli, path: Option<&Path>, ctx: Ctx) -> Result<ExitCode> {
     let path = super::commands::demo_path(path, &ctx);
     let ledger = crate::demo::build_demo(&path, &ctx)?;
     crate::tui::run(ledger, ctx, keymap)?;
-    println!(
+    let mut out = super::output::SafeOutput::new(std::io::stdout().lock());
+    writeln!(
+        out,
         "The demo ledger is {}: reopen it with `folio --ledger {}`.",
         path.display(),
         path.display()
-    );
+    )?;
+    out.flush()?;
     Ok(ExitCode::SUCCESS)
 }
 

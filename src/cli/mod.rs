@@ -2,6 +2,7 @@
 
 mod commands;
 mod documents;
+mod files;
 mod interactive;
 mod output;
 mod reports;
@@ -25,7 +26,13 @@ pub const DEFAULT_LEDGER: &str = "folio.ledger";
 )]
 pub struct Cli {
     /// Ledger file (one company per file).
-    #[arg(long, global = true, env = "FOLIO_LEDGER", default_value = DEFAULT_LEDGER)]
+    #[arg(
+        long,
+        global = true,
+        env = "FOLIO_LEDGER",
+        hide_env_values = true,
+        default_value = DEFAULT_LEDGER
+    )]
     pub ledger: PathBuf,
     /// Keymap file layered over the default one and ~/.config/folio/keymap.toml (or a shipped
     /// preset by name: `emacs`).
@@ -271,7 +278,8 @@ pub enum PayAction {
 
 #[derive(Debug, Subcommand)]
 pub enum SettingsAction {
-    /// Write the current settings as TOML (standard output, or --out FILE).
+    /// Write the current settings as TOML (standard output, or --out FILE: written whole
+    /// through a temporary file, never through a symbolic link).
     Export {
         #[arg(long)]
         out: Option<PathBuf>,
@@ -586,6 +594,9 @@ pub enum ExportWhat {
         /// Character encoding.
         #[arg(long, value_enum, default_value_t = Encoding::Utf8)]
         encoding: Encoding,
+        /// Replace the file if it already exists (otherwise the export is refused).
+        #[arg(long)]
+        force: bool,
     },
     /// Every entry as an hledger journal, on standard output.
     Hledger,
@@ -608,4 +619,43 @@ pub enum Encoding {
 /// Runs one command; the caller prints the error and sets the exit code.
 pub fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
     commands::run(cli)
+}
+
+/// Parses the command line. A mistake in it is printed like every other error: without any
+/// control or bidirectional character of the value typed, and with at most 80 characters of
+/// it (clap would echo it raw, with its escape sequences, on a terminal).
+pub fn parse_args() -> Cli {
+    use clap::error::ErrorKind;
+    use std::io::Write;
+    let err = match Cli::try_parse() {
+        Ok(cli) => return cli,
+        Err(err) => err,
+    };
+    if matches!(
+        err.kind(),
+        ErrorKind::DisplayHelp
+            | ErrorKind::DisplayVersion
+            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    ) {
+        // Folio's own text only (environment values are hidden from the help).
+        err.exit();
+    }
+    let message = err.render().to_string();
+    let message = output::shorten_delimited(&output::shorten_quoted(&message), '\'');
+    let mut stderr = output::SafeOutput::new(std::io::stderr().lock());
+    let _ = write!(stderr, "{message}");
+    let _ = stderr.flush();
+    std::process::exit(err.exit_code());
+}
+
+/// Prints `error: …` on standard error, with every cause, through the same guard as standard
+/// output: whatever a value in the message holds, no control character or bidirectional
+/// control reaches the terminal, and a backquoted value is cut to 80 characters.
+pub fn print_error(err: &anyhow::Error) {
+    use std::io::Write;
+    let message = format!("error: {err:#}");
+    let message = output::shorten_quoted(&crate::model::text::display_text(&message));
+    let mut stderr = output::SafeOutput::new(std::io::stderr().lock());
+    let _ = writeln!(stderr, "{message}");
+    let _ = stderr.flush();
 }

@@ -8,11 +8,12 @@ use chrono::NaiveDate;
 use serde::Serialize;
 
 use super::commands::{account_arg, amount_cell, date_arg};
-use super::output::{Align, Format, Rows, emit};
+use super::output::{Align, Format, Rows, emit, write_csv_record, write_json};
 use super::{RangeArgs, ReportKind};
 use crate::ledger::{Ctx, EntryFilter, Ledger, LedgerPage};
 use crate::model::journal::parse_journal_code;
 use crate::model::party::parse_party_code;
+use crate::model::text::{display_text, echo};
 use crate::model::{Entry, FiscalYear};
 use crate::reports::{TrialBalance, class_label};
 
@@ -28,7 +29,7 @@ fn resolve_range(
         let year = years
             .iter()
             .find(|y| y.name() == *name)
-            .ok_or_else(|| anyhow!("year: no fiscal year {name}"))?;
+            .ok_or_else(|| anyhow!("year: no fiscal year {}", echo(name)))?;
         return Ok((year.start, year.end));
     }
     let from = range
@@ -291,9 +292,25 @@ fn write_journal(
             .from_writer(&mut *out);
         writer.write_record(JOURNAL_COLUMNS.iter().map(|c| c.0))?;
         let mut failure = None;
+        let mut date = String::with_capacity(10);
         ledger.for_each_entry(filter, |entry| {
+            date.clear();
+            // Writing into a String cannot fail.
+            let _ = std::fmt::Write::write_fmt(&mut date, format_args!("{}", entry.date));
             for row in journal_rows(&entry, format) {
-                if let Err(err) = writer.serialize(&row) {
+                let cells = [
+                    row.journal.as_str(),
+                    &row.number,
+                    &date,
+                    &row.piece,
+                    &row.label,
+                    &row.account,
+                    &row.third_party,
+                    &row.debit,
+                    &row.credit,
+                    row.status,
+                ];
+                if let Err(err) = write_csv_record(&mut writer, &cells) {
                     failure.get_or_insert(err);
                 }
             }
@@ -335,9 +352,7 @@ pub fn write_entry(
     out: &mut impl Write,
 ) -> Result<()> {
     if format == Format::Json {
-        serde_json::to_writer_pretty(&mut *out, entry)?;
-        writeln!(out)?;
-        return Ok(());
+        return write_json(out, entry);
     }
     if format == Format::Table {
         writeln!(
@@ -345,12 +360,14 @@ pub fn write_entry(
             "Entry {} ({}) — {}",
             entry.reference(),
             entry.status.name(),
-            entry.label
+            display_text(&entry.label)
         )?;
         writeln!(
             out,
             "Journal {}  date {}  piece {}",
-            entry.journal, entry.date, entry.piece
+            display_text(&entry.journal),
+            entry.date,
+            display_text(&entry.piece)
         )?;
         if let Some(on) = entry.validated_on {
             writeln!(out, "Validated on {on}")?;

@@ -84,7 +84,10 @@ fn check_party_details(tx: &mut Tx<'_>, party: &Party) -> Result<()> {
     {
         return Err(LedgerError::Invalid {
             field: "tax_position",
-            reason: format!("unknown tax position {position}"),
+            reason: format!(
+                "unknown tax position {}",
+                crate::model::text::echo(position)
+            ),
         });
     }
     if let Some(method) = &party.payment_method
@@ -94,7 +97,10 @@ fn check_party_details(tx: &mut Tx<'_>, party: &Party) -> Result<()> {
     {
         return Err(LedgerError::Invalid {
             field: "payment_method",
-            reason: format!("unknown payment method {method}"),
+            reason: format!(
+                "unknown payment method {}",
+                crate::model::text::echo(method)
+            ),
         });
     }
     if let Some(iban) = &party.iban

@@ -265,7 +265,10 @@ impl<'t> DocTables<'t> {
             [id] => Ok(*id),
             [] => Err(LedgerError::Invalid {
                 field: "allocate_to",
-                reason: format!("no document {text} of third party {party}"),
+                reason: format!(
+                    "no document {} of third party {party}",
+                    crate::model::text::echo(text)
+                ),
             }),
             _ => Err(LedgerError::Invalid {
                 field: "allocate_to",
@@ -947,12 +950,19 @@ impl Ledger {
             None => reference
                 .trim_start_matches('D')
                 .parse::<u64>()
-                .map_err(|_| invalid("document", format!("no document {reference}")))?,
+                .map_err(|_| {
+                    invalid(
+                        "document",
+                        format!("no document {}", crate::model::text::echo(reference)),
+                    )
+                })?,
         };
-        let bytes = tables
-            .documents
-            .get(id)?
-            .ok_or_else(|| invalid("document", format!("no document {reference}")))?;
+        let bytes = tables.documents.get(id)?.ok_or_else(|| {
+            invalid(
+                "document",
+                format!("no document {}", crate::model::text::echo(reference)),
+            )
+        })?;
         let doc: Document = decode(bytes.value(), "document")?;
         tables.summarize(&doc)
     }
@@ -1098,7 +1108,7 @@ fn new_document(
                     Some(i),
                     LedgerError::Invalid {
                         field: "item",
-                        reason: format!("unknown item {code}"),
+                        reason: format!("unknown item {}", crate::model::text::echo(code)),
                     },
                 )
             })?;
@@ -1258,7 +1268,10 @@ fn register_checked(
     if d.settings.payment_method(&input.method).is_none() {
         return Err(whole(invalid(
             "method",
-            format!("unknown payment method {}", input.method),
+            format!(
+                "unknown payment method {}",
+                crate::model::text::echo(&input.method)
+            ),
         )));
     }
     let year = tx.accepting_year_ref(input.date).map_err(whole)?.name();

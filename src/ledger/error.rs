@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use chrono::NaiveDate;
 
 use crate::model::entry::EntryRuleError;
+use crate::model::text::echo;
 
 #[derive(Debug, thiserror::Error)]
 pub enum LedgerError {
@@ -13,6 +14,26 @@ pub enum LedgerError {
     #[error("{0} is not a Folio ledger")]
     NotALedger(PathBuf),
     #[error(
+        "{0} is read-only: this command changes the ledger (read commands such as reports, \
+         lists and exports still work)"
+    )]
+    ReadOnly(PathBuf),
+    #[error("{0}: permission denied (ask for access to the file)")]
+    PermissionDenied(PathBuf),
+    #[error(
+        "{0} is locked by another process that opened it exclusively (try again when it is done)"
+    )]
+    Locked(PathBuf),
+    #[error(
+        "{0} was not closed cleanly and needs recovery, which needs write access: open it once \
+         as a user who may write it (any command that changes it, or the interface)"
+    )]
+    NeedsRecovery(PathBuf),
+    #[error(
+        "{0} was written by an older Folio and must be upgraded once by a user who may write it"
+    )]
+    NeedsMigration(PathBuf),
+    #[error(
         "{path} was written by a newer Folio (schema {found}; this Folio reads up to {supported})"
     )]
     TooNew {
@@ -20,6 +41,8 @@ pub enum LedgerError {
         found: u32,
         supported: u32,
     },
+    #[error("{path} uses storage format {version}, which this Folio cannot read")]
+    StorageFormat { path: PathBuf, version: u8 },
     #[error("{0} already exists: refusing to overwrite it")]
     AlreadyExists(PathBuf),
     #[error("the ledger is corrupt: {0}")]
@@ -30,39 +53,40 @@ pub enum LedgerError {
     Rule(#[from] EntryRuleError),
     #[error("{field}: {reason}")]
     Invalid { field: &'static str, reason: String },
-    #[error("unknown account {0}")]
+    #[error("unknown account {}", echo(.0))]
     UnknownAccount(String),
-    #[error("account {0} is inactive")]
+    #[error("account {} is inactive", echo(.0))]
     InactiveAccount(String),
-    #[error("unknown journal {0}")]
+    #[error("unknown journal {}", echo(.0))]
     UnknownJournal(String),
-    #[error("journal {0} is inactive")]
+    #[error("journal {} is inactive", echo(.0))]
     InactiveJournal(String),
-    #[error("unknown third party {0}")]
+    #[error("unknown third party {}", echo(.0))]
     UnknownParty(String),
-    #[error("third party {0} is inactive")]
+    #[error("third party {} is inactive", echo(.0))]
     InactiveParty(String),
-    #[error("account {account} needs a third party (line {line})")]
+    #[error("account {} needs a third party (line {line})", echo(.account))]
     ThirdPartyRequired { account: String, line: usize },
     #[error("{date} is outside every open fiscal year")]
     NoOpenYear { date: NaiveDate },
-    #[error("fiscal year {0} is closed: it accepts nothing and cannot be reopened")]
+    #[error("fiscal year {} is closed: it accepts nothing and cannot be reopened", echo(.0))]
     YearClosed(String),
     #[error(
-        "fiscal year {year} ends on {end}: it cannot be closed before its last day (today is {today}), and a closed year cannot be reopened"
+        "fiscal year {} ends on {end}: it cannot be closed before its last day (today is {today}), and a closed year cannot be reopened",
+        echo(year)
     )]
     YearNotEnded {
         year: String,
         end: NaiveDate,
         today: NaiveDate,
     },
-    #[error("period {0} is locked")]
+    #[error("period {} is locked", echo(.0))]
     PeriodLocked(String),
-    #[error("no entry {0}")]
+    #[error("no entry {}", echo(.0))]
     EntryNotFound(String),
-    #[error("entry {0} is validated: it cannot be changed or deleted (reverse it instead)")]
+    #[error("entry {} is validated: it cannot be changed or deleted (reverse it instead)", echo(.0))]
     EntryValidated(String),
-    #[error("entry {0} is a draft: only validated entries are reversed (edit or delete it)")]
+    #[error("entry {} is a draft: only validated entries are reversed (edit or delete it)", echo(.0))]
     EntryIsDraft(String),
     #[error("entry {entry} is already reversed by {reversal}")]
     AlreadyReversed { entry: String, reversal: String },
@@ -70,13 +94,13 @@ pub enum LedgerError {
     DraftsRemain { year: String, count: usize },
     #[error("period {period} still has {count} draft entries: validate or delete them first")]
     DraftsInPeriod { period: String, count: usize },
-    #[error("{what} {key} already exists")]
+    #[error("{what} {} already exists", echo(.key))]
     Duplicate { what: &'static str, key: String },
-    #[error("piece {piece} already exists in journal {journal} (use --allow-existing-pieces)")]
+    #[error("piece {} already exists in journal {} (use --allow-existing-pieces)", echo(.piece), echo(.journal))]
     PieceExists { journal: String, piece: String },
-    #[error("no fiscal year {0}")]
+    #[error("no fiscal year {}", echo(.0))]
     UnknownYear(String),
-    #[error("{file}:{line}: {field}: {reason}")]
+    #[error("{file}:{line}: {}: {reason}", echo(.field))]
     AtLine {
         file: String,
         line: u64,

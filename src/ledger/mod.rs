@@ -27,7 +27,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use chrono::{NaiveDate, NaiveDateTime};
-use redb::{ConcurrencyMode, Database, ReadableDatabase};
+use redb::{ConcurrencyMode, Database, ReadOnlyDatabase, ReadableDatabase};
 
 pub use audit::AuditRecord;
 pub use check::CheckReport;
@@ -44,7 +44,10 @@ pub use jobs::Progress;
 pub use queries::{BalanceRow, EntryFilter, LedgerPage, LedgerRow, LetterMark};
 pub use views::{LedgerOf, LineKey, LinePosition, WindowStart};
 
-use crate::model::{Account, AccountNumber, Company, FiscalYear, Journal, JournalKind};
+use crate::model::text::echo;
+use crate::model::{
+    Account, AccountNumber, Company, FiscalYear, Journal, JournalKind, sanitize_text,
+};
 
 /// Schema version this Folio writes. Older ledgers are migrated on open; newer ones refused.
 pub const SCHEMA_VERSION: u32 = 3;
@@ -105,7 +108,9 @@ impl Ctx {
     /// Any clock; the working date is the clock's date now.
     pub fn with_clock(user: impl Into<String>, clock: Clock) -> Self {
         Ctx {
-            user: user.into(),
+            // The user name is cleaned like any text from outside (it comes from the
+            // environment).
+            user: sanitize_text(&user.into()),
             today: clock.now().date(),
             clock,
         }
@@ -130,8 +135,84 @@ pub struct InitParams {
 }
 
 pub struct Ledger {
-    db: Database,
+    db: Db,
     path: PathBuf,
+}
+
+/// The file opened for commands that write, or only for reading: a read-only handle opens the
+/// file without write access and never writes to it (not even redb's header on close).
+enum Db {
+    ReadWrite(Database),
+    ReadOnly(ReadOnlyDatabase),
+}
+
+impl Db {
+    fn begin_read(&self) -> std::result::Result<redb::ReadTransaction, redb::TransactionError> {
+        match self {
+            Db::ReadWrite(db) => db.begin_read(),
+            Db::ReadOnly(db) => db.begin_read(),
+        }
+    }
+}
+
+/// What a failed open of a ledger file means for the user.
+fn open_error(path: &Path, err: redb::DatabaseError) -> LedgerError {
+    let path = path.to_path_buf();
+    match err {
+        redb::DatabaseError::DatabaseAlreadyOpen | redb::DatabaseError::LockProtocolMismatch => {
+            LedgerError::Locked(path)
+        }
+        redb::DatabaseError::UpgradeRequired(version) => {
+            LedgerError::StorageFormat { path, version }
+        }
+        redb::DatabaseError::RepairAborted => LedgerError::NeedsRecovery(path),
+        redb::DatabaseError::Storage(redb::StorageError::Io(io)) => io_error(path, io),
+        redb::DatabaseError::Storage(redb::StorageError::Corrupted(reason)) => {
+            LedgerError::Corrupt(format!("{}: {reason}", path.display()))
+        }
+        other => LedgerError::Corrupt(format!("{}: {other}", path.display())),
+    }
+}
+
+fn io_error(path: PathBuf, io: std::io::Error) -> LedgerError {
+    match io.kind() {
+        std::io::ErrorKind::PermissionDenied => LedgerError::PermissionDenied(path),
+        std::io::ErrorKind::ReadOnlyFilesystem => LedgerError::ReadOnly(path),
+        std::io::ErrorKind::NotFound => LedgerError::NotFound(path),
+        // The file ends before what its header describes.
+        std::io::ErrorKind::UnexpectedEof => {
+            LedgerError::Corrupt(format!("{}: the file is truncated", path.display()))
+        }
+        _ => LedgerError::Storage(format!("{}: {io}", path.display())),
+    }
+}
+
+/// The first bytes of every redb file.
+const REDB_MAGIC: [u8; 9] = [b'r', b'e', b'd', b'b', 0x1A, 0x0A, 0xA9, 0x0D, 0x0A];
+
+/// Whether the file starts like a redb database (a Folio ledger is one). Read before redb
+/// opens it, so that another kind of file is called "not a Folio ledger" and a damaged ledger
+/// "corrupt".
+fn looks_like_redb(path: &Path) -> Result<bool> {
+    use std::io::Read;
+    let mut file = std::fs::File::open(path).map_err(|io| io_error(path.to_path_buf(), io))?;
+    let mut head = [0u8; REDB_MAGIC.len()];
+    let mut read = 0;
+    while read < head.len() {
+        match file.read(&mut head[read..]) {
+            Ok(0) => break,
+            Ok(n) => read += n,
+            Err(err) if err.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(io) => return Err(io_error(path.to_path_buf(), io)),
+        }
+    }
+    Ok(read == head.len() && head == REDB_MAGIC)
+}
+
+/// Whether the file's permission bits allow nobody to write it (`chmod a-w`): Folio then
+/// treats it as read-only even for a user the system would let write (root).
+fn marked_read_only(metadata: &std::fs::Metadata) -> bool {
+    metadata.permissions().readonly()
 }
 
 /// Page cache of a ledger opened for commands: bulk imports keep up to half of it as pages
@@ -156,12 +237,22 @@ impl Ledger {
         if path.exists() {
             return Err(LedgerError::AlreadyExists(path.to_path_buf()));
         }
+        // The company's name is shown on every screen and in the audit log: cleaned like any
+        // other text from outside.
+        let company = Company {
+            name: sanitize_text(&params.company.name),
+            siren: sanitize_text(&params.company.siren),
+        };
+        let params = &InitParams {
+            company,
+            ..params.clone()
+        };
         if !crate::model::is_valid_siren(&params.company.siren) {
             return Err(LedgerError::Invalid {
                 field: "siren",
                 reason: format!(
                     "`{}` is not a SIREN (9 digits with a valid check digit)",
-                    params.company.siren
+                    echo(&params.company.siren)
                 ),
             });
         }
@@ -179,7 +270,7 @@ impl Ledger {
         )?;
         let db = builder(COMMAND_CACHE_BYTES).create(path)?;
         let ledger = Ledger {
-            db,
+            db: Db::ReadWrite(db),
             path: path.to_path_buf(),
         };
         let result = ledger.write(ctx, |tx| {
@@ -220,38 +311,97 @@ impl Ledger {
         Ok(ledger)
     }
 
-    /// Opens an existing ledger, refusing what is not one or what a newer Folio wrote.
+    /// Opens an existing ledger for a command that writes, refusing what is not one, what a
+    /// newer Folio wrote, and a file that is read-only.
     pub fn open(path: &Path) -> Result<Ledger> {
         Self::open_with_cache(path, COMMAND_CACHE_BYTES)
     }
 
-    /// Opens with a page cache of `cache_bytes` (see `BROWSING_CACHE_BYTES`).
+    /// Opens for writing with a page cache of `cache_bytes` (see `BROWSING_CACHE_BYTES`).
     pub fn open_with_cache(path: &Path, cache_bytes: usize) -> Result<Ledger> {
-        if !path.exists() {
-            return Err(LedgerError::NotFound(path.to_path_buf()));
+        let metadata = Self::check_file(path)?;
+        if marked_read_only(&metadata) {
+            return Err(LedgerError::ReadOnly(path.to_path_buf()));
         }
         let db = builder(cache_bytes)
             .open(path)
-            .map_err(|_| LedgerError::NotALedger(path.to_path_buf()))?;
+            .map_err(|err| match open_error(path, err) {
+                // `check_file` could read it: the user may read the file but not write it.
+                LedgerError::PermissionDenied(path) => LedgerError::ReadOnly(path),
+                other => other,
+            })?;
         let ledger = Ledger {
-            db,
+            db: Db::ReadWrite(db),
             path: path.to_path_buf(),
         };
-        let schema = ledger
-            .schema_version()
-            .map_err(|_| LedgerError::NotALedger(path.to_path_buf()))?;
-        match schema {
-            None => Err(LedgerError::NotALedger(path.to_path_buf())),
-            Some(found) if found > SCHEMA_VERSION => Err(LedgerError::TooNew {
-                path: path.to_path_buf(),
-                found,
-                supported: SCHEMA_VERSION,
-            }),
-            Some(found) if found < SCHEMA_VERSION => {
+        match ledger.checked_schema()? {
+            found if found < SCHEMA_VERSION => {
                 ledger.migrate(found)?;
                 Ok(ledger)
             }
-            Some(_) => Ok(ledger),
+            _ => Ok(ledger),
+        }
+    }
+
+    /// Opens an existing ledger for a command that only reads: the file is opened without
+    /// write access and nothing is ever written to it, so a ledger the user may read but not
+    /// write can be read. A ledger of an older schema is migrated first, which needs write
+    /// access once.
+    pub fn open_read_only(path: &Path) -> Result<Ledger> {
+        Self::check_file(path)?;
+        let db = builder(COMMAND_CACHE_BYTES)
+            .open_read_only(path)
+            .map_err(|err| open_error(path, err))?;
+        let ledger = Ledger {
+            db: Db::ReadOnly(db),
+            path: path.to_path_buf(),
+        };
+        if ledger.checked_schema()? < SCHEMA_VERSION {
+            drop(ledger);
+            return Self::open(path).map_err(|err| match err {
+                LedgerError::ReadOnly(path) | LedgerError::PermissionDenied(path) => {
+                    LedgerError::NeedsMigration(path)
+                }
+                other => other,
+            });
+        }
+        Ok(ledger)
+    }
+
+    /// Whether this handle may write (see [`Ledger::open_read_only`]).
+    pub fn is_read_only(&self) -> bool {
+        matches!(self.db, Db::ReadOnly(_))
+    }
+
+    /// The file exists, is a file, and starts like a redb database.
+    fn check_file(path: &Path) -> Result<std::fs::Metadata> {
+        let metadata = match std::fs::metadata(path) {
+            Ok(metadata) => metadata,
+            Err(io) => return Err(io_error(path.to_path_buf(), io)),
+        };
+        if !metadata.is_file() || !looks_like_redb(path)? {
+            return Err(LedgerError::NotALedger(path.to_path_buf()));
+        }
+        Ok(metadata)
+    }
+
+    /// The schema version, refusing a redb file that is not a ledger and a newer schema.
+    fn checked_schema(&self) -> Result<u32> {
+        let path = || self.path.to_path_buf();
+        match self.schema_version() {
+            Ok(None) => Err(LedgerError::NotALedger(path())),
+            Ok(Some(found)) if found > SCHEMA_VERSION => Err(LedgerError::TooNew {
+                path: path(),
+                found,
+                supported: SCHEMA_VERSION,
+            }),
+            Ok(Some(found)) => Ok(found),
+            Err(LedgerError::Corrupt(reason)) => Err(LedgerError::Corrupt(reason)),
+            Err(LedgerError::Storage(reason)) => Err(LedgerError::Corrupt(format!(
+                "{}: {reason}",
+                self.path.display()
+            ))),
+            Err(other) => Err(other),
         }
     }
 
@@ -263,7 +413,9 @@ impl Ledger {
         let txn = self.db.begin_read()?;
         let meta = match txn.open_table(tables::META) {
             Ok(table) => table,
-            Err(redb::TableError::TableDoesNotExist(_)) => return Ok(None),
+            Err(
+                redb::TableError::TableDoesNotExist(_) | redb::TableError::TableTypeMismatch { .. },
+            ) => return Ok(None),
             Err(err) => return Err(err.into()),
         };
         match meta.get("schema")? {
@@ -278,7 +430,10 @@ impl Ledger {
         ctx: &Ctx,
         f: impl FnOnce(&mut store::Tx<'_>) -> Result<T>,
     ) -> Result<T> {
-        let txn = self.db.begin_write()?;
+        let Db::ReadWrite(db) = &self.db else {
+            return Err(LedgerError::ReadOnly(self.path.clone()));
+        };
+        let txn = db.begin_write()?;
         let value = {
             let mut tx = store::Tx::open(&txn)?;
             let value = f(&mut tx)?;
@@ -317,4 +472,50 @@ pub fn default_journals() -> Vec<Journal> {
         ),
         journal("AN", "À-nouveaux", JournalKind::Opening, None),
     ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn open_errors_are_classified_for_the_user() {
+        let path = Path::new("books.ledger");
+        let io = |kind: std::io::ErrorKind| {
+            redb::DatabaseError::Storage(redb::StorageError::Io(kind.into()))
+        };
+        assert!(matches!(
+            open_error(path, redb::DatabaseError::DatabaseAlreadyOpen),
+            LedgerError::Locked(_)
+        ));
+        assert!(matches!(
+            open_error(path, redb::DatabaseError::LockProtocolMismatch),
+            LedgerError::Locked(_)
+        ));
+        assert!(matches!(
+            open_error(path, io(std::io::ErrorKind::PermissionDenied)),
+            LedgerError::PermissionDenied(_)
+        ));
+        assert!(matches!(
+            open_error(path, io(std::io::ErrorKind::ReadOnlyFilesystem)),
+            LedgerError::ReadOnly(_)
+        ));
+        assert!(matches!(
+            open_error(path, io(std::io::ErrorKind::UnexpectedEof)),
+            LedgerError::Corrupt(_)
+        ));
+        assert!(matches!(
+            open_error(
+                path,
+                redb::DatabaseError::Storage(redb::StorageError::Corrupted("bad page".into()))
+            ),
+            LedgerError::Corrupt(_)
+        ));
+        assert!(matches!(
+            open_error(path, redb::DatabaseError::UpgradeRequired(1)),
+            LedgerError::StorageFormat { version: 1, .. }
+        ));
+        let message = LedgerError::Locked(path.to_path_buf()).to_string();
+        assert!(message.contains("locked by another process"), "{message}");
+    }
 }

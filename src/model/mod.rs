@@ -9,6 +9,7 @@ pub mod money;
 pub mod party;
 pub mod settings;
 pub mod tax;
+pub mod text;
 
 pub use account::{Account, AccountKind, AccountNumber};
 pub use calendar::{FiscalYear, Period, YearStatus, parse_date};

@@ -224,7 +224,7 @@ pub fn user_config_path() -> Option<PathBuf> {
 
 fn read_layer(path: &Path) -> Result<(String, String), KeymapError> {
     let name = path.display().to_string();
-    match std::fs::read_to_string(path) {
+    match crate::fixtures::read_text_file(path) {
         Ok(text) => Ok((name, text)),
         Err(err) => {
             if !path.exists()
