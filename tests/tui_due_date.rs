@@ -42,3 +42,36 @@ fn a_documents_due_date_stays_when_the_partys_terms_change() {
     d.act(Context::Document, Action::OpenParty);
     assert!(d.app.title().starts_with("Third party CMOREL"), "{name}");
 }
+
+/// Was a bug: the home screen showed the invoices due (35 310,30 in the demo) beside a 411
+/// balance of 32 740,30 with nothing to explain the difference (advances, a credit note and an
+/// overpayment not yet used). The credits now have their own figure, and both add up to 411.
+#[test]
+fn home_figures_of_customers_add_up_to_their_balance() {
+    let (_, keymap) = presets().remove(0);
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = demo_ledger(dir.path());
+    let d = Driver::new(&ledger, &keymap);
+    let screen = common::render(&d.app, 80, 24);
+    let figure = |label: &str| -> i64 {
+        let line = screen
+            .lines()
+            .find(|l| l.contains(label))
+            .unwrap_or_else(|| panic!("no {label} in\n{screen}"));
+        let text: String = line
+            .trim_matches('"')
+            .split("  ")
+            .filter(|part| !part.trim().is_empty())
+            .last()
+            .unwrap()
+            .chars()
+            .filter(|c| c.is_ascii_digit() || *c == '-')
+            .collect();
+        text.parse().unwrap_or_else(|_| panic!("{label}: {line:?}"))
+    };
+    let balance = figure("Customers (411)");
+    let due = figure("Unpaid customer invoices");
+    let credits = figure("Customer credits not yet used");
+    assert!(credits < 0, "{screen}");
+    assert_eq!(due + credits, balance, "{screen}");
+}

@@ -144,6 +144,23 @@ pub fn still_due(status: Option<PaymentStatus>, remaining: Amount) -> bool {
     ) && !remaining.is_zero()
 }
 
+/// What a validated document's remaining amount adds to its party's account, debit positive:
+/// an invoice due and a refund not yet matched are owed by the customer (or to the supplier);
+/// a credit note not yet used and a payment not yet allocated are owed the other way. Summed
+/// over a party's documents, it is the party's balance on its collective account.
+pub fn signed_remaining(doc_type: DocumentType, remaining: Amount) -> Amount {
+    match doc_type {
+        DocumentType::CustomerInvoice
+        | DocumentType::CustomerRefund
+        | DocumentType::SupplierCreditNote
+        | DocumentType::SupplierPayment => remaining,
+        DocumentType::CustomerCreditNote
+        | DocumentType::CustomerPayment
+        | DocumentType::SupplierInvoice
+        | DocumentType::SupplierRefund => -remaining,
+    }
+}
+
 /// The due date of a document dated `date` for terms of `terms_days` days; none for payments.
 pub fn due_date(doc_type: DocumentType, date: NaiveDate, terms_days: u32) -> Option<NaiveDate> {
     if doc_type.is_payment() {

@@ -219,3 +219,25 @@ fn due_dates_are_fixed_from_terms_and_overdue_after_them() {
     let paid = settle(&invoice, eur(100), eur(100), &[]).unwrap();
     assert!(!is_overdue(&paid, due, date("2026-12-31")));
 }
+
+#[test]
+fn signed_remaining_sums_to_the_party_balance() {
+    let a = Amount::from_cents;
+    // An invoice of 120 due, an advance of 50 not allocated, a credit note of 20 unused.
+    let balance = [
+        (DocumentType::CustomerInvoice, a(12_000)),
+        (DocumentType::CustomerPayment, a(5_000)),
+        (DocumentType::CustomerCreditNote, a(2_000)),
+        (DocumentType::CustomerRefund, a(0)),
+    ]
+    .iter()
+    .map(|(t, r)| signed_remaining(*t, *r))
+    .sum::<Amount>();
+    assert_eq!(balance, a(5_000));
+    // Suppliers: an invoice of 300 due is a credit; an overpayment of 10 is a debit.
+    assert_eq!(
+        signed_remaining(DocumentType::SupplierInvoice, a(30_000))
+            + signed_remaining(DocumentType::SupplierPayment, a(1_000)),
+        a(-29_000)
+    );
+}

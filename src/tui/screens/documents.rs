@@ -98,6 +98,8 @@ pub enum Show {
     Payments,
     /// Customer invoices with something still due (from the home screen).
     CustomerDue,
+    /// Customer credits not yet used: credit notes, advances and overpayments.
+    CustomerCredits,
 }
 
 impl Show {
@@ -105,7 +107,7 @@ impl Show {
         match self {
             Show::All => Show::Invoices,
             Show::Invoices => Show::Payments,
-            Show::Payments | Show::CustomerDue => Show::All,
+            Show::Payments | Show::CustomerDue | Show::CustomerCredits => Show::All,
         }
     }
 
@@ -116,6 +118,7 @@ impl Show {
             Show::Invoices => !doc_type.is_payment(),
             Show::Payments => doc_type.is_payment(),
             Show::CustomerDue => doc_type == DocumentType::CustomerInvoice && is_due(summary),
+            Show::CustomerCredits => is_customer_credit(summary),
         }
     }
 
@@ -125,6 +128,7 @@ impl Show {
             Show::Invoices => "invoices and credit notes",
             Show::Payments => "payments and refunds",
             Show::CustomerDue => "customer invoices due",
+            Show::CustomerCredits => "customer credits not yet used",
         }
     }
 }
@@ -218,6 +222,35 @@ impl DocumentsScreen {
 }
 
 /// How many customer invoices are still due, and how much.
+/// A customer credit note, payment or refund whose remaining amount stands against the
+/// customer's account.
+fn is_customer_credit(summary: &DocumentSummary) -> bool {
+    let doc = &summary.document;
+    matches!(
+        doc.doc_type,
+        DocumentType::CustomerCreditNote
+            | DocumentType::CustomerPayment
+            | DocumentType::CustomerRefund
+    ) && doc.status == DocumentStatus::Validated
+        && !summary.remaining.is_zero()
+}
+
+/// Customer credits not yet used: how many, and what they take off the customers' account
+/// (a negative amount), so that invoices due plus credits make the 411 balance.
+pub fn customer_credits(env: &Env) -> Result<(usize, Amount), LedgerError> {
+    let credits: Vec<DocumentSummary> = env
+        .ledger
+        .documents(None)?
+        .into_iter()
+        .filter(is_customer_credit)
+        .collect();
+    let total = credits
+        .iter()
+        .map(|s| crate::settlement::signed_remaining(s.document.doc_type, s.remaining))
+        .sum();
+    Ok((credits.len(), total))
+}
+
 pub fn customer_due(env: &Env) -> Result<(usize, Amount), LedgerError> {
     let due: Vec<DocumentSummary> = env
         .ledger

@@ -10,7 +10,7 @@ use super::super::route::Route;
 use super::super::theme::Theme;
 use super::super::widgets::list::{List, ListView, Row};
 use super::super::widgets::table::{Column, search_text};
-use super::documents::{Show, customer_due};
+use super::documents::{Show, customer_credits, customer_due};
 use super::{Env, Outcome, Screen, amount_text, clean, current_year, date_text, line};
 use crate::ledger::{AuditRecord, LedgerError};
 use crate::model::calendar::Period;
@@ -23,6 +23,7 @@ enum Target {
     Parties(&'static str),
     Drafts,
     CustomerDue,
+    CustomerCredits,
 }
 
 #[derive(Debug, Clone)]
@@ -137,6 +138,7 @@ impl HomeScreen {
                 filter: filter.to_string(),
             },
             Target::CustomerDue => Route::Documents(Show::CustomerDue),
+            Target::CustomerCredits => Route::Documents(Show::CustomerCredits),
             Target::Drafts => Route::Drafts,
         })
     }
@@ -191,6 +193,13 @@ impl Screen for HomeScreen {
             label: format!("Unpaid customer invoices: {due_count}"),
             value: amount_text(due_total),
             target: Target::CustomerDue,
+        });
+        // With the invoices due, the credits not yet used make the customers' balance.
+        let (credit_count, credit_total) = customer_credits(env)?;
+        figures.push(Figure {
+            label: format!("Customer credits not yet used: {credit_count}"),
+            value: amount_text(credit_total),
+            target: Target::CustomerCredits,
         });
         figures.push(Figure {
             label: "Drafts to validate".into(),
