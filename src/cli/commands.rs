@@ -126,7 +126,11 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Year { action } => year(&cli, action, &ctx, &mut out)?,
         Command::Report { report } => super::reports::report(&open(&cli)?, report, &ctx, &mut out)?,
         Command::Export { what } => export(&cli, what, &mut out)?,
-        Command::Check { format } => check(&cli, *format, &mut out)?,
+        Command::Check {
+            format,
+            print_head,
+            expect_head,
+        } => check(&cli, *format, *print_head, expect_head.as_deref(), &mut out)?,
         Command::Log { record, format } => log(&cli, record, *format, &mut out)?,
         Command::Doc { action } => super::documents::doc(&open(&cli)?, action, &ctx, &mut out)?,
         Command::Pay { action } => super::documents::pay(&open(&cli)?, action, &ctx, &mut out)?,
@@ -793,9 +797,26 @@ fn export(cli: &Cli, what: &ExportWhat, out: &mut impl Write) -> Result<ExitCode
     Ok(ExitCode::SUCCESS)
 }
 
-fn check(cli: &Cli, format: Format, out: &mut impl Write) -> Result<ExitCode> {
+fn check(
+    cli: &Cli,
+    format: Format,
+    print_head: bool,
+    expect_head: Option<&str>,
+    out: &mut impl Write,
+) -> Result<ExitCode> {
+    let expected = expect_head
+        .map(|text| {
+            crate::ledger::parse_head(text).ok_or_else(|| {
+                anyhow!("expect-head: `{text}` is not a head (SEQ:HASH, as --print-head prints)")
+            })
+        })
+        .transpose()?;
     let ledger = open(cli)?;
-    let report = ledger.check()?;
+    let report = ledger.check_expecting(expected)?;
+    if print_head && format != Format::Json && report.findings.is_empty() {
+        writeln!(out, "{}", report.entry_chain_head)?;
+        return Ok(ExitCode::SUCCESS);
+    }
     if format == Format::Json {
         serde_json::to_writer_pretty(&mut *out, &report)?;
         writeln!(out)?;

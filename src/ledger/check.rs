@@ -6,14 +6,12 @@ use redb::ReadableTable;
 use serde::Serialize;
 
 use super::Ledger;
-use super::audit::{AuditRecord, check_link};
-use super::codec::decode;
-use super::error::Result;
-use super::store::decode_audit;
+use super::audit::{AuditRecord, EntryHead, check_link, entry_hash, format_head};
+use super::error::{LedgerError, Result};
+use super::store::{View, day, decode_audit, decode_entry};
 use super::tables::*;
+use crate::model::EntryStatus;
 use crate::model::calendar::Period;
-use crate::model::entry::check_lines;
-use crate::model::{Entry, EntryStatus};
 
 /// At most this many findings are listed; the rest are counted.
 const MAX_FINDINGS: usize = 200;
@@ -47,6 +45,10 @@ pub struct CheckReport {
     pub entries: u64,
     pub lines: u64,
     pub audit_records: u64,
+    /// Validated entries in the entry chain.
+    pub chained_entries: u64,
+    /// The entry chain's head, `SEQ:HEX` (see `check --print-head`).
+    pub entry_chain_head: String,
     pub findings: Vec<Finding>,
     pub more_findings: usize,
 }
@@ -55,30 +57,59 @@ type Sums = HashMap<(String, u32), (i64, i64)>;
 
 impl Ledger {
     /// Recomputes running totals from lines, verifies balance and shape of every entry,
-    /// gapless numbering and the audit chain.
+    /// gapless numbering, the entry chain, the audit chain and the stored FECs.
     pub fn check(&self) -> Result<CheckReport> {
-        let view = self.read()?;
+        self.check_expecting(None)
+    }
+
+    /// `check`, also verifying that the entry chain still holds `expected` (a head printed
+    /// earlier) at its position. Never fails nor panics on a damaged file: what cannot be read
+    /// is a finding.
+    pub fn check_expecting(&self, expected: Option<EntryHead>) -> Result<CheckReport> {
         let mut findings = Findings::default();
         let mut report = CheckReport::default();
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            self.check_into(expected, &mut report, &mut findings)
+        }));
+        let failure = match outcome {
+            Ok(Ok(())) => None,
+            Ok(Err(LedgerError::Corrupt(message))) => Some(message),
+            Ok(Err(err)) => Some(err.to_string()),
+            Err(panic) => Some(panic_message(panic.as_ref())),
+        };
+        if let Some(message) = failure {
+            findings.add("storage", LedgerError::Corrupt(message).to_string());
+        }
+        report.findings = findings.list;
+        report.more_findings = findings.more;
+        Ok(report)
+    }
+
+    fn check_into(
+        &self,
+        expected: Option<EntryHead>,
+        report: &mut CheckReport,
+        findings: &mut Findings,
+    ) -> Result<()> {
+        let view = self.read()?;
         let mut from_entries: Sums = HashMap::new();
         let mut party_sums: Sums = HashMap::new();
         let mut validated = 0u64;
+        let mut by_date: Vec<(i32, u64)> = Vec::new();
         let drafts = view.table(DRAFTS)?;
         for item in view.table(ENTRIES)?.range::<u64>(..)? {
             let (key, value) = item?;
             let id = key.value();
-            let entry: Entry = match decode(value.value(), "entry") {
+            let entry = match decode_entry(value.value(), id) {
                 Ok(entry) => entry,
                 Err(err) => {
-                    findings.add("entry", format!("entry #{id}: {err}"));
+                    findings.add("entry", err.to_string());
                     continue;
                 }
             };
             report.entries += 1;
             report.lines += entry.lines.len() as u64;
-            if let Err(err) = check_lines(&entry.lines) {
-                findings.add("entry", format!("entry {}: {err}", entry.reference()));
-            }
+            by_date.push((day(entry.date), id));
             let is_draft_indexed = drafts.get(id)?.is_some();
             match entry.status {
                 EntryStatus::Draft if !is_draft_indexed => findings.add(
@@ -103,12 +134,9 @@ impl Ledger {
                 let slot = from_entries
                     .entry((line.account.as_str().to_string(), period))
                     .or_default();
-                slot.0 += line.debit.cents();
-                slot.1 += line.credit.cents();
+                add_line(slot, line);
                 if let Some(party) = &line.third_party {
-                    let slot = party_sums.entry((party.clone(), period)).or_default();
-                    slot.0 += line.debit.cents();
-                    slot.1 += line.credit.cents();
+                    add_line(party_sums.entry((party.clone(), period)).or_default(), line);
                 }
             }
         }
@@ -118,7 +146,7 @@ impl Ledger {
             &from_entries,
             "the account index",
             &from_index,
-            &mut findings,
+            findings,
         );
         let stored = stored_totals(&view.table(TOTALS)?)?;
         compare(
@@ -126,7 +154,7 @@ impl Ledger {
             &from_entries,
             "the running totals",
             &stored,
-            &mut findings,
+            findings,
         );
         let party_index = sums_from_index(&view.table(LINES_BY_PARTY)?)?;
         compare(
@@ -134,7 +162,7 @@ impl Ledger {
             &party_sums,
             "the third-party index",
             &party_index,
-            &mut findings,
+            findings,
         );
         let party_stored = stored_totals(&view.table(PARTY_TOTALS)?)?;
         compare(
@@ -142,14 +170,246 @@ impl Ledger {
             &party_sums,
             "the third-party totals",
             &party_stored,
-            &mut findings,
+            findings,
         );
-        check_numbering(&view, validated, &mut findings)?;
-        report.audit_records = check_audit(&view, &mut findings)?;
-        report.findings = findings.list;
-        report.more_findings = findings.more;
-        Ok(report)
+        check_date_index(&view, by_date, findings)?;
+        check_numbering(&view, validated, findings)?;
+        let audit_heads = {
+            let (records, heads) = check_audit(&view, findings)?;
+            report.audit_records = records;
+            heads
+        };
+        let head = check_entry_chain(&view, validated, &audit_heads, expected, findings)?;
+        report.chained_entries = head.1;
+        report.entry_chain_head = format_head(head.0);
+        check_stored_fecs(&view, findings)?;
+        Ok(())
     }
+}
+
+fn add_line(slot: &mut (i64, i64), line: &crate::model::Line) {
+    slot.0 = slot.0.saturating_add(line.debit.cents());
+    slot.1 = slot.1.saturating_add(line.credit.cents());
+}
+
+/// Every entry once in the date index, under its own date.
+fn check_date_index(
+    view: &View,
+    mut from_entries: Vec<(i32, u64)>,
+    findings: &mut Findings,
+) -> Result<()> {
+    from_entries.sort_unstable();
+    let index = view.table(ENTRIES_BY_DATE)?;
+    let mut expected = from_entries.into_iter().peekable();
+    let mut found = index.range::<(i32, u64)>(..)?.peekable();
+    loop {
+        let next_found = match found.peek() {
+            Some(Ok((key, _))) => Some(key.value()),
+            Some(Err(_)) => {
+                found.next().transpose()?;
+                None
+            }
+            None => None,
+        };
+        match (expected.peek().copied(), next_found) {
+            (None, None) => return Ok(()),
+            (Some(a), Some(b)) if a == b => {
+                expected.next();
+                found.next();
+            }
+            (Some(a), Some(b)) if a > b => {
+                not_its_date(b, findings);
+                found.next();
+            }
+            (Some(a), _) => {
+                findings.add(
+                    "index",
+                    format!(
+                        "entry #{} of {} is missing from the date index",
+                        a.1,
+                        super::store::from_day(a.0)
+                    ),
+                );
+                expected.next();
+            }
+            (None, Some(b)) => {
+                not_its_date(b, findings);
+                found.next();
+            }
+        }
+    }
+}
+
+fn not_its_date((date, id): (i32, u64), findings: &mut Findings) {
+    findings.add(
+        "index",
+        format!(
+            "the date index lists entry #{id} on {}, which is not its date",
+            super::store::from_day(date)
+        ),
+    );
+}
+
+/// The message of a caught panic.
+fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    let text = panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a read failed".into());
+    format!("reading it failed ({text})")
+}
+
+/// Recomputes the entry chain: each validated entry's hash from the hash before it and its
+/// content, the chain's head against the ledger's and against every audit record's.
+/// Returns the head and the number of chained entries.
+fn check_entry_chain(
+    view: &View,
+    validated: u64,
+    audit_heads: &[EntryHead],
+    expected: Option<EntryHead>,
+    findings: &mut Findings,
+) -> Result<(EntryHead, u64)> {
+    let hashes = view.table(ENTRY_HASHES)?;
+    let entries = view.table(ENTRIES)?;
+    let mut prev: EntryHead = (0, [0; 32]);
+    let mut count = 0u64;
+    let mut canonical = Vec::new();
+    let mut heads = audit_heads.iter().peekable();
+    let mut expected = expected;
+    for item in hashes.range::<u64>(..)? {
+        let (key, value) = item?;
+        let seq = key.value();
+        let (id, stored) = value.value();
+        count += 1;
+        match entries.get(id)? {
+            Some(bytes) => match decode_entry(bytes.value(), id) {
+                Ok(entry) if entry.validation_seq != Some(seq) => findings.add(
+                    "chain",
+                    format!(
+                        "entry {} is chained at validation {seq} but says {:?}",
+                        entry.reference(),
+                        entry.validation_seq
+                    ),
+                ),
+                Ok(entry) => {
+                    if entry_hash(&prev.1, &entry, &mut canonical) != stored {
+                        findings.add(
+                            "chain",
+                            format!(
+                                "entry {} was altered after validation (its hash in the entry \
+                                 chain does not match its content)",
+                                entry.reference()
+                            ),
+                        );
+                    }
+                }
+                // Already reported by the entry scan.
+                Err(_) => {}
+            },
+            None => findings.add(
+                "chain",
+                format!("the entry chain names missing entry #{id} (validation {seq})"),
+            ),
+        }
+        while let Some(head) = heads.next_if(|h| h.0 <= seq) {
+            if *head != (seq, stored) {
+                findings.add(
+                    "chain",
+                    format!(
+                        "the audit log recorded the entry chain at {} but the chain now says {}",
+                        format_head(*head),
+                        if head.0 == seq {
+                            format_head((seq, stored))
+                        } else {
+                            format!("no validation {}", head.0)
+                        }
+                    ),
+                );
+            }
+        }
+        if let Some(wanted) = expected.filter(|w| w.0 <= seq) {
+            if wanted != (seq, stored) {
+                findings.add(
+                    "chain",
+                    format!(
+                        "the entry chain does not hold the expected head {}",
+                        format_head(wanted)
+                    ),
+                );
+            }
+            expected = None;
+        }
+        prev = (seq, stored);
+    }
+    for head in heads {
+        findings.add(
+            "chain",
+            format!(
+                "the audit log recorded the entry chain at {} but the chain ends at {}",
+                format_head(*head),
+                format_head(prev)
+            ),
+        );
+    }
+    if let Some(wanted) = expected.filter(|w| w.0 != 0 || *w != prev) {
+        findings.add(
+            "chain",
+            format!(
+                "the entry chain does not hold the expected head {} (it ends at {})",
+                format_head(wanted),
+                format_head(prev)
+            ),
+        );
+    }
+    let head: EntryHead = view.meta("entry_head")?.unwrap_or((0, [0; 32]));
+    if head != prev {
+        findings.add(
+            "chain",
+            format!(
+                "the ledger's entry chain head {} is not the chain's last hash {}",
+                format_head(head),
+                format_head(prev)
+            ),
+        );
+    }
+    if count != validated {
+        findings.add(
+            "chain",
+            format!("{validated} validated entries but {count} in the entry chain"),
+        );
+    }
+    Ok((prev, count))
+}
+
+/// Every closed year's stored FEC still has the hash it was stored with.
+fn check_stored_fecs(view: &View, findings: &mut Findings) -> Result<()> {
+    let Some(fecs) = view.table_if_exists(CLOSED_FECS)? else {
+        return Ok(());
+    };
+    let chunks = view.table_if_exists(CLOSED_FEC_CHUNKS)?;
+    for year in view.years()? {
+        let Some(stored) = super::export::stored_fec(&fecs, &year)? else {
+            if !year.is_open() {
+                findings.add(
+                    "fec",
+                    format!("closed fiscal year {} has no stored FEC", year.name()),
+                );
+            }
+            continue;
+        };
+        let verified = match &chunks {
+            Some(chunks) => super::export::read_stored_fec(chunks, &year, &stored, |_| Ok(())),
+            None => Err(LedgerError::Corrupt(format!(
+                "the FEC stored for fiscal year {} has no content",
+                year.name()
+            ))),
+        };
+        if let Err(err) = verified {
+            findings.add("fec", err.to_string());
+        }
+    }
+    Ok(())
 }
 
 fn sums_from_index(table: &impl ReadableTable<(&'static str, i32, u64, u32), i64>) -> Result<Sums> {
@@ -222,11 +482,7 @@ fn cents(value: i64) -> crate::model::Amount {
     crate::model::Amount::from_cents(value)
 }
 
-fn check_numbering(
-    view: &super::store::View,
-    validated: u64,
-    findings: &mut Findings,
-) -> Result<()> {
+fn check_numbering(view: &View, validated: u64, findings: &mut Findings) -> Result<()> {
     let numbers = view.table(NUMBERS)?;
     let counters = view.table(NUMBER_COUNTERS)?;
     let entries = view.table(ENTRIES)?;
@@ -252,7 +508,10 @@ fn check_numbering(
         let id = value.value();
         match entries.get(id)? {
             Some(bytes) => {
-                let entry: Entry = decode(bytes.value(), "entry")?;
+                let Ok(entry) = decode_entry(bytes.value(), id) else {
+                    // Reported by the entry scan.
+                    continue;
+                };
                 let matches = entry
                     .number
                     .as_ref()
@@ -294,19 +553,42 @@ fn check_numbering(
     Ok(())
 }
 
-fn check_audit(view: &super::store::View, findings: &mut Findings) -> Result<u64> {
+/// Verifies the audit chain; returns the number of records and the entry chain heads they
+/// recorded, in order.
+fn check_audit(view: &View, findings: &mut Findings) -> Result<(u64, Vec<EntryHead>)> {
     let log = view.table(AUDIT)?;
     let mut prev: Option<AuditRecord> = None;
+    let mut heads: Vec<EntryHead> = Vec::new();
     for item in log.range::<u64>(..)? {
         let (_, value) = item?;
         let checked = decode_audit(value.value())
             .map_err(|err| err.to_string())
             .and_then(|record| check_link(prev.as_ref(), &record).map(|_| record));
         match checked {
-            Ok(record) => prev = Some(record),
+            Ok(record) => {
+                // Before the first validation the head is (0, zeros): nothing to compare.
+                if let Some(head) = record.entry_head
+                    && head.0 > 0
+                    && heads.last() != Some(&head)
+                {
+                    if heads.last().is_some_and(|last| last.0 > head.0) {
+                        findings.add(
+                            "audit",
+                            format!(
+                                "audit record {} records the entry chain going back to {}",
+                                record.seq,
+                                format_head(head)
+                            ),
+                        );
+                    } else {
+                        heads.push(head);
+                    }
+                }
+                prev = Some(record);
+            }
             Err(message) => {
                 findings.add("audit", message);
-                return Ok(prev.map(|p| p.seq).unwrap_or(0));
+                return Ok((prev.map(|p| p.seq).unwrap_or(0), heads));
             }
         }
     }
@@ -319,5 +601,5 @@ fn check_audit(view: &super::store::View, findings: &mut Findings) -> Result<u64
                 .into(),
         );
     }
-    Ok(prev.map(|p| p.seq).unwrap_or(0))
+    Ok((prev.map(|p| p.seq).unwrap_or(0), heads))
 }

@@ -22,7 +22,7 @@ pub enum LedgerError {
     },
     #[error("{0} already exists: refusing to overwrite it")]
     AlreadyExists(PathBuf),
-    #[error("the ledger is corrupt: {0}")]
+    #[error("the ledger file is corrupt: {0}")]
     Corrupt(String),
     #[error("storage error: {0}")]
     Storage(String),
@@ -95,6 +95,7 @@ impl LedgerError {
             LedgerError::PieceExists { .. } => "piece",
             LedgerError::Rule(EntryRuleError::Unbalanced { .. }) => "debit/credit",
             LedgerError::Rule(EntryRuleError::BadSides { .. }) => "debit/credit",
+            LedgerError::Rule(EntryRuleError::TotalTooLarge { side, .. }) => side,
             LedgerError::Rule(EntryRuleError::TextTooLong { field }) => field,
             _ => "entry",
         }

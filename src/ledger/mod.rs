@@ -26,7 +26,7 @@ use std::path::{Path, PathBuf};
 use chrono::{NaiveDate, NaiveDateTime};
 use redb::{ConcurrencyMode, Database, ReadableDatabase};
 
-pub use audit::AuditRecord;
+pub use audit::{AuditRecord, EntryHead, format_head, parse_head};
 pub use check::CheckReport;
 pub use check::Finding;
 pub use closing::Closing;
@@ -44,7 +44,7 @@ pub use views::{LedgerOf, LineKey, LinePosition, WindowStart};
 use crate::model::{Account, AccountNumber, Company, FiscalYear, Journal, JournalKind};
 
 /// Schema version this Folio writes. Older ledgers are migrated on open; newer ones refused.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// Who acts and when: given by the caller so that tests can fix them.
 #[derive(Debug, Clone)]
@@ -214,7 +214,10 @@ impl Ledger {
             Err(err) => return Err(err.into()),
         };
         match meta.get("schema")? {
-            Some(bytes) => Ok(Some(codec::decode(bytes.value(), "schema version")?)),
+            Some(bytes) => Ok(Some(codec::decode_any_format(
+                bytes.value(),
+                "schema version",
+            )?)),
             None => Ok(None),
         }
     }

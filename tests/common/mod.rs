@@ -352,7 +352,27 @@ pub fn open_redb(path: &Path) -> redb::Database {
         .unwrap_or_else(|e| panic!("cannot open {} with redb: {e}", path.display()))
 }
 
-/// The `meta` table: keys are text, values one format byte then postcard.
+/// A postcard payload in Folio's storage envelope: format byte 2, then the first 4 bytes of
+/// SHA-256 over the format byte and the payload, then the payload. What a tamperer who knows
+/// the format writes, so that only the chains can catch the change.
+pub fn sealed(payload: &[u8]) -> Vec<u8> {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::new()
+        .chain_update([2u8])
+        .chain_update(payload)
+        .finalize();
+    let mut out = vec![2u8];
+    out.extend_from_slice(&digest[..4]);
+    out.extend_from_slice(payload);
+    out
+}
+
+/// The postcard payload of a stored value (its envelope stripped).
+pub fn payload_of(value: &[u8]) -> &[u8] {
+    &value[5..]
+}
+
+/// The `meta` table: keys are text, values in the storage envelope (see `sealed`).
 pub const META: redb::TableDefinition<&str, &[u8]> = redb::TableDefinition::new("meta");
 /// `(account, period like 202603) -> (debit cents, credit cents)`.
 pub const TOTALS: redb::TableDefinition<(&str, u32), (i64, i64)> =
