@@ -25,7 +25,7 @@ fn main() -> ExitCode {
         if let Ok(mut slot) = PANIC.lock() {
             *slot = Some(format!("{text}{at}"));
         }
-        if std::env::var_os("RUST_BACKTRACE").is_some() {
+        if std::env::var_os("FOLIO_DEBUG_PANICS").is_some() {
             previous(info);
         }
     }));
