@@ -661,17 +661,17 @@ fn validate(cli: &Cli, args: &ValidateArgs, ctx: &Ctx, out: &mut impl Write) -> 
     } else {
         bail!("say which drafts to validate: entry ids, --until DATE or --all");
     };
-    let validated = ledger.validate(ctx, &selection)?;
-    match validated.as_slice() {
-        [] => writeln!(out, "no draft to validate")?,
-        [one] => writeln!(out, "validated {} (#{})", one.reference(), one.id)?,
-        [first, .., last] => writeln!(
+    let validated = ledger.validate_summary(ctx, &selection)?;
+    match (validated.count, &validated.first, &validated.last) {
+        (1, Some(one), _) => writeln!(out, "validated {} (#{})", one.reference(), one.id)?,
+        (count, Some(first), Some(last)) => writeln!(
             out,
             "validated {} entries: {} … {}",
-            validated.len(),
+            count,
             first.reference(),
             last.reference()
         )?,
+        _ => writeln!(out, "no draft to validate")?,
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -37,7 +37,7 @@ pub use documents::{
 pub use error::{LedgerError, Result};
 pub use export::FecExport;
 pub use import::{ImportOptions, ImportSummary};
-pub use jobs::Progress;
+pub use jobs::{Progress, ValidationSummary};
 pub use queries::{BalanceRow, EntryFilter, LedgerPage, LedgerRow, LetterMark};
 pub use views::{LedgerOf, LineKey, LinePosition, WindowStart};
 
