@@ -97,6 +97,14 @@ impl Ledger {
         let mut validated = 0u64;
         let mut by_date: Vec<(i32, u64)> = Vec::new();
         let drafts = view.table(DRAFTS)?;
+        let hashes = view.table(ENTRY_HASHES)?;
+        let mut chain = ChainVerifier {
+            table: &hashes,
+            rows: hashes.range::<u64>(..)?.peekable(),
+            prev: (0, [0; 32]),
+            canonical: Vec::new(),
+            verified: 0,
+        };
         for item in view.table(ENTRIES)?.range::<u64>(..)? {
             let (key, value) = item?;
             let id = key.value();
@@ -126,7 +134,10 @@ impl Ledger {
                 EntryStatus::Validated if entry.number.is_none() => {
                     findings.add("numbering", format!("validated entry #{id} has no number"))
                 }
-                EntryStatus::Validated => validated += 1,
+                EntryStatus::Validated => {
+                    validated += 1;
+                    chain.verify(&entry, findings)?;
+                }
                 EntryStatus::Draft => {}
             }
             let period = Period::of(entry.date).key();
@@ -179,7 +190,9 @@ impl Ledger {
             report.audit_records = records;
             heads
         };
-        let head = check_entry_chain(&view, validated, &audit_heads, expected, findings)?;
+        let verified = chain.verified;
+        drop(chain);
+        let head = check_entry_chain(&view, validated, verified, &audit_heads, expected, findings)?;
         report.chained_entries = head.1;
         report.entry_chain_head = format_head(head.0);
         check_stored_fecs(&view, findings)?;
@@ -260,58 +273,100 @@ fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
     format!("reading it failed ({text})")
 }
 
-/// Recomputes the entry chain: each validated entry's hash from the hash before it and its
-/// content, the chain's head against the ledger's and against every audit record's.
-/// Returns the head and the number of chained entries.
+/// Verifies validated entries against the entry chain as the entry scan meets them (in id
+/// order, which is validation order for most entries: the chain's rows are then read in one
+/// pass; the others are looked up).
+struct ChainVerifier<'a> {
+    table: &'a redb::ReadOnlyTable<u64, (u64, [u8; 32])>,
+    rows: std::iter::Peekable<redb::Range<'a, u64, (u64, [u8; 32])>>,
+    /// The last row the cursor passed.
+    prev: EntryHead,
+    canonical: Vec<u8>,
+    /// Entries whose row names them and whose hash was recomputed.
+    verified: u64,
+}
+
+impl ChainVerifier<'_> {
+    fn verify(&mut self, entry: &crate::model::Entry, findings: &mut Findings) -> Result<()> {
+        let Some(seq) = entry.validation_seq else {
+            return Ok(());
+        };
+        loop {
+            match self.rows.peek() {
+                Some(Ok((key, row))) if key.value() < seq => {
+                    self.prev = (key.value(), row.value().1);
+                    self.rows.next();
+                }
+                Some(Err(_)) => {
+                    self.rows.next().transpose()?;
+                }
+                _ => break,
+            }
+        }
+        let (prev, row) = match self.rows.peek() {
+            Some(Ok((key, row))) if key.value() == seq => (self.prev.1, Some(row.value())),
+            _ => {
+                let row = self.table.get(seq)?.map(|v| v.value());
+                let prev = match self.table.range::<u64>(..seq)?.next_back() {
+                    Some(item) => item?.1.value().1,
+                    None => [0; 32],
+                };
+                (prev, row)
+            }
+        };
+        match row {
+            None => findings.add(
+                "chain",
+                format!(
+                    "validated entry {} is missing from the entry chain",
+                    entry.reference()
+                ),
+            ),
+            Some((id, _)) if id != entry.id => findings.add(
+                "chain",
+                format!(
+                    "the entry chain gives validation {seq} to entry #{id}, not to {}",
+                    entry.reference()
+                ),
+            ),
+            Some((_, stored)) => {
+                self.verified += 1;
+                if entry_hash(&prev, entry, &mut self.canonical) != stored {
+                    findings.add(
+                        "chain",
+                        format!(
+                            "entry {} was altered after validation (its hash in the entry \
+                             chain does not match its content)",
+                            entry.reference()
+                        ),
+                    );
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Walks the entry chain's rows: its head against the ledger's, against every audit
+/// record's and against an expected one. Returns the head and the number of rows.
 fn check_entry_chain(
     view: &View,
     validated: u64,
+    verified: u64,
     audit_heads: &[EntryHead],
     expected: Option<EntryHead>,
     findings: &mut Findings,
 ) -> Result<(EntryHead, u64)> {
     let hashes = view.table(ENTRY_HASHES)?;
-    let entries = view.table(ENTRIES)?;
     let mut prev: EntryHead = (0, [0; 32]);
     let mut count = 0u64;
-    let mut canonical = Vec::new();
     let mut heads = audit_heads.iter().peekable();
     let mut expected = expected;
     for item in hashes.range::<u64>(..)? {
         let (key, value) = item?;
         let seq = key.value();
-        let (id, stored) = value.value();
+        let (_, stored) = value.value();
         count += 1;
-        match entries.get(id)? {
-            Some(bytes) => match decode_entry(bytes.value(), id) {
-                Ok(entry) if entry.validation_seq != Some(seq) => findings.add(
-                    "chain",
-                    format!(
-                        "entry {} is chained at validation {seq} but says {:?}",
-                        entry.reference(),
-                        entry.validation_seq
-                    ),
-                ),
-                Ok(entry) => {
-                    if entry_hash(&prev.1, &entry, &mut canonical) != stored {
-                        findings.add(
-                            "chain",
-                            format!(
-                                "entry {} was altered after validation (its hash in the entry \
-                                 chain does not match its content)",
-                                entry.reference()
-                            ),
-                        );
-                    }
-                }
-                // Already reported by the entry scan.
-                Err(_) => {}
-            },
-            None => findings.add(
-                "chain",
-                format!("the entry chain names missing entry #{id} (validation {seq})"),
-            ),
-        }
         while let Some(head) = heads.next_if(|h| h.0 <= seq) {
             if *head != (seq, stored) {
                 findings.add(
@@ -373,10 +428,12 @@ fn check_entry_chain(
             ),
         );
     }
-    if count != validated {
+    if count != validated || verified != count {
         findings.add(
             "chain",
-            format!("{validated} validated entries but {count} in the entry chain"),
+            format!(
+                "{validated} validated entries, {count} in the entry chain, {verified} found there"
+            ),
         );
     }
     Ok((prev, count))
