@@ -565,9 +565,9 @@ impl<'t> Tx<'t> {
                 period,
                 line,
                 1,
-            );
+            )?;
             if let Some(party) = &line.third_party {
-                add_delta(&mut self.party_delta, party, period, line, 1);
+                add_delta(&mut self.party_delta, party, period, line, 1)?;
             }
         }
         Ok(())
@@ -645,11 +645,11 @@ impl<'t> Tx<'t> {
                 period,
                 line,
                 -1,
-            );
+            )?;
             if let Some(party) = &line.third_party {
                 self.lines_by_party
                     .remove((party.as_str(), date, entry.id, i as u32))?;
-                add_delta(&mut self.party_delta, party, period, line, -1);
+                add_delta(&mut self.party_delta, party, period, line, -1)?;
             }
         }
         Ok(())
@@ -781,14 +781,42 @@ impl Tx<'_> {
     }
 }
 
-fn add_delta(delta: &mut Delta, key: &str, period: u32, line: &crate::model::Line, sign: i64) {
+fn total_overflow(key: &str, period: u32) -> LedgerError {
+    LedgerError::Invalid {
+        field: "amount",
+        reason: format!(
+            "the running total of {key} for {} would pass the largest amount a ledger keeps",
+            Period::from_key(period)
+        ),
+    }
+}
+
+fn add_delta(
+    delta: &mut Delta,
+    key: &str,
+    period: u32,
+    line: &crate::model::Line,
+    sign: i64,
+) -> Result<()> {
     let periods = match delta.get_mut(key) {
         Some(periods) => periods,
         None => delta.entry(key.to_string()).or_default(),
     };
     let slot = periods.entry(period).or_insert((0, 0));
-    slot.0 += sign * line.debit.cents();
-    slot.1 += sign * line.credit.cents();
+    let (debit, credit) = if sign < 0 {
+        (-line.debit, -line.credit)
+    } else {
+        (line.debit, line.credit)
+    };
+    slot.0 = slot
+        .0
+        .checked_add(debit.cents())
+        .ok_or_else(|| total_overflow(key, period))?;
+    slot.1 = slot
+        .1
+        .checked_add(credit.cents())
+        .ok_or_else(|| total_overflow(key, period))?;
+    Ok(())
 }
 
 fn flush_delta(table: &mut Table<'_, (&'static str, u32), (i64, i64)>, delta: Delta) -> Result<()> {
@@ -803,7 +831,10 @@ fn flush_delta(table: &mut Table<'_, (&'static str, u32), (i64, i64)>, delta: De
             .get((key.as_str(), period))?
             .map(|v| v.value())
             .unwrap_or((0, 0));
-        let updated = (current.0 + debit, current.1 + credit);
+        let updated = match (current.0.checked_add(debit), current.1.checked_add(credit)) {
+            (Some(debit), Some(credit)) => (debit, credit),
+            _ => return Err(total_overflow(&key, period)),
+        };
         if updated == (0, 0) {
             table.remove((key.as_str(), period))?;
         } else {
@@ -891,15 +922,20 @@ pub fn decode_audit(bytes: &[u8]) -> Result<AuditRecord> {
 /// Decodes the entry stored under `id` and asserts what every write asserted (DESIGN §3):
 /// anything else is corruption.
 pub fn decode_entry(bytes: &[u8], id: EntryId) -> Result<Entry> {
-    let what = format!("entry #{id}");
-    let entry: Entry = decode(bytes, &what)?;
+    // The name is written only for a message: decoding is the hot path of every report.
+    let entry: Entry = match decode(bytes, "entry") {
+        Ok(entry) => entry,
+        Err(_) => return decode(bytes, &format!("entry #{id}")),
+    };
+    let what = || format!("entry #{id}");
     if entry.id != id {
         return Err(LedgerError::Corrupt(format!(
-            "{what} is stored under the id of another entry (#{})",
+            "{} is stored under the id of another entry (#{})",
+            what(),
             entry.id
         )));
     }
-    assert_well_formed(&entry).map_err(|err| LedgerError::Corrupt(format!("{what}: {err}")))?;
+    assert_well_formed(&entry).map_err(|err| LedgerError::Corrupt(format!("{}: {err}", what())))?;
     Ok(entry)
 }
 

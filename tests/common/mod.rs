@@ -352,17 +352,25 @@ pub fn open_redb(path: &Path) -> redb::Database {
         .unwrap_or_else(|e| panic!("cannot open {} with redb: {e}", path.display()))
 }
 
-/// A postcard payload in Folio's storage envelope: format byte 2, then the first 4 bytes of
-/// SHA-256 over the format byte and the payload, then the payload. What a tamperer who knows
-/// the format writes, so that only the chains can catch the change.
+/// A postcard payload in Folio's storage envelope: format byte 2, a 4-byte checksum of the
+/// payload, then the payload. What a tamperer who knows the format writes, so that only the
+/// chains can catch the change. (The checksum as `src/ledger/codec.rs` computes it.)
 pub fn sealed(payload: &[u8]) -> Vec<u8> {
-    use sha2::{Digest, Sha256};
-    let digest = Sha256::new()
-        .chain_update([2u8])
-        .chain_update(payload)
-        .finalize();
+    const MIX: u64 = 0x9e37_79b9_7f4a_7c15;
+    let step = |state: u64, word: u64| (state ^ word).wrapping_mul(MIX).rotate_left(29);
+    let mut state = 0x2545_f491_4f6c_dd1d ^ 2u64 ^ (payload.len() as u64);
+    for word in payload.chunks(8) {
+        let mut bytes = [0u8; 8];
+        bytes[..word.len()].copy_from_slice(word);
+        state = step(state, u64::from_le_bytes(bytes));
+    }
+    state ^= state >> 30;
+    state = state.wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    state ^= state >> 27;
+    state = state.wrapping_mul(0x94d0_49bb_1331_11eb);
+    state ^= state >> 31;
     let mut out = vec![2u8];
-    out.extend_from_slice(&digest[..4]);
+    out.extend_from_slice(&state.to_le_bytes()[..4]);
     out.extend_from_slice(payload);
     out
 }
