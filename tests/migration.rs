@@ -288,3 +288,74 @@ fn schema_1_parties_are_migrated_on_open() {
     );
     assert_eq!(ledger.history("company").unwrap().len(), 2);
 }
+
+#[test]
+fn schema_2_entries_are_chained_and_closed_years_keep_their_fec() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("schema2.ledger");
+    let now = NaiveDate::from_ymd_opt(2027, 1, 10)
+        .unwrap()
+        .and_hms_opt(9, 0, 0)
+        .unwrap();
+    let ctx = Ctx::new("alice", now);
+    let params = InitParams {
+        company: Company {
+            name: "Ancienne SARL".into(),
+            siren: "732829320".into(),
+        },
+        first_year_start: NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
+        first_year_months: 12,
+        chart: ["101", "120", "129", "512", "530", "606", "706"]
+            .iter()
+            .map(|n| (AccountNumber::parse(n).unwrap(), format!("Compte {n}")))
+            .collect(),
+        settings: None,
+    };
+    let ledger = Ledger::create(&path, &params, &ctx).unwrap();
+    let acc = |n: &str| AccountNumber::parse(n).unwrap();
+    let cents = folio::model::Amount::from_cents;
+    let mut ids = Vec::new();
+    for day in 1..=6u32 {
+        let input = folio::model::EntryInput {
+            journal: if day % 2 == 0 { "VE" } else { "AC" }.into(),
+            date: NaiveDate::from_ymd_opt(2026, 3, 7 - day).unwrap(),
+            piece: format!("P{day}"),
+            label: format!("Opération {day}"),
+            lines: vec![
+                folio::model::Line::debit(acc("512"), cents(1000 * i64::from(day))),
+                folio::model::Line::credit(acc("706"), cents(1000 * i64::from(day))),
+            ],
+        };
+        ids.push(ledger.add_entry(&ctx, &input).unwrap().id);
+    }
+    // Validated in date order, which is not the order of their ids.
+    ledger
+        .validate(&ctx, &folio::ledger::Selection::Entries(ids))
+        .unwrap();
+    ledger.close_year(&ctx, Some("2026")).unwrap();
+    let year = ledger.fec_year(Some("2026")).unwrap();
+    let mut closed_fec = Vec::new();
+    ledger
+        .export_fec(&year, &mut closed_fec, Default::default())
+        .unwrap();
+    let before = ledger.check().unwrap();
+    assert!(before.findings.is_empty(), "{:?}", before.findings);
+    drop(ledger);
+
+    downgrade_to_schema_2(&path);
+    let ledger = Ledger::open(&path).unwrap();
+    assert_eq!(
+        ledger.recent_history(1).unwrap()[0].action,
+        "ledger.migrate"
+    );
+    let report = ledger.check().unwrap();
+    assert!(report.findings.is_empty(), "{:?}", report.findings);
+    // Six entries and the opening entry of 2027, chained in validation order as they were.
+    assert_eq!(report.chained_entries, 7);
+    assert_eq!(report.entry_chain_head, before.entry_chain_head);
+    let mut migrated_fec = Vec::new();
+    ledger
+        .export_fec(&year, &mut migrated_fec, Default::default())
+        .unwrap();
+    assert_eq!(migrated_fec, closed_fec);
+}
