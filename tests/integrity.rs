@@ -312,8 +312,57 @@ fn a_closed_year_exports_the_fec_stored_at_closing() {
     );
     let check = folio.ok(&["check"]);
     assert!(check.starts_with("check ok"), "{check}");
+    // Other options: the stored lines, rewritten with them.
+    std::fs::create_dir(folio.path("pipe")).expect("mkdir");
+    folio.ok(&w(
+        "export fec --year 2026 --out pipe --separator pipe --encoding latin9",
+    ));
+    let pipe = std::fs::read(folio.path("pipe").join(&name)).expect("pipe");
+    let expected: Vec<u8> = String::from_utf8(before.clone())
+        .expect("utf-8")
+        .replace('\t', "|")
+        .chars()
+        .map(|c| u8::try_from(u32::from(c)).expect("latin-1 text"))
+        .collect();
+    assert_eq!(pipe, expected);
     let log = folio.ok(&["log", "year:2026"]);
     assert!(log.contains("SHA-256"), "{log}");
+
+    // The stored FEC altered (a valid envelope, one amount changed): check reports it and
+    // the export refuses to write it.
+    {
+        let chunks: redb::TableDefinition<(i32, u32), &[u8]> =
+            redb::TableDefinition::new("closed_fec_chunks");
+        let db = open_redb(&folio.ledger);
+        let txn = db.begin_write().expect("begin_write");
+        {
+            let mut table = txn.open_table(chunks).expect("chunks");
+            let (key, mut bytes) = {
+                let (key, value) = table.first().expect("first").expect("a stored part");
+                (key.value(), payload_of(value.value()).to_vec())
+            };
+            let at = bytes
+                .windows(4)
+                .position(|w| w == b"137,")
+                .unwrap_or(bytes.len() / 2);
+            bytes[at] = b'9';
+            table
+                .insert(key, sealed(&bytes).as_slice())
+                .expect("insert");
+        }
+        txn.commit().expect("commit");
+    }
+    let out = folio.run(&["check"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("fec: the ledger file is corrupt: the FEC stored for fiscal year 2026 does not match its hash"),
+        "{}",
+        stdout(&out)
+    );
+    std::fs::create_dir(folio.path("damaged")).expect("mkdir");
+    let message = folio.fail(&["export", "fec", "--year", "2026", "--out", "damaged"]);
+    assert!(message.contains("does not match its hash"), "{message}");
+    assert!(!folio.path("damaged").join(&name).exists());
 }
 
 #[test]
