@@ -29,6 +29,141 @@ fn versioned<T: Serialize>(value: &T) -> Vec<u8> {
     out
 }
 
+const ENTRY_HASHES: TableDefinition<u64, (u64, [u8; 32])> = TableDefinition::new("entry_hashes");
+const CLOSED_FECS: TableDefinition<i32, &[u8]> = TableDefinition::new("closed_fecs");
+const CLOSED_FEC_CHUNKS: TableDefinition<(i32, u32), &[u8]> =
+    TableDefinition::new("closed_fec_chunks");
+const AUDIT: TableDefinition<u64, &[u8]> = TableDefinition::new("audit");
+
+/// An audit record as schema 2 stored it (no entry chain head).
+#[derive(Serialize)]
+struct AuditRecordV2 {
+    seq: u64,
+    prev_hash: [u8; 32],
+    hash: [u8; 32],
+    user: String,
+    at: chrono::NaiveDateTime,
+    action: String,
+    records: Vec<String>,
+    detail: String,
+}
+
+/// A value of schema 2: the format byte 1 and the postcard payload, no checksum.
+fn unsealed(value: &[u8]) -> Vec<u8> {
+    assert_eq!(value[0], 2, "current envelope");
+    let mut out = vec![1u8];
+    out.extend_from_slice(&value[5..]);
+    out
+}
+
+/// Rewrites a current ledger file as schema 2 wrote it: values without checksums, audit
+/// records without the entry chain head, no entry chain, no stored FECs.
+fn downgrade_to_schema_2(path: &std::path::Path) {
+    fn strip<K: redb::Key + 'static>(
+        txn: &redb::WriteTransaction,
+        def: TableDefinition<K, &'static [u8]>,
+        owned: impl Fn(K::SelfType<'_>) -> Vec<u8>,
+        insert: impl Fn(&mut redb::Table<'_, K, &'static [u8]>, &[u8], &[u8]),
+    ) {
+        let mut table = txn.open_table(def).unwrap();
+        let rows: Vec<(Vec<u8>, Vec<u8>)> = redb::ReadableTable::iter(&table)
+            .unwrap()
+            .map(|item| {
+                let (k, v) = item.unwrap();
+                (owned(k.value()), unsealed(v.value()))
+            })
+            .collect();
+        for (key, value) in rows {
+            insert(&mut table, &key, &value);
+        }
+    }
+    let db = Database::open(path).unwrap();
+    let txn = db.begin_write().unwrap();
+    for name in ["meta", "accounts", "journals", "parties"] {
+        let def: TableDefinition<&str, &[u8]> = TableDefinition::new(name);
+        strip(
+            &txn,
+            def,
+            |k| k.as_bytes().to_vec(),
+            |t, k, v| {
+                t.insert(std::str::from_utf8(k).unwrap(), v).unwrap();
+            },
+        );
+    }
+    strip(
+        &txn,
+        TableDefinition::<i32, &[u8]>::new("years"),
+        |k| k.to_le_bytes().to_vec(),
+        |t, k, v| {
+            t.insert(i32::from_le_bytes(k.try_into().unwrap()), v)
+                .unwrap();
+        },
+    );
+    for name in ["entries", "documents", "posted", "why"] {
+        strip(
+            &txn,
+            TableDefinition::<u64, &[u8]>::new(name),
+            |k| k.to_le_bytes().to_vec(),
+            |t, k, v| {
+                t.insert(u64::from_le_bytes(k.try_into().unwrap()), v)
+                    .unwrap();
+            },
+        );
+    }
+    strip(
+        &txn,
+        TableDefinition::<(u64, u32), &[u8]>::new("lettering"),
+        |(a, b)| [a.to_le_bytes().to_vec(), b.to_le_bytes().to_vec()].concat(),
+        |t, k, v| {
+            let a = u64::from_le_bytes(k[..8].try_into().unwrap());
+            let b = u32::from_le_bytes(k[8..].try_into().unwrap());
+            t.insert((a, b), v).unwrap();
+        },
+    );
+    {
+        let mut audit = txn.open_table(AUDIT).unwrap();
+        // Schema 2 hashed its records without an entry head: hash them again that way.
+        let mut prev_hash = [0u8; 32];
+        let mut last = (0u64, [0u8; 32]);
+        let rows: Vec<(u64, Vec<u8>)> = redb::ReadableTable::iter(&audit)
+            .unwrap()
+            .map(|item| {
+                let (k, v) = item.unwrap();
+                let mut record: folio::ledger::AuditRecord =
+                    postcard::from_bytes(&v.value()[5..]).unwrap();
+                record.entry_head = None;
+                record.prev_hash = prev_hash;
+                record.hash = record.compute_hash();
+                prev_hash = record.hash;
+                last = (record.seq, record.hash);
+                let old = AuditRecordV2 {
+                    seq: record.seq,
+                    prev_hash: record.prev_hash,
+                    hash: record.hash,
+                    user: record.user,
+                    at: record.at,
+                    action: record.action,
+                    records: record.records,
+                    detail: record.detail,
+                };
+                (k.value(), versioned(&old))
+            })
+            .collect();
+        for (k, v) in rows {
+            audit.insert(k, v.as_slice()).unwrap();
+        }
+        let mut meta = txn.open_table(META).unwrap();
+        meta.remove("entry_head").unwrap();
+        meta.insert("audit_head", versioned(&last).as_slice())
+            .unwrap();
+        meta.insert("schema", versioned(&2u32).as_slice()).unwrap();
+    }
+    txn.delete_table(ENTRY_HASHES).unwrap();
+    let _ = txn.delete_table(CLOSED_FECS);
+    let _ = txn.delete_table(CLOSED_FEC_CHUNKS);
+    txn.commit().unwrap();
+}
+
 #[test]
 fn schema_1_parties_are_migrated_on_open() {
     let dir = tempfile::tempdir().unwrap();
@@ -86,6 +221,7 @@ fn schema_1_parties_are_migrated_on_open() {
         .unwrap();
     drop(ledger);
     // Rewrite the file as schema 1 wrote it.
+    downgrade_to_schema_2(&path);
     {
         let db = Database::open(&path).unwrap();
         let txn = db.begin_write().unwrap();
@@ -131,7 +267,11 @@ fn schema_1_parties_are_migrated_on_open() {
     assert!(party.tax_position.is_none());
     let history = ledger.recent_history(1).unwrap();
     assert_eq!(history[0].action, "ledger.migrate");
-    assert!(ledger.check().unwrap().findings.is_empty());
+    let report = ledger.check().unwrap();
+    assert!(report.findings.is_empty(), "{:?}", report.findings);
+    // Schema 3: the entry validated before is in the entry chain, every value sealed.
+    assert_eq!(report.chained_entries, 1);
+    assert!(report.entry_chain_head.starts_with("1:"), "{report:?}");
     // The migrated validation order still gives the FEC its entry.
     let year = ledger.fec_year(None).unwrap();
     let mut fec = Vec::new();
@@ -147,4 +287,75 @@ fn schema_1_parties_are_migrated_on_open() {
         "ledger.migrate"
     );
     assert_eq!(ledger.history("company").unwrap().len(), 2);
+}
+
+#[test]
+fn schema_2_entries_are_chained_and_closed_years_keep_their_fec() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("schema2.ledger");
+    let now = NaiveDate::from_ymd_opt(2027, 1, 10)
+        .unwrap()
+        .and_hms_opt(9, 0, 0)
+        .unwrap();
+    let ctx = Ctx::fixed("alice", now);
+    let params = InitParams {
+        company: Company {
+            name: "Ancienne SARL".into(),
+            siren: "732829320".into(),
+        },
+        first_year_start: NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
+        first_year_months: 12,
+        chart: ["101", "120", "129", "512", "530", "606", "706"]
+            .iter()
+            .map(|n| (AccountNumber::parse(n).unwrap(), format!("Compte {n}")))
+            .collect(),
+        settings: None,
+    };
+    let ledger = Ledger::create(&path, &params, &ctx).unwrap();
+    let acc = |n: &str| AccountNumber::parse(n).unwrap();
+    let cents = folio::model::Amount::from_cents;
+    let mut ids = Vec::new();
+    for day in 1..=6u32 {
+        let input = folio::model::EntryInput {
+            journal: if day % 2 == 0 { "VE" } else { "AC" }.into(),
+            date: NaiveDate::from_ymd_opt(2026, 3, 7 - day).unwrap(),
+            piece: format!("P{day}"),
+            label: format!("Opération {day}"),
+            lines: vec![
+                folio::model::Line::debit(acc("512"), cents(1000 * i64::from(day))),
+                folio::model::Line::credit(acc("706"), cents(1000 * i64::from(day))),
+            ],
+        };
+        ids.push(ledger.add_entry(&ctx, &input).unwrap().id);
+    }
+    // Validated in date order, which is not the order of their ids.
+    ledger
+        .validate(&ctx, &folio::ledger::Selection::Entries(ids))
+        .unwrap();
+    ledger.close_year(&ctx, Some("2026")).unwrap();
+    let year = ledger.fec_year(Some("2026")).unwrap();
+    let mut closed_fec = Vec::new();
+    ledger
+        .export_fec(&year, &mut closed_fec, Default::default())
+        .unwrap();
+    let before = ledger.check().unwrap();
+    assert!(before.findings.is_empty(), "{:?}", before.findings);
+    drop(ledger);
+
+    downgrade_to_schema_2(&path);
+    let ledger = Ledger::open(&path).unwrap();
+    assert_eq!(
+        ledger.recent_history(1).unwrap()[0].action,
+        "ledger.migrate"
+    );
+    let report = ledger.check().unwrap();
+    assert!(report.findings.is_empty(), "{:?}", report.findings);
+    // Six entries and the opening entry of 2027, chained in validation order as they were.
+    assert_eq!(report.chained_entries, 7);
+    assert_eq!(report.entry_chain_head, before.entry_chain_head);
+    let mut migrated_fec = Vec::new();
+    ledger
+        .export_fec(&year, &mut migrated_fec, Default::default())
+        .unwrap();
+    assert_eq!(migrated_fec, closed_fec);
 }

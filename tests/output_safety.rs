@@ -61,7 +61,9 @@ fn forge_escapes(path: &Path) -> usize {
             let mut changes = Vec::new();
             for row in table.iter().unwrap() {
                 let (key, value) = row.unwrap();
-                if let Some(forged) = replace_bytes(value.value(), marker.as_bytes()) {
+                if let Some(forged) = replace_bytes(payload_of(value.value()), marker.as_bytes())
+                    .map(|payload| sealed(&payload))
+                {
                     changes.push((key.value().to_string(), forged));
                 }
             }
@@ -76,7 +78,9 @@ fn forge_escapes(path: &Path) -> usize {
             let mut changes = Vec::new();
             for row in table.iter().unwrap() {
                 let (key, value) = row.unwrap();
-                if let Some(forged) = replace_bytes(value.value(), marker.as_bytes()) {
+                if let Some(forged) = replace_bytes(payload_of(value.value()), marker.as_bytes())
+                    .map(|payload| sealed(&payload))
+                {
                     changes.push((key.value(), forged));
                 }
             }
@@ -795,7 +799,7 @@ fn open_errors_say_what_happened() {
     std::fs::write(&folio.ledger, &bytes[..bytes.len() / 3]).unwrap();
     for command in [w("report balance"), w("accounts add 628810 X")] {
         let message = folio.fail(&command);
-        assert!(message.contains("the ledger is corrupt"), "{message}");
+        assert!(message.contains("the ledger file is corrupt"), "{message}");
         assert!(!message.contains("not a Folio ledger"), "{message}");
     }
     // A directory.

@@ -500,9 +500,10 @@ fn versioned<T: serde::Serialize>(value: &T) -> Vec<u8> {
     out
 }
 
+/// A value as the current ledger stores it (format 2: a checksum after the format byte).
 fn unversioned<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> T {
-    assert_eq!(bytes[0], 1, "value format");
-    postcard::from_bytes(&bytes[1..]).unwrap()
+    assert_eq!(bytes[0], 2, "value format");
+    postcard::from_bytes(payload_of(bytes)).unwrap()
 }
 
 /// Rewrites the settings, documents and posted totals of FOLIO's ledger as schema 2 stored

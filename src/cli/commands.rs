@@ -140,7 +140,11 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             super::reports::report(&open_read(&cli)?, report, &ctx, &mut out)?
         }
         Command::Export { what } => export(&cli, what, &mut out)?,
-        Command::Check { format } => check(&cli, *format, &mut out)?,
+        Command::Check {
+            format,
+            print_head,
+            expect_head,
+        } => check(&cli, *format, *print_head, expect_head.as_deref(), &mut out)?,
         Command::Log { record, format } => log(&cli, record, *format, &mut out)?,
         Command::Doc { action } => {
             let read_only = matches!(action, DocAction::List { .. } | DocAction::Show { .. });
@@ -698,17 +702,17 @@ fn validate(cli: &Cli, args: &ValidateArgs, ctx: &Ctx, out: &mut impl Write) -> 
     } else {
         bail!("say which drafts to validate: entry ids, --until DATE or --all");
     };
-    let validated = ledger.validate(ctx, &selection)?;
-    match validated.as_slice() {
-        [] => writeln!(out, "no draft to validate")?,
-        [one] => writeln!(out, "validated {} (#{})", one.reference(), one.id)?,
-        [first, .., last] => writeln!(
+    let validated = ledger.validate_summary(ctx, &selection)?;
+    match (validated.count, &validated.first, &validated.last) {
+        (1, Some(one), _) => writeln!(out, "validated {} (#{})", one.reference(), one.id)?,
+        (count, Some(first), Some(last)) => writeln!(
             out,
             "validated {} entries: {} … {}",
-            validated.len(),
+            count,
             first.reference(),
             last.reference()
         )?,
+        _ => writeln!(out, "no draft to validate")?,
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -825,9 +829,26 @@ fn export(cli: &Cli, what: &ExportWhat, out: &mut impl Write) -> Result<ExitCode
     Ok(ExitCode::SUCCESS)
 }
 
-fn check(cli: &Cli, format: Format, out: &mut impl Write) -> Result<ExitCode> {
+fn check(
+    cli: &Cli,
+    format: Format,
+    print_head: bool,
+    expect_head: Option<&str>,
+    out: &mut impl Write,
+) -> Result<ExitCode> {
+    let expected = expect_head
+        .map(|text| {
+            crate::ledger::parse_head(text).ok_or_else(|| {
+                anyhow!("expect-head: `{text}` is not a head (SEQ:HASH, as --print-head prints)")
+            })
+        })
+        .transpose()?;
     let ledger = open_read(cli)?;
-    let report = ledger.check()?;
+    let report = ledger.check_expecting(expected)?;
+    if print_head && format != Format::Json && report.findings.is_empty() {
+        writeln!(out, "{}", report.entry_chain_head)?;
+        return Ok(ExitCode::SUCCESS);
+    }
     if format == Format::Json {
         write_json(out, &report)?;
     } else {

@@ -114,10 +114,18 @@ pub enum Command {
         #[command(subcommand)]
         what: ExportWhat,
     },
-    /// Verify the ledger: totals against lines, balanced entries, numbering, audit chain.
+    /// Verify the ledger: totals against lines, balanced entries, numbering, the entry chain,
+    /// the audit chain, the stored FECs of closed years, and every stored value's checksum.
     Check {
         #[arg(long, value_enum, default_value_t)]
         format: Format,
+        /// Print the entry chain's head (`SEQ:HASH`) once the check passes, to record it
+        /// outside the file.
+        #[arg(long)]
+        print_head: bool,
+        /// Also verify that the entry chain still holds a head recorded earlier.
+        #[arg(long, value_name = "SEQ:HASH")]
+        expect_head: Option<String>,
     },
     /// Invoices and credit notes: add, import, list, show, validate.
     Doc {

@@ -1,10 +1,18 @@
-//! The audit log: append-only, each record carrying the hash of the previous one.
+//! The audit log: append-only, each record carrying the hash of the previous one; and the
+//! chain of validated entries, each entry's canonical content hashed with the hash of the
+//! entry validated before it. Every audit record carries the entry chain's head after its
+//! command, so the audit chain covers the entries too.
 
 use chrono::NaiveDateTime;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::Ctx;
+use crate::model::Entry;
+
+/// Position and hash of the last validated entry of the chain: `(validation sequence, hash)`,
+/// `(0, [0; 32])` before the first one.
+pub type EntryHead = (u64, [u8; 32]);
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuditRecord {
@@ -20,6 +28,37 @@ pub struct AuditRecord {
     pub records: Vec<String>,
     /// A sentence for people.
     pub detail: String,
+    /// The entry chain's head after the command; `None` in records written before schema 3.
+    pub entry_head: Option<EntryHead>,
+}
+
+/// An audit record as schemas 1 and 2 stored it: read only by the migration.
+#[derive(Deserialize)]
+pub struct AuditRecordV2 {
+    pub seq: u64,
+    pub prev_hash: [u8; 32],
+    pub hash: [u8; 32],
+    pub user: String,
+    pub at: NaiveDateTime,
+    pub action: String,
+    pub records: Vec<String>,
+    pub detail: String,
+}
+
+impl From<AuditRecordV2> for AuditRecord {
+    fn from(old: AuditRecordV2) -> Self {
+        AuditRecord {
+            seq: old.seq,
+            prev_hash: old.prev_hash,
+            hash: old.hash,
+            user: old.user,
+            at: old.at,
+            action: old.action,
+            records: old.records,
+            detail: old.detail,
+            entry_head: None,
+        }
+    }
 }
 
 impl AuditRecord {
@@ -40,9 +79,17 @@ impl AuditRecord {
             action: action.to_string(),
             records,
             detail,
+            entry_head: None,
         };
         record.hash = record.compute_hash();
         record
+    }
+
+    /// The same record carrying the entry chain's head (its hash recomputed).
+    pub fn with_entry_head(mut self, head: EntryHead) -> Self {
+        self.entry_head = Some(head);
+        self.hash = self.compute_hash();
+        self
     }
 
     /// SHA-256 of the previous hash and every field but the hash itself.
@@ -60,8 +107,88 @@ impl AuditRecord {
             hasher.update((record.len() as u64).to_le_bytes());
             hasher.update(record.as_bytes());
         }
+        // Records older than the entry chain have none: their hash stays what it was.
+        if let Some((seq, hash)) = self.entry_head {
+            hasher.update(b"entry-head");
+            hasher.update(seq.to_le_bytes());
+            hasher.update(hash);
+        }
         hasher.finalize().into()
     }
+}
+
+/// Appends a validated entry's canonical content to `out`: everything the entry says, in a
+/// fixed order, each text with its length: journal, number, date, validation date, piece,
+/// label, and each line's account, third party, label and amounts. Nothing else (lettering,
+/// the storage id, links, who created it). Version-tagged so the form can evolve; the
+/// position in the chain comes from the previous hash.
+pub fn canonical_entry(entry: &Entry, out: &mut Vec<u8>) {
+    fn text(out: &mut Vec<u8>, value: &str) {
+        out.extend_from_slice(&(value.len() as u64).to_le_bytes());
+        out.extend_from_slice(value.as_bytes());
+    }
+    fn date(out: &mut Vec<u8>, value: Option<chrono::NaiveDate>) {
+        use chrono::Datelike;
+        let days = value.map(|d| d.num_days_from_ce()).unwrap_or(i32::MIN);
+        out.extend_from_slice(&days.to_le_bytes());
+    }
+    text(out, "folio-entry-1");
+    text(out, &entry.journal);
+    text(out, &entry.reference());
+    date(out, Some(entry.date));
+    date(out, entry.validated_on);
+    text(out, &entry.piece);
+    text(out, &entry.label);
+    out.extend_from_slice(&(entry.lines.len() as u64).to_le_bytes());
+    for line in &entry.lines {
+        text(out, line.account.as_str());
+        match &line.third_party {
+            Some(party) => {
+                out.push(1);
+                text(out, party);
+            }
+            None => out.push(0),
+        }
+        text(out, &line.label);
+        out.extend_from_slice(&line.debit.cents().to_le_bytes());
+        out.extend_from_slice(&line.credit.cents().to_le_bytes());
+    }
+}
+
+/// SHA-256 of the previous entry's hash and this entry's canonical content (`canonical`,
+/// a buffer the caller reuses).
+pub fn entry_hash(prev: &[u8; 32], entry: &Entry, canonical: &mut Vec<u8>) -> [u8; 32] {
+    canonical.clear();
+    canonical_entry(entry, canonical);
+    Sha256::new()
+        .chain_update(prev)
+        .chain_update(&canonical[..])
+        .finalize()
+        .into()
+}
+
+/// `SEQ:HEX`, the form `check --print-head` prints and `--expect-head` reads.
+pub fn format_head((seq, hash): EntryHead) -> String {
+    format!("{seq}:{}", format_hash(&hash))
+}
+
+/// A hash in lowercase hexadecimal.
+pub fn format_hash(hash: &[u8; 32]) -> String {
+    hash.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Reads `SEQ:HEX` back.
+pub fn parse_head(text: &str) -> Option<EntryHead> {
+    let (seq, hex) = text.trim().split_once(':')?;
+    let seq = seq.parse().ok()?;
+    if hex.len() != 64 || !hex.is_ascii() {
+        return None;
+    }
+    let mut hash = [0u8; 32];
+    for (i, byte) in hash.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(hex.get(2 * i..2 * i + 2)?, 16).ok()?;
+    }
+    Some((seq, hash))
 }
 
 /// Checks that `record` follows `prev` in the chain: next number, linked hash, own hash right.
@@ -123,5 +250,24 @@ mod tests {
                 .unwrap_err()
                 .contains("link")
         );
+    }
+
+    #[test]
+    fn the_entry_head_is_covered_by_the_record_hash() {
+        let plain = AuditRecord::new(1, [0; 32], &ctx(), "a", vec![], "x".into());
+        let with_head = plain.clone().with_entry_head((3, [7; 32]));
+        assert_ne!(plain.hash, with_head.hash);
+        let mut moved = with_head.clone();
+        moved.entry_head = Some((3, [8; 32]));
+        assert!(check_link(None, &moved).is_err());
+        assert_eq!(check_link(None, &with_head), Ok(()));
+    }
+
+    #[test]
+    fn heads_print_and_parse() {
+        let head = (42, [0xab; 32]);
+        assert_eq!(parse_head(&format_head(head)), Some(head));
+        assert_eq!(parse_head("42:ab"), None);
+        assert_eq!(parse_head("x:00"), None);
     }
 }

@@ -96,6 +96,9 @@ impl Ledger {
             }
             year.status = YearStatus::Closed;
             tx.put_year(&year)?;
+            // The year's FEC as it stands at closing, kept with its hash: later renamings of
+            // accounts, journals or parties do not change what was closed.
+            let fec = super::export::store_closing_fec(tx, &year)?;
             let mut records = vec![format!("year:{}", year.name())];
             if let Some(entry) = &opening_entry {
                 records.push(format!("entry:{}", entry.id));
@@ -105,7 +108,8 @@ impl Ledger {
                 "year.close",
                 records,
                 format!(
-                    "closed fiscal year {} with a {} of {}; opening entry {}",
+                    "closed fiscal year {} with a {} of {}; opening entry {}; FEC {} stored \
+                     ({} lines, SHA-256 {})",
                     year.name(),
                     if result.is_negative() {
                         "loss"
@@ -116,7 +120,10 @@ impl Ledger {
                     opening_entry
                         .as_ref()
                         .map(Entry::reference)
-                        .unwrap_or_else(|| "none (no balances)".into())
+                        .unwrap_or_else(|| "none (no balances)".into()),
+                    fec.file_name,
+                    fec.lines,
+                    super::audit::format_hash(&fec.sha256)
                 ),
             )?;
             Ok(Closing {

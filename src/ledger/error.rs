@@ -45,7 +45,7 @@ pub enum LedgerError {
     StorageFormat { path: PathBuf, version: u8 },
     #[error("{0} already exists: refusing to overwrite it")]
     AlreadyExists(PathBuf),
-    #[error("the ledger is corrupt: {0}")]
+    #[error("the ledger file is corrupt: {0}")]
     Corrupt(String),
     #[error("storage error: {0}")]
     Storage(String),
@@ -137,6 +137,7 @@ impl LedgerError {
             LedgerError::PieceExists { .. } => "piece",
             LedgerError::Rule(EntryRuleError::Unbalanced { .. }) => "debit/credit",
             LedgerError::Rule(EntryRuleError::BadSides { .. }) => "debit/credit",
+            LedgerError::Rule(EntryRuleError::TotalTooLarge { side, .. }) => side,
             LedgerError::Rule(EntryRuleError::TextTooLong { field }) => field,
             _ => "entry",
         }

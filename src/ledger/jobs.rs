@@ -6,13 +6,30 @@
 use super::commands::{Selection, summarize};
 use super::error::{LedgerError, Result};
 use super::{Ctx, Ledger};
-use crate::model::Entry;
+use std::collections::HashSet;
+
+use redb::{ReadableTable, ReadableTableMetadata};
+
+use super::store::day;
+use crate::model::{Entry, EntryId};
 
 /// How far a long command has gone; the callback returns `false` to cancel it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Progress {
     pub done: usize,
     pub total: usize,
+}
+
+/// Drafts read back and validated at a time: a validation of every draft keeps only their
+/// dates and ids in memory, plus one chunk of entries.
+const VALIDATION_CHUNK: usize = 10_000;
+
+/// What a validation of many drafts did, without keeping the entries.
+#[derive(Debug, Clone, Default)]
+pub struct ValidationSummary {
+    pub count: usize,
+    pub first: Option<Entry>,
+    pub last: Option<Entry>,
 }
 
 impl Ledger {
@@ -24,8 +41,37 @@ impl Ledger {
         selection: &Selection,
         progress: &mut dyn FnMut(Progress) -> bool,
     ) -> Result<Vec<Entry>> {
+        let mut entries = Vec::new();
+        self.validate_each(ctx, selection, progress, &mut |entry| {
+            entries.push(entry.clone())
+        })?;
+        Ok(entries)
+    }
+
+    /// Validates drafts as `validate` does, in one transaction, reading and writing them a
+    /// chunk at a time: memory stays bounded whatever the number of drafts.
+    pub fn validate_summary(&self, ctx: &Ctx, selection: &Selection) -> Result<ValidationSummary> {
+        let mut summary = ValidationSummary::default();
+        self.validate_each(ctx, selection, &mut |_| true, &mut |entry| {
+            summary.count += 1;
+            if summary.first.is_none() {
+                summary.first = Some(entry.clone());
+            }
+            summary.last = Some(entry.clone());
+        })?;
+        Ok(summary)
+    }
+
+    fn validate_each(
+        &self,
+        ctx: &Ctx,
+        selection: &Selection,
+        progress: &mut dyn FnMut(Progress) -> bool,
+        validated: &mut dyn FnMut(&Entry),
+    ) -> Result<()> {
         self.write(ctx, |tx| {
-            let mut entries = Vec::new();
+            // (day, id) of the drafts to validate, in date order once sorted.
+            let mut keys: Vec<(i32, EntryId)> = Vec::new();
             match selection {
                 Selection::Entries(ids) => {
                     for id in ids {
@@ -33,44 +79,80 @@ impl Ledger {
                         if entry.is_validated() {
                             return Err(LedgerError::EntryValidated(entry.reference()));
                         }
-                        entries.push(entry);
+                        keys.push((day(entry.date), entry.id));
                     }
                 }
                 Selection::Until { date, journal } => {
-                    for id in tx.draft_ids()? {
-                        let entry = tx.entry(id)?;
-                        let journal_matches = journal.as_ref().is_none_or(|j| *j == entry.journal);
-                        if entry.date <= *date && journal_matches {
-                            entries.push(entry);
+                    let drafts = tx.draft_ids()?;
+                    let indexed = tx.entries_by_date.len()?;
+                    if journal.is_none() && (drafts.len() as u64).saturating_mul(4) >= indexed {
+                        // Mostly drafts: their dates come from the date index, without
+                        // decoding each draft one more time.
+                        let drafts: HashSet<EntryId> = drafts.into_iter().collect();
+                        for item in tx.entries_by_date.range(..=(day(*date), u64::MAX))? {
+                            let key = item?.0.value();
+                            if drafts.contains(&key.1) {
+                                keys.push(key);
+                            }
+                        }
+                    } else {
+                        for id in drafts {
+                            let entry = tx.entry(id)?;
+                            let journal_matches =
+                                journal.as_ref().is_none_or(|j| *j == entry.journal);
+                            if entry.date <= *date && journal_matches {
+                                keys.push((day(entry.date), entry.id));
+                            }
                         }
                     }
                 }
             }
-            entries.sort_by_key(|e| (e.date, e.id));
-            entries.dedup_by_key(|e| e.id);
-            let total = entries.len();
+            keys.sort_unstable();
+            keys.dedup_by_key(|key| key.1);
+            let total = keys.len();
             if !progress(Progress { done: 0, total }) {
                 return Err(LedgerError::Cancelled);
             }
-            for (i, entry) in entries.iter_mut().enumerate() {
-                tx.validate_entry(entry, ctx.today)?;
-                if !progress(Progress { done: i + 1, total }) {
-                    return Err(LedgerError::Cancelled);
+            let mut records = Vec::with_capacity(total);
+            let mut numbers = Vec::new();
+            let mut done = 0;
+            for chunk in keys.chunks(VALIDATION_CHUNK) {
+                // Read in id order (the entries table's order), validate in date order.
+                let mut by_id: Vec<(EntryId, usize)> = chunk
+                    .iter()
+                    .enumerate()
+                    .map(|(i, key)| (key.1, i))
+                    .collect();
+                by_id.sort_unstable();
+                let mut slots: Vec<Option<Entry>> = vec![None; chunk.len()];
+                for (id, i) in by_id {
+                    slots[i] = Some(tx.entry(id)?);
+                }
+                for entry in slots.iter_mut().flatten() {
+                    tx.validate_entry(entry, ctx.today)?;
+                    validated(entry);
+                    records.push(format!("entry:{}", entry.id));
+                    // The audit detail names ten numbers at most: the first and the last.
+                    if numbers.len() < 10 || done + 1 == total {
+                        numbers.push(entry.reference());
+                    }
+                    done += 1;
+                    if !progress(Progress { done, total }) {
+                        return Err(LedgerError::Cancelled);
+                    }
                 }
             }
-            let records = entries.iter().map(|e| format!("entry:{}", e.id)).collect();
-            let numbers: Vec<String> = entries.iter().map(Entry::reference).collect();
+            let listed = match (numbers.first(), numbers.last()) {
+                (Some(first), Some(last)) if total > 10 => format!("{first} … {last}"),
+                _ => summarize(&numbers),
+            };
             tx.audit(
                 ctx,
                 "entry.validate",
                 records,
-                format!(
-                    "validated {} entries: {}",
-                    entries.len(),
-                    summarize(&numbers)
-                ),
+                format!("validated {total} entries: {listed}"),
             )?;
-            Ok(entries)
+            Ok(())
         })
     }
 }

@@ -29,7 +29,7 @@ use std::sync::Arc;
 use chrono::{NaiveDate, NaiveDateTime};
 use redb::{ConcurrencyMode, Database, ReadOnlyDatabase, ReadableDatabase};
 
-pub use audit::AuditRecord;
+pub use audit::{AuditRecord, EntryHead, format_head, parse_head};
 pub use check::CheckReport;
 pub use check::Finding;
 pub use closing::Closing;
@@ -40,7 +40,7 @@ pub use documents::{
 pub use error::{LedgerError, Result};
 pub use export::FecExport;
 pub use import::{ImportOptions, ImportSummary};
-pub use jobs::Progress;
+pub use jobs::{Progress, ValidationSummary};
 pub use queries::{BalanceRow, EntryFilter, LedgerPage, LedgerRow, LetterMark};
 pub use views::{LedgerOf, LineKey, LinePosition, WindowStart};
 
@@ -419,21 +419,29 @@ impl Ledger {
             Err(err) => return Err(err.into()),
         };
         match meta.get("schema")? {
-            Some(bytes) => Ok(Some(codec::decode(bytes.value(), "schema version")?)),
+            Some(bytes) => Ok(Some(codec::decode_any_format(
+                bytes.value(),
+                "schema version",
+            )?)),
             None => Ok(None),
         }
     }
 
     /// Runs `f` in one write transaction; nothing is written unless it succeeds.
+    /// The database for a write transaction, or why there is none.
+    fn writable(&self) -> Result<&Database> {
+        match &self.db {
+            Db::ReadWrite(db) => Ok(db),
+            Db::ReadOnly(_) => Err(LedgerError::ReadOnly(self.path.clone())),
+        }
+    }
+
     pub(crate) fn write<T>(
         &self,
         ctx: &Ctx,
         f: impl FnOnce(&mut store::Tx<'_>) -> Result<T>,
     ) -> Result<T> {
-        let Db::ReadWrite(db) = &self.db else {
-            return Err(LedgerError::ReadOnly(self.path.clone()));
-        };
-        let txn = db.begin_write()?;
+        let txn = self.writable()?.begin_write()?;
         let value = {
             let mut tx = store::Tx::open(&txn)?;
             let value = f(&mut tx)?;

@@ -164,7 +164,7 @@ impl Ledger {
             let bytes = entries.get(id)?.ok_or_else(|| {
                 LedgerError::Corrupt(format!("date index names missing entry #{id}"))
             })?;
-            let entry: Entry = decode(bytes.value(), "entry")?;
+            let entry = super::store::decode_entry(bytes.value(), id)?;
             if filter.journal.as_ref().is_none_or(|j| *j == entry.journal) {
                 f(entry)?;
             }
@@ -492,7 +492,7 @@ impl RowBuilder {
                 let bytes = self.entries.get(entry_id)?.ok_or_else(|| {
                     LedgerError::Corrupt(format!("line index names missing entry #{entry_id}"))
                 })?;
-                decode(bytes.value(), "entry")?
+                super::store::decode_entry(bytes.value(), entry_id)?
             }
         };
         let line = entry.lines.get(line_no as usize).ok_or_else(|| {

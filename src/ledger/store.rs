@@ -7,7 +7,7 @@ use redb::{
     ReadOnlyTable, ReadTransaction, ReadableTable, Table, TableDefinition, WriteTransaction,
 };
 
-use super::audit::AuditRecord;
+use super::audit::{AuditRecord, EntryHead, entry_hash};
 use super::codec::{decode, encode, encode_into};
 use super::error::{LedgerError, Result};
 use super::tables::*;
@@ -117,6 +117,7 @@ pub struct Tx<'t> {
     pub(crate) audit_log: Table<'t, u64, Bytes>,
     pub(crate) audit_by_record: Table<'t, (&'static str, u64), ()>,
     pub(crate) audit_entry_ranges: Table<'t, u64, (u64, u64)>,
+    pub(crate) entry_hashes: Table<'t, u64, (u64, [u8; 32])>,
     account_cache: HashMap<String, Option<Account>>,
     journal_cache: HashMap<String, Option<Journal>>,
     party_cache: HashMap<String, Option<Party>>,
@@ -130,6 +131,12 @@ pub struct Tx<'t> {
     /// The run of validations being extended: (year start, first sequence, first entry, count).
     pending_run: Option<(i32, u64, u64, u64)>,
     buffer: Vec<u8>,
+    /// Canonical bytes of the entry being hashed, reused.
+    canonical: Vec<u8>,
+    /// The entry chain's head: last validated entry hashed.
+    entry_head: EntryHead,
+    /// The head the last audit record of this transaction carries.
+    audited_head: Option<EntryHead>,
     bulk: Option<BulkIndexes>,
     counters: HashMap<(String, String), u64>,
 }
@@ -166,6 +173,7 @@ impl<'t> Tx<'t> {
         let years = load_years(&years_table)?;
         let next_entry = meta_get(&meta, "next_entry")?.unwrap_or(1);
         let next_validation = meta_get(&meta, "next_validation")?.unwrap_or(1);
+        let entry_head = meta_get(&meta, "entry_head")?.unwrap_or((0, [0; 32]));
         Ok(Tx {
             txn,
             accounts: t(txn, ACCOUNTS)?,
@@ -187,6 +195,7 @@ impl<'t> Tx<'t> {
             audit_log: t(txn, AUDIT)?,
             audit_by_record: t(txn, AUDIT_BY_RECORD)?,
             audit_entry_ranges: t(txn, AUDIT_ENTRY_RANGES)?,
+            entry_hashes: t(txn, ENTRY_HASHES)?,
             meta,
             years_table,
             account_cache: HashMap::new(),
@@ -201,6 +210,9 @@ impl<'t> Tx<'t> {
             last_audit_seq: 0,
             pending_run: None,
             buffer: Vec::with_capacity(1024),
+            canonical: Vec::with_capacity(1024),
+            entry_head,
+            audited_head: None,
             bulk: None,
             counters: HashMap::new(),
         })
@@ -211,6 +223,11 @@ impl<'t> Tx<'t> {
         if !self.audited {
             return Err(LedgerError::Corrupt(
                 "a command tried to commit without an audit record".into(),
+            ));
+        }
+        if self.audited_head != Some(self.entry_head) {
+            return Err(LedgerError::Corrupt(
+                "a command validated entries after its audit record".into(),
             ));
         }
         for ((journal, year), last) in std::mem::take(&mut self.counters) {
@@ -229,6 +246,8 @@ impl<'t> Tx<'t> {
         let (next_entry, next_validation) = (self.next_entry, self.next_validation);
         self.put_meta("next_entry", &next_entry)?;
         self.put_meta("next_validation", &next_validation)?;
+        let entry_head = self.entry_head;
+        self.put_meta("entry_head", &entry_head)?;
         Ok(())
     }
 
@@ -437,7 +456,8 @@ impl<'t> Tx<'t> {
             self.check_line(i, line).map_err(|err| (Some(i), err))?;
         }
         input.check().map_err(|err| match err {
-            crate::model::entry::EntryRuleError::BadSides { line } => {
+            crate::model::entry::EntryRuleError::BadSides { line }
+            | crate::model::entry::EntryRuleError::TotalTooLarge { line, .. } => {
                 (Some(line - 1), LedgerError::Rule(err))
             }
             other => (None, LedgerError::Rule(other)),
@@ -480,7 +500,7 @@ impl<'t> Tx<'t> {
 
     pub fn entry_opt(&self, id: EntryId) -> Result<Option<Entry>> {
         match self.entries.get(id)? {
-            Some(bytes) => Ok(Some(decode(bytes.value(), "entry")?)),
+            Some(bytes) => Ok(Some(decode_entry(bytes.value(), id)?)),
             None => Ok(None),
         }
     }
@@ -490,12 +510,38 @@ impl<'t> Tx<'t> {
             .ok_or_else(|| LedgerError::EntryNotFound(format!("#{id}")))
     }
 
-    /// Writes a new entry with all its indexes and running totals.
-    pub fn insert_entry(&mut self, entry: &Entry) -> Result<()> {
-        let date = day(entry.date);
+    /// The one way an entry reaches the entries table: it must be well-formed (DESIGN §3), and
+    /// a validated one is hashed into the entry chain, in validation order.
+    fn store_entry(&mut self, entry: &Entry) -> Result<()> {
+        assert_well_formed(entry)?;
+        if entry.is_validated() {
+            self.chain_entry(entry)?;
+        }
         self.buffer.clear();
         encode_into(entry, &mut self.buffer)?;
         self.entries.insert(entry.id, self.buffer.as_slice())?;
+        Ok(())
+    }
+
+    pub(crate) fn chain_entry(&mut self, entry: &Entry) -> Result<()> {
+        let seq = entry.validation_seq.unwrap_or(0);
+        let (last, prev) = self.entry_head;
+        if seq <= last {
+            return Err(LedgerError::Corrupt(format!(
+                "entry {} (validation {seq}) would be chained after validation {last}",
+                entry.reference()
+            )));
+        }
+        let hash = entry_hash(&prev, entry, &mut self.canonical);
+        self.entry_hashes.insert(seq, (entry.id, hash))?;
+        self.entry_head = (seq, hash);
+        Ok(())
+    }
+
+    /// Writes a new entry with all its indexes and running totals.
+    pub fn insert_entry(&mut self, entry: &Entry) -> Result<()> {
+        let date = day(entry.date);
+        self.store_entry(entry)?;
         if let Some(bulk) = &mut self.bulk {
             bulk.push(entry);
             if bulk.len() >= BULK_LINES {
@@ -519,9 +565,9 @@ impl<'t> Tx<'t> {
                 period,
                 line,
                 1,
-            );
+            )?;
             if let Some(party) = &line.third_party {
-                add_delta(&mut self.party_delta, party, period, line, 1);
+                add_delta(&mut self.party_delta, party, period, line, 1)?;
             }
         }
         Ok(())
@@ -599,11 +645,11 @@ impl<'t> Tx<'t> {
                 period,
                 line,
                 -1,
-            );
+            )?;
             if let Some(party) = &line.third_party {
                 self.lines_by_party
                     .remove((party.as_str(), date, entry.id, i as u32))?;
-                add_delta(&mut self.party_delta, party, period, line, -1);
+                add_delta(&mut self.party_delta, party, period, line, -1)?;
             }
         }
         Ok(())
@@ -613,8 +659,7 @@ impl<'t> Tx<'t> {
     pub fn validate_entry(&mut self, entry: &mut Entry, on: NaiveDate) -> Result<()> {
         self.number_entry(entry, on)?;
         self.drafts.remove(entry.id)?;
-        self.entries.insert(entry.id, encode(&*entry)?.as_slice())?;
-        Ok(())
+        self.store_entry(entry)
     }
 
     /// Numbers an entry not yet written (`insert_entry` follows), or one whose record the
@@ -723,7 +768,9 @@ impl<'t> Tx<'t> {
             clock: super::Clock::Fixed(at),
             ..ctx.clone()
         };
-        let record = AuditRecord::new(seq, prev_hash, &stamped, action, records, detail);
+        let record = AuditRecord::new(seq, prev_hash, &stamped, action, records, detail)
+            .with_entry_head(self.entry_head);
+        self.audited_head = Some(self.entry_head);
         self.audit_log.insert(seq, encode(&record)?.as_slice())?;
         for key in &record.records {
             self.audit_by_record.insert((key.as_str(), seq), ())?;
@@ -746,14 +793,42 @@ impl Tx<'_> {
     }
 }
 
-fn add_delta(delta: &mut Delta, key: &str, period: u32, line: &crate::model::Line, sign: i64) {
+fn total_overflow(key: &str, period: u32) -> LedgerError {
+    LedgerError::Invalid {
+        field: "amount",
+        reason: format!(
+            "the running total of {key} for {} would pass the largest amount a ledger keeps",
+            Period::from_key(period)
+        ),
+    }
+}
+
+fn add_delta(
+    delta: &mut Delta,
+    key: &str,
+    period: u32,
+    line: &crate::model::Line,
+    sign: i64,
+) -> Result<()> {
     let periods = match delta.get_mut(key) {
         Some(periods) => periods,
         None => delta.entry(key.to_string()).or_default(),
     };
     let slot = periods.entry(period).or_insert((0, 0));
-    slot.0 += sign * line.debit.cents();
-    slot.1 += sign * line.credit.cents();
+    let (debit, credit) = if sign < 0 {
+        (-line.debit, -line.credit)
+    } else {
+        (line.debit, line.credit)
+    };
+    slot.0 = slot
+        .0
+        .checked_add(debit.cents())
+        .ok_or_else(|| total_overflow(key, period))?;
+    slot.1 = slot
+        .1
+        .checked_add(credit.cents())
+        .ok_or_else(|| total_overflow(key, period))?;
+    Ok(())
 }
 
 fn flush_delta(table: &mut Table<'_, (&'static str, u32), (i64, i64)>, delta: Delta) -> Result<()> {
@@ -768,7 +843,10 @@ fn flush_delta(table: &mut Table<'_, (&'static str, u32), (i64, i64)>, delta: De
             .get((key.as_str(), period))?
             .map(|v| v.value())
             .unwrap_or((0, 0));
-        let updated = (current.0 + debit, current.1 + credit);
+        let updated = match (current.0.checked_add(debit), current.1.checked_add(credit)) {
+            (Some(debit), Some(credit)) => (debit, credit),
+            _ => return Err(total_overflow(&key, period)),
+        };
         if updated == (0, 0) {
             table.remove((key.as_str(), period))?;
         } else {
@@ -795,6 +873,18 @@ impl View {
         Ok(self.txn.open_table(def)?)
     }
 
+    /// A table that the ledger may not have created yet (it appears with its first row).
+    pub fn table_if_exists<K: redb::Key + 'static, V: redb::Value + 'static>(
+        &self,
+        def: TableDefinition<K, V>,
+    ) -> Result<Option<ReadOnlyTable<K, V>>> {
+        match self.txn.open_table(def) {
+            Ok(table) => Ok(Some(table)),
+            Err(redb::TableError::TableDoesNotExist(_)) => Ok(None),
+            Err(err) => Err(err.into()),
+        }
+    }
+
     pub fn meta<T: serde::de::DeserializeOwned>(&self, key: &str) -> Result<Option<T>> {
         meta_get(&self.table(META)?, key)
     }
@@ -805,7 +895,7 @@ impl View {
 
     pub fn entry_opt(&self, id: EntryId) -> Result<Option<Entry>> {
         match self.table(ENTRIES)?.get(id)? {
-            Some(bytes) => Ok(Some(decode(bytes.value(), "entry")?)),
+            Some(bytes) => Ok(Some(decode_entry(bytes.value(), id)?)),
             None => Ok(None),
         }
     }
@@ -839,4 +929,49 @@ impl View {
 
 pub fn decode_audit(bytes: &[u8]) -> Result<AuditRecord> {
     decode(bytes, "audit record")
+}
+
+/// Decodes the entry stored under `id` and asserts what every write asserted (DESIGN §3):
+/// anything else is corruption.
+pub fn decode_entry(bytes: &[u8], id: EntryId) -> Result<Entry> {
+    // The name is written only for a message: decoding is the hot path of every report.
+    let entry: Entry = match decode(bytes, "entry") {
+        Ok(entry) => entry,
+        Err(_) => return decode(bytes, &format!("entry #{id}")),
+    };
+    let what = || format!("entry #{id}");
+    if entry.id != id {
+        return Err(LedgerError::Corrupt(format!(
+            "{} is stored under the id of another entry (#{})",
+            what(),
+            entry.id
+        )));
+    }
+    assert_well_formed(&entry).map_err(|err| LedgerError::Corrupt(format!("{}: {err}", what())))?;
+    Ok(entry)
+}
+
+/// What an entry must be to be stored: at least 2 lines, one positive side each, balanced,
+/// texts within their limits; a validated entry numbered, a draft not.
+pub fn assert_well_formed(entry: &Entry) -> Result<()> {
+    crate::model::entry::check_entry(entry)?;
+    let numbered =
+        entry.number.is_some() && entry.validated_on.is_some() && entry.validation_seq.is_some();
+    let unnumbered =
+        entry.number.is_none() && entry.validated_on.is_none() && entry.validation_seq.is_none();
+    let consistent = match entry.status {
+        EntryStatus::Validated => numbered,
+        EntryStatus::Draft => unnumbered,
+    };
+    if !consistent {
+        return Err(LedgerError::Invalid {
+            field: "entry",
+            reason: format!(
+                "entry {} is {} but its number, validation date and rank say otherwise",
+                entry.reference(),
+                entry.status.name()
+            ),
+        });
+    }
+    Ok(())
 }

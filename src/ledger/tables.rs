@@ -6,7 +6,7 @@ use redb::TableDefinition;
 pub type Bytes = &'static [u8];
 
 /// `schema`, `company`, `counter` (changes committed), `next_entry`, `next_validation`,
-/// `audit_head`.
+/// `audit_head`, `entry_head` (validation sequence and hash of the last validated entry).
 pub const META: TableDefinition<&str, Bytes> = TableDefinition::new("meta");
 pub const ACCOUNTS: TableDefinition<&str, Bytes> = TableDefinition::new("accounts");
 pub const JOURNALS: TableDefinition<&str, Bytes> = TableDefinition::new("journals");
@@ -38,6 +38,16 @@ pub const VALIDATION_RUNS: TableDefinition<(i32, u64), (u64, u64)> =
 /// Schema 1's validation order, one row per entry: read only by the migration.
 pub const LEGACY_VALIDATION_ORDER: TableDefinition<(i32, u64), u64> =
     TableDefinition::new("validation_order");
+/// Validation sequence -> (entry, chained hash): the hash of each validated entry's canonical
+/// content chained to the one validated before it (see `audit::entry_hash`).
+pub const ENTRY_HASHES: TableDefinition<u64, (u64, [u8; 32])> =
+    TableDefinition::new("entry_hashes");
+/// Fiscal year start -> the FEC written when the year was closed (name, SHA-256, size, parts),
+/// exported as stored whatever is renamed later.
+pub const CLOSED_FECS: TableDefinition<i32, Bytes> = TableDefinition::new("closed_fecs");
+/// (fiscal year start, part) -> the bytes of a closed year's FEC, 1 MiB a part.
+pub const CLOSED_FEC_CHUNKS: TableDefinition<(i32, u32), Bytes> =
+    TableDefinition::new("closed_fec_chunks");
 /// Draft entries.
 pub const DRAFTS: TableDefinition<u64, ()> = TableDefinition::new("drafts");
 /// Reversed entry -> its reversal.

@@ -228,6 +228,8 @@ pub enum EntryRuleError {
     },
     #[error("{field} is longer than {MAX_TEXT_CHARS} characters")]
     TextTooLong { field: &'static str },
+    #[error("line {line}: the entry's total {side} would exceed {}", Amount::MAX)]
+    TotalTooLarge { side: &'static str, line: usize },
 }
 
 /// Checks the shape rules of an entry: line count, sides, balance, text lengths.
@@ -250,25 +252,54 @@ pub fn check_lines(lines: &[Line]) -> Result<(), EntryRuleError> {
             });
         }
     }
-    let debit: Amount = lines.iter().map(|l| l.debit).sum();
-    let credit: Amount = lines.iter().map(|l| l.credit).sum();
+    let debit = checked_total(lines, "debit", |l| l.debit)?;
+    let credit = checked_total(lines, "credit", |l| l.credit)?;
     if debit != credit {
         return Err(EntryRuleError::Unbalanced {
             debit,
             credit,
-            difference: debit - credit,
+            // Both totals are within ±Amount::MAX, so their difference fits.
+            difference: Amount::from_cents(debit.cents().saturating_sub(credit.cents())),
         });
+    }
+    Ok(())
+}
+
+/// The sum of one side of `lines`, refused at the line where it would pass `Amount::MAX`.
+fn checked_total(
+    lines: &[Line],
+    side: &'static str,
+    amount: impl Fn(&Line) -> Amount,
+) -> Result<Amount, EntryRuleError> {
+    let mut total = Amount::ZERO;
+    for (i, line) in lines.iter().enumerate() {
+        total = total
+            .checked_add(amount(line))
+            .filter(|t| t.abs() <= Amount::MAX)
+            .ok_or(EntryRuleError::TotalTooLarge { side, line: i + 1 })?;
+    }
+    Ok(total)
+}
+
+/// Checks the texts and lines of a stored entry: what `EntryInput::check` checked before it
+/// was written.
+pub fn check_entry(entry: &Entry) -> Result<(), EntryRuleError> {
+    check_texts(&entry.piece, &entry.label)?;
+    check_lines(&entry.lines)
+}
+
+fn check_texts(piece: &str, label: &str) -> Result<(), EntryRuleError> {
+    for (field, text) in [("piece", piece), ("label", label)] {
+        if text.chars().count() > MAX_TEXT_CHARS {
+            return Err(EntryRuleError::TextTooLong { field });
+        }
     }
     Ok(())
 }
 
 impl EntryInput {
     pub fn check(&self) -> Result<(), EntryRuleError> {
-        for (field, text) in [("piece", &self.piece), ("label", &self.label)] {
-            if text.chars().count() > MAX_TEXT_CHARS {
-                return Err(EntryRuleError::TextTooLong { field });
-            }
-        }
+        check_texts(&self.piece, &self.label)?;
         check_lines(&self.lines)
     }
 }
@@ -389,6 +420,39 @@ mod tests {
         };
         let bytes = postcard::to_allocvec(&current).unwrap();
         assert_eq!(postcard::from_bytes::<Entry>(&bytes).unwrap(), current);
+    }
+
+    #[test]
+    fn a_total_beyond_the_largest_amount_is_refused_at_its_line() {
+        let big = Amount::MAX;
+        let mut lines = vec![Line::debit(acc("6"), big); 3];
+        lines.push(Line::credit(acc("4"), big));
+        assert_eq!(
+            check_lines(&lines),
+            Err(EntryRuleError::TotalTooLarge {
+                side: "debit",
+                line: 2
+            })
+        );
+        // 9,300 lines of the largest amount: the sum that wrapped around i64 before.
+        let mut many = vec![Line::debit(acc("6"), big); 4_650];
+        many.extend(vec![Line::credit(acc("4"), big); 4_650]);
+        assert_eq!(
+            check_lines(&many),
+            Err(EntryRuleError::TotalTooLarge {
+                side: "debit",
+                line: 2
+            })
+        );
+        let half = Amount::from_cents(big.cents() / 2);
+        assert!(
+            check_lines(&[
+                Line::debit(acc("6"), half),
+                Line::debit(acc("6"), half),
+                Line::credit(acc("4"), half + half),
+            ])
+            .is_ok()
+        );
     }
 
     #[test]

@@ -1,4 +1,9 @@
 //! Amounts of money in euros, always at a scale of 2 decimals.
+//!
+//! Arithmetic here is checked: an operator that would overflow panics instead of wrapping into
+//! a wrong figure, and code that sums input uses `checked_add` / `checked_sum` to refuse it.
+
+#![warn(clippy::arithmetic_side_effects)]
 
 use std::fmt;
 use std::iter::Sum;
@@ -29,6 +34,9 @@ pub enum AmountError {
 
 impl Amount {
     pub const ZERO: Amount = Amount(0);
+    /// The largest amount accepted (in absolute value): a single amount, a line and an entry's
+    /// total stay within it.
+    pub const MAX: Amount = Amount(999_999_999_999_999);
 
     pub const fn from_cents(cents: i64) -> Self {
         Amount(cents)
@@ -51,11 +59,22 @@ impl Amount {
     }
 
     pub fn abs(self) -> Self {
-        Amount(self.0.abs())
+        Amount(checked(self.0.checked_abs(), "abs"))
     }
 
     pub fn checked_add(self, other: Amount) -> Option<Amount> {
         self.0.checked_add(other.0).map(Amount)
+    }
+
+    pub fn checked_sub(self, other: Amount) -> Option<Amount> {
+        self.0.checked_sub(other.0).map(Amount)
+    }
+
+    /// The sum of `amounts`, or `None` if it does not fit.
+    pub fn checked_sum(amounts: impl IntoIterator<Item = Amount>) -> Option<Amount> {
+        amounts
+            .into_iter()
+            .try_fold(Amount::ZERO, |total, amount| total.checked_add(amount))
     }
 
     pub fn to_decimal(self) -> Decimal {
@@ -127,11 +146,12 @@ impl Amount {
     /// `1 234,56` the French way, for tables shown to people.
     pub fn to_french(self) -> String {
         let sign = if self.0 < 0 { "-" } else { "" };
-        let units = (self.0 / 100).unsigned_abs().to_string();
-        let cents = (self.0 % 100).unsigned_abs();
-        let mut grouped = String::with_capacity(units.len() + units.len() / 3);
+        let abs = self.0.unsigned_abs();
+        let units = abs.div_euclid(100).to_string();
+        let cents = abs.rem_euclid(100);
+        let mut grouped = String::with_capacity(units.len().saturating_mul(2));
         for (i, ch) in units.chars().enumerate() {
-            if i > 0 && (units.len() - i).is_multiple_of(3) {
+            if i > 0 && units.len().saturating_sub(i).is_multiple_of(3) {
                 grouped.push(' ');
             }
             grouped.push(ch);
@@ -140,15 +160,24 @@ impl Amount {
     }
 }
 
-/// Amounts above ten thousand billion euros are refused: no ledger needs them and sums stay far
-/// from overflow.
+/// Amounts from ten thousand billion euros (10^13 EUR) are refused: no ledger needs them, and
+/// running totals of an account stay far from overflow (9,000 such amounts on one account).
 const MAX_CENTS: i64 = 1_000_000_000_000_000;
+
+/// The result of a checked operation: an overflow is a bug upstream (input sums are checked
+/// where they are read), never a silently wrapped figure.
+fn checked(value: Option<i64>, what: &str) -> i64 {
+    match value {
+        Some(value) => value,
+        None => panic!("amount overflow in {what}"),
+    }
+}
 
 impl fmt::Display for Amount {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let sign = if self.0 < 0 { "-" } else { "" };
         let abs = self.0.unsigned_abs();
-        let text = format!("{sign}{}.{:02}", abs / 100, abs % 100);
+        let text = format!("{sign}{}.{:02}", abs.div_euclid(100), abs.rem_euclid(100));
         f.pad(&text)
     }
 }
@@ -163,33 +192,33 @@ impl FromStr for Amount {
 impl Add for Amount {
     type Output = Amount;
     fn add(self, rhs: Amount) -> Amount {
-        Amount(self.0 + rhs.0)
+        Amount(checked(self.0.checked_add(rhs.0), "add"))
     }
 }
 
 impl AddAssign for Amount {
     fn add_assign(&mut self, rhs: Amount) {
-        self.0 += rhs.0;
+        *self = Amount(checked(self.0.checked_add(rhs.0), "add"));
     }
 }
 
 impl Sub for Amount {
     type Output = Amount;
     fn sub(self, rhs: Amount) -> Amount {
-        Amount(self.0 - rhs.0)
+        Amount(checked(self.0.checked_sub(rhs.0), "sub"))
     }
 }
 
 impl SubAssign for Amount {
     fn sub_assign(&mut self, rhs: Amount) {
-        self.0 -= rhs.0;
+        *self = Amount(checked(self.0.checked_sub(rhs.0), "sub"));
     }
 }
 
 impl Neg for Amount {
     type Output = Amount;
     fn neg(self) -> Amount {
-        Amount(-self.0)
+        Amount(checked(self.0.checked_neg(), "neg"))
     }
 }
 

@@ -352,7 +352,35 @@ pub fn open_redb(path: &Path) -> redb::Database {
         .unwrap_or_else(|e| panic!("cannot open {} with redb: {e}", path.display()))
 }
 
-/// The `meta` table: keys are text, values one format byte then postcard.
+/// A postcard payload in Folio's storage envelope: format byte 2, a 4-byte checksum of the
+/// payload, then the payload. What a tamperer who knows the format writes, so that only the
+/// chains can catch the change. (The checksum as `src/ledger/codec.rs` computes it.)
+pub fn sealed(payload: &[u8]) -> Vec<u8> {
+    const MIX: u64 = 0x9e37_79b9_7f4a_7c15;
+    let step = |state: u64, word: u64| (state ^ word).wrapping_mul(MIX).rotate_left(29);
+    let mut state = 0x2545_f491_4f6c_dd1d ^ 2u64 ^ (payload.len() as u64);
+    for word in payload.chunks(8) {
+        let mut bytes = [0u8; 8];
+        bytes[..word.len()].copy_from_slice(word);
+        state = step(state, u64::from_le_bytes(bytes));
+    }
+    state ^= state >> 30;
+    state = state.wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    state ^= state >> 27;
+    state = state.wrapping_mul(0x94d0_49bb_1331_11eb);
+    state ^= state >> 31;
+    let mut out = vec![2u8];
+    out.extend_from_slice(&state.to_le_bytes()[..4]);
+    out.extend_from_slice(payload);
+    out
+}
+
+/// The postcard payload of a stored value (its envelope stripped).
+pub fn payload_of(value: &[u8]) -> &[u8] {
+    &value[5..]
+}
+
+/// The `meta` table: keys are text, values in the storage envelope (see `sealed`).
 pub const META: redb::TableDefinition<&str, &[u8]> = redb::TableDefinition::new("meta");
 /// `(account, period like 202603) -> (debit cents, credit cents)`.
 pub const TOTALS: redb::TableDefinition<(&str, u32), (i64, i64)> =
