@@ -373,6 +373,18 @@ fn a_file_over_16_mib_is_not_read() {
     folio.refuses(&w("accounts import big.csv"), &["larger than 16 MiB"]);
 }
 
+#[test]
+fn a_file_saved_as_latin1_is_refused_at_its_line() {
+    let folio = Folio::blank();
+    let mut text = b"code,name,kind\nCX,X,customer\nCY,Soci".to_vec();
+    text.extend_from_slice(b"\xe9t\xe9,customer\n");
+    let file = folio.write("latin1.csv", text);
+    folio.refuses(
+        &["parties", "import", &file],
+        &["latin1.csv:3: record: not valid UTF-8"],
+    );
+}
+
 const ENTRIES: &str = "journal,date,piece,label,account,third_party,debit,credit
 VE,2026-03-02,F001,Facture Nouveau,411000,CNOUVEAU,120.00,
 VE,2026-03-02,F001,Facture Nouveau,706000,,,100.00

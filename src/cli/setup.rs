@@ -7,15 +7,52 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 
 use crate::fixtures;
+use crate::formats::FormatError;
 use crate::formats::setup_csv::{read_accounts, read_parties};
 use crate::ledger::{Ctx, Ledger, SetupSummary};
 use crate::model::Party;
 
 /// The file's text (at most 16 MiB, like every file Folio reads whole) and its name as typed.
+/// A file that is not UTF-8 (a spreadsheet saved as Latin-1) is refused at its first bad line.
 fn read(path: &Path) -> Result<(String, String)> {
-    let text = fixtures::read_text_file(path)
-        .with_context(|| format!("cannot read {}", path.display()))?;
-    Ok((path.display().to_string(), text))
+    use std::io::Read;
+    let name = path.display().to_string();
+    let cap = fixtures::MAX_TEXT_FILE_BYTES;
+    let too_large = || {
+        anyhow::anyhow!(
+            "cannot read {name}: larger than {} MiB, it is not read",
+            cap / (1024 * 1024)
+        )
+    };
+    let file = std::fs::File::open(path).with_context(|| format!("cannot read {name}"))?;
+    let size = file
+        .metadata()
+        .with_context(|| format!("cannot read {name}"))?
+        .len();
+    if size > cap {
+        return Err(too_large());
+    }
+    let mut bytes = Vec::new();
+    file.take(cap + 1)
+        .read_to_end(&mut bytes)
+        .with_context(|| format!("cannot read {name}"))?;
+    if bytes.len() as u64 > cap {
+        return Err(too_large());
+    }
+    match String::from_utf8(bytes) {
+        Ok(text) => Ok((name, text)),
+        Err(err) => {
+            let valid = &err.as_bytes()[..err.utf8_error().valid_up_to()];
+            let line = valid.iter().filter(|b| **b == b'\n').count() + 1;
+            Err(FormatError::new(
+                &name,
+                line as u64,
+                "record",
+                "not valid UTF-8 (save the file as CSV UTF-8)",
+            )
+            .into())
+        }
+    }
 }
 
 pub fn import_parties(
