@@ -94,12 +94,14 @@ fn demo_parties_with_balances_and_details_import_into_a_new_client() {
         copy.ok(&w("parties --format json")),
         demo.ok(&w("parties --format json"))
     );
-    // Importing the same file again changes nothing.
+    // Importing the same file again changes nothing and writes nothing, not even a record.
+    let before = copy.snapshot();
     let again = copy.ok(&["parties", "import", &file]);
     assert!(
         again.contains("0 added, 0 updated, 27 unchanged"),
         "{again}"
     );
+    before.assert_same(&copy.snapshot(), "parties import (again)");
 }
 
 #[test]

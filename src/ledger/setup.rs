@@ -67,7 +67,8 @@ impl Ledger {
         rows: &[PartyRow],
         update: bool,
     ) -> Result<SetupSummary> {
-        self.write(ctx, |tx| {
+        let mut unchanged = None;
+        let result = self.write(ctx, |tx| {
             let settings: Option<Settings> = tx.get_meta("settings")?;
             let mut summary = SetupSummary::default();
             let mut seen = HashMap::new();
@@ -117,9 +118,17 @@ impl Ledger {
                     }
                 }
             }
-            audit_import(tx, ctx, "import.parties", file, "third parties", &summary)?;
-            Ok(summary)
-        })
+            audit_import(
+                tx,
+                ctx,
+                "import.parties",
+                file,
+                "third parties",
+                summary,
+                &mut unchanged,
+            )
+        });
+        written(result, unchanged)
     }
 
     /// Adds the accounts of a file; with `update`, changes existing ones to match it.
@@ -130,7 +139,8 @@ impl Ledger {
         rows: &[AccountRow],
         update: bool,
     ) -> Result<SetupSummary> {
-        self.write(ctx, |tx| {
+        let mut unchanged = None;
+        let result = self.write(ctx, |tx| {
             let mut summary = SetupSummary::default();
             let mut seen = HashMap::new();
             for row in rows {
@@ -187,20 +197,36 @@ impl Ledger {
                     }
                 }
             }
-            audit_import(tx, ctx, "import.accounts", file, "accounts", &summary)?;
-            Ok(summary)
-        })
+            audit_import(
+                tx,
+                ctx,
+                "import.accounts",
+                file,
+                "accounts",
+                summary,
+                &mut unchanged,
+            )
+        });
+        written(result, unchanged)
     }
 }
 
+/// Ends a setup import: one audit record for the file. When no row changed anything, the
+/// transaction is cancelled instead (no audit record, no change counter moved) and the summary
+/// is kept in `unchanged` for the caller.
 fn audit_import(
     tx: &mut Tx<'_>,
     ctx: &Ctx,
     action: &str,
     file: &str,
     what: &str,
-    summary: &SetupSummary,
-) -> Result<()> {
+    summary: SetupSummary,
+    unchanged: &mut Option<SetupSummary>,
+) -> Result<SetupSummary> {
+    if summary.added.is_empty() && summary.updated.is_empty() {
+        *unchanged = Some(summary);
+        return Err(LedgerError::Cancelled);
+    }
     tx.audit(
         ctx,
         action,
@@ -211,7 +237,16 @@ fn audit_import(
             summary.updated.len(),
             summary.unchanged
         ),
-    )
+    )?;
+    Ok(summary)
+}
+
+/// The summary of a setup import, also when it changed nothing and wrote nothing.
+fn written(result: Result<SetupSummary>, unchanged: Option<SetupSummary>) -> Result<SetupSummary> {
+    match (result, unchanged) {
+        (Err(LedgerError::Cancelled), Some(summary)) => Ok(summary),
+        (result, _) => result,
+    }
 }
 
 /// The party a row describes: the existing one (or a new one) with the columns of the file.
