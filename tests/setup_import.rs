@@ -253,6 +253,10 @@ fn refused_party_files_name_file_line_field_and_change_nothing() {
         let file = folio.write("p.csv", text);
         folio.refuses(&["parties", "import", &file], &[expected]);
     }
+    folio.refuses(
+        &w("parties add CX X --kind customer --details"),
+        &["--details goes with the listing"],
+    );
     // Even with --update, a party's kind and collective account stay.
     let file = folio.write("p.csv", "code,name,kind\nCACME,Acme,supplier\n");
     folio.refuses(
