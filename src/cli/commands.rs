@@ -100,7 +100,11 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Demo { path } => demo(path.as_deref(), &ctx, &mut out)?,
         Command::Accounts { action, format } => accounts(&cli, action, *format, &ctx, &mut out)?,
         Command::Journals { action, format } => journals(&cli, action, *format, &ctx, &mut out)?,
-        Command::Parties { action, format } => parties(&cli, action, *format, &ctx, &mut out)?,
+        Command::Parties {
+            action,
+            format,
+            details,
+        } => parties(&cli, action, *format, *details, &ctx, &mut out)?,
         Command::Entry { action } => entry(&cli, action, &ctx, &mut out)?,
         Command::Import { what } => import(&cli, what, &ctx, &mut out)?,
         Command::Validate(args) => validate(&cli, args, &ctx, &mut out)?,
@@ -313,6 +317,9 @@ fn accounts(
             let account = ledger.edit_account(ctx, &account_arg(number)?, &patch)?;
             writeln!(out, "edited account {} {}", account.number, account.label)?;
         }
+        Some(AccountsAction::Import { file, update }) => {
+            return super::setup::import_accounts(&ledger, file, *update, ctx, out);
+        }
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -399,16 +406,21 @@ fn parties(
     cli: &Cli,
     action: &Option<PartiesAction>,
     format: Format,
+    details: bool,
     ctx: &Ctx,
     out: &mut impl Write,
 ) -> Result<ExitCode> {
-    let ledger = open_for(cli, matches!(action, None | Some(PartiesAction::List)))?;
+    let listing = matches!(action, None | Some(PartiesAction::List));
+    if details && !listing {
+        bail!("--details goes with the listing (`folio parties --details`)");
+    }
+    let ledger = open_for(cli, listing)?;
     match action {
         None | Some(PartiesAction::List) => {
             let last_day = ledger.years()?.last().map(|y| y.end).unwrap_or(ctx.today);
             let balances = ledger.party_balances(last_day)?;
             let parties = ledger.parties()?;
-            let mut rows = Rows::new(&[
+            let mut columns = vec![
                 ("code", Align::Left),
                 ("name", Align::Left),
                 ("kind", Align::Left),
@@ -416,9 +428,13 @@ fn parties(
                 ("auxiliary", Align::Left),
                 ("active", Align::Left),
                 ("balance", Align::Right),
-            ]);
+            ];
+            if details {
+                columns.extend(super::setup::PARTY_DETAIL_COLUMNS.map(|c| (c, Align::Left)));
+            }
+            let mut rows = Rows::new(&columns);
             for p in &parties {
-                rows.push(vec![
+                let mut row = vec![
                     p.code.clone(),
                     p.name.clone(),
                     p.kind.name().into(),
@@ -426,9 +442,16 @@ fn parties(
                     p.auxiliary_account.clone(),
                     yes_no(p.active),
                     amount_cell(format, balances.get(&p.code).copied().unwrap_or_default()),
-                ]);
+                ];
+                if details {
+                    row.extend(super::setup::party_detail_cells(p));
+                }
+                rows.push(row);
             }
             emit(format, &rows, &parties, out)?;
+        }
+        Some(PartiesAction::Import { file, update }) => {
+            return super::setup::import_parties(&ledger, file, *update, ctx, out);
         }
         Some(PartiesAction::Add {
             code,
@@ -634,6 +657,7 @@ fn import(cli: &Cli, what: &ImportWhat, ctx: &Ctx, out: &mut impl Write) -> Resu
             file,
             validate,
             allow_existing_pieces,
+            create_parties,
         } => {
             let name = file.display().to_string();
             let reader = EntriesCsvReader::new(&name, open_input(file)?)?;
@@ -642,7 +666,13 @@ fn import(cli: &Cli, what: &ImportWhat, ctx: &Ctx, out: &mut impl Write) -> Resu
                 allow_existing_pieces: *allow_existing_pieces,
                 fec: false,
             };
-            ledger.import_entries(ctx, &name, EntryGrouper::new(&name, reader), &options)?
+            ledger.import_entries_creating_parties(
+                ctx,
+                &name,
+                EntryGrouper::new(&name, reader),
+                &options,
+                *create_parties,
+            )?
         }
         ImportWhat::Fec {
             file,
@@ -669,6 +699,9 @@ fn import(cli: &Cli, what: &ImportWhat, ctx: &Ctx, out: &mut impl Write) -> Resu
         summary.parties_created,
         summary.letters
     )?;
+    for (code, kind, account) in &summary.created_parties {
+        writeln!(out, "created {} {code} on {account}", kind.name())?;
+    }
     Ok(ExitCode::SUCCESS)
 }
 

@@ -6,6 +6,7 @@ mod files;
 mod interactive;
 mod output;
 mod reports;
+mod setup;
 
 use std::path::PathBuf;
 
@@ -53,7 +54,7 @@ pub enum Command {
         /// Where to create the demo ledger.
         path: Option<PathBuf>,
     },
-    /// List, add or edit accounts of the chart.
+    /// List, add, edit or import accounts of the chart.
     Accounts {
         #[command(subcommand)]
         action: Option<AccountsAction>,
@@ -67,12 +68,16 @@ pub enum Command {
         #[arg(long, global = true, value_enum, default_value_t)]
         format: Format,
     },
-    /// List, add or edit third parties (customers and suppliers).
+    /// List, add, edit or import third parties (customers and suppliers).
     Parties {
         #[command(subcommand)]
         action: Option<PartiesAction>,
         #[arg(long, global = true, value_enum, default_value_t)]
         format: Format,
+        /// With the listing: add the columns `parties import` reads beyond it (tax_position,
+        /// terms, method, iban, mandate, mandate_date).
+        #[arg(long, global = true)]
+        details: bool,
     },
     /// Add, edit, delete or show one entry.
     Entry {
@@ -343,6 +348,14 @@ pub enum AccountsAction {
         #[arg(long)]
         third_party_required: Option<bool>,
     },
+    /// Add the accounts of a CSV file with the columns of `accounts --format csv` (number and
+    /// label required); all or nothing.
+    Import {
+        file: PathBuf,
+        /// Change existing accounts whose label or flags differ (otherwise refused).
+        #[arg(long)]
+        update: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -397,6 +410,14 @@ pub enum PartiesAction {
         active: Option<bool>,
         #[command(flatten)]
         details: PartyDetails,
+    },
+    /// Add the third parties of a CSV file with the columns of `parties --format csv
+    /// --details` (code, name and kind required); all or nothing.
+    Import {
+        file: PathBuf,
+        /// Change existing parties whose details differ (otherwise refused).
+        #[arg(long)]
+        update: bool,
     },
 }
 
@@ -481,6 +502,10 @@ pub enum ImportWhat {
         /// Accept pieces that already exist in their journal.
         #[arg(long)]
         allow_existing_pieces: bool,
+        /// Create the unknown third parties of 411/401 lines (customers on 411…, suppliers on
+        /// 401…, named by their code, on the line's account).
+        #[arg(long)]
+        create_parties: bool,
     },
     /// A FEC from another software (tab or | separated, UTF-8 or ISO-8859-15).
     Fec {

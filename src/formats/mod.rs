@@ -10,6 +10,7 @@ pub mod entries_csv;
 pub mod fec;
 pub mod hledger;
 pub mod latin9;
+pub mod setup_csv;
 
 /// A problem found in an imported file, located precisely enough to fix it in an editor.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

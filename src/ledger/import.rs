@@ -38,6 +38,8 @@ pub struct ImportSummary {
     pub journals_created: u64,
     pub accounts_created: u64,
     pub parties_created: u64,
+    /// Third parties created by `--create-parties`: code, kind, collective account.
+    pub created_parties: Vec<(String, PartyKind, AccountNumber)>,
     pub letters: u64,
 }
 
@@ -59,6 +61,19 @@ impl Ledger {
         entries: impl Iterator<Item = Result<ImportedEntry, FormatError>>,
         options: &ImportOptions,
     ) -> Result<ImportSummary> {
+        self.import_entries_creating_parties(ctx, file, entries, options, false)
+    }
+
+    /// Imports entries read from Folio's entries CSV; with `create_parties`, the unknown third
+    /// parties of 411/401 lines are created first (see `setup::create_line_parties`).
+    pub fn import_entries_creating_parties(
+        &self,
+        ctx: &Ctx,
+        file: &str,
+        entries: impl Iterator<Item = Result<ImportedEntry, FormatError>>,
+        options: &ImportOptions,
+        create_parties: bool,
+    ) -> Result<ImportSummary> {
         self.write(ctx, |tx| {
             tx.begin_bulk();
             let first_id = tx.peek_next_entry_id();
@@ -68,6 +83,16 @@ impl Ledger {
 
                 let first_line = imported.first_line;
                 let input = clean_input(imported.input);
+                if create_parties {
+                    super::setup::create_line_parties(
+                        tx,
+                        ctx,
+                        file,
+                        first_line,
+                        &input,
+                        &mut summary,
+                    )?;
+                }
                 tx.check_input_at(&input)
                     .map_err(|(i, err)| err.at_line(file, first_line + i.unwrap_or(0) as u64))?;
                 check_piece(tx, &input, first_id, options)

@@ -19,6 +19,7 @@ mod import;
 mod jobs;
 mod migrate;
 mod queries;
+mod setup;
 mod store;
 mod tables;
 mod views;
@@ -42,6 +43,7 @@ pub use export::FecExport;
 pub use import::{ImportOptions, ImportSummary};
 pub use jobs::{Progress, ValidationSummary};
 pub use queries::{BalanceRow, EntryFilter, LedgerPage, LedgerRow, LetterMark};
+pub use setup::SetupSummary;
 pub use views::{LedgerOf, LineKey, LinePosition, WindowStart};
 
 use crate::model::text::echo;
