@@ -18,6 +18,7 @@ mod export;
 mod import;
 mod jobs;
 mod migrate;
+mod parked;
 mod queries;
 mod store;
 mod tables;
@@ -41,6 +42,7 @@ pub use error::{LedgerError, Result};
 pub use export::FecExport;
 pub use import::{ImportOptions, ImportSummary};
 pub use jobs::Progress;
+pub use parked::{Parked, ParkedInput, ParkedLine};
 pub use queries::{BalanceRow, EntryFilter, LedgerPage, LedgerRow, LetterMark};
 pub use views::{LedgerOf, LineKey, LinePosition, WindowStart};
 

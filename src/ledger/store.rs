@@ -795,6 +795,18 @@ impl View {
         Ok(self.txn.open_table(def)?)
     }
 
+    /// A table that a ledger written by an older Folio may not have yet.
+    pub fn table_if_any<K: redb::Key + 'static, V: redb::Value + 'static>(
+        &self,
+        def: TableDefinition<K, V>,
+    ) -> Result<Option<ReadOnlyTable<K, V>>> {
+        match self.txn.open_table(def) {
+            Ok(table) => Ok(Some(table)),
+            Err(redb::TableError::TableDoesNotExist(_)) => Ok(None),
+            Err(err) => Err(err.into()),
+        }
+    }
+
     pub fn meta<T: serde::de::DeserializeOwned>(&self, key: &str) -> Result<Option<T>> {
         meta_get(&self.table(META)?, key)
     }
