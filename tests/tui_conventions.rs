@@ -418,8 +418,29 @@ fn park_an_unbalanced_entry_outside_the_books_then_resume_it() {
         assert!(screen.contains("parked"), "{name}:\n{screen}");
         d.act(Context::Entries, Action::Validate);
         assert!(d.message().contains("outside the books"), "{name}");
+        // Validating every draft leaves it alone: it is not a draft.
+        ledger
+            .validate(
+                &common::demo_ctx(),
+                &folio::ledger::Selection::Until {
+                    date: common::demo_ctx().today,
+                    journal: Some("OD".into()),
+                },
+            )
+            .unwrap();
+        assert_eq!(ledger.parked_entries().unwrap().len(), 1, "{name}");
+        // Resumed, then parked again: still one parked entry, the same one.
+        d.list(Action::Bottom).list(Action::Open);
+        assert_eq!(d.app.title(), "New entry from parked P1", "{name}");
+        d.act(Context::Editor, Action::Park);
+        assert!(
+            d.message().starts_with("parked P1"),
+            "{name}: {}",
+            d.message()
+        );
+        assert_eq!(ledger.parked_entries().unwrap().len(), 1, "{name}");
         // Resumed: the grid holds it; a balancing line, then it is saved as a draft.
-        d.list(Action::Open);
+        d.list(Action::Bottom).list(Action::Open);
         assert_eq!(d.app.title(), "New entry from parked P1", "{name}");
         d.form(Action::NextLine);
         d.text("512").next().next().next();
@@ -439,6 +460,45 @@ fn park_an_unbalanced_entry_outside_the_books_then_resume_it() {
             .unwrap();
         assert_eq!(entry.piece, "P-1", "{name}");
         assert_eq!(entry.total_debit(), Amount::from_cents(8_000), "{name}");
+        assert_eq!(ledger.history("parked:1").unwrap().len(), 3, "{name}");
+    }
+}
+
+#[test]
+fn a_parked_entry_is_dropped_from_the_list_after_asking() {
+    for (name, keymap) in presets() {
+        let dir = tempfile::tempdir().unwrap();
+        let ledger = demo_ledger(dir.path());
+        let mut d = Driver::new(&ledger, &keymap);
+        header(&mut d, "P-2", "Brouillon");
+        d.next();
+        d.text("606").next().next().text("12").next();
+        d.act(Context::Editor, Action::Park);
+        d.list(Action::Bottom);
+        assert_eq!(d.app.record().as_deref(), Some("parked:1"), "{name}");
+        d.act(Context::Entries, Action::DeleteEntry).confirm();
+        assert!(
+            d.message().contains("dropped parked P1"),
+            "{name}: {}",
+            d.message()
+        );
+        assert!(ledger.parked_entries().unwrap().is_empty(), "{name}");
+        assert_ne!(d.app.record().as_deref(), Some("parked:1"), "{name}");
+    }
+}
+
+#[test]
+fn duplicate_from_the_entry_screen() {
+    for (name, keymap) in presets() {
+        let dir = tempfile::tempdir().unwrap();
+        let ledger = demo_ledger(dir.path());
+        let mut d = Driver::new(&ledger, &keymap);
+        d.global(Action::GoEntries)
+            .list(Action::Top)
+            .list(Action::Open);
+        assert!(d.app.title().starts_with("Entry "), "{name}");
+        d.act(Context::Entry, Action::Duplicate);
+        assert_eq!(d.app.title(), "New entry", "{name}: {}", d.message());
     }
 }
 
