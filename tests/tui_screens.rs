@@ -31,7 +31,7 @@ const SCREENS: &[(&str, &str)] = &[
     ("parties", "5"),
     ("party_ledger", "5 enter"),
     ("history_latest", "6"),
-    ("history_of_entry", "2 g g h"),
+    ("history_of_entry", "2 g g H"),
     ("help", "2 ?"),
     ("palette", "2 : b a l"),
     ("confirm_validate", "2 G v"),

@@ -90,3 +90,6 @@ pub const ALLOCATIONS: TableDefinition<(u64, u64), i64> = TableDefinition::new("
 pub const POSTED: TableDefinition<u64, Bytes> = TableDefinition::new("posted");
 /// Generated entry -> the rule behind each line's account.
 pub const WHY: TableDefinition<u64, Bytes> = TableDefinition::new("why");
+
+/// Parked entries by id: unfinished entries kept outside the books (see `parked`).
+pub const PARKED: TableDefinition<u64, Bytes> = TableDefinition::new("parked");

@@ -135,6 +135,18 @@ pub enum Action {
     SetRange,
     // home
     CloseYear,
+    // keys and conventions: editing keys of text fields (readline), duplicating and parking
+    LineStart,
+    LineEnd,
+    CharBack,
+    CharForward,
+    WordBack,
+    WordForward,
+    KillToEnd,
+    KillWordBack,
+    Yank,
+    Duplicate,
+    Park,
 }
 
 /// One row of the registry: an action as it is known in one context.
@@ -373,6 +385,75 @@ pub const REGISTRY: &[ActionInfo] = &[
         "Open the third party's ledger",
     ),
     info(C::Balance, "range", A::SetRange, "Set the date range"),
+    // keys and conventions
+    info(
+        C::List,
+        "back",
+        A::Back,
+        "Go back (left, as in a file manager)",
+    ),
+    info(
+        C::Form,
+        "line-start",
+        A::LineStart,
+        "Cursor to the start of the field",
+    ),
+    info(
+        C::Form,
+        "line-end",
+        A::LineEnd,
+        "Cursor to the end of the field",
+    ),
+    info(
+        C::Form,
+        "char-back",
+        A::CharBack,
+        "Cursor one character back",
+    ),
+    info(
+        C::Form,
+        "char-forward",
+        A::CharForward,
+        "Cursor one character forward",
+    ),
+    info(C::Form, "word-back", A::WordBack, "Cursor one word back"),
+    info(
+        C::Form,
+        "word-forward",
+        A::WordForward,
+        "Cursor one word forward",
+    ),
+    info(
+        C::Form,
+        "kill-to-end",
+        A::KillToEnd,
+        "Cut the text from the cursor to the end of the field",
+    ),
+    info(
+        C::Form,
+        "kill-word-back",
+        A::KillWordBack,
+        "Cut the word before the cursor",
+    ),
+    info(C::Form, "yank", A::Yank, "Paste the text cut last"),
+    info(
+        C::Entries,
+        "duplicate",
+        A::Duplicate,
+        "Copy the entry into the grid as a new draft",
+    ),
+    info(
+        C::Entry,
+        "duplicate",
+        A::Duplicate,
+        "Copy the entry into the grid as a new draft",
+    ),
+    info(
+        C::Editor,
+        "park",
+        A::Park,
+        "Park the unfinished entry outside the books, to finish later",
+    ),
 ];
 
 /// The registry rows of one context, in registry order.

@@ -13,7 +13,10 @@ use super::job::{Job, Poll};
 use super::keymap::{Code, Key, Keymap, Lookup, chord_text};
 use super::route::Route;
 use super::screens::documents::Show;
-use super::screens::{Command, Confirm, Env, Focus, Outcome, Prompt, Saved, Screen, Write};
+use super::screens::entries::reverse_answer;
+use super::screens::{
+    Command, Confirm, Env, Focus, Outcome, Prompt, Purpose, Saved, Screen, Write,
+};
 use super::theme::Theme;
 use super::widgets::fuzzy;
 use super::widgets::input::TextInput;
@@ -31,9 +34,11 @@ enum Overlay {
     Help {
         offset: usize,
     },
+    /// `keys`: every key of each action is shown (`?` in the palette).
     Palette {
         input: TextInput,
         selected: usize,
+        keys: bool,
     },
     /// `fresh`: nothing typed yet, typing replaces the proposed answer.
     Prompt {
@@ -90,6 +95,8 @@ pub struct App {
     pending: Vec<Key>,
     counter: u64,
     job: Option<Running>,
+    /// A new entry saved from the grid: the list the grid goes back to puts its cursor on it.
+    saved_new: Option<EntryId>,
     company: String,
     quit: bool,
 }
@@ -120,6 +127,7 @@ impl App {
             pending: Vec::new(),
             counter,
             job: None,
+            saved_new: None,
             company: crate::model::sanitize_text(&company),
             quit: false,
         })
@@ -214,7 +222,15 @@ impl App {
         }
         self.pos -= 1;
         self.reload();
+        self.show_saved();
         true
+    }
+
+    /// Puts the list's cursor on the entry saved last from the grid, once.
+    fn show_saved(&mut self) {
+        if let Some(id) = self.saved_new.take() {
+            self.stack[self.pos].show_entry(id);
+        }
     }
 
     /// Leaves the current screen for good (after it was saved or dropped).
@@ -226,6 +242,7 @@ impl App {
         self.stack.truncate(self.pos);
         self.pos -= 1;
         self.reload();
+        self.show_saved();
     }
 
     /// Reads the ledger again for the current screen; a screen whose record is gone closes.
@@ -343,6 +360,7 @@ impl App {
             self.overlay_key(overlay, key);
             return;
         }
+
         if self.pending.is_empty() && self.screen().wants_text() && is_typing(key) {
             self.status = None;
             let env = Env {
@@ -435,10 +453,25 @@ impl App {
             Overlay::Palette {
                 mut input,
                 mut selected,
+                mut keys,
             } => {
+                if key.text() == Some('?') {
+                    // No action's name holds a `?`: it shows (or hides) every key instead.
+                    keys = !keys;
+                    self.overlay = Some(Overlay::Palette {
+                        input,
+                        selected,
+                        keys,
+                    });
+                    return;
+                }
                 if is_typing(key) {
                     input.edit(key);
-                    self.overlay = Some(Overlay::Palette { input, selected: 0 });
+                    self.overlay = Some(Overlay::Palette {
+                        input,
+                        selected: 0,
+                        keys,
+                    });
                     return;
                 }
                 let matches = self.palette_matches(input.text());
@@ -448,15 +481,22 @@ impl App {
                     }
                     Some(Action::PrevLine) => selected = selected.saturating_sub(1),
                     Some(Action::NextField) => {
-                        if let Some(info) = matches.get(selected) {
-                            self.dispatch(info.action);
+                        if let Some(&(info, active)) = matches.get(selected) {
+                            self.run_palette(info, active);
                         }
                         return;
                     }
                     Some(Action::Cancel) => return,
-                    _ => {}
+                    Some(edit) => {
+                        input.apply(edit);
+                    }
+                    None => {}
                 }
-                self.overlay = Some(Overlay::Palette { input, selected });
+                self.overlay = Some(Overlay::Palette {
+                    input,
+                    selected,
+                    keys,
+                });
             }
             Overlay::Prompt {
                 prompt,
@@ -479,6 +519,16 @@ impl App {
                 }
                 match lookup(&[Context::Form]) {
                     Some(Action::NextField) => {
+                        if let Purpose::Reverse { id, .. } = &prompt.purpose {
+                            let env = Env {
+                                ledger: &self.ledger,
+                                ctx: &self.ctx,
+                                keymap: &self.keymap,
+                            };
+                            let outcome = reverse_answer(&env, *id, input.text());
+                            self.apply(outcome);
+                            return;
+                        }
                         let env = Env {
                             ledger: &self.ledger,
                             ctx: &self.ctx,
@@ -489,6 +539,13 @@ impl App {
                         self.apply(outcome);
                     }
                     Some(Action::Cancel) => {}
+                    Some(edit) if input.apply(edit) => {
+                        self.overlay = Some(Overlay::Prompt {
+                            prompt,
+                            input,
+                            fresh: false,
+                        })
+                    }
                     _ => {
                         self.overlay = Some(Overlay::Prompt {
                             prompt,
@@ -524,7 +581,13 @@ impl App {
                         self.screen_action(action);
                         self.overlay = Some(Overlay::Filter { input, before });
                     }
-                    _ => self.overlay = Some(Overlay::Filter { input, before }),
+                    Some(edit) => {
+                        if input.apply(edit) {
+                            self.set_filter(input.text());
+                        }
+                        self.overlay = Some(Overlay::Filter { input, before });
+                    }
+                    None => self.overlay = Some(Overlay::Filter { input, before }),
                 }
             }
         }
@@ -583,6 +646,7 @@ impl App {
                 self.overlay = Some(Overlay::Palette {
                     input: TextInput::default(),
                     selected: 0,
+                    keys: false,
                 })
             }
             Action::Back => {
@@ -728,12 +792,36 @@ impl App {
                 }
                 self.after_command();
             }
+            Write::Park { id, input } => {
+                match self.ledger.park(&self.ctx, &input, id) {
+                    Ok(parked) => {
+                        self.close();
+                        self.info(format!(
+                            "parked {} outside the books: resume it from the entries list",
+                            parked.reference()
+                        ));
+                    }
+                    Err(err) => self.lost(err),
+                }
+                self.after_command();
+            }
+            Write::DropParked { id } => {
+                match self.ledger.drop_parked(&self.ctx, id) {
+                    Ok(parked) => self.info(format!("dropped parked {}", parked.reference())),
+                    Err(err) => self.lost(err),
+                }
+                self.after_command();
+            }
             Write::SaveEntry {
                 id,
                 input,
                 validate,
-            } => match self.save_entry(id, input, validate) {
+                parked,
+            } => match self.save_entry(id, input, validate, parked) {
                 Ok(saved) => {
+                    if id.is_none() {
+                        self.saved_new = Some(saved.entry.id);
+                    }
                     // The grid says what was saved and where the user goes next.
                     let outcome = self.stack[self.pos].saved(&saved);
                     self.apply(outcome);
@@ -752,13 +840,17 @@ impl App {
         id: Option<(EntryId, u64)>,
         input: EntryInput,
         validate: bool,
+        parked: Option<u64>,
     ) -> Result<Saved, LedgerError> {
-        let entry = match id {
-            Some((id, revision)) => {
+        let entry = match (id, parked) {
+            (Some((id, revision)), _) => {
                 self.ledger
                     .edit_entry(&self.ctx, id, &input, Some(revision))?
             }
-            None => self.ledger.add_entry(&self.ctx, &input)?,
+            (None, Some(parked)) => self
+                .ledger
+                .add_entry_from_parked(&self.ctx, &input, parked)?,
+            (None, None) => self.ledger.add_entry(&self.ctx, &input)?,
         };
         let validated = validate.then(|| {
             self.ledger
@@ -890,14 +982,19 @@ impl App {
         self.screen().render(buf, body, &self.theme, &self.keymap);
         let status = Rect::new(area.x, area.bottom() - 1, area.width, 1);
         let mut cursor = self.draw_status(buf, status).or(self.screen().caret());
+        if self.overlay.is_none() && self.draw_long_message(buf, body) {
+            cursor = None;
+        }
         match &self.overlay {
             Some(Overlay::Help { offset }) => {
                 cursor = None;
                 self.draw_help(buf, body, *offset);
             }
-            Some(Overlay::Palette { input, selected }) => {
-                cursor = Some(self.draw_palette(buf, body, input, *selected))
-            }
+            Some(Overlay::Palette {
+                input,
+                selected,
+                keys,
+            }) => cursor = Some(self.draw_palette(buf, body, input, *selected, *keys)),
             Some(Overlay::Prompt { prompt, input, .. }) => {
                 let rect = Rect::new(area.x, status.y.saturating_sub(3), area.width, 3);
                 let inner = boxed(buf, rect, &prompt.title, &self.theme);
@@ -922,6 +1019,34 @@ impl App {
             Some(Overlay::Filter { .. }) | None => {}
         }
         cursor
+    }
+
+    /// The status message when it is too long for the status line.
+    fn long_message(&self, width: u16) -> Option<(&str, Style)> {
+        let (text, style) = match &self.status {
+            Some(Status::Error(text)) => (text.as_str(), self.theme.error),
+            Some(Status::Info(text)) => (text.as_str(), self.theme.info),
+            None => return None,
+        };
+        let fits = text.chars().count() < width as usize;
+        (!fits && self.job.is_none() && self.pending.is_empty()).then_some((text, style))
+    }
+
+    /// Draws a message too long for the status line in a box above it, whole; returns
+    /// whether there was one.
+    fn draw_long_message(&self, buf: &mut Buffer, body: Rect) -> bool {
+        let Some((text, style)) = self.long_message(body.width) else {
+            return false;
+        };
+        let inner_width = body.width.saturating_sub(2).max(1) as usize;
+        let lines = wrap(text, inner_width);
+        let height = (lines.len() as u16 + 2).min(body.height);
+        let rect = Rect::new(body.x, body.bottom() - height, body.width, height);
+        let inner = boxed(buf, rect, "Message", &self.theme);
+        for (i, line) in lines.iter().enumerate().take(inner.height as usize) {
+            put(buf, inner.x, inner.y + i as u16, line, inner_width, style);
+        }
+        true
     }
 
     fn draw_top(&self, buf: &mut Buffer, area: Rect) {
@@ -1023,6 +1148,17 @@ impl App {
             put(buf, area.x, area.y, text, width, self.theme.key);
             return None;
         }
+        if self.long_message(area.width).is_some() {
+            put(
+                buf,
+                area.x,
+                area.y,
+                " ↑ message above",
+                width,
+                self.theme.dim,
+            );
+            return None;
+        }
         match &self.status {
             Some(Status::Error(text)) => {
                 put(
@@ -1091,27 +1227,63 @@ impl App {
             .collect()
     }
 
+    /// The keys of this screen, then of its list or form, then the global ones in groups.
+    /// While a text field has the focus, only keys that work while typing are listed.
     fn help_rows(&self) -> Vec<KeyRow> {
+        let typing = self.screen().wants_text();
+        let contexts = self.contexts();
         let mut rows = Vec::new();
-        for context in self.contexts() {
-            let actions: Vec<_> = action::in_context(context).collect();
-            if actions.is_empty() {
-                continue;
-            }
-            rows.push(KeyRow {
-                keys: String::new(),
-                name: format!("[{context}]"),
-                description: String::new(),
-                heading: true,
-            });
-            for info in actions {
-                let keys = self.keymap.hints(context, info.action);
-                rows.push(KeyRow {
-                    keys: if keys.is_empty() { "—".into() } else { keys },
+        for (at, &context) in contexts.iter().enumerate() {
+            let mut groups: Vec<(String, Vec<KeyRow>)> = Vec::new();
+            for info in action::in_context(context) {
+                // A key a more specific context binds to something else does not reach here.
+                let shadowed = |chord: &Vec<Key>| {
+                    contexts[..at]
+                        .iter()
+                        .any(|c| match self.keymap.lookup(*c, chord) {
+                            Lookup::Action(other) => other != info.action,
+                            Lookup::Prefix => true,
+                            Lookup::None => false,
+                        })
+                };
+                let chords: Vec<String> = self
+                    .keymap
+                    .keys_for(context, info.action)
+                    .iter()
+                    .filter(|chord| !shadowed(chord))
+                    .filter(|chord| !typing || chord.first().is_some_and(|k| !is_typing(*k)))
+                    .map(|chord| chord_text(chord))
+                    .collect();
+                if typing && chords.is_empty() {
+                    continue;
+                }
+                let heading = match context {
+                    Context::Global => format!("[global: {}]", global_group(info.action)),
+                    _ => format!("[{context}]"),
+                };
+                let row = KeyRow {
+                    keys: if chords.is_empty() {
+                        "—".into()
+                    } else {
+                        chords.join(", ")
+                    },
                     name: info.name.to_string(),
                     description: info.description.to_string(),
                     heading: false,
+                };
+                match groups.iter_mut().find(|(h, _)| *h == heading) {
+                    Some((_, group)) => group.push(row),
+                    None => groups.push((heading, vec![row])),
+                }
+            }
+            for (heading, group) in groups {
+                rows.push(KeyRow {
+                    keys: String::new(),
+                    name: heading,
+                    description: String::new(),
+                    heading: true,
                 });
+                rows.extend(group);
             }
         }
         rows
@@ -1122,22 +1294,49 @@ impl App {
         draw_key_rows(buf, inner, &self.help_rows(), offset, None, &self.theme);
     }
 
-    fn palette_matches(&self, text: &str) -> Vec<&'static action::ActionInfo> {
-        let mut scored: Vec<(i64, usize, &'static action::ActionInfo)> = self
-            .active_actions()
-            .into_iter()
+    /// The actions matching `text`: those of this screen first, then those of every screen
+    /// the interface can open from anywhere (`true` marks the ones that apply here).
+    fn palette_matches(&self, text: &str) -> Vec<(&'static action::ActionInfo, bool)> {
+        let active = self.active_actions();
+        let elsewhere = action::REGISTRY.iter().filter(|info| {
+            !active.iter().any(|a| a.context == info.context)
+                && Route::of_context(info.context).is_some()
+        });
+        let candidates = active
+            .iter()
+            .map(|info| (*info, true))
+            .chain(elsewhere.map(|info| (info, false)));
+        let mut scored: Vec<(i64, usize, &'static action::ActionInfo, bool)> = candidates
             .enumerate()
-            .filter_map(|(i, info)| {
-                let haystack = format!("{} {}", info.name, info.description);
-                fuzzy::score(text, &haystack).map(|s| (s, i, info))
+            .filter_map(|(i, (info, here))| {
+                let haystack = format!("{} {} {}", info.name, info.description, info.context);
+                fuzzy::score(text, &haystack).map(|s| (s, i, info, here))
             })
             .collect();
         let whole = 100 * text.split_whitespace().count() as i64;
-        if whole > 0 && scored.iter().any(|(s, _, _)| *s >= whole) {
-            scored.retain(|(s, _, _)| *s >= whole);
+        if whole > 0 && scored.iter().any(|(s, ..)| *s >= whole) {
+            scored.retain(|(s, ..)| *s >= whole);
         }
         scored.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
-        scored.into_iter().map(|(_, _, info)| info).collect()
+        scored
+            .into_iter()
+            .map(|(_, _, info, here)| (info, here))
+            .collect()
+    }
+
+    /// Runs an action chosen in the palette; one of another screen opens that screen first.
+    fn run_palette(&mut self, info: &'static action::ActionInfo, here: bool) {
+        if !here {
+            let Some(route) = Route::of_context(info.context) else {
+                return;
+            };
+            let depth = self.pos;
+            self.open(&route);
+            if self.pos == depth {
+                return;
+            }
+        }
+        self.dispatch(info.action);
     }
 
     fn draw_palette(
@@ -1146,16 +1345,26 @@ impl App {
         body: Rect,
         input: &TextInput,
         selected: usize,
+        all_keys: bool,
     ) -> (u16, u16) {
         let matches = self.palette_matches(input.text());
-        let width = if body.width < 90 { body.width } else { 80 };
+        let width = match (body.width < 90, all_keys) {
+            (true, _) => body.width,
+            (false, false) => 80,
+            (false, true) => body.width.min(110),
+        };
         let rect = Rect::new(
             body.x + (body.width - width) / 2,
             body.y,
             width,
             body.height.min(matches.len() as u16 + 3).max(4),
         );
-        let inner = boxed(buf, rect, "Actions", &self.theme);
+        let title = if all_keys {
+            "Actions and every key (? hides them)"
+        } else {
+            "Actions (? shows every key)"
+        };
+        let inner = boxed(buf, rect, title, &self.theme);
         put(buf, inner.x, inner.y, "> ", 2, self.theme.key);
         let cursor = draw_input(
             buf,
@@ -1167,9 +1376,17 @@ impl App {
         );
         let rows: Vec<KeyRow> = matches
             .iter()
-            .map(|info| KeyRow {
-                keys: self.keymap.hint(info.context, info.action),
-                name: info.name.to_string(),
+            .map(|&(info, here)| KeyRow {
+                keys: if all_keys {
+                    self.keymap.hints(info.context, info.action)
+                } else {
+                    self.keymap.hint(info.context, info.action)
+                },
+                name: if here || info.context == Context::Global {
+                    info.name.to_string()
+                } else {
+                    format!("{}: {}", info.context, info.name)
+                },
                 description: info.description.to_string(),
                 heading: false,
             })
@@ -1183,6 +1400,57 @@ impl App {
         let offset = selected.saturating_sub(list.height.saturating_sub(1) as usize);
         draw_key_rows(buf, list, &rows, offset, Some(selected), &self.theme);
         cursor
+    }
+}
+
+/// Cuts a text into lines of at most `width` characters, at spaces when it can.
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    for word in text.split(' ') {
+        let mut word: Vec<char> = word.chars().collect();
+        loop {
+            let used = line.chars().count();
+            let room = if used == 0 {
+                width
+            } else {
+                width.saturating_sub(used + 1)
+            };
+            if word.len() <= room {
+                if used > 0 {
+                    line.push(' ');
+                }
+                line.extend(word.iter());
+                break;
+            }
+            if used > 0 {
+                lines.push(std::mem::take(&mut line));
+                continue;
+            }
+            let rest = word.split_off(width);
+            lines.push(word.iter().collect());
+            word = rest;
+        }
+    }
+    if !line.is_empty() {
+        lines.push(line);
+    }
+    lines
+}
+
+/// The group of a global action in the help.
+fn global_group(action: Action) -> &'static str {
+    match action {
+        Action::GoHome
+        | Action::GoEntries
+        | Action::GoChart
+        | Action::GoBalance
+        | Action::GoParties
+        | Action::GoHistory
+        | Action::GoDocuments
+        | Action::NewEntry => "screens",
+        Action::Back | Action::Forward | Action::History | Action::Refresh => "moving",
+        _ => "general",
     }
 }
 

@@ -36,6 +36,10 @@ pub enum Route {
     },
     /// The entry grid over a draft.
     EditEntry(EntryId),
+    /// The entry grid holding a copy of an entry, as a new draft.
+    Duplicate(EntryId),
+    /// The entry grid over a parked entry, to finish it.
+    Parked(u64),
     /// The chart of accounts, filtered on a text when not empty.
     Chart {
         filter: String,
@@ -75,7 +79,10 @@ impl Route {
             Route::Home => Context::Home,
             Route::Entries | Route::Drafts => Context::Entries,
             Route::Entry(_) => Context::Entry,
-            Route::NewEntry { .. } | Route::EditEntry(_) => Context::Editor,
+            Route::NewEntry { .. }
+            | Route::EditEntry(_)
+            | Route::Duplicate(_)
+            | Route::Parked(_) => Context::Editor,
             Route::Chart { .. } => Context::Chart,
             Route::Balance => Context::Balance,
             Route::Parties { .. } => Context::Parties,
@@ -90,6 +97,32 @@ impl Route {
         }
     }
 
+    /// The screen of a context that opens from anywhere (the palette runs an action of
+    /// another screen there); none for contexts that need a record (an entry, an account).
+    pub fn of_context(context: Context) -> Option<Route> {
+        Some(match context {
+            Context::Home => Route::Home,
+            Context::Entries => Route::Entries,
+            Context::Editor => Route::NewEntry { journal: None },
+            Context::Chart => Route::Chart {
+                filter: String::new(),
+            },
+            Context::Balance => Route::Balance,
+            Context::Parties => Route::Parties {
+                filter: String::new(),
+            },
+            Context::History => Route::History(None),
+            Context::Documents => Route::Documents(super::screens::documents::Show::All),
+            Context::Global
+            | Context::List
+            | Context::Form
+            | Context::Dialog
+            | Context::Entry
+            | Context::Ledger
+            | Context::Document => return None,
+        })
+    }
+
     /// Reads the ledger for the screen the route leads to.
     pub fn resolve(&self, env: &Env) -> Result<Box<dyn Screen>, LedgerError> {
         Ok(match self {
@@ -99,6 +132,10 @@ impl Route {
             Route::Entry(id) => Box::new(EntryScreen::new(env, *id)?),
             Route::NewEntry { journal } => Box::new(EditorScreen::new(env, journal.as_deref())?),
             Route::EditEntry(id) => Box::new(EditorScreen::edit(env, &env.ledger.entry(*id)?)?),
+            Route::Duplicate(id) => {
+                Box::new(EditorScreen::duplicate(env, &env.ledger.entry(*id)?)?)
+            }
+            Route::Parked(id) => Box::new(EditorScreen::resume(env, &env.ledger.parked(*id)?)?),
             Route::Chart { filter } => Box::new(ChartScreen::new(env, filter)?),
             Route::Balance => Box::new(BalanceScreen::new(env)?),
             Route::Parties { filter } => Box::new(PartiesScreen::new(env, filter)?),

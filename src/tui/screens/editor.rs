@@ -115,6 +115,8 @@ struct Editing {
 
 pub struct EditorScreen {
     editing: Option<Editing>,
+    /// The parked entry the grid was resumed from.
+    parked: Option<u64>,
     journal: TextInput,
     date: TextInput,
     piece: TextInput,
@@ -139,6 +141,7 @@ impl EditorScreen {
     pub fn new(env: &Env, journal: Option<&str>) -> Result<Self, LedgerError> {
         let mut screen = EditorScreen {
             editing: None,
+            parked: None,
             journal: TextInput::default(),
             date: TextInput::new(&date_text(env.ctx.today)),
             piece: TextInput::default(),
@@ -169,6 +172,81 @@ impl EditorScreen {
         let mut screen = EditorScreen::new(env, Some(&entry.journal))?;
         screen.fill(entry);
         Ok(screen)
+    }
+
+    /// A new draft holding a copy of `entry` (its lines, journal and labels), dated today,
+    /// with an empty piece: the focus is on the date.
+    pub fn duplicate(env: &Env, entry: &Entry) -> Result<Self, LedgerError> {
+        let mut screen = EditorScreen::edit(env, entry)?;
+        screen.editing = None;
+        screen.date.set(&date_text(env.ctx.today));
+        screen.piece.clear();
+        screen.dirty = true;
+        screen.enter(Field::Header(HeaderField::Date));
+        Ok(screen)
+    }
+
+    /// Resumes a parked entry: the grid as it was parked.
+    pub fn resume(env: &Env, parked: &crate::ledger::Parked) -> Result<Self, LedgerError> {
+        let input = &parked.input;
+        let mut screen = EditorScreen::new(env, Some(&input.journal))?;
+        screen.parked = Some(parked.id);
+        screen.date.set(&input.date);
+        screen.piece.set(&input.piece);
+        screen.label.set(&input.label);
+        screen.lines = input
+            .lines
+            .iter()
+            .map(|l| LineDraft {
+                account: TextInput::new(&l.account),
+                party: l.party.clone(),
+                label: TextInput::new(&l.label),
+                debit: TextInput::new(&l.debit),
+                credit: TextInput::new(&l.credit),
+                proposed: None,
+            })
+            .collect();
+        screen.lines.push(LineDraft::default());
+        screen.dirty = false;
+        screen.enter(Field::Line(0, LineField::Account));
+        Ok(screen)
+    }
+
+    /// Parks the grid as typed, outside the books, to finish later.
+    fn park(&mut self) -> Outcome {
+        if let Some(editing) = &self.editing {
+            return Outcome::Error(format!(
+                "draft {} is saved already: only a new entry is parked (leave to keep the \
+                 draft as saved)",
+                editing.reference
+            ));
+        }
+        let lines: Vec<crate::ledger::ParkedLine> = self
+            .lines
+            .iter()
+            .filter(|l| !l.is_empty())
+            .map(|l| crate::ledger::ParkedLine {
+                account: l.account.text().to_string(),
+                party: l.party.clone(),
+                label: l.label.text().to_string(),
+                debit: l.debit.text().to_string(),
+                credit: l.credit.text().to_string(),
+            })
+            .collect();
+        if lines.is_empty() && self.piece.text().is_empty() && self.label.text().is_empty() {
+            return Outcome::Error("nothing to park: the grid is empty".into());
+        }
+        Write::Park {
+            id: self.parked,
+            input: crate::ledger::ParkedInput {
+                journal: self.journal.text().trim().to_ascii_uppercase(),
+                date: self.date.text().to_string(),
+                piece: self.piece.text().to_string(),
+                label: self.label.text().to_string(),
+                lines,
+            },
+        }
+        .into()
     }
 
     /// Fills the grid from a draft, as stored now.
@@ -263,7 +341,13 @@ impl EditorScreen {
                 if digits {
                     // Numbers complete by prefix: `607` is 607000 and its sub-accounts.
                     c.account.as_str().starts_with(&text).then(|| {
-                        let own = if c.party.is_none() { 1 } else { 0 };
+                        // A collective account (401, 411) is refused without its third
+                        // party: its parties' lines come first, the bare account last.
+                        let own = match (&c.party, c.needs_party) {
+                            (None, true) => -500,
+                            (None, false) => 1,
+                            (Some(_), _) => 0,
+                        };
                         (1_000 - c.account.as_str().len() as i64 * 10 + own, at)
                     })
                 } else {
@@ -631,6 +715,7 @@ impl EditorScreen {
             id: self.editing.as_ref().map(|e| (e.id, e.revision)),
             input,
             validate,
+            parked: self.parked,
         }
         .into()
     }
@@ -668,6 +753,7 @@ impl EditorScreen {
 
     /// Clears the grid for the next entry, keeping journal and date, numbering the piece on.
     fn next_entry(&mut self, saved: &EntryInput) {
+        self.parked = None;
         self.piece.set(&next_piece(&saved.piece));
         self.label.clear();
         self.lines = vec![LineDraft::default()];
@@ -713,9 +799,10 @@ impl Screen for EditorScreen {
     }
 
     fn title(&self) -> String {
-        match &self.editing {
-            Some(editing) => format!("Edit draft {}", editing.reference),
-            None => "New entry".into(),
+        match (&self.editing, self.parked) {
+            (Some(editing), _) => format!("Edit draft {}", editing.reference),
+            (None, Some(parked)) => format!("New entry from parked P{parked}"),
+            (None, None) => "New entry".into(),
         }
     }
 
@@ -1052,6 +1139,45 @@ impl Screen for EditorScreen {
                 }
                 Outcome::None
             }
+            edit @ (Action::LineStart
+            | Action::LineEnd
+            | Action::CharBack
+            | Action::CharForward
+            | Action::WordBack
+            | Action::WordForward) => {
+                let focus = self.focus;
+                if let Some(input) = self.input_mut(focus) {
+                    input.apply(edit);
+                }
+                // Moving in a field keeps its content: typing then inserts.
+                self.fresh = false;
+                Outcome::None
+            }
+            edit @ (Action::KillToEnd | Action::KillWordBack | Action::Yank) => {
+                let focus = self.focus;
+                let Some(input) = self.input_mut(focus) else {
+                    return Outcome::None;
+                };
+                let before = input.text().to_string();
+                input.apply(edit);
+                let changed = input.text() != before;
+                self.fresh = false;
+                if changed {
+                    self.dirty = true;
+                    if let Field::Line(i, f) = focus {
+                        let line = &mut self.lines[i];
+                        if line.proposed == Some(f) {
+                            line.proposed = None;
+                        }
+                        if f == LineField::Account {
+                            line.party = None;
+                            self.complete();
+                        }
+                    }
+                }
+                Outcome::None
+            }
+            Action::Park => self.park(),
             _ => Outcome::None,
         }
     }
@@ -1150,6 +1276,7 @@ impl Screen for EditorScreen {
                 keymap.hint(Context::Editor, Action::DeleteLine),
                 "delete line",
             ),
+            (keymap.hint(Context::Editor, Action::Park), "park"),
             (keymap.hint(Context::Form, Action::Cancel), "leave"),
         ]
     }

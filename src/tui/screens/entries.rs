@@ -10,13 +10,14 @@ use super::super::action::{Action, Context};
 use super::super::keymap::Keymap;
 use super::super::route::Route;
 use super::super::theme::Theme;
+use super::super::widgets::amount::parse_amount;
 use super::super::widgets::list::{List, ListView, Row};
 use super::super::widgets::table::{Column, search_text};
 use super::{
     Confirm, Dates, Env, Outcome, Prompt, Purpose, Screen, Write, amount_text, clean, date_text,
     parse_user_date,
 };
-use crate::ledger::{EntryFilter, LedgerError, Selection};
+use crate::ledger::{EntryFilter, LedgerError, Parked, Selection};
 use crate::model::{Amount, Entry, EntryId, EntryStatus};
 
 /// A listing shows at most this many entries (about 70 MiB): narrow the period or the journal
@@ -34,6 +35,8 @@ pub struct EntryRow {
     pub label: String,
     pub debit: Amount,
     pub credit: Amount,
+    /// A parked entry (outside the books, to finish in the grid): its number.
+    pub parked: Option<u64>,
 }
 
 impl EntryRow {
@@ -48,10 +51,39 @@ impl EntryRow {
             label: clean(&entry.label),
             debit: entry.total_debit(),
             credit: entry.total_credit(),
+            parked: None,
+        }
+    }
+
+    /// A parked entry, as typed: its date when it reads as one (else today), its totals
+    /// from the amounts that read as amounts.
+    pub fn of_parked(parked: &Parked, today: NaiveDate) -> Self {
+        let input = &parked.input;
+        let sum = |side: fn(&crate::ledger::ParkedLine) -> &str| {
+            input
+                .lines
+                .iter()
+                .filter_map(|l| parse_amount(side(l)).ok())
+                .fold(Amount::ZERO, |a, b| a + b)
+        };
+        EntryRow {
+            id: 0,
+            status: EntryStatus::Draft,
+            reference: parked.reference(),
+            date: parse_user_date(&input.date, today).unwrap_or(today),
+            journal: clean(&input.journal),
+            piece: clean(&input.piece),
+            label: clean(&input.label),
+            debit: sum(|l| &l.debit),
+            credit: sum(|l| &l.credit),
+            parked: Some(parked.id),
         }
     }
 
     fn status_text(&self) -> &'static str {
+        if self.parked.is_some() {
+            return "parked";
+        }
         match self.status {
             EntryStatus::Draft => "draft",
             EntryStatus::Validated => "valid",
@@ -60,14 +92,24 @@ impl EntryRow {
 }
 
 impl Row for EntryRow {
-    type Key = EntryId;
+    /// Parked entries have their own numbers: `(true, parked number)`.
+    type Key = (bool, u64);
 
-    fn key(&self) -> EntryId {
-        self.id
+    fn key(&self) -> (bool, u64) {
+        match self.parked {
+            Some(parked) => (true, parked),
+            None => (false, self.id),
+        }
     }
 
     /// Drafts are marked (to validate them together); their debit adds up.
     fn mark(&self) -> Result<Amount, String> {
+        if self.parked.is_some() {
+            return Err(format!(
+                "{} is parked, outside the books: finish it in the grid first",
+                self.reference
+            ));
+        }
         match self.status {
             EntryStatus::Draft => Ok(self.debit),
             EntryStatus::Validated => Err(format!(
@@ -143,9 +185,22 @@ impl EntriesScreen {
         self.list.selected()
     }
 
+    /// The entry under the cursor, or why a parked entry does not take `what`.
+    fn entry_row(&self, what: &str) -> Result<Option<&EntryRow>, String> {
+        match self.selected() {
+            Some(row) if row.parked.is_some() => Err(format!(
+                "{} is parked, outside the books: it cannot be {what} (enter resumes it)",
+                row.reference
+            )),
+            row => Ok(row),
+        }
+    }
+
     fn validate_one(&self) -> Outcome {
-        let Some(row) = self.selected() else {
-            return Outcome::None;
+        let row = match self.entry_row("validated") {
+            Ok(Some(row)) => row,
+            Ok(None) => return Outcome::None,
+            Err(message) => return Outcome::Error(message),
         };
         if row.status == EntryStatus::Validated {
             return Outcome::Error(format!("{} is already validated", row.reference));
@@ -167,7 +222,7 @@ impl EntriesScreen {
     }
 
     fn validate_marked(&self) -> Outcome {
-        let drafts: Vec<EntryId> = self.list.marks().copied().collect();
+        let drafts: Vec<EntryId> = self.list.marks().map(|(_, id)| *id).collect();
         if drafts.is_empty() {
             return Outcome::Error("no draft is marked (mark drafts with the mark key)".into());
         }
@@ -185,8 +240,10 @@ impl EntriesScreen {
     }
 
     fn reverse(&self, env: &Env) -> Outcome {
-        let Some(row) = self.selected() else {
-            return Outcome::None;
+        let row = match self.entry_row("reversed") {
+            Ok(Some(row)) => row,
+            Ok(None) => return Outcome::None,
+            Err(message) => return Outcome::Error(message),
         };
         reverse_confirm(env, row.id, row.status, &row.reference)
     }
@@ -195,6 +252,12 @@ impl EntriesScreen {
         let Some(row) = self.selected() else {
             return Outcome::None;
         };
+        if let Some(id) = row.parked {
+            return Outcome::Confirm(Confirm {
+                message: format!("Drop parked entry {} ({})?", row.reference, row.label),
+                yes: Write::DropParked { id }.into(),
+            });
+        }
         delete_confirm(row.id, row.status, &row.reference, &row.label)
     }
 
@@ -202,6 +265,9 @@ impl EntriesScreen {
         let Some(row) = self.selected() else {
             return Outcome::None;
         };
+        if let Some(id) = row.parked {
+            return Outcome::Open(Route::Parked(id));
+        }
         if row.status == EntryStatus::Validated {
             return Outcome::Error(format!(
                 "{} is validated: it cannot change (reverse it instead)",
@@ -231,17 +297,45 @@ pub fn reverse_confirm(env: &Env, id: EntryId, status: EntryStatus, reference: &
         Ok(None) => {}
         Err(err) => return err.into(),
     }
-    Outcome::Confirm(Confirm {
-        message: format!(
-            "Reverse {reference} on {}? A validated entry with every line on the other side.",
-            date_text(env.ctx.today)
+    let next_month = first_of_next_month(env.ctx.today);
+    Outcome::Prompt(Prompt {
+        title: format!(
+            "Reverse {reference} on (enter: today · + for {}, the first day of next month · or a date)",
+            date_text(next_month)
         ),
-        yes: Write::Reverse {
+        initial: date_text(env.ctx.today),
+        purpose: Purpose::Reverse {
             id,
-            date: env.ctx.today,
-        }
-        .into(),
+            reference: reference.to_string(),
+        },
     })
+}
+
+/// The first day of the month after `date` (accrual reversals).
+pub fn first_of_next_month(date: NaiveDate) -> NaiveDate {
+    use chrono::Datelike;
+    let (year, month) = if date.month() == 12 {
+        (date.year() + 1, 1)
+    } else {
+        (date.year(), date.month() + 1)
+    };
+    NaiveDate::from_ymd_opt(year, month, 1).unwrap_or(date)
+}
+
+/// The answer to the reversal date: `+` (or `next`) is the first day of next month.
+pub fn reverse_answer(env: &Env, id: EntryId, text: &str) -> Outcome {
+    let text = text.trim();
+    let date = if text == "+" || text.eq_ignore_ascii_case("next") {
+        first_of_next_month(env.ctx.today)
+    } else if text.is_empty() {
+        env.ctx.today
+    } else {
+        match parse_user_date(text, env.ctx.today) {
+            Some(date) => date,
+            None => return Outcome::Error(format!("`{text}` is not a date")),
+        }
+    };
+    Write::Reverse { id, date }.into()
 }
 
 /// Asks to delete a draft.
@@ -285,6 +379,13 @@ impl Screen for EntriesScreen {
         match listed {
             Ok(()) | Err(LedgerError::Cancelled) => {}
             Err(err) => return Err(err),
+        }
+        // Parked entries come last: outside the books, waiting to be finished.
+        for parked in env.ledger.parked_entries()? {
+            let journal = parked.input.journal.trim().to_ascii_uppercase();
+            if self.journal.as_ref().is_none_or(|j| *j == journal) {
+                rows.push(EntryRow::of_parked(&parked, env.ctx.today));
+            }
         }
         self.truncated = truncated;
         self.list.set_rows(rows);
@@ -338,7 +439,10 @@ impl Screen for EntriesScreen {
     fn handle(&mut self, action: Action, env: &Env) -> Outcome {
         match action {
             Action::Open => match self.selected() {
-                Some(row) => Outcome::Open(Route::Entry(row.id)),
+                Some(row) => match row.parked {
+                    Some(id) => Outcome::Open(Route::Parked(id)),
+                    None => Outcome::Open(Route::Entry(row.id)),
+                },
                 None => Outcome::None,
             },
             Action::EditEntry => self.edit(),
@@ -351,6 +455,11 @@ impl Screen for EntriesScreen {
             }),
             Action::Reverse => self.reverse(env),
             Action::DeleteEntry => self.delete(),
+            Action::Duplicate => match self.entry_row("duplicated") {
+                Ok(Some(row)) => Outcome::Open(Route::Duplicate(row.id)),
+                Ok(None) => Outcome::None,
+                Err(message) => Outcome::Error(message),
+            },
             Action::JournalFilter => {
                 let codes = env
                     .ledger
@@ -393,6 +502,7 @@ impl Screen for EntriesScreen {
                 }
                 Err(message) => return Outcome::Error(message),
             },
+            Purpose::Reverse { id, .. } => return reverse_answer(env, *id, text),
             Purpose::ValidateUntil => {
                 let Some(date) = parse_user_date(text, env.ctx.today) else {
                     return Outcome::Error(format!("`{text}` is not a date"));
@@ -425,8 +535,15 @@ impl Screen for EntriesScreen {
         }
     }
 
+    fn show_entry(&mut self, id: EntryId) {
+        self.list.select(|row| row.parked.is_none() && row.id == id);
+    }
+
     fn record(&self) -> Option<String> {
-        self.selected().map(|r| format!("entry:{}", r.id))
+        self.selected().map(|r| match r.parked {
+            Some(id) => format!("parked:{id}"),
+            None => format!("entry:{}", r.id),
+        })
     }
 
     fn journal(&self) -> Option<String> {

@@ -292,6 +292,7 @@ impl Screen for EntryScreen {
                     .into(),
                 })
             }
+            Action::Duplicate => Outcome::Open(Route::Duplicate(entry.id)),
             Action::Reverse => reverse_confirm(env, entry.id, entry.status, &entry.reference()),
             Action::DeleteEntry => delete_confirm(
                 entry.id,

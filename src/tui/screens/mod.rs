@@ -54,6 +54,11 @@ pub enum Purpose {
     Journal,
     ValidateUntil,
     Range,
+    /// The date of the reversal of a validated entry (the application answers it).
+    Reverse {
+        id: EntryId,
+        reference: String,
+    },
 }
 
 /// A yes/no question; `yes` runs on confirmation.
@@ -88,6 +93,18 @@ pub enum Write {
         id: Option<(EntryId, u64)>,
         input: EntryInput,
         validate: bool,
+        /// The parked entry the grid was resumed from: removed as the draft is saved.
+        parked: Option<u64>,
+    },
+    /// Parks the unfinished entry of the grid outside the books (over parked entry `id`
+    /// when it was resumed from one).
+    Park {
+        id: Option<u64>,
+        input: crate::ledger::ParkedInput,
+    },
+    /// Drops a parked entry.
+    DropParked {
+        id: u64,
     },
     /// Validation may be long: it runs as a background job and can be cancelled.
     Validate {
@@ -226,6 +243,9 @@ pub trait Screen {
     fn revert(&mut self, _env: &Env) -> Outcome {
         Outcome::None
     }
+
+    /// An entry saved from the grid opened over this screen: the list puts its cursor on it.
+    fn show_entry(&mut self, _id: EntryId) {}
 
     /// A key hint for the status line when nothing else is shown.
     fn hints(&self, _keymap: &Keymap) -> Vec<(String, &'static str)> {

@@ -1,7 +1,17 @@
 //! A one-line text field: typing, cursor moves, deletion. Its editing keys are fixed (they are
-//! typing, not commands): characters, backspace, delete, left, right, home, end.
+//! typing, not commands): characters, backspace, delete, left, right, home, end. The readline
+//! keys (`ctrl-a`, `ctrl-k`, `ctrl-y`…) are actions of the keymap's `[form]` table, carried out
+//! by `apply`.
 
+use std::cell::RefCell;
+
+use super::super::action::Action;
 use super::super::keymap::{Code, Key};
+
+thread_local! {
+    /// The text cut last (`ctrl-k`, `ctrl-w`), pasted back by `ctrl-y` in any field.
+    static KILLED: RefCell<String> = const { RefCell::new(String::new()) };
+}
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TextInput {
@@ -44,6 +54,69 @@ impl TextInput {
             .nth(chars)
             .map(|(i, _)| i)
             .unwrap_or(self.text.len())
+    }
+
+    /// Carries out a readline editing action (`LineStart`, `KillToEnd`, `Yank`…); returns
+    /// whether the action is one.
+    pub fn apply(&mut self, action: Action) -> bool {
+        let chars: Vec<char> = self.text.chars().collect();
+        let len = chars.len();
+        let word_back = |from: usize| {
+            let mut at = from;
+            while at > 0 && !chars[at - 1].is_alphanumeric() {
+                at -= 1;
+            }
+            while at > 0 && chars[at - 1].is_alphanumeric() {
+                at -= 1;
+            }
+            at
+        };
+        match action {
+            Action::LineStart => self.cursor = 0,
+            Action::LineEnd => self.cursor = len,
+            Action::CharBack => self.cursor = self.cursor.saturating_sub(1),
+            Action::CharForward => self.cursor = (self.cursor + 1).min(len),
+            Action::WordBack => self.cursor = word_back(self.cursor),
+            Action::WordForward => {
+                let mut at = self.cursor;
+                while at < len && !chars[at].is_alphanumeric() {
+                    at += 1;
+                }
+                while at < len && chars[at].is_alphanumeric() {
+                    at += 1;
+                }
+                self.cursor = at;
+            }
+            Action::KillToEnd => {
+                let at = self.byte_at(self.cursor);
+                let cut = self.text.split_off(at);
+                if !cut.is_empty() {
+                    KILLED.with(|k| *k.borrow_mut() = cut);
+                }
+            }
+            Action::KillWordBack => {
+                let from = word_back(self.cursor);
+                let (start, end) = (self.byte_at(from), self.byte_at(self.cursor));
+                let cut: String = self.text.drain(start..end).collect();
+                self.cursor = from;
+                if !cut.is_empty() {
+                    KILLED.with(|k| *k.borrow_mut() = cut);
+                }
+            }
+            Action::Yank => {
+                let killed = KILLED.with(|k| k.borrow().clone());
+                for c in killed.chars() {
+                    if self.text.chars().count() >= MAX_CHARS {
+                        break;
+                    }
+                    let at = self.byte_at(self.cursor);
+                    self.text.insert(at, c);
+                    self.cursor += 1;
+                }
+            }
+            _ => return false,
+        }
+        true
     }
 
     /// Applies an editing key; returns whether the key was one.
@@ -101,6 +174,34 @@ mod tests {
         assert_eq!(input.text(), "actur");
         assert!(!input.edit(Key::ctrl('s')));
         assert!(!input.edit(Key::plain(Code::Enter)));
+        let mut accents = TextInput::new("é");
+        accents.edit(Key::plain(Code::Backspace));
+        assert_eq!(accents.text(), "");
+    }
+
+    #[test]
+    fn readline_moves_cuts_and_pastes() {
+        let mut input = TextInput::new("Loyer mars 2026");
+        assert!(input.apply(Action::WordBack));
+        assert_eq!(input.cursor(), 11);
+        input.apply(Action::WordBack);
+        assert_eq!(input.cursor(), 6);
+        input.apply(Action::KillToEnd);
+        assert_eq!(input.text(), "Loyer ");
+        input.apply(Action::LineStart);
+        input.apply(Action::Yank);
+        assert_eq!(input.text(), "mars 2026Loyer ");
+        input.apply(Action::LineEnd);
+        input.apply(Action::KillWordBack);
+        assert_eq!(input.text(), "mars ");
+        input.apply(Action::LineStart);
+        input.apply(Action::WordForward);
+        input.apply(Action::CharForward);
+        input.apply(Action::CharBack);
+        assert_eq!(input.cursor(), 4);
+        input.apply(Action::Yank);
+        assert_eq!(input.text(), "mars2026Loyer  ");
+        assert!(!input.apply(Action::Down));
         let mut accents = TextInput::new("é");
         accents.edit(Key::plain(Code::Backspace));
         assert_eq!(accents.text(), "");

@@ -71,8 +71,15 @@ pub fn draw_key_rows(
     selected: Option<usize>,
     theme: &Theme,
 ) {
-    let keys_width = if area.width >= 70 { 24usize } else { 16 };
-    let name_width = 17usize;
+    // Room for the longest keys and names shown, within limits that keep the descriptions.
+    let longest =
+        |f: fn(&KeyRow) -> usize| rows.iter().filter(|r| !r.heading).map(f).max().unwrap_or(0);
+    let keys_width = if area.width >= 70 {
+        longest(|r| r.keys.chars().count()).clamp(24, (area.width / 3) as usize)
+    } else {
+        16
+    };
+    let name_width = longest(|r| r.name.chars().count()).clamp(17, 26);
     for (i, row) in rows
         .iter()
         .enumerate()
