@@ -542,6 +542,9 @@ pub enum ReportKind {
     Balance {
         #[command(flatten)]
         range: RangeArgs,
+        /// Leave drafts out: validated entries only.
+        #[arg(long)]
+        validated_only: bool,
         #[arg(long, value_enum, default_value_t)]
         format: Format,
     },
@@ -550,6 +553,9 @@ pub enum ReportKind {
         account: String,
         #[command(flatten)]
         range: RangeArgs,
+        /// Leave drafts out: validated entries only.
+        #[arg(long)]
+        validated_only: bool,
         /// Page number (from 1).
         #[arg(long, default_value_t = 1)]
         page: usize,
@@ -564,6 +570,9 @@ pub enum ReportKind {
         code: String,
         #[command(flatten)]
         range: RangeArgs,
+        /// Leave drafts out: validated entries only.
+        #[arg(long)]
+        validated_only: bool,
         #[arg(long, value_enum, default_value_t)]
         format: Format,
     },
@@ -573,6 +582,9 @@ pub enum ReportKind {
         journal: Option<String>,
         #[command(flatten)]
         range: RangeArgs,
+        /// Leave drafts out: validated entries only.
+        #[arg(long)]
+        validated_only: bool,
         #[arg(long, value_enum, default_value_t)]
         format: Format,
     },

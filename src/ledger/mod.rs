@@ -21,6 +21,7 @@ mod migrate;
 mod queries;
 mod store;
 mod tables;
+mod validated;
 mod views;
 
 use std::path::{Path, PathBuf};

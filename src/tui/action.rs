@@ -133,6 +133,12 @@ pub enum Action {
     DeleteLine,
     // ledgers and trial balance
     SetRange,
+    // every dated screen
+    PrevPeriod,
+    NextPeriod,
+    WholeYear,
+    // trial balance and home
+    ToggleDrafts,
     // home
     CloseYear,
 }
@@ -236,7 +242,12 @@ pub const REGISTRY: &[ActionInfo] = &[
     info(C::List, "top", A::Top, "First row"),
     info(C::List, "bottom", A::Bottom, "Last row"),
     info(C::List, "open", A::Open, "Open the row (drill down)"),
-    info(C::List, "filter", A::Filter, "Filter the rows by text"),
+    info(
+        C::List,
+        "filter",
+        A::Filter,
+        "Filter: words acct: party: journal: amt: date: status: open not:",
+    ),
     info(
         C::List,
         "mark",
@@ -373,6 +384,72 @@ pub const REGISTRY: &[ActionInfo] = &[
         "Open the third party's ledger",
     ),
     info(C::Balance, "range", A::SetRange, "Set the date range"),
+    info(
+        C::Entries,
+        "prev-period",
+        A::PrevPeriod,
+        "Previous period of the same length",
+    ),
+    info(
+        C::Entries,
+        "next-period",
+        A::NextPeriod,
+        "Next period of the same length",
+    ),
+    info(
+        C::Entries,
+        "whole-year",
+        A::WholeYear,
+        "Back to the whole fiscal year",
+    ),
+    info(
+        C::Ledger,
+        "prev-period",
+        A::PrevPeriod,
+        "Previous period of the same length",
+    ),
+    info(
+        C::Ledger,
+        "next-period",
+        A::NextPeriod,
+        "Next period of the same length",
+    ),
+    info(
+        C::Ledger,
+        "whole-year",
+        A::WholeYear,
+        "Back to the whole fiscal year",
+    ),
+    info(
+        C::Balance,
+        "prev-period",
+        A::PrevPeriod,
+        "Previous period of the same length",
+    ),
+    info(
+        C::Balance,
+        "next-period",
+        A::NextPeriod,
+        "Next period of the same length",
+    ),
+    info(
+        C::Balance,
+        "whole-year",
+        A::WholeYear,
+        "Back to the whole fiscal year",
+    ),
+    info(
+        C::Balance,
+        "drafts",
+        A::ToggleDrafts,
+        "Include drafts in the figures, or validated entries only",
+    ),
+    info(
+        C::Home,
+        "drafts",
+        A::ToggleDrafts,
+        "Include drafts in the figures, or validated entries only",
+    ),
 ];
 
 /// The registry rows of one context, in registry order.

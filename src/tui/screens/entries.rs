@@ -18,6 +18,7 @@ use super::{
 };
 use crate::ledger::{EntryFilter, LedgerError, Selection};
 use crate::model::{Amount, Entry, EntryId, EntryStatus};
+use crate::query::{Field, Fields};
 
 /// A listing shows at most this many entries (about 70 MiB): narrow the period or the journal
 /// for the rest.
@@ -34,6 +35,10 @@ pub struct EntryRow {
     pub label: String,
     pub debit: Amount,
     pub credit: Amount,
+    /// The accounts of its lines, each once.
+    pub accounts: Vec<String>,
+    /// The third parties of its lines, each once.
+    pub parties: Vec<String>,
 }
 
 impl EntryRow {
@@ -48,6 +53,8 @@ impl EntryRow {
             label: clean(&entry.label),
             debit: entry.total_debit(),
             credit: entry.total_credit(),
+            accounts: distinct(entry.lines.iter().map(|l| l.account.as_str())),
+            parties: distinct(entry.lines.iter().filter_map(|l| l.third_party.as_deref())),
         }
     }
 
@@ -59,8 +66,44 @@ impl EntryRow {
     }
 }
 
+/// Each text once, in first-seen order.
+fn distinct<'a>(texts: impl Iterator<Item = &'a str>) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for text in texts {
+        if !out.iter().any(|t| t == text) {
+            out.push(text.to_string());
+        }
+    }
+    out
+}
+
 impl Row for EntryRow {
     type Key = EntryId;
+
+    /// `amt:` compares with the entry's total, the amount the list shows.
+    fn fields(&self) -> Fields<'_> {
+        Fields {
+            accounts: self.accounts.iter().map(String::as_str).collect(),
+            parties: self.parties.iter().map(String::as_str).collect(),
+            journal: Some(&self.journal),
+            amounts: vec![self.debit],
+            date: Some(self.date),
+            status: Some(self.status),
+            open: None,
+            text: Vec::new(),
+        }
+    }
+
+    fn known() -> &'static [Field] {
+        &[
+            Field::Account,
+            Field::Party,
+            Field::Journal,
+            Field::Amount,
+            Field::Date,
+            Field::Status,
+        ]
+    }
 
     fn key(&self) -> EntryId {
         self.id
@@ -121,7 +164,7 @@ impl EntriesScreen {
         screen.set_dates(Dates::default(), env)?;
         screen.reload(env)?;
         screen.list.bottom(env.ledger)?;
-        screen.list.set_filter("draft", env.ledger)?;
+        screen.list.set_filter("status:draft", env.ledger)?;
         Ok(screen)
     }
 
@@ -364,6 +407,19 @@ impl Screen for EntriesScreen {
                 })
             }
             Action::PeriodFilter => self.dates.prompt(env),
+            Action::PrevPeriod | Action::NextPeriod | Action::WholeYear => {
+                match self.dates.after_key(action, env) {
+                    Some(Ok(dates)) => {
+                        let shown = self
+                            .set_dates(dates, env)
+                            .and_then(|()| self.reload(env))
+                            .and_then(|()| self.list.bottom(env.ledger));
+                        shown.map_or_else(Outcome::from, |()| Outcome::None)
+                    }
+                    Some(Err(message)) => Outcome::Error(message),
+                    None => Outcome::None,
+                }
+            }
             _ => Outcome::None,
         }
     }
