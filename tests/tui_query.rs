@@ -327,3 +327,25 @@ fn the_drafts_toggle_is_labelled_and_changes_the_figures() {
         assert!(drafts_only > 0);
     }
 }
+
+#[test]
+fn the_help_of_a_list_explains_the_query_and_the_period_keys() {
+    for (name, keymap) in presets() {
+        let dir = tempfile::tempdir().unwrap();
+        let ledger = demo_ledger(dir.path());
+        let mut d = Driver::new(&ledger, &keymap);
+        d.global(Action::GoBalance);
+        d.global(Action::Help);
+        let help = common::render(&d.app, 160, 120);
+        for text in [
+            "[filter query]",
+            "An account number starting with 411",
+            "amt:1200 amt:>500",
+            "Previous period of the same length",
+            "Back to the whole fiscal year",
+            "Include drafts in the figures",
+        ] {
+            assert!(help.contains(text), "{name}: {text}\n{help}");
+        }
+    }
+}

@@ -50,6 +50,29 @@ pub fn folded(text: &str) -> String {
     text.chars().map(fold).collect()
 }
 
+/// The query language in short, for the help: an example and what it matches.
+pub const SYNTAX: &[(&str, &str)] = &[
+    (
+        "loyer réparation",
+        "Words in the text (all of them; case, accents ignored)",
+    ),
+    ("acct:411", "An account number starting with 411"),
+    ("party:vernet", "A third party's code or name"),
+    ("journal:VE", "The journal VE"),
+    (
+        "amt:1200 amt:>500",
+        "Amount = 1 200,00 (any spelling); > < >= <=",
+    ),
+    ("date:2026-10", "A month; date:2026, a day, or date:A..B"),
+    (
+        "status:draft|validated",
+        "Drafts or validated; | gives alternatives",
+    ),
+    ("open", "Open items (documents still due)"),
+    ("not:acct:6", "The term negated"),
+    ("\"a b\"", "Quoted: plain text, with spaces or a colon"),
+];
+
 /// A field a row can have, other than its text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Field {

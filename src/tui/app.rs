@@ -1135,6 +1135,9 @@ impl App {
                 });
             }
         }
+        if self.screen().list().is_some() {
+            rows.extend(query_help_rows());
+        }
         rows
     }
 
@@ -1208,6 +1211,27 @@ impl App {
 }
 
 /// Keys that edit text when a text field has the focus.
+/// The `/` query language, at the end of the help of a screen with a list.
+fn query_help_rows() -> Vec<KeyRow> {
+    let mut rows = vec![KeyRow {
+        keys: String::new(),
+        name: "[filter query]".into(),
+        description: String::new(),
+        heading: true,
+    }];
+    rows.extend(
+        crate::query::SYNTAX
+            .iter()
+            .map(|(example, meaning)| KeyRow {
+                keys: example.to_string(),
+                name: String::new(),
+                description: meaning.to_string(),
+                heading: false,
+            }),
+    );
+    rows
+}
+
 fn is_typing(key: Key) -> bool {
     key.text().is_some()
         || (!key.ctrl
