@@ -22,6 +22,7 @@
 
 pub mod period;
 
+use std::borrow::Cow;
 use std::fmt;
 
 use chrono::{Datelike, NaiveDate};
@@ -172,10 +173,10 @@ impl Test {
         })
     }
 
-    fn matches(&self, row: &Fields, text: &mut Option<String>) -> bool {
+    fn matches(&self, row: &Fields, text: &mut Option<Cow<'_, str>>) -> bool {
         match self {
             Test::Text(word) => {
-                let hay = text.get_or_insert_with(|| folded(&row.text.join(" ")));
+                let hay = text.get_or_insert_with(|| Cow::Owned(folded(&row.text.join(" "))));
                 hay.contains(word.as_str())
             }
             Test::Account(prefix) => row.accounts.iter().any(|a| a.starts_with(prefix.as_str())),
@@ -262,7 +263,15 @@ impl Query {
 
     /// Whether a row matches every term.
     pub fn matches(&self, row: &Fields) -> bool {
-        let mut text = None;
+        self.matches_with(row, None)
+    }
+
+    /// Like `matches`, with the row's text already folded (`folded`), as lists cache it.
+    pub fn matches_folded(&self, row: &Fields, folded: &str) -> bool {
+        self.matches_with(row, Some(Cow::Borrowed(folded)))
+    }
+
+    fn matches_with(&self, row: &Fields, mut text: Option<Cow<'_, str>>) -> bool {
         self.terms
             .iter()
             .all(|t| t.any_of.iter().any(|test| test.matches(row, &mut text)) != t.negated)

@@ -177,3 +177,15 @@ proptest! {
         let _ = Query::parse(&text);
     }
 }
+
+#[test]
+fn a_cached_folded_text_is_used_as_is() {
+    let q = Query::parse("pompe acct:411").unwrap();
+    let row = Fields {
+        text: Vec::new(),
+        ..line()
+    };
+    assert!(q.matches_folded(&row, "reparation pompe"));
+    assert!(!q.matches_folded(&row, "reparation vanne"));
+    assert!(!q.matches(&row), "no text without the folded text");
+}

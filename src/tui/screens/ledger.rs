@@ -287,13 +287,16 @@ impl LedgerScreen {
     /// While filtered: what the lines found add up to, and what the balance column is.
     fn filtered_total(&self) -> Option<String> {
         let rows = self.list.found_rows()?;
-        let (debit, credit) = rows.iter().fold((Amount::ZERO, Amount::ZERO), |(d, c), r| {
-            (d + r.debit, c + r.credit)
-        });
+        // Checked: ten thousand lines of huge amounts must not wrap.
+        let total = |amount: fn(&LedgerRow) -> Amount| {
+            rows.iter()
+                .try_fold(Amount::ZERO, |sum, r| sum.checked_add(amount(r)))
+                .map_or_else(|| "(too large)".to_string(), amount_text)
+        };
         Some(format!(
             "Filtered lines: debit {} · credit {} · {} · balance column: the account's",
-            amount_text(debit),
-            amount_text(credit),
+            total(|r| r.debit),
+            total(|r| r.credit),
             self.list.position("line")
         ))
     }

@@ -848,9 +848,7 @@ impl<R: Row> ListView for List<R> {
 
 /// Whether a row matches a query; `text` is its folded search text.
 fn matches<R: Row>(query: &Query, row: &R, text: &str) -> bool {
-    let mut fields = row.fields();
-    fields.text.push(text);
-    query.matches(&fields)
+    query.matches_folded(&row.fields(), text)
 }
 
 /// Refuses a query on a field the rows of `R` do not have, saying which.
