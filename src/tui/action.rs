@@ -246,7 +246,7 @@ pub const REGISTRY: &[ActionInfo] = &[
         C::List,
         "filter",
         A::Filter,
-        "Filter: words acct: party: journal: amt: date: status: open not:",
+        "Filter the rows: words, acct: party: amt: date: status: not:",
     ),
     info(
         C::List,
