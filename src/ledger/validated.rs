@@ -97,12 +97,6 @@ impl Ledger {
         Ok(rows)
     }
 
-    /// Balances brought forward to `to`, validated entries only (see `balances_at`).
-    pub fn balances_at_validated(&self, to: NaiveDate) -> Result<Vec<BalanceRow>> {
-        let since = carry_start(&self.years()?, to);
-        self.trial_balance_validated(since, to)
-    }
-
     /// A page of an account's ledger without the drafts' lines; the balances are those of
     /// validated entries.
     pub fn account_ledger_validated(
@@ -187,4 +181,65 @@ fn validated_page(
         rows,
         has_more,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ledger::{Ctx, EntryFilter};
+    use crate::model::EntryStatus;
+
+    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, day).unwrap()
+    }
+
+    /// Whatever the range (whole months or cut ones), the validated-only trial balance is the
+    /// sum of the validated entries' lines, and the ledgers' balances agree with it.
+    #[test]
+    fn validated_figures_are_the_sums_of_validated_lines() {
+        let dir = tempfile::tempdir().unwrap();
+        let now = d(2026, 11, 20).and_hms_opt(10, 0, 0).unwrap();
+        let ledger = crate::demo::build_demo(&dir.path().join("l"), &Ctx::fixed("t", now)).unwrap();
+        let entries = ledger.entries(&EntryFilter::default()).unwrap();
+        assert!(entries.iter().any(|e| e.status == EntryStatus::Draft));
+        for (from, to) in [
+            (d(2026, 1, 1), d(2026, 12, 31)),
+            (d(2026, 11, 2), d(2026, 11, 5)),
+            (d(2026, 10, 15), d(2026, 11, 9)),
+            (d(2026, 11, 1), d(2026, 11, 30)),
+        ] {
+            let mut expected: BTreeMap<String, (i64, i64)> = BTreeMap::new();
+            for entry in entries
+                .iter()
+                .filter(|e| e.status == EntryStatus::Validated && within(e.date, from, to))
+            {
+                for line in &entry.lines {
+                    let slot = expected.entry(line.account.to_string()).or_default();
+                    slot.0 += line.debit.cents();
+                    slot.1 += line.credit.cents();
+                }
+            }
+            expected.retain(|_, (d, c)| *d != 0 || *c != 0);
+            let got: BTreeMap<String, (i64, i64)> = ledger
+                .trial_balance_validated(from, to)
+                .unwrap()
+                .into_iter()
+                .map(|r| (r.account.to_string(), (r.debit.cents(), r.credit.cents())))
+                .collect();
+            assert_eq!(got, expected, "{from} – {to}");
+            // The bank's validated ledger over the range moves by the same amount.
+            let bank = AccountNumber::parse("512000").unwrap();
+            let page = ledger
+                .account_ledger_validated(&bank, Some(from), Some(to), 0, usize::MAX)
+                .unwrap();
+            let moved = page.rows.last().map_or(0, |r| r.balance.cents())
+                - if page.rows.is_empty() {
+                    0
+                } else {
+                    page.opening_balance.cents()
+                };
+            let (debit, credit) = expected.get("512000").copied().unwrap_or_default();
+            assert_eq!(moved, debit - credit, "{from} – {to}");
+        }
+    }
 }
