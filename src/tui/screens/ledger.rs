@@ -293,11 +293,12 @@ impl LedgerScreen {
                 .try_fold(Amount::ZERO, |sum, r| sum.checked_add(amount(r)))
                 .map_or_else(|| "(too large)".to_string(), amount_text)
         };
+        // The balance column stays the account's: its header says so (`acct balance`).
         Some(format!(
-            "Filtered lines: debit {} · credit {} · {} · balance column: the account's",
+            "Filtered lines: debit {} · credit {} · {} lines",
             total(|r| r.debit),
             total(|r| r.credit),
-            self.list.position("line")
+            self.list.count_text().unwrap_or_default()
         ))
     }
 }
