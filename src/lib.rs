@@ -12,6 +12,7 @@ pub mod formats;
 pub mod ledger;
 pub mod model;
 pub mod posting;
+pub mod query;
 pub mod reports;
 pub mod settlement;
 pub mod tui;

@@ -185,3 +185,115 @@ fn open_the_demo_type_and_validate_an_entry_then_quit() {
     let check = folio(&ledger, &["check"]);
     assert!(!check.to_lowercase().contains("error"), "{check}");
 }
+
+#[test]
+fn search_the_demo_by_account_and_amount_at_80x24() {
+    if Command::new("tmux").arg("-V").output().is_err() {
+        assert!(std::env::var_os("CI").is_none(), "tmux is required in CI");
+        println!("tmux is not installed: skipping the end-to-end test");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = dir.path().join("demo.ledger");
+    let tmux = Tmux {
+        socket: format!("folio-e2e-query-{}", std::process::id()),
+        session: "folio".into(),
+    };
+    let command = format!(
+        "env FOLIO_TODAY=2026-11-20 USER=e2e TERM=xterm-256color {} demo {}",
+        env!("CARGO_BIN_EXE_folio"),
+        ledger.display()
+    );
+    let started = tmux.run(&[
+        "new-session",
+        "-d",
+        "-s",
+        "folio",
+        "-x",
+        "80",
+        "-y",
+        "24",
+        &command,
+    ]);
+    assert!(started.status.success(), "{started:?}");
+    tmux.wait_for("Drafts to validate");
+    tmux.keys(&["2"]);
+    tmux.wait_for("Entries · journal all · 2026");
+    tmux.keys(&["/"]);
+    tmux.text("acct:411 amt:>500");
+    tmux.keys(&["Enter"]);
+    let entries = tmux.wait_for("“acct:411 amt:>500”");
+    // A malformed amount is an error on the status line (the filter reopens with its text).
+    tmux.keys(&["/", "BSpace", "BSpace", "BSpace", "BSpace"]);
+    tmux.text("abc");
+    tmux.keys(&["Enter"]);
+    let malformed = tmux.wait_for("not an amount");
+    assert!(malformed.contains("`amt:abc`"), "{malformed}");
+    // The bank's ledger filtered on large amounts: the filtered lines add up.
+    tmux.keys(&["Escape", "3", "/"]);
+    tmux.text("acct:512000");
+    tmux.keys(&["Enter", "Enter"]);
+    tmux.wait_for("Ledger 512000");
+    tmux.keys(&["/"]);
+    tmux.text("amt:>=1 000,00");
+    tmux.keys(&["Enter"]);
+    let bank = tmux.wait_for("Filtered lines: debit");
+    assert!(bank.contains("acct balance"), "{bank}");
+    tmux.keys(&["q"]);
+    let start = Instant::now();
+    while tmux.alive() && start.elapsed() < Duration::from_secs(10) {
+        sleep(Duration::from_millis(50));
+    }
+    assert!(!tmux.alive(), "folio did not quit:\n{}", tmux.capture());
+
+    // What the screens showed, counted again from the ledger.
+    let books = folio::ledger::Ledger::open_read_only(&ledger).unwrap();
+    let year = books
+        .years()
+        .unwrap()
+        .into_iter()
+        .find(|y| y.name() == "2026")
+        .unwrap();
+    let all = books
+        .entries(&folio::ledger::EntryFilter {
+            journal: None,
+            from: Some(year.start),
+            to: Some(year.end),
+        })
+        .unwrap();
+    let big = folio::model::Amount::from_cents(50_000);
+    let found = all
+        .iter()
+        .filter(|e| {
+            e.lines
+                .iter()
+                .any(|l| l.account.as_str().starts_with("411"))
+        })
+        .filter(|e| e.total_debit() > big)
+        .count();
+    let count = format!("{found} of {}", all.len());
+    assert!(entries.contains(&count), "{count}:\n{entries}");
+    let page = books
+        .account_ledger(
+            &folio::model::AccountNumber::parse("512000").unwrap(),
+            Some(year.start),
+            Some(year.end),
+            0,
+            usize::MAX,
+        )
+        .unwrap();
+    let thousand = folio::model::Amount::from_cents(100_000);
+    let lines: Vec<_> = page
+        .rows
+        .iter()
+        .filter(|r| r.debit >= thousand || r.credit >= thousand)
+        .collect();
+    let debit: folio::model::Amount = lines.iter().map(|r| r.debit).sum();
+    let credit: folio::model::Amount = lines.iter().map(|r| r.credit).sum();
+    let total = format!(
+        "Filtered lines: debit {} · credit {}",
+        debit.to_french(),
+        credit.to_french()
+    );
+    assert!(bank.contains(&total), "{total}:\n{bank}");
+}

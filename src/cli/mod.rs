@@ -575,6 +575,9 @@ pub enum ReportKind {
     Balance {
         #[command(flatten)]
         range: RangeArgs,
+        /// Leave drafts out: validated entries only.
+        #[arg(long)]
+        validated_only: bool,
         #[arg(long, value_enum, default_value_t)]
         format: Format,
     },
@@ -583,6 +586,9 @@ pub enum ReportKind {
         account: String,
         #[command(flatten)]
         range: RangeArgs,
+        /// Leave drafts out: validated entries only.
+        #[arg(long)]
+        validated_only: bool,
         /// Page number (from 1).
         #[arg(long, default_value_t = 1)]
         page: usize,
@@ -597,6 +603,9 @@ pub enum ReportKind {
         code: String,
         #[command(flatten)]
         range: RangeArgs,
+        /// Leave drafts out: validated entries only.
+        #[arg(long)]
+        validated_only: bool,
         #[arg(long, value_enum, default_value_t)]
         format: Format,
     },
@@ -606,6 +615,9 @@ pub enum ReportKind {
         journal: Option<String>,
         #[command(flatten)]
         range: RangeArgs,
+        /// Leave drafts out: validated entries only.
+        #[arg(long)]
+        validated_only: bool,
         #[arg(long, value_enum, default_value_t)]
         format: Format,
     },

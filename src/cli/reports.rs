@@ -14,7 +14,7 @@ use crate::ledger::{Ctx, EntryFilter, Ledger, LedgerPage};
 use crate::model::journal::parse_journal_code;
 use crate::model::party::parse_party_code;
 use crate::model::text::{display_text, echo};
-use crate::model::{Entry, FiscalYear};
+use crate::model::{Entry, EntryStatus, FiscalYear};
 use crate::reports::{TrialBalance, class_label};
 
 /// Resolves `--year`, `--from`, `--to` to dates. Without any, the fiscal year containing today
@@ -62,14 +62,24 @@ pub fn report(
 ) -> Result<ExitCode> {
     let years = ledger.years()?;
     match report {
-        ReportKind::Balance { range, format } => {
+        ReportKind::Balance {
+            range,
+            validated_only,
+            format,
+        } => {
             let (from, to) = resolve_range(&years, range, ctx)?;
-            let balance = TrialBalance::build(ledger.trial_balance(from, to)?);
+            let rows = if *validated_only {
+                ledger.trial_balance_validated(from, to)?
+            } else {
+                ledger.trial_balance(from, to)?
+            };
+            let balance = TrialBalance::build(rows);
             write_trial_balance(&balance, *format, out)?;
         }
         ReportKind::Ledger {
             account,
             range,
+            validated_only,
             page,
             page_size,
             format,
@@ -83,23 +93,33 @@ pub fn report(
                 *page_size
             };
             let offset = page.saturating_sub(1).saturating_mul(*page_size);
-            let page = ledger.account_ledger(&account, Some(from), Some(to), offset, limit)?;
+            let page = if *validated_only {
+                ledger.account_ledger_validated(&account, Some(from), Some(to), offset, limit)?
+            } else {
+                ledger.account_ledger(&account, Some(from), Some(to), offset, limit)?
+            };
             write_ledger_page(&page, *format, out)?;
         }
         ReportKind::Party {
             code,
             range,
+            validated_only,
             format,
         } => {
             let code = parse_party_code(code).map_err(|e| anyhow!("code: {e}"))?;
             ledger.party(&code)?;
             let (from, to) = resolve_range(&years, range, ctx)?;
-            let page = ledger.party_ledger(&code, Some(from), Some(to), 0, usize::MAX)?;
+            let page = if *validated_only {
+                ledger.party_ledger_validated(&code, Some(from), Some(to), 0, usize::MAX)?
+            } else {
+                ledger.party_ledger(&code, Some(from), Some(to), 0, usize::MAX)?
+            };
             write_ledger_page(&page, *format, out)?;
         }
         ReportKind::Journal {
             journal,
             range,
+            validated_only,
             format,
         } => {
             let journal = journal
@@ -117,7 +137,7 @@ pub fn report(
                 from: Some(from),
                 to: Some(to),
             };
-            write_journal(ledger, &filter, *format, out)?;
+            write_journal(ledger, &filter, *validated_only, *format, out)?;
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -282,6 +302,7 @@ const JOURNAL_COLUMNS: [(&str, Align); 10] = [
 fn write_journal(
     ledger: &Ledger,
     filter: &EntryFilter,
+    validated_only: bool,
     format: Format,
     out: &mut impl Write,
 ) -> Result<()> {
@@ -294,6 +315,9 @@ fn write_journal(
         let mut failure = None;
         let mut date = String::with_capacity(10);
         ledger.for_each_entry(filter, |entry| {
+            if validated_only && entry.status == EntryStatus::Draft {
+                return Ok(());
+            }
             date.clear();
             // Writing into a String cannot fail.
             let _ = std::fmt::Write::write_fmt(&mut date, format_args!("{}", entry.date));
@@ -324,6 +348,9 @@ fn write_journal(
     }
     let mut all = Vec::new();
     ledger.for_each_entry(filter, |entry| {
+        if validated_only && entry.status == EntryStatus::Draft {
+            return Ok(());
+        }
         all.extend(journal_rows(&entry, format));
         Ok(())
     })?;

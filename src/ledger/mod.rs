@@ -23,6 +23,7 @@ mod queries;
 mod setup;
 mod store;
 mod tables;
+mod validated;
 mod views;
 
 use std::path::{Path, PathBuf};

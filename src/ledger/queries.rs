@@ -373,8 +373,8 @@ pub(crate) fn letters_of(
     Ok(out)
 }
 
-type LineIndex = redb::TableDefinition<'static, (&'static str, i32, u64, u32), i64>;
-type TotalsTable = redb::TableDefinition<'static, (&'static str, u32), (i64, i64)>;
+pub(super) type LineIndex = redb::TableDefinition<'static, (&'static str, i32, u64, u32), i64>;
+pub(super) type TotalsTable = redb::TableDefinition<'static, (&'static str, u32), (i64, i64)>;
 
 /// Balance of `key` strictly before `date`: whole months from totals, the rest from the index.
 /// Where balances brought forward start for a date: the first day of its fiscal year when
@@ -395,7 +395,7 @@ pub(crate) fn carry_start(years: &[FiscalYear], date: NaiveDate) -> NaiveDate {
 }
 
 /// Balance of `key` strictly before `date`, from the start of what is carried forward.
-fn balance_before(
+pub(super) fn balance_before(
     view: &View,
     index: LineIndex,
     totals: TotalsTable,

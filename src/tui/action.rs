@@ -133,6 +133,12 @@ pub enum Action {
     DeleteLine,
     // ledgers and trial balance
     SetRange,
+    // every dated screen
+    PrevPeriod,
+    NextPeriod,
+    WholeYear,
+    // trial balance and home
+    ToggleDrafts,
     // home
     CloseYear,
     // keys and conventions: editing keys of text fields (readline), duplicating and parking
@@ -248,7 +254,12 @@ pub const REGISTRY: &[ActionInfo] = &[
     info(C::List, "top", A::Top, "First row"),
     info(C::List, "bottom", A::Bottom, "Last row"),
     info(C::List, "open", A::Open, "Open the row (drill down)"),
-    info(C::List, "filter", A::Filter, "Filter the rows by text"),
+    info(
+        C::List,
+        "filter",
+        A::Filter,
+        "Filter the rows: words, acct: party: amt: date: status: not:",
+    ),
     info(
         C::List,
         "mark",
@@ -453,6 +464,72 @@ pub const REGISTRY: &[ActionInfo] = &[
         "park",
         A::Park,
         "Park the unfinished entry outside the books, to finish later",
+    ),
+    info(
+        C::Entries,
+        "prev-period",
+        A::PrevPeriod,
+        "Previous period of the same length",
+    ),
+    info(
+        C::Entries,
+        "next-period",
+        A::NextPeriod,
+        "Next period of the same length",
+    ),
+    info(
+        C::Entries,
+        "whole-year",
+        A::WholeYear,
+        "Back to the whole fiscal year",
+    ),
+    info(
+        C::Ledger,
+        "prev-period",
+        A::PrevPeriod,
+        "Previous period of the same length",
+    ),
+    info(
+        C::Ledger,
+        "next-period",
+        A::NextPeriod,
+        "Next period of the same length",
+    ),
+    info(
+        C::Ledger,
+        "whole-year",
+        A::WholeYear,
+        "Back to the whole fiscal year",
+    ),
+    info(
+        C::Balance,
+        "prev-period",
+        A::PrevPeriod,
+        "Previous period of the same length",
+    ),
+    info(
+        C::Balance,
+        "next-period",
+        A::NextPeriod,
+        "Next period of the same length",
+    ),
+    info(
+        C::Balance,
+        "whole-year",
+        A::WholeYear,
+        "Back to the whole fiscal year",
+    ),
+    info(
+        C::Balance,
+        "drafts",
+        A::ToggleDrafts,
+        "Include drafts in the figures, or validated entries only",
+    ),
+    info(
+        C::Home,
+        "drafts",
+        A::ToggleDrafts,
+        "Include drafts in the figures, or validated entries only",
     ),
 ];
 

@@ -1134,11 +1134,25 @@ impl App {
         if let Some(Overlay::Filter { input, .. }) = &self.overlay {
             put(buf, area.x, area.y, " filter: ", width, self.theme.key);
             let x = area.x + 9;
+            // What the query finds, or why it cannot, right of the input.
+            let list = self.screen().list();
+            let note = list.and_then(|l| l.filter_error().map(|e| (e, self.theme.error)));
+            let note =
+                note.or_else(|| list.and_then(|l| l.count_text().map(|c| (c, self.theme.info))));
+            let mut input_width = area.width.saturating_sub(10);
+            if let Some((text, style)) = note {
+                let room = (area.width / 2).saturating_sub(2) as usize;
+                let text = fit(&format!(" {text}"), room);
+                let used = text.chars().count() as u16;
+                let at = area.x + area.width.saturating_sub(used);
+                put(buf, at, area.y, &text, used as usize, style);
+                input_width = input_width.saturating_sub(used + 1);
+            }
             return Some(draw_input(
                 buf,
                 x,
                 area.y,
-                area.width.saturating_sub(10),
+                input_width,
                 input,
                 self.theme.input,
             ));
@@ -1183,9 +1197,16 @@ impl App {
             None => {
                 let hints = self.screen().hints(&self.keymap);
                 let mut rest = area;
-                if let Some(status) = self.screen().list().and_then(|list| list.status()) {
+                if let Some(list) = self.screen().list()
+                    && let Some(status) = list.status()
+                {
                     let text = format!(" {status} ·");
-                    put(buf, area.x, area.y, &text, width, self.theme.marked);
+                    let style = if list.filter_error().is_some() {
+                        self.theme.error
+                    } else {
+                        self.theme.marked
+                    };
+                    put(buf, area.x, area.y, &text, width, style);
                     let used = (text.chars().count() as u16).min(area.width);
                     rest = Rect::new(area.x + used, area.y, area.width - used, 1);
                 }
@@ -1285,6 +1306,9 @@ impl App {
                 });
                 rows.extend(group);
             }
+        }
+        if self.screen().list().is_some() {
+            rows.extend(query_help_rows());
         }
         rows
     }
@@ -1455,6 +1479,27 @@ fn global_group(action: Action) -> &'static str {
 }
 
 /// Keys that edit text when a text field has the focus.
+/// The `/` query language, at the end of the help of a screen with a list.
+fn query_help_rows() -> Vec<KeyRow> {
+    let mut rows = vec![KeyRow {
+        keys: String::new(),
+        name: "[filter query]".into(),
+        description: String::new(),
+        heading: true,
+    }];
+    rows.extend(
+        crate::query::SYNTAX
+            .iter()
+            .map(|(example, meaning)| KeyRow {
+                keys: example.to_string(),
+                name: String::new(),
+                description: meaning.to_string(),
+                heading: false,
+            }),
+    );
+    rows
+}
+
 fn is_typing(key: Key) -> bool {
     key.text().is_some()
         || (!key.ctrl

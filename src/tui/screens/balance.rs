@@ -13,6 +13,7 @@ use super::super::widgets::table::{Column, search_text};
 use super::{Dates, Env, Outcome, Purpose, Screen, amount_text, clean};
 use crate::ledger::LedgerError;
 use crate::model::{AccountNumber, Amount};
+use crate::query::{Field, Fields};
 use crate::reports::{TrialBalance, class_label};
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -25,6 +26,8 @@ enum Item {
 struct Row {
     item: Item,
     cells: Vec<String>,
+    /// Debit, credit and balance: the amounts shown.
+    amounts: [Amount; 3],
     balance: Amount,
 }
 
@@ -33,6 +36,22 @@ impl ListRow for Row {
 
     fn key(&self) -> Item {
         self.item.clone()
+    }
+
+    /// Subtotals have no account: `acct:` keeps accounts only.
+    fn fields(&self) -> Fields<'_> {
+        Fields {
+            accounts: match &self.item {
+                Item::Account(account) => vec![account.as_str()],
+                _ => Vec::new(),
+            },
+            amounts: self.amounts.to_vec(),
+            ..Fields::default()
+        }
+    }
+
+    fn known() -> &'static [Field] {
+        &[Field::Account, Field::Amount]
     }
 
     fn search(&self) -> String {
@@ -58,6 +77,7 @@ fn row(item: Item, account: String, label: String, debit: Amount, credit: Amount
             amount_text(credit),
             amount_text(debit - credit),
         ],
+        amounts: [debit, credit, debit - credit],
         balance: debit - credit,
     }
 }
@@ -65,13 +85,25 @@ fn row(item: Item, account: String, label: String, debit: Amount, credit: Amount
 #[derive(Default)]
 pub struct BalanceScreen {
     dates: Dates,
+    /// Drafts left out of the figures (they are in by default).
+    validated_only: bool,
     list: List<Row>,
+}
+
+/// What the figures include, as the screen says it.
+pub fn drafts_label(validated_only: bool) -> &'static str {
+    if validated_only {
+        "validated entries only"
+    } else {
+        "drafts included"
+    }
 }
 
 impl BalanceScreen {
     pub fn new(env: &Env) -> Result<Self, LedgerError> {
         let mut screen = BalanceScreen {
             dates: Dates::current_year(env)?,
+            validated_only: false,
             list: List::new(),
         };
         screen.reload(env)?;
@@ -85,13 +117,22 @@ impl Screen for BalanceScreen {
     }
 
     fn title(&self) -> String {
-        format!("Trial balance · {}", self.dates.title())
+        format!(
+            "Trial balance · {} · {}",
+            self.dates.title(),
+            drafts_label(self.validated_only)
+        )
     }
 
     fn reload(&mut self, env: &Env) -> Result<(), LedgerError> {
         let from = self.dates.from.unwrap_or(chrono::NaiveDate::MIN);
         let to = self.dates.to.unwrap_or(chrono::NaiveDate::MAX);
-        let balance = TrialBalance::build(env.ledger.trial_balance(from, to)?);
+        let rows = if self.validated_only {
+            env.ledger.trial_balance_validated(from, to)?
+        } else {
+            env.ledger.trial_balance(from, to)?
+        };
+        let balance = TrialBalance::build(rows);
         let mut rows = Vec::new();
         let mut classes = balance.classes.iter();
         for (i, r) in balance.rows.iter().enumerate() {
@@ -134,7 +175,12 @@ impl Screen for BalanceScreen {
     fn render(&self, buf: &mut Buffer, area: Rect, theme: &Theme, _keymap: &Keymap) {
         let columns = [
             Column::left("account", 8),
-            Column::fill("label"),
+            // Said where it is seen at 80 columns too, where the title is cut.
+            Column::fill(if self.validated_only {
+                "label · validated entries only"
+            } else {
+                "label · drafts included"
+            }),
             Column::right("debit", 14),
             Column::right("credit", 14),
             Column::right("balance", 14),
@@ -159,6 +205,24 @@ impl Screen for BalanceScreen {
                 _ => Outcome::None,
             },
             Action::SetRange => self.dates.prompt(env),
+            Action::PrevPeriod | Action::NextPeriod | Action::WholeYear => {
+                match self.dates.after_key(action, env) {
+                    Some(Ok(dates)) => {
+                        self.dates = dates;
+                        self.reload(env)
+                            .map_or_else(Outcome::from, |()| Outcome::None)
+                    }
+                    Some(Err(message)) => Outcome::Error(message),
+                    None => Outcome::None,
+                }
+            }
+            Action::ToggleDrafts => {
+                self.validated_only = !self.validated_only;
+                match self.reload(env) {
+                    Ok(()) => Outcome::Info(drafts_label(self.validated_only).into()),
+                    Err(err) => err.into(),
+                }
+            }
             _ => Outcome::None,
         }
     }

@@ -15,6 +15,7 @@ use super::super::widgets::table::{Column, search_text};
 use super::{Env, Outcome, Screen, amount_or_blank, clean, current_year};
 use crate::ledger::{BalanceRow, LedgerError};
 use crate::model::{Account, AccountNumber, Amount};
+use crate::query::{Field, Fields};
 
 struct Row {
     account: Account,
@@ -28,6 +29,18 @@ impl ListRow for Row {
 
     fn key(&self) -> AccountNumber {
         self.account.number.clone()
+    }
+
+    fn fields(&self) -> Fields<'_> {
+        Fields {
+            accounts: vec![self.account.number.as_str()],
+            amounts: vec![self.debit, self.credit, self.debit - self.credit],
+            ..Fields::default()
+        }
+    }
+
+    fn known() -> &'static [Field] {
+        &[Field::Account, Field::Amount]
     }
 
     fn search(&self) -> String {

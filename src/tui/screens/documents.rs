@@ -18,6 +18,7 @@ use super::{Env, Outcome, Screen, amount_text, clean, date_text};
 use crate::ledger::{DocumentSummary, LedgerError};
 use crate::model::Amount;
 use crate::model::document::{DocumentId, DocumentStatus, DocumentType};
+use crate::query::{Field, Fields};
 
 /// The type in a list column: short, customer or supplier first.
 pub fn type_short(doc_type: DocumentType) -> &'static str {
@@ -146,6 +147,10 @@ struct Row {
     due: String,
     remaining: Amount,
     status: &'static str,
+    /// For the filter: the amounts shown, the date, whether something is still due.
+    amounts: [Amount; 3],
+    day: chrono::NaiveDate,
+    open: bool,
 }
 
 impl Row {
@@ -164,6 +169,9 @@ impl Row {
             due: amount_text(summary.remaining),
             remaining: summary.remaining,
             status: status_text(summary),
+            amounts: [summary.total, summary.allocated, summary.remaining],
+            day: doc.date,
+            open: is_due(summary),
         }
     }
 }
@@ -173,6 +181,21 @@ impl ListRow for Row {
 
     fn key(&self) -> DocumentId {
         self.id
+    }
+
+    /// `open`: something is still due on the invoice or credit note.
+    fn fields(&self) -> Fields<'_> {
+        Fields {
+            parties: vec![&self.party, &self.name],
+            amounts: self.amounts.to_vec(),
+            date: Some(self.day),
+            open: Some(self.open),
+            ..Fields::default()
+        }
+    }
+
+    fn known() -> &'static [Field] {
+        &[Field::Party, Field::Amount, Field::Date, Field::Open]
     }
 
     /// Marked documents add up what is still due on them.

@@ -19,6 +19,7 @@ use super::{
 };
 use crate::ledger::{EntryFilter, LedgerError, Parked, Selection};
 use crate::model::{Amount, Entry, EntryId, EntryStatus};
+use crate::query::{Field, Fields};
 
 /// A listing shows at most this many entries (about 70 MiB): narrow the period or the journal
 /// for the rest.
@@ -37,6 +38,10 @@ pub struct EntryRow {
     pub credit: Amount,
     /// A parked entry (outside the books, to finish in the grid): its number.
     pub parked: Option<u64>,
+    /// The accounts of its lines, each once.
+    pub accounts: Vec<String>,
+    /// The third parties of its lines, each once.
+    pub parties: Vec<String>,
 }
 
 impl EntryRow {
@@ -52,6 +57,8 @@ impl EntryRow {
             debit: entry.total_debit(),
             credit: entry.total_credit(),
             parked: None,
+            accounts: distinct(entry.lines.iter().map(|l| l.account.as_str())),
+            parties: distinct(entry.lines.iter().filter_map(|l| l.third_party.as_deref())),
         }
     }
 
@@ -77,6 +84,8 @@ impl EntryRow {
             debit: sum(|l| &l.debit),
             credit: sum(|l| &l.credit),
             parked: Some(parked.id),
+            accounts: Vec::new(),
+            parties: Vec::new(),
         }
     }
 
@@ -91,9 +100,45 @@ impl EntryRow {
     }
 }
 
+/// Each text once, in first-seen order.
+fn distinct<'a>(texts: impl Iterator<Item = &'a str>) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for text in texts {
+        if !out.iter().any(|t| t == text) {
+            out.push(text.to_string());
+        }
+    }
+    out
+}
+
 impl Row for EntryRow {
     /// Parked entries have their own numbers: `(true, parked number)`.
     type Key = (bool, u64);
+
+    /// `amt:` compares with the entry's total, the amount the list shows.
+    fn fields(&self) -> Fields<'_> {
+        Fields {
+            accounts: self.accounts.iter().map(String::as_str).collect(),
+            parties: self.parties.iter().map(String::as_str).collect(),
+            journal: Some(&self.journal),
+            amounts: vec![self.debit],
+            date: Some(self.date),
+            status: Some(self.status),
+            open: None,
+            text: Vec::new(),
+        }
+    }
+
+    fn known() -> &'static [Field] {
+        &[
+            Field::Account,
+            Field::Party,
+            Field::Journal,
+            Field::Amount,
+            Field::Date,
+            Field::Status,
+        ]
+    }
 
     fn key(&self) -> (bool, u64) {
         match self.parked {
@@ -163,7 +208,7 @@ impl EntriesScreen {
         screen.set_dates(Dates::default(), env)?;
         screen.reload(env)?;
         screen.list.bottom(env.ledger)?;
-        screen.list.set_filter("draft", env.ledger)?;
+        screen.list.set_filter("status:draft", env.ledger)?;
         Ok(screen)
     }
 
@@ -473,6 +518,19 @@ impl Screen for EntriesScreen {
                 })
             }
             Action::PeriodFilter => self.dates.prompt(env),
+            Action::PrevPeriod | Action::NextPeriod | Action::WholeYear => {
+                match self.dates.after_key(action, env) {
+                    Some(Ok(dates)) => {
+                        let shown = self
+                            .set_dates(dates, env)
+                            .and_then(|()| self.reload(env))
+                            .and_then(|()| self.list.bottom(env.ledger));
+                        shown.map_or_else(Outcome::from, |()| Outcome::None)
+                    }
+                    Some(Err(message)) => Outcome::Error(message),
+                    None => Outcome::None,
+                }
+            }
             _ => Outcome::None,
         }
     }

@@ -19,6 +19,7 @@ use super::{
 use crate::ledger::{LedgerError, Selection};
 use crate::model::document::DocumentId;
 use crate::model::{AccountNumber, Amount, Entry, EntryId, EntryStatus};
+use crate::query::{Field, Fields};
 
 /// A line of the entry, as listed.
 struct LineRow {
@@ -38,6 +39,18 @@ impl Row for LineRow {
     fn search(&self) -> String {
         let cells: Vec<&str> = self.cells.iter().map(String::as_str).collect();
         search_text(&cells)
+    }
+
+    fn fields(&self) -> Fields<'_> {
+        Fields {
+            accounts: vec![self.account.as_str()],
+            amounts: vec![self.amount.abs()],
+            ..Fields::default()
+        }
+    }
+
+    fn known() -> &'static [Field] {
+        &[Field::Account, Field::Amount]
     }
 
     fn mark(&self) -> Result<Amount, String> {

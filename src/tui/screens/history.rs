@@ -17,12 +17,24 @@ use super::super::widgets::text::safe;
 use super::{Env, Outcome, Screen, clean};
 use crate::ledger::{AuditRecord, LedgerError};
 use crate::model::AccountNumber;
+use crate::query::{Field, Fields};
 
 impl Row for AuditRecord {
     type Key = u64;
 
     fn key(&self) -> u64 {
         self.seq
+    }
+
+    fn fields(&self) -> Fields<'_> {
+        Fields {
+            date: Some(self.at.date()),
+            ..Fields::default()
+        }
+    }
+
+    fn known() -> &'static [Field] {
+        &[Field::Date]
     }
 
     fn search(&self) -> String {

@@ -10,6 +10,7 @@ use super::super::route::Route;
 use super::super::theme::Theme;
 use super::super::widgets::list::{List, ListView, Row};
 use super::super::widgets::table::{Column, search_text};
+use super::balance::drafts_label;
 use super::documents::{Show, customer_credits, customer_due};
 use super::{Env, Outcome, Screen, amount_text, clean, current_year, date_text, line};
 use crate::ledger::{AuditRecord, LedgerError};
@@ -53,6 +54,8 @@ pub struct HomeScreen {
     year: Option<FiscalYear>,
     list: List<Figure>,
     recent: Vec<AuditRecord>,
+    /// Drafts left out of the balances (they are in by default).
+    validated_only: bool,
 }
 
 /// Balance of every account starting with `prefix`, and the accounts that moved.
@@ -160,6 +163,9 @@ impl Screen for HomeScreen {
         let years = env.ledger.years()?;
         self.year = current_year(&years, env.ctx.today);
         let rows = match &self.year {
+            Some(year) if self.validated_only => {
+                env.ledger.trial_balance_validated(year.start, year.end)?
+            }
             Some(year) => env.ledger.trial_balance(year.start, year.end)?,
             None => Vec::new(),
         };
@@ -248,10 +254,12 @@ impl Screen for HomeScreen {
             width,
             (self.list.rows().len() as u16 + 1).min(inner.height.saturating_sub(4)),
         );
-        let columns = [
-            Column::fill("Balances of the fiscal year"),
-            Column::right("", 16),
-        ];
+        let heading = if self.validated_only {
+            "Year balances, validated entries only"
+        } else {
+            "Year balances, drafts included"
+        };
+        let columns = [Column::fill(heading), Column::right("", 16)];
         self.list.draw(buf, figures, &columns, theme, |figure| {
             (
                 vec![figure.label.clone(), figure.value.clone()],
@@ -278,9 +286,16 @@ impl Screen for HomeScreen {
         }
     }
 
-    fn handle(&mut self, action: Action, _env: &Env) -> Outcome {
+    fn handle(&mut self, action: Action, env: &Env) -> Outcome {
         match action {
             Action::Open => self.open(),
+            Action::ToggleDrafts => {
+                self.validated_only = !self.validated_only;
+                match self.reload(env) {
+                    Ok(()) => Outcome::Info(drafts_label(self.validated_only).into()),
+                    Err(err) => err.into(),
+                }
+            }
             Action::CloseYear => Outcome::Open(Route::CloseYear),
             _ => Outcome::None,
         }

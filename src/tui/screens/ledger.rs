@@ -17,13 +17,46 @@ use super::{
     Dates, Env, Outcome, Purpose, Screen, amount_or_blank, amount_text, clean, date_text, line,
 };
 use crate::ledger::{Ledger, LedgerError, LedgerOf, LedgerRow, LineKey, WindowStart};
-use crate::model::{AccountNumber, Amount, EntryId};
+use crate::model::{AccountNumber, Amount, EntryId, EntryStatus};
+use crate::query::{Field, Fields};
 
 impl Row for LedgerRow {
     type Key = (EntryId, u32);
 
     fn key(&self) -> (EntryId, u32) {
         (self.entry_id, self.line_no)
+    }
+
+    /// `amt:` compares with the line's debit or credit.
+    fn fields(&self) -> Fields<'_> {
+        Fields {
+            accounts: vec![self.account.as_str()],
+            parties: self.third_party.as_deref().into_iter().collect(),
+            journal: Some(&self.journal),
+            amounts: [self.debit, self.credit]
+                .into_iter()
+                .filter(|a| !a.is_zero())
+                .collect(),
+            date: Some(self.date),
+            status: Some(if self.reference.starts_with('#') {
+                EntryStatus::Draft
+            } else {
+                EntryStatus::Validated
+            }),
+            open: None,
+            text: Vec::new(),
+        }
+    }
+
+    fn known() -> &'static [Field] {
+        &[
+            Field::Account,
+            Field::Party,
+            Field::Journal,
+            Field::Amount,
+            Field::Date,
+            Field::Status,
+        ]
     }
 
     fn search(&self) -> String {
@@ -239,8 +272,34 @@ impl LedgerScreen {
             Column::left("let.", 4).from(110),
             Column::right("debit", 11),
             Column::right("credit", 11),
-            Column::right("balance", 12),
+            // Filtered, the running balance is still the account's, not the lines shown.
+            Column::right(
+                if self.list.is_searched() {
+                    "acct balance"
+                } else {
+                    "balance"
+                },
+                12,
+            ),
         ]
+    }
+
+    /// While filtered: what the lines found add up to, and what the balance column is.
+    fn filtered_total(&self) -> Option<String> {
+        let rows = self.list.found_rows()?;
+        // Checked: ten thousand lines of huge amounts must not wrap.
+        let total = |amount: fn(&LedgerRow) -> Amount| {
+            rows.iter()
+                .try_fold(Amount::ZERO, |sum, r| sum.checked_add(amount(r)))
+                .map_or_else(|| "(too large)".to_string(), amount_text)
+        };
+        // The balance column stays the account's: its header says so (`acct balance`).
+        Some(format!(
+            "Filtered lines: debit {} · credit {} · {} lines",
+            total(|r| r.debit),
+            total(|r| r.credit),
+            self.list.count_text().unwrap_or_default()
+        ))
     }
 }
 
@@ -295,18 +354,15 @@ impl Screen for LedgerScreen {
             ),
             theme.title,
         );
-        line(
-            buf,
-            inner,
-            inner.y + 1,
-            &format!(
+        let summary = self.filtered_total().unwrap_or_else(|| {
+            format!(
                 "Brought forward {} · closing balance {} · {}",
                 amount_text(self.opening),
                 amount_text(self.closing),
                 self.list.position("line")
-            ),
-            theme.dim,
-        );
+            )
+        });
+        line(buf, inner, inner.y + 1, &summary, theme.dim);
         let table = Rect::new(
             inner.x,
             inner.y + 2,
@@ -325,6 +381,18 @@ impl Screen for LedgerScreen {
                 None => Outcome::None,
             },
             Action::SetRange => self.dates.prompt(env),
+            Action::PrevPeriod | Action::NextPeriod | Action::WholeYear => {
+                match self.dates.after_key(action, env) {
+                    Some(Ok(dates)) => {
+                        self.set_dates(dates);
+                        let shown = self.count(env).and_then(|()| self.list.top(env.ledger));
+                        let shown = shown.and_then(|()| self.list.reread(env.ledger));
+                        shown.map_or_else(Outcome::from, |()| Outcome::None)
+                    }
+                    Some(Err(message)) => Outcome::Error(message),
+                    None => Outcome::None,
+                }
+            }
             _ => Outcome::None,
         }
     }

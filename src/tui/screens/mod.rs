@@ -26,6 +26,7 @@ use super::widgets::list::ListView;
 use crate::ledger::{Ctx, Ledger, LedgerError, Selection};
 use crate::model::calendar::Period;
 use crate::model::{Amount, Entry, EntryId, EntryInput, FiscalYear, sanitize_text};
+use crate::query::period::{self, Step};
 
 /// What a screen may use while it handles an action.
 pub struct Env<'a> {
@@ -299,6 +300,44 @@ impl Dates {
     /// The range shown in titles.
     pub fn title(&self) -> String {
         range_title(self.from, self.to)
+    }
+
+    /// The range a period key leads to: the previous or next period of the same length, or
+    /// the whole fiscal year of the range's start. `None` for another action; an error when
+    /// there is nothing to step from.
+    pub fn after_key(&self, action: Action, env: &Env) -> Option<Result<Dates, String>> {
+        let step = match action {
+            Action::PrevPeriod => Step::Previous,
+            Action::NextPeriod => Step::Next,
+            Action::WholeYear => return Some(self.whole_year(env)),
+            _ => return None,
+        };
+        let (Some(from), Some(to)) = (self.from, self.to) else {
+            return Some(Err(
+                "all dates: there is no period to step from (choose one first)".into(),
+            ));
+        };
+        Some(
+            period::step(from, to, step)
+                .map(|(from, to)| Dates {
+                    from: Some(from),
+                    to: Some(to),
+                })
+                .ok_or_else(|| "no period beyond this one".to_string()),
+        )
+    }
+
+    /// The fiscal year containing the range's start (or today), else all dates.
+    fn whole_year(&self, env: &Env) -> Result<Dates, String> {
+        let years = env.ledger.years().map_err(|e| e.to_string())?;
+        let day = self.from.or(self.to).unwrap_or(env.ctx.today);
+        Ok(match years.iter().find(|y| y.contains(day)) {
+            Some(year) => Dates {
+                from: Some(year.start),
+                to: Some(year.end),
+            },
+            None => Dates::current_year(env).map_err(|e| e.to_string())?,
+        })
     }
 }
 

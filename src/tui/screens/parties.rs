@@ -15,6 +15,7 @@ use super::super::widgets::table::{Column, search_text};
 use super::{Env, Outcome, Screen, amount_text, clean, current_year};
 use crate::ledger::LedgerError;
 use crate::model::{Amount, Party};
+use crate::query::{Field, Fields};
 
 struct Row {
     party: Party,
@@ -27,6 +28,19 @@ impl ListRow for Row {
 
     fn key(&self) -> String {
         self.party.code.clone()
+    }
+
+    fn fields(&self) -> Fields<'_> {
+        Fields {
+            accounts: vec![self.party.collective_account.as_str()],
+            parties: vec![&self.party.code, &self.name],
+            amounts: vec![self.balance],
+            ..Fields::default()
+        }
+    }
+
+    fn known() -> &'static [Field] {
+        &[Field::Account, Field::Party, Field::Amount]
     }
 
     fn search(&self) -> String {

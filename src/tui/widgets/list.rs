@@ -16,11 +16,11 @@ use ratatui::style::Style;
 
 use super::super::action::Action;
 use super::super::theme::Theme;
-use super::fuzzy::fold;
 use super::table::{Column, draw_header, draw_row};
 use super::text::put;
 use crate::ledger::{Ledger, LedgerError};
 use crate::model::Amount;
+use crate::query::{Field, Fields, Query, QueryError};
 
 /// Rows a paged list fetches at least at a time when the cursor nears the window's edge.
 const MIN_CHUNK: usize = 48;
@@ -41,8 +41,23 @@ pub trait Row {
 
     fn key(&self) -> Self::Key;
 
-    /// The row's text for the filter, lowercase and accent-free (`table::search_text`).
+    /// The row's text for the filter's plain words, lowercase and accent-free
+    /// (`table::search_text`).
     fn search(&self) -> String;
+
+    /// The row's typed fields for the filter's `acct:`, `amt:`, `date:` ... terms (the text
+    /// comes from `search`).
+    fn fields(&self) -> Fields<'_> {
+        Fields::default()
+    }
+
+    /// The fields `fields` fills on this list: a query term on another field is an error.
+    fn known() -> &'static [Field]
+    where
+        Self: Sized,
+    {
+        &[]
+    }
 
     /// The amount the row adds to the marked total, or why it cannot be marked.
     fn mark(&self) -> Result<Amount, String> {
@@ -93,6 +108,12 @@ pub trait ListView {
 
     fn filter(&self) -> &str;
 
+    /// Why the filter cannot be applied (a malformed term, a field this list does not have).
+    fn filter_error(&self) -> Option<String>;
+
+    /// `12 of 573` while a filter is applied.
+    fn count_text(&self) -> Option<String>;
+
     /// Changes the filter as the user types it (long paged lists wait for `commit_filter`).
     fn set_filter(&mut self, text: &str, ledger: &Ledger) -> Result<(), LedgerError>;
 
@@ -105,8 +126,11 @@ pub trait ListView {
     /// What the status line says of the list: its filter and its marks.
     fn status(&self) -> Option<String> {
         let mut parts = Vec::new();
-        if !self.filter().is_empty() {
-            parts.push(format!("filtered on “{}”", self.filter()));
+        if let Some(error) = self.filter_error() {
+            parts.push(error);
+        } else if !self.filter().is_empty() {
+            let count = self.count_text().unwrap_or_default();
+            parts.push(format!("“{}” {count}", self.filter()));
         }
         let (count, total) = self.marked();
         if count > 0 {
@@ -141,6 +165,9 @@ pub struct List<R: Row> {
     /// Paged: the rows matching the filter.
     found: Option<Found<R>>,
     filter: String,
+    /// The filter read as a query; `None` when it cannot be applied (see `filter_error`).
+    query: Option<Query>,
+    filter_error: Option<String>,
     /// In memory: a position in `visible`. Paged: the row's position in the whole list.
     cursor: usize,
     offset: Cell<usize>,
@@ -162,6 +189,8 @@ impl<R: Row> Default for List<R> {
             search: Vec::new(),
             found: None,
             filter: String::new(),
+            query: None,
+            filter_error: None,
             cursor: 0,
             offset: Cell::new(0),
             height: Cell::new(20),
@@ -236,21 +265,49 @@ impl<R: Row> List<R> {
     }
 
     fn refilter(&mut self) {
-        if self.filter.is_empty() {
-            self.visible = (0..self.rows.len()).collect();
-        } else {
-            if self.search.len() != self.rows.len() {
-                self.search = self.rows.iter().map(Row::search).collect();
+        match &self.query {
+            None => self.visible = (0..self.rows.len()).collect(),
+            Some(query) => {
+                if self.search.len() != self.rows.len() {
+                    self.search = self.rows.iter().map(Row::search).collect();
+                }
+                self.visible = self
+                    .rows
+                    .iter()
+                    .zip(&self.search)
+                    .enumerate()
+                    .filter(|(_, (row, text))| matches(query, *row, text))
+                    .map(|(i, _)| i)
+                    .collect();
             }
-            let needle: String = self.filter.chars().map(fold).collect();
-            self.visible = self
-                .search
-                .iter()
-                .enumerate()
-                .filter(|(_, text)| text.contains(&needle))
-                .map(|(i, _)| i)
-                .collect();
         }
+    }
+
+    /// Reads the filter as a query: `query` is set when it applies, `filter_error` says why not.
+    fn parse_filter(&mut self) {
+        self.query = None;
+        self.filter_error = None;
+        if self.filter.trim().is_empty() {
+            return;
+        }
+        match Query::parse(&self.filter).and_then(|query| check_fields::<R>(query)) {
+            Ok(query) => self.query = Some(query),
+            Err(err) => self.filter_error = Some(err.to_string()),
+        }
+    }
+
+    /// How many rows the list has, filter or not.
+    fn unfiltered_len(&self) -> usize {
+        if self.is_paged() {
+            self.total
+        } else {
+            self.rows.len()
+        }
+    }
+
+    /// The rows matching the filter of a paged list (`None` when not filtered).
+    pub fn found_rows(&self) -> Option<&[R]> {
+        self.found.as_ref().map(|found| found.list.rows())
     }
 
     /// Every row held (in memory: the whole list, filter or not).
@@ -526,11 +583,10 @@ impl<R: Row> List<R> {
 
     /// Reads the whole paged list for the rows matching the filter.
     fn scan(&mut self, ledger: &Ledger) -> Result<(), LedgerError> {
-        if self.filter.is_empty() {
+        let Some(query) = self.query.clone() else {
             self.found = None;
             return Ok(());
-        }
-        let needle: String = self.filter.chars().map(fold).collect();
+        };
         let keep = self.selected().map(Row::key);
         let mut rows = Vec::new();
         let mut truncated = false;
@@ -541,7 +597,7 @@ impl<R: Row> List<R> {
                 None => Vec::new(),
             };
             for row in chunk {
-                if row.search().contains(&needle) {
+                if matches(&query, &row, &row.search()) {
                     if rows.len() == MAX_FOUND {
                         truncated = true;
                         break 'scan;
@@ -554,6 +610,7 @@ impl<R: Row> List<R> {
         let mut list = List::new().with_empty_text(self.empty);
         list.height.set(self.height.get());
         list.set_rows(rows);
+        list.total = self.total;
         if let Some(key) = keep {
             list.select(|r| r.key() == key);
         }
@@ -569,13 +626,14 @@ impl<R: Row> List<R> {
         self.found.is_some()
     }
 
-    /// `line 12 of 340`, or `25 lines match “loyer”` while filtered.
+    /// `line 12 of 340`, or `25 of 340 lines match “loyer”` while filtered.
     pub fn position(&self, what: &str) -> String {
         match &self.found {
             Some(found) => format!(
-                "{}{} {what}s match “{}”",
+                "{}{} of {} {what}s match “{}”",
                 found.list.len(),
                 if found.truncated { "+" } else { "" },
+                self.total,
                 self.filter
             ),
             None if self.is_empty() => format!("no {what}"),
@@ -647,7 +705,12 @@ impl<R: Row> List<R> {
         cursor: bool,
         cells: impl Fn(&R) -> (Vec<String>, Style),
     ) {
-        let how = (cursor, &self.marks, self.filter.as_str());
+        let filter = if self.query.is_some() {
+            self.filter.as_str()
+        } else {
+            ""
+        };
+        let how = (cursor, &self.marks, filter);
         if let Some(found) = &self.found {
             found.list.draw_rows(buf, area, columns, theme, how, &cells);
             return;
@@ -729,8 +792,28 @@ impl<R: Row> ListView for List<R> {
         &self.filter
     }
 
+    fn filter_error(&self) -> Option<String> {
+        self.filter_error.clone()
+    }
+
+    fn count_text(&self) -> Option<String> {
+        self.query.as_ref()?;
+        if self.is_paged() && self.found.is_none() {
+            // A long list filters on Enter.
+            return Some("(enter to search)".into());
+        }
+        let truncated = self.found.as_ref().is_some_and(|f| f.truncated);
+        Some(format!(
+            "{}{} of {}",
+            self.len(),
+            if truncated { "+" } else { "" },
+            self.unfiltered_len()
+        ))
+    }
+
     fn set_filter(&mut self, text: &str, ledger: &Ledger) -> Result<(), LedgerError> {
         self.filter = text.to_string();
+        self.parse_filter();
         if !self.is_paged() {
             let keep = self.selected().map(Row::key);
             self.refilter();
@@ -741,7 +824,7 @@ impl<R: Row> ListView for List<R> {
             self.cursor = self.cursor.min(self.visible.len().saturating_sub(1));
             return Ok(());
         }
-        if self.filter.is_empty() {
+        if self.query.is_none() {
             self.found = None;
             Ok(())
         } else if self.total <= LIVE_FILTER_ROWS {
@@ -760,6 +843,28 @@ impl<R: Row> ListView for List<R> {
 
     fn marked(&self) -> (usize, Amount) {
         (self.marks.len(), self.marks.values().copied().sum())
+    }
+}
+
+/// Whether a row matches a query; `text` is its folded search text.
+fn matches<R: Row>(query: &Query, row: &R, text: &str) -> bool {
+    query.matches_folded(&row.fields(), text)
+}
+
+/// Refuses a query on a field the rows of `R` do not have, saying which.
+fn check_fields<R: Row>(query: Query) -> Result<Query, QueryError> {
+    match query.unknown_field(R::known()) {
+        None => Ok(query),
+        Some(Field::Open) => Err(QueryError {
+            term: "open".into(),
+            message: "open items are not known on this list (they are on the documents list; \
+                      ledgers will know them with lettering)"
+                .into(),
+        }),
+        Some(field) => Err(QueryError {
+            term: field.name().into(),
+            message: "this list has no such field".into(),
+        }),
     }
 }
 
@@ -830,7 +935,21 @@ mod tests {
             list.act(Action::Open, &ledger).unwrap(),
             ListOutcome::Ignored
         );
-        assert_eq!(list.status().as_deref(), Some("filtered on “zzz”"));
+        assert_eq!(list.status().as_deref(), Some("“zzz” 0 of 2"));
+        // A malformed term is an error, and the rows stay as they were.
+        list.set_filter("amt:abc", &ledger).unwrap();
+        assert_eq!(list.len(), 2);
+        assert!(
+            list.status()
+                .unwrap()
+                .starts_with("`amt:abc`: not an amount")
+        );
+        // A field the rows do not have is an error too.
+        list.set_filter("acct:411", &ledger).unwrap();
+        assert_eq!(
+            list.filter_error().as_deref(),
+            Some("`acct:`: this list has no such field")
+        );
     }
 
     #[test]
@@ -925,7 +1044,8 @@ mod tests {
         list.commit_filter(&ledger).unwrap();
         assert_eq!(list.len(), 1);
         assert_eq!(list.selected(), Some(&99_999));
-        assert_eq!(list.position("line"), "1 lines match “99999”");
+        assert_eq!(list.position("line"), "1 of 100000 lines match “99999”");
+        assert_eq!(list.count_text().as_deref(), Some("1 of 100000"));
         list.set_filter("", &ledger).unwrap();
         assert_eq!(list.len(), 100_000);
         assert_eq!(list.selected(), Some(&2));
@@ -966,6 +1086,9 @@ mod tests {
         list.set_filter("1", &ledger).unwrap();
         list.commit_filter(&ledger).unwrap();
         assert_eq!(list.len(), MAX_FOUND);
-        assert!(list.position("line").starts_with("10000+ lines match"));
+        assert!(
+            list.position("line")
+                .starts_with("10000+ of 30000 lines match")
+        );
     }
 }
