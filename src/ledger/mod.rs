@@ -42,7 +42,7 @@ pub use export::FecExport;
 pub use import::{ImportOptions, ImportSummary};
 pub use jobs::Progress;
 pub use queries::{BalanceRow, EntryFilter, LedgerPage, LedgerRow, LetterMark};
-pub use views::{LedgerOf, LineKey, LinePosition, WindowStart};
+pub use views::{EntryKey, EntryStart, LedgerOf, LineKey, LinePosition, WindowStart};
 
 use crate::model::text::echo;
 use crate::model::{

@@ -35,6 +35,12 @@ pub struct LedgerRow {
     pub credit: Amount,
     pub balance: Amount,
     pub letter: Option<String>,
+    /// The entry is validated (not a draft). Screens only: listings print the number.
+    #[serde(skip)]
+    pub validated: bool,
+    /// The entry's other accounts, each once, in line order (the contra accounts). Screens only.
+    #[serde(skip)]
+    pub counterparts: Vec<AccountNumber>,
 }
 
 /// A page of a ledger: the balance brought forward, then up to `limit` rows.
@@ -515,8 +521,21 @@ impl RowBuilder {
             credit: line.credit,
             balance,
             letter,
+            validated: entry.is_validated(),
+            counterparts: counterparts(&entry, &line.account),
         };
         self.cache = Some(entry);
         Ok(row)
     }
+}
+
+/// The accounts of an entry other than `account`, each once, in line order.
+fn counterparts(entry: &Entry, account: &AccountNumber) -> Vec<AccountNumber> {
+    let mut out: Vec<AccountNumber> = Vec::new();
+    for line in &entry.lines {
+        if line.account != *account && !out.contains(&line.account) {
+            out.push(line.account.clone());
+        }
+    }
+    out
 }

@@ -133,6 +133,7 @@ pub enum Action {
     DeleteLine,
     // ledgers and trial balance
     SetRange,
+    BalanceSign,
     // home
     CloseYear,
 }
@@ -354,6 +355,12 @@ pub const REGISTRY: &[ActionInfo] = &[
         "Delete the current line",
     ),
     info(C::Ledger, "range", A::SetRange, "Set the date range"),
+    info(
+        C::Ledger,
+        "balance-sign",
+        A::BalanceSign,
+        "Show balances with D/C (débiteur/créditeur) or with a sign",
+    ),
     info(
         C::Documents,
         "type",

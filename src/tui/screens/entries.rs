@@ -10,18 +10,14 @@ use super::super::action::{Action, Context};
 use super::super::keymap::Keymap;
 use super::super::route::Route;
 use super::super::theme::Theme;
-use super::super::widgets::list::{List, ListView, Row};
+use super::super::widgets::list::{Fetch, List, ListView, Pager, Row};
 use super::super::widgets::table::{Column, search_text};
 use super::{
     Confirm, Dates, Env, Outcome, Prompt, Purpose, Screen, Write, amount_text, clean, date_text,
     parse_user_date,
 };
-use crate::ledger::{EntryFilter, LedgerError, Selection};
+use crate::ledger::{EntryFilter, EntryKey, EntryStart, Ledger, LedgerError, Selection};
 use crate::model::{Amount, Entry, EntryId, EntryStatus};
-
-/// A listing shows at most this many entries (about 70 MiB): narrow the period or the journal
-/// for the rest.
-pub const MAX_ROWS: usize = 100_000;
 
 #[derive(Debug, Clone)]
 pub struct EntryRow {
@@ -48,6 +44,21 @@ impl EntryRow {
             label: clean(&entry.label),
             debit: entry.total_debit(),
             credit: entry.total_credit(),
+        }
+    }
+
+    fn entry_key(&self) -> EntryKey {
+        EntryKey {
+            date: self.date,
+            id: self.id,
+        }
+    }
+
+    /// The number, or for a draft (no number yet) its journal and id: `VE #231`.
+    fn number_text(&self) -> String {
+        match self.status {
+            EntryStatus::Validated => self.reference.clone(),
+            EntryStatus::Draft => format!("{} {}", self.journal, self.reference),
         }
     }
 
@@ -80,7 +91,7 @@ impl Row for EntryRow {
     fn search(&self) -> String {
         search_text(&[
             self.status_text(),
-            &self.reference,
+            &self.number_text(),
             &date_text(self.date),
             &self.journal,
             &self.piece,
@@ -90,13 +101,43 @@ impl Row for EntryRow {
     }
 }
 
+/// The entries of a journal and a period, read by key: a key costs the same on the first
+/// entry as on the millionth.
+struct Listing {
+    filter: EntryFilter,
+}
+
+impl Pager<EntryRow> for Listing {
+    fn count(&self, ledger: &Ledger) -> Result<usize, LedgerError> {
+        ledger.entry_filter_count(&self.filter)
+    }
+
+    fn fetch(
+        &self,
+        ledger: &Ledger,
+        start: Fetch<'_, EntryRow>,
+        limit: usize,
+    ) -> Result<Vec<EntryRow>, LedgerError> {
+        let start = match start {
+            Fetch::First => EntryStart::First,
+            Fetch::Last => EntryStart::Last,
+            Fetch::After(row) => EntryStart::After(row.entry_key()),
+            Fetch::Before(row) => EntryStart::Before(row.entry_key()),
+        };
+        Ok(ledger
+            .entries_window(&self.filter, start, limit)?
+            .iter()
+            .map(EntryRow::of)
+            .collect())
+    }
+}
+
 pub struct EntriesScreen {
     journal: Option<String>,
     dates: Dates,
     /// The dates as the user reads them: `2026`, `2026-11`, `all`.
     dates_text: String,
     list: List<EntryRow>,
-    truncated: bool,
 }
 
 impl EntriesScreen {
@@ -106,22 +147,55 @@ impl EntriesScreen {
             journal: None,
             dates: Dates::default(),
             dates_text: String::new(),
-            list: List::new().with_mark_column(),
-            truncated: false,
+            list: List::paged(Listing {
+                filter: EntryFilter::default(),
+            })
+            .with_mark_column()
+            .with_empty_text("(no entry in this period)"),
         };
         screen.set_dates(Dates::current_year(env)?, env)?;
-        screen.reload(env)?;
-        screen.list.bottom(env.ledger)?;
+        screen.open_at_latest(env)?;
         Ok(screen)
+    }
+
+    /// Counts the entries listed and puts the cursor on the latest.
+    fn open_at_latest(&mut self, env: &Env) -> Result<(), LedgerError> {
+        self.list.set_pager(Listing {
+            filter: self.filter_range(),
+        });
+        self.list.count(env.ledger)?;
+        self.list.bottom(env.ledger)
+    }
+
+    /// Puts the cursor on the entry at `key`; false when it is not listed.
+    fn goto(&mut self, env: &Env, key: EntryKey) -> Result<bool, LedgerError> {
+        let filter = self.filter_range();
+        let margin = self.list.place_margin();
+        let after = env
+            .ledger
+            .entries_window(&filter, EntryStart::At(key), margin)?;
+        if after.first().is_none_or(|e| e.id != key.id) {
+            return Ok(false);
+        }
+        let index = env.ledger.entries_before(&filter, Some(key))?;
+        let before = env
+            .ledger
+            .entries_window(&filter, EntryStart::Before(key), margin)?;
+        self.list.place(
+            index,
+            before.iter().map(EntryRow::of).collect(),
+            after.iter().map(EntryRow::of).collect(),
+        );
+        Ok(true)
     }
 
     /// Every draft, whatever its date.
     pub fn drafts(env: &Env) -> Result<Self, LedgerError> {
         let mut screen = EntriesScreen::new(env)?;
         screen.set_dates(Dates::default(), env)?;
-        screen.reload(env)?;
-        screen.list.bottom(env.ledger)?;
+        screen.open_at_latest(env)?;
         screen.list.set_filter("draft", env.ledger)?;
+        screen.list.commit_filter(env.ledger)?;
         Ok(screen)
     }
 
@@ -271,24 +345,18 @@ impl Screen for EntriesScreen {
     }
 
     fn reload(&mut self, env: &Env) -> Result<(), LedgerError> {
-        let mut rows = Vec::new();
-        let mut truncated = false;
-        let listed = env.ledger.for_each_entry(&self.filter_range(), |entry| {
-            if rows.len() == MAX_ROWS {
-                truncated = true;
-                // Stops the walk: the rest would not be shown.
-                return Err(LedgerError::Cancelled);
-            }
-            rows.push(EntryRow::of(&entry));
-            Ok(())
+        let keep = self.list.selected().map(EntryRow::entry_key);
+        self.list.set_pager(Listing {
+            filter: self.filter_range(),
         });
-        match listed {
-            Ok(()) | Err(LedgerError::Cancelled) => {}
-            Err(err) => return Err(err),
+        self.list.count(env.ledger)?;
+        if let Some(key) = keep
+            && !self.list.is_searched()
+            && self.goto(env, key)?
+        {
+            return self.list.ensure(env.ledger);
         }
-        self.truncated = truncated;
-        self.list.set_rows(rows);
-        Ok(())
+        self.list.reread(env.ledger)
     }
 
     fn render(&self, buf: &mut Buffer, area: Rect, theme: &Theme, _keymap: &Keymap) {
@@ -306,23 +374,10 @@ impl Screen for EntriesScreen {
         } else {
             columns.push(Column::right("amount", 12));
         }
-        let mut body = area;
-        if self.truncated && area.height > 2 {
-            body.height -= 1;
-            super::line(
-                buf,
-                area,
-                area.bottom() - 1,
-                &format!(
-                    "Only the first {MAX_ROWS} entries are listed: choose a journal or a shorter period."
-                ),
-                theme.error,
-            );
-        }
-        self.list.draw(buf, body, &columns, theme, |row| {
+        self.list.draw(buf, area, &columns, theme, |row| {
             let mut cells = vec![
                 row.status_text().to_string(),
-                row.reference.clone(),
+                row.number_text(),
                 date_text(row.date),
                 row.piece.clone(),
                 row.label.clone(),
@@ -419,7 +474,7 @@ impl Screen for EntriesScreen {
                 });
             }
         }
-        match self.reload(env).and_then(|()| self.list.bottom(env.ledger)) {
+        match self.open_at_latest(env) {
             Ok(()) => Outcome::None,
             Err(err) => err.into(),
         }

@@ -2,6 +2,7 @@
 //! typing, not commands): characters, backspace, delete, left, right, home, end.
 
 use super::super::keymap::{Code, Key};
+use super::table::width;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TextInput {
@@ -44,6 +45,41 @@ impl TextInput {
             .nth(chars)
             .map(|(i, _)| i)
             .unwrap_or(self.text.len())
+    }
+
+    /// What a field `cells` wide shows of the text, and the cursor's cell in it. A text longer
+    /// than the field scrolls horizontally so that the cursor stays visible: typing at the end
+    /// of a long label shows its end.
+    pub fn view(&self, cells: usize) -> (String, usize) {
+        let cells = cells.max(1);
+        let chars: Vec<(char, usize)> = self
+            .text
+            .chars()
+            .map(|c| (c, width(c.encode_utf8(&mut [0; 4]))))
+            .collect();
+        let cursor = self.cursor.min(chars.len());
+        let before: usize = chars[..cursor].iter().map(|(_, w)| w).sum();
+        // The first character shown: the cursor's cell must be inside the field.
+        let mut start = 0;
+        if before >= cells {
+            let mut room = cells - 1;
+            start = cursor;
+            while start > 0 && chars[start - 1].1 <= room {
+                room -= chars[start - 1].1;
+                start -= 1;
+            }
+        }
+        let skipped: usize = chars[..start].iter().map(|(_, w)| w).sum();
+        let mut shown = String::new();
+        let mut used = 0;
+        for &(c, w) in &chars[start..] {
+            if used + w > cells {
+                break;
+            }
+            shown.push(c);
+            used += w;
+        }
+        (shown, before - skipped)
     }
 
     /// Applies an editing key; returns whether the key was one.
@@ -101,6 +137,29 @@ mod tests {
         assert_eq!(input.text(), "actur");
         assert!(!input.edit(Key::ctrl('s')));
         assert!(!input.edit(Key::plain(Code::Enter)));
+        let mut accents = TextInput::new("é");
+        accents.edit(Key::plain(Code::Backspace));
+        assert_eq!(accents.text(), "");
+    }
+
+    #[test]
+    fn a_long_text_scrolls_to_keep_the_cursor_in_view() {
+        let long: String = (0..200)
+            .map(|i| char::from(b'a' + (i % 26) as u8))
+            .collect();
+        let mut input = TextInput::new("");
+        for c in long.chars() {
+            input.edit(Key::char(c));
+        }
+        let (shown, at) = input.view(30);
+        assert_eq!(at, 29);
+        assert!(long.ends_with(&shown), "{shown}");
+        assert_eq!(shown.chars().count(), 29);
+        input.edit(Key::plain(Code::Home));
+        let (shown, at) = input.view(30);
+        assert_eq!((shown.as_str(), at), (&long[..30], 0));
+        let short = TextInput::new("Loyer");
+        assert_eq!(short.view(30), ("Loyer".to_string(), 5));
         let mut accents = TextInput::new("é");
         accents.edit(Key::plain(Code::Backspace));
         assert_eq!(accents.text(), "");

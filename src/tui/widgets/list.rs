@@ -552,6 +552,7 @@ impl<R: Row> List<R> {
             chunk = next;
         }
         let mut list = List::new().with_empty_text(self.empty);
+        list.mark_column = self.mark_column;
         list.height.set(self.height.get());
         list.set_rows(rows);
         if let Some(key) = keep {
