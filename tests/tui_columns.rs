@@ -300,6 +300,30 @@ fn the_entries_list_pages_past_100000_entries_and_opens_at_the_latest() {
             Some(format!("entry:{}", count - 1)),
             "{name}"
         );
+        // Someone adds an entry dated before it: the cursor stays on the same entry.
+        ledger
+            .add_entry(
+                &demo_ctx(),
+                &EntryInput {
+                    journal: "OD".into(),
+                    date: NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
+                    piece: format!("X-{name}"),
+                    label: "Ajout".into(),
+                    lines: vec![
+                        Line::debit(account("512000"), Amount::from_cents(100)),
+                        Line::credit(account("706000"), Amount::from_cents(100)),
+                    ],
+                },
+            )
+            .unwrap();
+        d.global(Action::Refresh);
+        assert_eq!(
+            d.app.record(),
+            Some(format!("entry:{}", count - 1)),
+            "{name}"
+        );
+        let screen = render(&d.app, 80, 24);
+        assert!(screen.contains("Encaissement 100098"), "{name}\n{screen}");
         d.list(Action::PageUp);
         let record = d.app.record().unwrap();
         let id: usize = record.trim_start_matches("entry:").parse().unwrap();

@@ -9,6 +9,8 @@ use std::ops::Bound;
 
 use chrono::NaiveDate;
 
+use redb::ReadableTableMetadata;
+
 use super::Ledger;
 use super::codec::decode;
 use super::error::Result;
@@ -530,12 +532,45 @@ impl Ledger {
         match &filter.journal {
             None => {
                 let by_date = view.table(ENTRIES_BY_DATE)?;
-                for item in by_date.range((from, 0u64)..=(to, u64::MAX))? {
-                    let (k, _) = item?;
-                    if key.is_some() && k.value() >= end {
-                        break;
+                // The entries in [from, end), counted directly or as the whole table less those
+                // outside, whichever walk ends first: a year among many costs its own size, a
+                // ledger of one long year costs nothing.
+                let lo = (from, 0u64);
+                let hi = end.min((to, u64::MAX));
+                let last_in = key.is_none();
+                if lo > hi || (!last_in && lo == hi) {
+                    return Ok(0);
+                }
+                let total = by_date.len()? as usize;
+                let inside = if last_in {
+                    by_date.range(lo..=hi)?
+                } else {
+                    by_date.range(lo..hi)?
+                };
+                let below = by_date.range(..lo)?;
+                let above = if last_in {
+                    by_date.range::<(i32, u64)>((Bound::Excluded(hi), Bound::Unbounded))?
+                } else {
+                    by_date.range(hi..)?
+                };
+                let mut inside = inside;
+                let mut outside = below.chain(above);
+                let mut out = 0;
+                loop {
+                    match inside.next() {
+                        None => return Ok(count),
+                        Some(item) => {
+                            item?;
+                            count += 1;
+                        }
                     }
-                    count += 1;
+                    match outside.next() {
+                        None => return Ok(total - out),
+                        Some(item) => {
+                            item?;
+                            out += 1;
+                        }
+                    }
                 }
             }
             Some(journal) => {

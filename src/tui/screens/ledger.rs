@@ -3,6 +3,8 @@
 //! The list is read page by page (keyset paging, in the list component): a key costs the same
 //! on line 10 as on line 900,000.
 
+use std::cell::Cell;
+
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::Style;
@@ -102,6 +104,7 @@ pub struct LedgerScreen {
     /// ones.
     letterable: bool,
     balance_style: BalanceStyle,
+    sizes: Cell<Option<(SizesKey, Sizes)>>,
     list: List<LedgerRow>,
 }
 
@@ -123,6 +126,7 @@ impl LedgerScreen {
             collective: false,
             letterable: is_party,
             balance_style: BalanceStyle::DebitCredit,
+            sizes: Cell::new(None),
         })
     }
 
@@ -249,38 +253,83 @@ impl LedgerScreen {
     /// The columns for a width: the ones an accountant reads first always (date, journal and
     /// number, piece, third party on collective accounts, label, debit, credit, balance), sized
     /// from the figures held; wider terminals add columns rather than widen the label.
-    fn layout(&self, width: u16) -> Vec<(Col, Column)> {
+    /// Column widths from the rows held, computed again only when the window or the balance
+    /// style changes (not on every frame).
+    fn sizes(&self) -> Sizes {
         let rows = self.list.rows();
+        let key = (
+            rows.first().map(Row::key),
+            rows.last().map(Row::key),
+            rows.len(),
+            self.balance_style,
+        );
+        if let Some((held, sizes)) = self.sizes.get()
+            && held == key
+        {
+            return sizes;
+        }
         let style = self.balance_style;
         let size = |title: &str, cells: Vec<String>, max: u16| {
             needed(title, cells.iter().map(String::as_str), max)
         };
-        let number = size("number", rows.iter().map(short_number).collect(), 14);
-        let piece = size("piece", rows.iter().map(|r| clean(&r.piece)).collect(), 12);
-        let party = size(
-            "party",
-            rows.iter()
-                .map(|r| clean(r.third_party.as_deref().unwrap_or("")))
-                .collect(),
-            12,
-        );
-        let debit = size(
-            "debit",
-            rows.iter().map(|r| amount_or_blank(r.debit)).collect(),
-            18,
-        );
-        let credit = size(
-            "credit",
-            rows.iter().map(|r| amount_or_blank(r.credit)).collect(),
-            18,
-        );
-        let balance = size(
-            "balance",
-            rows.iter()
-                .map(|r| balance_text(r.balance, style))
-                .collect(),
-            20,
-        );
+        let sizes = Sizes {
+            number: size("number", rows.iter().map(short_number).collect(), 14),
+            full_number: size("number", rows.iter().map(number_text).collect(), 16),
+            piece: size("piece", rows.iter().map(|r| clean(&r.piece)).collect(), 12),
+            party: size(
+                "party",
+                rows.iter()
+                    .map(|r| clean(r.third_party.as_deref().unwrap_or("")))
+                    .collect(),
+                12,
+            ),
+            debit: size(
+                "debit",
+                rows.iter().map(|r| amount_or_blank(r.debit)).collect(),
+                18,
+            ),
+            credit: size(
+                "credit",
+                rows.iter().map(|r| amount_or_blank(r.credit)).collect(),
+                18,
+            ),
+            balance: size(
+                "balance",
+                rows.iter()
+                    .map(|r| balance_text(r.balance, style))
+                    .collect(),
+                20,
+            ),
+            letter: size(
+                "let.",
+                rows.iter()
+                    .map(|r| r.letter.clone().unwrap_or_default())
+                    .collect(),
+                6,
+            ),
+            contra: size("contra", rows.iter().map(contra_text).collect(), 12),
+            lettered: rows.iter().any(|r| r.letter.is_some()),
+        };
+        self.sizes.set(Some((key, sizes)));
+        sizes
+    }
+
+    /// The columns for a width: the ones an accountant reads first always (date, journal and
+    /// number, piece, third party on collective accounts, label, debit, credit, balance), sized
+    /// from the figures held; wider terminals add columns rather than widen the label.
+    fn layout(&self, width: u16) -> Vec<(Col, Column)> {
+        let Sizes {
+            number,
+            full_number,
+            piece,
+            party,
+            debit,
+            credit,
+            balance,
+            letter,
+            contra,
+            lettered,
+        } = self.sizes();
         let mut columns = vec![
             (Col::Date, Column::left("date", 8)),
             (Col::Number, Column::left("number", number)),
@@ -300,15 +349,6 @@ impl LedgerScreen {
             fixed + columns.len().saturating_sub(1) as u16
         };
         // Extra columns in order of use, each while the label keeps LABEL_WIDE cells.
-        let letter = size(
-            "let.",
-            rows.iter()
-                .map(|r| r.letter.clone().unwrap_or_default())
-                .collect(),
-            6,
-        );
-        let contra = size("contra", rows.iter().map(contra_text).collect(), 12);
-        let full_number = size("number", rows.iter().map(number_text).collect(), 16);
         let mut extras = vec![
             Extra::Add(Col::Letter, Column::left("let.", letter)),
             Extra::Add(Col::Status, Column::left("status", 6)),
@@ -319,7 +359,7 @@ impl LedgerScreen {
         if !self.letterable {
             // Lettering only where it is used, after the other extras.
             extras.remove(0);
-            if rows.iter().any(|r| r.letter.is_some()) {
+            if lettered {
                 extras.push(Extra::Add(Col::Letter, Column::left("let.", letter)));
             }
         }
@@ -371,6 +411,29 @@ impl LedgerScreen {
             .collect()
     }
 }
+
+/// Column widths of a ledger screen, from the rows it holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Sizes {
+    number: u16,
+    full_number: u16,
+    piece: u16,
+    party: u16,
+    debit: u16,
+    credit: u16,
+    balance: u16,
+    letter: u16,
+    contra: u16,
+    lettered: bool,
+}
+
+/// What the sizes were computed from: the first and last rows held, their count, the style.
+type SizesKey = (
+    Option<(EntryId, u32)>,
+    Option<(EntryId, u32)>,
+    usize,
+    BalanceStyle,
+);
 
 /// The label keeps at least this many cells before an extra column is added.
 const LABEL_WIDE: u16 = 30;
