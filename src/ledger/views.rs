@@ -382,6 +382,73 @@ mod tests {
     }
 
     #[test]
+    fn entry_counts_positions_and_windows_agree_with_a_walk() {
+        let dir = tempfile::tempdir().unwrap();
+        let ledger = ledger(&dir, 40);
+        let day = |d: u32| NaiveDate::from_ymd_opt(2026, 1, d);
+        let ranges = [
+            (None, None),
+            (day(1), day(31)),
+            (day(3), day(5)),
+            (day(30), None),
+            (None, day(2)),
+            (day(20), day(10)),
+        ];
+        for (from, to) in ranges {
+            for journal in [None, Some("BQ".to_string()), Some("VE".to_string())] {
+                let filter = EntryFilter {
+                    journal: journal.clone(),
+                    from,
+                    to,
+                };
+                let all = ledger.entries(&filter).unwrap();
+                let what = format!("{from:?}..{to:?} {journal:?}");
+                assert_eq!(
+                    ledger.entry_filter_count(&filter).unwrap(),
+                    all.len(),
+                    "{what}"
+                );
+                let ids = |entries: Vec<Entry>| entries.iter().map(|e| e.id).collect::<Vec<_>>();
+                let every: Vec<EntryId> = all.iter().map(|e| e.id).collect();
+                let window = |start| ids(ledger.entries_window(&filter, start, 3).unwrap());
+                assert_eq!(
+                    window(EntryStart::First),
+                    every[..every.len().min(3)],
+                    "{what}"
+                );
+                assert_eq!(
+                    window(EntryStart::Last),
+                    every[every.len().saturating_sub(3)..],
+                    "{what}"
+                );
+                for (i, entry) in all.iter().enumerate() {
+                    let key = EntryKey {
+                        date: entry.date,
+                        id: entry.id,
+                    };
+                    assert_eq!(
+                        ledger.entries_before(&filter, Some(key)).unwrap(),
+                        i,
+                        "{what}"
+                    );
+                    assert_eq!(
+                        window(EntryStart::At(key)),
+                        every[i..(i + 3).min(every.len())]
+                    );
+                    assert_eq!(
+                        window(EntryStart::After(key)),
+                        every[i + 1..(i + 4).min(every.len())]
+                    );
+                    assert_eq!(
+                        window(EntryStart::Before(key)),
+                        every[i.saturating_sub(3)..i]
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
     fn windows_agree_with_pages_in_every_direction() {
         let dir = tempfile::tempdir().unwrap();
         let ledger = ledger(&dir, 40);
