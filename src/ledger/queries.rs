@@ -41,6 +41,10 @@ pub struct LedgerRow {
     /// The entry's other accounts, each once, in line order (the contra accounts). Screens only.
     #[serde(skip)]
     pub counterparts: Vec<AccountNumber>,
+    /// When the invoice or credit note the entry was generated from falls due (third-party
+    /// lines only). Screens only.
+    #[serde(skip)]
+    pub due: Option<NaiveDate>,
 }
 
 /// A page of a ledger: the balance brought forward, then up to `limit` rows.
@@ -473,6 +477,8 @@ fn ledger_page(
 pub(crate) struct RowBuilder {
     entries: redb::ReadOnlyTable<u64, Bytes>,
     lettering: redb::ReadOnlyTable<(u64, u32), Bytes>,
+    /// Absent from a ledger that never had documents.
+    documents: Option<redb::ReadOnlyTable<u64, Bytes>>,
     cache: Option<Entry>,
 }
 
@@ -481,8 +487,31 @@ impl RowBuilder {
         Ok(RowBuilder {
             entries: view.table(ENTRIES)?,
             lettering: view.table(LETTERING)?,
+            documents: view.table(DOCUMENTS).ok(),
             cache: None,
         })
+    }
+
+    /// The due date of the document an entry was generated from.
+    fn due_date(&self, entry: &Entry) -> Result<Option<NaiveDate>> {
+        let Some(id) = entry
+            .source
+            .as_deref()
+            .and_then(|s| s.strip_prefix("document:"))
+            .and_then(|id| id.parse::<u64>().ok())
+        else {
+            return Ok(None);
+        };
+        let Some(documents) = &self.documents else {
+            return Ok(None);
+        };
+        match documents.get(id)? {
+            Some(bytes) => {
+                let document: crate::model::document::Document = decode(bytes.value(), "document")?;
+                Ok(document.due_date)
+            }
+            None => Ok(None),
+        }
     }
 
     pub(crate) fn row(
@@ -523,6 +552,10 @@ impl RowBuilder {
             letter,
             validated: entry.is_validated(),
             counterparts: counterparts(&entry, &line.account),
+            due: match line.third_party {
+                Some(_) => self.due_date(&entry)?,
+                None => None,
+            },
         };
         self.cache = Some(entry);
         Ok(row)

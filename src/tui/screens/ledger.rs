@@ -309,6 +309,7 @@ impl LedgerScreen {
             ),
             contra: size("contra", rows.iter().map(contra_text).collect(), 12),
             lettered: rows.iter().any(|r| r.letter.is_some()),
+            dated: rows.iter().any(|r| r.due.is_some()),
         };
         self.sizes.set(Some((key, sizes)));
         sizes
@@ -329,6 +330,7 @@ impl LedgerScreen {
             letter,
             contra,
             lettered,
+            dated,
         } = self.sizes();
         let mut columns = vec![
             (Col::Date, Column::left("date", 8)),
@@ -351,11 +353,15 @@ impl LedgerScreen {
         // Extra columns in order of use, each while the label keeps LABEL_WIDE cells.
         let mut extras = vec![
             Extra::Add(Col::Letter, Column::left("let.", letter)),
+            Extra::Add(Col::Due, Column::left("due", 8)),
             Extra::Add(Col::Status, Column::left("status", 6)),
             Extra::Add(Col::Contra, Column::left("contra", contra)),
             Extra::Widen(Col::Date, 10),
             Extra::Widen(Col::Number, full_number),
         ];
+        if !dated {
+            extras.remove(1);
+        }
         if !self.letterable {
             // Lettering only where it is used, after the other extras.
             extras.remove(0);
@@ -402,6 +408,10 @@ impl LedgerScreen {
                 Col::Party => clean(row.third_party.as_deref().unwrap_or("")),
                 Col::Label => clean(&row.label),
                 Col::Letter => row.letter.clone().unwrap_or_default(),
+                Col::Due => row
+                    .due
+                    .map(|d| d.format("%d/%m/%y").to_string())
+                    .unwrap_or_default(),
                 Col::Status => if row.validated { "valid" } else { "draft" }.to_string(),
                 Col::Contra => contra_text(row),
                 Col::Debit => amount_or_blank(row.debit),
@@ -425,6 +435,8 @@ struct Sizes {
     letter: u16,
     contra: u16,
     lettered: bool,
+    /// Some line falls due on a date (invoices on third-party lines).
+    dated: bool,
 }
 
 /// What the sizes were computed from: the first and last rows held, their count, the style.
@@ -447,6 +459,7 @@ enum Col {
     Party,
     Label,
     Letter,
+    Due,
     Status,
     Contra,
     Debit,
