@@ -263,6 +263,37 @@ fn main() {
         resident_mib()
     );
 
+    // The entries of the whole fiscal year, as the Entries screen opens: every entry, the
+    // cursor on the latest.
+    press(&mut app, "1");
+    let start = Instant::now();
+    press(&mut app, "2");
+    terminal.draw(|frame| app.render(frame)).unwrap();
+    let load = start.elapsed();
+    let screen = terminal.backend().to_string();
+    let last_row = screen
+        .lines()
+        .rev()
+        .nth(1)
+        .unwrap_or_default()
+        .trim_matches('"')
+        .trim()
+        .to_string();
+    println!("\nentries screen, whole fiscal year ({entries} entries)");
+    println!(
+        "  open (cursor on the latest entry)             {:>8.1} ms",
+        ms(load)
+    );
+    println!("  last row shown: {last_row}");
+    time_keys(&mut app, &mut terminal, "g g", 5).report("g g (to the first entry)");
+    time_keys(&mut app, &mut terminal, "G", 5).report("G (to the latest entry)");
+    time_keys(&mut app, &mut terminal, "k", 2_000).report("k (up), key + frame");
+    time_keys(&mut app, &mut terminal, "pageup", 500).report("PageUp, key + frame");
+    println!(
+        "  resident memory                               {:>8.1} MiB",
+        resident_mib()
+    );
+
     // A list held in memory: the entries of one month (or of the year when smaller).
     let month = if entries > 200_000 { "2026-03" } else { "2026" };
     let start = Instant::now();

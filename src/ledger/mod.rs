@@ -47,7 +47,7 @@ pub use jobs::{Progress, ValidationSummary};
 pub use parked::{Parked, ParkedInput, ParkedLine};
 pub use queries::{BalanceRow, EntryFilter, LedgerPage, LedgerRow, LetterMark};
 pub use setup::SetupSummary;
-pub use views::{LedgerOf, LineKey, LinePosition, WindowStart};
+pub use views::{EntryKey, EntryStart, LedgerOf, LineKey, LinePosition, WindowStart};
 
 use crate::model::text::echo;
 use crate::model::{

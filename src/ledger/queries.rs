@@ -35,6 +35,16 @@ pub struct LedgerRow {
     pub credit: Amount,
     pub balance: Amount,
     pub letter: Option<String>,
+    /// The entry is validated (not a draft). Screens only: listings print the number.
+    #[serde(skip)]
+    pub validated: bool,
+    /// The entry's other accounts, each once, in line order (the contra accounts). Screens only.
+    #[serde(skip)]
+    pub counterparts: Vec<AccountNumber>,
+    /// When the invoice or credit note the entry was generated from falls due (third-party
+    /// lines only). Screens only.
+    #[serde(skip)]
+    pub due: Option<NaiveDate>,
 }
 
 /// A page of a ledger: the balance brought forward, then up to `limit` rows.
@@ -467,6 +477,8 @@ fn ledger_page(
 pub(crate) struct RowBuilder {
     entries: redb::ReadOnlyTable<u64, Bytes>,
     lettering: redb::ReadOnlyTable<(u64, u32), Bytes>,
+    /// Absent from a ledger that never had documents.
+    documents: Option<redb::ReadOnlyTable<u64, Bytes>>,
     cache: Option<Entry>,
 }
 
@@ -475,8 +487,31 @@ impl RowBuilder {
         Ok(RowBuilder {
             entries: view.table(ENTRIES)?,
             lettering: view.table(LETTERING)?,
+            documents: view.table(DOCUMENTS).ok(),
             cache: None,
         })
+    }
+
+    /// The due date of the document an entry was generated from.
+    fn due_date(&self, entry: &Entry) -> Result<Option<NaiveDate>> {
+        let Some(id) = entry
+            .source
+            .as_deref()
+            .and_then(|s| s.strip_prefix("document:"))
+            .and_then(|id| id.parse::<u64>().ok())
+        else {
+            return Ok(None);
+        };
+        let Some(documents) = &self.documents else {
+            return Ok(None);
+        };
+        match documents.get(id)? {
+            Some(bytes) => {
+                let document: crate::model::document::Document = decode(bytes.value(), "document")?;
+                Ok(document.due_date)
+            }
+            None => Ok(None),
+        }
     }
 
     pub(crate) fn row(
@@ -515,8 +550,25 @@ impl RowBuilder {
             credit: line.credit,
             balance,
             letter,
+            validated: entry.is_validated(),
+            counterparts: counterparts(&entry, &line.account),
+            due: match line.third_party {
+                Some(_) => self.due_date(&entry)?,
+                None => None,
+            },
         };
         self.cache = Some(entry);
         Ok(row)
     }
+}
+
+/// The accounts of an entry other than `account`, each once, in line order.
+fn counterparts(entry: &Entry, account: &AccountNumber) -> Vec<AccountNumber> {
+    let mut out: Vec<AccountNumber> = Vec::new();
+    for line in &entry.lines {
+        if line.account != *account && !out.contains(&line.account) {
+            out.push(line.account.clone());
+        }
+    }
+    out
 }

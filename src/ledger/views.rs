@@ -9,13 +9,16 @@ use std::ops::Bound;
 
 use chrono::NaiveDate;
 
+use redb::ReadableTableMetadata;
+
 use super::Ledger;
+use super::codec::decode;
 use super::error::Result;
-use super::queries::{LedgerRow, RowBuilder};
+use super::queries::{EntryFilter, LedgerRow, RowBuilder};
 use super::store::{View, day, from_day};
 use super::tables::*;
 use crate::model::calendar::Period;
-use crate::model::{AccountNumber, Amount, EntryId};
+use crate::model::{AccountNumber, Amount, Entry, EntryId};
 
 /// Whose ledger: an account's or a third party's.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -379,6 +382,73 @@ mod tests {
     }
 
     #[test]
+    fn entry_counts_positions_and_windows_agree_with_a_walk() {
+        let dir = tempfile::tempdir().unwrap();
+        let ledger = ledger(&dir, 40);
+        let day = |d: u32| NaiveDate::from_ymd_opt(2026, 1, d);
+        let ranges = [
+            (None, None),
+            (day(1), day(31)),
+            (day(3), day(5)),
+            (day(30), None),
+            (None, day(2)),
+            (day(20), day(10)),
+        ];
+        for (from, to) in ranges {
+            for journal in [None, Some("BQ".to_string()), Some("VE".to_string())] {
+                let filter = EntryFilter {
+                    journal: journal.clone(),
+                    from,
+                    to,
+                };
+                let all = ledger.entries(&filter).unwrap();
+                let what = format!("{from:?}..{to:?} {journal:?}");
+                assert_eq!(
+                    ledger.entry_filter_count(&filter).unwrap(),
+                    all.len(),
+                    "{what}"
+                );
+                let ids = |entries: Vec<Entry>| entries.iter().map(|e| e.id).collect::<Vec<_>>();
+                let every: Vec<EntryId> = all.iter().map(|e| e.id).collect();
+                let window = |start| ids(ledger.entries_window(&filter, start, 3).unwrap());
+                assert_eq!(
+                    window(EntryStart::First),
+                    every[..every.len().min(3)],
+                    "{what}"
+                );
+                assert_eq!(
+                    window(EntryStart::Last),
+                    every[every.len().saturating_sub(3)..],
+                    "{what}"
+                );
+                for (i, entry) in all.iter().enumerate() {
+                    let key = EntryKey {
+                        date: entry.date,
+                        id: entry.id,
+                    };
+                    assert_eq!(
+                        ledger.entries_before(&filter, Some(key)).unwrap(),
+                        i,
+                        "{what}"
+                    );
+                    assert_eq!(
+                        window(EntryStart::At(key)),
+                        every[i..(i + 3).min(every.len())]
+                    );
+                    assert_eq!(
+                        window(EntryStart::After(key)),
+                        every[i + 1..(i + 4).min(every.len())]
+                    );
+                    assert_eq!(
+                        window(EntryStart::Before(key)),
+                        every[i.saturating_sub(3)..i]
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
     fn windows_agree_with_pages_in_every_direction() {
         let dir = tempfile::tempdir().unwrap();
         let ledger = ledger(&dir, 40);
@@ -480,5 +550,175 @@ mod tests {
         }
         let party = LedgerOf::Party("NOBODY".into());
         assert_eq!(ledger.ledger_line_count(&party, None, None).unwrap(), 0);
+    }
+}
+
+/// Where an entry sits in the date index: its date, then its id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct EntryKey {
+    pub date: NaiveDate,
+    pub id: EntryId,
+}
+
+impl EntryKey {
+    fn tuple(&self) -> (i32, u64) {
+        (day(self.date), self.id)
+    }
+}
+
+/// Where a window of entries starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EntryStart {
+    /// The first entries of the range.
+    First,
+    /// The last entries of the range.
+    Last,
+    /// Entries from `key` on (included).
+    At(EntryKey),
+    /// Entries after `key`.
+    After(EntryKey),
+    /// Entries before `key`.
+    Before(EntryKey),
+}
+
+impl Ledger {
+    /// How many entries a filter lists. Index keys only, nothing is decoded: the date index, or
+    /// the journal's piece index when a journal is chosen.
+    pub fn entry_filter_count(&self, filter: &EntryFilter) -> Result<usize> {
+        self.entries_before(filter, None)
+    }
+
+    /// How many entries of a filter come before `key` (all of them when `None`): the position
+    /// of the entry at `key`. Index keys only.
+    pub fn entries_before(&self, filter: &EntryFilter, key: Option<EntryKey>) -> Result<usize> {
+        let view = self.read()?;
+        let from = filter.from.map(day).unwrap_or(i32::MIN);
+        let to = filter.to.map(day).unwrap_or(i32::MAX);
+        let end = key.map(|k| k.tuple()).unwrap_or((i32::MAX, u64::MAX));
+        let mut count = 0;
+        match &filter.journal {
+            None => {
+                let by_date = view.table(ENTRIES_BY_DATE)?;
+                // The entries in [from, end), counted directly or as the whole table less those
+                // outside, whichever walk ends first: a year among many costs its own size, a
+                // ledger of one long year costs nothing.
+                let lo = (from, 0u64);
+                let hi = end.min((to, u64::MAX));
+                let last_in = key.is_none();
+                if lo > hi || (!last_in && lo == hi) {
+                    return Ok(0);
+                }
+                let total = by_date.len()? as usize;
+                let inside = if last_in {
+                    by_date.range(lo..=hi)?
+                } else {
+                    by_date.range(lo..hi)?
+                };
+                let below = by_date.range(..lo)?;
+                let above = if last_in {
+                    by_date.range::<(i32, u64)>((Bound::Excluded(hi), Bound::Unbounded))?
+                } else {
+                    by_date.range(hi..)?
+                };
+                let mut inside = inside;
+                let mut outside = below.chain(above);
+                let mut out = 0;
+                loop {
+                    match inside.next() {
+                        None => return Ok(count),
+                        Some(item) => {
+                            item?;
+                            count += 1;
+                        }
+                    }
+                    match outside.next() {
+                        None => return Ok(total - out),
+                        Some(item) => {
+                            item?;
+                            out += 1;
+                        }
+                    }
+                }
+            }
+            Some(journal) => {
+                let pieces = view.table(PIECES)?;
+                for item in pieces.range((journal.as_str(), "", 0u64)..)? {
+                    let (k, v) = item?;
+                    let (j, _, id) = k.value();
+                    if j != journal {
+                        break;
+                    }
+                    let date = v.value();
+                    if (from..=to).contains(&date) && (date, id) < end {
+                        count += 1;
+                    }
+                }
+            }
+        }
+        Ok(count)
+    }
+
+    /// Up to `limit` entries of a filter in date order, starting where `start` says. The cost
+    /// is the window's size (and, with a journal, the other journals' entries passed over),
+    /// not its position.
+    pub fn entries_window(
+        &self,
+        filter: &EntryFilter,
+        start: EntryStart,
+        limit: usize,
+    ) -> Result<Vec<Entry>> {
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
+        let view = self.read()?;
+        let by_date = view.table(ENTRIES_BY_DATE)?;
+        let entries = view.table(ENTRIES)?;
+        let lo = (filter.from.map(day).unwrap_or(i32::MIN), 0u64);
+        let hi = (filter.to.map(day).unwrap_or(i32::MAX), u64::MAX);
+        let range = match start {
+            EntryStart::First | EntryStart::Last => (Bound::Included(lo), Bound::Included(hi)),
+            EntryStart::At(key) => (Bound::Included(key.tuple().max(lo)), Bound::Included(hi)),
+            EntryStart::After(key) => (Bound::Excluded(key.tuple().max(lo)), Bound::Included(hi)),
+            EntryStart::Before(key) => (Bound::Included(lo), Bound::Excluded(key.tuple().min(hi))),
+        };
+        if match (range.0, range.1) {
+            (Bound::Included(a) | Bound::Excluded(a), Bound::Included(b)) => a > b,
+            (Bound::Included(a) | Bound::Excluded(a), Bound::Excluded(b)) => a >= b,
+            _ => false,
+        } {
+            return Ok(Vec::new());
+        }
+        let backward = matches!(start, EntryStart::Last | EntryStart::Before(_));
+        let mut out = Vec::with_capacity(limit.min(4096));
+        let mut take = |item: std::result::Result<_, redb::StorageError>| -> Result<bool> {
+            let (k, _): (redb::AccessGuard<'_, (i32, u64)>, redb::AccessGuard<'_, ()>) = item?;
+            let id = k.value().1;
+            let bytes = entries.get(id)?.ok_or_else(|| {
+                super::LedgerError::Corrupt(format!("date index names missing entry #{id}"))
+            })?;
+            let entry: Entry = decode(bytes.value(), "entry")?;
+            if filter.journal.as_ref().is_none_or(|j| *j == entry.journal) {
+                out.push(entry);
+            }
+            Ok(out.len() < limit)
+        };
+        let items = by_date.range::<(i32, u64)>(range)?;
+        if backward {
+            for item in items.rev() {
+                if !take(item)? {
+                    break;
+                }
+            }
+        } else {
+            for item in items {
+                if !take(item)? {
+                    break;
+                }
+            }
+        }
+        if backward {
+            out.reverse();
+        }
+        Ok(out)
     }
 }

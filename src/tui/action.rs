@@ -139,6 +139,7 @@ pub enum Action {
     WholeYear,
     // trial balance and home
     ToggleDrafts,
+    BalanceSign,
     // home
     CloseYear,
     // keys and conventions: editing keys of text fields (readline), duplicating and parking
@@ -377,6 +378,12 @@ pub const REGISTRY: &[ActionInfo] = &[
         "Delete the current line",
     ),
     info(C::Ledger, "range", A::SetRange, "Set the date range"),
+    info(
+        C::Ledger,
+        "balance-sign",
+        A::BalanceSign,
+        "Show balances with D/C (débiteur/créditeur) or with a sign",
+    ),
     info(
         C::Documents,
         "type",

@@ -229,7 +229,12 @@ impl App {
     /// Puts the list's cursor on the entry saved last from the grid, once.
     fn show_saved(&mut self) {
         if let Some(id) = self.saved_new.take() {
-            self.stack[self.pos].show_entry(id);
+            let env = Env {
+                ledger: &self.ledger,
+                ctx: &self.ctx,
+                keymap: &self.keymap,
+            };
+            self.stack[self.pos].show_entry(id, &env);
         }
     }
 
@@ -1063,29 +1068,50 @@ impl App {
         ];
         let left_width = left.chars().count();
         let room = area.width as usize;
-        // Full names two cells apart when they fit, else short names one cell apart.
-        let layouts = [(false, 2usize), (true, 1usize)];
+        // Full names two cells apart when they fit with the title, else short names one cell
+        // apart, else (at 80 columns) the digit keys with the current screen's name: the tabs
+        // are always shown, the title is cut first.
+        let layouts = [(Some(false), 2usize), (Some(true), 1usize), (None, 1usize)];
         let tab_text = layouts.iter().find_map(|&(short, gap)| {
             let texts: Vec<(String, bool)> = tabs
                 .iter()
                 .map(|(action, name, short_name, context)| {
-                    let name = if short { short_name } else { name };
-                    (
-                        format!("{} {name}", self.keymap.hint(Context::Global, *action)),
-                        *context == self.screen().context(),
-                    )
+                    let active = *context == self.screen().context();
+                    let key = self.keymap.hint(Context::Global, *action);
+                    let text = match short {
+                        Some(false) => format!("{key} {name}"),
+                        Some(true) => format!("{key} {short_name}"),
+                        None if active => format!("{key} {short_name}"),
+                        None => key,
+                    };
+                    (text, active)
                 })
                 .collect();
             let width: usize = texts.iter().map(|(t, _)| t.chars().count() + gap).sum();
-            (left_width + width + 2 <= room).then_some((texts, gap, width))
+            let fits = match short {
+                Some(_) => left_width + width + 2 <= room,
+                None => width + 2 <= room,
+            };
+            fits.then_some((texts, gap, width))
         });
         if let Some((tab_text, gap, tabs_width)) = tab_text {
+            // Short of room, the company goes before the screen's title.
+            let left_room = room.saturating_sub(tabs_width + 1);
+            let title = self.screen().title();
+            let left = [
+                left.clone(),
+                format!(" {} │ {title}", self.company),
+                format!(" {title}"),
+            ]
+            .into_iter()
+            .find(|text| text.chars().count() <= left_room)
+            .unwrap_or_else(|| format!(" {title}"));
             put(
                 buf,
                 area.x,
                 area.y,
-                &left,
-                room,
+                fit(&left, left_room),
+                left_room,
                 self.theme.cursor.patch(self.theme.title),
             );
             let mut x = area.x + (room - tabs_width) as u16;

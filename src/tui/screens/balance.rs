@@ -9,7 +9,7 @@ use super::super::keymap::Keymap;
 use super::super::route::Route;
 use super::super::theme::Theme;
 use super::super::widgets::list::{List, ListView, Row as ListRow};
-use super::super::widgets::table::{Column, search_text};
+use super::super::widgets::table::{Column, needed, search_text};
 use super::{Dates, Env, Outcome, Purpose, Screen, amount_text, clean};
 use crate::ledger::LedgerError;
 use crate::model::{AccountNumber, Amount};
@@ -173,6 +173,11 @@ impl Screen for BalanceScreen {
     }
 
     fn render(&self, buf: &mut Buffer, area: Rect, theme: &Theme, _keymap: &Keymap) {
+        // Amount columns as wide as their largest figure: billions are never cut.
+        let rows = self.list.rows();
+        let amounts = |i: usize, title: &str| {
+            needed(title, rows.iter().map(|r| r.cells[i].as_str()), 24).max(10)
+        };
         let columns = [
             Column::left("account", 8),
             // Said where it is seen at 80 columns too, where the title is cut.
@@ -181,9 +186,9 @@ impl Screen for BalanceScreen {
             } else {
                 "label · drafts included"
             }),
-            Column::right("debit", 14),
-            Column::right("credit", 14),
-            Column::right("balance", 14),
+            Column::right("debit", amounts(2, "debit")),
+            Column::right("credit", amounts(3, "credit")),
+            Column::right("balance", amounts(4, "balance")),
         ];
         self.list.draw(buf, area, &columns, theme, |row| {
             let style = match row.item {

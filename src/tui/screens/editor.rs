@@ -20,6 +20,7 @@ use super::super::widgets::amount::parse_amount;
 use super::super::widgets::fuzzy;
 use super::super::widgets::input::TextInput;
 use super::super::widgets::table::{Align, Column, draw_header, draw_row, fit, layout, width};
+use super::super::widgets::text::put;
 use super::{
     Command, Confirm, Env, Focus, Outcome, Saved, Screen, Write, amount_text, clean, date_text,
     line, parse_user_date,
@@ -896,16 +897,18 @@ impl Screen for EditorScreen {
         let field = |buf: &mut Buffer, x: &mut u16, y: u16, label: &str, f: Field, w: u16| {
             let label_width = width(label) as u16;
             buf.set_stringn(*x, y, label, label_width as usize, theme.dim);
-            let text = self
-                .input(f)
-                .map(|i| i.text().to_string())
-                .unwrap_or_default();
-            let text = format!("{:<w$}", fit(&text, w as usize), w = w as usize);
+            let input = self.input(f);
+            // The focused field scrolls to keep the cursor in view; the others are cut.
+            let (text, at) = match input {
+                Some(i) if self.focus == f => i.view(w as usize),
+                Some(i) => (fit(i.text(), w as usize), 0),
+                None => (String::new(), 0),
+            };
+            let text = format!("{text:<w$}", w = w as usize);
             buf.set_stringn(*x + label_width + 1, y, &text, w as usize, style_of(f));
             if self.focus == f {
-                let at = self.input(f).map(TextInput::cursor).unwrap_or(0) as u16;
                 self.caret.set(Some((
-                    *x + label_width + 1 + at.min(w.saturating_sub(1)),
+                    *x + label_width + 1 + (at as u16).min(w.saturating_sub(1)),
                     y,
                 )));
             }
@@ -1006,6 +1009,18 @@ impl Screen for EditorScreen {
                         rect.right()
                             .saturating_sub(len.saturating_sub(at))
                             .min(rect.right().saturating_sub(1))
+                    } else if let Some(input) = input {
+                        // A long text scrolls to keep the cursor in view.
+                        let (shown, at) = input.view(w as usize);
+                        put(
+                            buf,
+                            rect.x,
+                            y,
+                            format!("{shown:<w$}", w = w as usize),
+                            w as usize,
+                            theme.cursor,
+                        );
+                        rect.x + (at as u16).min(w.saturating_sub(1))
                     } else {
                         rect.x + at.min(w.saturating_sub(1))
                     };

@@ -11,19 +11,15 @@ use super::super::keymap::Keymap;
 use super::super::route::Route;
 use super::super::theme::Theme;
 use super::super::widgets::amount::parse_amount;
-use super::super::widgets::list::{List, ListView, Row};
+use super::super::widgets::list::{Fetch, List, ListView, Pager, Row};
 use super::super::widgets::table::{Column, search_text};
 use super::{
     Confirm, Dates, Env, Outcome, Prompt, Purpose, Screen, Write, amount_text, clean, date_text,
     parse_user_date,
 };
-use crate::ledger::{EntryFilter, LedgerError, Parked, Selection};
+use crate::ledger::{EntryFilter, EntryKey, EntryStart, Ledger, LedgerError, Parked, Selection};
 use crate::model::{Amount, Entry, EntryId, EntryStatus};
 use crate::query::{Field, Fields};
-
-/// A listing shows at most this many entries (about 70 MiB): narrow the period or the journal
-/// for the rest.
-pub const MAX_ROWS: usize = 100_000;
 
 #[derive(Debug, Clone)]
 pub struct EntryRow {
@@ -89,6 +85,21 @@ impl EntryRow {
         }
     }
 
+    fn entry_key(&self) -> EntryKey {
+        EntryKey {
+            date: self.date,
+            id: self.id,
+        }
+    }
+
+    /// The number, or for a draft (no number yet) its journal and id: `VE #231`.
+    fn number_text(&self) -> String {
+        match self.status {
+            EntryStatus::Validated => self.reference.clone(),
+            EntryStatus::Draft => format!("{} {}", self.journal, self.reference),
+        }
+    }
+
     fn status_text(&self) -> &'static str {
         if self.parked.is_some() {
             return "parked";
@@ -123,7 +134,8 @@ impl Row for EntryRow {
             journal: Some(&self.journal),
             amounts: vec![self.debit],
             date: Some(self.date),
-            status: Some(self.status),
+            // A parked entry is outside the books: neither draft nor validated.
+            status: self.parked.is_none().then_some(self.status),
             open: None,
             text: Vec::new(),
         }
@@ -167,7 +179,7 @@ impl Row for EntryRow {
     fn search(&self) -> String {
         search_text(&[
             self.status_text(),
-            &self.reference,
+            &self.number_text(),
             &date_text(self.date),
             &self.journal,
             &self.piece,
@@ -177,13 +189,106 @@ impl Row for EntryRow {
     }
 }
 
+/// The entries of a journal and a period, read by key: a key costs the same on the first
+/// entry as on the millionth. The parked entries (few, outside the books) follow the last one.
+struct Listing {
+    filter: EntryFilter,
+    parked: Vec<EntryRow>,
+}
+
+impl Listing {
+    fn new(filter: EntryFilter, env: &Env) -> Result<Self, LedgerError> {
+        let journal = filter.journal.clone();
+        let mut parked = Vec::new();
+        for entry in env.ledger.parked_entries()? {
+            let code = entry.input.journal.trim().to_ascii_uppercase();
+            if journal.as_ref().is_none_or(|j| *j == code) {
+                parked.push(EntryRow::of_parked(&entry, env.ctx.today));
+            }
+        }
+        Ok(Listing { filter, parked })
+    }
+
+    fn entries(
+        &self,
+        ledger: &Ledger,
+        start: EntryStart,
+        limit: usize,
+    ) -> Result<Vec<EntryRow>, LedgerError> {
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
+        Ok(ledger
+            .entries_window(&self.filter, start, limit)?
+            .iter()
+            .map(EntryRow::of)
+            .collect())
+    }
+
+    /// Where a parked row stands among the parked ones.
+    fn parked_index(&self, row: &EntryRow) -> usize {
+        self.parked
+            .iter()
+            .position(|p| p.parked == row.parked)
+            .unwrap_or(self.parked.len())
+    }
+}
+
+impl Pager<EntryRow> for Listing {
+    fn count(&self, ledger: &Ledger) -> Result<usize, LedgerError> {
+        Ok(ledger.entry_filter_count(&self.filter)? + self.parked.len())
+    }
+
+    fn fetch(
+        &self,
+        ledger: &Ledger,
+        start: Fetch<'_, EntryRow>,
+        limit: usize,
+    ) -> Result<Vec<EntryRow>, LedgerError> {
+        let parked = |from: usize, to: usize| self.parked[from..to].to_vec();
+        Ok(match start {
+            Fetch::First => {
+                let mut rows = self.entries(ledger, EntryStart::First, limit)?;
+                let more = limit.saturating_sub(rows.len()).min(self.parked.len());
+                rows.extend(parked(0, more));
+                rows
+            }
+            Fetch::Last => {
+                let tail = limit.min(self.parked.len());
+                let mut rows = self.entries(ledger, EntryStart::Last, limit - tail)?;
+                rows.extend(parked(self.parked.len() - tail, self.parked.len()));
+                rows
+            }
+            Fetch::After(row) if row.parked.is_some() => {
+                let from = (self.parked_index(row) + 1).min(self.parked.len());
+                parked(from, (from + limit).min(self.parked.len()))
+            }
+            Fetch::After(row) => {
+                let mut rows = self.entries(ledger, EntryStart::After(row.entry_key()), limit)?;
+                let more = limit.saturating_sub(rows.len()).min(self.parked.len());
+                rows.extend(parked(0, more));
+                rows
+            }
+            Fetch::Before(row) if row.parked.is_some() => {
+                let to = self.parked_index(row);
+                let from = to.saturating_sub(limit);
+                let mut rows = self.entries(ledger, EntryStart::Last, limit - (to - from))?;
+                rows.extend(parked(from, to));
+                rows
+            }
+            Fetch::Before(row) => {
+                self.entries(ledger, EntryStart::Before(row.entry_key()), limit)?
+            }
+        })
+    }
+}
+
 pub struct EntriesScreen {
     journal: Option<String>,
     dates: Dates,
     /// The dates as the user reads them: `2026`, `2026-11`, `all`.
     dates_text: String,
     list: List<EntryRow>,
-    truncated: bool,
 }
 
 impl EntriesScreen {
@@ -193,22 +298,54 @@ impl EntriesScreen {
             journal: None,
             dates: Dates::default(),
             dates_text: String::new(),
-            list: List::new().with_mark_column(),
-            truncated: false,
+            list: List::paged(Listing {
+                filter: EntryFilter::default(),
+                parked: Vec::new(),
+            })
+            .with_mark_column()
+            .with_empty_text("(no entry in this period)"),
         };
         screen.set_dates(Dates::current_year(env)?, env)?;
-        screen.reload(env)?;
-        screen.list.bottom(env.ledger)?;
+        screen.open_at_latest(env)?;
         Ok(screen)
+    }
+
+    /// Counts the entries listed and puts the cursor on the latest.
+    fn open_at_latest(&mut self, env: &Env) -> Result<(), LedgerError> {
+        self.list.set_pager(Listing::new(self.filter_range(), env)?);
+        self.list.count(env.ledger)?;
+        self.list.bottom(env.ledger)
+    }
+
+    /// Puts the cursor on the entry at `key`; false when it is not listed.
+    fn goto(&mut self, env: &Env, key: EntryKey) -> Result<bool, LedgerError> {
+        let filter = self.filter_range();
+        let margin = self.list.place_margin();
+        let after = env
+            .ledger
+            .entries_window(&filter, EntryStart::At(key), margin)?;
+        if after.first().is_none_or(|e| e.id != key.id) {
+            return Ok(false);
+        }
+        let index = env.ledger.entries_before(&filter, Some(key))?;
+        let before = env
+            .ledger
+            .entries_window(&filter, EntryStart::Before(key), margin)?;
+        self.list.place(
+            index,
+            before.iter().map(EntryRow::of).collect(),
+            after.iter().map(EntryRow::of).collect(),
+        );
+        Ok(true)
     }
 
     /// Every draft, whatever its date.
     pub fn drafts(env: &Env) -> Result<Self, LedgerError> {
         let mut screen = EntriesScreen::new(env)?;
         screen.set_dates(Dates::default(), env)?;
-        screen.reload(env)?;
-        screen.list.bottom(env.ledger)?;
+        screen.open_at_latest(env)?;
         screen.list.set_filter("status:draft", env.ledger)?;
+        screen.list.commit_filter(env.ledger)?;
         Ok(screen)
     }
 
@@ -410,31 +547,16 @@ impl Screen for EntriesScreen {
     }
 
     fn reload(&mut self, env: &Env) -> Result<(), LedgerError> {
-        let mut rows = Vec::new();
-        let mut truncated = false;
-        let listed = env.ledger.for_each_entry(&self.filter_range(), |entry| {
-            if rows.len() == MAX_ROWS {
-                truncated = true;
-                // Stops the walk: the rest would not be shown.
-                return Err(LedgerError::Cancelled);
-            }
-            rows.push(EntryRow::of(&entry));
-            Ok(())
-        });
-        match listed {
-            Ok(()) | Err(LedgerError::Cancelled) => {}
-            Err(err) => return Err(err),
+        let keep = self.list.selected().map(EntryRow::entry_key);
+        self.list.set_pager(Listing::new(self.filter_range(), env)?);
+        self.list.count(env.ledger)?;
+        if let Some(key) = keep
+            && !self.list.is_searched()
+            && self.goto(env, key)?
+        {
+            return self.list.ensure(env.ledger);
         }
-        // Parked entries come last: outside the books, waiting to be finished.
-        for parked in env.ledger.parked_entries()? {
-            let journal = parked.input.journal.trim().to_ascii_uppercase();
-            if self.journal.as_ref().is_none_or(|j| *j == journal) {
-                rows.push(EntryRow::of_parked(&parked, env.ctx.today));
-            }
-        }
-        self.truncated = truncated;
-        self.list.set_rows(rows);
-        Ok(())
+        self.list.reread(env.ledger)
     }
 
     fn render(&self, buf: &mut Buffer, area: Rect, theme: &Theme, _keymap: &Keymap) {
@@ -452,23 +574,10 @@ impl Screen for EntriesScreen {
         } else {
             columns.push(Column::right("amount", 12));
         }
-        let mut body = area;
-        if self.truncated && area.height > 2 {
-            body.height -= 1;
-            super::line(
-                buf,
-                area,
-                area.bottom() - 1,
-                &format!(
-                    "Only the first {MAX_ROWS} entries are listed: choose a journal or a shorter period."
-                ),
-                theme.error,
-            );
-        }
-        self.list.draw(buf, body, &columns, theme, |row| {
+        self.list.draw(buf, area, &columns, theme, |row| {
             let mut cells = vec![
                 row.status_text().to_string(),
-                row.reference.clone(),
+                row.number_text(),
                 date_text(row.date),
                 row.piece.clone(),
                 row.label.clone(),
@@ -587,13 +696,27 @@ impl Screen for EntriesScreen {
                 });
             }
         }
-        match self.reload(env).and_then(|()| self.list.bottom(env.ledger)) {
+        match self.open_at_latest(env) {
             Ok(()) => Outcome::None,
             Err(err) => err.into(),
         }
     }
 
-    fn show_entry(&mut self, id: EntryId) {
+    fn show_entry(&mut self, id: EntryId, env: &Env) {
+        // The list is read by key: the entry may be far from the rows held.
+        let Ok(entry) = env.ledger.entry(id) else {
+            return;
+        };
+        let key = EntryKey {
+            date: entry.date,
+            id,
+        };
+        if !self.list.is_searched()
+            && matches!(self.goto(env, key), Ok(true))
+            && self.list.ensure(env.ledger).is_ok()
+        {
+            return;
+        }
         self.list.select(|row| row.parked.is_none() && row.id == id);
     }
 

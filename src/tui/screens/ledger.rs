@@ -3,6 +3,8 @@
 //! The list is read page by page (keyset paging, in the list component): a key costs the same
 //! on line 10 as on line 900,000.
 
+use std::cell::Cell;
+
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::Style;
@@ -12,12 +14,12 @@ use super::super::keymap::Keymap;
 use super::super::route::Route;
 use super::super::theme::Theme;
 use super::super::widgets::list::{Fetch, List, ListView, Pager, Row};
-use super::super::widgets::table::{Column, search_text};
+use super::super::widgets::table::{Column, needed, search_text, width};
 use super::{
     Dates, Env, Outcome, Purpose, Screen, amount_or_blank, amount_text, clean, date_text, line,
 };
 use crate::ledger::{Ledger, LedgerError, LedgerOf, LedgerRow, LineKey, WindowStart};
-use crate::model::{AccountNumber, Amount, EntryId, EntryStatus};
+use crate::model::{AccountNumber, Amount, EntryId, EntryNumber, EntryStatus};
 use crate::query::{Field, Fields};
 
 impl Row for LedgerRow {
@@ -63,6 +65,7 @@ impl Row for LedgerRow {
         search_text(&[
             &date_text(self.date),
             &self.reference,
+            &short_number(self),
             &self.piece,
             &self.label,
             self.third_party.as_deref().unwrap_or(""),
@@ -127,12 +130,21 @@ pub struct LedgerScreen {
     dates: Dates,
     opening: Amount,
     closing: Amount,
+    /// The account's lines name third parties (collective 411 and 401 accounts): their codes
+    /// get a column.
+    collective: bool,
+    /// Lines of this ledger can be lettered: the lettering column comes first among the extra
+    /// ones.
+    letterable: bool,
+    balance_style: BalanceStyle,
+    sizes: Cell<Option<(SizesKey, Sizes)>>,
     list: List<LedgerRow>,
 }
 
 impl LedgerScreen {
     fn blank(env: &Env, of: LedgerOf, name: String) -> Result<Self, LedgerError> {
         let dates = Dates::current_year(env)?;
+        let is_party = matches!(of, LedgerOf::Party(_));
         Ok(LedgerScreen {
             list: List::paged(Lines {
                 of: of.clone(),
@@ -144,16 +156,24 @@ impl LedgerScreen {
             dates,
             opening: Amount::ZERO,
             closing: Amount::ZERO,
+            collective: false,
+            letterable: is_party,
+            balance_style: BalanceStyle::DebitCredit,
+            sizes: Cell::new(None),
         })
     }
 
     fn of_account(env: &Env, account: &AccountNumber) -> Result<Self, LedgerError> {
-        let label = clean(&env.ledger.account(account)?.label);
-        Self::blank(
+        let record = env.ledger.account(account)?;
+        let label = clean(&record.label);
+        let mut screen = Self::blank(
             env,
             LedgerOf::Account(account.clone()),
             format!("{account} {label}"),
-        )
+        )?;
+        screen.collective = record.third_party_required;
+        screen.letterable = record.letterable;
+        Ok(screen)
     }
 
     /// An account's ledger over the current fiscal year, the cursor on the last line.
@@ -263,25 +283,180 @@ impl LedgerScreen {
         Ok(true)
     }
 
-    fn columns(&self) -> Vec<Column> {
-        vec![
-            Column::left("date", 10),
-            Column::left("number", 13),
-            Column::left("piece", 12).from(100),
-            Column::fill("label"),
-            Column::left("let.", 4).from(110),
-            Column::right("debit", 11),
-            Column::right("credit", 11),
-            // Filtered, the running balance is still the account's, not the lines shown.
-            Column::right(
-                if self.list.is_searched() {
-                    "acct balance"
-                } else {
-                    "balance"
-                },
+    /// The columns for a width: the ones an accountant reads first always (date, journal and
+    /// number, piece, third party on collective accounts, label, debit, credit, balance), sized
+    /// from the figures held; wider terminals add columns rather than widen the label.
+    /// Column widths from the rows held, computed again only when the window or the balance
+    /// style changes (not on every frame).
+    fn sizes(&self) -> Sizes {
+        let rows = self.list.rows();
+        let key = (
+            rows.first().map(Row::key),
+            rows.last().map(Row::key),
+            rows.len(),
+            self.balance_style,
+        );
+        if let Some((held, sizes)) = self.sizes.get()
+            && held == key
+        {
+            return sizes;
+        }
+        let style = self.balance_style;
+        let size = |title: &str, cells: Vec<String>, max: u16| {
+            needed(title, cells.iter().map(String::as_str), max)
+        };
+        let sizes = Sizes {
+            number: size("number", rows.iter().map(short_number).collect(), 14),
+            full_number: size("number", rows.iter().map(number_text).collect(), 16),
+            piece: size("piece", rows.iter().map(|r| clean(&r.piece)).collect(), 12),
+            party: size(
+                "party",
+                rows.iter()
+                    .map(|r| clean(r.third_party.as_deref().unwrap_or("")))
+                    .collect(),
                 12,
             ),
-        ]
+            debit: size(
+                "debit",
+                rows.iter().map(|r| amount_or_blank(r.debit)).collect(),
+                18,
+            ),
+            credit: size(
+                "credit",
+                rows.iter().map(|r| amount_or_blank(r.credit)).collect(),
+                18,
+            ),
+            balance: size(
+                "balance",
+                rows.iter()
+                    .map(|r| balance_text(r.balance, style))
+                    .collect(),
+                20,
+            ),
+            letter: size(
+                "let.",
+                rows.iter()
+                    .map(|r| r.letter.clone().unwrap_or_default())
+                    .collect(),
+                6,
+            ),
+            contra: size("contra", rows.iter().map(contra_text).collect(), 12),
+            lettered: rows.iter().any(|r| r.letter.is_some()),
+            dated: rows.iter().any(|r| r.due.is_some()),
+        };
+        self.sizes.set(Some((key, sizes)));
+        sizes
+    }
+
+    /// The columns for a width: the ones an accountant reads first always (date, journal and
+    /// number, piece, third party on collective accounts, label, debit, credit, balance), sized
+    /// from the figures held; wider terminals add columns rather than widen the label.
+    fn layout(&self, width: u16) -> Vec<(Col, Column)> {
+        let Sizes {
+            number,
+            full_number,
+            piece,
+            party,
+            debit,
+            credit,
+            balance,
+            letter,
+            contra,
+            lettered,
+            dated,
+        } = self.sizes();
+        let mut columns = vec![
+            (Col::Date, Column::left("date", 8)),
+            (Col::Number, Column::left("number", number)),
+            (Col::Piece, Column::left("piece", piece)),
+        ];
+        if self.collective {
+            columns.push((Col::Party, Column::left("party", party)));
+        }
+        columns.extend([
+            (Col::Label, Column::fill("label")),
+            (Col::Debit, Column::right("debit", debit)),
+            (Col::Credit, Column::right("credit", credit)),
+            // Filtered, the running balance is still the account's, not the lines shown.
+            if self.list.is_searched() {
+                (Col::Balance, Column::right("acct balance", balance.max(12)))
+            } else {
+                (Col::Balance, Column::right("balance", balance))
+            },
+        ]);
+        let used = |columns: &[(Col, Column)]| -> u16 {
+            let fixed: u16 = columns.iter().map(|(_, c)| c.width).sum();
+            fixed + columns.len().saturating_sub(1) as u16
+        };
+        // Extra columns in order of use, each while the label keeps LABEL_WIDE cells.
+        let mut extras = vec![
+            Extra::Add(Col::Letter, Column::left("let.", letter)),
+            Extra::Add(Col::Due, Column::left("due", 8)),
+            Extra::Add(Col::Status, Column::left("status", 6)),
+            Extra::Add(Col::Contra, Column::left("contra", contra)),
+            Extra::Widen(Col::Date, 10),
+            Extra::Widen(Col::Number, full_number),
+        ];
+        if !dated {
+            extras.remove(1);
+        }
+        if !self.letterable {
+            // Lettering only where it is used, after the other extras.
+            extras.remove(0);
+            if lettered {
+                extras.push(Extra::Add(Col::Letter, Column::left("let.", letter)));
+            }
+        }
+        for extra in extras {
+            let mut tried = columns.clone();
+            match extra {
+                Extra::Add(col, column) => {
+                    let at = tried
+                        .iter()
+                        .position(|(c, _)| *c == Col::Debit)
+                        .unwrap_or(tried.len());
+                    tried.insert(at, (col, column));
+                }
+                Extra::Widen(col, w) => {
+                    for (c, column) in tried.iter_mut() {
+                        if *c == col {
+                            column.width = column.width.max(w);
+                        }
+                    }
+                }
+            }
+            if used(&tried) + LABEL_WIDE <= width {
+                columns = tried;
+            }
+        }
+        columns
+    }
+
+    fn cells(&self, row: &LedgerRow, columns: &[(Col, Column)]) -> Vec<String> {
+        columns
+            .iter()
+            .map(|(col, column)| match col {
+                Col::Date if column.width >= 10 => date_text(row.date),
+                Col::Date => row.date.format("%d/%m/%y").to_string(),
+                Col::Number if width(&number_text(row)) <= column.width as usize => {
+                    number_text(row)
+                }
+                Col::Number => short_number(row),
+                Col::Piece => clean(&row.piece),
+                Col::Party => clean(row.third_party.as_deref().unwrap_or("")),
+                Col::Label => clean(&row.label),
+                Col::Letter => row.letter.clone().unwrap_or_default(),
+                Col::Due => row
+                    .due
+                    .map(|d| d.format("%d/%m/%y").to_string())
+                    .unwrap_or_default(),
+                Col::Status => if row.validated { "valid" } else { "draft" }.to_string(),
+                Col::Contra => contra_text(row),
+                Col::Debit => amount_or_blank(row.debit),
+                Col::Credit => amount_or_blank(row.credit),
+                Col::Balance => balance_text(row.balance, self.balance_style),
+            })
+            .collect()
     }
 
     /// While filtered: what the lines found add up to, and what the balance column is.
@@ -303,17 +478,100 @@ impl LedgerScreen {
     }
 }
 
-fn row_cells(row: &LedgerRow) -> Vec<String> {
-    vec![
-        date_text(row.date),
-        row.reference.clone(),
-        clean(&row.piece),
-        clean(&row.label),
-        row.letter.clone().unwrap_or_default(),
-        amount_or_blank(row.debit),
-        amount_or_blank(row.credit),
-        amount_text(row.balance),
-    ]
+/// Column widths of a ledger screen, from the rows it holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Sizes {
+    number: u16,
+    full_number: u16,
+    piece: u16,
+    party: u16,
+    debit: u16,
+    credit: u16,
+    balance: u16,
+    letter: u16,
+    contra: u16,
+    lettered: bool,
+    /// Some line falls due on a date (invoices on third-party lines).
+    dated: bool,
+}
+
+/// What the sizes were computed from: the first and last rows held, their count, the style.
+type SizesKey = (
+    Option<(EntryId, u32)>,
+    Option<(EntryId, u32)>,
+    usize,
+    BalanceStyle,
+);
+
+/// The label keeps at least this many cells before an extra column is added.
+const LABEL_WIDE: u16 = 30;
+
+/// A column of a ledger screen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Col {
+    Date,
+    Number,
+    Piece,
+    Party,
+    Label,
+    Letter,
+    Due,
+    Status,
+    Contra,
+    Debit,
+    Credit,
+    Balance,
+}
+
+/// What a wider terminal adds: a column, or a column in its long form.
+enum Extra {
+    Add(Col, Column),
+    Widen(Col, u16),
+}
+
+/// How running balances read: `1 234,56 D` and `1 234,56 C` as French ledgers print them
+/// (débiteur, créditeur), or signed (`-1 234,56` for a credit balance).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BalanceStyle {
+    DebitCredit,
+    Signed,
+}
+
+pub fn balance_text(amount: Amount, style: BalanceStyle) -> String {
+    match style {
+        BalanceStyle::Signed => amount_text(amount),
+        BalanceStyle::DebitCredit if amount.is_zero() => amount_text(amount),
+        BalanceStyle::DebitCredit => {
+            let side = if amount.is_negative() { "C" } else { "D" };
+            format!("{} {side}", amount_text(amount.abs()))
+        }
+    }
+}
+
+/// The journal and the number in full: `VE2026-000018`; a draft: `VE #231`.
+fn number_text(row: &LedgerRow) -> String {
+    if row.validated {
+        row.reference.clone()
+    } else {
+        format!("{} {}", row.journal, row.reference)
+    }
+}
+
+/// The journal and the number within the year: `VE 18`; a draft: `VE #231`.
+fn short_number(row: &LedgerRow) -> String {
+    match EntryNumber::parse(&row.reference) {
+        Some(number) if row.validated => format!("{} {}", number.journal, number.seq),
+        _ => number_text(row),
+    }
+}
+
+/// The other account of the entry, `+` when there are several.
+fn contra_text(row: &LedgerRow) -> String {
+    match row.counterparts.as_slice() {
+        [] => String::new(),
+        [one] => one.to_string(),
+        [first, ..] => format!("{first}+"),
+    }
 }
 
 impl Screen for LedgerScreen {
@@ -357,8 +615,8 @@ impl Screen for LedgerScreen {
         let summary = self.filtered_total().unwrap_or_else(|| {
             format!(
                 "Brought forward {} · closing balance {} · {}",
-                amount_text(self.opening),
-                amount_text(self.closing),
+                balance_text(self.opening, self.balance_style),
+                balance_text(self.closing, self.balance_style),
                 self.list.position("line")
             )
         });
@@ -369,8 +627,10 @@ impl Screen for LedgerScreen {
             inner.width,
             inner.height.saturating_sub(2),
         );
-        self.list.draw(buf, table, &self.columns(), theme, |row| {
-            (row_cells(row), Style::new())
+        let layout = self.layout(table.width);
+        let columns: Vec<Column> = layout.iter().map(|(_, c)| *c).collect();
+        self.list.draw(buf, table, &columns, theme, |row| {
+            (self.cells(row, &layout), Style::new())
         });
     }
 
@@ -392,6 +652,13 @@ impl Screen for LedgerScreen {
                     Some(Err(message)) => Outcome::Error(message),
                     None => Outcome::None,
                 }
+            }
+            Action::BalanceSign => {
+                self.balance_style = match self.balance_style {
+                    BalanceStyle::DebitCredit => BalanceStyle::Signed,
+                    BalanceStyle::Signed => BalanceStyle::DebitCredit,
+                };
+                Outcome::None
             }
             _ => Outcome::None,
         }
@@ -430,6 +697,7 @@ impl Screen for LedgerScreen {
         vec![
             (keymap.hint(Context::List, Action::Open), "entry"),
             (keymap.hint(Context::Ledger, Action::SetRange), "dates"),
+            (keymap.hint(Context::Ledger, Action::BalanceSign), "D/C"),
             (keymap.hint(Context::List, Action::Filter), "filter"),
             (keymap.hint(Context::List, Action::Bottom), "last line"),
         ]

@@ -246,7 +246,7 @@ pub trait Screen {
     }
 
     /// An entry saved from the grid opened over this screen: the list puts its cursor on it.
-    fn show_entry(&mut self, _id: EntryId) {}
+    fn show_entry(&mut self, _id: EntryId, _env: &Env) {}
 
     /// A key hint for the status line when nothing else is shown.
     fn hints(&self, _keymap: &Keymap) -> Vec<(String, &'static str)> {

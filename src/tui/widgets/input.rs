@@ -7,6 +7,7 @@ use std::cell::RefCell;
 
 use super::super::action::Action;
 use super::super::keymap::{Code, Key};
+use super::table::width;
 
 thread_local! {
     /// The text cut last (`ctrl-k`, `ctrl-w`), pasted back by `ctrl-y` in any field.
@@ -119,6 +120,41 @@ impl TextInput {
         true
     }
 
+    /// What a field `cells` wide shows of the text, and the cursor's cell in it. A text longer
+    /// than the field scrolls horizontally so that the cursor stays visible: typing at the end
+    /// of a long label shows its end.
+    pub fn view(&self, cells: usize) -> (String, usize) {
+        let cells = cells.max(1);
+        let chars: Vec<(char, usize)> = self
+            .text
+            .chars()
+            .map(|c| (c, width(c.encode_utf8(&mut [0; 4]))))
+            .collect();
+        let cursor = self.cursor.min(chars.len());
+        let before: usize = chars[..cursor].iter().map(|(_, w)| w).sum();
+        // The first character shown: the cursor's cell must be inside the field.
+        let mut start = 0;
+        if before >= cells {
+            let mut room = cells - 1;
+            start = cursor;
+            while start > 0 && chars[start - 1].1 <= room {
+                room -= chars[start - 1].1;
+                start -= 1;
+            }
+        }
+        let skipped: usize = chars[..start].iter().map(|(_, w)| w).sum();
+        let mut shown = String::new();
+        let mut used = 0;
+        for &(c, w) in &chars[start..] {
+            if used + w > cells {
+                break;
+            }
+            shown.push(c);
+            used += w;
+        }
+        (shown, before - skipped)
+    }
+
     /// Applies an editing key; returns whether the key was one.
     pub fn edit(&mut self, key: Key) -> bool {
         if let Some(c) = key.text() {
@@ -202,6 +238,26 @@ mod tests {
         input.apply(Action::Yank);
         assert_eq!(input.text(), "mars2026Loyer  ");
         assert!(!input.apply(Action::Down));
+    }
+
+    #[test]
+    fn a_long_text_scrolls_to_keep_the_cursor_in_view() {
+        let long: String = (0..200)
+            .map(|i| char::from(b'a' + (i % 26) as u8))
+            .collect();
+        let mut input = TextInput::new("");
+        for c in long.chars() {
+            input.edit(Key::char(c));
+        }
+        let (shown, at) = input.view(30);
+        assert_eq!(at, 29);
+        assert!(long.ends_with(&shown), "{shown}");
+        assert_eq!(shown.chars().count(), 29);
+        input.edit(Key::plain(Code::Home));
+        let (shown, at) = input.view(30);
+        assert_eq!((shown.as_str(), at), (&long[..30], 0));
+        let short = TextInput::new("Loyer");
+        assert_eq!(short.view(30), ("Loyer".to_string(), 5));
         let mut accents = TextInput::new("é");
         accents.edit(Key::plain(Code::Backspace));
         assert_eq!(accents.text(), "");

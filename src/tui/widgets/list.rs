@@ -608,6 +608,7 @@ impl<R: Row> List<R> {
             chunk = next;
         }
         let mut list = List::new().with_empty_text(self.empty);
+        list.mark_column = self.mark_column;
         list.height.set(self.height.get());
         list.set_rows(rows);
         list.total = self.total;

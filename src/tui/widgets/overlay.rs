@@ -44,15 +44,10 @@ pub fn draw_input(
     input: &TextInput,
     style: Style,
 ) -> (u16, u16) {
-    let chars: Vec<char> = input.text().chars().collect();
     let max = max.max(1) as usize;
-    let start = input.cursor().saturating_sub(max - 1);
-    let shown: String = chars.iter().skip(start).take(max).collect();
+    let (shown, at) = input.view(max);
     put(buf, x, y, format!("{shown:<max$}"), max, style);
-    let before: String = chars[start..input.cursor().min(chars.len())]
-        .iter()
-        .collect();
-    (x + width(&before) as u16, y)
+    (x + at as u16, y)
 }
 
 /// One row of a key list: keys, name, description.
