@@ -467,3 +467,38 @@ fn a_damaged_value_is_reported_as_corruption_by_every_reader() {
         assert!(!panicked(&out));
     }
 }
+
+#[test]
+fn a_fec_entry_total_beyond_the_largest_amount_is_refused_with_file_and_line() {
+    let folio = Folio::blank();
+    let header = "JournalCode\tJournalLib\tEcritureNum\tEcritureDate\tCompteNum\tCompteLib\t\
+                  CompAuxNum\tCompAuxLib\tPieceRef\tPieceDate\tEcritureLib\tDebit\tCredit\t\
+                  EcritureLet\tDateLet\tValidDate\tMontantdevise\tIdevise";
+    let line = |account: &str, debit: &str, credit: &str| {
+        [
+            "OD", "Divers", "OD1", "20260302", account, "Compte", "", "", "X1", "20260302", "Gros",
+            debit, credit, "", "", "20260302", "", "",
+        ]
+        .join("\t")
+    };
+    let big = "5000000000000,00";
+    let credit = "7500000000000,00";
+    let text = [
+        header.to_string(),
+        line("601000", big, "0,00"),
+        line("602000", big, "0,00"),
+        line("603000", big, "0,00"),
+        line("512000", "0,00", credit),
+        line("512000", "0,00", credit),
+    ]
+    .join("\n")
+        + "\n";
+    let file = folio.write("big.txt", text);
+    folio.refuses(
+        &["import", "fec", &file],
+        &[
+            "big.txt:3: debit:",
+            "the entry's total debit would exceed 9999999999999.99",
+        ],
+    );
+}
