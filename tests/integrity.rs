@@ -394,3 +394,111 @@ fn an_entry_total_beyond_the_largest_amount_is_refused_with_file_and_line() {
         &["line 2: the entry's total debit would exceed 9999999999999.99"],
     );
 }
+
+#[test]
+fn a_damaged_value_is_reported_as_corruption_by_every_reader() {
+    let folio = small_ledger();
+    let parties: redb::TableDefinition<&str, &[u8]> = redb::TableDefinition::new("parties");
+    // One character of an entry's label and of a party's name changed, envelopes left as
+    // they were: the damage a bad disk does.
+    let entry = validated_entries(&folio.ledger)
+        .into_iter()
+        .find(|e| e.label == "Vente 5")
+        .expect("Vente 5");
+    {
+        let db = open_redb(&folio.ledger);
+        let txn = db.begin_write().expect("begin_write");
+        {
+            let mut table = txn.open_table(ENTRIES).expect("entries");
+            let mut bytes = table
+                .get(entry.id)
+                .expect("get")
+                .expect("row")
+                .value()
+                .to_vec();
+            let at = bytes
+                .windows(7)
+                .position(|w| w == b"Vente 5")
+                .expect("the label in the value");
+            bytes[at + 6] = b'6';
+            table.insert(entry.id, bytes.as_slice()).expect("insert");
+            let mut table = txn.open_table(parties).expect("parties");
+            let mut bytes = table
+                .get("FSUP")
+                .expect("get")
+                .expect("row")
+                .value()
+                .to_vec();
+            let at = bytes
+                .windows(11)
+                .position(|w| w == b"Fournisseur")
+                .expect("the name in the value");
+            bytes[at] = b'f';
+            table.insert("FSUP", bytes.as_slice()).expect("insert");
+        }
+        txn.commit().expect("commit");
+    }
+    let out = folio.run(&["check"]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = stdout(&out);
+    assert!(
+        text.contains(&format!(
+            "entry: the ledger file is corrupt: entry #{} was damaged (its checksum does not match its content)",
+            entry.id
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains("storage: the ledger file is corrupt: third party FSUP was damaged"),
+        "{text}"
+    );
+    for args in [
+        &["report", "journal", "--format", "csv"][..],
+        &["parties", "list"][..],
+    ] {
+        let out = folio.run(args);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {}", stderr(&out));
+        assert!(
+            stderr(&out).starts_with("error: the ledger file is corrupt: ")
+                && stderr(&out).contains("was damaged"),
+            "{args:?}: {}",
+            stderr(&out)
+        );
+        assert!(!panicked(&out));
+    }
+}
+
+#[test]
+fn a_fec_entry_total_beyond_the_largest_amount_is_refused_with_file_and_line() {
+    let folio = Folio::blank();
+    let header = "JournalCode\tJournalLib\tEcritureNum\tEcritureDate\tCompteNum\tCompteLib\t\
+                  CompAuxNum\tCompAuxLib\tPieceRef\tPieceDate\tEcritureLib\tDebit\tCredit\t\
+                  EcritureLet\tDateLet\tValidDate\tMontantdevise\tIdevise";
+    let line = |account: &str, debit: &str, credit: &str| {
+        [
+            "OD", "Divers", "OD1", "20260302", account, "Compte", "", "", "X1", "20260302", "Gros",
+            debit, credit, "", "", "20260302", "", "",
+        ]
+        .join("\t")
+    };
+    let big = "5000000000000,00";
+    let credit = "7500000000000,00";
+    let text = [
+        header.to_string(),
+        line("601000", big, "0,00"),
+        line("602000", big, "0,00"),
+        line("603000", big, "0,00"),
+        line("512000", "0,00", credit),
+        line("512000", "0,00", credit),
+    ]
+    .join("\n")
+        + "\n";
+    let file = folio.write("big.txt", text);
+    folio.refuses(
+        &["import", "fec", &file],
+        &[
+            "big.txt:3: debit:",
+            "the entry's total debit would exceed 9999999999999.99",
+        ],
+    );
+}

@@ -211,8 +211,78 @@ impl Ledger {
         report.entry_chain_head = format_head(head.0);
         super::check_vat::check_pending_vat(&view, &mut |m| findings.add("vat", m))?;
         check_stored_fecs(&view, findings)?;
+        check_envelopes(&view, findings)?;
         Ok(())
     }
+}
+
+/// Every other stored value's envelope: its checksum, and for the records a command reads
+/// whole (accounts, journals, third parties, fiscal years) its decoding.
+fn check_envelopes(view: &View, findings: &mut Findings) -> Result<()> {
+    use super::codec::payload;
+    use crate::model::{Account, FiscalYear, Journal, Party};
+    fn named<V: serde::de::DeserializeOwned>(
+        view: &View,
+        def: redb::TableDefinition<&'static str, Bytes>,
+        what: &str,
+        findings: &mut Findings,
+    ) -> Result<()> {
+        if let Some(table) = view.table_if_exists(def)? {
+            for item in table.range::<&str>(..)? {
+                let (key, value) = item?;
+                if let Err(err) =
+                    super::codec::decode::<V>(value.value(), &format!("{what} {}", key.value()))
+                {
+                    findings.add("storage", err.to_string());
+                }
+            }
+        }
+        Ok(())
+    }
+    named::<Account>(view, ACCOUNTS, "account", findings)?;
+    named::<Journal>(view, JOURNALS, "journal", findings)?;
+    named::<Party>(view, PARTIES, "third party", findings)?;
+    if let Some(meta) = view.table_if_exists(META)? {
+        for item in meta.range::<&str>(..)? {
+            let (key, value) = item?;
+            if let Err(err) = payload(value.value(), &format!("ledger setting `{}`", key.value())) {
+                findings.add("storage", err.to_string());
+            }
+        }
+    }
+    for item in view.table(YEARS)?.range::<i32>(..)? {
+        let (_, value) = item?;
+        if let Err(err) = super::codec::decode::<FiscalYear>(value.value(), "fiscal year") {
+            findings.add("storage", err.to_string());
+        }
+    }
+    for (def, what) in [
+        (DOCUMENTS, "document"),
+        (POSTED, "posted totals"),
+        (WHY, "account rules"),
+    ] {
+        if let Some(table) = view.table_if_exists(def)? {
+            for item in table.range::<u64>(..)? {
+                let (key, value) = item?;
+                if let Err(err) = payload(value.value(), &format!("{what} #{}", key.value())) {
+                    findings.add("storage", err.to_string());
+                }
+            }
+        }
+    }
+    if let Some(table) = view.table_if_exists(LETTERING)? {
+        for item in table.range::<(u64, u32)>(..)? {
+            let (key, value) = item?;
+            let (entry, line) = key.value();
+            if let Err(err) = payload(
+                value.value(),
+                &format!("lettering of entry #{entry} line {line}"),
+            ) {
+                findings.add("storage", err.to_string());
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Sums per (account or party, period), looked up by `&str` so that adding a line allocates

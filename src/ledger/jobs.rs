@@ -21,8 +21,9 @@ pub struct Progress {
 }
 
 /// Drafts read back and validated at a time: a validation of every draft keeps only their
-/// dates and ids in memory, plus one chunk of entries.
-const VALIDATION_CHUNK: usize = 10_000;
+/// dates and ids in memory, plus one chunk of entries. (400,000 drafts: 264 MB at 50,000,
+/// 244 MB at 10,000 but a third slower, 514 MB when all were kept.)
+const VALIDATION_CHUNK: usize = 50_000;
 
 /// What a validation of many drafts did, without keeping the entries.
 #[derive(Debug, Clone, Default)]
