@@ -260,6 +260,7 @@ fn check_envelopes(view: &View, findings: &mut Findings) -> Result<()> {
         (DOCUMENTS, "document"),
         (POSTED, "posted totals"),
         (WHY, "account rules"),
+        (PARKED, "parked entry"),
     ] {
         if let Some(table) = view.table_if_exists(def)? {
             for item in table.range::<u64>(..)? {
