@@ -47,6 +47,8 @@ pub enum LedgerError {
     AlreadyExists(PathBuf),
     #[error("the ledger file is corrupt: {0}")]
     Corrupt(String),
+    #[error("{what} is too large: the sum overflows the amounts Folio can hold")]
+    AmountOverflow { what: String },
     #[error("storage error: {0}")]
     Storage(String),
     #[error(transparent)]
@@ -188,3 +190,36 @@ storage_errors!(
 );
 
 pub type Result<T, E = LedgerError> = std::result::Result<T, E>;
+
+/// `total + value` in cents, an error instead of a wrapped figure.
+pub(crate) fn add_cents(total: i64, value: i64, what: &str) -> Result<i64, LedgerError> {
+    total
+        .checked_add(value)
+        .ok_or_else(|| LedgerError::AmountOverflow {
+            what: what.to_string(),
+        })
+}
+
+/// `total - value` in cents, an error instead of a wrapped figure.
+pub(crate) fn sub_cents(total: i64, value: i64, what: &str) -> Result<i64, LedgerError> {
+    total
+        .checked_sub(value)
+        .ok_or_else(|| LedgerError::AmountOverflow {
+            what: what.to_string(),
+        })
+}
+
+#[cfg(test)]
+mod cents_tests {
+    use super::*;
+
+    #[test]
+    fn an_overflowing_sum_is_an_error_not_a_wrapped_total() {
+        assert_eq!(add_cents(1, 2, "balance").unwrap(), 3);
+        let err = add_cents(i64::MAX, 1, "balance of 411").unwrap_err();
+        assert!(matches!(err, LedgerError::AmountOverflow { .. }));
+        assert!(err.to_string().contains("balance of 411 is too large"));
+        assert!(sub_cents(i64::MIN, 1, "balance").is_err());
+        assert_eq!(sub_cents(0, i64::MAX, "balance").unwrap(), -i64::MAX);
+    }
+}

@@ -1,5 +1,7 @@
 //! Read side: snapshots of the ledger for reports, the CLI and the TUI.
 
+#![warn(clippy::arithmetic_side_effects)]
+
 use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
@@ -9,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use super::Ledger;
 use super::audit::AuditRecord;
 use super::codec::decode;
-use super::error::{LedgerError, Result};
+use super::error::{LedgerError, Result, add_cents, sub_cents};
 use super::store::{View, day, decode_audit, from_day};
 use super::tables::*;
 use crate::model::calendar::Period;
@@ -202,8 +204,8 @@ impl Ledger {
             if period >= first && period <= last && is_full(period) {
                 let (d, c) = value.value();
                 let slot = sums.entry(account.to_string()).or_default();
-                slot.0 += d;
-                slot.1 += c;
+                slot.0 = add_cents(slot.0, d, "total debit")?;
+                slot.1 = add_cents(slot.1, c, "total credit")?;
             }
         }
         // Months cut by the range: signed amounts from the account index.
@@ -222,9 +224,9 @@ impl Ledger {
                     let signed = item?.1.value();
                     let slot = sums.entry(account.clone()).or_default();
                     if signed >= 0 {
-                        slot.0 += signed;
+                        slot.0 = add_cents(slot.0, signed, "total debit")?;
                     } else {
-                        slot.1 -= signed;
+                        slot.1 = sub_cents(slot.1, signed, "total credit")?;
                     }
                 }
             }
@@ -270,7 +272,9 @@ impl Ledger {
             let (party, period) = key.value();
             if period <= limit && period >= since {
                 let (d, c) = value.value();
-                *out.entry(party.to_string()).or_default() += Amount::from_cents(d - c);
+                let slot = out.entry(party.to_string()).or_default();
+                let net = sub_cents(d, c, "third-party balance")?;
+                *slot = Amount::from_cents(add_cents(slot.cents(), net, "third-party balance")?);
             }
         }
         Ok(out)
@@ -394,8 +398,10 @@ pub(crate) fn carry_start(years: &[FiscalYear], date: NaiveDate) -> NaiveDate {
     let Some(mut index) = years.iter().rposition(|y| y.start <= date) else {
         return NaiveDate::MIN;
     };
-    while index > 0 && years[index - 1].is_open() {
-        index -= 1;
+    while let Some(before) = index.checked_sub(1)
+        && years[before].is_open()
+    {
+        index = before;
     }
     if index == 0 {
         NaiveDate::MIN
@@ -420,14 +426,14 @@ pub(super) fn balance_before(
         .range((key, Period::of(since).key())..(key, period.key().max(Period::of(since).key())))?
     {
         let (d, c) = item?.1.value();
-        cents += d - c;
+        cents = add_cents(cents, sub_cents(d, c, "balance")?, "balance")?;
     }
     let month_start = day(period.first_day().max(since));
     for item in view
         .table(index)?
         .range((key, month_start, 0u64, 0u32)..(key, day(date), 0u64, 0u32))?
     {
-        cents += item?.1.value();
+        cents = add_cents(cents, item?.1.value(), "balance")?;
     }
     Ok(Amount::from_cents(cents))
 }
@@ -455,14 +461,14 @@ fn ledger_page(
     let mut range = lines.range((key, from_day, 0u64, 0u32)..=(key, to_day, u64::MAX, u32::MAX))?;
     let mut balance = opening_balance.cents();
     for item in range.by_ref().take(offset) {
-        balance += item?.1.value();
+        balance = add_cents(balance, item?.1.value(), "running balance")?;
     }
     let mut builder = RowBuilder::new(view)?;
     let mut rows = Vec::new();
     for item in range.by_ref().take(limit) {
         let (k, v) = item?;
         let (_, date, entry_id, line_no) = k.value();
-        balance += v.value();
+        balance = add_cents(balance, v.value(), "running balance")?;
         rows.push(builder.row(date, entry_id, line_no, Amount::from_cents(balance))?);
     }
     let has_more = range.next().is_some();

@@ -3,12 +3,14 @@
 //! Running totals include drafts. Drafts are few and listed in their own index (`DRAFTS`), so a
 //! validated-only figure is the running figure less the drafts' lines: nothing else is scanned.
 
+#![warn(clippy::arithmetic_side_effects)]
+
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::NaiveDate;
 
 use super::Ledger;
-use super::error::{LedgerError, Result};
+use super::error::{LedgerError, Result, add_cents, sub_cents};
 use super::queries::{
     BalanceRow, LedgerPage, LineIndex, RowBuilder, TotalsTable, balance_before, carry_start,
 };
@@ -38,7 +40,7 @@ impl Whose<'_> {
     }
 
     /// Debit less credit of the entry's lines on this account or party.
-    fn signed_cents(&self, entry: &Entry) -> i64 {
+    fn signed_cents(&self, entry: &Entry) -> Result<i64> {
         entry
             .lines
             .iter()
@@ -46,8 +48,10 @@ impl Whose<'_> {
                 Whose::Account(a) => l.account.as_str() == *a,
                 Whose::Party(p) => l.third_party.as_deref() == Some(*p),
             })
-            .map(|l| l.debit.cents() - l.credit.cents())
-            .sum()
+            .try_fold(0i64, |total, l| {
+                let signed = sub_cents(l.debit.cents(), l.credit.cents(), "entry line")?;
+                add_cents(total, signed, "entry total")
+            })
     }
 }
 
@@ -83,14 +87,14 @@ impl Ledger {
         for entry in drafts.iter().filter(|e| within(e.date, from, to)) {
             for line in &entry.lines {
                 let slot = less.entry(line.account.as_str()).or_default();
-                slot.0 += line.debit.cents();
-                slot.1 += line.credit.cents();
+                slot.0 = add_cents(slot.0, line.debit.cents(), "draft debits")?;
+                slot.1 = add_cents(slot.1, line.credit.cents(), "draft credits")?;
             }
         }
         for row in &mut rows {
             if let Some((debit, credit)) = less.get(row.account.as_str()) {
-                row.debit = Amount::from_cents(row.debit.cents() - debit);
-                row.credit = Amount::from_cents(row.credit.cents() - credit);
+                row.debit = Amount::from_cents(sub_cents(row.debit.cents(), *debit, "debit")?);
+                row.credit = Amount::from_cents(sub_cents(row.credit.cents(), *credit, "credit")?);
             }
         }
         rows.retain(|r| !(r.debit.is_zero() && r.credit.is_zero()));
@@ -146,12 +150,13 @@ fn validated_page(
         Some(from) => {
             let since = carry_start(&view.years()?, from);
             let with_drafts = balance_before(view, index, totals, key, from)?.cents();
-            let drafted: i64 = drafts
+            let drafted = drafts
                 .iter()
                 .filter(|e| e.date >= since && e.date < from)
-                .map(|e| whose.signed_cents(e))
-                .sum();
-            Amount::from_cents(with_drafts - drafted)
+                .try_fold(0i64, |total, e| {
+                    add_cents(total, whose.signed_cents(e)?, "draft balance")
+                })?;
+            Amount::from_cents(sub_cents(with_drafts, drafted, "opening balance")?)
         }
         None => Amount::ZERO,
     };
@@ -165,14 +170,14 @@ fn validated_page(
     });
     let mut balance = opening_balance.cents();
     for item in kept.by_ref().take(offset) {
-        balance += item?.1.value();
+        balance = add_cents(balance, item?.1.value(), "running balance")?;
     }
     let mut builder = RowBuilder::new(view)?;
     let mut rows = Vec::new();
     for item in kept.by_ref().take(limit) {
         let (k, v) = item?;
         let (_, date, entry_id, line_no) = k.value();
-        balance += v.value();
+        balance = add_cents(balance, v.value(), "running balance")?;
         rows.push(builder.row(date, entry_id, line_no, Amount::from_cents(balance))?);
     }
     let has_more = kept.next().is_some();
