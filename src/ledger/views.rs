@@ -5,6 +5,8 @@
 //! asks for windows next to a line it already holds (keyset paging): the cost of a window is its
 //! own size, wherever it is.
 
+#![warn(clippy::arithmetic_side_effects)]
+
 use std::ops::Bound;
 
 use chrono::NaiveDate;
@@ -13,7 +15,7 @@ use redb::ReadableTableMetadata;
 
 use super::Ledger;
 use super::codec::decode;
-use super::error::Result;
+use super::error::{Result, add_cents, sub_cents};
 use super::queries::{EntryFilter, LedgerRow, RowBuilder};
 use super::store::{View, day, from_day};
 use super::tables::*;
@@ -106,10 +108,10 @@ impl Ledger {
         let view = self.read()?;
         let lines = view.table(of.index())?;
         let (lo, hi) = bounds(of.key(), from, to);
-        let mut count = 0;
+        let mut count = 0usize;
         for item in lines.range(lo..=hi)? {
             item?;
-            count += 1;
+            count = count.saturating_add(1);
         }
         Ok(count)
     }
@@ -168,20 +170,22 @@ impl Ledger {
                 } else {
                     collect(lines.range(lo..before)?, limit, true)?
                 };
-                let moved: i64 = picked.iter().map(|(signed, _)| signed).sum();
-                (picked, balance - Amount::from_cents(moved))
+                let moved = moved_cents(&picked)?;
+                let start = sub_cents(balance.cents(), moved, "running balance")?;
+                (picked, Amount::from_cents(start))
             }
             WindowStart::Last => {
                 let closing = closing_balance(&view, of, to)?;
                 let picked = collect(lines.range(lo..=hi)?, limit, true)?;
-                let moved: i64 = picked.iter().map(|(signed, _)| signed).sum();
-                (picked, closing - Amount::from_cents(moved))
+                let moved = moved_cents(&picked)?;
+                let start = sub_cents(closing.cents(), moved, "running balance")?;
+                (picked, Amount::from_cents(start))
             }
         };
         let mut builder = RowBuilder::new(&view)?;
         let mut rows = Vec::with_capacity(picked.len());
         for (signed, (date, entry_id, line_no)) in picked {
-            balance += Amount::from_cents(signed);
+            balance = Amount::from_cents(add_cents(balance.cents(), signed, "running balance")?);
             rows.push(builder.row(date, entry_id, line_no, balance)?);
         }
         Ok(rows)
@@ -215,7 +219,7 @@ impl Ledger {
                 };
                 return Ok(Some((key, position)));
             }
-            cents += v.value();
+            cents = add_cents(cents, v.value(), "running balance")?;
         }
         Ok(None)
     }
@@ -243,6 +247,13 @@ type IndexDef = (&'static str, i32, u64, u32);
 type Picked = (i64, (i32, u64, u32));
 
 /// Up to `limit` (signed amount, (date, entry, line)) of a range, forward or backward.
+/// Debit less credit of the picked lines, in cents.
+fn moved_cents(picked: &[Picked]) -> Result<i64> {
+    picked.iter().try_fold(0i64, |total, (signed, _)| {
+        add_cents(total, *signed, "running balance")
+    })
+}
+
 fn collect(
     range: redb::Range<'_, IndexDef, i64>,
     limit: usize,
@@ -290,7 +301,7 @@ fn closing_balance(view: &View, of: &LedgerOf, to: Option<NaiveDate>) -> Result<
                 .range((key, 0u32)..=(key, u32::MAX))?
             {
                 let (d, c) = item?.1.value();
-                cents += d - c;
+                cents = add_cents(cents, sub_cents(d, c, "balance")?, "balance")?;
             }
             Ok(Amount::from_cents(cents))
         }
@@ -308,14 +319,14 @@ fn balance_before(view: &View, of: &LedgerOf, date: NaiveDate) -> Result<Amount>
         .range((key, 0u32)..(key, period.key()))?
     {
         let (d, c) = item?.1.value();
-        cents += d - c;
+        cents = add_cents(cents, sub_cents(d, c, "balance")?, "balance")?;
     }
     let month_start = day(period.first_day());
     for item in view
         .table(of.index())?
         .range((key, month_start, 0u64, 0u32)..(key, day(date), 0u64, 0u32))?
     {
-        cents += item?.1.value();
+        cents = add_cents(cents, item?.1.value(), "balance")?;
     }
     Ok(Amount::from_cents(cents))
 }
@@ -355,9 +366,14 @@ mod tests {
             settings: None,
         };
         let ledger = Ledger::create(&dir.path().join("t.ledger"), &params, &ctx()).unwrap();
-        for i in 0..n {
-            let date = NaiveDate::from_ymd_opt(2026, 1, 1).unwrap() + chrono::Days::new(i as u64);
-            let cents = (i as i64 + 1) * 100;
+        let first = NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
+        for (i, date) in first.iter_days().take(n).enumerate() {
+            let cents = i64::try_from(i)
+                .unwrap()
+                .checked_add(1)
+                .unwrap()
+                .checked_mul(100)
+                .unwrap();
             ledger
                 .add_entry(
                     &ctx(),
@@ -628,14 +644,14 @@ impl Ledger {
                         None => return Ok(count),
                         Some(item) => {
                             item?;
-                            count += 1;
+                            count = count.saturating_add(1);
                         }
                     }
                     match outside.next() {
-                        None => return Ok(total - out),
+                        None => return Ok(total.saturating_sub(out)),
                         Some(item) => {
                             item?;
-                            out += 1;
+                            out = out.saturating_add(1);
                         }
                     }
                 }
@@ -650,7 +666,7 @@ impl Ledger {
                     }
                     let date = v.value();
                     if (from..=to).contains(&date) && (date, id) < end {
-                        count += 1;
+                        count = count.saturating_add(1);
                     }
                 }
             }
