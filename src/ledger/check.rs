@@ -1,5 +1,7 @@
 //! `folio check`: recompute what the ledger maintains and compare.
 
+#![warn(clippy::arithmetic_side_effects)]
+
 use std::collections::{BTreeMap, HashMap};
 
 use redb::ReadableTable;
@@ -34,7 +36,7 @@ impl Findings {
         if self.list.len() < MAX_FINDINGS {
             self.list.push(Finding { area, message });
         } else {
-            self.more += 1;
+            self.more = self.more.saturating_add(1);
         }
     }
 }
@@ -116,8 +118,8 @@ impl Ledger {
                     continue;
                 }
             };
-            report.entries += 1;
-            report.lines += entry.lines.len() as u64;
+            report.entries = report.entries.saturating_add(1);
+            report.lines = report.lines.saturating_add(entry.lines.len() as u64);
             by_date.push((day(entry.date), id));
             let is_draft_indexed = drafts.get(id)?.is_some();
             match entry.status {
@@ -136,7 +138,7 @@ impl Ledger {
                     findings.add("numbering", format!("validated entry #{id} has no number"))
                 }
                 EntryStatus::Validated => {
-                    validated += 1;
+                    validated = validated.saturating_add(1);
                     chain.verify(&entry, findings)?;
                     if let Some(n) = &entry.number {
                         let listed = numbers.get((n.journal.as_str(), n.year.as_str(), n.seq))?;
@@ -445,7 +447,7 @@ impl ChainVerifier<'_> {
                 ),
             ),
             Some((_, stored)) => {
-                self.verified += 1;
+                self.verified = self.verified.saturating_add(1);
                 if entry_hash(&prev, entry, &mut self.canonical) != stored {
                     findings.add(
                         "chain",
@@ -481,7 +483,7 @@ fn check_entry_chain(
         let (key, value) = item?;
         let seq = key.value();
         let (_, stored) = value.value();
-        count += 1;
+        count = count.saturating_add(1);
         while let Some(head) = heads.next_if(|h| h.0 <= seq) {
             if *head != (seq, stored) {
                 findings.add(
@@ -628,7 +630,7 @@ fn compare(a_name: &str, a: &Sums, b_name: &str, b: &Sums, findings: &mut Findin
     for key in keys.keys() {
         let x = a.get(*key).copied().unwrap_or((0, 0));
         let y = b.get(*key).copied().unwrap_or((0, 0));
-        let same_net = x.0 - x.1 == y.0 - y.1;
+        let same_net = net(x) == net(y);
         let same = if b_name.contains("index") {
             same_net
         } else {
@@ -651,6 +653,12 @@ fn compare(a_name: &str, a: &Sums, b_name: &str, b: &Sums, findings: &mut Findin
     }
 }
 
+/// Debit less credit, exact: two i64 differ by less than 2^64, well inside i128, so the
+/// wrapping subtraction never wraps (and a corrupt total near i64::MAX compares correctly).
+fn net((debit, credit): (i64, i64)) -> i128 {
+    i128::from(debit).wrapping_sub(i128::from(credit))
+}
+
 fn cents(value: i64) -> crate::model::Amount {
     crate::model::Amount::from_cents(value)
 }
@@ -665,11 +673,11 @@ fn check_numbering(view: &View, validated: u64, findings: &mut Findings) -> Resu
         // with as many numbers as validated entries (below), no number leads elsewhere.
         let (key, _) = item?;
         let (journal, year, seq) = key.value();
-        count += 1;
+        count = count.saturating_add(1);
         let last = seen
             .entry((journal.to_string(), year.to_string()))
             .or_insert(0);
-        if seq != *last + 1 {
+        if last.checked_add(1) != Some(seq) {
             findings.add(
                 "numbering",
                 format!(
