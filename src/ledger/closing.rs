@@ -232,7 +232,7 @@ fn post_opening_entry(
         lines,
     };
     tx.check_input(&input)?;
-    let mut entry = new_entry(tx, ctx, input, None);
+    let mut entry = new_entry(tx, ctx, input, None)?;
     tx.number_entry(&mut entry, ctx.today)?;
     tx.insert_entry(&entry)?;
     Ok(Some(entry))

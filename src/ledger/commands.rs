@@ -299,7 +299,7 @@ impl Ledger {
         let input = clean_input(input.clone());
         self.write(ctx, |tx| {
             tx.check_input(&input)?;
-            let entry = new_entry(tx, ctx, input.clone(), None);
+            let entry = new_entry(tx, ctx, input.clone(), None)?;
             tx.insert_entry(&entry)?;
             tx.audit(
                 ctx,
@@ -439,7 +439,7 @@ impl Ledger {
                 lines: original.lines.iter().map(|l| l.reversed()).collect(),
             };
             tx.check_input(&input)?;
-            let mut reversal = new_entry(tx, ctx, input, original.source.clone());
+            let mut reversal = new_entry(tx, ctx, input, original.source.clone())?;
             reversal.reversal_of = Some(id);
             tx.number_entry(&mut reversal, ctx.today)?;
             tx.insert_entry(&reversal)?;
@@ -574,8 +574,8 @@ pub(crate) fn new_entry(
     ctx: &Ctx,
     input: EntryInput,
     source: Option<String>,
-) -> Entry {
-    entry_with_id(tx.new_entry_id(), ctx, input, source)
+) -> Result<Entry> {
+    Ok(entry_with_id(tx.new_entry_id()?, ctx, input, source))
 }
 
 /// A draft entry with a given id (a replaced draft keeps its id).

@@ -353,7 +353,7 @@ fn write_posting(
             revision,
             ..entry_with_id(id, ctx, input, source)
         },
-        None => new_entry(tx, ctx, input, source),
+        None => new_entry(tx, ctx, input, source)?,
     };
     if d.settings.general.generated_entries == EntryLanding::Validated {
         tx.number_entry(&mut entry, ctx.today)?;
@@ -1654,7 +1654,7 @@ fn reverse_generated(tx: &mut Tx<'_>, ctx: &Ctx, entry: &Entry, date: NaiveDate)
         lines: entry.lines.iter().map(Line::reversed).collect(),
     };
     tx.check_input(&input)?;
-    let mut reversal = new_entry(tx, ctx, input, entry.source.clone());
+    let mut reversal = new_entry(tx, ctx, input, entry.source.clone())?;
     reversal.reversal_of = Some(entry.id);
     tx.number_entry(&mut reversal, ctx.today)?;
     tx.insert_entry(&reversal)?;

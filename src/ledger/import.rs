@@ -97,7 +97,7 @@ impl Ledger {
                     .map_err(|(i, err)| err.at_line(file, first_line + i.unwrap_or(0) as u64))?;
                 check_piece(tx, &input, first_id, options)
                     .map_err(|err| err.at_line(file, first_line))?;
-                let mut entry = new_entry(tx, ctx, input, None);
+                let mut entry = new_entry(tx, ctx, input, None)?;
                 if options.validate {
                     tx.number_entry(&mut entry, ctx.today)
                         .map_err(|err| err.at_line(file, first_line))?;
@@ -390,7 +390,7 @@ fn post_fec_entry(
         err.at_line(file, line_no)
     })?;
     check_piece(tx, &input, first_id, options).map_err(|err| err.at_line(file, *first_line))?;
-    let mut entry = new_entry(tx, ctx, input, None);
+    let mut entry = new_entry(tx, ctx, input, None)?;
     tx.number_entry(&mut entry, first.valid_date)
         .map_err(|err| err.at_line(file, *first_line))?;
     tx.insert_entry(&entry)?;

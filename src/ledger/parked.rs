@@ -185,7 +185,7 @@ impl Ledger {
         self.write(ctx, |tx| {
             take(tx, parked)?;
             tx.check_input(&input)?;
-            let entry = new_entry(tx, ctx, input.clone(), None);
+            let entry = new_entry(tx, ctx, input.clone(), None)?;
             tx.insert_entry(&entry)?;
             tx.audit(
                 ctx,

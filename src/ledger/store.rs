@@ -1,5 +1,7 @@
 //! Typed access to the tables inside one transaction: `Tx` for writes, `View` for reads.
 
+#![warn(clippy::arithmetic_side_effects)]
+
 use std::collections::HashMap;
 
 use chrono::{Datelike, NaiveDate};
@@ -242,7 +244,7 @@ impl<'t> Tx<'t> {
             std::mem::take(&mut self.party_delta),
         )?;
         let counter: u64 = meta_get(&self.meta, "counter")?.unwrap_or(0);
-        self.put_meta("counter", &(counter + 1))?;
+        self.put_meta("counter", &next_counter(counter, "change counter")?)?;
         let (next_entry, next_validation) = (self.next_entry, self.next_validation);
         self.put_meta("next_entry", &next_entry)?;
         self.put_meta("next_validation", &next_validation)?;
@@ -458,7 +460,7 @@ impl<'t> Tx<'t> {
         input.check().map_err(|err| match err {
             crate::model::entry::EntryRuleError::BadSides { line }
             | crate::model::entry::EntryRuleError::TotalTooLarge { line, .. } => {
-                (Some(line - 1), LedgerError::Rule(err))
+                (line.checked_sub(1), LedgerError::Rule(err))
             }
             other => (None, LedgerError::Rule(other)),
         })
@@ -480,7 +482,7 @@ impl<'t> Tx<'t> {
             None if required => {
                 return Err(LedgerError::ThirdPartyRequired {
                     account: line.account.to_string(),
-                    line: i + 1,
+                    line: i.saturating_add(1),
                 });
             }
             None => {}
@@ -488,10 +490,10 @@ impl<'t> Tx<'t> {
         Ok(())
     }
 
-    pub fn new_entry_id(&mut self) -> EntryId {
+    pub fn new_entry_id(&mut self) -> Result<EntryId> {
         let id = self.next_entry;
-        self.next_entry += 1;
-        id
+        self.next_entry = next_counter(id, "entry id")?;
+        Ok(id)
     }
 
     pub fn peek_next_entry_id(&self) -> EntryId {
@@ -678,7 +680,7 @@ impl<'t> Tx<'t> {
         self.numbers
             .insert((entry.journal.as_str(), year_name.as_str(), seq), entry.id)?;
         let validation = self.next_validation;
-        self.next_validation += 1;
+        self.next_validation = next_counter(validation, "validation sequence")?;
         self.extend_run(year_start, validation, entry.id)?;
         entry.status = EntryStatus::Validated;
         entry.number = Some(EntryNumber {
@@ -696,10 +698,10 @@ impl<'t> Tx<'t> {
     fn extend_run(&mut self, year_start: i32, seq: u64, id: u64) -> Result<()> {
         if let Some((year, first_seq, first_id, count)) = &mut self.pending_run
             && *year == year_start
-            && *first_seq + *count == seq
-            && *first_id + *count == id
+            && first_seq.checked_add(*count) == Some(seq)
+            && first_id.checked_add(*count) == Some(id)
         {
-            *count += 1;
+            *count = next_counter(*count, "validation run")?;
             return Ok(());
         }
         self.flush_run()?;
@@ -726,8 +728,9 @@ impl<'t> Tx<'t> {
                 .map(|v| v.value())
                 .unwrap_or(0),
         };
-        self.counters.insert(key, last + 1);
-        Ok(last + 1)
+        let next = next_counter(last, "piece number")?;
+        self.counters.insert(key, next);
+        Ok(next)
     }
 
     pub fn draft_ids(&self) -> Result<Vec<EntryId>> {
@@ -753,7 +756,7 @@ impl<'t> Tx<'t> {
     ) -> Result<()> {
         let head: Option<(u64, [u8; 32])> = meta_get(&self.meta, "audit_head")?;
         let (seq, prev_hash) = match head {
-            Some((seq, hash)) => (seq + 1, hash),
+            Some((seq, hash)) => (next_counter(seq, "audit sequence")?, hash),
             None => (1, [0u8; 32]),
         };
         // The clock is read now, at the record's own commit; a record is never dated before
@@ -793,6 +796,14 @@ impl Tx<'_> {
     }
 }
 
+/// The value after `value` of a stored counter (ids, sequences): an error, never a wrap, when
+/// it is exhausted.
+pub(crate) fn next_counter(value: u64, what: &str) -> Result<u64> {
+    value
+        .checked_add(1)
+        .ok_or_else(|| LedgerError::Corrupt(format!("{what} counter exhausted")))
+}
+
 fn total_overflow(key: &str, period: u32) -> LedgerError {
     LedgerError::Invalid {
         field: "amount",
@@ -815,18 +826,20 @@ fn add_delta(
         None => delta.entry(key.to_string()).or_default(),
     };
     let slot = periods.entry(period).or_insert((0, 0));
+    let (debit, credit) = (line.debit.cents(), line.credit.cents());
     let (debit, credit) = if sign < 0 {
-        (-line.debit, -line.credit)
+        let neg = |v: i64| v.checked_neg().ok_or_else(|| total_overflow(key, period));
+        (neg(debit)?, neg(credit)?)
     } else {
-        (line.debit, line.credit)
+        (debit, credit)
     };
     slot.0 = slot
         .0
-        .checked_add(debit.cents())
+        .checked_add(debit)
         .ok_or_else(|| total_overflow(key, period))?;
     slot.1 = slot
         .1
-        .checked_add(credit.cents())
+        .checked_add(credit)
         .ok_or_else(|| total_overflow(key, period))?;
     Ok(())
 }
