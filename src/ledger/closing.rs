@@ -156,10 +156,10 @@ pub(crate) fn find_year(years: &[FiscalYear], name: Option<&str>) -> Result<Fisc
 }
 
 fn count_drafts_in(tx: &Tx<'_>, year: &FiscalYear) -> Result<usize> {
-    let mut count = 0;
+    let mut count = 0usize;
     for id in tx.draft_ids()? {
         if year.contains(tx.entry(id)?.date) {
-            count += 1;
+            count = count.saturating_add(1);
         }
     }
     Ok(count)

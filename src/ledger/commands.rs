@@ -662,7 +662,7 @@ fn describe_changes(old: &Entry, new: &Entry) -> Vec<String> {
         if before == after {
             continue;
         }
-        lines_changed += 1;
+        lines_changed = lines_changed.saturating_add(1);
         if lines_changed <= MAX_DESCRIBED_LINES {
             let text = |line: Option<&Line>| line.map_or_else(|| "(none)".into(), line_text);
             changes.push(format!(

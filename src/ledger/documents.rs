@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use super::codec::{decode, encode};
 use super::commands::{clean_input, entry_with_id, new_entry};
 use super::error::{LedgerError, Result};
-use super::store::{Tx, day};
+use super::store::{Tx, day, next_counter};
 use super::tables::*;
 use super::{Ctx, Ledger};
 use crate::model::document::{
@@ -281,7 +281,8 @@ impl<'t> DocTables<'t> {
 
     fn next_number(&mut self, doc_type: DocumentType, year: &str) -> Result<String> {
         let key = (doc_type.name(), year);
-        let seq = self.counters.get(key)?.map(|v| v.value()).unwrap_or(0) + 1;
+        let last = self.counters.get(key)?.map(|v| v.value()).unwrap_or(0);
+        let seq = next_counter(last, "document number")?;
         self.counters.insert(key, seq)?;
         Ok(format!("{}{}-{:05}", doc_type.prefix(), year, seq))
     }
@@ -888,13 +889,13 @@ impl Ledger {
                     deferred.push((replay_rank(doc.doc_type), doc.date, doc.id));
                     continue;
                 }
-                report.examined += 1;
+                report.examined = report.examined.saturating_add(1);
                 regenerate_one(tx, &mut d, ctx, &mut doc, &mut report)?;
             }
             deferred.sort_unstable();
             for (_, _, id) in deferred {
                 let mut doc = d.get(id)?;
-                report.examined += 1;
+                report.examined = report.examined.saturating_add(1);
                 regenerate_one(tx, &mut d, ctx, &mut doc, &mut report)?;
             }
             tx.audit(
@@ -1125,7 +1126,8 @@ fn new_document(
         .get_meta::<u64>("next_document")
         .map_err(whole)?
         .unwrap_or(1);
-    tx.put_meta("next_document", &(id + 1)).map_err(whole)?;
+    let next = next_counter(id, "document id").map_err(whole)?;
+    tx.put_meta("next_document", &next).map_err(whole)?;
     let reference = sanitize_text(&input.reference);
     let doc = Document {
         id,
@@ -1289,7 +1291,8 @@ fn register_checked(
         .get_meta::<u64>("next_document")
         .map_err(whole)?
         .unwrap_or(1);
-    tx.put_meta("next_document", &(id + 1)).map_err(whole)?;
+    let next = next_counter(id, "document id").map_err(whole)?;
+    tx.put_meta("next_document", &next).map_err(whole)?;
     let doc = Document {
         id,
         doc_type: input.doc_type,
@@ -1400,7 +1403,9 @@ fn repost_settlement(
         let mut other = d.get(id)?;
         let mut report = RegenerateReport::default();
         regenerate_one(tx, d, ctx, &mut other, &mut report)?;
-        if report.skipped_closed + report.skipped_locked > 0 && posting_changes(tx, d, &other)? {
+        if (report.skipped_closed > 0 || report.skipped_locked > 0)
+            && posting_changes(tx, d, &other)?
+        {
             return Err(invalid(
                 "allocated",
                 format!(
@@ -1575,7 +1580,7 @@ fn regenerate_one(
 ) -> Result<()> {
     let year = tx.year_of(doc.date).cloned();
     if year.as_ref().is_none_or(|y| !y.is_open()) {
-        report.skipped_closed += 1;
+        report.skipped_closed = report.skipped_closed.saturating_add(1);
         return Ok(());
     }
     let posting = compute_posting(tx, d, doc)?;
@@ -1588,12 +1593,12 @@ fn regenerate_one(
     if let Some(entry) = &current
         && same_content(entry, &input)
     {
-        report.unchanged += 1;
+        report.unchanged = report.unchanged.saturating_add(1);
         d.why.insert(entry.id, encode(&rules)?.as_slice())?;
         return Ok(());
     }
     if tx.accepting_year_ref(doc.date).is_err() {
-        report.skipped_locked += 1;
+        report.skipped_locked = report.skipped_locked.saturating_add(1);
         return Ok(());
     }
     let totals = PostedTotals {
@@ -1603,7 +1608,7 @@ fn regenerate_one(
     match current {
         None => {
             let entry = write_posting(tx, d, ctx, doc, &posting, None)?;
-            report.created += 1;
+            report.created = report.created.saturating_add(1);
             report.changes.push(format!(
                 "{}: entry {} created",
                 doc.display_ref(),
@@ -1615,7 +1620,7 @@ fn regenerate_one(
             tx.remove_entry(&entry)?;
             let next = Some((entry.id, entry.revision.saturating_add(1)));
             let replaced = write_posting(tx, d, ctx, doc, &posting, next)?;
-            report.drafts_replaced += 1;
+            report.drafts_replaced = report.drafts_replaced.saturating_add(1);
             report.changes.push(format!(
                 "{}: draft {} replaced",
                 doc.display_ref(),
@@ -1625,7 +1630,7 @@ fn regenerate_one(
         Some(entry) => {
             let reversal = reverse_generated(tx, ctx, &entry, doc.date)?;
             let reposted = write_posting(tx, d, ctx, doc, &posting, None)?;
-            report.reposted += 1;
+            report.reposted = report.reposted.saturating_add(1);
             report.changes.push(format!(
                 "{}: {} reversed by {}, reposted as {}",
                 doc.display_ref(),

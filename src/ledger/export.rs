@@ -1,5 +1,7 @@
 //! Exports: the legal FEC of a fiscal year, and an hledger journal of every entry.
 
+#![warn(clippy::arithmetic_side_effects)]
+
 use std::collections::HashMap;
 use std::io::Write;
 
@@ -105,10 +107,10 @@ impl Ledger {
         let io = |err: std::io::Error| LedgerError::Storage(format!("cannot write: {err}"));
         out.write_all(hledger::hledger_header().as_bytes())
             .map_err(io)?;
-        let mut count = 0;
+        let mut count = 0u64;
         self.for_each_entry(&EntryFilter::default(), |entry| {
             hledger::write_hledger(&mut out, &entry).map_err(io)?;
-            count += 1;
+            count = count.saturating_add(1);
             Ok(())
         })?;
         out.flush().map_err(io)?;
@@ -203,9 +205,9 @@ fn write_fec<W: Write>(
                     currency: String::new(),
                 };
                 writer.write_line(&fec).map_err(io_error)?;
-                export.lines += 1;
+                export.lines = export.lines.saturating_add(1);
             }
-            export.entries += 1;
+            export.entries = export.entries.saturating_add(1);
         }
     }
     writer.finish().map_err(io_error)?;

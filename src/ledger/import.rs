@@ -101,11 +101,11 @@ impl Ledger {
                 if options.validate {
                     tx.number_entry(&mut entry, ctx.today)
                         .map_err(|err| err.at_line(file, first_line))?;
-                    summary.validated += 1;
+                    summary.validated = summary.validated.saturating_add(1);
                 }
                 tx.insert_entry(&entry)?;
-                summary.entries += 1;
-                summary.lines += entry.lines.len() as u64;
+                summary.entries = summary.entries.saturating_add(1);
+                summary.lines = summary.lines.saturating_add(entry.lines.len() as u64);
             }
             let last_id = tx.peek_next_entry_id();
             tx.audit(
@@ -286,7 +286,7 @@ fn ensure_journal(
             treasury_account: treasury,
             active: true,
         })?;
-        summary.journals_created += 1;
+        summary.journals_created = summary.journals_created.saturating_add(1);
     }
     Ok(code)
 }
@@ -308,7 +308,7 @@ fn ensure_account(
             label
         };
         tx.put_account(&Account::new(number.clone(), label))?;
-        summary.accounts_created += 1;
+        summary.accounts_created = summary.accounts_created.saturating_add(1);
     }
     Ok(number)
 }
@@ -337,7 +337,7 @@ fn ensure_party(
         let mut party = Party::new(code.clone(), name, kind, account.clone());
         party.auxiliary_account = fec.aux_num.trim().to_string();
         tx.put_party(&party)?;
-        summary.parties_created += 1;
+        summary.parties_created = summary.parties_created.saturating_add(1);
     }
     Ok(Some(code))
 }
@@ -405,12 +405,12 @@ fn post_fec_entry(
                 (entry.id, i as u32),
                 super::codec::encode(&mark)?.as_slice(),
             )?;
-            summary.letters += 1;
+            summary.letters = summary.letters.saturating_add(1);
         }
     }
-    summary.entries += 1;
-    summary.validated += 1;
-    summary.lines += entry.lines.len() as u64;
+    summary.entries = summary.entries.saturating_add(1);
+    summary.validated = summary.validated.saturating_add(1);
+    summary.lines = summary.lines.saturating_add(entry.lines.len() as u64);
     Ok(())
 }
 

@@ -54,7 +54,7 @@ impl Ledger {
     pub fn validate_summary(&self, ctx: &Ctx, selection: &Selection) -> Result<ValidationSummary> {
         let mut summary = ValidationSummary::default();
         self.validate_each(ctx, selection, &mut |_| true, &mut |entry| {
-            summary.count += 1;
+            summary.count = summary.count.saturating_add(1);
             if summary.first.is_none() {
                 summary.first = Some(entry.clone());
             }
@@ -137,7 +137,7 @@ impl Ledger {
                     if numbers.len() < 10 || done + 1 == total {
                         numbers.push(entry.reference());
                     }
-                    done += 1;
+                    done = done.saturating_add(1);
                     if !progress(Progress { done, total }) {
                         return Err(LedgerError::Cancelled);
                     }

@@ -206,7 +206,7 @@ fn looks_like_redb(path: &Path) -> Result<bool> {
     while read < head.len() {
         match file.read(&mut head[read..]) {
             Ok(0) => break,
-            Ok(n) => read += n,
+            Ok(n) => read = read.saturating_add(n),
             Err(err) if err.kind() == std::io::ErrorKind::Interrupted => {}
             Err(io) => return Err(io_error(path.to_path_buf(), io)),
         }

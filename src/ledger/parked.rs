@@ -3,6 +3,8 @@
 //! is in no total, report or check, and it is never validated. It holds the grid's text as
 //! typed, in its own table; saving it as a draft removes it in the same transaction.
 
+#![warn(clippy::arithmetic_side_effects)]
+
 use chrono::NaiveDateTime;
 use redb::ReadableTable;
 use serde::{Deserialize, Serialize};
@@ -106,7 +108,8 @@ impl Ledger {
                 }
                 None => {
                     let next: u64 = tx.get_meta("next_parked")?.unwrap_or(1);
-                    tx.put_meta("next_parked", &(next + 1))?;
+                    let after = super::store::next_counter(next, "parked entry id")?;
+                    tx.put_meta("next_parked", &after)?;
                     next
                 }
             };

@@ -94,7 +94,7 @@ impl Ledger {
                         )?;
                         summary.added.push(party.code);
                     }
-                    Some(old) if old == party => summary.unchanged += 1,
+                    Some(old) if old == party => summary.unchanged = summary.unchanged.saturating_add(1),
                     Some(_) if !update => {
                         return Err(at(
                             file,
@@ -172,7 +172,7 @@ impl Ledger {
                         )?;
                         summary.added.push(number);
                     }
-                    Some(old) if old == account => summary.unchanged += 1,
+                    Some(old) if old == account => summary.unchanged = summary.unchanged.saturating_add(1),
                     Some(_) if !update => {
                         return Err(at(
                             file,
@@ -437,7 +437,7 @@ pub(super) fn create_line_parties(
                 first_line + i as u64
             ),
         )?;
-        summary.parties_created += 1;
+        summary.parties_created = summary.parties_created.saturating_add(1);
         summary
             .created_parties
             .push((code.clone(), kind, party.collective_account));
