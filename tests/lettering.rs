@@ -7,6 +7,7 @@
 mod common;
 
 use common::*;
+use redb::ReadableTable;
 
 /// Two validated invoices to CACME (120.00 and 60.00) and a validated payment of 180.00:
 /// VE2026-000001, VE2026-000002, BQ2026-000001; the customer line is line 1 of each.
@@ -192,4 +193,73 @@ fn refusals_leave_the_ledger_unchanged() {
     );
     // Unknown group.
     folio.refuses(&w("letter remove 411000 ZZ"), &["no letter group ZZ"]);
+}
+
+#[test]
+fn check_detects_a_tampered_group() {
+    let folio = books();
+    folio.ok(&w(
+        "letter add VE2026-000001/1 VE2026-000002/1 BQ2026-000001/2",
+    ));
+    let check = folio.ok(&w("check"));
+    assert!(!check.contains("lettering"), "{check}");
+    {
+        let db = redb::Database::open(&folio.ledger).expect("open");
+        let txn = db.begin_write().expect("begin_write");
+        {
+            let groups: redb::TableDefinition<(&str, u64), &[u8]> =
+                redb::TableDefinition::new("letter_groups");
+            let marks: redb::TableDefinition<(u64, u32), &[u8]> =
+                redb::TableDefinition::new("lettering");
+            let mut table = txn.open_table(groups).expect("groups");
+            let value = table
+                .get(("411000", 0u64))
+                .expect("get")
+                .expect("group AA")
+                .value()
+                .to_vec();
+            // The same group stored again under a code the counter never gave.
+            table
+                .insert(("411000", 5u64), value.as_slice())
+                .expect("insert");
+            // And one line's mark removed.
+            txn.open_table(marks)
+                .expect("marks")
+                .remove((1u64, 0u32))
+                .expect("remove");
+        }
+        txn.commit().expect("commit");
+    }
+    let out = folio.run(&w("check"));
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!out.status.success(), "{text}");
+    assert!(
+        text.contains("VE2026-000001/1 has no lettering mark"),
+        "{text}"
+    );
+    assert!(text.contains("is in two groups"), "{text}");
+    assert!(
+        text.contains("not given by the account's counter"),
+        "{text}"
+    );
+}
+
+#[test]
+fn locked_periods_letter_closed_years_refuse() {
+    let mut folio = books();
+    folio.ok(&["period", "lock", "2026-03"]);
+    let out = folio.ok(&w("letter add VE2026-000001/1 BQ2026-000001/2"));
+    assert!(out.contains("lettered aa"), "{out}");
+    std::fs::create_dir(folio.path("fec")).expect("mkdir");
+    folio.ok(&w("export fec --out fec"));
+    folio.set_today("2027-01-10");
+    folio.ok(&["year", "close"]);
+    let closed = "fiscal year 2026 is closed";
+    folio.refuses(&w("letter remove 411000 aa"), &[closed]);
+    folio.refuses(&w("letter add VE2026-000002/1 BQ2026-000001/2"), &[closed]);
+    folio.ok(&w("check"));
 }

@@ -6,15 +6,20 @@
 //! Open items are not indexed: they are the lines of an account's index minus the lines of its
 //! complete groups, computed when asked.
 
+use std::collections::BTreeMap;
+
 use redb::{ReadableTable, TableDefinition};
 
 use super::codec::{decode, encode};
 use super::error::{LedgerError, Result};
 use super::queries::LetterMark;
-use super::store::Tx;
-use super::tables::Bytes;
+use super::store::{Tx, View};
+use super::tables::{Bytes, LETTERING};
 use super::{Ctx, Ledger};
-use crate::lettering::{AccountLettering, Candidate, Group, LetterError, LineRef, parse_code};
+use crate::lettering::{
+    AccountLettering, Candidate, Group, GroupProblem, LetterError, LineRef, code_of, parse_code,
+    structural_problems,
+};
 use crate::model::AccountNumber;
 
 /// Letter groups by (account, position of the code in the account's sequence).
@@ -271,4 +276,115 @@ impl Ledger {
         }
         Ok(out)
     }
+}
+
+/// `folio check` on the letter groups: each decodes, sits under its own account with a code
+/// the counter already gave, names existing lines of validated entries on its account and
+/// party with the amounts it recorded (so a complete group balances to the cent and a partial
+/// one does not), and each of its lines carries the group's mark.
+pub(super) fn check_groups(view: &View, add: &mut dyn FnMut(String)) -> Result<()> {
+    let Some(table) = view.table_if_exists(LETTER_GROUPS)? else {
+        return Ok(());
+    };
+    let mut counters = BTreeMap::new();
+    if let Some(table) = view.table_if_exists(LETTER_COUNTERS)? {
+        for item in table.range::<&str>(..)? {
+            let (key, value) = item?;
+            counters.insert(key.value().to_string(), value.value());
+        }
+    }
+    let marks = view.table(LETTERING)?;
+    let mut books: BTreeMap<String, AccountLettering> = BTreeMap::new();
+    for item in table.range::<(&str, u64)>(..)? {
+        let (key, value) = item?;
+        let (account, seq) = key.value();
+        let group: Group = match decode(value.value(), "letter group") {
+            Ok(group) => group,
+            Err(err) => {
+                add(format!("account {account} group {}: {err}", code_of(seq)));
+                continue;
+            }
+        };
+        let code = group.code();
+        for line in &group.lines {
+            let name = format!("entry #{} line {}", line.at.entry, line.at.line + 1);
+            let Some(entry) = view.entry_opt(line.at.entry)? else {
+                add(format!("group {code} on {account}: {name} does not exist"));
+                continue;
+            };
+            let name = line_name(&entry.reference(), line.at);
+            if !entry.is_validated() {
+                add(format!(
+                    "group {code} on {account}: {name} is a line of a draft"
+                ));
+            }
+            match entry.lines.get(line.at.line as usize) {
+                None => add(format!("group {code} on {account}: {name} does not exist")),
+                Some(stored) => {
+                    if stored.account.as_str() != account {
+                        add(format!(
+                            "group {code} on {account}: {name} is on account {}",
+                            stored.account
+                        ));
+                    }
+                    if stored.third_party.as_deref() != Some(group.party.as_str()) {
+                        add(format!(
+                            "group {code} on {account}: {name} is not for third party {}",
+                            group.party
+                        ));
+                    }
+                    if stored.debit != line.debit || stored.credit != line.credit {
+                        add(format!(
+                            "group {code} on {account}: {name} has other amounts than the group recorded"
+                        ));
+                    }
+                }
+            }
+            let mark = marks
+                .get((line.at.entry, line.at.line))?
+                .map(|bytes| decode::<LetterMark>(bytes.value(), "lettering mark"))
+                .transpose();
+            match mark {
+                Ok(Some(mark)) if mark.code == code && mark.date == group.date => {}
+                Ok(Some(mark)) => add(format!(
+                    "group {code} on {account}: {name} is marked {} on {}",
+                    mark.code, mark.date
+                )),
+                Ok(None) => add(format!(
+                    "group {code} on {account}: {name} has no lettering mark"
+                )),
+                Err(err) => add(format!("group {code} on {account}: {name}: {err}")),
+            }
+        }
+        let book = books.entry(account.to_string()).or_default();
+        book.next = counters.get(account).copied().unwrap_or(0);
+        book.groups.insert(seq, group);
+    }
+    for (account, book) in &books {
+        let Ok(number) = AccountNumber::parse(account) else {
+            add(format!(
+                "letter groups under `{account}`, not an account number"
+            ));
+            continue;
+        };
+        for problem in structural_problems(&number, book) {
+            add(match problem {
+                GroupProblem::CodeAfterCounter { code } => format!(
+                    "group {code} on {account}: its code was not given by the account's counter"
+                ),
+                GroupProblem::LineTwice { code, at } => format!(
+                    "group {code} on {account}: entry #{} line {} is in two groups",
+                    at.entry,
+                    at.line + 1
+                ),
+                GroupProblem::WrongAccount { code } => {
+                    format!("group {code} is stored under account {account}, not its own")
+                }
+                GroupProblem::TooFewLines { code } => {
+                    format!("group {code} on {account}: fewer than two lines")
+                }
+            });
+        }
+    }
+    Ok(())
 }
