@@ -80,6 +80,12 @@ fn payment_against_two_invoices_partial_then_complete() {
         .collect();
     assert_eq!(lettered.len(), 3, "{fec}");
 
+    // The party's and the account's ledgers show each line's code.
+    let party = later.ok(&w("report party CACME --year 2026 --format csv"));
+    assert_eq!(party.matches(",CACME,AA,").count(), 3, "{party}");
+    let ledger = later.ok(&w("report ledger 411 --year 2026 --format csv"));
+    assert_eq!(ledger.matches(",CACME,AA,").count(), 3, "{ledger}");
+
     // The audit log names the lines and the user.
     let log = later.ok(&w("log account:411000"));
     assert!(
