@@ -10,6 +10,7 @@ pub mod demo;
 pub mod fixtures;
 pub mod formats;
 pub mod ledger;
+pub mod lettering;
 pub mod matching;
 pub mod model;
 pub mod posting;

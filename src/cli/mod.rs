@@ -4,6 +4,7 @@ mod commands;
 mod documents;
 mod files;
 mod interactive;
+mod lettering;
 mod output;
 mod reports;
 mod setup;
@@ -113,6 +114,11 @@ pub enum Command {
     Report {
         #[command(subcommand)]
         report: ReportKind,
+    },
+    /// Letter lines of customer and supplier accounts together, remove or list groups.
+    Letter {
+        #[command(subcommand)]
+        action: lettering::LetterAction,
     },
     /// Export the legal FEC of a fiscal year, or an hledger journal.
     Export {

@@ -213,6 +213,7 @@ impl Ledger {
         report.entry_chain_head = format_head(head.0);
         super::check_vat::check_pending_vat(&view, &mut |m| findings.add("vat", m))?;
         check_stored_fecs(&view, findings)?;
+        super::lettering::check_groups(&view, &mut |m| findings.add("lettering", m))?;
         check_envelopes(&view, findings)?;
         Ok(())
     }

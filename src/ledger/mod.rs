@@ -17,6 +17,7 @@ mod error;
 mod export;
 mod import;
 mod jobs;
+mod lettering;
 mod migrate;
 mod parked;
 mod queries;

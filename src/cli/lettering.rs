@@ -1,0 +1,216 @@
+//! `folio letter`: letter lines together, remove a group, list the groups.
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use anyhow::{Result, anyhow, bail};
+use clap::Subcommand;
+use serde::Serialize;
+
+use super::Cli;
+use super::output::{Align, Format, Rows, emit};
+use crate::ledger::{Ctx, Ledger};
+use crate::lettering::{Group, LineRef};
+use crate::model::AccountNumber;
+use crate::model::text::echo;
+
+#[derive(Debug, Subcommand)]
+pub enum LetterAction {
+    /// Letter lines together (complete when their debits equal their credits, partial
+    /// otherwise). A line of a partial group brings the others into that group.
+    Add {
+        /// Lines as ENTRY/LINE, e.g. `VE2026-000012/2` (lines counted from 1).
+        #[arg(required = true, num_args = 1..)]
+        lines: Vec<String>,
+        /// The account every line must be on.
+        #[arg(long)]
+        account: Option<String>,
+    },
+    /// Remove a letter group: `ACCOUNT CODE`, or `ENTRY/LINE` of one of its lines.
+    Remove {
+        #[arg(required = true, num_args = 1..=2)]
+        target: Vec<String>,
+    },
+    /// List the letter groups.
+    List {
+        #[arg(long)]
+        account: Option<String>,
+        #[arg(long)]
+        party: Option<String>,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+}
+
+fn account_arg(text: &str) -> Result<AccountNumber> {
+    AccountNumber::parse(text).map_err(|err| anyhow!("--account: {err}"))
+}
+
+/// `VE2026-000012/2` to the stored line reference.
+fn line_arg(ledger: &Ledger, text: &str) -> Result<(LineRef, AccountNumber)> {
+    let (reference, line) = text.rsplit_once('/').ok_or_else(|| {
+        anyhow!(
+            "line {}: expected ENTRY/LINE, e.g. VE2026-000012/2",
+            echo(text)
+        )
+    })?;
+    let number: u32 = line
+        .parse()
+        .ok()
+        .filter(|n| *n >= 1)
+        .ok_or_else(|| anyhow!("line {}: the line number counts from 1", echo(text)))?;
+    let entry = ledger.find_entry(reference)?;
+    let account = entry
+        .lines
+        .get(number as usize - 1)
+        .map(|l| l.account.clone())
+        .ok_or_else(|| {
+            anyhow!(
+                "line {}: entry {} has {} lines",
+                echo(text),
+                entry.reference(),
+                entry.lines.len()
+            )
+        })?;
+    Ok((
+        LineRef {
+            entry: entry.id,
+            line: number - 1,
+        },
+        account,
+    ))
+}
+
+#[derive(Serialize)]
+struct GroupRow {
+    account: String,
+    code: String,
+    party: String,
+    complete: bool,
+    date: String,
+    user: String,
+    debit: String,
+    credit: String,
+    remainder: String,
+    lines: Vec<String>,
+}
+
+fn group_row(ledger: &Ledger, group: &Group) -> Result<GroupRow> {
+    let mut debit = crate::model::Amount::ZERO;
+    let mut credit = crate::model::Amount::ZERO;
+    let mut lines = Vec::new();
+    for line in &group.lines {
+        debit = debit.checked_add(line.debit).unwrap_or(debit);
+        credit = credit.checked_add(line.credit).unwrap_or(credit);
+        let reference = ledger.entry(line.at.entry)?.reference();
+        lines.push(format!("{reference}/{}", line.at.line + 1));
+    }
+    Ok(GroupRow {
+        account: group.account.to_string(),
+        code: group.code(),
+        party: group.party.clone(),
+        complete: group.is_complete(),
+        date: group.date.to_string(),
+        user: group.user.clone(),
+        debit: debit.to_plain(),
+        credit: credit.to_plain(),
+        remainder: group.remainder().to_plain(),
+        lines,
+    })
+}
+
+fn print_group(ledger: &Ledger, verb: &str, group: &Group, out: &mut impl Write) -> Result<()> {
+    let row = group_row(ledger, group)?;
+    writeln!(
+        out,
+        "{verb} {} on {} ({}): {} · remainder {}",
+        row.code,
+        row.account,
+        row.party,
+        row.lines.join(" "),
+        row.remainder
+    )?;
+    Ok(())
+}
+
+pub fn letter(
+    cli: &Cli,
+    action: &LetterAction,
+    ctx: &Ctx,
+    out: &mut impl Write,
+) -> Result<ExitCode> {
+    match action {
+        LetterAction::Add { lines, account } => {
+            let ledger = Ledger::open(&cli.ledger)?;
+            let expected = account.as_deref().map(account_arg).transpose()?;
+            let mut refs = Vec::new();
+            for text in lines {
+                let (at, on) = line_arg(&ledger, text)?;
+                if let Some(expected) = &expected
+                    && *expected != on
+                {
+                    bail!("line {}: on account {on}, not {expected}", echo(text));
+                }
+                refs.push(at);
+            }
+            let group = ledger.letter(ctx, &refs)?;
+            print_group(&ledger, "lettered", &group, out)?;
+        }
+        LetterAction::Remove { target } => {
+            let ledger = Ledger::open(&cli.ledger)?;
+            let (account, code) = match target.as_slice() {
+                [account, code] => (account_arg(account)?, code.clone()),
+                [line] => {
+                    let (at, _) = line_arg(&ledger, line)?;
+                    let group = ledger
+                        .group_of_line(at)?
+                        .ok_or_else(|| anyhow!("line {} is not lettered", echo(line)))?;
+                    (group.account.clone(), group.code())
+                }
+                _ => bail!("expected ACCOUNT CODE or ENTRY/LINE"),
+            };
+            let group = ledger.unletter(ctx, &account, &code)?;
+            print_group(&ledger, "unlettered", &group, out)?;
+        }
+        LetterAction::List {
+            account,
+            party,
+            format,
+        } => {
+            let ledger = Ledger::open_read_only(&cli.ledger)?;
+            let account = account.as_deref().map(account_arg).transpose()?;
+            let mut rows = Rows::new(&[
+                ("account", Align::Left),
+                ("code", Align::Left),
+                ("party", Align::Left),
+                ("date", Align::Left),
+                ("user", Align::Left),
+                ("debit", Align::Right),
+                ("credit", Align::Right),
+                ("remainder", Align::Right),
+                ("lines", Align::Left),
+            ]);
+            let mut json = Vec::new();
+            for group in ledger.letter_groups(account.as_ref())? {
+                if party.as_ref().is_some_and(|p| *p != group.party) {
+                    continue;
+                }
+                let row = group_row(&ledger, &group)?;
+                rows.push(vec![
+                    row.account.clone(),
+                    row.code.clone(),
+                    row.party.clone(),
+                    row.date.clone(),
+                    row.user.clone(),
+                    row.debit.clone(),
+                    row.credit.clone(),
+                    row.remainder.clone(),
+                    row.lines.join(" "),
+                ]);
+                json.push(row);
+            }
+            emit(*format, &rows, &json, out)?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
