@@ -185,8 +185,8 @@ pub fn parse_head(text: &str) -> Option<EntryHead> {
         return None;
     }
     let mut hash = [0u8; 32];
-    for (i, byte) in hash.iter_mut().enumerate() {
-        *byte = u8::from_str_radix(hex.get(2 * i..2 * i + 2)?, 16).ok()?;
+    for (byte, pair) in hash.iter_mut().zip(hex.as_bytes().chunks_exact(2)) {
+        *byte = u8::from_str_radix(std::str::from_utf8(pair).ok()?, 16).ok()?;
     }
     Some((seq, hash))
 }
@@ -195,11 +195,16 @@ pub fn parse_head(text: &str) -> Option<EntryHead> {
 /// Before the first record, `prev` is `None`.
 pub fn check_link(prev: Option<&AuditRecord>, record: &AuditRecord) -> Result<(), String> {
     let (seq, hash) = prev.map(|p| (p.seq, p.hash)).unwrap_or((0, [0; 32]));
-    if record.seq != seq + 1 {
+    let Some(expected) = seq.checked_add(1) else {
         return Err(format!(
-            "audit record {} found where {} was expected",
-            record.seq,
-            seq + 1
+            "audit record {} found after record {seq}, the last number there can be",
+            record.seq
+        ));
+    };
+    if record.seq != expected {
+        return Err(format!(
+            "audit record {} found where {expected} was expected",
+            record.seq
         ));
     }
     if record.prev_hash != hash {

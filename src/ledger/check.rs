@@ -1,7 +1,5 @@
 //! `folio check`: recompute what the ledger maintains and compare.
 
-#![warn(clippy::arithmetic_side_effects)]
-
 use std::collections::{BTreeMap, HashMap};
 
 use redb::ReadableTable;

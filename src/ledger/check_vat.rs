@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use super::codec::decode;
 use super::documents::PostedTotals;
-use super::error::Result;
+use super::error::{Result, add_cents, sub_cents};
 use super::store::View;
 use super::tables::*;
 use crate::model::document::{Context, Document, DocumentBody, DocumentStatus};
@@ -25,7 +25,7 @@ pub(crate) fn expected_pending(
     taxes: &[TaxDetail],
     paid: Amount,
     settings: &Settings,
-) -> Vec<(String, i64)> {
+) -> Result<Vec<(String, i64)>> {
     // Invoices: collected VAT waits on the credit side, deductible on the debit side;
     // credit notes mirror them.
     let debit = (doc.doc_type.context() == Context::Purchase) != doc.doc_type.is_credit_note();
@@ -37,11 +37,17 @@ pub(crate) fn expected_pending(
         else {
             continue;
         };
-        let left = detail.tax - moved_share(detail.tax, total, Amount::ZERO, paid);
-        let signed = if debit { left.cents() } else { -left.cents() };
+        let what = "pending VAT of a document";
+        let moved = moved_share(detail.tax, total, Amount::ZERO, paid);
+        let left = sub_cents(detail.tax.cents(), moved.cents(), what)?;
+        let signed = if debit {
+            left
+        } else {
+            sub_cents(0, left, what)?
+        };
         out.push((pending.as_str().to_string(), signed));
     }
-    out
+    Ok(out)
 }
 
 /// The document a line of a generated entry is about: the one named by its rule when it is
@@ -95,12 +101,18 @@ pub(crate) fn check_pending_vat(view: &View, add: &mut dyn FnMut(String)) -> Res
                     .is_some_and(|d| d.doc_type.is_payment()),
             };
             if is_cash {
-                paid += Amount::from_cents(value.value());
+                paid = Amount::from_cents(add_cents(
+                    paid.cents(),
+                    value.value(),
+                    "payments of a document",
+                )?);
             }
         }
-        for (account, cents) in expected_pending(&doc, totals.total, &totals.taxes, paid, &settings)
+        for (account, cents) in
+            expected_pending(&doc, totals.total, &totals.taxes, paid, &settings)?
         {
-            *expected.entry((doc.id, account)).or_default() += cents;
+            let slot = expected.entry((doc.id, account)).or_default();
+            *slot = add_cents(*slot, cents, "pending VAT of a document")?;
         }
     }
     let accounts: std::collections::BTreeSet<String> = settings
@@ -158,10 +170,12 @@ pub(crate) fn check_pending_vat(view: &View, add: &mut dyn FnMut(String)) -> Res
                 .and_then(|r| document_of_rule(r))
                 .and_then(|r| refs.get(r).copied())
                 .unwrap_or(source);
-            let signed = line.debit.cents() - line.credit.cents();
-            *actual
+            let what = "pending VAT left by entries";
+            let signed = sub_cents(line.debit.cents(), line.credit.cents(), what)?;
+            let slot = actual
                 .entry((document, line.account.as_str().to_string()))
-                .or_default() += signed;
+                .or_default();
+            *slot = add_cents(*slot, signed, what)?;
         }
     }
     let keys: std::collections::BTreeSet<&(u64, String)> =
@@ -198,7 +212,7 @@ mod tests {
         TaxDetail {
             code: code.into(),
             rate: 20.into(),
-            base: Amount::from_cents(tax * 5),
+            base: Amount::from_cents(tax.checked_mul(5).unwrap()),
             tax: Amount::from_cents(tax),
             on_payment: true,
             reverse_charge: false,
@@ -238,23 +252,23 @@ mod tests {
         let taxes = [detail("V20E", 20_000)];
         // 300 of 1,200 paid: 200 × 300 / 1,200 = 50 moved, 150 still pending (credit).
         assert_eq!(
-            expected_pending(&sale, total, &taxes, Amount::from_cents(30_000), &s),
+            expected_pending(&sale, total, &taxes, Amount::from_cents(30_000), &s).unwrap(),
             vec![("445740".to_string(), -15_000)]
         );
         // 800 paid: 133.33 moved, 66.67 pending.
         assert_eq!(
-            expected_pending(&sale, total, &taxes, Amount::from_cents(80_000), &s),
+            expected_pending(&sale, total, &taxes, Amount::from_cents(80_000), &s).unwrap(),
             vec![("445740".to_string(), -6_667)]
         );
         let purchase = doc(DocumentType::SupplierInvoice);
         let taxes = [detail("D20E", 20_000)];
         assert_eq!(
-            expected_pending(&purchase, total, &taxes, Amount::ZERO, &s),
+            expected_pending(&purchase, total, &taxes, Amount::ZERO, &s).unwrap(),
             vec![("445640".to_string(), 20_000)]
         );
         let credit = doc(DocumentType::SupplierCreditNote);
         assert_eq!(
-            expected_pending(&credit, total, &taxes, total, &s),
+            expected_pending(&credit, total, &taxes, total, &s).unwrap(),
             vec![("445640".to_string(), 0)]
         );
     }

@@ -177,11 +177,16 @@ fn closing_balances(tx: &mut Tx<'_>, year: &FiscalYear) -> Result<(Balances, Amo
         let entry = tx.entry(id)?;
         for line in &entry.lines {
             if line.account.is_income_statement() {
-                result -= line.signed();
+                result = result
+                    .checked_sub(line.signed())
+                    .ok_or_else(|| overflow("the result of the year"))?;
             } else {
-                *balances
+                let balance = balances
                     .entry((line.account.clone(), line.third_party.clone()))
-                    .or_default() += line.signed();
+                    .or_default();
+                *balance = balance
+                    .checked_add(line.signed())
+                    .ok_or_else(|| overflow("a balance carried forward"))?;
             }
         }
     }
@@ -199,8 +204,10 @@ fn post_opening_entry(
 ) -> Result<Option<Entry>> {
     let mut lines: Vec<Line> = balances
         .into_iter()
-        .map(|((account, party), amount)| signed_line(account, amount).with_party(party))
-        .collect();
+        .map(|((account, party), amount)| {
+            signed_line(account, amount).map(|line| line.with_party(party))
+        })
+        .collect::<Result<_>>()?;
     if !result.is_zero() {
         let account = if result.is_negative() {
             LOSS_ACCOUNT
@@ -211,7 +218,10 @@ fn post_opening_entry(
             field: "account",
             reason: err.to_string(),
         })?;
-        lines.push(signed_line(account, -result).with_label(format!("Résultat {}", year.name())));
+        let carried = Amount::ZERO
+            .checked_sub(result)
+            .ok_or_else(|| overflow("the result of the year"))?;
+        lines.push(signed_line(account, carried)?.with_label(format!("Résultat {}", year.name())));
     }
     if lines.len() < 2 {
         return Ok(None);
@@ -238,10 +248,19 @@ fn post_opening_entry(
     Ok(Some(entry))
 }
 
-fn signed_line(account: AccountNumber, amount: Amount) -> Line {
+fn signed_line(account: AccountNumber, amount: Amount) -> Result<Line> {
     if amount.is_negative() {
-        Line::credit(account, -amount)
+        let credit = Amount::ZERO
+            .checked_sub(amount)
+            .ok_or_else(|| overflow("a balance carried forward"))?;
+        Ok(Line::credit(account, credit))
     } else {
-        Line::debit(account, amount)
+        Ok(Line::debit(account, amount))
+    }
+}
+
+fn overflow(what: &str) -> LedgerError {
+    LedgerError::AmountOverflow {
+        what: what.to_string(),
     }
 }

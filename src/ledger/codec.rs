@@ -58,19 +58,21 @@ pub fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>, LedgerError> {
 /// Appends the envelope of `value` to a buffer the caller reuses, so a bulk write allocates
 /// once.
 pub fn encode_into<T: Serialize>(value: &T, out: &mut Vec<u8>) -> Result<(), LedgerError> {
-    let start = out.len();
     out.push(VALUE_FORMAT);
+    let sum_at = out.len();
     out.extend_from_slice(&[0; CHECKSUM_BYTES]);
+    let payload_at = out.len();
     postcard::to_io(value, &mut *out)
         .map_err(|err| LedgerError::Corrupt(format!("cannot encode a value: {err}")))?;
-    let sum = checksum(&out[start + HEADER_BYTES..]);
-    out[start + 1..start + HEADER_BYTES].copy_from_slice(&sum);
+    let (head, payload) = out.split_at_mut(payload_at);
+    let sum = checksum(payload);
+    head[sum_at..].copy_from_slice(&sum);
     Ok(())
 }
 
 /// Wraps a postcard payload in the current envelope (the migration re-encodes with it).
 pub fn seal(payload: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(HEADER_BYTES + payload.len());
+    let mut out = Vec::with_capacity(HEADER_BYTES.saturating_add(payload.len()));
     out.push(VALUE_FORMAT);
     out.extend_from_slice(&checksum(payload));
     out.extend_from_slice(payload);

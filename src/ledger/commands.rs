@@ -667,7 +667,7 @@ fn describe_changes(old: &Entry, new: &Entry) -> Vec<String> {
             let text = |line: Option<&Line>| line.map_or_else(|| "(none)".into(), line_text);
             changes.push(format!(
                 "line {}: {} → {}",
-                i + 1,
+                i.saturating_add(1),
                 text(before),
                 text(after)
             ));
@@ -676,7 +676,7 @@ fn describe_changes(old: &Entry, new: &Entry) -> Vec<String> {
     if lines_changed > MAX_DESCRIBED_LINES {
         changes.push(format!(
             "and {} more lines changed",
-            lines_changed - MAX_DESCRIBED_LINES
+            lines_changed.saturating_sub(MAX_DESCRIBED_LINES)
         ));
     }
     changes
@@ -751,7 +751,7 @@ pub(crate) fn summarize(items: &[String]) -> String {
         [] => "none".into(),
         [one] => one.clone(),
         _ if items.len() <= 10 => items.join(", "),
-        _ => format!("{} … {}", items[0], items[items.len() - 1]),
+        [first, .., last] => format!("{first} … {last}"),
     }
 }
 

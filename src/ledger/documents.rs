@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::codec::{decode, encode};
 use super::commands::{clean_input, entry_with_id, new_entry};
-use super::error::{LedgerError, Result};
+use super::error::{LedgerError, Result, add_cents};
 use super::store::{Tx, day, next_counter};
 use super::tables::*;
 use super::{Ctx, Ledger};
@@ -420,7 +420,11 @@ fn allocated_before(d: &DocTables<'_>, target: DocumentId, payment: &Document) -
         if other_doc.doc_type.is_payment()
             && (other_doc.date, other_doc.id) < (payment.date, payment.id)
         {
-            sum += amount;
+            sum = Amount::from_cents(add_cents(
+                sum.cents(),
+                amount.cents(),
+                "payments allocated to a document",
+            )?);
         }
     }
     Ok(sum)
@@ -1051,7 +1055,11 @@ impl ReadTables {
             .allocations
             .range((doc.id, 0u64)..=(doc.id, u64::MAX))?
         {
-            received += Amount::from_cents(item?.1.value());
+            received = Amount::from_cents(add_cents(
+                received.cents(),
+                item?.1.value(),
+                "allocations received by a document",
+            )?);
         }
         let mut given = Vec::new();
         for allocation in doc.allocations() {
@@ -1533,7 +1541,13 @@ fn check_allocations_at(
             .map_err(|e| at(e.into()))?
             .map(|v| Amount::from_cents(v.value()))
             .unwrap_or(Amount::ZERO);
-        targets.push((target, allocation.amount, settled.remaining + before));
+        let due = add_cents(
+            settled.remaining.cents(),
+            before.cents(),
+            "the amount due on a document",
+        )
+        .map_err(at)?;
+        targets.push((target, allocation.amount, Amount::from_cents(due)));
     }
     let proposed: Vec<Proposed<'_>> = targets
         .iter()
@@ -1543,13 +1557,23 @@ fn check_allocations_at(
             due: *due,
         })
         .collect();
-    let received: Amount = d
-        .allocated_to(from.id)
+    let overflow = |what: &str| {
+        whole(LedgerError::AmountOverflow {
+            what: what.to_string(),
+        })
+    };
+    let received = Amount::checked_sum(
+        d.allocated_to(from.id)
+            .map_err(whole)?
+            .into_iter()
+            .map(|(_, a)| a),
+    )
+    .ok_or_else(|| overflow("allocations received by a document"))?;
+    let available = d
+        .total(from)
         .map_err(whole)?
-        .into_iter()
-        .map(|(_, a)| a)
-        .sum();
-    let available = d.total(from).map_err(whole)? - received;
+        .checked_sub(received)
+        .ok_or_else(|| overflow("the amount a document has left to allocate"))?;
     settlement::check_allocations(from, available, &proposed)
         .map_err(|(at, err)| (at, settlement_error(err)))
 }

@@ -1,7 +1,5 @@
 //! Exports: the legal FEC of a fiscal year, and an hledger journal of every entry.
 
-#![warn(clippy::arithmetic_side_effects)]
-
 use std::collections::HashMap;
 use std::io::Write;
 

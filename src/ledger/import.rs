@@ -93,8 +93,9 @@ impl Ledger {
                         &mut summary,
                     )?;
                 }
-                tx.check_input_at(&input)
-                    .map_err(|(i, err)| err.at_line(file, first_line + i.unwrap_or(0) as u64))?;
+                tx.check_input_at(&input).map_err(|(i, err)| {
+                    err.at_line(file, first_line.saturating_add(i.unwrap_or(0) as u64))
+                })?;
                 check_piece(tx, &input, first_id, options)
                     .map_err(|err| err.at_line(file, first_line))?;
                 let mut entry = new_entry(tx, ctx, input, None)?;
@@ -150,7 +151,7 @@ impl Ledger {
             let mut line_no = 1u64;
             for line in lines {
                 let line = line.map_err(format_error)?;
-                line_no += 1;
+                line_no = line_no.saturating_add(1);
                 let same = group.first().is_some_and(|(_, first)| {
                     first.journal_code == line.journal_code && first.number == line.number
                 });
@@ -386,7 +387,10 @@ fn post_fec_entry(
         lines,
     });
     tx.check_input_at(&input).map_err(|(i, err)| {
-        let line_no = group[i.unwrap_or(0).min(group.len() - 1)].0;
+        let line_no = group
+            .get(i.unwrap_or(0))
+            .or(group.last())
+            .map_or(*first_line, |(line_no, _)| *line_no);
         err.at_line(file, line_no)
     })?;
     check_piece(tx, &input, first_id, options).map_err(|err| err.at_line(file, *first_line))?;

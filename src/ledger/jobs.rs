@@ -116,7 +116,7 @@ impl Ledger {
             }
             let mut records = Vec::with_capacity(total);
             let mut numbers = Vec::new();
-            let mut done = 0;
+            let mut done = 0usize;
             for chunk in keys.chunks(VALIDATION_CHUNK) {
                 // Read in id order (the entries table's order), validate in date order.
                 let mut by_id: Vec<(EntryId, usize)> = chunk
@@ -134,7 +134,7 @@ impl Ledger {
                     validated(entry);
                     records.push(format!("entry:{}", entry.id));
                     // The audit detail names ten numbers at most: the first and the last.
-                    if numbers.len() < 10 || done + 1 == total {
+                    if numbers.len() < 10 || done.saturating_add(1) == total {
                         numbers.push(entry.reference());
                     }
                     done = done.saturating_add(1);

@@ -64,7 +64,7 @@ fn store_group(tx: &mut Tx<'_>, group: &Group, next: u64) -> Result<()> {
 }
 
 fn line_name(reference: &str, at: LineRef) -> String {
-    format!("{reference}/{}", at.line + 1)
+    format!("{reference}/{}", at.line.saturating_add(1))
 }
 
 fn invalid(reason: String) -> LedgerError {
@@ -93,7 +93,7 @@ impl Ledger {
                     invalid(format!(
                         "entry {} has no line {}",
                         entry.reference(),
-                        at.line + 1
+                        at.line.saturating_add(1)
                     ))
                 })?;
                 if let Some(year) = tx.year_of(entry.date)
@@ -307,7 +307,11 @@ pub(super) fn check_groups(view: &View, add: &mut dyn FnMut(String)) -> Result<(
         };
         let code = group.code();
         for line in &group.lines {
-            let name = format!("entry #{} line {}", line.at.entry, line.at.line + 1);
+            let name = format!(
+                "entry #{} line {}",
+                line.at.entry,
+                line.at.line.saturating_add(1)
+            );
             let Some(entry) = view.entry_opt(line.at.entry)? else {
                 add(format!("group {code} on {account}: {name} does not exist"));
                 continue;
@@ -375,7 +379,7 @@ pub(super) fn check_groups(view: &View, add: &mut dyn FnMut(String)) -> Result<(
                 GroupProblem::LineTwice { code, at } => format!(
                     "group {code} on {account}: entry #{} line {} is in two groups",
                     at.entry,
-                    at.line + 1
+                    at.line.saturating_add(1)
                 ),
                 GroupProblem::WrongAccount { code } => {
                     format!("group {code} is stored under account {account}, not its own")

@@ -211,12 +211,16 @@ fn chain_validated_entries(tx: &mut Tx<'_>) -> Result<()> {
     runs.sort_unstable();
     for (first_seq, (first_id, count)) in runs {
         for k in 0..count {
-            let entry = tx.entry(first_id + k)?;
-            if entry.validation_seq != Some(first_seq + k) {
+            let (Some(id), Some(seq)) = (first_id.checked_add(k), first_seq.checked_add(k)) else {
                 return Err(LedgerError::Corrupt(format!(
-                    "entry {} is not at validation {} as the validation order says",
-                    entry.reference(),
-                    first_seq + k
+                    "the validation run from {first_seq} of {count} entries passes the last number"
+                )));
+            };
+            let entry = tx.entry(id)?;
+            if entry.validation_seq != Some(seq) {
+                return Err(LedgerError::Corrupt(format!(
+                    "entry {} is not at validation {seq} as the validation order says",
+                    entry.reference()
                 )));
             }
             tx.chain_entry(&entry)?;

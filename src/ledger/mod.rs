@@ -5,6 +5,8 @@
 //! file at once (`ConcurrencyMode::MultiWriter`); a command re-checks its preconditions inside
 //! its own transaction.
 
+#![warn(clippy::arithmetic_side_effects)]
+
 mod audit;
 mod check;
 mod check_vat;

@@ -3,8 +3,6 @@
 //! is in no total, report or check, and it is never validated. It holds the grid's text as
 //! typed, in its own table; saving it as a draft removes it in the same transaction.
 
-#![warn(clippy::arithmetic_side_effects)]
-
 use chrono::NaiveDateTime;
 use redb::ReadableTable;
 use serde::{Deserialize, Serialize};

@@ -1,7 +1,5 @@
 //! Read side: snapshots of the ledger for reports, the CLI and the TUI.
 
-#![warn(clippy::arithmetic_side_effects)]
-
 use std::collections::BTreeMap;
 
 use chrono::NaiveDate;

@@ -422,7 +422,7 @@ pub(super) fn create_line_parties(
         }
         if tx.account_opt(&line.account)?.is_none() {
             return Err(LedgerError::UnknownAccount(line.account.to_string())
-                .at_line(file, first_line + i as u64));
+                .at_line(file, first_line.saturating_add(i as u64)));
         }
         let party = Party::new(code.clone(), code.clone(), kind, line.account.clone());
         tx.put_party(&party)?;
@@ -434,7 +434,7 @@ pub(super) fn create_line_parties(
                 "added {} {code} {code} on {} (import {file}, line {})",
                 kind.name(),
                 party.collective_account,
-                first_line + i as u64
+                first_line.saturating_add(i as u64)
             ),
         )?;
         summary.parties_created = summary.parties_created.saturating_add(1);

@@ -1,7 +1,5 @@
 //! Typed access to the tables inside one transaction: `Tx` for writes, `View` for reads.
 
-#![warn(clippy::arithmetic_side_effects)]
-
 use std::collections::HashMap;
 
 use chrono::{Datelike, NaiveDate};

@@ -3,8 +3,6 @@
 //! Running totals include drafts. Drafts are few and listed in their own index (`DRAFTS`), so a
 //! validated-only figure is the running figure less the drafts' lines: nothing else is scanned.
 
-#![warn(clippy::arithmetic_side_effects)]
-
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::NaiveDate;

@@ -5,8 +5,6 @@
 //! asks for windows next to a line it already holds (keyset paging): the cost of a window is its
 //! own size, wherever it is.
 
-#![warn(clippy::arithmetic_side_effects)]
-
 use std::ops::Bound;
 
 use chrono::NaiveDate;
