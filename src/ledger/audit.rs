@@ -258,6 +258,17 @@ mod tests {
     }
 
     #[test]
+    fn a_record_after_the_last_number_is_refused_not_wrapped() {
+        let last = AuditRecord::new(u64::MAX, [0; 32], &ctx(), "a", vec![], "x".into());
+        let wrapped = AuditRecord::new(0, last.hash, &ctx(), "b", vec![], "y".into());
+        assert!(
+            check_link(Some(&last), &wrapped)
+                .unwrap_err()
+                .contains("the last number")
+        );
+    }
+
+    #[test]
     fn the_entry_head_is_covered_by_the_record_hash() {
         let plain = AuditRecord::new(1, [0; 32], &ctx(), "a", vec![], "x".into());
         let with_head = plain.clone().with_entry_head((3, [7; 32]));

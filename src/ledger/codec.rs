@@ -137,6 +137,15 @@ mod tests {
     use chrono::NaiveDate;
     use proptest::prelude::*;
 
+    #[test]
+    fn a_value_encoded_after_other_bytes_is_sealed_alone() {
+        let mut out = vec![7, 7, 7];
+        encode_into(&"label".to_string(), &mut out).unwrap();
+        assert_eq!(out[..3], [7, 7, 7]);
+        assert_eq!(out[3..], encode(&"label".to_string()).unwrap()[..]);
+        assert_eq!(decode::<String>(&out[3..], "label").unwrap(), "label");
+    }
+
     proptest! {
         #[test]
         fn entries_round_trip(

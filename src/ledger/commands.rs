@@ -758,6 +758,14 @@ pub(crate) fn summarize(items: &[String]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_long_list_is_summarized_by_its_first_and_last() {
+        let items: Vec<String> = (1..=11).map(|n| format!("E{n}")).collect();
+        assert_eq!(summarize(&items), "E1 … E11");
+        assert_eq!(summarize(&items[..2]), "E1, E2");
+        assert_eq!(summarize(&[]), "none");
+    }
     use crate::model::Amount;
 
     fn draft(label: &str, lines: Vec<Line>) -> Entry {
