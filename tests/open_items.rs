@@ -148,16 +148,16 @@ fn open_list_refusals() {
     folio.refuses(&w("letter list --open --account 12x"), &["--account"]);
 }
 
-const OPEN_ITEMS: redb::TableDefinition<(&str, &str, i32, u64, u32), (i64, i64, Option<u64>)> =
-    redb::TableDefinition::new("open_items");
+/// (account, party, date, entry, line).
+type Key = (&'static str, &'static str, i32, u64, u32);
+/// (debit cents, credit cents, partial group's code position).
+type Value = (i64, i64, Option<u64>);
+const OPEN_ITEMS: redb::TableDefinition<Key, Value> = redb::TableDefinition::new("open_items");
 const OPEN_PARTIES: redb::TableDefinition<(&str, &str), (u64, i64, i64)> =
     redb::TableDefinition::new("open_parties");
 
 /// The key of CACME's line of entry `entry` in the index.
-fn indexed(
-    items: &impl ReadableTable<(&'static str, &'static str, i32, u64, u32), (i64, i64, Option<u64>)>,
-    entry: u64,
-) -> (String, String, i32, u64, u32) {
+fn indexed(items: &impl ReadableTable<Key, Value>, entry: u64) -> (String, String, i32, u64, u32) {
     for item in items.iter().unwrap() {
         let (key, _) = item.unwrap();
         let (a, p, d, e, l) = key.value();
