@@ -238,3 +238,179 @@ fn a_schema_3_ledger_gets_its_index_when_opened() {
     let history = folio.ok(&w("log company"));
     assert!(history.contains("from schema 3 to 4"), "{history}");
 }
+
+// ----- properties over random sets of lines ---------------------------------------------------
+
+mod properties {
+    use std::collections::BTreeSet;
+
+    use chrono::NaiveDate;
+    use folio::ledger::{Ctx, InitParams, Ledger, OpenItem, Selection};
+    use folio::lettering::LineRef;
+    use folio::model::{AccountNumber, Amount, Company, EntryInput, Line, Party, PartyKind};
+    use proptest::prelude::*;
+
+    const PARTIES: [&str; 2] = ["C1", "C2"];
+
+    fn acc(n: &str) -> AccountNumber {
+        AccountNumber::parse(n).unwrap()
+    }
+
+    fn d(day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 3, day).unwrap()
+    }
+
+    fn ctx() -> Ctx {
+        Ctx::fixed("prop", d(31).and_hms_opt(12, 0, 0).unwrap())
+    }
+
+    /// A ledger with one validated entry per (party, day, signed hundreds of cents): the
+    /// customer line is line 0 of each.
+    fn ledger_with(dir: &std::path::Path, lines: &[(usize, u32, i64)]) -> (Ledger, Vec<LineRef>) {
+        let chart = ["411000", "512000", "530000"]
+            .iter()
+            .map(|n| (acc(n), format!("Compte {n}")))
+            .collect();
+        let params = InitParams {
+            company: Company {
+                name: "Prop SARL".into(),
+                siren: "732829320".into(),
+            },
+            first_year_start: NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
+            first_year_months: 12,
+            chart,
+            settings: None,
+        };
+        let ledger = Ledger::create(&dir.join("p.ledger"), &params, &ctx()).unwrap();
+        for code in PARTIES {
+            let party = Party::new(code.into(), code.into(), PartyKind::Customer, acc("411000"));
+            ledger.add_party(&ctx(), party).unwrap();
+        }
+        let mut refs = Vec::new();
+        for (party, day, hundreds) in lines {
+            let amount = Amount::from_cents(hundreds.abs() * 100);
+            let (customer, bank) = if *hundreds > 0 {
+                (
+                    Line::debit(acc("411000"), amount),
+                    Line::credit(acc("512000"), amount),
+                )
+            } else {
+                (
+                    Line::credit(acc("411000"), amount),
+                    Line::debit(acc("512000"), amount),
+                )
+            };
+            let input = EntryInput {
+                journal: "OD".into(),
+                date: d(*day),
+                piece: format!("P{}", refs.len()),
+                label: "Ligne".into(),
+                lines: vec![customer.with_party(Some(PARTIES[*party].to_string())), bank],
+            };
+            let entry = ledger.add_entry(&ctx(), &input).unwrap();
+            ledger
+                .validate(&ctx(), &Selection::Entries(vec![entry.id]))
+                .unwrap();
+            refs.push(LineRef {
+                entry: entry.id,
+                line: 0,
+            });
+        }
+        (ledger, refs)
+    }
+
+    /// Every party's open items and the summaries.
+    fn open_state(ledger: &Ledger) -> (Vec<Vec<OpenItem>>, Vec<folio::ledger::PartyOpen>) {
+        let items = PARTIES
+            .iter()
+            .map(|p| ledger.open_items(&acc("411000"), p).unwrap())
+            .collect();
+        (items, ledger.open_item_parties(None).unwrap())
+    }
+
+    fn line_strategy() -> impl Strategy<Value = (usize, u32, i64)> {
+        (0..2usize, 1..=28u32, prop_oneof![1..=4i64, -4..=-1i64])
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 16, max_shrink_iters: 40, ..ProptestConfig::default() })]
+
+        /// Complete groups balance, unlettering restores the open items exactly, and codes are
+        /// never given twice on the account.
+        #[test]
+        fn lettering_properties(
+            lines in prop::collection::vec(line_strategy(), 2..14),
+            ops in prop::collection::vec((prop::collection::vec(any::<usize>(), 1..5), any::<bool>()), 1..14),
+        ) {
+            let dir = tempfile::tempdir().unwrap();
+            let (ledger, refs) = ledger_with(dir.path(), &lines);
+            let account = acc("411000");
+            let mut given: BTreeSet<u64> = BTreeSet::new();
+            for (picks, undo) in &ops {
+                let picked: Vec<LineRef> = picks
+                    .iter()
+                    .map(|p| refs[p % refs.len()])
+                    .collect::<BTreeSet<_>>()
+                    .into_iter()
+                    .collect();
+                let before = open_state(&ledger);
+                let existing: BTreeSet<u64> = ledger
+                    .letter_groups(Some(&account))
+                    .unwrap()
+                    .iter()
+                    .map(|g| g.seq)
+                    .collect();
+                let Ok(group) = ledger.letter(&ctx(), &picked) else {
+                    // A refusal changes nothing.
+                    prop_assert_eq!(open_state(&ledger), before);
+                    continue;
+                };
+                let fresh = !existing.contains(&group.seq);
+                if fresh {
+                    prop_assert!(!given.contains(&group.seq), "code {} given twice", group.code());
+                    prop_assert!(given.iter().all(|s| *s < group.seq), "codes out of order");
+                    given.insert(group.seq);
+                }
+                // The group's stored amounts are the lines' own, and it is complete exactly
+                // when they balance.
+                let mut sum = 0i64;
+                for line in &group.lines {
+                    let entry = ledger.entry(line.at.entry).unwrap();
+                    sum += entry.lines[line.at.line as usize].signed().cents();
+                }
+                prop_assert_eq!(group.is_complete(), sum == 0);
+                prop_assert_eq!(group.remainder().cents(), sum);
+                // Its lines are open with its code when partial, gone when complete.
+                let open = ledger.open_items(&account, &group.party).unwrap();
+                for line in &group.lines {
+                    let item = open.iter().find(|i| i.at == line.at);
+                    if group.is_complete() {
+                        prop_assert!(item.is_none());
+                    } else {
+                        prop_assert_eq!(
+                            item.and_then(|i| i.partial.clone()),
+                            Some(group.code())
+                        );
+                    }
+                }
+                if *undo && fresh {
+                    ledger.unletter(&ctx(), &account, &group.code()).unwrap();
+                    prop_assert_eq!(open_state(&ledger), before);
+                }
+            }
+            for group in ledger.letter_groups(Some(&account)).unwrap() {
+                prop_assert_eq!(group.is_complete(), group.remainder().is_zero());
+            }
+            // Every group removed: every line is open again, none with a code.
+            for group in ledger.letter_groups(Some(&account)).unwrap() {
+                ledger.unletter(&ctx(), &account, &group.code()).unwrap();
+            }
+            let (items, _) = open_state(&ledger);
+            let open: usize = items.iter().map(Vec::len).sum();
+            prop_assert_eq!(open, refs.len());
+            prop_assert!(items.iter().flatten().all(|i| i.partial.is_none()));
+            let report = ledger.check().unwrap();
+            prop_assert!(report.findings.is_empty(), "{:?}", report.findings);
+        }
+    }
+}
