@@ -212,6 +212,7 @@ impl Ledger {
         super::check_vat::check_pending_vat(&view, &mut |m| findings.add("vat", m))?;
         check_stored_fecs(&view, findings)?;
         super::lettering::check_groups(&view, &mut |m| findings.add("lettering", m))?;
+        super::carried::check_origins(&view, &mut |m| findings.add("closing", m))?;
         check_envelopes(&view, findings)?;
         Ok(())
     }

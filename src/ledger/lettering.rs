@@ -29,7 +29,7 @@ pub const LETTER_GROUPS: TableDefinition<(&str, u64), Bytes> =
 pub const LETTER_COUNTERS: TableDefinition<&str, u64> = TableDefinition::new("letter_counters");
 
 /// The stored lettering of one account.
-fn load_account(tx: &Tx<'_>, account: &AccountNumber) -> Result<AccountLettering> {
+pub(super) fn load_account(tx: &Tx<'_>, account: &AccountNumber) -> Result<AccountLettering> {
     let groups = tx.txn.open_table(LETTER_GROUPS)?;
     let counters = tx.txn.open_table(LETTER_COUNTERS)?;
     let key = account.as_str();
@@ -45,7 +45,7 @@ fn load_account(tx: &Tx<'_>, account: &AccountNumber) -> Result<AccountLettering
     Ok(book)
 }
 
-fn store_group(tx: &mut Tx<'_>, group: &Group, next: u64) -> Result<()> {
+pub(super) fn store_group(tx: &mut Tx<'_>, group: &Group, next: u64) -> Result<()> {
     let mut groups = tx.txn.open_table(LETTER_GROUPS)?;
     let mut counters = tx.txn.open_table(LETTER_COUNTERS)?;
     let key = group.account.as_str();

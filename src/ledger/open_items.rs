@@ -1,5 +1,6 @@
 //! Open items of letterable accounts: the validated lines of an account and third party that
 //! are not in a complete letter group (lines of a partial group are open, with its code).
+//! Lines of a closed year are not open items: closing carried them into the next year.
 //!
 //! This is the API the lettering workbench, the aged balance and the year close read.
 
@@ -10,8 +11,8 @@ use serde::Serialize;
 
 use super::Ledger;
 use super::error::Result;
-use super::queries::{LedgerRow, RowBuilder};
-use super::store::View;
+use super::queries::{LedgerRow, LineOrigin, RowBuilder};
+use super::store::{View, day};
 use super::tables::LINES_BY_PARTY;
 use crate::lettering::LineRef;
 use crate::model::{AccountNumber, Amount};
@@ -34,9 +35,17 @@ pub struct OpenItem {
     pub credit: Amount,
     /// The code (lowercase) of the partial group the line belongs to.
     pub partial: Option<String>,
+    /// For a line carried into an opening entry at a year's close: the date, piece, due
+    /// date and entry of the line it stands for (`due` is already the origin's).
+    pub origin: Option<LineOrigin>,
 }
 
 impl OpenItem {
+    /// The date the item arose: its origin's for a carried line, else its own.
+    pub fn original_date(&self) -> NaiveDate {
+        self.origin.as_ref().map_or(self.date, |o| o.date)
+    }
+
     /// Debit minus credit.
     pub fn signed(&self) -> Amount {
         Amount::from_cents(self.debit.cents().saturating_sub(self.credit.cents()))
@@ -59,6 +68,7 @@ impl OpenItem {
             debit: row.debit,
             credit: row.credit,
             partial: row.letter,
+            origin: row.origin,
         }
     }
 }
@@ -72,6 +82,7 @@ pub struct PartyOpen {
     pub count: usize,
     /// Debit minus credit of the open lines.
     pub balance: Amount,
+    /// The oldest open item's original date (see `OpenItem::original_date`).
     pub oldest: NaiveDate,
 }
 
@@ -92,11 +103,25 @@ fn party_items(
 ) -> Result<()> {
     let lines = view.table(LINES_BY_PARTY)?;
     let mut builder = RowBuilder::new(view)?;
+    // Closing carried a closed year's open items into the next year's opening entry: they
+    // are open there, not in the closed year.
+    let closed: Vec<(i32, i32)> = view
+        .years()?
+        .iter()
+        .filter(|y| !y.is_open())
+        .map(|y| (day(y.start), day(y.end)))
+        .collect();
     for item in
         lines.range((party, i32::MIN, 0u64, 0u32)..=(party, i32::MAX, u64::MAX, u32::MAX))?
     {
         let (key, _) = item?;
         let (_, date, entry, line) = key.value();
+        if closed
+            .iter()
+            .any(|(start, end)| (*start..=*end).contains(&date))
+        {
+            continue;
+        }
         let row = builder.row(date, entry, line, Amount::ZERO)?;
         if account.is_some_and(|a| *a != row.account) || !is_open(&row) {
             continue;
@@ -145,12 +170,12 @@ impl Ledger {
                         party: item.party.clone(),
                         count: 0,
                         balance: Amount::ZERO,
-                        oldest: item.date,
+                        oldest: item.original_date(),
                     });
                 entry.count = entry.count.saturating_add(1);
                 entry.balance =
                     Amount::from_cents(entry.balance.cents().saturating_add(item.signed().cents()));
-                entry.oldest = entry.oldest.min(item.date);
+                entry.oldest = entry.oldest.min(item.original_date());
             })?;
         }
         Ok(out.into_values().collect())

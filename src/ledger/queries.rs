@@ -8,6 +8,8 @@ use serde::{Deserialize, Serialize};
 
 use super::Ledger;
 use super::audit::AuditRecord;
+pub use super::carried::LineOrigin;
+use super::carried::{CARRIED_ORIGINS, origin_of};
 use super::codec::decode;
 use super::error::{LedgerError, Result, add_cents, sub_cents};
 use super::store::{View, day, decode_audit, from_day};
@@ -42,9 +44,21 @@ pub struct LedgerRow {
     #[serde(skip)]
     pub counterparts: Vec<AccountNumber>,
     /// When the invoice or credit note the entry was generated from falls due (third-party
-    /// lines only). Screens only.
+    /// lines only; for a line carried into an opening entry, its origin's). Screens only.
     #[serde(skip)]
     pub due: Option<NaiveDate>,
+    /// For a line an opening entry carried from the closed year: the date, piece, due date
+    /// and entry of the line it stands for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub origin: Option<LineOrigin>,
+}
+
+impl LedgerRow {
+    /// The label followed by where a carried line came from (`… (from FA12 VE2026-000012
+    /// 2026-03-12)`), as ledgers print it.
+    pub fn label_with_origin(&self) -> String {
+        LineOrigin::labelled(&self.label, self.origin.as_ref())
+    }
 }
 
 /// A page of a ledger: the balance brought forward, then up to `limit` rows.
@@ -483,6 +497,8 @@ pub(crate) struct RowBuilder {
     lettering: redb::ReadOnlyTable<(u64, u32), Bytes>,
     /// Absent from a ledger that never had documents.
     documents: Option<redb::ReadOnlyTable<u64, Bytes>>,
+    /// Absent from a ledger that never carried open items into an opening entry.
+    origins: Option<redb::ReadOnlyTable<(u64, u32), Bytes>>,
     cache: Option<Entry>,
 }
 
@@ -492,6 +508,7 @@ impl RowBuilder {
             entries: view.table(ENTRIES)?,
             lettering: view.table(LETTERING)?,
             documents: view.table(DOCUMENTS).ok(),
+            origins: view.table_if_exists(CARRIED_ORIGINS)?,
             cache: None,
         })
     }
@@ -540,6 +557,15 @@ impl RowBuilder {
         let letter = letters_of(&self.lettering, entry_id)?
             .remove(&line_no)
             .map(|mark| mark.code);
+        let origin = match &self.origins {
+            Some(table) => origin_of(table, entry_id, line_no)?,
+            None => None,
+        };
+        let due = match (&origin, &line.third_party) {
+            (Some(origin), _) => origin.due,
+            (None, Some(_)) => self.due_date(&entry)?,
+            (None, None) => None,
+        };
         let row = LedgerRow {
             date: from_day(date),
             entry_id,
@@ -556,10 +582,8 @@ impl RowBuilder {
             letter,
             validated: entry.is_validated(),
             counterparts: counterparts(&entry, &line.account),
-            due: match line.third_party {
-                Some(_) => self.due_date(&entry)?,
-                None => None,
-            },
+            due,
+            origin,
         };
         self.cache = Some(entry);
         Ok(row)

@@ -68,6 +68,7 @@ impl Row for LedgerRow {
             &short_number(self),
             &self.piece,
             &self.label,
+            self.origin.as_ref().map_or("", |o| o.piece.as_str()),
             self.third_party.as_deref().unwrap_or(""),
             &amount_or_blank(self.debit),
             &amount_or_blank(self.credit),
@@ -444,7 +445,7 @@ impl LedgerScreen {
                 Col::Number => short_number(row),
                 Col::Piece => clean(&row.piece),
                 Col::Party => clean(row.third_party.as_deref().unwrap_or("")),
-                Col::Label => clean(&row.label),
+                Col::Label => clean(&row.label_with_origin()),
                 Col::Letter => row.letter.clone().unwrap_or_default(),
                 Col::Due => row
                     .due
