@@ -13,6 +13,7 @@ use chrono::NaiveDate;
 use common::*;
 use folio::ledger::Ledger;
 use folio::model::AccountNumber;
+use redb::ReadableTable;
 
 /// A year of a customer and a supplier, closed on 2026-12-31:
 /// - F1 120 + F2 60 settled by R1 180 (group AA on 411000): not carried;
@@ -381,4 +382,52 @@ fn a_group_reaching_into_the_next_year_goes_on_with_its_carried_line() {
     let closed = folio.ok(&w("report party CACME --year 2026 --format csv"));
     assert_eq!(closed.matches(",CACME,AA,").count(), 1, "{closed}");
     assert!(folio.ok(&["check"]).starts_with("check ok"));
+}
+
+#[test]
+fn check_detects_an_origin_on_a_line_that_was_not_carried() {
+    let folio = closed_books();
+    let id = Ledger::open(&folio.ledger)
+        .unwrap()
+        .find_entry("AN2027-000001")
+        .unwrap()
+        .id;
+    {
+        let db = redb::Database::open(&folio.ledger).expect("open");
+        let txn = db.begin_write().expect("begin_write");
+        {
+            let origins: redb::TableDefinition<(u64, u32), &[u8]> =
+                redb::TableDefinition::new("carried_origins");
+            let mut table = txn.open_table(origins).expect("origins");
+            let value = table
+                .get((id, 1u32))
+                .expect("get")
+                .expect("origin of a carried line")
+                .value()
+                .to_vec();
+            // An origin on a sales entry's line, and one on a line the opening entry lacks.
+            table
+                .insert((1u64, 0u32), value.as_slice())
+                .expect("insert");
+            table.insert((id, 99u32), value.as_slice()).expect("insert");
+        }
+        txn.commit().expect("commit");
+    }
+    let out = folio.run(&w("check"));
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!out.status.success(), "{text}");
+    assert!(
+        text.contains(
+            "origin of entry #1 line 1: entry VE2026-000001 is not a validated opening entry"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("line 100: entry AN2027-000001 has no such line"),
+        "{text}"
+    );
 }

@@ -207,7 +207,7 @@ fn count_drafts_in(tx: &Tx<'_>, year: &FiscalYear) -> Result<usize> {
 
 type Balances = BTreeMap<(AccountNumber, Option<String>), Amount>;
 
-/// One line of the year on a letterable account and third party, as closing sees it.
+/// A line of the year on a letterable account and third party, as closing sees it.
 #[derive(Debug, Clone)]
 struct YearLine {
     at: LineRef,
@@ -215,6 +215,24 @@ struct YearLine {
     label: String,
     /// Where it came from: itself, or the line it was carried from.
     origin: LineOrigin,
+}
+
+impl YearLine {
+    fn carried(self, account: &AccountNumber, party: &str, amount: Amount) -> Result<Carried> {
+        Ok(Carried {
+            line: signed_line(account.clone(), amount)?
+                .with_party(Some(party.to_string()))
+                .with_label(self.label),
+            origin: Some(self.origin),
+            regroup: None,
+        })
+    }
+
+    /// Older than `other`: by original date, then entry and line.
+    fn is_older(&self, other: &YearLine) -> bool {
+        (self.origin.date, self.at.entry, self.at.line)
+            < (other.origin.date, other.at.entry, other.at.line)
+    }
 }
 
 /// One line the opening entry carries.
@@ -227,21 +245,83 @@ struct Carried {
     regroup: Option<(AccountNumber, u64, Vec<LineRef>)>,
 }
 
+/// The year's lines of one letter group: what they net to and the oldest on each side, so
+/// that memory grows with the groups, not with their lines' labels.
+#[derive(Debug, Default)]
+struct GroupPart {
+    party: String,
+    net: Amount,
+    lines: Vec<LineRef>,
+    oldest_debit: Option<YearLine>,
+    oldest_credit: Option<YearLine>,
+}
+
+impl GroupPart {
+    fn add(&mut self, line: YearLine) -> Result<()> {
+        self.net = self
+            .net
+            .checked_add(line.signed)
+            .ok_or_else(|| overflow("a letter group's remainder"))?;
+        self.lines.push(line.at);
+        let side = if line.signed.is_negative() {
+            &mut self.oldest_credit
+        } else {
+            &mut self.oldest_debit
+        };
+        if side.as_ref().is_none_or(|old| line.is_older(old)) {
+            *side = Some(line);
+        }
+        Ok(())
+    }
+}
+
+/// The letter groups of the letterable accounts met so far, and the group of each of their
+/// lines.
+#[derive(Default)]
+struct Lettering {
+    books: BTreeMap<AccountNumber, AccountLettering>,
+    grouped: HashMap<LineRef, u64>,
+}
+
+impl Lettering {
+    fn group_of(
+        &mut self,
+        tx: &Tx<'_>,
+        account: &AccountNumber,
+        at: LineRef,
+    ) -> Result<Option<u64>> {
+        if !self.books.contains_key(account) {
+            let book = load_account(tx, account)?;
+            for group in book.groups.values() {
+                for line in &group.lines {
+                    self.grouped.insert(line.at, group.seq);
+                }
+            }
+            self.books.insert(account.clone(), book);
+        }
+        Ok(self.grouped.get(&at).copied())
+    }
+}
+
 /// What the year leaves to the next one: balances per account (and third party) of the
-/// accounts that are not letterable, the year's lines of letterable accounts per account and
-/// third party, and the result.
+/// accounts that are not letterable; on letterable accounts, per account and third party,
+/// the lines in no letter group and the year's part of each group; and the result.
 struct YearEnd {
     balances: Balances,
-    items: BTreeMap<(AccountNumber, String), Vec<YearLine>>,
+    open: BTreeMap<(AccountNumber, String), Vec<Carried>>,
+    groups: BTreeMap<(AccountNumber, u64), GroupPart>,
+    lettering: Lettering,
     result: Amount,
 }
 
-/// Balances of the year per account (and third party where lines name one), the lines of
-/// letterable accounts, and the result.
+/// Balances of the year per account (and third party where lines name one), the open items
+/// of letterable accounts, and the result.
 fn closing_balances(tx: &mut Tx<'_>, year: &FiscalYear) -> Result<YearEnd> {
     let (from, to) = (day(year.start), day(year.end));
     let mut balances = Balances::new();
-    let mut items: BTreeMap<(AccountNumber, String), Vec<YearLine>> = BTreeMap::new();
+    let mut open: BTreeMap<(AccountNumber, String), Vec<Carried>> = BTreeMap::new();
+    let mut groups: BTreeMap<(AccountNumber, u64), GroupPart> = BTreeMap::new();
+    let mut lettering = Lettering::default();
     let mut result = Amount::ZERO;
     let ids: Vec<u64> = tx
         .entries_by_date
@@ -278,18 +358,27 @@ fn closing_balances(tx: &mut Tx<'_>, year: &FiscalYear) -> Result<YearEnd> {
                         }
                     }
                 };
-                items
-                    .entry((line.account.clone(), party.clone()))
-                    .or_default()
-                    .push(YearLine {
-                        at: LineRef {
-                            entry: id,
-                            line: no,
-                        },
-                        signed: line.signed(),
-                        label: entry.line_label(line).to_string(),
-                        origin,
-                    });
+                let at = LineRef {
+                    entry: id,
+                    line: no,
+                };
+                let year_line = YearLine {
+                    at,
+                    signed: line.signed(),
+                    label: entry.line_label(line).to_string(),
+                    origin,
+                };
+                match lettering.group_of(tx, &line.account, at)? {
+                    Some(seq) => {
+                        let part = groups.entry((line.account.clone(), seq)).or_default();
+                        part.party.clone_from(party);
+                        part.add(year_line)?;
+                    }
+                    None => open
+                        .entry((line.account.clone(), party.clone()))
+                        .or_default()
+                        .push(year_line.carried(&line.account, party, line.signed())?),
+                }
                 continue;
             }
             let balance = balances
@@ -303,7 +392,9 @@ fn closing_balances(tx: &mut Tx<'_>, year: &FiscalYear) -> Result<YearEnd> {
     balances.retain(|_, amount| !amount.is_zero());
     Ok(YearEnd {
         balances,
-        items,
+        open,
+        groups,
+        lettering,
         result,
     })
 }
@@ -330,70 +421,34 @@ fn document_due(
     }
 }
 
-/// The open items of one letterable account and third party at the end of the year, one
-/// carried line each: a line in no letter group; the remainder of the year's lines of a
-/// group (a partial group within the year, or a group reaching past it), under the origin
-/// of its oldest line on the remainder's side. The lines of a group that balances within the
-/// year are settled and not carried.
-fn carry_items(
-    book: &AccountLettering,
-    grouped: &HashMap<LineRef, u64>,
+/// The year's part of a letter group, carried as one line when it does not net to zero (a
+/// partial group within the year, or a group reaching past it), under the origin of its
+/// oldest line on the remainder's side. A group that balances within the year is settled.
+fn carry_group(
+    book: Option<&AccountLettering>,
     account: &AccountNumber,
-    party: &str,
-    lines: Vec<YearLine>,
-) -> Result<Vec<Carried>> {
-    let mut carried = Vec::new();
-    let mut groups: BTreeMap<u64, Vec<YearLine>> = BTreeMap::new();
-    for line in lines {
-        match grouped.get(&line.at) {
-            Some(seq) => groups.entry(*seq).or_default().push(line),
-            None => carried.push(Carried {
-                line: signed_line(account.clone(), line.signed)?
-                    .with_party(Some(party.to_string()))
-                    .with_label(line.label),
-                origin: Some(line.origin),
-                regroup: None,
-            }),
-        }
+    seq: u64,
+    part: GroupPart,
+) -> Result<Option<Carried>> {
+    if part.net.is_zero() {
+        return Ok(None);
     }
-    for (seq, lines) in groups {
-        let mut net = Amount::ZERO;
-        for line in &lines {
-            net = net
-                .checked_add(line.signed)
-                .ok_or_else(|| overflow("a letter group's remainder"))?;
-        }
-        if net.is_zero() {
-            continue;
-        }
-        let Some(oldest) = lines
-            .iter()
-            .filter(|l| l.signed.is_negative() == net.is_negative())
-            .min_by(|a, b| {
-                (a.origin.date, a.at.entry, a.at.line).cmp(&(b.origin.date, b.at.entry, b.at.line))
-            })
-        else {
-            continue;
-        };
-        let reaches_past = book.groups.get(&seq).is_some_and(|g| {
-            g.lines
-                .iter()
-                .any(|gl| !lines.iter().any(|l| l.at == gl.at))
-        });
-        carried.push(Carried {
-            line: signed_line(account.clone(), net)?
-                .with_party(Some(party.to_string()))
-                .with_label(oldest.label.clone()),
-            origin: Some(oldest.origin.clone()),
-            regroup: reaches_past
-                .then(|| (account.clone(), seq, lines.iter().map(|l| l.at).collect())),
-        });
+    let oldest = if part.net.is_negative() {
+        part.oldest_credit
+    } else {
+        part.oldest_debit
+    };
+    let Some(oldest) = oldest else {
+        return Ok(None);
+    };
+    let reaches_past = book
+        .and_then(|b| b.groups.get(&seq))
+        .is_some_and(|g| g.lines.len() != part.lines.len());
+    let mut carried = oldest.carried(account, &part.party, part.net)?;
+    if reaches_past {
+        carried.regroup = Some((account.clone(), seq, part.lines));
     }
-    carried.sort_by(|a, b| {
-        let key = |c: &Carried| c.origin.as_ref().map(|o| (o.date, o.entry.clone()));
-        key(a).cmp(&key(b))
-    });
-    Ok(carried)
+    Ok(Some(carried))
 }
 
 fn post_opening_entry(
@@ -405,7 +460,9 @@ fn post_opening_entry(
 ) -> Result<Opening> {
     let YearEnd {
         balances,
-        items,
+        open,
+        groups,
+        lettering,
         result,
     } = year_end;
     let mut by_key: BTreeMap<(AccountNumber, Option<String>), Vec<Carried>> = BTreeMap::new();
@@ -417,27 +474,28 @@ fn post_opening_entry(
             regroup: None,
         });
     }
-    let mut books: BTreeMap<AccountNumber, AccountLettering> = BTreeMap::new();
-    let mut grouped: HashMap<LineRef, u64> = HashMap::new();
-    for ((account, party), lines) in items {
-        if !books.contains_key(&account) {
-            let book = load_account(tx, &account)?;
-            grouped.clear();
-            for group in book.groups.values() {
-                for line in &group.lines {
-                    grouped.insert(line.at, group.seq);
-                }
-            }
-            books.insert(account.clone(), book);
-        }
-        let Some(book) = books.get(&account) else {
-            continue;
-        };
-        let carried = carry_items(book, &grouped, &account, &party, lines)?;
+    for ((account, party), lines) in open {
         by_key
             .entry((account, Some(party)))
             .or_default()
-            .extend(carried);
+            .extend(lines);
+    }
+    let Lettering { mut books, .. } = lettering;
+    for ((account, seq), part) in groups {
+        let party = part.party.clone();
+        if let Some(carried) = carry_group(books.get(&account), &account, seq, part)? {
+            by_key
+                .entry((account, Some(party)))
+                .or_default()
+                .push(carried);
+        }
+    }
+    // Each third party's carried lines by original date, then entry.
+    for lines in by_key.values_mut() {
+        lines.sort_by(|a, b| {
+            let key = |c: &Carried| c.origin.as_ref().map(|o| (o.date, o.entry.clone()));
+            key(a).cmp(&key(b))
+        });
     }
     let mut carried: Vec<Carried> = by_key.into_values().flatten().collect();
     if !result.is_zero() {
