@@ -6,6 +6,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
+#[path = "tui_common/mod.rs"]
+mod tui_common;
 
 use std::collections::BTreeMap;
 
@@ -430,4 +432,27 @@ fn check_detects_an_origin_on_a_line_that_was_not_carried() {
         text.contains("line 100: entry AN2027-000001 has no such line"),
         "{text}"
     );
+}
+
+#[test]
+fn the_party_ledger_screen_shows_where_carried_lines_came_from() {
+    let folio = closed_books();
+    let ledger = std::sync::Arc::new(Ledger::open(&folio.ledger).unwrap());
+    let now = day("2027-02-01").and_hms_opt(10, 0, 0).unwrap();
+    let ctx = folio::ledger::Ctx::fixed("demo", now);
+    let mut app = folio::tui::App::new(ledger, ctx, folio::tui::Keymap::embedded()).expect("app");
+    tui_common::press(&mut app, "5 enter");
+    let screen = tui_common::render(&app, 80, 24);
+    assert!(screen.contains("from F3 01/06/26 · Fact"), "{screen}");
+    assert!(screen.contains("from F4 15/11/26 · Fact"), "{screen}");
+    // Nothing of the closed year is counted again before the opening entry.
+    assert!(
+        screen.contains("Brought forward 0,00 · closing balance 600,00 D"),
+        "{screen}"
+    );
+    // The original entry's number finds the carried line.
+    tui_common::press(&mut app, "/ 0 0 0 0 0 4 enter");
+    let screen = tui_common::render(&app, 80, 24);
+    assert!(screen.contains("from F4 15/11/26"), "{screen}");
+    assert!(!screen.contains("from F3 01/06/26"), "{screen}");
 }
