@@ -456,3 +456,23 @@ fn the_party_ledger_screen_shows_where_carried_lines_came_from() {
     assert!(screen.contains("from F4 15/11/26"), "{screen}");
     assert!(!screen.contains("from F3 01/06/26"), "{screen}");
 }
+
+#[test]
+fn a_close_that_would_carry_more_lines_than_an_entry_holds_is_refused() {
+    let folio = Folio::blank().with_today("2026-12-31");
+    let mut csv = String::from("journal,date,piece,label,account,third_party,debit,credit\n");
+    for i in 0..10_000 {
+        csv.push_str(&format!(
+            "VE,2026-06-01,F{i},Facture,411,CACME,1.00,\nVE,2026-06-01,F{i},Facture,706,,,1.00\n"
+        ));
+    }
+    let file = folio.write("many.csv", csv);
+    folio.ok(&["import", "entries", "--validate", &file]);
+    folio.refuses(
+        &["year", "close"],
+        &[
+            "the opening entry would have 10001 lines",
+            "letter the settled items first",
+        ],
+    );
+}

@@ -69,6 +69,7 @@ pub(super) fn check_origins(view: &View, add: &mut dyn FnMut(String)) -> Result<
         return Ok(());
     };
     let journals: Vec<crate::model::Journal> = view.all(super::tables::JOURNALS, "journal")?;
+    let mut entry: Option<(EntryId, Option<crate::model::Entry>)> = None;
     for item in table.range::<(u64, u32)>(..)? {
         let (key, value) = item?;
         let (id, line) = key.value();
@@ -77,7 +78,11 @@ pub(super) fn check_origins(view: &View, add: &mut dyn FnMut(String)) -> Result<
             add(format!("origin of {name}: {err}"));
             continue;
         }
-        let Some(entry) = view.entry_opt(id)? else {
+        // Origins come in (entry, line) order: each opening entry is decoded once.
+        if entry.as_ref().is_none_or(|(at, _)| *at != id) {
+            entry = Some((id, view.entry_opt(id)?));
+        }
+        let Some((_, Some(entry))) = &entry else {
             add(format!("origin of {name}: the entry does not exist"));
             continue;
         };

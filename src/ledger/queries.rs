@@ -500,6 +500,9 @@ pub(crate) struct RowBuilder {
     /// Absent from a ledger that never carried open items into an opening entry.
     origins: Option<redb::ReadOnlyTable<(u64, u32), Bytes>>,
     cache: Option<Entry>,
+    /// The contra accounts last computed: an opening entry has thousands of lines on one
+    /// account, computed once rather than once a line.
+    contra: Option<(EntryId, AccountNumber, Vec<AccountNumber>)>,
 }
 
 impl RowBuilder {
@@ -510,7 +513,19 @@ impl RowBuilder {
             documents: view.table(DOCUMENTS).ok(),
             origins: view.table_if_exists(CARRIED_ORIGINS)?,
             cache: None,
+            contra: None,
         })
+    }
+
+    fn counterparts(&mut self, entry: &Entry, account: &AccountNumber) -> Vec<AccountNumber> {
+        match &self.contra {
+            Some((id, of, contra)) if *id == entry.id && of == account => contra.clone(),
+            _ => {
+                let contra = counterparts(entry, account);
+                self.contra = Some((entry.id, account.clone(), contra.clone()));
+                contra
+            }
+        }
     }
 
     /// The due date of the document an entry was generated from.
@@ -581,7 +596,7 @@ impl RowBuilder {
             balance,
             letter,
             validated: entry.is_validated(),
-            counterparts: counterparts(&entry, &line.account),
+            counterparts: self.counterparts(&entry, &line.account),
             due,
             origin,
         };
