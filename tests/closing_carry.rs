@@ -17,13 +17,13 @@ use folio::ledger::Ledger;
 use folio::model::AccountNumber;
 use redb::ReadableTable;
 
-/// A year of a customer and a supplier, closed on 2026-12-31:
+/// A year of a customer and a supplier on 2026-12-31, before its close:
 /// - F1 120 + F2 60 settled by R1 180 (group AA on 411000): not carried;
 /// - F3 200 paid 150 by R2 (partial group ab): its remainder 50 is carried under F3;
 /// - F4 50 and invoice FA2026-00001 500 (due 2026-10-31, from a document) unpaid;
 /// - purchase A1 360 overpaid by P1 400 (partial group aa on 401000): the remainder 40 (a
 ///   debit) is carried under P1, the oldest line on the debit side.
-fn closed_books() -> Folio {
+fn open_books() -> Folio {
     let folio = Folio::blank().with_today("2026-12-31");
     for (date, piece, amount) in [
         ("2026-03-02", "F1", "120"),
@@ -63,6 +63,12 @@ fn closed_books() -> Folio {
     assert!(out.contains("lettered ab on 411000"), "{out}");
     let out = folio.ok(&w("letter add AC2026-000001/3 BQ2026-000003/1"));
     assert!(out.contains("lettered aa on 401000"), "{out}");
+    folio
+}
+
+/// `open_books`, closed.
+fn closed_books() -> Folio {
+    let folio = open_books();
     let out = folio.ok(&["year", "close"]);
     assert!(
         out.contains("closed fiscal year 2026: profit 630,00"),
@@ -474,5 +480,27 @@ fn a_close_that_would_carry_more_lines_than_an_entry_holds_is_refused() {
             "the opening entry would have 10001 lines",
             "letter the settled items first",
         ],
+    );
+}
+
+#[test]
+fn the_closing_screen_says_how_many_open_items_it_carries() {
+    let folio = open_books();
+    let ledger = std::sync::Arc::new(Ledger::open(&folio.ledger).unwrap());
+    let now = day("2026-12-31").and_hms_opt(10, 0, 0).unwrap();
+    let ctx = folio::ledger::Ctx::fixed("demo", now);
+    let keymap = folio::tui::Keymap::embedded();
+    let mut d = tui_common::Driver::new(&ledger, &keymap);
+    d.app = folio::tui::App::new(ledger, ctx, keymap.clone()).expect("app");
+    d.act(
+        folio::tui::action::Context::Home,
+        folio::tui::action::Action::CloseYear,
+    );
+    let screen = tui_common::render(&d.app, 100, 30);
+    assert!(
+        screen.contains(
+            "Opening entry AN2027-000001 in AN on 01/01/2027: 7 lines, 4 open items carried one by one"
+        ),
+        "{screen}"
     );
 }
