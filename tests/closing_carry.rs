@@ -481,6 +481,15 @@ fn a_close_that_would_carry_more_lines_than_an_entry_holds_is_refused() {
             "letter the settled items first",
         ],
     );
+    // One more open item: closing stops counting as soon as they cannot fit.
+    folio.ok(&w(
+        "entry add -j VE -d 2026-06-02 -p G1 -l Facture --debit 411@CACME=1 --credit 706=1 \
+         --validate",
+    ));
+    folio.refuses(
+        &["year", "close"],
+        &["the opening entry would have more than 10000 lines"],
+    );
 }
 
 #[test]

@@ -322,6 +322,7 @@ fn closing_balances(tx: &mut Tx<'_>, year: &FiscalYear) -> Result<YearEnd> {
     let mut open: BTreeMap<(AccountNumber, String), Vec<Carried>> = BTreeMap::new();
     let mut groups: BTreeMap<(AccountNumber, u64), GroupPart> = BTreeMap::new();
     let mut lettering = Lettering::default();
+    let mut open_count = 0usize;
     let mut result = Amount::ZERO;
     let ids: Vec<u64> = tx
         .entries_by_date
@@ -374,10 +375,16 @@ fn closing_balances(tx: &mut Tx<'_>, year: &FiscalYear) -> Result<YearEnd> {
                         part.party.clone_from(party);
                         part.add(year_line)?;
                     }
-                    None => open
-                        .entry((line.account.clone(), party.clone()))
-                        .or_default()
-                        .push(year_line.carried(&line.account, party, line.signed())?),
+                    None => {
+                        // Memory stays bounded by what one entry holds.
+                        open_count = open_count.saturating_add(1);
+                        if open_count > MAX_LINES_PER_ENTRY {
+                            return Err(too_many_lines(format!("more than {MAX_LINES_PER_ENTRY}")));
+                        }
+                        open.entry((line.account.clone(), party.clone()))
+                            .or_default()
+                            .push(year_line.carried(&line.account, party, line.signed())?);
+                    }
                 }
                 continue;
             }
@@ -521,15 +528,7 @@ fn post_opening_entry(
         return Ok(Opening::default());
     }
     if carried.len() > MAX_LINES_PER_ENTRY {
-        return Err(LedgerError::Invalid {
-            field: "year",
-            reason: format!(
-                "the opening entry would have {} lines (one per open item of the letterable \
-                 accounts), more than the {MAX_LINES_PER_ENTRY} an entry holds: letter the \
-                 settled items first",
-                carried.len()
-            ),
-        });
+        return Err(too_many_lines(carried.len().to_string()));
     }
     let journal = tx
         .all_journals()?
@@ -635,6 +634,19 @@ fn signed_line(account: AccountNumber, amount: Amount) -> Result<Line> {
         Ok(Line::credit(account, credit))
     } else {
         Ok(Line::debit(account, amount))
+    }
+}
+
+/// The opening entry would not fit in one entry (`count`: `10001`, or `more than 10000` when
+/// closing stopped counting).
+fn too_many_lines(count: String) -> LedgerError {
+    LedgerError::Invalid {
+        field: "year",
+        reason: format!(
+            "the opening entry would have {count} lines (one per open item of the letterable \
+             accounts), more than the {MAX_LINES_PER_ENTRY} an entry holds: letter the settled \
+             items first"
+        ),
     }
 }
 
