@@ -375,3 +375,195 @@ fn suggestions_rank_the_candidates_of_a_line_with_their_reasons() {
         .to_string();
     assert!(err.contains("BQ2026-000004/1"), "{err}");
 }
+
+/// `doc add --validate …`: the document's number.
+fn add_doc(folio: &Folio, args: &str) -> String {
+    let out = folio.ok(&w(&format!("doc add --validate {args}")));
+    out.split("recorded ")
+        .nth(1)
+        .and_then(|r| r.split_whitespace().next())
+        .unwrap()
+        .to_string()
+}
+
+fn add_pay(folio: &Folio, args: &str) -> String {
+    let out = folio.ok(&w(&format!("pay add {args}")));
+    out.split("registered ")
+        .nth(1)
+        .and_then(|r| r.split_whitespace().next())
+        .unwrap()
+        .to_string()
+}
+
+/// `letter list --format csv` rows as (code, lines).
+fn groups(folio: &Folio) -> Vec<(String, String)> {
+    csv_records(&folio.ok(&w("letter list --format csv")))
+        .into_iter()
+        .map(|r| (r["code"].clone(), r["lines"].clone()))
+        .collect()
+}
+
+#[test]
+fn documents_letter_their_payments_partial_then_complete() {
+    let folio = Folio::blank();
+    let invoice = add_doc(
+        &folio,
+        "--type customer_invoice --party CACME --date 2026-03-02 --line ';Conseil;1;100'",
+    );
+    add_pay(
+        &folio,
+        &format!(
+            "--type customer_payment --party CACME --date 2026-03-10 --amount 50 \
+             --method transfer --allocate {invoice}=50"
+        ),
+    );
+    // Entries are drafts until validated: nothing is lettered yet.
+    assert!(groups(&folio).is_empty());
+    folio.ok(&w("validate --all"));
+    assert_eq!(
+        groups(&folio),
+        [(
+            "aa".to_string(),
+            "VE2026-000001/1 BQ2026-000001/2".to_string()
+        )]
+    );
+    add_pay(
+        &folio,
+        &format!(
+            "--type customer_payment --party CACME --date 2026-03-20 --amount 50 \
+             --method transfer --allocate {invoice}=50"
+        ),
+    );
+    folio.ok(&w("validate --all"));
+    assert_eq!(
+        groups(&folio),
+        [(
+            "AA".to_string(),
+            "VE2026-000001/1 BQ2026-000001/2 BQ2026-000002/2".to_string()
+        )]
+    );
+    assert!(folio.ok(&["check"]).starts_with("check ok"));
+}
+
+#[test]
+fn documents_letter_at_once_when_entries_are_validated_on_posting() {
+    let folio = Folio::blank();
+    let settings = folio.ok(&w("settings export"));
+    let settings = settings.replace(
+        "generated_entries = \"draft\"",
+        "generated_entries = \"validated\"",
+    );
+    let file = folio.write("settings.toml", settings);
+    folio.ok(&["settings", "load", &file]);
+    let invoice = add_doc(
+        &folio,
+        "--type customer_invoice --party CACME --date 2026-03-02 --line ';Conseil;1;100'",
+    );
+    let credit = add_doc(
+        &folio,
+        "--type customer_credit_note --party CACME --date 2026-03-03 --line ';Conseil;1;20'",
+    );
+    folio.ok(&w(&format!("doc allocate {credit} {invoice}=20")));
+    let rows = groups(&folio);
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(rows[0].0, "aa");
+    add_pay(
+        &folio,
+        &format!(
+            "--type customer_payment --party CACME --date 2026-03-10 --amount 80 \
+             --method transfer --allocate {invoice}=80"
+        ),
+    );
+    let rows = groups(&folio);
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(rows[0].0, "AA");
+    assert_eq!(rows[0].1.split(' ').count(), 3);
+    assert!(folio.ok(&["check"]).starts_with("check ok"));
+}
+
+#[test]
+fn a_reposted_payment_takes_its_place_in_the_group_and_its_reversal_letters_with_it() {
+    let folio = Folio::blank();
+    let invoice = add_doc(
+        &folio,
+        "--type customer_invoice --party CACME --date 2026-03-02 --line ';Conseil;1;1000;;V20E'",
+    );
+    add_pay(
+        &folio,
+        &format!(
+            "--type customer_payment --party CACME --date 2026-03-20 --amount 700 \
+             --method transfer --allocate {invoice}=700"
+        ),
+    );
+    folio.ok(&w("validate --all"));
+    assert_eq!(groups(&folio)[0].0, "aa");
+    // A payment dated before changes the later one's share of VAT: 116.67 becomes 116.66,
+    // so the later payment's entry is reversed and reposted.
+    add_pay(
+        &folio,
+        &format!(
+            "--type customer_payment --party CACME --date 2026-03-10 --amount 100 \
+             --method transfer --allocate {invoice}=100"
+        ),
+    );
+    let rows = groups(&folio);
+    // The old line and its reversal together; the group lost its reposted (draft) line.
+    assert!(
+        rows.contains(&(
+            "AB".to_string(),
+            "BQ2026-000001/2 BQ2026-000002/2".to_string()
+        )),
+        "{rows:?}"
+    );
+    assert!(!rows.iter().any(|r| r.0 == "aa"), "{rows:?}");
+    folio.ok(&w("validate --all"));
+    let rows = groups(&folio);
+    let last = rows.last().unwrap();
+    assert_eq!(last.0, "ac", "{rows:?}");
+    assert_eq!(last.1.split(' ').count(), 3, "{rows:?}");
+    assert!(folio.ok(&["check"]).starts_with("check ok"));
+}
+
+#[test]
+fn a_reposted_validated_entry_takes_the_old_lines_place() {
+    let folio = Folio::blank();
+    let settings = folio.ok(&w("settings export"));
+    let file = folio.write(
+        "settings.toml",
+        settings.replace(
+            "generated_entries = \"draft\"",
+            "generated_entries = \"validated\"",
+        ),
+    );
+    folio.ok(&["settings", "load", &file]);
+    let invoice = add_doc(
+        &folio,
+        "--type customer_invoice --party CACME --date 2026-03-02 --line ';Conseil;1;1000;;V20E'",
+    );
+    add_pay(
+        &folio,
+        &format!(
+            "--type customer_payment --party CACME --date 2026-03-20 --amount 700 \
+             --method transfer --allocate {invoice}=700"
+        ),
+    );
+    add_pay(
+        &folio,
+        &format!(
+            "--type customer_payment --party CACME --date 2026-03-10 --amount 100 \
+             --method transfer --allocate {invoice}=100"
+        ),
+    );
+    let rows = groups(&folio);
+    let group = rows.iter().find(|r| r.0 == "aa").expect("{rows:?}");
+    // The invoice, the later payment's reposted entry and the earlier payment.
+    assert_eq!(group.1.split(' ').count(), 3, "{rows:?}");
+    assert!(!group.1.contains("BQ2026-000001/"), "{rows:?}");
+    assert!(
+        rows.iter()
+            .any(|r| r.0.chars().all(|c| c.is_ascii_uppercase())
+                && r.1.starts_with("BQ2026-000001/2 ")),
+        "{rows:?}"
+    );
+    assert!(folio.ok(&["check"]).starts_with("check ok"));
+}

@@ -17,8 +17,8 @@ use super::store::{Tx, View};
 use super::tables::{Bytes, LETTERING};
 use super::{Ctx, Ledger};
 use crate::lettering::{
-    AccountLettering, Candidate, Group, GroupProblem, LetterError, LineRef, code_of, parse_code,
-    structural_problems,
+    AccountLettering, Candidate, Group, GroupLine, GroupProblem, LetterError, LineRef, code_of,
+    parse_code, structural_problems,
 };
 use crate::model::AccountNumber;
 
@@ -214,6 +214,88 @@ pub(super) fn letter_lines(
         ),
     )?;
     Ok(group)
+}
+
+/// Takes `old` out of its letter group on `account`, `new` (a line of a validated entry on the
+/// same account and party) taking its place when given: regeneration reposted `old`'s entry.
+/// A group left with fewer than two lines is removed. Returns whether `old` was in a group.
+pub(super) fn replace_line(
+    tx: &mut Tx<'_>,
+    ctx: &Ctx,
+    books: &mut Books,
+    account: &AccountNumber,
+    old: LineRef,
+    new: Option<LineRef>,
+) -> Result<bool> {
+    let old_name = line_name(&tx.entry(old.entry)?.reference(), old);
+    let successor = match new {
+        Some(at) => {
+            let entry = tx.entry(at.entry)?;
+            let line = entry.lines.get(at.line as usize).ok_or_else(|| {
+                invalid(format!(
+                    "entry {} has no line {}",
+                    entry.reference(),
+                    at.line.saturating_add(1)
+                ))
+            })?;
+            Some((
+                GroupLine {
+                    at,
+                    debit: line.debit,
+                    credit: line.credit,
+                },
+                line_name(&entry.reference(), at),
+            ))
+        }
+        None => None,
+    };
+    let book = books.book(tx, account)?;
+    let Some(mut group) = book.group_of(old).cloned() else {
+        return Ok(false);
+    };
+    group.lines.retain(|l| l.at != old);
+    if let Some((line, _)) = &successor {
+        group.lines.push(*line);
+    }
+    group.date = ctx.today;
+    group.user = ctx.user.clone();
+    let next = book.next;
+    let seq = group.seq;
+    tx.lettering.remove((old.entry, old.line))?;
+    let detail = if group.lines.len() < 2 {
+        book.groups.remove(&seq);
+        for line in &group.lines {
+            tx.lettering.remove((line.at.entry, line.at.line))?;
+        }
+        tx.txn
+            .open_table(LETTER_GROUPS)?
+            .remove((account.as_str(), seq))?;
+        format!(
+            "unlettered {} on {account} ({}): {old_name} was reversed and reposted as a draft",
+            group.code(),
+            group.party
+        )
+    } else {
+        book.groups.insert(seq, group.clone());
+        store_group(tx, &group, next)?;
+        let now = match &successor {
+            Some((_, name)) => format!("{name} takes the place of {old_name}"),
+            None => format!("{old_name} left it"),
+        };
+        format!(
+            "{} on {account} ({}): {old_name} was reversed and reposted; {now} (group remainder {})",
+            group.code(),
+            group.party,
+            group.remainder().to_plain()
+        )
+    };
+    let mut records = vec![format!("entry:{}", old.entry)];
+    if let Some((line, _)) = &successor {
+        records.push(format!("entry:{}", line.at.entry));
+    }
+    records.push(format!("account:{account}"));
+    tx.audit(ctx, "letter.follow", records, detail)?;
+    Ok(true)
 }
 
 impl Ledger {
