@@ -2,8 +2,8 @@
 //! fixtures through the same ledger commands a user runs. Sales, purchases and payments are
 //! documents whose entries the posting engine writes; payroll, loans, VAT returns and bank
 //! fees are typed entries. Payments letter with the invoices they settle as their entries are
-//! validated; a few bank lines typed without a document are lettered by the automatic rules,
-//! and some work is left for the lettering workbench: open items, partial groups, a payment
+//! validated; payments recorded without allocation are lettered by the automatic rules, and
+//! some work is left for the lettering workbench: open items, partial groups, a payment
 //! 0.50 short (a write-off within the tolerance) and a payment two invoices could match.
 
 use std::path::Path;
@@ -15,8 +15,11 @@ use crate::formats::documents_csv::{
 };
 use crate::formats::entries_csv::{EntriesCsvReader, EntryGrouper};
 use crate::ledger::{Ctx, ImportOptions, InitParams, Ledger, LedgerError, Selection};
-use crate::model::AccountNumber;
+use crate::ledger::{DocumentRef, PaymentInput};
+use crate::model::Amount;
 use crate::model::calendar::Period;
+use crate::model::document::DocumentType;
+use chrono::NaiveDate;
 
 #[derive(Debug, thiserror::Error)]
 pub enum DemoError {
@@ -70,7 +73,11 @@ pub fn build_demo(path: &Path, ctx: &Ctx) -> Result<Ledger, DemoError> {
         "fixtures/demo/entries.csv",
         fixtures::DEMO_ENTRIES_CSV,
     )?;
-    import_entries(&ledger, ctx, "demo bank lines", BANK_LINES_CSV)?;
+    ledger.register_payments(
+        ctx,
+        october_payments()?.into_iter().map(|p| Ok((0, p))),
+        None,
+    )?;
     let mut months: Vec<Period> = ledger
         .entries(&Default::default())?
         .iter()
@@ -102,38 +109,65 @@ pub fn build_demo(path: &Path, ctx: &Ctx) -> Result<Ledger, DemoError> {
     Ok(ledger)
 }
 
-/// Bank lines of the last day of October typed without a document (the way an import brings
-/// them): two supplier payments the automatic rules letter (one names the invoice, one is
-/// the only payment of its amount), a customer payment 0.50 short of its invoice and a
-/// supplier payment of the amount of two open invoices. Dated on the month's last day, they
-/// are numbered after every other entry of October.
-const BANK_LINES_CSV: &str = "\
-journal,date,piece,label,account,third_party,debit,credit
-BQ,2026-10-31,FF2026-00101,Virement Lichtwerk FF2026-00101,401000,FLICHTWERK,2112.50,
-BQ,2026-10-31,FF2026-00101,Virement Lichtwerk FF2026-00101,512000,,,2112.50
-BQ,2026-10-31,VIR-FABRE-1031,Virement Verrerie Fabre,401000,FVERRERIE,1922.40,
-BQ,2026-10-31,VIR-FABRE-1031,Virement Verrerie Fabre,512000,,,1922.40
-BQ,2026-10-31,FA2026-00121,Virement Lumen Design FA2026-00121,512000,,611.50,
-BQ,2026-10-31,FA2026-00121,Virement Lumen Design FA2026-00121,411000,CLUMEN,,611.50
-BQ,2026-10-31,VIR-RICARD-1031,Virement Cabinet Ricard honoraires,401000,FCOMPTA,468.00,
-BQ,2026-10-31,VIR-RICARD-1031,Virement Cabinet Ricard honoraires,512000,,,468.00
-";
+/// Payments of the last day of October registered after the year's payments file: a
+/// customer transfer 0.50 short of its invoice (allocated: a partial group, 0.50 to write
+/// off), two supplier transfers recorded without allocation, each the only payment of its
+/// invoice's amount (the automatic rules letter them), and a supplier transfer of the amount
+/// of two open invoices (a choice for the suggestions). Dated on the month's last day, their
+/// entries are numbered after every other entry of October.
+fn october_payments() -> Result<Vec<PaymentInput>, DemoError> {
+    let date = NaiveDate::from_ymd_opt(2026, 10, 31)
+        .ok_or_else(|| LedgerError::Corrupt("demo date 2026-10-31".into()))?;
+    let payment = |doc_type, party: &str, cents: i64, reference: &str, allocate: Option<&str>| {
+        let amount = Amount::from_cents(cents);
+        PaymentInput {
+            doc_type,
+            party: party.to_string(),
+            date,
+            amount,
+            method: "transfer".to_string(),
+            reference: reference.to_string(),
+            allocations: allocate
+                .map(|document| vec![(DocumentRef::Text(document.to_string()), amount)])
+                .unwrap_or_default(),
+            allocation_lines: Vec::new(),
+        }
+    };
+    Ok(vec![
+        payment(
+            DocumentType::CustomerPayment,
+            "CLUMEN",
+            61_150,
+            "VIR LUMEN FA2026-00121",
+            Some("FA2026-00121"),
+        ),
+        payment(
+            DocumentType::SupplierPayment,
+            "FLICHTWERK",
+            211_250,
+            "VIR LICHTWERK",
+            None,
+        ),
+        payment(
+            DocumentType::SupplierPayment,
+            "FVERRERIE",
+            192_240,
+            "VIR FABRE",
+            None,
+        ),
+        payment(
+            DocumentType::SupplierPayment,
+            "FCOMPTA",
+            46_800,
+            "VIR RICARD HONORAIRES",
+            None,
+        ),
+    ])
+}
 
-/// Letters what the documents did not: the short payment partially with its invoice (as an
-/// accountant would, leaving its 0.50 to write off), then everything the automatic rules
-/// find. The lettering date is the working date.
+/// Letters what the documents did not: everything the automatic rules find. The lettering
+/// date is the working date.
 fn letter_demo(ledger: &Ledger, ctx: &Ctx) -> Result<(), DemoError> {
-    let customers = AccountNumber::parse("411000")
-        .map_err(|err| LedgerError::Corrupt(format!("demo account 411000: {err}")))?;
-    let short: Vec<_> = ledger
-        .open_items(&customers, "CLUMEN")?
-        .into_iter()
-        .filter(|item| item.piece == "FA2026-00121")
-        .map(|item| item.at)
-        .collect();
-    if short.len() == 2 {
-        ledger.letter(ctx, &short)?;
-    }
     ledger.letter_auto(ctx, None, None, false)?;
     Ok(())
 }

@@ -567,3 +567,217 @@ fn a_reposted_validated_entry_takes_the_old_lines_place() {
     );
     assert!(folio.ok(&["check"]).starts_with("check ok"));
 }
+
+/// `letter list` and the ledger's views, to show a command wrote nothing.
+fn state(folio: &Folio) -> (Snapshot, String) {
+    (folio.snapshot(), folio.ok(&w("letter list --format csv")))
+}
+
+#[test]
+fn cli_letter_auto_prints_rule_by_rule_and_a_dry_run_writes_nothing() {
+    let folio = auto_books();
+    let before = state(&folio);
+    let out = folio.ok(&w("letter auto --dry-run"));
+    assert!(
+        out.contains("rule 1 (same reference): would letter 1 groups, 2 lines"),
+        "{out}"
+    );
+    assert!(
+        out.contains("rule 2 (unique pair): would letter 1 groups, 2 lines"),
+        "{out}"
+    );
+    assert!(
+        out.contains("rule 3 (unique set): would letter 1 groups, 3 lines"),
+        "{out}"
+    );
+    assert!(
+        out.contains("AB on 411000 (CACME): VE2026-000002/1 BQ2026-000002/2 · 250.00"),
+        "{out}"
+    );
+    assert!(out.contains("(dry run: nothing written)"), "{out}");
+    let after = state(&folio);
+    before.0.assert_same(&after.0, "letter auto --dry-run");
+    assert_eq!(before.1, after.1);
+
+    // One party only: the supplier's ambiguous lines stay open.
+    let out = folio.ok(&w("letter auto --party FSUP"));
+    assert!(
+        out.contains("0 groups over 1 accounts and parties"),
+        "{out}"
+    );
+    let out = folio.ok(&w("letter auto --account 411"));
+    assert!(
+        out.contains("rule 3 (unique set): lettered 1 groups, 3 lines"),
+        "{out}"
+    );
+    assert_eq!(groups(&folio).len(), 3);
+    let log = folio.ok(&w("log account:411000"));
+    assert!(log.contains("letter.add"), "{log}");
+    folio.refuses(&w("letter auto --account 41x"), &["--account"]);
+}
+
+#[test]
+fn cli_letter_suggest_for_a_line_or_a_party_in_three_formats() {
+    let folio = auto_books();
+    let out = folio.ok(&w("letter suggest BQ2026-000004/1"));
+    assert!(out.contains("exact 500,00 · 7 days apart"), "{out}");
+    assert!(out.contains("AC2026-000002/2 BQ2026-000004/1"), "{out}");
+    let csv = folio.ok(&w("letter suggest --party FSUP --format csv"));
+    let rows = csv_records(&csv);
+    assert_eq!(rows.len(), 2, "{csv}");
+    assert!(csv.starts_with("rank,lines,net,exact,reason\n"), "{csv}");
+    assert_eq!(rows[0]["rank"], "1");
+    assert_eq!(rows[0]["exact"], "yes");
+    assert_eq!(rows[0]["net"], "0.00");
+    let json = folio.ok(&w(
+        "letter suggest --party FSUP --account 401000 --format json",
+    ));
+    let value: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(value["party"], "FSUP");
+    assert_eq!(value["suggestions"].as_array().unwrap().len(), 2);
+    assert!(value["note"].is_null());
+
+    folio.refuses(
+        &w("letter suggest"),
+        &["name a line (ENTRY/LINE) or --party"],
+    );
+    folio.refuses(
+        &w("letter suggest --party NOBODY"),
+        &["third party NOBODY has no open items"],
+    );
+    folio.refuses(
+        &w("letter suggest VE2026-000001/2"),
+        &["line VE2026-000001/2 has no third party"],
+    );
+    folio.refuses(&w("letter suggest BQ2026-000004/7"), &["has 2 lines"]);
+}
+
+#[test]
+fn cli_letter_writeoff_shows_the_entry_then_posts_it() {
+    let folio = short_payment("99.50");
+    let before = state(&folio);
+    let out = folio.ok(&w(
+        "letter writeoff VE2026-000001/1 BQ2026-000001/2 --dry-run",
+    ));
+    assert!(
+        out.contains("would write off 0.50 on 411000 (CACME), within the tolerance 1.00"),
+        "{out}"
+    );
+    assert!(out.contains("OD 2026-11-25 piece F1"), "{out}");
+    assert!(out.contains("C 411000@CACME 0.50"), "{out}");
+    assert!(out.contains("D 658000 0.50"), "{out}");
+    assert!(out.contains("dry run: nothing written"), "{out}");
+    let after = state(&folio);
+    before.0.assert_same(&after.0, "letter writeoff --dry-run");
+    assert_eq!(before.1, after.1);
+
+    let out = folio.ok(&w("letter writeoff VE2026-000001/1 BQ2026-000001/2"));
+    assert!(out.contains("posted OD2026-000001"), "{out}");
+    assert!(
+        out.contains(
+            "lettered AA on 411000 (CACME): VE2026-000001/1 BQ2026-000001/2 OD2026-000001/1"
+        ),
+        "{out}"
+    );
+    assert!(folio.ok(&["check"]).starts_with("check ok"));
+    folio.refuses(
+        &w("letter writeoff BQ2026-000001/2"),
+        &["line BQ2026-000001/2 is in complete group AA: nothing to write off"],
+    );
+}
+
+#[test]
+fn cli_letter_writeoff_refusals_leave_the_ledger_unchanged() {
+    let folio = short_payment("98");
+    let before = state(&folio);
+    folio.refuses(
+        &w("letter writeoff VE2026-000001/1 BQ2026-000001/2"),
+        &["the difference 2.00 is beyond the write-off tolerance 1.00 (setting lettering.tolerance)"],
+    );
+    folio.refuses(
+        &w("letter writeoff VE2026-000001/2 BQ2026-000001/2"),
+        &["has no third party"],
+    );
+    assert_eq!(before.1, state(&folio).1);
+
+    // A larger tolerance from the settings; a write-off account the chart lacks is named.
+    let settings = folio.ok(&w("settings export"));
+    let settings = settings
+        .replace("tolerance = \"1.00\"", "tolerance = \"5.00\"")
+        .replace(
+            "writeoff_debit_account = \"658000\"",
+            "writeoff_debit_account = \"658900\"",
+        );
+    let file = folio.write("settings.toml", settings);
+    folio.ok(&["settings", "load", &file]);
+    folio.refuses(
+        &w("letter writeoff VE2026-000001/1 BQ2026-000001/2"),
+        &["lettering.writeoff_debit_account: account 658900 does not exist"],
+    );
+    let settings = folio.ok(&w("settings export")).replace(
+        "writeoff_debit_account = \"658900\"",
+        "writeoff_debit_account = \"658100\"",
+    );
+    let file = folio.write("settings.toml", settings);
+    folio.ok(&["settings", "load", &file]);
+    let out = folio.ok(&w("letter writeoff VE2026-000001/1 BQ2026-000001/2"));
+    assert!(out.contains("D 658100 2.00"), "{out}");
+    assert!(out.contains("lettered AA"), "{out}");
+}
+
+#[test]
+fn the_demo_is_lettered_and_keeps_work_for_the_workbench() {
+    let folio = Folio::demo();
+    // The FEC: several hundred lettered lines, code and date both set or both blank.
+    folio.ok(&["export", "fec"]);
+    let fec = std::fs::read_to_string(folio.path(&format!("{DEMO_SIREN}FEC20261231.txt"))).unwrap();
+    let mut lettered = 0;
+    for line in fec.lines().skip(1) {
+        let fields: Vec<&str> = line.split('\t').collect();
+        assert_eq!(fields.len(), 18, "{line}");
+        assert_eq!(fields[13].is_empty(), fields[14].is_empty(), "{line}");
+        if !fields[13].is_empty() {
+            lettered += 1;
+            assert_eq!(fields[14].len(), 8, "{line}");
+        }
+    }
+    assert!(lettered >= 300, "{lettered} lettered lines");
+
+    // Groups made by the rules carry the working date; nothing is left to them.
+    let rows = csv_records(&folio.ok(&w("letter list --format csv")));
+    let by_rules: Vec<&str> = rows
+        .iter()
+        .filter(|r| r["date"] == TODAY)
+        .map(|r| r["party"].as_str())
+        .collect();
+    assert_eq!(by_rules, ["FLICHTWERK", "FVERRERIE"]);
+    let partial: Vec<&str> = rows
+        .iter()
+        .filter(|r| r["code"].chars().all(|c| c.is_ascii_lowercase()))
+        .map(|r| r["remainder"].as_str())
+        .collect();
+    assert!(
+        partial.contains(&"0.50") && partial.len() >= 2,
+        "{partial:?}"
+    );
+    let out = folio.ok(&w("letter auto --dry-run"));
+    assert!(out.contains("\n0 groups over "), "{out}");
+
+    // The ambiguous payment: two exact candidates, the closer first.
+    let csv = csv_records(&folio.ok(&w("letter suggest --party FCOMPTA --format csv")));
+    assert_eq!(csv.len(), 2);
+    assert!(csv[0]["reason"].starts_with("exact 468,00"), "{csv:?}");
+
+    // The short payment: 0.50 to write off, 0.08 of it VAT due on payment.
+    let out = folio.ok(&w("letter writeoff VE2026-000124/1"));
+    assert!(
+        out.contains("D 445740 0.08") && out.contains("D 658000 0.42"),
+        "{out}"
+    );
+    assert!(out.contains("posted OD2026-"), "{out}");
+    let check = folio.ok(&["check"]);
+    assert!(
+        check.starts_with("check ok") && check.contains(" 0 findings"),
+        "{check}"
+    );
+}

@@ -382,7 +382,11 @@ fn print_writeoff(plan: &WriteOff, dry_run: bool, out: &mut impl Write) -> Resul
     writeln!(
         out,
         "{} {} on {} ({}), within the tolerance {}:",
-        if dry_run { "would write off" } else { "writing off" },
+        if dry_run {
+            "would write off"
+        } else {
+            "writing off"
+        },
         plan.remainder.abs().to_plain(),
         plan.account,
         echo(&plan.party),
