@@ -611,8 +611,10 @@ fn cli_letter_auto_prints_rule_by_rule_and_a_dry_run_writes_nothing() {
         "{out}"
     );
     assert_eq!(groups(&folio).len(), 3);
-    let log = folio.ok(&w("log account:411000"));
-    assert!(log.contains("letter.add"), "{log}");
+    let log = folio.ok(&w("log party:CACME"));
+    assert!(log.contains("letter.auto"), "{log}");
+    let log = folio.ok(&w("log VE2026-000002"));
+    assert!(log.contains("letter.auto"), "{log}");
     folio.refuses(&w("letter auto --account 41x"), &["--account"]);
 }
 
@@ -780,4 +782,61 @@ fn the_demo_is_lettered_and_keeps_work_for_the_workbench() {
         check.starts_with("check ok") && check.contains(" 0 findings"),
         "{check}"
     );
+}
+
+#[test]
+fn removing_an_allocation_unletters_what_it_lettered_and_reallocating_letters_again() {
+    let folio = Folio::blank();
+    let settings = folio.ok(&w("settings export"));
+    let file = folio.write(
+        "settings.toml",
+        settings.replace(
+            "generated_entries = \"draft\"",
+            "generated_entries = \"validated\"",
+        ),
+    );
+    folio.ok(&["settings", "load", &file]);
+    let first = add_doc(
+        &folio,
+        "--type customer_invoice --party CACME --date 2026-03-02 --line ';Conseil;1;100'",
+    );
+    let second = add_doc(
+        &folio,
+        "--type customer_invoice --party CACME --date 2026-03-03 --line ';Conseil;1;50'",
+    );
+    let payment = add_pay(
+        &folio,
+        &format!(
+            "--type customer_payment --party CACME --date 2026-03-10 --amount 150 \
+             --method transfer --allocate {first}=100 --allocate {second}=50"
+        ),
+    );
+    assert_eq!(groups(&folio)[0].0, "AA");
+    // The payment stays with the first invoice: a partial group of the two.
+    folio.ok(&["pay", "unallocate", &payment, &second]);
+    let rows = groups(&folio);
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(rows[0].0, "ab");
+    assert_eq!(rows[0].1.split(' ').count(), 2, "{rows:?}");
+    folio.ok(&["pay", "allocate", &payment, &format!("{second}=50")]);
+    let rows = groups(&folio);
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(rows[0].0, "AB");
+    let log = folio.ok(&w("log account:411000"));
+    assert!(log.contains("letter.remove"), "{log}");
+
+    // A credit note's set-off taken back unletters it too.
+    let invoice = add_doc(
+        &folio,
+        "--type customer_invoice --party CACME --date 2026-04-02 --line ';Conseil;1;80'",
+    );
+    let credit = add_doc(
+        &folio,
+        "--type customer_credit_note --party CACME --date 2026-04-03 --line ';Conseil;1;80'",
+    );
+    folio.ok(&w(&format!("doc allocate {credit} {invoice}=80")));
+    assert_eq!(groups(&folio).len(), 2);
+    folio.ok(&["pay", "unallocate", &credit, &invoice]);
+    assert_eq!(groups(&folio).len(), 1);
+    assert!(folio.ok(&["check"]).starts_with("check ok"));
 }

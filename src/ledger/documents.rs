@@ -685,7 +685,10 @@ impl Ledger {
             let from = doc.clone();
             let target = d.get(d.resolve(&doc.party, target)?)?;
             if doc.doc_type.is_credit_note() {
-                return remove_set_off(tx, &mut d, ctx, doc, &target);
+                let credit_note = remove_set_off(tx, &mut d, ctx, doc, &target)?;
+                drop(d);
+                super::lettering_auto::unletter_allocation(tx, ctx, &credit_note, &target)?;
+                return Ok(credit_note);
             }
             let DocumentBody::Payment {
                 allocations: current,
@@ -701,6 +704,7 @@ impl Ledger {
             d.allocations.remove((target.id, doc.id))?;
             d.put(&doc)?;
             repost_settlement(tx, &mut d, ctx, &doc, &[target.id])?;
+            let (paying, settled) = (d.get(doc.id)?, d.get(target.id)?);
             tx.audit(
                 ctx,
                 "payment.unallocate",
@@ -712,7 +716,10 @@ impl Ledger {
                     target.display_ref()
                 ),
             )?;
-            d.get(payment)
+            let after = d.get(payment)?;
+            drop(d);
+            super::lettering_auto::unletter_allocation(tx, ctx, &paying, &settled)?;
+            Ok(after)
         })
     }
 

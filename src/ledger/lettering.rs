@@ -107,6 +107,37 @@ pub(super) fn letter_lines(
     books: &mut Books,
     lines: &[LineRef],
 ) -> Result<Group> {
+    let (group, names) = letter_lines_unaudited(tx, ctx, books, lines)?;
+    let mut records: Vec<String> = lines
+        .iter()
+        .map(|at| format!("entry:{}", at.entry))
+        .collect();
+    records.dedup();
+    let account = &group.account;
+    records.push(format!("account:{account}"));
+    tx.audit(
+        ctx,
+        "letter.add",
+        records,
+        format!(
+            "lettered {} on {account} ({}): {} (group remainder {})",
+            group.code(),
+            group.party,
+            names.join(", "),
+            group.remainder().to_plain()
+        ),
+    )?;
+    Ok(group)
+}
+
+/// [`letter_lines`] without its audit record, for a command that writes one record for many
+/// groups (it must name their lines). Returns the group and the names of the lines.
+pub(super) fn letter_lines_unaudited(
+    tx: &mut Tx<'_>,
+    ctx: &Ctx,
+    books: &mut Books,
+    lines: &[LineRef],
+) -> Result<(Group, Vec<String>)> {
     let mut candidates = Vec::new();
     let mut names = Vec::new();
     for at in lines {
@@ -195,25 +226,7 @@ pub(super) fn letter_lines(
     };
     let next = book.next;
     store_group(tx, &group, next)?;
-    let mut records: Vec<String> = lines
-        .iter()
-        .map(|at| format!("entry:{}", at.entry))
-        .collect();
-    records.dedup();
-    records.push(format!("account:{account}"));
-    tx.audit(
-        ctx,
-        "letter.add",
-        records,
-        format!(
-            "lettered {} on {account} ({}): {} (group remainder {})",
-            group.code(),
-            group.party,
-            names.join(", "),
-            group.remainder().to_plain()
-        ),
-    )?;
-    Ok(group)
+    Ok((group, names))
 }
 
 /// Takes `old` out of its letter group on `account`, `new` (a line of a validated entry on the
@@ -298,6 +311,54 @@ pub(super) fn replace_line(
     Ok(true)
 }
 
+/// Removes the group at `seq` of `account` inside a command's transaction (see
+/// [`Ledger::unletter`]), with an audit record; `code` names it in errors.
+pub(super) fn unletter_seq(
+    tx: &mut Tx<'_>,
+    ctx: &Ctx,
+    account: &AccountNumber,
+    seq: u64,
+    code: &str,
+) -> Result<Group> {
+    let mut book = load_account(tx, account)?;
+    let group = book
+        .unletter(seq)
+        .map_err(|_| invalid(format!("account {account} has no letter group {code}")))?;
+    let mut names = Vec::new();
+    for line in &group.lines {
+        let entry = tx.entry(line.at.entry)?;
+        if let Some(year) = tx.year_of(entry.date)
+            && !year.is_open()
+        {
+            return Err(LedgerError::YearClosed(year.name()));
+        }
+        names.push(line_name(&entry.reference(), line.at));
+        tx.lettering.remove((line.at.entry, line.at.line))?;
+    }
+    tx.txn
+        .open_table(LETTER_GROUPS)?
+        .remove((account.as_str(), seq))?;
+    let mut records: Vec<String> = group
+        .lines
+        .iter()
+        .map(|l| format!("entry:{}", l.at.entry))
+        .collect();
+    records.dedup();
+    records.push(format!("account:{account}"));
+    tx.audit(
+        ctx,
+        "letter.remove",
+        records,
+        format!(
+            "unlettered {} on {account} ({}): {}",
+            group.code(),
+            group.party,
+            names.join(", ")
+        ),
+    )?;
+    Ok(group)
+}
+
 impl Ledger {
     /// Letters the named lines together. When some of them already belong to one partial
     /// group of their account, the others join that group; otherwise a new group takes the
@@ -313,45 +374,7 @@ impl Ledger {
     /// code is not given again on the account. Refused when a line is in a closed year.
     pub fn unletter(&self, ctx: &Ctx, account: &AccountNumber, code: &str) -> Result<Group> {
         let (seq, _) = parse_code(code).map_err(letter_error)?;
-        self.write(ctx, |tx| {
-            let mut book = load_account(tx, account)?;
-            let group = book
-                .unletter(seq)
-                .map_err(|_| invalid(format!("account {account} has no letter group {code}")))?;
-            let mut names = Vec::new();
-            for line in &group.lines {
-                let entry = tx.entry(line.at.entry)?;
-                if let Some(year) = tx.year_of(entry.date)
-                    && !year.is_open()
-                {
-                    return Err(LedgerError::YearClosed(year.name()));
-                }
-                names.push(line_name(&entry.reference(), line.at));
-                tx.lettering.remove((line.at.entry, line.at.line))?;
-            }
-            tx.txn
-                .open_table(LETTER_GROUPS)?
-                .remove((account.as_str(), seq))?;
-            let mut records: Vec<String> = group
-                .lines
-                .iter()
-                .map(|l| format!("entry:{}", l.at.entry))
-                .collect();
-            records.dedup();
-            records.push(format!("account:{account}"));
-            tx.audit(
-                ctx,
-                "letter.remove",
-                records,
-                format!(
-                    "unlettered {} on {account} ({}): {}",
-                    group.code(),
-                    group.party,
-                    names.join(", ")
-                ),
-            )?;
-            Ok(group)
-        })
+        self.write(ctx, |tx| unletter_seq(tx, ctx, account, seq, code))
     }
 
     /// The group a line belongs to, if any.

@@ -440,6 +440,9 @@ impl Ledger {
                 if let Some(note) = proposed.set_search.bound_note() {
                     each(AutoEvent::Note(format!("{account} {party}: {note}")));
                 }
+                // One audit record per party, naming each group and its lines.
+                let mut records: Vec<String> = Vec::new();
+                let mut described: Vec<String> = Vec::new();
                 for found in proposed.groups {
                     let mut lines: Vec<LineRef> = found
                         .keys
@@ -447,11 +450,15 @@ impl Ledger {
                         .flat_map(|&k| units[k as usize].lines.iter().copied())
                         .collect();
                     lines.sort_unstable();
-                    let group = letter_lines(tx, ctx, &mut books, &lines)?;
-                    let mut names = Vec::with_capacity(lines.len());
-                    for &at in &lines {
-                        names.push(line_name(&tx.entry(at.entry)?, at));
-                    }
+                    let (group, names) =
+                        super::lettering::letter_lines_unaudited(tx, ctx, &mut books, &lines)?;
+                    records.extend(lines.iter().map(|at| format!("entry:{}", at.entry)));
+                    described.push(format!(
+                        "{} ({}): {}",
+                        group.code(),
+                        found.rule.label(),
+                        names.join(", ")
+                    ));
                     let amount = group
                         .lines
                         .iter()
@@ -468,6 +475,21 @@ impl Ledger {
                         names,
                         amount,
                     }));
+                }
+                if !described.is_empty() {
+                    records.sort_unstable();
+                    records.dedup();
+                    records.push(format!("account:{account}"));
+                    records.push(format!("party:{party}"));
+                    tx.audit(
+                        ctx,
+                        "letter.auto",
+                        records,
+                        format!(
+                            "lettered by the automatic rules on {account} ({party}): {}",
+                            described.join("; ")
+                        ),
+                    )?;
                 }
             }
             if counts.groups == 0 {
@@ -942,28 +964,8 @@ pub(super) fn letter_documents(tx: &mut Tx<'_>, ctx: &Ctx, seeds: &[u64]) -> Res
         // Third-party lines of the validated entries, per account.
         let mut by_account: BTreeMap<AccountNumber, Vec<LineRef>> = BTreeMap::new();
         for doc in &docs {
-            if doc.status != DocumentStatus::Validated {
-                continue;
-            }
-            let Some(id) = doc.entry else { continue };
-            let Some(entry) = tx.entry_opt(id)? else {
-                continue;
-            };
-            if !entry.is_validated() {
-                continue;
-            }
-            for (k, line) in entry.lines.iter().enumerate() {
-                if line.third_party.as_deref() == Some(doc.party.as_str())
-                    && tx.account_ref(&line.account)?.letterable
-                {
-                    by_account
-                        .entry(line.account.clone())
-                        .or_default()
-                        .push(LineRef {
-                            entry: id,
-                            line: u32::try_from(k).unwrap_or(u32::MAX),
-                        });
-                }
+            for (account, at) in party_lines(tx, doc)? {
+                by_account.entry(account).or_default().push(at);
             }
         }
         for (account, lines) in by_account {
@@ -973,6 +975,69 @@ pub(super) fn letter_documents(tx: &mut Tx<'_>, ctx: &Ctx, seeds: &[u64]) -> Res
         }
     }
     Ok(())
+}
+
+/// The third-party lines of a validated document's validated entry, on letterable accounts.
+fn party_lines(tx: &mut Tx<'_>, doc: &Document) -> Result<Vec<(AccountNumber, LineRef)>> {
+    let mut out = Vec::new();
+    if doc.status != DocumentStatus::Validated {
+        return Ok(out);
+    }
+    let Some(id) = doc.entry else {
+        return Ok(out);
+    };
+    let Some(entry) = tx.entry_opt(id)? else {
+        return Ok(out);
+    };
+    if !entry.is_validated() {
+        return Ok(out);
+    }
+    for (k, line) in entry.lines.iter().enumerate() {
+        if line.third_party.as_deref() == Some(doc.party.as_str())
+            && tx.account_ref(&line.account)?.letterable
+        {
+            let at = LineRef {
+                entry: id,
+                line: u32::try_from(k).unwrap_or(u32::MAX),
+            };
+            out.push((line.account.clone(), at));
+        }
+    }
+    Ok(out)
+}
+
+/// The allocation of `payment` (a payment, refund or credit note) to `target` was removed: a
+/// group holding the third-party lines of both loses what it stood on and is removed, then
+/// each side's remaining settlements letter again.
+pub(super) fn unletter_allocation(
+    tx: &mut Tx<'_>,
+    ctx: &Ctx,
+    payment: &Document,
+    target: &Document,
+) -> Result<()> {
+    let paying = party_lines(tx, payment)?;
+    let settled = party_lines(tx, target)?;
+    let mut books = Books::default();
+    let mut shared = Vec::new();
+    for (account, at) in &paying {
+        let book = books.book(tx, account)?;
+        let Some(group) = book.group_of(*at) else {
+            continue;
+        };
+        if settled
+            .iter()
+            .any(|(on, other)| on == account && group.contains(*other))
+            && !shared.contains(&(account.clone(), group.seq))
+        {
+            shared.push((account.clone(), group.seq));
+        }
+    }
+    drop(books);
+    for (account, seq) in shared {
+        let code = crate::lettering::code_of(seq);
+        super::lettering::unletter_seq(tx, ctx, &account, seq, &code)?;
+    }
+    letter_documents(tx, ctx, &[payment.id, target.id])
 }
 
 /// Brings `lines` into one group when the lettering already there allows it.
