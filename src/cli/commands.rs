@@ -14,7 +14,8 @@ use crate::fixtures;
 use crate::formats::entries_csv::{EntriesCsvReader, EntryGrouper};
 use crate::formats::fec::{self, FecOptions, FecReader};
 use crate::ledger::{
-    AccountPatch, Ctx, ImportOptions, InitParams, JournalPatch, Ledger, PartyPatch, Selection,
+    AccountPatch, Ctx, FecImportOptions, ImportOptions, InitParams, JournalPatch, LabelSource,
+    Ledger, PartyPatch, Selection,
 };
 use crate::model::calendar::{Period, parse_date};
 use crate::model::journal::{JournalKind, parse_journal_code};
@@ -678,15 +679,30 @@ fn import(cli: &Cli, what: &ImportWhat, ctx: &Ctx, out: &mut impl Write) -> Resu
         ImportWhat::Fec {
             file,
             allow_existing_pieces,
+            labels,
+            dry_run,
         } => {
             let name = file.display().to_string();
-            let reader = FecReader::new(&name, open_input(file)?)?;
-            let options = ImportOptions {
-                validate: true,
+            let encoding = fec::detect_encoding(open_input(file)?)
+                .with_context(|| format!("cannot read {name}"))?;
+            let options = FecImportOptions {
                 allow_existing_pieces: *allow_existing_pieces,
-                fec: true,
+                labels: match labels {
+                    super::Labels::File => LabelSource::File,
+                    super::Labels::Ledger => LabelSource::Ledger,
+                },
+                dry_run: *dry_run,
+                encoding,
             };
-            ledger.import_fec(ctx, &name, reader, &options)?
+            let open_fec = || -> std::result::Result<_, crate::formats::FormatError> {
+                let input = open_input(file).map_err(|err| {
+                    crate::formats::FormatError::new(&name, 1, "record", format!("{err:#}"))
+                })?;
+                FecReader::new(&name, input, encoding.encoding)
+            };
+            let summary = ledger.import_fec(ctx, &name, open_fec, &options)?;
+            super::fec_import::write_fec_import_summary(out, &summary)?;
+            return Ok(ExitCode::SUCCESS);
         }
     };
     writeln!(
@@ -891,6 +907,14 @@ fn check(
         }
         if report.more_findings > 0 {
             writeln!(out, "… and {} more findings", report.more_findings)?;
+        }
+        for note in &report.information {
+            writeln!(
+                out,
+                "information: {}: {}",
+                note.area,
+                display_text(&note.message)
+            )?;
         }
         let verdict = if report.findings.is_empty() {
             "ok"

@@ -51,6 +51,8 @@ pub struct CheckReport {
     pub entry_chain_head: String,
     pub findings: Vec<Finding>,
     pub more_findings: usize,
+    /// What is worth knowing but is no fault (codes kept from an imported FEC).
+    pub information: Vec<Finding>,
 }
 
 type Sums = HashMap<(String, u32), (i64, i64)>;
@@ -212,6 +214,13 @@ impl Ledger {
         super::check_vat::check_pending_vat(&view, &mut |m| findings.add("vat", m))?;
         check_stored_fecs(&view, findings)?;
         super::lettering::check_groups(&view, &mut |m| findings.add("lettering", m))?;
+        report.information = super::lettering_import::imported_marks(&view)?
+            .into_iter()
+            .map(|message| Finding {
+                area: "lettering",
+                message,
+            })
+            .collect();
         check_envelopes(&view, findings)?;
         Ok(())
     }

@@ -124,6 +124,13 @@ impl Ledger {
             };
             let account = first.account.clone();
             let mut book = load_account(tx, &account)?;
+            // A mark without a group is an imported FEC's code: the line is open, and
+            // lettering it replaces the mark.
+            for c in &mut candidates {
+                if c.lettered.is_some() && book.group_of(c.at).is_none() {
+                    c.lettered = None;
+                }
+            }
             // A line lettered already: into its group when that group is partial and on this
             // account, else refused naming who lettered it.
             let mut target: Option<u64> = None;
