@@ -484,3 +484,27 @@ fn refusals_name_the_file_the_record_and_the_field_and_write_nothing() {
         &["bnc.txt:5: EcritureNum: blank on every line, so entries are the lines of one journal, date and piece; those of journal BQ, 2026-01-07, piece T101 (lines 4 to 5) do not balance"],
     );
 }
+
+#[test]
+fn journal_kinds_come_from_treasury_accounts_and_can_be_corrected() {
+    let (folio, _) = imported("standard_18.txt", &format!("{SIREN}FEC20261231.txt"));
+    let journals = folio.ok(&w("journals --format csv"));
+    assert!(
+        journals.contains("BNP,Banque BNP,bank,512100"),
+        "{journals}"
+    );
+    assert!(
+        journals.contains("CAG,Crédit Agricole,bank,512200"),
+        "{journals}"
+    );
+    folio.ok(&w("journals edit CAG --kind miscellaneous"));
+    let journals = folio.ok(&w("journals --format csv"));
+    assert!(
+        journals.contains("CAG,Crédit Agricole,miscellaneous"),
+        "{journals}"
+    );
+    folio.refuses(
+        &w("journals edit CAG --kind treasury"),
+        &["kind: `treasury` is not one of"],
+    );
+}

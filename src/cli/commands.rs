@@ -390,11 +390,21 @@ fn journals(
             label,
             active,
             treasury,
+            kind,
         }) => {
+            let kind = kind
+                .as_deref()
+                .map(|kind| {
+                    JournalKind::parse(kind).ok_or_else(|| {
+                        anyhow!("kind: `{kind}` is not one of sales, purchases, bank, cash, miscellaneous, opening")
+                    })
+                })
+                .transpose()?;
             let patch = JournalPatch {
                 label: label.clone(),
                 active: *active,
                 treasury_account: treasury.as_deref().map(account_arg).transpose()?,
+                kind,
             };
             let code = parse_journal_code(code).map_err(|e| anyhow!("code: {e}"))?;
             let journal = ledger.edit_journal(ctx, &code, &patch)?;

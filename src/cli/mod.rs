@@ -387,6 +387,10 @@ pub enum JournalsAction {
         active: Option<bool>,
         #[arg(long)]
         treasury: Option<String>,
+        /// sales, purchases, bank, cash, miscellaneous or opening (bank and cash need a
+        /// treasury account).
+        #[arg(long)]
+        kind: Option<String>,
     },
 }
 

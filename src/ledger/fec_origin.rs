@@ -11,7 +11,7 @@ use redb::{ReadableTable, TableDefinition};
 use serde::{Deserialize, Serialize};
 
 use super::Ledger;
-use super::codec::{decode, encode};
+use super::codec::decode;
 use super::error::Result;
 use super::store::Tx;
 use super::tables::Bytes;
@@ -61,13 +61,6 @@ impl FecOrigin {
             .and_then(|at| self.lines.get(at))
             .map(|(_, origin)| origin)
     }
-}
-
-pub(crate) fn put_origin(tx: &mut Tx<'_>, entry: EntryId, origin: &FecOrigin) -> Result<()> {
-    tx.txn
-        .open_table(FEC_ORIGINS)?
-        .insert(entry, encode(origin)?.as_slice())?;
-    Ok(())
 }
 
 pub(crate) fn put_journal_code(tx: &mut Tx<'_>, code: &str, written: &str) -> Result<()> {

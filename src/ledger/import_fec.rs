@@ -15,13 +15,14 @@ use chrono::NaiveDate;
 use redb::ReadableTable;
 use serde::Serialize;
 
-use super::codec::decode;
+use super::codec::{decode, encode};
 use super::commands::{clean_input, new_entry};
 use super::error::{LedgerError, Result};
-use super::fec_origin::{FecOrigin, LineOrigin, put_journal_code, put_origin};
+use super::fec_origin::{FEC_ORIGINS, FecOrigin, LineOrigin, put_journal_code};
 use super::import::{ImportOptions, check_piece};
 use super::lettering_import::{ImportedLetterLine, store_imported_lettering};
 use super::store::Tx;
+use super::tables::Bytes;
 use super::{Ctx, Ledger};
 use crate::formats::FormatError;
 use crate::formats::fec::{Encoding, EncodingReport, FecLine, FecReader, file_name_warnings};
@@ -138,12 +139,35 @@ struct EntryPlan {
     first_line: u64,
     last_line: u64,
     lines: u32,
-    /// Debits minus credits, in cents.
-    net: i128,
+    /// Debits minus credits, in cents (saturating: a sum that large does not balance anyway).
+    net: i64,
     date: NaiveDate,
-    other_date: Option<(u64, NaiveDate)>,
-    bank: Option<String>,
-    cash: Option<String>,
+    /// A line on another date than the first.
+    other_date: bool,
+    /// Its first bank (512…) and cash (53…) accounts, as indexes into [`Treasury`].
+    bank: Option<u32>,
+    cash: Option<u32>,
+}
+
+/// Treasury accounts seen in the file (interned: entries refer to them by index), with the
+/// label of their first line.
+#[derive(Default)]
+struct Treasury {
+    accounts: Vec<(String, String)>,
+    index: HashMap<String, u32>,
+}
+
+impl Treasury {
+    fn intern(&mut self, line: &FecLine) -> u32 {
+        if let Some(i) = self.index.get(&line.account) {
+            return *i;
+        }
+        let i = u32::try_from(self.accounts.len()).unwrap_or(u32::MAX);
+        self.accounts
+            .push((line.account.clone(), line.account_label.clone()));
+        self.index.insert(line.account.clone(), i);
+        i
+    }
 }
 
 impl EntryPlan {
@@ -154,26 +178,24 @@ impl EntryPlan {
             lines: 0,
             net: 0,
             date: line.date,
-            other_date: None,
+            other_date: false,
             bank: None,
             cash: None,
         }
     }
 
-    fn add(&mut self, line_no: u64, line: &FecLine) {
+    fn add(&mut self, line_no: u64, line: &FecLine, treasury: &mut Treasury) {
         self.last_line = line_no;
         self.lines = self.lines.saturating_add(1);
         self.net = self
             .net
-            .saturating_add(i128::from(line.debit.cents()))
-            .saturating_sub(i128::from(line.credit.cents()));
-        if line.date != self.date && self.other_date.is_none() {
-            self.other_date = Some((line_no, line.date));
-        }
-        if line.account.starts_with("512") {
-            self.bank.get_or_insert_with(|| line.account.clone());
-        } else if line.account.starts_with("53") {
-            self.cash.get_or_insert_with(|| line.account.clone());
+            .saturating_add(line.debit.cents())
+            .saturating_sub(line.credit.cents());
+        self.other_date |= line.date != self.date;
+        if self.bank.is_none() && line.account.starts_with("512") {
+            self.bank = Some(treasury.intern(line));
+        } else if self.cash.is_none() && line.account.starts_with("53") {
+            self.cash = Some(treasury.intern(line));
         }
     }
 }
@@ -203,7 +225,7 @@ fn plan<R: BufRead>(file: &str, reader: FecReader<R>) -> Result<Plan> {
     let mut blank: Option<u64> = None;
     let mut numbered: Option<u64> = None;
     let mut journal_labels: HashMap<String, String> = HashMap::new();
-    let mut account_labels: HashMap<String, String> = HashMap::new();
+    let mut treasury = Treasury::default();
     let mut last_date: Option<NaiveDate> = None;
     for item in reader {
         let (line_no, line) = item.map_err(format_error)?;
@@ -221,19 +243,14 @@ fn plan<R: BufRead>(file: &str, reader: FecReader<R>) -> Result<Plan> {
             pieces
                 .entry(group_key(Grouping::Piece, &line))
                 .or_insert_with(|| EntryPlan::new(line_no, &line))
-                .add(line_no, &line);
+                .add(line_no, &line, &mut treasury);
         }
         by_number
             .entry(group_key(Grouping::Number, &line))
             .or_insert_with(|| EntryPlan::new(line_no, &line))
-            .add(line_no, &line);
-        journal_labels
-            .entry(line.journal_code.clone())
-            .or_insert_with(|| line.journal_label.clone());
-        if line.account.starts_with("512") || line.account.starts_with("53") {
-            account_labels
-                .entry(line.account.clone())
-                .or_insert_with(|| line.account_label.clone());
+            .add(line_no, &line, &mut treasury);
+        if !journal_labels.contains_key(&line.journal_code) {
+            journal_labels.insert(line.journal_code.clone(), line.journal_label.clone());
         }
         last_date = last_date.max(Some(line.date));
     }
@@ -249,9 +266,7 @@ fn plan<R: BufRead>(file: &str, reader: FecReader<R>) -> Result<Plan> {
     }
     // A file whose EcritureNum is blank or the same everywhere is grouped by journal, date and
     // piece, unless its numbers already make balanced one-date entries.
-    let numbers_work = by_number
-        .values()
-        .all(|e| e.net == 0 && e.other_date.is_none());
+    let numbers_work = by_number.values().all(|e| e.net == 0 && !e.other_date);
     let (grouping, entries) = match by_piece {
         Some(pieces) if !numbers_work => {
             let number = first_number.unwrap_or_default();
@@ -281,7 +296,7 @@ fn plan<R: BufRead>(file: &str, reader: FecReader<R>) -> Result<Plan> {
                         e.date,
                         e.first_line,
                         e.last_line,
-                        cents_text(e.net)
+                        cents_text(i128::from(e.net))
                     ),
                 ));
             }
@@ -289,44 +304,47 @@ fn plan<R: BufRead>(file: &str, reader: FecReader<R>) -> Result<Plan> {
         }
         _ => (Grouping::Number, by_number),
     };
-    let mut journals = HashMap::new();
-    for (code, label) in journal_labels {
-        let prefix = format!("{code}\u{1f}");
-        let mut count = 0u64;
-        let (mut bank, mut cash) = (HashMap::<&str, u64>::new(), HashMap::<&str, u64>::new());
-        let (mut with_bank, mut with_cash) = (0u64, 0u64);
-        for (key, e) in &entries {
-            if !key.starts_with(&prefix) {
-                continue;
-            }
-            count = count.saturating_add(1);
-            if let Some(a) = &e.bank {
-                with_bank = with_bank.saturating_add(1);
-                let n = bank.entry(a).or_default();
-                *n = n.saturating_add(1);
-            }
-            if let Some(a) = &e.cash {
-                with_cash = with_cash.saturating_add(1);
-                let n = cash.entry(a).or_default();
+    // Per journal: entries, entries with a bank line, with a cash line, and how often each
+    // treasury account appears.
+    #[derive(Default)]
+    struct Seen {
+        entries: u64,
+        bank: u64,
+        cash: u64,
+        accounts: HashMap<u32, u64>,
+    }
+    let mut seen: HashMap<&str, Seen> = HashMap::new();
+    for (key, e) in &entries {
+        let journal = key.split('\u{1f}').next().unwrap_or_default();
+        let s = seen.entry(journal).or_default();
+        s.entries = s.entries.saturating_add(1);
+        for (flag, account) in [(&mut s.bank, e.bank), (&mut s.cash, e.cash)] {
+            if let Some(account) = account {
+                *flag = flag.saturating_add(1);
+                let n = s.accounts.entry(account).or_default();
                 *n = n.saturating_add(1);
             }
         }
-        let most = |counts: &HashMap<&str, u64>| {
-            counts
+    }
+    let mut journals = HashMap::new();
+    for (code, label) in journal_labels {
+        let s = seen.remove(code.as_str()).unwrap_or_default();
+        let most = |prefix: &str| {
+            s.accounts
                 .iter()
-                .max_by_key(|(a, n)| (**n, std::cmp::Reverse(**a)))
-                .map(|(a, _)| {
-                    let label = account_labels.get(*a).cloned().unwrap_or_default();
-                    ((*a).to_string(), label)
+                .filter_map(|(i, n)| {
+                    let (number, label) = treasury.accounts.get(*i as usize)?;
+                    number.starts_with(prefix).then_some((n, number, label))
                 })
+                .max_by_key(|(n, number, _)| (**n, std::cmp::Reverse(*number)))
+                .map(|(_, number, label)| (number.clone(), label.clone()))
         };
-        let named = guess_other_kind(&code, &label);
-        let (kind, treasury) = if let Some(kind) = named {
+        let (kind, treasury) = if let Some(kind) = guess_other_kind(&code, &label) {
             (kind, None)
-        } else if count > 0 && with_bank == count {
-            (JournalKind::Bank, most(&bank))
-        } else if count > 0 && with_cash == count {
-            (JournalKind::Cash, most(&cash))
+        } else if s.entries > 0 && s.bank == s.entries {
+            (JournalKind::Bank, most("512"))
+        } else if s.entries > 0 && s.cash == s.entries {
+            (JournalKind::Cash, most("53"))
         } else {
             (JournalKind::Miscellaneous, None)
         };
@@ -401,7 +419,7 @@ fn derive_code(text: &str, max: usize, extra: &[u8], taken: impl Fn(&str) -> boo
 }
 
 /// The import's running state in the write transaction.
-struct Importer<'a> {
+struct Importer<'a, 't> {
     file: &'a str,
     options: &'a FecImportOptions,
     plan: &'a Plan,
@@ -425,9 +443,11 @@ struct Importer<'a> {
     varying: HashSet<String>,
     without_aux: BTreeMap<String, u64>,
     letters: BTreeMap<(AccountNumber, String), Vec<ImportedLetterLine>>,
+    /// The entries' origins, kept open for the whole import.
+    origins: redb::Table<'t, u64, Bytes>,
 }
 
-impl Importer<'_> {
+impl Importer<'_, '_> {
     fn journal(&mut self, tx: &mut Tx<'_>, line_no: u64, fec: &FecLine) -> Result<String> {
         if let Some(code) = self.journals.get(&fec.journal_code).cloned() {
             if let Some((label, _, _)) = self.plan.journals.get(&fec.journal_code)
@@ -746,7 +766,7 @@ impl Importer<'_> {
                     });
             }
         }
-        put_origin(tx, entry.id, &origin)?;
+        self.origins.insert(entry.id, encode(&origin)?.as_slice())?;
         let span = last_line.saturating_sub(first_line).saturating_add(1);
         if span != group.len() as u64 {
             self.summary.split_entries = self.summary.split_entries.saturating_add(1);
@@ -845,6 +865,7 @@ impl Ledger {
         self.write_or_rollback(ctx, !options.dry_run, |tx| {
             tx.begin_bulk();
             let first_id = tx.peek_next_entry_id();
+            let txn = tx.txn;
             let mut importer = Importer {
                 file,
                 options,
@@ -861,6 +882,7 @@ impl Ledger {
                 varying: HashSet::new(),
                 without_aux: BTreeMap::new(),
                 letters: BTreeMap::new(),
+                origins: txn.open_table(FEC_ORIGINS)?,
             };
             for item in tx
                 .txn

@@ -209,13 +209,25 @@ pub(super) fn imported_marks(view: &super::store::View) -> Result<Vec<String>> {
         let count = marks.entry((account, mark.code)).or_default();
         *count = count.saturating_add(1);
     }
-    Ok(marks
+    let total = marks.len();
+    let mut notes: Vec<String> = marks
         .into_iter()
+        .take(MAX_MARK_NOTES)
         .map(|((account, code), lines)| {
             format!(
                 "{account} `{code}` on {lines} lines: a code kept from an imported FEC, not a \
                  letter group (lettering these lines replaces it)"
             )
         })
-        .collect())
+        .collect();
+    if total > MAX_MARK_NOTES {
+        notes.push(format!(
+            "… and {} more codes kept from an imported FEC",
+            total.saturating_sub(MAX_MARK_NOTES)
+        ));
+    }
+    Ok(notes)
 }
+
+/// Imported marks listed one by one by `folio check`; the rest are counted.
+const MAX_MARK_NOTES: usize = 50;
