@@ -207,7 +207,9 @@ type JournalPlan = (String, JournalKind, Option<(String, String)>);
 /// What the first pass learnt of the whole file.
 struct Plan {
     grouping: Grouping,
-    entries: HashMap<String, EntryPlan>,
+    /// Lines of each entry, by its key ([`group_key`]): the second pass posts an entry when
+    /// its last line is read.
+    entries: HashMap<String, u32>,
     /// Per journal code as written: its first label, and (kind, treasury account) guessed
     /// from its entries.
     journals: HashMap<String, JournalPlan>,
@@ -352,7 +354,7 @@ fn plan<R: BufRead>(file: &str, reader: FecReader<R>) -> Result<Plan> {
     }
     Ok(Plan {
         grouping,
-        entries,
+        entries: entries.into_iter().map(|(key, e)| (key, e.lines)).collect(),
         journals,
         last_date,
         montant_sens: layout.uses_montant_sens(),
@@ -907,7 +909,7 @@ impl Ledger {
             for item in reader {
                 let (line_no, line) = item.map_err(format_error)?;
                 let key = group_key(plan.grouping, &line);
-                let expected = plan.entries.get(&key).map_or(0, |e| e.lines) as usize;
+                let expected = plan.entries.get(&key).map_or(0, |n| *n) as usize;
                 let lines = pending.entry(key.clone()).or_default();
                 lines.push((line_no, line));
                 if lines.len() >= expected {
