@@ -243,6 +243,24 @@ fn the_standard_file_keeps_lettering_pieces_dates_currencies_and_parties() {
     assert_eq!(codes, vec![("AA", "C001"), ("ab", "C001-2")], "{groups:?}");
     let parties = folio.ok(&w("parties --format csv"));
     assert!(parties.contains("C001-2,Client un (autre)"), "{parties}");
+    // Open items: the complete group's lines are not; the partial group's are, with their
+    // code; lines with imported marks are open.
+    let open = csv_records(&folio.ok(&w("letter list --open --format csv")));
+    let lines: Vec<(&str, &str)> = open
+        .iter()
+        .map(|r| (r["line"].as_str(), r["partial"].as_str()))
+        .collect();
+    assert_eq!(
+        lines,
+        vec![
+            ("AC2026-000001/2", ""),
+            ("VE2026-000002/1", "ab"),
+            ("BNP2026-000002/2", "ab"),
+            ("VE2026-000003/1", ""),
+            ("CAG2026-000001/2", ""),
+            ("VE2026-000003/2", ""),
+        ]
+    );
     // The file's EcritureNum is shown with the entry.
     let show = folio.ok(&w("entry show VE2026-000003"));
     assert!(

@@ -10,7 +10,7 @@ use sha2::{Digest, Sha256};
 use super::closing::find_year;
 use super::codec::{decode, encode, payload, seal};
 use super::error::{LedgerError, Result};
-use super::fec_origin::{FEC_JOURNAL_CODES, FEC_ORIGINS, LineOrigin, origin_of};
+use super::fec_origin::{FEC_JOURNAL_CODES, FEC_ORIGINS, FecLineOrigin, origin_of};
 use super::queries::letters_of;
 use super::store::{Tx, day, decode_entry};
 use super::tables::*;
@@ -236,7 +236,7 @@ fn write_fec<W: Write>(
 }
 
 /// The fields an imported FEC wrote otherwise than the entry holds them.
-fn apply_origin(fec: &mut FecLine, kept: &LineOrigin) {
+fn apply_origin(fec: &mut FecLine, kept: &FecLineOrigin) {
     if let Some(account) = &kept.account {
         fec.account.clone_from(account);
     }

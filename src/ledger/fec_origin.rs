@@ -29,13 +29,13 @@ pub struct FecOrigin {
     /// `EcritureNum` as the file wrote it (blank in some cash-basis files).
     pub number: String,
     /// Lines whose FEC fields differ from what the entry says, by line index.
-    pub lines: Vec<(u32, LineOrigin)>,
+    pub lines: Vec<(u32, FecLineOrigin)>,
 }
 
 /// FEC fields of one line that the entry does not hold as the file wrote them; `None` where
 /// the entry's own value is the file's.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct LineOrigin {
+pub struct FecLineOrigin {
     /// `CompteNum` as written, when Folio's number differs (`411` is account 411000).
     pub account: Option<String>,
     pub piece_ref: Option<String>,
@@ -47,14 +47,14 @@ pub struct LineOrigin {
     pub aux: Option<(String, String)>,
 }
 
-impl LineOrigin {
+impl FecLineOrigin {
     pub fn is_empty(&self) -> bool {
-        *self == LineOrigin::default()
+        *self == FecLineOrigin::default()
     }
 }
 
 impl FecOrigin {
-    pub fn line(&self, index: u32) -> Option<&LineOrigin> {
+    pub fn line(&self, index: u32) -> Option<&FecLineOrigin> {
         self.lines
             .binary_search_by_key(&index, |(i, _)| *i)
             .ok()

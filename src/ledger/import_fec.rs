@@ -18,7 +18,7 @@ use serde::Serialize;
 use super::codec::{decode, encode};
 use super::commands::{clean_input, new_entry};
 use super::error::{LedgerError, Result};
-use super::fec_origin::{FEC_ORIGINS, FecOrigin, LineOrigin, put_journal_code};
+use super::fec_origin::{FEC_ORIGINS, FecLineOrigin, FecOrigin, put_journal_code};
 use super::import::{ImportOptions, check_piece};
 use super::lettering_import::{ImportedLetterLine, store_imported_lettering};
 use super::store::Tx;
@@ -721,7 +721,7 @@ impl Importer<'_, '_> {
                 self.summary.valid_dates_filled = self.summary.valid_dates_filled.saturating_add(1);
             }
             let line_valid = fec.valid_date.unwrap_or(fec.date);
-            let line = LineOrigin {
+            let line = FecLineOrigin {
                 account: entry
                     .lines
                     .get(i)

@@ -3,10 +3,11 @@
 //! step: the groups per (account, code position), the per-account code counter and the
 //! per-line marks of `LETTERING` (what the FEC export and the ledger views read).
 //!
-//! Open items are not indexed: they are the lines of an account's index minus the lines of its
-//! complete groups, computed when asked.
+//! Every group stored or removed here also moves its lines in the open-items index (see
+//! `open_items`), in the same transaction: a write-off or an automatic lettering goes through
+//! `store_group` too.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use redb::{ReadableTable, TableDefinition};
 
@@ -29,7 +30,7 @@ pub const LETTER_GROUPS: TableDefinition<(&str, u64), Bytes> =
 pub const LETTER_COUNTERS: TableDefinition<&str, u64> = TableDefinition::new("letter_counters");
 
 /// The stored lettering of one account.
-fn load_account(tx: &Tx<'_>, account: &AccountNumber) -> Result<AccountLettering> {
+pub(super) fn load_account(tx: &Tx<'_>, account: &AccountNumber) -> Result<AccountLettering> {
     let groups = tx.txn.open_table(LETTER_GROUPS)?;
     let counters = tx.txn.open_table(LETTER_COUNTERS)?;
     let key = account.as_str();
@@ -45,7 +46,8 @@ fn load_account(tx: &Tx<'_>, account: &AccountNumber) -> Result<AccountLettering
     Ok(book)
 }
 
-fn store_group(tx: &mut Tx<'_>, group: &Group, next: u64) -> Result<()> {
+/// Stores a new or extended group, marks its lines and moves them in the open-items index.
+pub(super) fn store_group(tx: &mut Tx<'_>, group: &Group, next: u64) -> Result<()> {
     let mut groups = tx.txn.open_table(LETTER_GROUPS)?;
     let mut counters = tx.txn.open_table(LETTER_COUNTERS)?;
     let key = group.account.as_str();
@@ -60,7 +62,8 @@ fn store_group(tx: &mut Tx<'_>, group: &Group, next: u64) -> Result<()> {
         tx.lettering
             .insert((line.at.entry, line.at.line), bytes.as_slice())?;
     }
-    Ok(())
+    drop((groups, counters));
+    tx.open_group_lines(group)
 }
 
 fn line_name(reference: &str, at: LineRef) -> String {
@@ -78,125 +81,159 @@ fn letter_error(err: LetterError) -> LedgerError {
     invalid(err.to_string())
 }
 
+/// The lettering of the accounts one command touches, each loaded once.
+#[derive(Default)]
+pub(super) struct Books {
+    books: HashMap<AccountNumber, AccountLettering>,
+}
+
+impl Books {
+    pub(super) fn book(
+        &mut self,
+        tx: &Tx<'_>,
+        account: &AccountNumber,
+    ) -> Result<&mut AccountLettering> {
+        if !self.books.contains_key(account) {
+            let book = load_account(tx, account)?;
+            self.books.insert(account.clone(), book);
+        }
+        self.books
+            .get_mut(account)
+            .ok_or_else(|| LedgerError::Corrupt(format!("lettering of {account} not loaded")))
+    }
+}
+
+/// Letters lines inside a command's transaction (see [`Ledger::letter`]), with an audit record.
+pub(super) fn letter_lines(
+    tx: &mut Tx<'_>,
+    ctx: &Ctx,
+    books: &mut Books,
+    lines: &[LineRef],
+) -> Result<Group> {
+    let mut candidates = Vec::new();
+    let mut names = Vec::new();
+    for at in lines {
+        let entry = tx.entry(at.entry)?;
+        let name = line_name(&entry.reference(), *at);
+        let line = entry.lines.get(at.line as usize).ok_or_else(|| {
+            invalid(format!(
+                "entry {} has no line {}",
+                entry.reference(),
+                at.line.saturating_add(1)
+            ))
+        })?;
+        if let Some(year) = tx.year_of(entry.date)
+            && !year.is_open()
+        {
+            return Err(LedgerError::YearClosed(year.name()));
+        }
+        let letterable = tx.account_ref(&line.account)?.letterable;
+        let lettered = match tx.lettering.get((at.entry, at.line))? {
+            Some(bytes) => Some(decode::<LetterMark>(bytes.value(), "lettering mark")?),
+            None => None,
+        };
+        names.push(name.clone());
+        candidates.push(Candidate {
+            at: *at,
+            name,
+            account: line.account.clone(),
+            letterable,
+            party: line.third_party.clone(),
+            validated: entry.is_validated(),
+            debit: line.debit,
+            credit: line.credit,
+            lettered: lettered.map(|m| m.code),
+        });
+    }
+    let Some(first) = candidates.first() else {
+        return Err(letter_error(LetterError::TooFewLines));
+    };
+    let account = first.account.clone();
+    let book = books.book(tx, &account)?;
+    // A mark without a group is an imported FEC's code: the line is open, and lettering it
+    // replaces the mark.
+    for c in &mut candidates {
+        if c.lettered.is_some() && book.group_of(c.at).is_none() {
+            c.lettered = None;
+        }
+    }
+    // A line lettered already: into its group when that group is partial and on this
+    // account, else refused naming who lettered it.
+    let mut target: Option<u64> = None;
+    for c in &candidates {
+        let Some(code) = &c.lettered else { continue };
+        let group = book.group_of(c.at).filter(|g| g.account == c.account);
+        match group {
+            Some(g) if !g.is_complete() && target.is_none_or(|t| t == g.seq) => {
+                target = Some(g.seq);
+            }
+            Some(g) => {
+                return Err(invalid(format!(
+                    "line {} is already lettered ({}) by {} on {}",
+                    c.name,
+                    g.code(),
+                    g.user,
+                    g.date
+                )));
+            }
+            None => {
+                return Err(letter_error(LetterError::AlreadyLettered {
+                    name: c.name.clone(),
+                    code: code.clone(),
+                }));
+            }
+        }
+    }
+    let group = match target {
+        Some(seq) => {
+            let fresh: Vec<Candidate> = candidates
+                .iter()
+                .filter(|c| c.lettered.is_none())
+                .cloned()
+                .collect();
+            if fresh.is_empty() {
+                return Err(letter_error(LetterError::TooFewLines));
+            }
+            book.extend(seq, &fresh, ctx.today, &ctx.user)
+                .map_err(letter_error)?
+                .clone()
+        }
+        None => book
+            .letter(&candidates, ctx.today, &ctx.user)
+            .map_err(letter_error)?
+            .clone(),
+    };
+    let next = book.next;
+    store_group(tx, &group, next)?;
+    let mut records: Vec<String> = lines
+        .iter()
+        .map(|at| format!("entry:{}", at.entry))
+        .collect();
+    records.dedup();
+    records.push(format!("account:{account}"));
+    tx.audit(
+        ctx,
+        "letter.add",
+        records,
+        format!(
+            "lettered {} on {account} ({}): {} (group remainder {})",
+            group.code(),
+            group.party,
+            names.join(", "),
+            group.remainder().to_plain()
+        ),
+    )?;
+    Ok(group)
+}
+
 impl Ledger {
     /// Letters the named lines together. When some of them already belong to one partial
     /// group of their account, the others join that group; otherwise a new group takes the
     /// account's next code. The lettering date is the working date.
     pub fn letter(&self, ctx: &Ctx, lines: &[LineRef]) -> Result<Group> {
         self.write(ctx, |tx| {
-            let mut candidates = Vec::new();
-            let mut names = Vec::new();
-            for at in lines {
-                let entry = tx.entry(at.entry)?;
-                let name = line_name(&entry.reference(), *at);
-                let line = entry.lines.get(at.line as usize).ok_or_else(|| {
-                    invalid(format!(
-                        "entry {} has no line {}",
-                        entry.reference(),
-                        at.line.saturating_add(1)
-                    ))
-                })?;
-                if let Some(year) = tx.year_of(entry.date)
-                    && !year.is_open()
-                {
-                    return Err(LedgerError::YearClosed(year.name()));
-                }
-                let letterable = tx.account_ref(&line.account)?.letterable;
-                let lettered = match tx.lettering.get((at.entry, at.line))? {
-                    Some(bytes) => Some(decode::<LetterMark>(bytes.value(), "lettering mark")?),
-                    None => None,
-                };
-                names.push(name.clone());
-                candidates.push(Candidate {
-                    at: *at,
-                    name,
-                    account: line.account.clone(),
-                    letterable,
-                    party: line.third_party.clone(),
-                    validated: entry.is_validated(),
-                    debit: line.debit,
-                    credit: line.credit,
-                    lettered: lettered.map(|m| m.code),
-                });
-            }
-            let Some(first) = candidates.first() else {
-                return Err(letter_error(LetterError::TooFewLines));
-            };
-            let account = first.account.clone();
-            let mut book = load_account(tx, &account)?;
-            // A mark without a group is an imported FEC's code: the line is open, and
-            // lettering it replaces the mark.
-            for c in &mut candidates {
-                if c.lettered.is_some() && book.group_of(c.at).is_none() {
-                    c.lettered = None;
-                }
-            }
-            // A line lettered already: into its group when that group is partial and on this
-            // account, else refused naming who lettered it.
-            let mut target: Option<u64> = None;
-            for c in &candidates {
-                let Some(code) = &c.lettered else { continue };
-                let group = book.group_of(c.at).filter(|g| g.account == c.account);
-                match group {
-                    Some(g) if !g.is_complete() && target.is_none_or(|t| t == g.seq) => {
-                        target = Some(g.seq);
-                    }
-                    Some(g) => {
-                        return Err(invalid(format!(
-                            "line {} is already lettered ({}) by {} on {}",
-                            c.name,
-                            g.code(),
-                            g.user,
-                            g.date
-                        )));
-                    }
-                    None => {
-                        return Err(letter_error(LetterError::AlreadyLettered {
-                            name: c.name.clone(),
-                            code: code.clone(),
-                        }));
-                    }
-                }
-            }
-            let group = match target {
-                Some(seq) => {
-                    let fresh: Vec<Candidate> = candidates
-                        .iter()
-                        .filter(|c| c.lettered.is_none())
-                        .cloned()
-                        .collect();
-                    if fresh.is_empty() {
-                        return Err(letter_error(LetterError::TooFewLines));
-                    }
-                    book.extend(seq, &fresh, ctx.today, &ctx.user)
-                        .map_err(letter_error)?
-                        .clone()
-                }
-                None => book
-                    .letter(&candidates, ctx.today, &ctx.user)
-                    .map_err(letter_error)?
-                    .clone(),
-            };
-            store_group(tx, &group, book.next)?;
-            let mut records: Vec<String> = lines
-                .iter()
-                .map(|at| format!("entry:{}", at.entry))
-                .collect();
-            records.dedup();
-            records.push(format!("account:{account}"));
-            tx.audit(
-                ctx,
-                "letter.add",
-                records,
-                format!(
-                    "lettered {} on {account} ({}): {} (group remainder {})",
-                    group.code(),
-                    group.party,
-                    names.join(", "),
-                    group.remainder().to_plain()
-                ),
-            )?;
-            Ok(group)
+            let mut books = Books::default();
+            letter_lines(tx, ctx, &mut books, lines)
         })
     }
 
@@ -219,6 +256,7 @@ impl Ledger {
                 }
                 names.push(line_name(&entry.reference(), line.at));
                 tx.lettering.remove((line.at.entry, line.at.line))?;
+                tx.set_open_line(&entry, line.at.line, None)?;
             }
             tx.txn
                 .open_table(LETTER_GROUPS)?
@@ -301,6 +339,7 @@ pub(super) fn check_groups(view: &View, add: &mut dyn FnMut(String)) -> Result<(
         }
     }
     let marks = view.table(LETTERING)?;
+    let mut large = LargeEntries::default();
     let mut books: BTreeMap<String, AccountLettering> = BTreeMap::new();
     for item in table.range::<(&str, u64)>(..)? {
         let (key, value) = item?;
@@ -319,10 +358,11 @@ pub(super) fn check_groups(view: &View, add: &mut dyn FnMut(String)) -> Result<(
                 line.at.entry,
                 line.at.line.saturating_add(1)
             );
-            let Some(entry) = view.entry_opt(line.at.entry)? else {
+            let Some(entry) = large.entry(view, line.at.entry)? else {
                 add(format!("group {code} on {account}: {name} does not exist"));
                 continue;
             };
+            let entry = &*entry;
             let name = line_name(&entry.reference(), line.at);
             if !entry.is_validated() {
                 add(format!(
@@ -398,4 +438,34 @@ pub(super) fn check_groups(view: &View, add: &mut dyn FnMut(String)) -> Result<(
         }
     }
     Ok(())
+}
+
+/// Entries read by `check_groups`, keeping the large ones (an opening entry carries thousands of
+/// open items, each of which may be lettered) so that each is decoded once; at most
+/// `KEPT_LINES` lines are kept, further entries are decoded each time.
+#[derive(Default)]
+struct LargeEntries {
+    kept: BTreeMap<u64, std::rc::Rc<crate::model::Entry>>,
+    kept_lines: usize,
+}
+
+impl LargeEntries {
+    const LARGE_LINES: usize = 64;
+    const KEPT_LINES: usize = 200_000;
+
+    fn entry(&mut self, view: &View, id: u64) -> Result<Option<std::rc::Rc<crate::model::Entry>>> {
+        if let Some(entry) = self.kept.get(&id) {
+            return Ok(Some(std::rc::Rc::clone(entry)));
+        }
+        let Some(entry) = view.entry_opt(id)? else {
+            return Ok(None);
+        };
+        let entry = std::rc::Rc::new(entry);
+        let lines = entry.lines.len();
+        if lines > Self::LARGE_LINES && self.kept_lines.saturating_add(lines) <= Self::KEPT_LINES {
+            self.kept_lines = self.kept_lines.saturating_add(lines);
+            self.kept.insert(id, std::rc::Rc::clone(&entry));
+        }
+        Ok(Some(entry))
+    }
 }

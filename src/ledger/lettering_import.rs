@@ -10,7 +10,7 @@ use redb::ReadableTable;
 use super::Ctx;
 use super::codec::encode;
 use super::error::Result;
-use super::lettering::{LETTER_COUNTERS, LETTER_GROUPS};
+use super::lettering::{LETTER_COUNTERS, LETTER_GROUPS, store_group};
 use super::queries::LetterMark;
 use super::store::Tx;
 use crate::lettering::{Group, GroupLine, LineRef, balance, parse_code};
@@ -113,10 +113,12 @@ pub(crate) fn store_imported_lettering(
                 next = counter.value();
             }
         }
-        for (code, lines) in groups {
-            if let Ok((seq, _)) = parse_code(&code) {
+        for (code, _) in &groups {
+            if let Ok((seq, _)) = parse_code(code) {
                 next = next.max(seq.saturating_add(1));
             }
+        }
+        for (code, lines) in groups {
             match refusal(letterable, &code, &lines, &taken) {
                 Ok(seq) => {
                     taken.insert(seq);
@@ -142,17 +144,9 @@ pub(crate) fn store_imported_lettering(
                         date,
                         user: ctx.user.clone(),
                     };
-                    tx.txn
-                        .open_table(LETTER_GROUPS)?
-                        .insert((key, seq), encode(&group)?.as_slice())?;
-                    let mark = encode(&LetterMark {
-                        code: group.code(),
-                        date: group.date,
-                    })?;
-                    for line in &lines {
-                        tx.lettering
-                            .insert((line.at.entry, line.at.line), mark.as_slice())?;
-                    }
+                    // Marks its lines and takes them out of the open items (or keeps them
+                    // open with their partial group's code).
+                    store_group(tx, &group, next)?;
                     outcome.groups = outcome.groups.saturating_add(1);
                     outcome.grouped_lines =
                         outcome.grouped_lines.saturating_add(lines.len() as u64);

@@ -8,6 +8,7 @@
 #![warn(clippy::arithmetic_side_effects)]
 
 mod audit;
+mod carried;
 mod check;
 mod check_vat;
 mod closing;
@@ -22,6 +23,7 @@ mod import;
 mod import_fec;
 mod jobs;
 mod lettering;
+mod lettering_auto;
 mod lettering_import;
 mod migrate;
 mod open_items;
@@ -49,13 +51,17 @@ pub use documents::{
 };
 pub use error::{LedgerError, Result};
 pub use export::FecExport;
-pub use fec_origin::{FecOrigin, LineOrigin};
+pub use fec_origin::{FecLineOrigin, FecOrigin};
 pub use import::{ImportOptions, ImportSummary};
 pub use import_fec::{FecImportOptions, FecImportSummary, LabelSource};
 pub use jobs::{Progress, ValidationSummary};
-pub use open_items::{OpenItem, PartyOpen};
+pub use lettering_auto::{
+    AutoCounts, AutoEvent, AutoGroup, AutoReport, LineSuggestion, SuggestionList, WriteOff,
+    WriteOffVat, match_settings,
+};
+pub use open_items::{OpenItem, OpenPage, PartyOpen};
 pub use parked::{Parked, ParkedInput, ParkedLine};
-pub use queries::{BalanceRow, EntryFilter, LedgerPage, LedgerRow, LetterMark};
+pub use queries::{BalanceRow, EntryFilter, LedgerPage, LedgerRow, LetterMark, LineOrigin};
 pub use setup::SetupSummary;
 pub use views::{EntryKey, EntryStart, LedgerOf, LineKey, LinePosition, WindowStart};
 
@@ -65,7 +71,7 @@ use crate::model::{
 };
 
 /// Schema version this Folio writes. Older ledgers are migrated on open; newer ones refused.
-pub const SCHEMA_VERSION: u32 = 3;
+pub const SCHEMA_VERSION: u32 = 4;
 
 /// Where the time of an audit record comes from. Each record asks the clock when it is
 /// written, so a long-lived context (the interface) never stamps a change with an old time.
