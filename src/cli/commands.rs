@@ -918,14 +918,7 @@ fn check(
         if report.more_findings > 0 {
             writeln!(out, "… and {} more findings", report.more_findings)?;
         }
-        for note in &report.information {
-            writeln!(
-                out,
-                "information: {}: {}",
-                note.area,
-                display_text(&note.message)
-            )?;
-        }
+
         let verdict = if report.findings.is_empty() {
             "ok"
         } else {
@@ -939,6 +932,14 @@ fn check(
             report.audit_records,
             report.findings.len() + report.more_findings
         )?;
+        for note in &report.information {
+            writeln!(
+                out,
+                "information: {}: {}",
+                note.area,
+                display_text(&note.message)
+            )?;
+        }
     }
     Ok(if report.findings.is_empty() {
         ExitCode::SUCCESS

@@ -149,11 +149,15 @@ pub(super) fn letter_lines(
         return Err(letter_error(LetterError::TooFewLines));
     };
     let account = first.account.clone();
+    let mut imported = Vec::with_capacity(candidates.len());
+    for c in &candidates {
+        imported.push(c.lettered.is_some() && super::lettering_import::is_imported_mark(tx, c.at)?);
+    }
     let book = books.book(tx, &account)?;
-    // A mark without a group is an imported FEC's code: the line is open, and lettering it
+    // An imported FEC's code that is no letter group leaves the line open: lettering it
     // replaces the mark.
-    for c in &mut candidates {
-        if c.lettered.is_some() && book.group_of(c.at).is_none() {
+    for (c, imported) in candidates.iter_mut().zip(imported) {
+        if imported && book.group_of(c.at).is_none() {
             c.lettered = None;
         }
     }

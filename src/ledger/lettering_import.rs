@@ -16,6 +16,16 @@ use super::store::Tx;
 use crate::lettering::{Group, GroupLine, LineRef, balance, parse_code};
 use crate::model::{AccountNumber, Amount};
 
+/// Lines whose mark is a code kept from an imported FEC (no letter group), as written.
+pub const FEC_MARKS: redb::TableDefinition<(u64, u32), ()> =
+    redb::TableDefinition::new("fec_imported_marks");
+
+/// The line's mark was kept from an imported FEC (it may have been re-lettered since).
+pub(super) fn is_imported_mark(tx: &Tx<'_>, at: LineRef) -> Result<bool> {
+    let table = tx.txn.open_table(FEC_MARKS)?;
+    Ok(table.get((at.entry, at.line))?.is_some())
+}
+
 /// One lettered line of the file.
 #[derive(Debug, Clone)]
 pub(crate) struct ImportedLetterLine {
@@ -152,7 +162,9 @@ pub(crate) fn store_imported_lettering(
                         outcome.grouped_lines.saturating_add(lines.len() as u64);
                 }
                 Err(why) => {
+                    let mut imported = tx.txn.open_table(FEC_MARKS)?;
                     for line in &lines {
+                        imported.insert((line.at.entry, line.at.line), ())?;
                         let mark = encode(&LetterMark {
                             code: code.clone(),
                             date: line.date,
@@ -186,12 +198,19 @@ pub(super) fn imported_marks(view: &super::store::View) -> Result<Vec<String>> {
     }
     let mut marks: BTreeMap<(String, String), u64> = BTreeMap::new();
     let mut entry: Option<crate::model::Entry> = None;
-    for item in view.table(LETTERING)?.range::<(u64, u32)>(..)? {
-        let (key, value) = item?;
+    let Some(imported) = view.table_if_exists(FEC_MARKS)? else {
+        return Ok(Vec::new());
+    };
+    let lettering = view.table(LETTERING)?;
+    for item in imported.range::<(u64, u32)>(..)? {
+        let (key, _) = item?;
         let (id, line) = key.value();
         if grouped.contains(&LineRef { entry: id, line }) {
             continue;
         }
+        let Some(value) = lettering.get((id, line))? else {
+            continue;
+        };
         let mark: LetterMark = super::codec::decode(value.value(), "lettering mark")?;
         if entry.as_ref().is_none_or(|e| e.id != id) {
             entry = view.entry_opt(id)?;
