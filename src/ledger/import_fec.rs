@@ -123,13 +123,38 @@ enum Grouping {
     Piece,
 }
 
-fn group_key(grouping: Grouping, line: &FecLine) -> String {
+/// Writes the key of the entry a line belongs to into `key` (reused: one allocation for the
+/// whole file).
+fn group_key(key: &mut String, grouping: Grouping, line: &FecLine) {
+    use std::fmt::Write as _;
+    key.clear();
+    key.push_str(&line.journal_code);
+    key.push('\u{1f}');
     match grouping {
-        Grouping::Number => format!("{}\u{1f}{}", line.journal_code, line.number),
-        Grouping::Piece => format!(
-            "{}\u{1f}{}\u{1f}{}",
-            line.journal_code, line.date, line.piece_ref
-        ),
+        Grouping::Number => key.push_str(&line.number),
+        Grouping::Piece => {
+            let _ = write!(key, "{}", line.date);
+            key.push('\u{1f}');
+            key.push_str(&line.piece_ref);
+        }
+    }
+}
+
+/// Adds a line to the plan of its entry.
+fn plan_line(
+    plans: &mut HashMap<String, EntryPlan>,
+    key: &str,
+    line_no: u64,
+    line: &FecLine,
+    treasury: &mut Treasury,
+) {
+    match plans.get_mut(key) {
+        Some(plan) => plan.add(line_no, line, treasury),
+        None => {
+            let mut plan = EntryPlan::new(line_no, line);
+            plan.add(line_no, line, treasury);
+            plans.insert(key.to_string(), plan);
+        }
     }
 }
 
@@ -228,6 +253,7 @@ fn plan<R: BufRead>(file: &str, reader: FecReader<R>) -> Result<Plan> {
     let mut numbered: Option<u64> = None;
     let mut journal_labels: HashMap<String, String> = HashMap::new();
     let mut treasury = Treasury::default();
+    let mut key = String::new();
     let mut last_date: Option<NaiveDate> = None;
     for item in reader {
         let (line_no, line) = item.map_err(format_error)?;
@@ -242,15 +268,11 @@ fn plan<R: BufRead>(file: &str, reader: FecReader<R>) -> Result<Plan> {
             Some(_) => {}
         }
         if let Some(pieces) = &mut by_piece {
-            pieces
-                .entry(group_key(Grouping::Piece, &line))
-                .or_insert_with(|| EntryPlan::new(line_no, &line))
-                .add(line_no, &line, &mut treasury);
+            group_key(&mut key, Grouping::Piece, &line);
+            plan_line(pieces, &key, line_no, &line, &mut treasury);
         }
-        by_number
-            .entry(group_key(Grouping::Number, &line))
-            .or_insert_with(|| EntryPlan::new(line_no, &line))
-            .add(line_no, &line, &mut treasury);
+        group_key(&mut key, Grouping::Number, &line);
+        plan_line(&mut by_number, &key, line_no, &line, &mut treasury);
         if !journal_labels.contains_key(&line.journal_code) {
             journal_labels.insert(line.journal_code.clone(), line.journal_label.clone());
         }
@@ -905,17 +927,31 @@ impl Ledger {
                     .entry(party.auxiliary_account.clone())
                     .or_insert(party.code);
             }
+            // The entry being assembled; entries left unfinished when another one's line comes
+            // wait in `pending` (files whose entries are not consecutive).
             let mut pending: HashMap<String, Vec<(u64, FecLine)>> = HashMap::new();
+            let (mut key, mut current_key) = (String::new(), String::new());
+            let mut current: Vec<(u64, FecLine)> = Vec::new();
+            let mut expected = 0usize;
             for item in reader {
                 let (line_no, line) = item.map_err(format_error)?;
-                let key = group_key(plan.grouping, &line);
-                let expected = plan.entries.get(&key).map_or(0, |n| *n) as usize;
-                let lines = pending.entry(key.clone()).or_default();
-                lines.push((line_no, line));
-                if lines.len() >= expected {
-                    let group = pending.remove(&key).unwrap_or_default();
-                    importer.post(tx, ctx, group)?;
+                group_key(&mut key, plan.grouping, &line);
+                if key != current_key {
+                    if !current.is_empty() {
+                        pending.insert(current_key.clone(), std::mem::take(&mut current));
+                    }
+                    current_key.clone_from(&key);
+                    current = pending.remove(&key).unwrap_or_default();
+                    expected = plan.entries.get(&key).map_or(0, |n| *n) as usize;
                 }
+                current.push((line_no, line));
+                if current.len() >= expected {
+                    importer.post(tx, ctx, std::mem::take(&mut current))?;
+                    current_key.clear();
+                }
+            }
+            if !current.is_empty() {
+                pending.insert(current_key.clone(), current);
             }
             if let Some((line_no, _)) = pending.values().flatten().map(|(n, _)| (*n, ())).min() {
                 return Err(at(
