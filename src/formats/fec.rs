@@ -1128,6 +1128,29 @@ mod tests {
     }
 
     #[test]
+    fn file_name_warnings_never_refuse() {
+        let end = Some(d(2026, 12, 31));
+        assert!(file_name_warnings("732829320FEC20261231.txt", "732829320", end).is_empty());
+        let w = file_name_warnings("export_2026.csv", "732829320", end);
+        assert_eq!(w.len(), 2, "{w:?}");
+        assert!(w[0].contains("the extension is `.csv`"));
+        assert!(w[1].contains("not `<SIREN>FEC<AAAAMMJJ>.txt`"));
+        let w = file_name_warnings("732829320fec2026.txt", "", end);
+        assert!(
+            w[0].contains("SIREN mismatch") && w[0].contains("not set"),
+            "{w:?}"
+        );
+        assert!(
+            w[1].contains("`2026` after FEC is not a closing date"),
+            "{w:?}"
+        );
+        assert_eq!(
+            file_name_warnings("XXXXXXXXXFEC20261231.txt", "732829320", None).len(),
+            1
+        );
+    }
+
+    #[test]
     fn file_name() {
         assert_eq!(
             fec_file_name("732829320", d(2026, 12, 31)),
