@@ -526,7 +526,8 @@ fn run() -> BenchResult<()> {
         if !is_full {
             std::fs::remove_file(&path)?;
         }
-        if !is_full || std::env::var_os("FOLIO_BENCH_KEEP").is_none() {
+        // The full file stays for the whole-process import of the CLI rows.
+        if !is_full {
             std::fs::remove_file(csv)?;
         }
     }
@@ -743,8 +744,14 @@ fn run() -> BenchResult<()> {
 
     // The real binary, as users run it.
     match folio_binary() {
-        Some(bin) => cli_rows(&mut table, &bin, &ledger_path, dir.path(), &size)?,
+        Some(bin) => {
+            cli_entries_import_row(&mut table, &bin, &full_csv, full.lines, dir.path())?;
+            cli_rows(&mut table, &bin, &ledger_path, dir.path(), &size)?;
+        }
         None => eprintln!("no folio binary found (set FOLIO_BIN): CLI figures skipped"),
+    }
+    if std::env::var_os("FOLIO_BENCH_KEEP").is_none() {
+        std::fs::remove_file(&full_csv)?;
     }
 
     let stdout = std::io::stdout();
@@ -877,6 +884,79 @@ fn cli_rows(
         }
     }
     fec_import_row(table, bin, &fec_dir, &rss_file)
+}
+
+/// `folio import entries FILE --validate` of the full CSV, as a user runs it (a whole
+/// process), into a copy of a ledger set up as the in-process imports' (made once, copied
+/// before the clock starts), with its peak RSS from `/usr/bin/time` when present.
+fn cli_entries_import_row(
+    table: &mut Table,
+    bin: &Path,
+    csv: &Path,
+    lines: u64,
+    dir: &Path,
+) -> BenchResult<()> {
+    let base = dir.join("cli-base.ledger");
+    let ledger = dir.join("cli-import.ledger");
+    let rss_file = dir.join("time-import.out");
+    drop(common::create_ledger(&base, &common::bench_ctx())?);
+    let time_bin = Path::new("/usr/bin/time");
+    let mut times = Vec::new();
+    let mut peak_kib = 0u64;
+    for _ in 0..HEAVY_RUNS {
+        std::fs::copy(&base, &ledger)?;
+        let mut cmd = if time_bin.is_file() {
+            let mut cmd = Command::new(time_bin);
+            cmd.arg("-f").arg("%M").arg("-o").arg(&rss_file).arg(bin);
+            cmd
+        } else {
+            Command::new(bin)
+        };
+        let start = Instant::now();
+        let status = cmd
+            .arg("--ledger")
+            .arg(&ledger)
+            .args(["import", "entries"])
+            .arg(csv)
+            .arg("--validate")
+            .env("FOLIO_TODAY", "2026-12-31")
+            .stdout(Stdio::null())
+            .status()?;
+        times.push(start.elapsed());
+        if !status.success() {
+            return Err(format!("folio import entries failed ({status})").into());
+        }
+        if let Ok(text) = std::fs::read_to_string(&rss_file) {
+            let kib = text.lines().last().and_then(|l| l.trim().parse().ok());
+            peak_kib = peak_kib.max(kib.unwrap_or(0));
+        }
+    }
+    times.sort();
+    table.at_least(
+        "CLI: folio import entries --validate",
+        lines,
+        "lines",
+        &times,
+        300_000.0,
+    );
+    if peak_kib > 0 {
+        table.add(
+            "  peak RSS of folio import entries",
+            "",
+            fmt_mib(peak_kib),
+            "",
+            "< 256 MiB",
+            if peak_kib <= 256 * 1024 {
+                Verdict::Pass
+            } else {
+                Verdict::Fail
+            },
+            "",
+        );
+    }
+    let _ = std::fs::remove_file(&ledger);
+    let _ = std::fs::remove_file(&base);
+    Ok(())
 }
 
 /// `folio import fec` of the FEC just exported, into a new ledger each run (created before
