@@ -29,6 +29,7 @@ fn aged_item(item: OpenItem) -> AgedItem {
         entry: item.entry,
         journal: item.journal,
         date: item.date,
+        since: item.date,
         piece: item.piece,
         label: item.label,
         account: item.account,
@@ -58,11 +59,11 @@ impl Ledger {
             if !accounts.contains(&open.account) {
                 continue;
             }
-            for item in self.open_items(&open.account, &open.party)? {
-                if item.date <= at {
-                    items.push(aged_item(item));
-                }
-            }
+            items.extend(
+                self.open_items(&open.account, &open.party)?
+                    .into_iter()
+                    .map(aged_item),
+            );
         }
         items.extend(self.lettered_after(&accounts, at)?);
         let names: BTreeMap<String, String> = self
@@ -75,7 +76,7 @@ impl Ledger {
         })
     }
 
-    /// Lines dated on or before `at` of the complete groups lettered after `at`, on `accounts`.
+    /// Lines of the complete groups lettered after `at`, on `accounts`.
     fn lettered_after(
         &self,
         accounts: &BTreeSet<AccountNumber>,
@@ -91,10 +92,8 @@ impl Ledger {
                 }
                 let code = group.code();
                 for line in &group.lines {
+                    // Lines that arose after `at` are left out by the report.
                     let date = self.entry(line.at.entry)?.date;
-                    if date > at {
-                        continue;
-                    }
                     let row = builder.row(day(date), line.at.entry, line.at.line, Amount::ZERO)?;
                     out.push(AgedItem {
                         entry_id: row.entry_id,
@@ -102,6 +101,7 @@ impl Ledger {
                         entry: row.reference,
                         journal: row.journal,
                         date: row.date,
+                        since: row.date,
                         piece: row.piece,
                         label: row.label,
                         account: row.account,

@@ -126,6 +126,9 @@ pub struct AgedItem {
     pub entry: String,
     pub journal: String,
     pub date: NaiveDate,
+    /// The date the item arose: its own, or for a line carried into an opening entry the date
+    /// of the line it stands for. An item counts at a date on or after it.
+    pub since: NaiveDate,
     pub piece: String,
     pub label: String,
     pub account: AccountNumber,
@@ -139,9 +142,9 @@ pub struct AgedItem {
 }
 
 impl AgedItem {
-    /// The date the line ages from: its due date, else its own date.
+    /// The date the line ages from: its due date, else the date it arose.
     pub fn aged_from(&self) -> NaiveDate {
-        self.due.unwrap_or(self.date)
+        self.due.unwrap_or(self.since)
     }
 
     fn signed(&self) -> Option<Amount> {
@@ -250,8 +253,9 @@ pub enum AgedError {
     Overflow,
 }
 
-/// Builds the aged balance of `items` (the open lines at `at`, dated on or before it).
-/// `names` gives each party's name. Parties whose buckets are all zero are left out.
+/// Builds the aged balance of `items` (the lines open at `at`; those that arose after it are
+/// left out). `names` gives each party's name. Parties whose buckets are all zero are left
+/// out.
 pub fn aged_balance(
     side: AgedSide,
     at: NaiveDate,
@@ -259,7 +263,7 @@ pub fn aged_balance(
     names: &BTreeMap<String, String>,
 ) -> Result<AgedBalance, AgedError> {
     let mut by_party: BTreeMap<String, Vec<AgedItem>> = BTreeMap::new();
-    for item in items {
+    for item in items.into_iter().filter(|i| i.since <= at) {
         by_party.entry(item.party.clone()).or_default().push(item);
     }
     let mut parties = Vec::new();
@@ -418,6 +422,7 @@ mod tests {
             entry: format!("VE2026-{id:06}"),
             journal: "VE".into(),
             date: date(2026, 1, 1),
+            since: date(2026, 1, 1),
             piece: String::new(),
             label: String::new(),
             account: AccountNumber::parse("411000").unwrap(),
@@ -484,11 +489,18 @@ mod tests {
     #[test]
     fn a_line_without_due_date_ages_from_its_own_date() {
         let mut payment = item(1, "C1", 0, 5000, None);
-        payment.date = date(2026, 5, 1); // 60 days before June 30th
+        payment.since = date(2026, 5, 1); // 60 days before June 30th
         let mut later = item(2, "C1", 0, 1000, None);
-        later.date = at();
-        let report =
-            aged_balance(AgedSide::Customers, at(), vec![payment, later], &names()).unwrap();
+        later.since = at();
+        let mut after = item(3, "C1", 0, 700, None);
+        after.since = date(2026, 7, 1);
+        let report = aged_balance(
+            AgedSide::Customers,
+            at(),
+            vec![payment, later, after],
+            &names(),
+        )
+        .unwrap();
         assert_eq!(cents(&report.total), [-1000, 0, -5000, 0, 0, -6000]);
     }
 
