@@ -477,12 +477,15 @@ impl Screen for AgedScreen {
 
     fn render(&self, buf: &mut Buffer, area: Rect, theme: &Theme, _keymap: &Keymap) {
         let heading = match &self.drill {
-            None => format!(
-                "Aged balance of {} at {} · {} parties",
-                self.side_text(),
-                date_text(self.at),
-                self.parties.len().saturating_sub(1)
-            ),
+            None => {
+                let count = self.parties.len().saturating_sub(1);
+                format!(
+                    "Aged balance of {} at {} · {count} {}",
+                    self.side_text(),
+                    date_text(self.at),
+                    if count == 1 { "party" } else { "parties" }
+                )
+            }
             Some((code, bucket)) => {
                 let name = self.party().map(|p| clean(&p.name)).unwrap_or_default();
                 format!(
