@@ -378,11 +378,11 @@ fn aged_screens_never_panic_at_any_size_or_on_empty_data() {
     let keymap = folio::tui::Keymap::embedded();
     for ledger in [&books, &empty] {
         for keys in [
-            "9",
-            "9 enter",
-            "9 s",
-            "9 shift-tab enter",
-            "9 G enter",
+            "A",
+            "A enter",
+            "A s",
+            "A shift-tab enter",
+            "A G enter",
             "5 enter o",
         ] {
             let mut app = common::app(ledger, &keymap);
