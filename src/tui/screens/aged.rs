@@ -277,9 +277,12 @@ impl AgedScreen {
             .map(|c| c.width.saturating_add(1))
             .sum();
         // The name comes first among what a narrow terminal drops: the code says who it is.
-        let named = area.width >= fixed.saturating_add(NAME_MIN);
+        let room = area.width.saturating_sub(fixed);
+        let named = room >= NAME_MIN;
         if named {
-            columns.push(Column::fill("name"));
+            // As wide as the longest name, not more: the figures stay next to the names.
+            let wanted = needed("name", rows.iter().map(|r| r.name.as_str()), 40);
+            columns.push(Column::left("name", wanted.min(room.saturating_sub(1))));
         }
         columns.extend(amounts);
         self.parties.draw(buf, area, &columns, theme, |row| {
