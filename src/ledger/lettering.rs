@@ -3,8 +3,9 @@
 //! step: the groups per (account, code position), the per-account code counter and the
 //! per-line marks of `LETTERING` (what the FEC export and the ledger views read).
 //!
-//! Open items are not indexed: they are the lines of an account's index minus the lines of its
-//! complete groups, computed when asked.
+//! Every group stored or removed here also moves its lines in the open-items index (see
+//! `open_items`), in the same transaction: a write-off or an automatic lettering goes through
+//! `store_group` too.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -29,7 +30,7 @@ pub const LETTER_GROUPS: TableDefinition<(&str, u64), Bytes> =
 pub const LETTER_COUNTERS: TableDefinition<&str, u64> = TableDefinition::new("letter_counters");
 
 /// The stored lettering of one account.
-fn load_account(tx: &Tx<'_>, account: &AccountNumber) -> Result<AccountLettering> {
+pub(super) fn load_account(tx: &Tx<'_>, account: &AccountNumber) -> Result<AccountLettering> {
     let groups = tx.txn.open_table(LETTER_GROUPS)?;
     let counters = tx.txn.open_table(LETTER_COUNTERS)?;
     let key = account.as_str();
@@ -45,7 +46,8 @@ fn load_account(tx: &Tx<'_>, account: &AccountNumber) -> Result<AccountLettering
     Ok(book)
 }
 
-fn store_group(tx: &mut Tx<'_>, group: &Group, next: u64) -> Result<()> {
+/// Stores a new or extended group, marks its lines and moves them in the open-items index.
+pub(super) fn store_group(tx: &mut Tx<'_>, group: &Group, next: u64) -> Result<()> {
     let mut groups = tx.txn.open_table(LETTER_GROUPS)?;
     let mut counters = tx.txn.open_table(LETTER_COUNTERS)?;
     let key = group.account.as_str();
@@ -60,7 +62,8 @@ fn store_group(tx: &mut Tx<'_>, group: &Group, next: u64) -> Result<()> {
         tx.lettering
             .insert((line.at.entry, line.at.line), bytes.as_slice())?;
     }
-    Ok(())
+    drop((groups, counters));
+    tx.open_group_lines(group)
 }
 
 fn line_name(reference: &str, at: LineRef) -> String {
@@ -246,6 +249,7 @@ impl Ledger {
                 }
                 names.push(line_name(&entry.reference(), line.at));
                 tx.lettering.remove((line.at.entry, line.at.line))?;
+                tx.set_open_line(&entry, line.at.line, None)?;
             }
             tx.txn
                 .open_table(LETTER_GROUPS)?
@@ -328,6 +332,7 @@ pub(super) fn check_groups(view: &View, add: &mut dyn FnMut(String)) -> Result<(
         }
     }
     let marks = view.table(LETTERING)?;
+    let mut large = LargeEntries::default();
     let mut books: BTreeMap<String, AccountLettering> = BTreeMap::new();
     for item in table.range::<(&str, u64)>(..)? {
         let (key, value) = item?;
@@ -346,10 +351,11 @@ pub(super) fn check_groups(view: &View, add: &mut dyn FnMut(String)) -> Result<(
                 line.at.entry,
                 line.at.line.saturating_add(1)
             );
-            let Some(entry) = view.entry_opt(line.at.entry)? else {
+            let Some(entry) = large.entry(view, line.at.entry)? else {
                 add(format!("group {code} on {account}: {name} does not exist"));
                 continue;
             };
+            let entry = &*entry;
             let name = line_name(&entry.reference(), line.at);
             if !entry.is_validated() {
                 add(format!(
@@ -425,4 +431,34 @@ pub(super) fn check_groups(view: &View, add: &mut dyn FnMut(String)) -> Result<(
         }
     }
     Ok(())
+}
+
+/// Entries read by `check_groups`, keeping the large ones (an opening entry carries thousands of
+/// open items, each of which may be lettered) so that each is decoded once; at most
+/// `KEPT_LINES` lines are kept, further entries are decoded each time.
+#[derive(Default)]
+struct LargeEntries {
+    kept: BTreeMap<u64, std::rc::Rc<crate::model::Entry>>,
+    kept_lines: usize,
+}
+
+impl LargeEntries {
+    const LARGE_LINES: usize = 64;
+    const KEPT_LINES: usize = 200_000;
+
+    fn entry(&mut self, view: &View, id: u64) -> Result<Option<std::rc::Rc<crate::model::Entry>>> {
+        if let Some(entry) = self.kept.get(&id) {
+            return Ok(Some(std::rc::Rc::clone(entry)));
+        }
+        let Some(entry) = view.entry_opt(id)? else {
+            return Ok(None);
+        };
+        let entry = std::rc::Rc::new(entry);
+        let lines = entry.lines.len();
+        if lines > Self::LARGE_LINES && self.kept_lines.saturating_add(lines) <= Self::KEPT_LINES {
+            self.kept_lines = self.kept_lines.saturating_add(lines);
+            self.kept.insert(id, std::rc::Rc::clone(&entry));
+        }
+        Ok(Some(entry))
+    }
 }

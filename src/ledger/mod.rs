@@ -9,6 +9,7 @@
 
 mod aged;
 mod audit;
+mod carried;
 mod check;
 mod check_vat;
 mod closing;
@@ -54,9 +55,9 @@ pub use lettering_auto::{
     AutoCounts, AutoEvent, AutoGroup, AutoReport, LineSuggestion, SuggestionList, WriteOff,
     WriteOffVat, match_settings,
 };
-pub use open_items::{OpenItem, PartyOpen};
+pub use open_items::{OpenItem, OpenPage, PartyOpen};
 pub use parked::{Parked, ParkedInput, ParkedLine};
-pub use queries::{BalanceRow, EntryFilter, LedgerPage, LedgerRow, LetterMark};
+pub use queries::{BalanceRow, EntryFilter, LedgerPage, LedgerRow, LetterMark, LineOrigin};
 pub use setup::SetupSummary;
 pub use views::{EntryKey, EntryStart, LedgerOf, LineKey, LinePosition, WindowStart};
 
@@ -66,7 +67,7 @@ use crate::model::{
 };
 
 /// Schema version this Folio writes. Older ledgers are migrated on open; newer ones refused.
-pub const SCHEMA_VERSION: u32 = 3;
+pub const SCHEMA_VERSION: u32 = 4;
 
 /// Where the time of an audit record comes from. Each record asks the clock when it is
 /// written, so a long-lived context (the interface) never stamps a change with an old time.
