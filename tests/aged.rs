@@ -275,3 +275,93 @@ fn refusals_name_the_flag() {
         &["--open", "--validated-only"],
     );
 }
+
+/// A year closed with three open items of CACME: the remainder 50 of a partial group (F3 200
+/// on June 1st less R2 150), invoice FA2026-00001 500 due October 31st, and F4 50 of
+/// November 15th (no due date). The opening entry of 2027 carries them line by line.
+fn closed_year() -> Folio {
+    let folio = Folio::blank().with_today("2026-12-31");
+    folio.ok(&w(
+        "doc add --validate --type customer_invoice --party CACME --date 2026-10-01 \
+         --line ';Conseil;1;500'",
+    ));
+    folio.ok(&w("validate --all"));
+    for (journal, date, piece, side, amount) in [
+        ("VE", "2026-11-15", "F4", "debit", "50"),
+        ("VE", "2026-06-01", "F3", "debit", "200"),
+        ("BQ", "2026-06-20", "R2", "credit", "150"),
+    ] {
+        let other = if side == "debit" {
+            format!("--credit 706={amount}")
+        } else {
+            format!("--debit 512={amount}")
+        };
+        folio.ok(&w(&format!(
+            "entry add -j {journal} -d {date} -p {piece} -l Piece --{side} 411@CACME={amount} \
+             {other} --validate"
+        )));
+    }
+    let f3 = party_line(&folio, &number_of(&folio, "F3"));
+    let r2 = party_line(&folio, &number_of(&folio, "R2"));
+    folio.ok(&["letter", "add", &f3, &r2]);
+    let before = aged(&folio, "--customers --at 2026-12-31 --format csv");
+    assert_eq!(
+        before,
+        format!("{HEADER}\nCACME,Acme,0.00,0.00,50.00,500.00,50.00,600.00\n")
+    );
+    folio.ok(&w("year close"));
+    folio
+}
+
+/// Carried lines stand for the lines they carry: the aged balance at the closed year's end
+/// is the one before closing, and in the new year they age from their original dates.
+#[test]
+fn carried_lines_age_from_their_origin() {
+    let folio = closed_year();
+    assert_eq!(
+        aged(&folio, "--customers --at 2026-12-31 --format csv"),
+        format!("{HEADER}\nCACME,Acme,0.00,0.00,50.00,500.00,50.00,600.00\n")
+    );
+    // January 31st: the invoice is 92 days late, F4 77 days old, F3's rest 244 days old.
+    assert_eq!(
+        aged(&folio, "--customers --at 2027-01-31 --format csv"),
+        format!("{HEADER}\nCACME,Acme,0.00,0.00,0.00,50.00,550.00,600.00\n")
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&aged(&folio, "--customers --at 2027-01-31 --format json")).unwrap();
+    let lines = json["parties"][0]["lines"].as_array().unwrap();
+    assert!(
+        lines.iter().all(|l| l["entry"] == "AN2027-000001"),
+        "{lines:?}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l["label"].as_str().unwrap().contains("from FA2026-00001")),
+        "{lines:?}"
+    );
+
+    // Paid and lettered in the new year: gone from January 31st, still open at December 31st.
+    let mut later = folio;
+    later.set_today("2027-02-15");
+    later.ok(&w(
+        "entry add -j BQ -d 2027-01-10 -p R9 -l Reglement --credit 411@CACME=500 \
+         --debit 512=500 --validate",
+    ));
+    let carried = csv_records(&later.ok(&w("entry show AN2027-000001 --format csv")))
+        .into_iter()
+        .find(|r| r["debit"] == "500.00")
+        .unwrap()["line"]
+        .clone();
+    let r9 = party_line(&later, &number_of(&later, "R9"));
+    let out = later.ok(&["letter", "add", &format!("AN2027-000001/{carried}"), &r9]);
+    assert!(out.contains("remainder 0.00"), "{out}");
+    assert_eq!(
+        aged(&later, "--customers --at 2027-01-31 --format csv"),
+        format!("{HEADER}\nCACME,Acme,0.00,0.00,0.00,50.00,50.00,100.00\n")
+    );
+    assert_eq!(
+        aged(&later, "--customers --at 2026-12-31 --format csv"),
+        format!("{HEADER}\nCACME,Acme,0.00,0.00,50.00,500.00,50.00,600.00\n")
+    );
+}

@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use chrono::NaiveDate;
 
 use super::Ledger;
+use super::carried::LineOrigin;
 use super::error::{LedgerError, Result, add_cents, sub_cents};
 use super::open_items::OpenItem;
 use super::queries::{LedgerRow, RowBuilder};
@@ -26,12 +27,12 @@ fn aged_item(item: OpenItem) -> AgedItem {
     AgedItem {
         entry_id: item.at.entry,
         line_no: item.at.line,
+        since: item.original_date(),
+        label: LineOrigin::labelled(&item.label, item.origin.as_ref()),
         entry: item.entry,
         journal: item.journal,
         date: item.date,
-        since: item.date,
         piece: item.piece,
-        label: item.label,
         account: item.account,
         party: item.party,
         due: item.due,
@@ -95,15 +96,17 @@ impl Ledger {
                     // Lines that arose after `at` are left out by the report.
                     let date = self.entry(line.at.entry)?.date;
                     let row = builder.row(day(date), line.at.entry, line.at.line, Amount::ZERO)?;
+                    let since = row.origin.as_ref().map_or(row.date, |o| o.date);
+                    let label = row.label_with_origin();
                     out.push(AgedItem {
                         entry_id: row.entry_id,
                         line_no: row.line_no,
                         entry: row.reference,
                         journal: row.journal,
+                        since,
+                        label,
                         date: row.date,
-                        since: row.date,
                         piece: row.piece,
-                        label: row.label,
                         account: row.account,
                         party: group.party.clone(),
                         due: row.due,
@@ -165,10 +168,11 @@ impl Ledger {
                 debit: item.debit,
                 credit: item.credit,
                 balance: Amount::from_cents(balance),
-                letter: item.partial,
+                letter: item.mark.or(item.partial),
                 validated: true,
                 counterparts: Vec::new(),
                 due: item.due,
+                origin: item.origin,
             });
         }
         Ok(rows)
