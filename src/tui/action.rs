@@ -23,10 +23,11 @@ pub enum Context {
     History,
     Documents,
     Document,
+    Lettering,
 }
 
 impl Context {
-    pub const ALL: [Context; 15] = [
+    pub const ALL: [Context; 16] = [
         Context::Global,
         Context::List,
         Context::Form,
@@ -42,6 +43,7 @@ impl Context {
         Context::History,
         Context::Documents,
         Context::Document,
+        Context::Lettering,
     ];
 
     pub fn name(self) -> &'static str {
@@ -61,6 +63,7 @@ impl Context {
             Context::History => "history",
             Context::Documents => "documents",
             Context::Document => "document",
+            Context::Lettering => "lettering",
         }
     }
 
@@ -90,6 +93,7 @@ pub enum Action {
     GoParties,
     GoHistory,
     GoDocuments,
+    GoLettering,
     NewEntry,
     History,
     Refresh,
@@ -154,6 +158,16 @@ pub enum Action {
     Yank,
     Duplicate,
     Park,
+    // lettering workbench
+    Letter,
+    WriteOff,
+    Suggest,
+    Unletter,
+    LetterAuto,
+    NextParty,
+    PrevParty,
+    ShowLettered,
+    SwitchPane,
 }
 
 /// One row of the registry: an action as it is known in one context.
@@ -239,6 +253,12 @@ pub const REGISTRY: &[ActionInfo] = &[
         "go-documents",
         A::GoDocuments,
         "Documents: invoices, credit notes, payments, amounts due",
+    ),
+    info(
+        C::Global,
+        "go-lettering",
+        A::GoLettering,
+        "Lettering workbench: open items of customers and suppliers",
     ),
     info(C::Global, "new-entry", A::NewEntry, "Type a new entry"),
     info(
@@ -537,6 +557,60 @@ pub const REGISTRY: &[ActionInfo] = &[
         "drafts",
         A::ToggleDrafts,
         "Include drafts in the figures, or validated entries only",
+    ),
+    info(
+        C::Lettering,
+        "letter",
+        A::Letter,
+        "Letter the marked lines together (partial after asking when they do not net to zero)",
+    ),
+    info(
+        C::Lettering,
+        "write-off",
+        A::WriteOff,
+        "Complete the group with a write-off entry when the difference is within tolerance",
+    ),
+    info(
+        C::Lettering,
+        "suggest",
+        A::Suggest,
+        "Suggestions completing the line under the cursor (enter or a digit applies one)",
+    ),
+    info(
+        C::Lettering,
+        "unletter",
+        A::Unletter,
+        "Unletter the group of the line under the cursor",
+    ),
+    info(
+        C::Lettering,
+        "auto",
+        A::LetterAuto,
+        "Letter this party automatically, after a preview",
+    ),
+    info(
+        C::Lettering,
+        "next-party",
+        A::NextParty,
+        "Next account and party with open items",
+    ),
+    info(
+        C::Lettering,
+        "prev-party",
+        A::PrevParty,
+        "Previous account and party with open items",
+    ),
+    info(
+        C::Lettering,
+        "show-lettered",
+        A::ShowLettered,
+        "Show or hide the lettered lines, with their code",
+    ),
+    info(
+        C::Lettering,
+        "switch-pane",
+        A::SwitchPane,
+        "Move between the parties and the open items",
     ),
 ];
 

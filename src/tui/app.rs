@@ -657,6 +657,7 @@ impl App {
             Action::Back => {
                 if self.filter().is_some_and(|f| !f.is_empty()) {
                     self.set_filter("");
+                } else if self.stack[self.pos].back_within() {
                 } else if !self.back() {
                     self.info("this is the first screen");
                 }
@@ -680,6 +681,10 @@ impl App {
             }),
             Action::GoHistory => self.go(Route::History(None)),
             Action::GoDocuments => self.go(Route::Documents(Show::All)),
+            Action::GoLettering => self.go(Route::Lettering {
+                account: None,
+                party: None,
+            }),
             Action::NewEntry => {
                 let journal = self.screen().journal();
                 self.go(Route::NewEntry { journal })
@@ -793,6 +798,25 @@ impl App {
                         self.close();
                         self.info(super::screens::closing::summary(&closing));
                     }
+                    Err(err) => self.lost(err),
+                }
+                self.after_command();
+            }
+            Write::Letter { lines } => {
+                match self.ledger.letter(&self.ctx, &lines) {
+                    Ok(group) => self.info(super::screens::lettering::lettered_text(&group)),
+                    Err(err) => self.lost(err),
+                }
+                self.after_command();
+            }
+            Write::Unletter { account, code } => {
+                match self.ledger.unletter(&self.ctx, &account, &code) {
+                    Ok(group) => self.info(format!(
+                        "unlettered {} on {account} ({}): {} lines open again",
+                        group.code(),
+                        group.party,
+                        group.lines.len()
+                    )),
                     Err(err) => self.lost(err),
                 }
                 self.after_command();
@@ -1065,6 +1089,12 @@ impl App {
             (Action::GoParties, "Parties", "Parties", Context::Parties),
             (Action::GoHistory, "History", "History", Context::History),
             (Action::GoDocuments, "Documents", "Docs", Context::Documents),
+            (
+                Action::GoLettering,
+                "Lettering",
+                "Letter",
+                Context::Lettering,
+            ),
         ];
         let left_width = left.chars().count();
         let room = area.width as usize;
@@ -1498,6 +1528,7 @@ fn global_group(action: Action) -> &'static str {
         | Action::GoParties
         | Action::GoHistory
         | Action::GoDocuments
+        | Action::GoLettering
         | Action::NewEntry => "screens",
         Action::Back | Action::Forward | Action::History | Action::Refresh => "moving",
         _ => "general",

@@ -16,6 +16,7 @@ use super::screens::entry::EntryScreen;
 use super::screens::history::HistoryScreen;
 use super::screens::home::HomeScreen;
 use super::screens::ledger::LedgerScreen;
+use super::screens::lettering::LetteringScreen;
 use super::screens::parties::PartiesScreen;
 use super::screens::{Env, Screen};
 use crate::ledger::LedgerError;
@@ -70,6 +71,12 @@ pub enum Route {
     Document(DocumentId),
     /// The preview of closing the earliest open fiscal year, which asks before writing.
     CloseYear,
+    /// The lettering workbench: accounts and parties with open items, one of them opened
+    /// when named (its account, or the first letterable account it has open items on).
+    Lettering {
+        account: Option<AccountNumber>,
+        party: Option<String>,
+    },
 }
 
 impl Route {
@@ -94,6 +101,7 @@ impl Route {
             Route::Documents(_) => Context::Documents,
             Route::Document(_) => Context::Document,
             Route::CloseYear => Context::Dialog,
+            Route::Lettering { .. } => Context::Lettering,
         }
     }
 
@@ -113,6 +121,10 @@ impl Route {
             },
             Context::History => Route::History(None),
             Context::Documents => Route::Documents(super::screens::documents::Show::All),
+            Context::Lettering => Route::Lettering {
+                account: None,
+                party: None,
+            },
             Context::Global
             | Context::List
             | Context::Form
@@ -151,6 +163,11 @@ impl Route {
             Route::Documents(show) => Box::new(DocumentsScreen::new(env, *show)?),
             Route::Document(id) => Box::new(DocumentScreen::new(env, *id)?),
             Route::CloseYear => Box::new(YearCloseScreen::new(env, None)?),
+            Route::Lettering { account, party } => Box::new(LetteringScreen::new(
+                env,
+                account.as_ref(),
+                party.as_deref(),
+            )?),
         })
     }
 }

@@ -12,6 +12,7 @@ pub mod entry;
 pub mod history;
 pub mod home;
 pub mod ledger;
+pub mod lettering;
 pub mod parties;
 
 use chrono::{Datelike, NaiveDate};
@@ -122,6 +123,15 @@ pub enum Write {
     /// Close a fiscal year (after its preview was shown and confirmed).
     CloseYear {
         year: String,
+    },
+    /// Letter lines together (a new group, or joining the partial group some belong to).
+    Letter {
+        lines: Vec<crate::lettering::LineRef>,
+    },
+    /// Remove a letter group.
+    Unletter {
+        account: crate::model::AccountNumber,
+        code: String,
     },
 }
 
@@ -243,6 +253,12 @@ pub trait Screen {
     /// Drops what was typed and shows the record as it is stored now.
     fn revert(&mut self, _env: &Env) -> Outcome {
         Outcome::None
+    }
+
+    /// The back key, before it leaves the screen: a screen of several panes goes up to its
+    /// first one and says so by returning true.
+    fn back_within(&mut self) -> bool {
+        false
     }
 
     /// An entry saved from the grid opened over this screen: the list puts its cursor on it.

@@ -424,6 +424,11 @@ impl<R: Row> List<R> {
         Ok(ListOutcome::Info(marked_text(count, total)))
     }
 
+    /// Drops every mark (the marked rows were used: lettered, for instance).
+    pub fn unmark_all(&mut self) {
+        self.marks.clear();
+    }
+
     /// The keys of the marked rows, in key order.
     pub fn marks(&self) -> impl Iterator<Item = &R::Key> {
         self.marks.keys()
