@@ -148,6 +148,22 @@ fn a_payment_against_three_invoices_in_five_keys() {
         assert!(screen.contains("1 open"), "{name}:\n{screen}");
         assert!(screen.contains("Marked: none"), "{name}:\n{screen}");
         assert_eq!(d.app.record(), Some(format!("entry:{}", lines[4].entry)));
+        assert_same_after_reading_again(&mut d, &name);
+    }
+}
+
+/// The screen as drawn after a change is what reading the ledger again shows.
+fn assert_same_after_reading_again(d: &mut Driver, name: &str) {
+    let without_status = |screen: String| {
+        let mut lines: Vec<String> = screen.lines().map(str::to_string).collect();
+        lines.pop();
+        lines.join("\n")
+    };
+    for (w, h) in [(80, 24), (120, 40)] {
+        let before = without_status(render(&d.app, w, h));
+        d.global(Action::Refresh);
+        let after = without_status(render(&d.app, w, h));
+        assert_eq!(before, after, "{name}: {w}x{h}");
     }
 }
 
@@ -182,6 +198,7 @@ fn partial_lettering_asks_first_and_unlettering_restores_the_items() {
             d.message()
         );
         assert_eq!(group_code(&ledger, lines[3]).as_deref(), Some("aa"));
+        assert_same_after_reading_again(&mut d, name);
         // Both lines stay open items, with their partial code and the group's remainder.
         let screen = render(&d.app, 120, 40);
         assert!(screen.contains("5 open"), "{name}:\n{screen}");
@@ -196,6 +213,7 @@ fn partial_lettering_asks_first_and_unlettering_restores_the_items() {
             "{name}: {}",
             d.message()
         );
+        assert_same_after_reading_again(&mut d, name);
         // Shown with the lettered lines, the group is unlettered from one of them.
         d.act(Context::Lettering, Action::ShowLettered);
         d.list(Action::Top);

@@ -803,8 +803,22 @@ impl App {
                 self.after_command();
             }
             Write::Letter { lines } => {
+                // Whether the screen shows the ledger as it is (no other change waiting).
+                let current = self.ledger.change_counter().ok() == Some(self.counter);
                 match self.ledger.letter(&self.ctx, &lines) {
-                    Ok(group) => self.info(super::screens::lettering::lettered_text(&group)),
+                    Ok(group) => {
+                        self.info(super::screens::lettering::lettered_text(&group));
+                        // Only this change since the screen read the ledger: it may show the
+                        // result itself, without reading everything again.
+                        let next = self.counter.checked_add(1);
+                        if current
+                            && self.ledger.change_counter().ok() == next
+                            && self.stack[self.pos].lettered(&group)
+                        {
+                            self.counter = next.unwrap_or(self.counter);
+                            return;
+                        }
+                    }
                     Err(err) => self.lost(err),
                 }
                 self.after_command();

@@ -260,6 +260,77 @@ pub struct LetteringScreen {
     truncated: bool,
     /// The lines sent to be lettered: their marks go once they are lettered.
     sent: Option<Vec<LineRef>>,
+    /// Figures of the items, computed when they change (not on every key or frame).
+    summary: Summary,
+}
+
+/// What the screen shows of its items besides the rows, kept from one read (or one known
+/// change) to the next so that a key costs the same with 10 or 10,000 items.
+#[derive(Debug, Clone, Default)]
+struct Summary {
+    /// Position of each line among the rows.
+    index: BTreeMap<LineRef, usize>,
+    /// The remainders of the party's partial groups, by (lowercase) code.
+    remainders: BTreeMap<String, Amount>,
+    /// Open lines (not in a complete group) and their total, debit minus credit.
+    open: usize,
+    balance: Amount,
+    oldest: Option<NaiveDate>,
+    widths: Widths,
+}
+
+/// Column widths of the items, from their widest cells.
+#[derive(Debug, Clone, Copy, Default)]
+struct Widths {
+    number: u16,
+    piece: u16,
+    debit: u16,
+    credit: u16,
+    remaining: u16,
+    code: u16,
+}
+
+impl Summary {
+    fn of(rows: &[ItemRow], remainders: BTreeMap<String, Amount>) -> Summary {
+        let mut summary = Summary {
+            remainders,
+            ..Summary::default()
+        };
+        let (mut number, mut piece, mut code) = (0usize, 0usize, 0usize);
+        let (mut debit, mut credit) = (Amount::ZERO, Amount::ZERO);
+        let (mut high, mut low) = (Amount::ZERO, Amount::ZERO);
+        for (i, row) in rows.iter().enumerate() {
+            summary.index.insert(row.at, i);
+            if !row.is_lettered() {
+                summary.open += 1;
+                summary.balance += row.signed();
+                summary.oldest = Some(summary.oldest.map_or(row.date, |d| d.min(row.date)));
+            }
+            number = number.max(short_number(&row.reference).chars().count());
+            piece = piece.max(row.piece.chars().count());
+            code = code.max(row.code.as_deref().map_or(0, str::len));
+            debit = debit.max(row.debit);
+            credit = credit.max(row.credit);
+            high = high.max(row.remaining);
+            low = low.min(row.remaining);
+        }
+        // An amount's text is widest for the largest one (a sign adds a cell).
+        let amount = |title: &str, amount: Amount, max: u16| {
+            needed(title, [amount_or_blank(amount).as_str()], max)
+        };
+        let cells = |title: &str, chars: usize, max: u16| {
+            (chars.max(title.chars().count()) as u16).min(max)
+        };
+        summary.widths = Widths {
+            number: cells("number", number, 14),
+            piece: cells("piece", piece, 10),
+            debit: amount("debit", debit, 16),
+            credit: amount("credit", credit, 16),
+            remaining: amount("remaining", high, 16).max(amount("remaining", low, 16)),
+            code: cells("let", code, 5),
+        };
+        summary
+    }
 }
 
 impl LetteringScreen {
@@ -282,6 +353,7 @@ impl LetteringScreen {
             show_lettered: false,
             truncated: false,
             sent: None,
+            summary: Summary::default(),
         };
         screen.read_parties(env.ledger)?;
         if let Some(code) = party {
@@ -340,6 +412,7 @@ impl LetteringScreen {
     fn read_items(&mut self, ledger: &Ledger) -> Result<(), LedgerError> {
         let Some((account, party)) = self.open.clone() else {
             self.items.set_rows(Vec::new());
+            self.summary = Summary::default();
             return Ok(());
         };
         let remainders = partial_remainders(ledger.letter_groups(Some(&account))?, &party);
@@ -359,6 +432,7 @@ impl LetteringScreen {
                 .map(|i| ItemRow::of_open(i, &remainders))
                 .collect()
         };
+        self.summary = Summary::of(&rows, remainders);
         self.items.set_rows(rows);
         if let Some(sent) = self.sent.take() {
             // Lettered: the marks did their work. Refused: they stay for another try.
@@ -419,45 +493,36 @@ impl LetteringScreen {
 
     /// The marked lines, in list order.
     fn marked_lines(&self) -> Vec<&ItemRow> {
-        let marks: Vec<&LineRef> = self.items.marks().collect();
-        self.items
-            .rows()
-            .iter()
-            .filter(|r| marks.contains(&&r.at))
-            .collect()
+        let rows = self.items.rows();
+        let mut at: Vec<usize> = self
+            .items
+            .marks()
+            .filter_map(|key| self.summary.index.get(key).copied())
+            .collect();
+        at.sort_unstable();
+        at.into_iter().filter_map(|i| rows.get(i)).collect()
     }
 
     /// What lettering the marked lines leaves open: their total plus what the partial groups
-    /// they join already leave open (counted once per group, without the marked lines).
+    /// they join leave open without them.
     fn remainder_after(&self, marked: &[&ItemRow]) -> Amount {
         let mut total = Amount::ZERO;
-        let mut groups: Vec<&str> = Vec::new();
+        let mut groups: BTreeMap<&str, Amount> = BTreeMap::new();
         for row in marked {
-            total += row.signed();
-            if let Some(code) = row.code.as_deref()
-                && !groups.contains(&code)
-            {
-                groups.push(code);
+            match row.code.as_deref() {
+                // In a partial group: the group comes in whole, this line with it.
+                Some(code) => *groups.entry(code).or_insert(Amount::ZERO) += row.signed(),
+                None => total += row.signed(),
             }
         }
-        for code in groups {
-            // The group's other lines: its remainder less the lines of it that are marked.
-            let group_lines: Vec<&ItemRow> = self
-                .items
-                .rows()
-                .iter()
-                .filter(|r| r.code.as_deref() == Some(code))
-                .collect();
-            let remainder = group_lines
-                .first()
-                .map(|r| r.remaining)
-                .unwrap_or(Amount::ZERO);
-            let marked_in: Amount = marked
-                .iter()
-                .filter(|r| r.code.as_deref() == Some(code))
-                .map(|r| r.signed())
-                .sum();
-            total += remainder - marked_in;
+        for (code, marked_in) in groups {
+            let remainder = self
+                .summary
+                .remainders
+                .get(code)
+                .copied()
+                .unwrap_or(marked_in);
+            total += remainder;
         }
         total
     }
@@ -533,13 +598,6 @@ impl LetteringScreen {
         match &self.open {
             Some((account, party)) => {
                 let name = self.names.get(party).cloned().unwrap_or_default();
-                let open: Vec<&ItemRow> = self
-                    .items
-                    .rows()
-                    .iter()
-                    .filter(|r| !r.is_lettered())
-                    .collect();
-                let balance: Amount = open.iter().map(|r| r.signed()).sum();
                 let more = if self.truncated {
                     format!(" · first {LETTERED_LIMIT} lines")
                 } else {
@@ -547,8 +605,8 @@ impl LetteringScreen {
                 };
                 format!(
                     "{account} {party} {name} · {} open · balance {}{more}",
-                    open.len(),
-                    signed_text(balance)
+                    self.summary.open,
+                    signed_text(self.summary.balance)
                 )
             }
             None => format!(
@@ -633,38 +691,14 @@ impl LetteringScreen {
     /// The columns of the items for a width: date, number, label, debit, credit, remaining
     /// and the code always; the piece, the due date and the age as room allows.
     fn item_layout(&self, width: u16) -> Vec<(Col, Column)> {
-        let rows = self.items.rows();
-        let size = |title: &str, cells: Vec<String>, max: u16| {
-            needed(title, cells.iter().map(String::as_str), max)
-        };
-        let number = size(
-            "number",
-            rows.iter().map(|r| short_number(&r.reference)).collect(),
-            14,
-        );
-        let piece = size("piece", rows.iter().map(|r| clean(&r.piece)).collect(), 10);
-        let debit = size(
-            "debit",
-            rows.iter().map(|r| amount_or_blank(r.debit)).collect(),
-            16,
-        );
-        let credit = size(
-            "credit",
-            rows.iter().map(|r| amount_or_blank(r.credit)).collect(),
-            16,
-        );
-        let remaining = size(
-            "remaining",
-            rows.iter().map(|r| amount_or_blank(r.remaining)).collect(),
-            16,
-        );
-        let code = size(
-            "let",
-            rows.iter()
-                .map(|r| r.code.clone().unwrap_or_default())
-                .collect(),
-            5,
-        );
+        let Widths {
+            number,
+            piece,
+            debit,
+            credit,
+            remaining,
+            code,
+        } = self.summary.widths;
         let mut columns = vec![
             (Col::Date, Column::left("date", 8)),
             (Col::Number, Column::left("number", number)),
@@ -896,6 +930,58 @@ impl Screen for LetteringScreen {
             (Action::Unletter, _) => self.unletter(),
             _ => Outcome::None,
         }
+    }
+
+    /// Shows a group just lettered from here as a reload would: its lines take its code (or
+    /// leave the list when it is complete and lettered lines are hidden), its remainder, and
+    /// the party's row its new count and balance.
+    fn lettered(&mut self, group: &Group) -> bool {
+        let Some((account, party)) = self.open.clone() else {
+            return false;
+        };
+        if group.account != account || group.party != party {
+            return false;
+        }
+        let complete = group.is_complete();
+        let code = group.code();
+        let remaining = if complete {
+            Amount::ZERO
+        } else {
+            group.remainder()
+        };
+        let hide = complete && !self.show_lettered;
+        let lines: std::collections::BTreeSet<LineRef> = group.lines.iter().map(|l| l.at).collect();
+        self.items.edit_rows(|rows| {
+            if hide {
+                rows.retain(|r| !lines.contains(&r.at));
+            }
+            for row in rows.iter_mut().filter(|r| lines.contains(&r.at)) {
+                row.code = Some(code.clone());
+                row.remaining = remaining;
+            }
+        });
+        let mut remainders = std::mem::take(&mut self.summary.remainders);
+        remainders.remove(&code.to_ascii_lowercase());
+        if !complete {
+            remainders.insert(code, remaining);
+        }
+        self.summary = Summary::of(self.items.rows(), remainders);
+        self.items.unmark_all();
+        self.sent = None;
+        let summary = &self.summary;
+        let key = (account, party);
+        self.parties
+            .edit_rows(|rows| match (summary.open, summary.oldest) {
+                (0, _) | (_, None) => rows.retain(|r| r.key() != key),
+                (count, Some(oldest)) => {
+                    for row in rows.iter_mut().filter(|r| r.key() == key) {
+                        row.count = count;
+                        row.balance = summary.balance;
+                        row.oldest = oldest;
+                    }
+                }
+            });
+        true
     }
 
     /// Going back from the open items first goes up to the parties.

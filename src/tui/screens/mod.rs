@@ -255,6 +255,12 @@ pub trait Screen {
         Outcome::None
     }
 
+    /// Lines were lettered from this screen and nothing else changed in the ledger: a screen
+    /// that can show the result without reading the ledger again does so and returns true.
+    fn lettered(&mut self, _group: &crate::lettering::Group) -> bool {
+        false
+    }
+
     /// The back key, before it leaves the screen: a screen of several panes goes up to its
     /// first one and says so by returning true.
     fn back_within(&mut self) -> bool {

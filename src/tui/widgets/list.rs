@@ -244,6 +244,12 @@ impl<R: Row> List<R> {
         let keep = self.selected().map(Row::key);
         let cursor = self.cursor;
         self.rows = rows;
+        self.rows_changed(keep, cursor);
+    }
+
+    /// After the rows changed: the marks of rows gone go, the filter applies again, the cursor
+    /// goes back on the row `keep` (else stays at the same place).
+    fn rows_changed(&mut self, keep: Option<R::Key>, cursor: usize) {
         self.search.clear();
         let present: BTreeMap<R::Key, Amount> = self
             .rows
@@ -422,6 +428,15 @@ impl<R: Row> List<R> {
         self.navigate(Action::Down, ledger)?;
         let (count, total) = self.marked();
         Ok(ListOutcome::Info(marked_text(count, total)))
+    }
+
+    /// Changes the rows in place (a change whose result the screen knows), keeping the cursor
+    /// and the marks as `set_rows` does.
+    pub fn edit_rows(&mut self, edit: impl FnOnce(&mut Vec<R>)) {
+        let keep = self.selected().map(Row::key);
+        let cursor = self.cursor;
+        edit(&mut self.rows);
+        self.rows_changed(keep, cursor);
     }
 
     /// Drops every mark (the marked rows were used: lettered, for instance).
