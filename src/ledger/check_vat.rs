@@ -68,6 +68,15 @@ pub(crate) fn check_pending_vat(view: &View, add: &mut dyn FnMut(String)) -> Res
     let posted = view.table(POSTED)?;
     // (document, pending account) -> signed cents.
     let mut expected: BTreeMap<(u64, String), i64> = BTreeMap::new();
+    // Write-offs settle a document like a payment; reversed, they no longer do.
+    let writeoffs = super::lettering_auto::writeoff_shares(view)?;
+    let mut written_off: HashMap<u64, i64> = HashMap::new();
+    for (document, _, cents, reversal) in &writeoffs {
+        if reversal.is_none() {
+            let slot = written_off.entry(*document).or_default();
+            *slot = add_cents(*slot, *cents, "write-offs of a document")?;
+        }
+    }
     let mut refs: HashMap<String, u64> = HashMap::new();
     let mut names: HashMap<u64, String> = HashMap::new();
     let mut types = HashMap::new();
@@ -107,6 +116,9 @@ pub(crate) fn check_pending_vat(view: &View, add: &mut dyn FnMut(String)) -> Res
                     "payments of a document",
                 )?);
             }
+        }
+        if let Some(cents) = written_off.get(&doc.id) {
+            paid = Amount::from_cents(add_cents(paid.cents(), *cents, "payments of a document")?);
         }
         for (account, cents) in
             expected_pending(&doc, totals.total, &totals.taxes, paid, &settings)?
@@ -176,6 +188,28 @@ pub(crate) fn check_pending_vat(view: &View, add: &mut dyn FnMut(String)) -> Res
                 .entry((document, line.account.as_str().to_string()))
                 .or_default();
             *slot = add_cents(*slot, signed, what)?;
+        }
+    }
+    // A write-off entry (and its reversal) clears the pending VAT of the one document it
+    // settled.
+    for (document, entry, _, reversal) in &writeoffs {
+        for id in std::iter::once(*entry).chain(*reversal) {
+            let Some(bytes) = entries.get(id)? else {
+                continue;
+            };
+            let entry: Entry = decode(bytes.value(), "entry")?;
+            for line in entry
+                .lines
+                .iter()
+                .filter(|l| accounts.contains(l.account.as_str()))
+            {
+                let what = "pending VAT left by entries";
+                let signed = sub_cents(line.debit.cents(), line.credit.cents(), what)?;
+                let slot = actual
+                    .entry((*document, line.account.as_str().to_string()))
+                    .or_default();
+                *slot = add_cents(*slot, signed, what)?;
+            }
         }
     }
     let keys: std::collections::BTreeSet<&(u64, String)> =

@@ -6,7 +6,7 @@
 //! Open items are not indexed: they are the lines of an account's index minus the lines of its
 //! complete groups, computed when asked.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use redb::{ReadableTable, TableDefinition};
 
@@ -78,118 +78,152 @@ fn letter_error(err: LetterError) -> LedgerError {
     invalid(err.to_string())
 }
 
+/// The lettering of the accounts one command touches, each loaded once.
+#[derive(Default)]
+pub(super) struct Books {
+    books: HashMap<AccountNumber, AccountLettering>,
+}
+
+impl Books {
+    pub(super) fn book(
+        &mut self,
+        tx: &Tx<'_>,
+        account: &AccountNumber,
+    ) -> Result<&mut AccountLettering> {
+        if !self.books.contains_key(account) {
+            let book = load_account(tx, account)?;
+            self.books.insert(account.clone(), book);
+        }
+        self.books
+            .get_mut(account)
+            .ok_or_else(|| LedgerError::Corrupt(format!("lettering of {account} not loaded")))
+    }
+}
+
+/// Letters lines inside a command's transaction (see [`Ledger::letter`]), with an audit record.
+pub(super) fn letter_lines(
+    tx: &mut Tx<'_>,
+    ctx: &Ctx,
+    books: &mut Books,
+    lines: &[LineRef],
+) -> Result<Group> {
+    let mut candidates = Vec::new();
+    let mut names = Vec::new();
+    for at in lines {
+        let entry = tx.entry(at.entry)?;
+        let name = line_name(&entry.reference(), *at);
+        let line = entry.lines.get(at.line as usize).ok_or_else(|| {
+            invalid(format!(
+                "entry {} has no line {}",
+                entry.reference(),
+                at.line.saturating_add(1)
+            ))
+        })?;
+        if let Some(year) = tx.year_of(entry.date)
+            && !year.is_open()
+        {
+            return Err(LedgerError::YearClosed(year.name()));
+        }
+        let letterable = tx.account_ref(&line.account)?.letterable;
+        let lettered = match tx.lettering.get((at.entry, at.line))? {
+            Some(bytes) => Some(decode::<LetterMark>(bytes.value(), "lettering mark")?),
+            None => None,
+        };
+        names.push(name.clone());
+        candidates.push(Candidate {
+            at: *at,
+            name,
+            account: line.account.clone(),
+            letterable,
+            party: line.third_party.clone(),
+            validated: entry.is_validated(),
+            debit: line.debit,
+            credit: line.credit,
+            lettered: lettered.map(|m| m.code),
+        });
+    }
+    let Some(first) = candidates.first() else {
+        return Err(letter_error(LetterError::TooFewLines));
+    };
+    let account = first.account.clone();
+    let book = books.book(tx, &account)?;
+    // A line lettered already: into its group when that group is partial and on this
+    // account, else refused naming who lettered it.
+    let mut target: Option<u64> = None;
+    for c in &candidates {
+        let Some(code) = &c.lettered else { continue };
+        let group = book.group_of(c.at).filter(|g| g.account == c.account);
+        match group {
+            Some(g) if !g.is_complete() && target.is_none_or(|t| t == g.seq) => {
+                target = Some(g.seq);
+            }
+            Some(g) => {
+                return Err(invalid(format!(
+                    "line {} is already lettered ({}) by {} on {}",
+                    c.name,
+                    g.code(),
+                    g.user,
+                    g.date
+                )));
+            }
+            None => {
+                return Err(letter_error(LetterError::AlreadyLettered {
+                    name: c.name.clone(),
+                    code: code.clone(),
+                }));
+            }
+        }
+    }
+    let group = match target {
+        Some(seq) => {
+            let fresh: Vec<Candidate> = candidates
+                .iter()
+                .filter(|c| c.lettered.is_none())
+                .cloned()
+                .collect();
+            if fresh.is_empty() {
+                return Err(letter_error(LetterError::TooFewLines));
+            }
+            book.extend(seq, &fresh, ctx.today, &ctx.user)
+                .map_err(letter_error)?
+                .clone()
+        }
+        None => book
+            .letter(&candidates, ctx.today, &ctx.user)
+            .map_err(letter_error)?
+            .clone(),
+    };
+    let next = book.next;
+    store_group(tx, &group, next)?;
+    let mut records: Vec<String> = lines
+        .iter()
+        .map(|at| format!("entry:{}", at.entry))
+        .collect();
+    records.dedup();
+    records.push(format!("account:{account}"));
+    tx.audit(
+        ctx,
+        "letter.add",
+        records,
+        format!(
+            "lettered {} on {account} ({}): {} (group remainder {})",
+            group.code(),
+            group.party,
+            names.join(", "),
+            group.remainder().to_plain()
+        ),
+    )?;
+    Ok(group)
+}
+
 impl Ledger {
     /// Letters the named lines together. When some of them already belong to one partial
     /// group of their account, the others join that group; otherwise a new group takes the
     /// account's next code. The lettering date is the working date.
     pub fn letter(&self, ctx: &Ctx, lines: &[LineRef]) -> Result<Group> {
         self.write(ctx, |tx| {
-            let mut candidates = Vec::new();
-            let mut names = Vec::new();
-            for at in lines {
-                let entry = tx.entry(at.entry)?;
-                let name = line_name(&entry.reference(), *at);
-                let line = entry.lines.get(at.line as usize).ok_or_else(|| {
-                    invalid(format!(
-                        "entry {} has no line {}",
-                        entry.reference(),
-                        at.line.saturating_add(1)
-                    ))
-                })?;
-                if let Some(year) = tx.year_of(entry.date)
-                    && !year.is_open()
-                {
-                    return Err(LedgerError::YearClosed(year.name()));
-                }
-                let letterable = tx.account_ref(&line.account)?.letterable;
-                let lettered = match tx.lettering.get((at.entry, at.line))? {
-                    Some(bytes) => Some(decode::<LetterMark>(bytes.value(), "lettering mark")?),
-                    None => None,
-                };
-                names.push(name.clone());
-                candidates.push(Candidate {
-                    at: *at,
-                    name,
-                    account: line.account.clone(),
-                    letterable,
-                    party: line.third_party.clone(),
-                    validated: entry.is_validated(),
-                    debit: line.debit,
-                    credit: line.credit,
-                    lettered: lettered.map(|m| m.code),
-                });
-            }
-            let Some(first) = candidates.first() else {
-                return Err(letter_error(LetterError::TooFewLines));
-            };
-            let account = first.account.clone();
-            let mut book = load_account(tx, &account)?;
-            // A line lettered already: into its group when that group is partial and on this
-            // account, else refused naming who lettered it.
-            let mut target: Option<u64> = None;
-            for c in &candidates {
-                let Some(code) = &c.lettered else { continue };
-                let group = book.group_of(c.at).filter(|g| g.account == c.account);
-                match group {
-                    Some(g) if !g.is_complete() && target.is_none_or(|t| t == g.seq) => {
-                        target = Some(g.seq);
-                    }
-                    Some(g) => {
-                        return Err(invalid(format!(
-                            "line {} is already lettered ({}) by {} on {}",
-                            c.name,
-                            g.code(),
-                            g.user,
-                            g.date
-                        )));
-                    }
-                    None => {
-                        return Err(letter_error(LetterError::AlreadyLettered {
-                            name: c.name.clone(),
-                            code: code.clone(),
-                        }));
-                    }
-                }
-            }
-            let group = match target {
-                Some(seq) => {
-                    let fresh: Vec<Candidate> = candidates
-                        .iter()
-                        .filter(|c| c.lettered.is_none())
-                        .cloned()
-                        .collect();
-                    if fresh.is_empty() {
-                        return Err(letter_error(LetterError::TooFewLines));
-                    }
-                    book.extend(seq, &fresh, ctx.today, &ctx.user)
-                        .map_err(letter_error)?
-                        .clone()
-                }
-                None => book
-                    .letter(&candidates, ctx.today, &ctx.user)
-                    .map_err(letter_error)?
-                    .clone(),
-            };
-            store_group(tx, &group, book.next)?;
-            let mut records: Vec<String> = lines
-                .iter()
-                .map(|at| format!("entry:{}", at.entry))
-                .collect();
-            records.dedup();
-            records.push(format!("account:{account}"));
-            tx.audit(
-                ctx,
-                "letter.add",
-                records,
-                format!(
-                    "lettered {} on {account} ({}): {} (group remainder {})",
-                    group.code(),
-                    group.party,
-                    names.join(", "),
-                    group.remainder().to_plain()
-                ),
-            )?;
-            Ok(group)
+            let mut books = Books::default();
+            letter_lines(tx, ctx, &mut books, lines)
         })
     }
 

@@ -20,6 +20,7 @@ mod export;
 mod import;
 mod jobs;
 mod lettering;
+mod lettering_auto;
 mod migrate;
 mod open_items;
 mod parked;
@@ -48,6 +49,10 @@ pub use error::{LedgerError, Result};
 pub use export::FecExport;
 pub use import::{ImportOptions, ImportSummary};
 pub use jobs::{Progress, ValidationSummary};
+pub use lettering_auto::{
+    AutoCounts, AutoEvent, AutoGroup, AutoReport, LineSuggestion, SuggestionList, WriteOff,
+    WriteOffVat, match_settings,
+};
 pub use open_items::{OpenItem, PartyOpen};
 pub use parked::{Parked, ParkedInput, ParkedLine};
 pub use queries::{BalanceRow, EntryFilter, LedgerPage, LedgerRow, LetterMark};

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::account::AccountNumber;
 use super::document::{Context, DocumentType};
+use super::money::Amount;
 use super::tax::{TaxCode, TaxKind, TaxPosition};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -181,6 +182,99 @@ pub struct Settings {
     pub documents: Vec<Generation>,
     #[serde(default)]
     pub payment_methods: Vec<PaymentMethod>,
+    /// Lettering: tolerance, write-off accounts, bounds of the automatic rules. It stays the
+    /// last field: settings stored before it existed end where it would start and read the
+    /// defaults.
+    #[serde(default, deserialize_with = "lettering_or_default")]
+    pub lettering: Lettering,
+}
+
+/// Lettering settings (`[lettering]` in the TOML).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Lettering {
+    /// Largest remaining difference a write-off may complete a group with, and that a
+    /// suggestion may leave (default 1.00).
+    #[serde(default = "default_tolerance")]
+    pub tolerance: Amount,
+    /// Where a debit remainder is written off (a customer paid less, a supplier was
+    /// overpaid): PCG 658000.
+    #[serde(default = "default_writeoff_debit")]
+    pub writeoff_debit_account: AccountNumber,
+    /// Where a credit remainder is written off: PCG 758000.
+    #[serde(default = "default_writeoff_credit")]
+    pub writeoff_credit_account: AccountNumber,
+    /// Journal of write-off entries (default OD).
+    #[serde(default = "default_writeoff_journal")]
+    pub writeoff_journal: String,
+    /// Rule 2 pairs a debit and a credit of the same amount at most this many days apart.
+    #[serde(default = "default_pair_window")]
+    pub pair_window_days: u32,
+    /// Rule 3 and suggestions search sets among this many open items of a party.
+    #[serde(default = "default_max_items")]
+    pub max_items: u32,
+    /// Largest set rule 3 and suggestions consider, in lines.
+    #[serde(default = "default_max_set_size")]
+    pub max_set_size: u32,
+}
+
+fn default_tolerance() -> Amount {
+    Amount::from_cents(100)
+}
+
+fn default_writeoff_debit() -> AccountNumber {
+    AccountNumber::parse("658000").unwrap_or_else(|_| unreachable!("658000 is an account"))
+}
+
+fn default_writeoff_credit() -> AccountNumber {
+    AccountNumber::parse("758000").unwrap_or_else(|_| unreachable!("758000 is an account"))
+}
+
+fn default_writeoff_journal() -> String {
+    "OD".to_string()
+}
+
+fn default_pair_window() -> u32 {
+    90
+}
+
+fn default_max_items() -> u32 {
+    60
+}
+
+fn default_max_set_size() -> u32 {
+    4
+}
+
+impl Default for Lettering {
+    fn default() -> Self {
+        Lettering {
+            tolerance: default_tolerance(),
+            writeoff_debit_account: default_writeoff_debit(),
+            writeoff_credit_account: default_writeoff_credit(),
+            writeoff_journal: default_writeoff_journal(),
+            pair_window_days: default_pair_window(),
+            max_items: default_max_items(),
+            max_set_size: default_max_set_size(),
+        }
+    }
+}
+
+/// Limits of the lettering settings: the searches stay bounded whatever the file says.
+pub const MAX_LETTERING_ITEMS: u32 = 500;
+pub const MAX_LETTERING_SET_SIZE: u32 = 6;
+pub const MAX_PAIR_WINDOW_DAYS: u32 = 3660;
+
+/// Reads the lettering settings; in the ledger's binary encoding, settings written before
+/// they existed end here and read the defaults. A TOML file is read strictly.
+fn lettering_or_default<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Lettering, D::Error> {
+    if deserializer.is_human_readable() {
+        Lettering::deserialize(deserializer)
+    } else {
+        Ok(Lettering::deserialize(deserializer).unwrap_or_default())
+    }
 }
 
 /// A setting that breaks a rule, named by its key (`strategies[3].account`).
@@ -266,6 +360,14 @@ impl Settings {
         for (i, m) in self.payment_methods.iter().enumerate() {
             out.push((format!("payment_methods[{i}].account"), &m.account));
         }
+        out.push((
+            "lettering.writeoff_debit_account".to_string(),
+            &self.lettering.writeoff_debit_account,
+        ));
+        out.push((
+            "lettering.writeoff_credit_account".to_string(),
+            &self.lettering.writeoff_credit_account,
+        ));
         out
     }
 
@@ -281,7 +383,11 @@ impl Settings {
             .iter()
             .enumerate()
             .map(|(i, m)| (format!("payment_methods[{i}].journal"), m.journal.as_str()));
-        docs.chain(methods).collect()
+        let lettering = std::iter::once((
+            "lettering.writeoff_journal".to_string(),
+            self.lettering.writeoff_journal.as_str(),
+        ));
+        docs.chain(methods).chain(lettering).collect()
     }
 
     /// Checks the settings as a whole: unique codes, references that resolve, no two
@@ -454,6 +560,43 @@ impl Settings {
             "documents",
             self.documents.iter().map(|g| g.document.name()),
         )?;
+        self.lettering.validate()
+    }
+}
+
+impl Lettering {
+    /// Bounds of each setting, named by its key.
+    pub fn validate(&self) -> Result<(), SettingsError> {
+        if self.tolerance.is_negative() {
+            return Err(err(
+                "lettering.tolerance".into(),
+                "the tolerance cannot be negative",
+            ));
+        }
+        if self.writeoff_debit_account == self.writeoff_credit_account {
+            return Err(err(
+                "lettering.writeoff_credit_account".into(),
+                "debit and credit remainders need two different accounts",
+            ));
+        }
+        if self.pair_window_days > MAX_PAIR_WINDOW_DAYS {
+            return Err(err(
+                "lettering.pair_window_days".into(),
+                format!("at most {MAX_PAIR_WINDOW_DAYS} days"),
+            ));
+        }
+        if !(2..=MAX_LETTERING_ITEMS).contains(&self.max_items) {
+            return Err(err(
+                "lettering.max_items".into(),
+                format!("from 2 to {MAX_LETTERING_ITEMS} items"),
+            ));
+        }
+        if !(2..=MAX_LETTERING_SET_SIZE).contains(&self.max_set_size) {
+            return Err(err(
+                "lettering.max_set_size".into(),
+                format!("from 2 to {MAX_LETTERING_SET_SIZE} lines"),
+            ));
+        }
         Ok(())
     }
 }

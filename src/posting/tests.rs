@@ -233,6 +233,7 @@ fn settings() -> Settings {
             account: acc("512000"),
             journal: "BQ".into(),
         }],
+        lettering: Default::default(),
     }
 }
 

@@ -1,0 +1,865 @@
+//! Lettering beyond `folio letter add`: completing a group with a write-off entry, automatic
+//! lettering by the rules of `crate::matching`, and ranked suggestions.
+//!
+//! Every group is made through `lettering::letter_lines`, so the checks, the marks, the audit
+//! record and whatever the lettering tables keep in step are the same as for a manual one.
+
+use std::collections::BTreeMap;
+
+use redb::{ReadableTable, TableDefinition};
+use serde::Serialize;
+
+use super::codec::decode;
+use super::documents::PostedTotals;
+use super::error::{LedgerError, Result};
+use super::lettering::{Books, letter_lines};
+use super::open_items::OpenItem;
+use super::store::Tx;
+use super::tables::{ALLOCATIONS, DOCUMENTS, POSTED};
+use super::{Ctx, Ledger};
+use crate::lettering::{Group, LineRef};
+use crate::matching::{self, Item, MatchSettings, Rule};
+use crate::model::document::{Document, DocumentStatus};
+use crate::model::settings::{Lettering, Settings};
+use crate::model::{AccountNumber, Amount, Entry, EntryInput, Line};
+use crate::posting::moved_share;
+
+/// The part of a document's amount a write-off entry settled, by (document, write-off
+/// entry), in cents. `folio check` counts it with the payments when it compares the VAT due on
+/// payment still pending; a reversed write-off no longer counts.
+pub(super) const WRITEOFF_SHARES: TableDefinition<(u64, u64), i64> =
+    TableDefinition::new("writeoff_shares");
+
+/// Part of a document (by id) a write-off settles.
+type DocumentShare = (u64, Amount);
+
+/// A stored write-off share: (document, write-off entry, cents, the entry's reversal).
+pub(super) type WriteOffShare = (u64, u64, i64, Option<u64>);
+
+/// VAT due on payment a write-off clears from its pending account.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct WriteOffVat {
+    /// The invoice or credit note (`FA2026-00012`).
+    pub document: String,
+    pub tax_code: String,
+    /// 445740 (collected) or 445640 (deductible).
+    pub pending_account: AccountNumber,
+    pub tax: Amount,
+}
+
+/// The write-off entry that would complete a group, and what it letters.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct WriteOff {
+    pub account: AccountNumber,
+    pub party: String,
+    /// Debit minus credit of the lines (with the rest of their partial group): what the
+    /// write-off entry clears.
+    pub remainder: Amount,
+    /// The setting it is within (`lettering.tolerance`).
+    pub tolerance: Amount,
+    /// Validated on the working date; its first line is the third-party line that joins the
+    /// group.
+    pub entry: EntryInput,
+    /// The lines lettered with the write-off line.
+    pub lines: Vec<LineRef>,
+    pub vat: Vec<WriteOffVat>,
+    /// Part of each document (by id) the write-off settles, for the VAT check.
+    #[serde(skip)]
+    shares: Vec<DocumentShare>,
+}
+
+/// One group the automatic rules made (or would make, in a dry run).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AutoGroup {
+    #[serde(serialize_with = "rule_label")]
+    pub rule: Rule,
+    pub account: AccountNumber,
+    pub party: String,
+    pub code: String,
+    pub lines: Vec<LineRef>,
+    /// `VE2026-000012/2`, in the order of `lines`.
+    pub names: Vec<String>,
+    /// The debits of the group (what it matched).
+    pub amount: Amount,
+}
+
+fn rule_label<S: serde::Serializer>(rule: &Rule, s: S) -> std::result::Result<S::Ok, S::Error> {
+    s.serialize_str(rule.label())
+}
+
+/// What `letter_auto` did (or would do), rule by rule.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
+pub struct AutoReport {
+    pub dry_run: bool,
+    /// (account, party) pairs with open items looked at.
+    pub parties: usize,
+    pub groups: Vec<AutoGroup>,
+    /// Parties whose set search stopped at its bound: "411000 C001: searched N of M sets".
+    pub notes: Vec<String>,
+}
+
+impl AutoReport {
+    /// Groups and lines per rule, in the rules' order (rules with no group included).
+    pub fn by_rule(&self) -> Vec<(Rule, usize, usize)> {
+        [Rule::SharedReference, Rule::UniquePair, Rule::UniqueSet]
+            .into_iter()
+            .map(|rule| {
+                let groups = self.groups.iter().filter(|g| g.rule == rule);
+                let lines = groups.clone().map(|g| g.lines.len()).sum();
+                (rule, groups.count(), lines)
+            })
+            .collect()
+    }
+}
+
+/// Running counts of an automatic lettering, for callers that stream its groups.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct AutoCounts {
+    pub parties: usize,
+    pub groups: usize,
+    pub lines: usize,
+}
+
+/// A set of lines that would complete a group.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LineSuggestion {
+    /// Every line the set letters (a partial group's lines included).
+    pub lines: Vec<LineRef>,
+    /// `VE2026-000012/2`, in the order of `lines`.
+    pub names: Vec<String>,
+    /// What the set nets to (debit minus credit): zero when exact.
+    pub net: Amount,
+    pub exact: bool,
+    /// "exact 1 200,00 · same reference FA2026-00012 · 3 days apart".
+    pub reason: String,
+}
+
+/// Ranked suggestions for one account and party.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SuggestionList {
+    pub account: AccountNumber,
+    pub party: String,
+    /// The line asked about, if any.
+    pub line: Option<LineRef>,
+    /// Best first.
+    pub suggestions: Vec<LineSuggestion>,
+    /// "searched N of M sets" when the search stopped at its bound.
+    pub note: Option<String>,
+}
+
+fn invalid(reason: impl Into<String>) -> LedgerError {
+    LedgerError::Invalid {
+        field: "lettering",
+        reason: reason.into(),
+    }
+}
+
+fn line_name(entry: &Entry, at: LineRef) -> String {
+    format!("{}/{}", entry.reference(), at.line.saturating_add(1))
+}
+
+/// The engine's bounds from the settings.
+pub fn match_settings(lettering: &Lettering) -> MatchSettings {
+    MatchSettings {
+        tolerance: lettering.tolerance,
+        pair_window_days: i64::from(lettering.pair_window_days),
+        max_items: lettering.max_items as usize,
+        max_set_size: lettering.max_set_size as usize,
+        ..MatchSettings::default()
+    }
+}
+
+fn lettering_settings(tx: &Tx<'_>) -> Result<(Lettering, Option<Settings>)> {
+    let settings: Option<Settings> = tx.get_meta("settings")?;
+    let lettering = settings
+        .as_ref()
+        .map(|s| s.lettering.clone())
+        .unwrap_or_default();
+    Ok((lettering, settings))
+}
+
+/// One unit the matching engine sees: an open line, or a partial group standing for its
+/// remainder (so a suggestion or a rule completes it).
+struct Unit {
+    lines: Vec<LineRef>,
+    amount: Amount,
+    date: chrono::NaiveDate,
+    references: Vec<String>,
+}
+
+/// Open items of one account and party as matching units, partial groups folded into one.
+fn units_of(items: &[OpenItem]) -> Result<Vec<Unit>> {
+    let mut units: Vec<Unit> = Vec::new();
+    let mut partial: BTreeMap<&str, usize> = BTreeMap::new();
+    for item in items {
+        let references = vec![item.piece.clone()];
+        match item.partial.as_deref() {
+            Some(code) => match partial.get(code) {
+                Some(&index) => {
+                    let unit = &mut units[index];
+                    unit.lines.push(item.at);
+                    unit.amount = unit
+                        .amount
+                        .checked_add(item.signed())
+                        .ok_or_else(|| invalid("the amounts of a group overflow"))?;
+                    unit.date = unit.date.max(item.date);
+                    unit.references.push(item.piece.clone());
+                }
+                None => {
+                    partial.insert(code, units.len());
+                    units.push(Unit {
+                        lines: vec![item.at],
+                        amount: item.signed(),
+                        date: item.date,
+                        references,
+                    });
+                }
+            },
+            None => units.push(Unit {
+                lines: vec![item.at],
+                amount: item.signed(),
+                date: item.date,
+                references,
+            }),
+        }
+    }
+    // A partial group's remainder of zero cannot happen (it would be complete); a line of
+    // zero letters nothing.
+    units.retain(|u| !u.amount.is_zero());
+    Ok(units)
+}
+
+fn engine_items(units: &[Unit]) -> Vec<Item> {
+    units
+        .iter()
+        .enumerate()
+        .map(|(key, unit)| Item {
+            key: key as u64,
+            date: unit.date,
+            amount: unit.amount,
+            references: unit.references.clone(),
+        })
+        .collect()
+}
+
+impl Ledger {
+    /// Runs `f` in a write transaction that is rolled back: what a command would do, without
+    /// doing it (its checks included).
+    fn rehearse<T>(&self, f: impl FnOnce(&mut Tx<'_>) -> Result<T>) -> Result<T> {
+        let txn = self.writable()?.begin_write()?;
+        let value = {
+            let mut tx = Tx::open(&txn)?;
+            f(&mut tx)?
+        };
+        txn.abort()?;
+        Ok(value)
+    }
+
+    /// The write-off entry that would complete the group of these lines (with the rest of
+    /// their partial group, if any): refused when the lines already balance or when their
+    /// difference is beyond the tolerance.
+    pub fn letter_writeoff_preview(&self, ctx: &Ctx, lines: &[LineRef]) -> Result<WriteOff> {
+        self.rehearse(|tx| {
+            let mut books = Books::default();
+            plan_writeoff(tx, ctx, &mut books, lines)
+        })
+    }
+
+    /// Posts the write-off entry of [`Ledger::letter_writeoff_preview`] (validated, on the
+    /// working date) and letters its third-party line with the lines, completing the group,
+    /// in one transaction.
+    pub fn letter_writeoff(&self, ctx: &Ctx, lines: &[LineRef]) -> Result<(Entry, Group)> {
+        self.write(ctx, |tx| {
+            let mut books = Books::default();
+            let plan = plan_writeoff(tx, ctx, &mut books, lines)?;
+            tx.check_input(&plan.entry)?;
+            let mut entry = super::commands::new_entry(tx, ctx, plan.entry.clone(), None)?;
+            tx.number_entry(&mut entry, ctx.today)?;
+            tx.insert_entry(&entry)?;
+            {
+                let mut shares = tx.txn.open_table(WRITEOFF_SHARES)?;
+                for (document, part) in &plan.shares {
+                    shares.insert((*document, entry.id), part.cents())?;
+                }
+            }
+            tx.audit(
+                ctx,
+                "letter.writeoff",
+                vec![
+                    format!("entry:{}", entry.id),
+                    format!("account:{}", plan.account),
+                ],
+                format!(
+                    "wrote off {} on {} ({}) by {}",
+                    plan.remainder.to_plain(),
+                    plan.account,
+                    plan.party,
+                    entry.reference()
+                ),
+            )?;
+            let mut members = plan.lines.clone();
+            members.push(LineRef {
+                entry: entry.id,
+                line: 0,
+            });
+            let group = letter_lines(tx, ctx, &mut books, &members)?;
+            Ok((entry, group))
+        })
+    }
+
+    /// Ranked sets of open lines that would complete a group: with the line `line`, or, with
+    /// none, among the open items of `party` (on `account`, needed when the party has open
+    /// items on several accounts).
+    pub fn letter_suggestions(
+        &self,
+        account: Option<&AccountNumber>,
+        party: Option<&str>,
+        line: Option<LineRef>,
+    ) -> Result<SuggestionList> {
+        let settings = self.settings().map(|s| s.lettering).unwrap_or_default();
+        let (account, party) = match line {
+            Some(at) => {
+                let entry = self.entry(at.entry)?;
+                let stored = entry.lines.get(at.line as usize).ok_or_else(|| {
+                    invalid(format!(
+                        "entry {} has no line {}",
+                        entry.reference(),
+                        at.line.saturating_add(1)
+                    ))
+                })?;
+                let party = stored.third_party.clone().ok_or_else(|| {
+                    invalid(format!("line {} has no third party", line_name(&entry, at)))
+                })?;
+                (stored.account.clone(), party)
+            }
+            None => {
+                let party =
+                    party.ok_or_else(|| invalid("name a line or a third party to suggest for"))?;
+                (self.party_account(account, party)?, party.to_string())
+            }
+        };
+        let items = self.open_items(&account, &party)?;
+        let units = units_of(&items)?;
+        let target = match line {
+            Some(at) => {
+                let found = units.iter().position(|u| u.lines.contains(&at));
+                Some(found.ok_or_else(|| {
+                    invalid(format!(
+                        "line {} is not an open item of {account} ({party})",
+                        self.line_label(at)
+                    ))
+                })? as u64)
+            }
+            None => None,
+        };
+        let found = matching::suggest(&engine_items(&units), target, &match_settings(&settings));
+        let mut suggestions = Vec::new();
+        for s in found.suggestions {
+            let mut lines: Vec<LineRef> = s
+                .keys
+                .iter()
+                .flat_map(|&k| units[k as usize].lines.iter().copied())
+                .collect();
+            lines.sort_unstable();
+            let names = lines
+                .iter()
+                .map(|&at| self.line_label(at))
+                .collect::<Vec<_>>();
+            suggestions.push(LineSuggestion {
+                lines,
+                names,
+                net: s.net,
+                exact: s.is_exact(),
+                reason: s.reason,
+            });
+        }
+        Ok(SuggestionList {
+            account,
+            party,
+            line,
+            suggestions,
+            note: found.search.bound_note(),
+        })
+    }
+
+    /// Letters the open items of every letterable account and party (or of one account, or
+    /// one party) by the automatic rules: (1) a shared reference netting to zero, (2) the only
+    /// pair of equal debit and credit within the date window, (3) the only set netting to
+    /// zero among the oldest open items. With `dry_run`, reports what it would do and writes
+    /// nothing. One transaction: all or nothing.
+    pub fn letter_auto(
+        &self,
+        ctx: &Ctx,
+        account: Option<&AccountNumber>,
+        party: Option<&str>,
+        dry_run: bool,
+    ) -> Result<AutoReport> {
+        let mut groups = Vec::new();
+        let mut notes = Vec::new();
+        let counts =
+            self.letter_auto_each(ctx, account, party, dry_run, &mut |event| match event {
+                AutoEvent::Group(group) => groups.push(group),
+                AutoEvent::Note(note) => notes.push(note),
+            })?;
+        Ok(AutoReport {
+            dry_run,
+            parties: counts.parties,
+            groups,
+            notes,
+        })
+    }
+
+    /// [`Ledger::letter_auto`], handing each group to `each` as it is made instead of keeping
+    /// them: memory stays bounded by one party's open items.
+    pub fn letter_auto_each(
+        &self,
+        ctx: &Ctx,
+        account: Option<&AccountNumber>,
+        party: Option<&str>,
+        dry_run: bool,
+        each: &mut dyn FnMut(AutoEvent),
+    ) -> Result<AutoCounts> {
+        let parties: Vec<(AccountNumber, String)> = self
+            .open_item_parties(account)?
+            .into_iter()
+            .filter(|p| party.is_none_or(|wanted| wanted == p.party))
+            .map(|p| (p.account, p.party))
+            .collect();
+        let run = |tx: &mut Tx<'_>| -> Result<AutoCounts> {
+            let (lettering, _) = lettering_settings(tx)?;
+            let bounds = match_settings(&lettering);
+            let mut books = Books::default();
+            let mut counts = AutoCounts {
+                parties: parties.len(),
+                ..AutoCounts::default()
+            };
+            for (account, party) in &parties {
+                let items = self.open_items(account, party)?;
+                let units = units_of(&items)?;
+                let proposed = matching::auto_letter(&engine_items(&units), &bounds);
+                if let Some(note) = proposed.set_search.bound_note() {
+                    each(AutoEvent::Note(format!("{account} {party}: {note}")));
+                }
+                for found in proposed.groups {
+                    let mut lines: Vec<LineRef> = found
+                        .keys
+                        .iter()
+                        .flat_map(|&k| units[k as usize].lines.iter().copied())
+                        .collect();
+                    lines.sort_unstable();
+                    let group = letter_lines(tx, ctx, &mut books, &lines)?;
+                    let mut names = Vec::with_capacity(lines.len());
+                    for &at in &lines {
+                        names.push(line_name(&tx.entry(at.entry)?, at));
+                    }
+                    let amount = group
+                        .lines
+                        .iter()
+                        .try_fold(Amount::ZERO, |sum, l| sum.checked_add(l.debit))
+                        .ok_or_else(|| invalid("the amounts of a group overflow"))?;
+                    counts.groups = counts.groups.saturating_add(1);
+                    counts.lines = counts.lines.saturating_add(lines.len());
+                    each(AutoEvent::Group(AutoGroup {
+                        rule: found.rule,
+                        account: account.clone(),
+                        party: party.clone(),
+                        code: group.code(),
+                        lines,
+                        names,
+                        amount,
+                    }));
+                }
+            }
+            if counts.groups == 0 {
+                // Nothing changed: still one audit record, so the run is on file.
+                tx.audit(
+                    ctx,
+                    "letter.auto",
+                    vec!["lettering".into()],
+                    format!(
+                        "automatic lettering: nothing to letter among {} parties",
+                        parties.len()
+                    ),
+                )?;
+            }
+            Ok(counts)
+        };
+        if dry_run {
+            self.rehearse(run)
+        } else {
+            self.write(ctx, run)
+        }
+    }
+
+    /// The account of a party's open items: `account` when given, else the only letterable
+    /// account it has open items on.
+    fn party_account(&self, account: Option<&AccountNumber>, party: &str) -> Result<AccountNumber> {
+        if let Some(account) = account {
+            return Ok(account.clone());
+        }
+        let accounts: Vec<AccountNumber> = self
+            .open_item_parties(None)?
+            .into_iter()
+            .filter(|p| p.party == party)
+            .map(|p| p.account)
+            .collect();
+        match accounts.as_slice() {
+            [one] => Ok(one.clone()),
+            [] => Err(invalid(format!("third party {party} has no open items"))),
+            many => Err(invalid(format!(
+                "third party {party} has open items on {}: name the account",
+                many.iter()
+                    .map(|a| a.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))),
+        }
+    }
+
+    /// `VE2026-000012/2`, or the raw reference when the entry cannot be read.
+    fn line_label(&self, at: LineRef) -> String {
+        match self.entry(at.entry) {
+            Ok(entry) => line_name(&entry, at),
+            Err(_) => format!("#{}/{}", at.entry, at.line.saturating_add(1)),
+        }
+    }
+}
+
+/// What `letter_auto_each` hands out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AutoEvent {
+    Group(AutoGroup),
+    /// A party whose set search stopped at its bound.
+    Note(String),
+}
+
+/// Reads the named lines (and the rest of their partial group), checks the write-off is
+/// allowed and builds its entry.
+fn plan_writeoff(
+    tx: &mut Tx<'_>,
+    ctx: &Ctx,
+    books: &mut Books,
+    lines: &[LineRef],
+) -> Result<WriteOff> {
+    let (lettering, settings) = lettering_settings(tx)?;
+    let Some(first) = lines.first() else {
+        return Err(invalid("name the lines to write off"));
+    };
+    let first_entry = tx.entry(first.entry)?;
+    let first_line = first_entry
+        .lines
+        .get(first.line as usize)
+        .ok_or_else(|| {
+            invalid(format!(
+                "entry {} has no line {}",
+                first_entry.reference(),
+                first.line.saturating_add(1)
+            ))
+        })?
+        .clone();
+    let account = first_line.account.clone();
+    let party = first_line.third_party.clone().ok_or_else(|| {
+        invalid(format!(
+            "line {} has no third party",
+            line_name(&first_entry, *first)
+        ))
+    })?;
+    // The named lines and the rest of the partial group any of them is in.
+    let mut members: Vec<LineRef> = Vec::new();
+    for at in lines {
+        if members.contains(at) {
+            continue;
+        }
+        let marked = tx.lettering.get((at.entry, at.line))?.is_some();
+        if marked {
+            let entry = tx.entry(at.entry)?;
+            let on = entry
+                .lines
+                .get(at.line as usize)
+                .map(|l| l.account.clone())
+                .unwrap_or_else(|| account.clone());
+            let book = books.book(tx, &on)?;
+            if let Some(group) = book.group_of(*at) {
+                if group.is_complete() {
+                    return Err(invalid(format!(
+                        "line {} is in complete group {}: nothing to write off",
+                        line_name(&entry, *at),
+                        group.code()
+                    )));
+                }
+                for line in &group.lines {
+                    if !members.contains(&line.at) {
+                        members.push(line.at);
+                    }
+                }
+                continue;
+            }
+        }
+        members.push(*at);
+    }
+    let mut remainder = Amount::ZERO;
+    let mut sources: Vec<(u64, Amount)> = Vec::new();
+    for at in &members {
+        let entry = tx.entry(at.entry)?;
+        let line = entry.lines.get(at.line as usize).ok_or_else(|| {
+            invalid(format!(
+                "entry {} has no line {}",
+                entry.reference(),
+                at.line.saturating_add(1)
+            ))
+        })?;
+        if line.account != account || line.third_party.as_deref() != Some(party.as_str()) {
+            return Err(invalid(format!(
+                "line {} is not on {account} for {party}: a write-off completes one account and party",
+                line_name(&entry, *at)
+            )));
+        }
+        let signed = line
+            .debit
+            .checked_sub(line.credit)
+            .ok_or_else(|| invalid("the amounts of the lines overflow"))?;
+        remainder = remainder
+            .checked_add(signed)
+            .ok_or_else(|| invalid("the amounts of the lines overflow"))?;
+        if let Some(document) = entry
+            .source
+            .as_deref()
+            .and_then(|s| s.strip_prefix("document:"))
+            .and_then(|s| s.parse::<u64>().ok())
+            && entry.reversal_of.is_none()
+        {
+            sources.push((document, signed));
+        }
+    }
+    if remainder.is_zero() {
+        return Err(invalid(
+            "the lines balance already: letter them (folio letter add) without a write-off",
+        ));
+    }
+    if remainder.abs() > lettering.tolerance {
+        return Err(invalid(format!(
+            "the difference {} is beyond the write-off tolerance {} (setting lettering.tolerance)",
+            remainder.abs().to_plain(),
+            lettering.tolerance.to_plain()
+        )));
+    }
+    let (target, key) = if remainder.is_negative() {
+        (
+            lettering.writeoff_credit_account.clone(),
+            "lettering.writeoff_credit_account",
+        )
+    } else {
+        (
+            lettering.writeoff_debit_account.clone(),
+            "lettering.writeoff_debit_account",
+        )
+    };
+    if tx.account_opt(&target)?.is_none() {
+        return Err(invalid(format!(
+            "{key}: account {target} does not exist (add it or change the setting)"
+        )));
+    }
+    if tx.journal_opt(&lettering.writeoff_journal)?.is_none() {
+        return Err(invalid(format!(
+            "lettering.writeoff_journal: journal {} does not exist",
+            lettering.writeoff_journal
+        )));
+    }
+    let (vat, shares) = match &settings {
+        Some(settings) => vat_cleared(tx, settings, &sources, remainder)?,
+        None => (Vec::new(), Vec::new()),
+    };
+    let size = remainder.abs();
+    let mut tax_total = Amount::ZERO;
+    for v in &vat {
+        tax_total = tax_total
+            .checked_add(v.tax)
+            .ok_or_else(|| invalid("the VAT of the write-off overflows"))?;
+    }
+    let base = size
+        .checked_sub(tax_total)
+        .filter(|b| !b.is_negative())
+        .ok_or_else(|| invalid("the VAT to clear exceeds the difference"))?;
+    let label = format!("Écart de règlement {party}");
+    let debit_remainder = !remainder.is_negative();
+    let side = |account: AccountNumber, amount: Amount, party_side: bool| {
+        // The party line takes the remainder's other side; the others its side.
+        let debit = debit_remainder != party_side;
+        Line {
+            account,
+            third_party: None,
+            label: label.clone(),
+            debit: if debit { amount } else { Amount::ZERO },
+            credit: if debit { Amount::ZERO } else { amount },
+        }
+    };
+    let mut party_line = side(account.clone(), size, true);
+    party_line.third_party = Some(party.clone());
+    let mut entry_lines = vec![party_line];
+    if !base.is_zero() {
+        entry_lines.push(side(target, base, false));
+    }
+    for v in &vat {
+        entry_lines.push(side(v.pending_account.clone(), v.tax, false));
+    }
+    let entry = EntryInput {
+        journal: lettering.writeoff_journal.clone(),
+        date: ctx.today,
+        piece: first_entry.piece.clone(),
+        label,
+        lines: entry_lines,
+    };
+    Ok(WriteOff {
+        account,
+        party,
+        remainder,
+        tolerance: lettering.tolerance,
+        entry,
+        lines: members,
+        vat,
+        shares,
+    })
+}
+
+/// Cents of a document settled so far: its payments and refunds, and the write-offs not
+/// reversed since.
+fn settled_of(
+    tx: &Tx<'_>,
+    documents: &impl ReadableTable<u64, super::tables::Bytes>,
+    document: u64,
+) -> Result<Amount> {
+    let allocations = tx.txn.open_table(ALLOCATIONS)?;
+    let mut cents: i64 = 0;
+    for item in allocations.range((document, 0u64)..=(document, u64::MAX))? {
+        let (key, value) = item?;
+        let from = key.value().1;
+        let is_cash = match documents.get(from)? {
+            Some(bytes) => decode::<Document>(bytes.value(), "document")?
+                .doc_type
+                .is_payment(),
+            None => false,
+        };
+        if is_cash {
+            cents = cents
+                .checked_add(value.value())
+                .ok_or_else(|| invalid("the payments of a document overflow"))?;
+        }
+    }
+    cents = cents
+        .checked_add(writeoffs_of(tx, document)?)
+        .ok_or_else(|| invalid("the payments of a document overflow"))?;
+    Ok(Amount::from_cents(cents))
+}
+
+fn writeoffs_of(tx: &Tx<'_>, document: u64) -> Result<i64> {
+    let shares = tx.txn.open_table(WRITEOFF_SHARES)?;
+    let mut cents: i64 = 0;
+    for item in shares.range((document, 0u64)..=(document, u64::MAX))? {
+        let (key, value) = item?;
+        if tx.reversal_of(key.value().1)?.is_none() {
+            cents = cents
+                .checked_add(value.value())
+                .ok_or_else(|| invalid("the write-offs of a document overflow"))?;
+        }
+    }
+    Ok(cents)
+}
+
+/// The VAT due on payment a write-off of `remainder` clears: for the first invoice or credit
+/// note among the lines that is still partly unpaid on the side the remainder is on, the
+/// share of its taxes due on payment the written-off part stands for (as a payment of that
+/// part would have moved it).
+fn vat_cleared(
+    tx: &Tx<'_>,
+    settings: &Settings,
+    sources: &[(u64, Amount)],
+    remainder: Amount,
+) -> Result<(Vec<WriteOffVat>, Vec<DocumentShare>)> {
+    let documents = tx.txn.open_table(DOCUMENTS)?;
+    let posted = tx.txn.open_table(POSTED)?;
+    let left = remainder.abs();
+    let mut vat = Vec::new();
+    let mut shares = Vec::new();
+    let mut seen = Vec::new();
+    for &(id, signed) in sources {
+        if seen.contains(&id) {
+            continue;
+        }
+        seen.push(id);
+        // The document's own line is on the side the remainder is open on.
+        if signed.is_negative() != remainder.is_negative() {
+            continue;
+        }
+        let Some(bytes) = documents.get(id)? else {
+            continue;
+        };
+        let doc: Document = decode(bytes.value(), "document")?;
+        if doc.status != DocumentStatus::Validated || doc.doc_type.is_payment() {
+            continue;
+        }
+        let Some(bytes) = posted.get(id)? else {
+            continue;
+        };
+        let totals: PostedTotals = decode(bytes.value(), "posted totals")?;
+        if !totals
+            .taxes
+            .iter()
+            .any(|t| t.on_payment && !t.tax.is_zero())
+        {
+            continue;
+        }
+        let settled = settled_of(tx, &documents, id)?;
+        let unpaid = totals
+            .total
+            .checked_sub(settled)
+            .ok_or_else(|| invalid("the payments of a document overflow"))?;
+        if !unpaid.is_negative() && !unpaid.is_zero() {
+            let part = unpaid.min(left);
+            let after = settled
+                .checked_add(part)
+                .ok_or_else(|| invalid("the payments of a document overflow"))?;
+            for detail in totals
+                .taxes
+                .iter()
+                .filter(|t| t.on_payment && !t.tax.is_zero())
+            {
+                let Some(pending) = settings
+                    .tax(&detail.code)
+                    .and_then(|t| t.pending_account.clone())
+                else {
+                    continue;
+                };
+                let tax = moved_share(detail.tax, totals.total, settled, after);
+                if !tax.is_zero() {
+                    vat.push(WriteOffVat {
+                        document: doc.display_ref(),
+                        tax_code: detail.code.clone(),
+                        pending_account: pending,
+                        tax,
+                    });
+                }
+            }
+            // One document per write-off, so `folio check` knows whose VAT its lines clear.
+            shares.push((id, part));
+            break;
+        }
+    }
+    Ok((vat, shares))
+}
+
+/// The write-off entries and the part of each document they settled, for `folio check`:
+/// (document, entry, cents), and whether the entry was reversed since.
+pub(super) fn writeoff_shares(view: &super::store::View) -> Result<Vec<WriteOffShare>> {
+    let Some(table) = view.table_if_exists(WRITEOFF_SHARES)? else {
+        return Ok(Vec::new());
+    };
+    let reversals = view.table(super::tables::REVERSALS)?;
+    let mut out = Vec::new();
+    for item in table.range::<(u64, u64)>(..)? {
+        let (key, value) = item?;
+        let (document, entry) = key.value();
+        let reversal = reversals.get(entry)?.map(|v| v.value());
+        out.push((document, entry, value.value(), reversal));
+    }
+    Ok(out)
+}
