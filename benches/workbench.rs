@@ -227,7 +227,11 @@ fn main() {
         press(&mut app, "g g");
     }
     // Context: most of it is the lettering command itself (measured alone below).
-    report("letter two marked lines (L: command, screen, frame)", letter, None);
+    report(
+        "letter two marked lines (L: command, screen, frame)",
+        letter,
+        None,
+    );
     // The write alone, for comparison: one lettering command, one durable commit.
     let mut write = Vec::new();
     for _ in 0..20 {

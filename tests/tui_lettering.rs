@@ -148,7 +148,7 @@ fn a_payment_against_three_invoices_in_five_keys() {
         assert!(screen.contains("1 open"), "{name}:\n{screen}");
         assert!(screen.contains("Marked: none"), "{name}:\n{screen}");
         assert_eq!(d.app.record(), Some(format!("entry:{}", lines[4].entry)));
-        assert_same_after_reading_again(&mut d, &name);
+        assert_same_after_reading_again(&mut d, name);
     }
 }
 
@@ -354,6 +354,133 @@ fn the_workbench_is_in_the_palette_and_the_help() {
         "switch-pane",
     ] {
         assert!(help.contains(name), "{name}:\n{help}");
+    }
+}
+
+/// A customer with two invoices (100 and 200) paid 299,50: 0,50 short, within the tolerance.
+fn short_payment_case(ledger: &Ledger) -> Vec<LineRef> {
+    ledger
+        .add_party(
+            &demo_ctx(),
+            Party::new(
+                PARTY.into(),
+                "Zeta Essais".into(),
+                PartyKind::Customer,
+                account("411000"),
+            ),
+        )
+        .unwrap();
+    vec![
+        post(ledger, day(10, 1), "FZ1", 10_000),
+        post(ledger, day(10, 5), "FZ2", 20_000),
+        post(ledger, day(10, 20), "RZ1", -29_950),
+    ]
+}
+
+#[test]
+fn a_short_payment_is_written_off_after_its_entry_is_shown() {
+    for (name, keymap) in presets() {
+        let dir = tempfile::tempdir().unwrap();
+        let ledger = demo_ledger(dir.path());
+        let lines = short_payment_case(&ledger);
+        let mut d = Driver::new(&ledger, &keymap);
+        open_customer(&mut d);
+        for _ in 0..3 {
+            d.list(Action::Mark);
+        }
+        d.act(Context::Lettering, Action::WriteOff);
+        let screen = render(&d.app, 80, 24);
+        for text in ["Write off 0,50 D", "658000 D", "411000 CZTEST C 0,50"] {
+            assert!(screen.contains(text), "{name}: {text}\n{screen}");
+        }
+        d.confirm();
+        assert!(
+            d.message().starts_with("wrote off 0,50 by OD2026-"),
+            "{name}: {}",
+            d.message()
+        );
+        let group = ledger.group_of_line(lines[2]).unwrap().unwrap();
+        assert!(group.is_complete(), "{name}");
+        assert_eq!(group.lines.len(), 4, "{name}");
+        let screen = render(&d.app, 80, 24);
+        assert!(screen.contains("0 open"), "{name}:\n{screen}");
+    }
+}
+
+#[test]
+fn suggestions_for_the_payment_apply_with_a_digit_or_enter() {
+    for (name, keymap) in presets() {
+        for pick in ["digit", "enter"] {
+            let dir = tempfile::tempdir().unwrap();
+            let ledger = demo_ledger(dir.path());
+            let lines = customer_case(&ledger);
+            let mut d = Driver::new(&ledger, &keymap);
+            open_customer(&mut d);
+            for _ in 0..3 {
+                d.list(Action::Down);
+            }
+            assert_eq!(d.app.record(), Some(format!("entry:{}", lines[3].entry)));
+            d.act(Context::Lettering, Action::Suggest);
+            let screen = render(&d.app, 80, 24);
+            assert!(screen.contains("Suggestions"), "{name}:\n{screen}");
+            assert!(screen.contains("1 exact"), "{name}:\n{screen}");
+            match pick {
+                "digit" => d.text("1"),
+                _ => d.form(Action::NextField),
+            };
+            assert!(
+                d.message()
+                    .starts_with("lettered AA on 411000 (CZTEST): 4 lines, complete"),
+                "{name} {pick}: {}",
+                d.message()
+            );
+            assert_eq!(group_code(&ledger, lines[4]), None);
+            // The suggestions closed; keys are the list's again.
+            d.list(Action::Top);
+            assert_eq!(d.app.record(), Some(format!("entry:{}", lines[4].entry)));
+        }
+        // Cancelled, nothing is written.
+        let dir = tempfile::tempdir().unwrap();
+        let ledger = demo_ledger(dir.path());
+        let lines = customer_case(&ledger);
+        let mut d = Driver::new(&ledger, &keymap);
+        open_customer(&mut d);
+        d.act(Context::Lettering, Action::Suggest);
+        assert!(render(&d.app, 80, 24).contains("Suggestions"), "{name}");
+        d.form(Action::Cancel);
+        assert!(!render(&d.app, 80, 24).contains("Suggestions"), "{name}");
+        assert_eq!(group_code(&ledger, lines[0]), None);
+        assert_eq!(d.app.title(), format!("Lettering 411000 {PARTY}"));
+    }
+}
+
+#[test]
+fn automatic_lettering_of_the_party_after_a_preview() {
+    for (name, keymap) in presets() {
+        let dir = tempfile::tempdir().unwrap();
+        let ledger = demo_ledger(dir.path());
+        let lines = customer_case(&ledger);
+        let mut d = Driver::new(&ledger, &keymap);
+        open_customer(&mut d);
+        d.act(Context::Lettering, Action::LetterAuto);
+        let screen = render(&d.app, 80, 24);
+        assert!(
+            screen.contains("Automatic lettering would make 1 groups"),
+            "{name}:\n{screen}"
+        );
+        // The preview wrote nothing.
+        assert_eq!(group_code(&ledger, lines[0]), None, "{name}");
+        d.confirm();
+        assert!(
+            d.message()
+                .starts_with("lettered 1 groups automatically (4 lines)"),
+            "{name}: {}",
+            d.message()
+        );
+        for at in &lines[..4] {
+            assert!(group_code(&ledger, *at).is_some(), "{name}");
+        }
+        assert_eq!(group_code(&ledger, lines[4]), None, "{name}");
     }
 }
 

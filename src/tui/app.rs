@@ -823,6 +823,28 @@ impl App {
                 }
                 self.after_command();
             }
+            Write::WriteOff { lines } => {
+                match self.ledger.letter_writeoff(&self.ctx, &lines) {
+                    Ok((entry, group)) => self.info(format!(
+                        "wrote off {} by {}; {}",
+                        super::screens::amount_text(entry.total_debit()),
+                        entry.reference(),
+                        super::screens::lettering::lettered_text(&group)
+                    )),
+                    Err(err) => self.lost(err),
+                }
+                self.after_command();
+            }
+            Write::LetterAuto { account, party } => {
+                match self
+                    .ledger
+                    .letter_auto(&self.ctx, Some(&account), Some(&party), false)
+                {
+                    Ok(report) => self.info(super::screens::lettering::auto_text(&report)),
+                    Err(err) => self.lost(err),
+                }
+                self.after_command();
+            }
             Write::Unletter { account, code } => {
                 match self.ledger.unletter(&self.ctx, &account, &code) {
                     Ok(group) => self.info(format!(

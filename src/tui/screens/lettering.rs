@@ -15,16 +15,19 @@ use ratatui::layout::Rect;
 use ratatui::style::Style;
 
 use super::super::action::{Action, Context};
-use super::super::keymap::Keymap;
+use super::super::keymap::{Key, Keymap};
 use super::super::route::Route;
 use super::super::theme::Theme;
 use super::super::widgets::list::{List, ListView, Row};
+use super::super::widgets::overlay::boxed;
 use super::super::widgets::table::{Column, needed, search_text};
 use super::{
     Confirm, Env, Focus, Outcome, Screen, Write, amount_or_blank, amount_text, clean, date_text,
     line,
 };
-use crate::ledger::{Ledger, LedgerError, LedgerRow, OpenItem, PartyOpen};
+use crate::ledger::{
+    AutoReport, Ledger, LedgerError, LedgerRow, OpenItem, PartyOpen, SuggestionList, WriteOff,
+};
 use crate::lettering::{Group, LineRef};
 use crate::model::{AccountNumber, Amount, EntryId, EntryNumber, EntryStatus};
 use crate::query::{Field, Fields};
@@ -262,6 +265,14 @@ pub struct LetteringScreen {
     sent: Option<Vec<LineRef>>,
     /// Figures of the items, computed when they change (not on every key or frame).
     summary: Summary,
+    /// The suggestions for the line under the cursor, while they are shown.
+    suggestions: Option<Suggestions>,
+}
+
+/// Suggestions shown over the items: `enter` applies the selected one, a digit picks one.
+struct Suggestions {
+    list: SuggestionList,
+    selected: usize,
 }
 
 /// What the screen shows of its items besides the rows, kept from one read (or one known
@@ -354,6 +365,7 @@ impl LetteringScreen {
             truncated: false,
             sent: None,
             summary: Summary::default(),
+            suggestions: None,
         };
         screen.read_parties(env.ledger)?;
         if let Some(code) = party {
@@ -590,6 +602,172 @@ impl LetteringScreen {
         })
     }
 
+    /// The lines a write-off completes: the marked ones, else the line under the cursor (with
+    /// the rest of its partial group, which the ledger adds).
+    fn writeoff_lines(&self) -> Vec<LineRef> {
+        let marked: Vec<LineRef> = self.marked_lines().iter().map(|r| r.at).collect();
+        if !marked.is_empty() {
+            return marked;
+        }
+        self.items
+            .selected()
+            .map(|r| vec![r.at])
+            .unwrap_or_default()
+    }
+
+    fn write_off(&mut self, env: &Env) -> Outcome {
+        if self.open.is_none() {
+            return Outcome::Info("open a party first (enter on it)".into());
+        }
+        let lines = self.writeoff_lines();
+        if lines.is_empty() {
+            return Outcome::Info("mark the lines to complete with a write-off first".into());
+        }
+        self.write_off_lines(env, lines)
+    }
+
+    /// The write-off preview of `lines`, as a question.
+    fn write_off_lines(&mut self, env: &Env, lines: Vec<LineRef>) -> Outcome {
+        match env.ledger.letter_writeoff_preview(env.ctx, &lines) {
+            Ok(plan) => {
+                self.sent = Some(lines.clone());
+                Outcome::Confirm(Confirm {
+                    message: writeoff_question(&plan),
+                    yes: Write::WriteOff { lines }.into(),
+                })
+            }
+            Err(err) => Outcome::Error(err.to_string()),
+        }
+    }
+
+    fn suggest(&mut self, env: &Env) -> Outcome {
+        let Some((account, party)) = &self.open else {
+            return Outcome::Info("open a party first (enter on it)".into());
+        };
+        let Some(row) = self.items.selected() else {
+            return Outcome::Info("no line to suggest for".into());
+        };
+        if row.is_lettered() {
+            return Outcome::Info(format!(
+                "{} is lettered already ({})",
+                line_name(row),
+                row.code.as_deref().unwrap_or_default()
+            ));
+        }
+        let name = line_name(row);
+        match env
+            .ledger
+            .letter_suggestions(Some(account), Some(party), Some(row.at))
+        {
+            Ok(list) if list.suggestions.is_empty() => Outcome::Info(format!(
+                "no set completes {name}{}",
+                list.note
+                    .as_deref()
+                    .map(|n| format!(" ({n})"))
+                    .unwrap_or_default()
+            )),
+            Ok(list) => {
+                self.suggestions = Some(Suggestions { list, selected: 0 });
+                Outcome::None
+            }
+            Err(err) => err.into(),
+        }
+    }
+
+    /// Applies suggestion `at`: an exact one letters its lines, one within the tolerance
+    /// asks for its write-off.
+    fn apply_suggestion(&mut self, at: usize, env: &Env) -> Outcome {
+        let Some(shown) = self.suggestions.take() else {
+            return Outcome::None;
+        };
+        let Some(chosen) = shown.list.suggestions.get(at) else {
+            let count = shown.list.suggestions.len();
+            self.suggestions = Some(shown);
+            return Outcome::Info(format!("there are {count} suggestions"));
+        };
+        let lines = chosen.lines.clone();
+        if chosen.exact {
+            self.sent = Some(lines.clone());
+            return Write::Letter { lines }.into();
+        }
+        self.write_off_lines(env, lines)
+    }
+
+    fn auto(&mut self, env: &Env) -> Outcome {
+        let Some((account, party)) = self.open.clone() else {
+            return Outcome::Info("open a party first (enter on it)".into());
+        };
+        match env
+            .ledger
+            .letter_auto(env.ctx, Some(&account), Some(&party), true)
+        {
+            Ok(report) if report.groups.is_empty() => Outcome::Info(format!(
+                "the automatic rules letter nothing on {account} {party}{}",
+                report
+                    .notes
+                    .first()
+                    .map(|n| format!(" ({n})"))
+                    .unwrap_or_default()
+            )),
+            Ok(report) => Outcome::Confirm(Confirm {
+                message: auto_question(&report),
+                yes: Write::LetterAuto { account, party }.into(),
+            }),
+            Err(err) => err.into(),
+        }
+    }
+
+    fn draw_suggestions(&self, buf: &mut Buffer, area: Rect, theme: &Theme, keymap: &Keymap) {
+        let Some(shown) = &self.suggestions else {
+            return;
+        };
+        let rows = shown.list.suggestions.len() as u16;
+        let height = (rows * 2 + 3).min(area.height);
+        if height < 3 || area.width < 10 {
+            return;
+        }
+        let rect = Rect::new(area.x, area.bottom() - height, area.width, height);
+        let title = format!(
+            "Suggestions: {} applies · 1-9 picks · {} closes",
+            keymap.hint(Context::Form, Action::NextField),
+            keymap.hint(Context::Form, Action::Cancel)
+        );
+        let inner = boxed(buf, rect, &title, theme);
+        let mut y = inner.y;
+        for (i, s) in shown.list.suggestions.iter().enumerate() {
+            if y + 1 >= inner.bottom() {
+                break;
+            }
+            let style = if i == shown.selected {
+                theme.cursor
+            } else {
+                Style::new()
+            };
+            let head = format!("{} {}", i + 1, clean(&s.reason));
+            line(buf, Rect::new(inner.x, y, inner.width, 1), y, &head, style);
+            let names = format!("  {}", s.names.join(" + "));
+            line(
+                buf,
+                Rect::new(inner.x, y + 1, inner.width, 1),
+                y + 1,
+                &names,
+                theme.dim,
+            );
+            y += 2;
+        }
+        if let Some(note) = &shown.list.note
+            && y < inner.bottom()
+        {
+            line(
+                buf,
+                Rect::new(inner.x, y, inner.width, 1),
+                y,
+                note,
+                theme.dim,
+            );
+        }
+    }
+
     fn marked_total(&self) -> (usize, Amount) {
         self.items.marked()
     }
@@ -806,7 +984,15 @@ impl Screen for LetteringScreen {
     }
 
     fn focus(&self) -> Focus {
-        Focus::List
+        if self.suggestions.is_some() {
+            Focus::Form
+        } else {
+            Focus::List
+        }
+    }
+
+    fn wants_text(&self) -> bool {
+        self.suggestions.is_some()
     }
 
     fn reload(&mut self, env: &Env) -> Result<(), LedgerError> {
@@ -890,9 +1076,24 @@ impl Screen for LetteringScreen {
                 (self.item_cells(row, &layout), style)
             },
         );
+        self.draw_suggestions(buf, items, theme, keymap);
     }
 
     fn handle(&mut self, action: Action, env: &Env) -> Outcome {
+        if let Some(shown) = &mut self.suggestions {
+            let last = shown.list.suggestions.len().saturating_sub(1);
+            match action {
+                Action::NextLine | Action::Down => shown.selected = (shown.selected + 1).min(last),
+                Action::PrevLine | Action::Up => shown.selected = shown.selected.saturating_sub(1),
+                Action::NextField | Action::Open => {
+                    let at = shown.selected;
+                    return self.apply_suggestion(at, env);
+                }
+                Action::Cancel | Action::Back => self.suggestions = None,
+                _ => {}
+            }
+            return Outcome::None;
+        }
         match (action, self.pane) {
             (Action::Open, Pane::Parties) => match self.parties.selected().map(Row::key) {
                 Some(key) => self
@@ -928,6 +1129,32 @@ impl Screen for LetteringScreen {
             }
             (Action::Letter, _) => self.letter(),
             (Action::Unletter, _) => self.unletter(),
+            (Action::WriteOff, _) => self.write_off(env),
+            (Action::Suggest, _) => self.suggest(env),
+            (Action::LetterAuto, _) => self.auto(env),
+            _ => Outcome::None,
+        }
+    }
+
+    /// Digits pick a suggestion; `j` and `k` move among them.
+    fn input(&mut self, key: Key, env: &Env) -> Outcome {
+        let Some(shown) = &mut self.suggestions else {
+            return Outcome::None;
+        };
+        let last = shown.list.suggestions.len().saturating_sub(1);
+        match key.text() {
+            Some(digit @ '1'..='9') => {
+                let at = digit as usize - '1' as usize;
+                self.apply_suggestion(at, env)
+            }
+            Some('j') => {
+                shown.selected = (shown.selected + 1).min(last);
+                Outcome::None
+            }
+            Some('k') => {
+                shown.selected = shown.selected.saturating_sub(1);
+                Outcome::None
+            }
             _ => Outcome::None,
         }
     }
@@ -986,6 +1213,9 @@ impl Screen for LetteringScreen {
 
     /// Going back from the open items first goes up to the parties.
     fn back_within(&mut self) -> bool {
+        if self.suggestions.take().is_some() {
+            return true;
+        }
         if self.pane == Pane::Items {
             self.pane = Pane::Parties;
             return true;
@@ -1002,6 +1232,9 @@ impl Screen for LetteringScreen {
     }
 
     fn list(&self) -> Option<&dyn ListView> {
+        if self.suggestions.is_some() {
+            return None;
+        }
         match self.pane {
             Pane::Parties => Some(&self.parties),
             Pane::Items => Some(&self.items),
@@ -1009,6 +1242,9 @@ impl Screen for LetteringScreen {
     }
 
     fn list_mut(&mut self) -> Option<&mut dyn ListView> {
+        if self.suggestions.is_some() {
+            return None;
+        }
         match self.pane {
             Pane::Parties => Some(&mut self.parties),
             Pane::Items => Some(&mut self.items),
@@ -1019,6 +1255,13 @@ impl Screen for LetteringScreen {
 
     fn hints(&self, keymap: &Keymap) -> Vec<(String, &'static str)> {
         let lettering = |action| keymap.hint(Context::Lettering, action);
+        if self.suggestions.is_some() {
+            return vec![
+                (keymap.hint(Context::Form, Action::NextField), "apply"),
+                ("1-9".to_string(), "pick"),
+                (keymap.hint(Context::Form, Action::Cancel), "close"),
+            ];
+        }
         match self.pane {
             Pane::Parties => vec![
                 (keymap.hint(Context::List, Action::Open), "open"),
@@ -1028,7 +1271,10 @@ impl Screen for LetteringScreen {
             Pane::Items => vec![
                 (keymap.hint(Context::List, Action::Mark), "mark"),
                 (lettering(Action::Letter), "letter"),
+                (lettering(Action::Suggest), "suggest"),
+                (lettering(Action::WriteOff), "write off"),
                 (lettering(Action::Unletter), "unletter"),
+                (lettering(Action::LetterAuto), "auto"),
                 (lettering(Action::NextParty), "next party"),
                 (lettering(Action::ShowLettered), "lettered"),
             ],
@@ -1049,5 +1295,78 @@ pub fn lettered_text(group: &Group) -> String {
         group.account,
         group.party,
         group.lines.len()
+    )
+}
+
+/// The write-off entry, line by line, and the question.
+fn writeoff_question(plan: &WriteOff) -> String {
+    let entry = &plan.entry;
+    let lines: Vec<String> = entry
+        .lines
+        .iter()
+        .map(|l| {
+            let (side, amount) = if l.debit.is_zero() {
+                ("C", l.credit)
+            } else {
+                ("D", l.debit)
+            };
+            let party = l
+                .third_party
+                .as_deref()
+                .map(|p| format!(" {}", clean(p)))
+                .unwrap_or_default();
+            format!("{}{party} {side} {}", l.account, amount_text(amount))
+        })
+        .collect();
+    format!(
+        "Write off {} (tolerance {}) with entry {} {} «{}»: {}. Post it and letter the group \
+         complete?",
+        signed_text(plan.remainder),
+        amount_text(plan.tolerance),
+        clean(&entry.journal),
+        date_text(entry.date),
+        clean(&entry.label),
+        lines.join(" · ")
+    )
+}
+
+/// What a dry run of the automatic rules found, and the question.
+fn auto_question(report: &AutoReport) -> String {
+    let rules: Vec<String> = report
+        .by_rule()
+        .into_iter()
+        .filter(|(_, groups, _)| *groups > 0)
+        .map(|(rule, groups, lines)| format!("{} {groups} ({lines} lines)", rule.label()))
+        .collect();
+    let mut shown: Vec<String> = report
+        .groups
+        .iter()
+        .take(3)
+        .map(|g| format!("{} {}", amount_text(g.amount), g.names.join("+")))
+        .collect();
+    if report.groups.len() > 3 {
+        shown.push(format!("… {} more", report.groups.len() - 3));
+    }
+    format!(
+        "Automatic lettering would make {} groups: {}. {}. Letter them?",
+        report.groups.len(),
+        rules.join(", "),
+        shown.join("; ")
+    )
+}
+
+/// What the status line says once the automatic rules ran.
+pub fn auto_text(report: &AutoReport) -> String {
+    let lines: usize = report.groups.iter().map(|g| g.lines.len()).sum();
+    let rules: Vec<String> = report
+        .by_rule()
+        .into_iter()
+        .filter(|(_, groups, _)| *groups > 0)
+        .map(|(rule, groups, _)| format!("{} {groups}", rule.label()))
+        .collect();
+    format!(
+        "lettered {} groups automatically ({lines} lines): {}",
+        report.groups.len(),
+        rules.join(", ")
     )
 }

@@ -128,6 +128,15 @@ pub enum Write {
     Letter {
         lines: Vec<crate::lettering::LineRef>,
     },
+    /// Complete the group of these lines with a write-off entry (after its preview).
+    WriteOff {
+        lines: Vec<crate::lettering::LineRef>,
+    },
+    /// Letter an account and party by the automatic rules (after the preview of a dry run).
+    LetterAuto {
+        account: crate::model::AccountNumber,
+        party: String,
+    },
     /// Remove a letter group.
     Unletter {
         account: crate::model::AccountNumber,
