@@ -334,7 +334,7 @@ impl Summary {
         };
         summary.widths = Widths {
             number: cells("number", number, 14),
-            piece: cells("piece", piece, 10),
+            piece: cells("piece", piece, 12),
             debit: amount("debit", debit, 16),
             credit: amount("credit", credit, 16),
             remaining: amount("remaining", high, 16).max(amount("remaining", low, 16)),
@@ -717,25 +717,41 @@ impl LetteringScreen {
         }
     }
 
+    /// Rows the suggestions take below the items: half of the room at most.
+    fn suggestions_height(&self, area: Rect) -> u16 {
+        match &self.suggestions {
+            Some(shown) => {
+                let wanted = shown.list.suggestions.len() as u16 * 2 + 3;
+                wanted.min((area.height / 2).max(5)).min(area.height)
+            }
+            None => 0,
+        }
+    }
+
     fn draw_suggestions(&self, buf: &mut Buffer, area: Rect, theme: &Theme, keymap: &Keymap) {
         let Some(shown) = &self.suggestions else {
             return;
         };
-        let rows = shown.list.suggestions.len() as u16;
-        let height = (rows * 2 + 3).min(area.height);
+        let height = self.suggestions_height(area);
         if height < 3 || area.width < 10 {
             return;
         }
         let rect = Rect::new(area.x, area.bottom() - height, area.width, height);
         let title = format!(
-            "Suggestions: {} applies · 1-9 picks · {} closes",
-            keymap.hint(Context::Form, Action::NextField),
+            "Suggestions ({}): {} applies · 1-9 picks · {} closes",
+            shown.list.suggestions.len(),
+            keymap
+                .hints(Context::Form, Action::NextField)
+                .replace(", ", "/"),
             keymap.hint(Context::Form, Action::Cancel)
         );
         let inner = boxed(buf, rect, &title, theme);
+        // Each suggestion takes two rows; the selected one stays in view.
+        let fits = (inner.height as usize / 2).max(1);
+        let first = shown.selected.saturating_sub(fits - 1);
         let mut y = inner.y;
-        for (i, s) in shown.list.suggestions.iter().enumerate() {
-            if y + 1 >= inner.bottom() {
+        for (i, s) in shown.list.suggestions.iter().enumerate().skip(first) {
+            if y >= inner.bottom() {
                 break;
             }
             let style = if i == shown.selected {
@@ -745,14 +761,16 @@ impl LetteringScreen {
             };
             let head = format!("{} {}", i + 1, clean(&s.reason));
             line(buf, Rect::new(inner.x, y, inner.width, 1), y, &head, style);
-            let names = format!("  {}", s.names.join(" + "));
-            line(
-                buf,
-                Rect::new(inner.x, y + 1, inner.width, 1),
-                y + 1,
-                &names,
-                theme.dim,
-            );
+            if y + 1 < inner.bottom() {
+                let names = format!("  {}", s.names.join(" + "));
+                line(
+                    buf,
+                    Rect::new(inner.x, y + 1, inner.width, 1),
+                    y + 1,
+                    &names,
+                    theme.dim,
+                );
+            }
             y += 2;
         }
         if let Some(note) = &shown.list.note
@@ -941,7 +959,7 @@ impl LetteringScreen {
 }
 
 /// The label keeps at least this many cells before the piece, due date and age are added.
-const LABEL_MIN: u16 = 14;
+const LABEL_MIN: u16 = 12;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Col {
@@ -1061,12 +1079,19 @@ impl Screen for LetteringScreen {
         }
         let layout = self.item_layout(items.width);
         let columns: Vec<Column> = layout.iter().map(|(_, c)| *c).collect();
+        let below = self.suggestions_height(items);
+        let list = Rect::new(
+            items.x,
+            items.y,
+            items.width,
+            items.height.saturating_sub(below),
+        );
         self.items.draw_with_cursor(
             buf,
-            items,
+            list,
             &columns,
             theme,
-            self.pane == Pane::Items,
+            self.pane == Pane::Items || self.suggestions.is_some(),
             |row| {
                 let style = if row.is_lettered() {
                     theme.dim
