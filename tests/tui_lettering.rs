@@ -416,9 +416,8 @@ fn suggestions_for_the_payment_apply_with_a_digit_or_enter() {
             let lines = customer_case(&ledger);
             let mut d = Driver::new(&ledger, &keymap);
             open_customer(&mut d);
-            for _ in 0..3 {
-                d.list(Action::Down);
-            }
+            // A mark on the later invoice, then the cursor on the payment.
+            d.list(Action::Bottom).list(Action::Mark).list(Action::Up);
             assert_eq!(d.app.record(), Some(format!("entry:{}", lines[3].entry)));
             d.act(Context::Lettering, Action::Suggest);
             let screen = render(&d.app, 80, 24);
@@ -435,6 +434,12 @@ fn suggestions_for_the_payment_apply_with_a_digit_or_enter() {
                 d.message()
             );
             assert_eq!(group_code(&ledger, lines[4]), None);
+            // The mark on a line the suggestion did not use stays.
+            let screen = render(&d.app, 80, 24);
+            assert!(
+                screen.contains("Marked: 1 · total 50,00 D"),
+                "{name}:\n{screen}"
+            );
             // The suggestions closed; keys are the list's again.
             d.list(Action::Top);
             assert_eq!(d.app.record(), Some(format!("entry:{}", lines[4].entry)));

@@ -456,7 +456,7 @@ impl LetteringScreen {
                     .is_none_or(|r| r.code.is_some())
             });
             if done {
-                self.items.unmark_all();
+                self.items.unmark(&sent);
             }
         }
         Ok(())
@@ -1218,7 +1218,7 @@ impl Screen for LetteringScreen {
             remainders.insert(code, remaining);
         }
         self.summary = Summary::of(self.items.rows(), remainders);
-        self.items.unmark_all();
+        self.items.unmark(&lines);
         self.sent = None;
         let summary = &self.summary;
         let key = (account, party);

@@ -439,9 +439,14 @@ impl<R: Row> List<R> {
         self.rows_changed(keep, cursor);
     }
 
-    /// Drops every mark (the marked rows were used: lettered, for instance).
-    pub fn unmark_all(&mut self) {
-        self.marks.clear();
+    /// Drops the marks of these rows (they were used: lettered, for instance).
+    pub fn unmark<'a>(&mut self, keys: impl IntoIterator<Item = &'a R::Key>)
+    where
+        R::Key: 'a,
+    {
+        for key in keys {
+            self.marks.remove(key);
+        }
     }
 
     /// The keys of the marked rows, in key order.
