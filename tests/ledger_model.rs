@@ -1,13 +1,15 @@
 //! Model-based test of the ledger: random command sequences run against the real ledger and a
-//! simple in-memory reference; after every step both must agree on entries, numbering, totals
-//! and immutability, and a refused command must leave the ledger exactly as it was.
+//! simple in-memory reference; after every step both must agree on entries, numbering, totals,
+//! immutability, letter groups and open items, and a refused command must leave the ledger
+//! exactly as it was.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::NaiveDate;
 use folio::ledger::{Ctx, InitParams, Ledger, Selection};
+use folio::lettering::{LineRef, code_of, display_code};
 use folio::model::calendar::Period;
 use folio::model::{
     AccountNumber, Amount, Company, Entry, EntryInput, EntryStatus, Line, Party, PartyKind,
@@ -27,6 +29,8 @@ fn ctx() -> Ctx {
 }
 
 const ACCOUNTS: [&str; 5] = ["606100", "445660", "401000", "512000", "706000"];
+/// The letterable account of the model, with the one third party `SUPP`.
+const SUPPLIERS: &str = "401000";
 const JOURNALS: [&str; 3] = ["AC", "BQ", "OD"];
 
 #[derive(Debug, Clone)]
@@ -60,6 +64,16 @@ enum Cmd {
     Lock {
         month: u32,
     },
+    /// Letters validated lines of the supplier account (picked among all of them, lettered or
+    /// not), with the line of the first one's reversal when `with_reversal`.
+    Letter {
+        picks: Vec<usize>,
+        with_reversal: bool,
+    },
+    /// Removes the group at this position of the codes given so far (or one never given).
+    Unletter {
+        pick: usize,
+    },
 }
 
 fn cmd() -> impl Strategy<Value = Cmd> {
@@ -72,6 +86,9 @@ fn cmd() -> impl Strategy<Value = Cmd> {
         1 => (1..=6u32).prop_map(|month| Cmd::ValidateUntil { month }),
         1 => (any::<usize>(), 1..=6u32).prop_map(|(pick, month)| Cmd::Reverse { pick, month }),
         1 => (1..=6u32).prop_map(|month| Cmd::Lock { month }),
+        3 => (prop::collection::vec(any::<usize>(), 1..4), prop::bool::weighted(0.4))
+            .prop_map(|(picks, with_reversal)| Cmd::Letter { picks, with_reversal }),
+        2 => any::<usize>().prop_map(|pick| Cmd::Unletter { pick }),
     ]
 }
 
@@ -82,6 +99,10 @@ struct Reference {
     counters: BTreeMap<String, u64>,
     locked: Vec<Period>,
     reversed: BTreeMap<u64, u64>,
+    /// Letter groups of the supplier account by code position.
+    groups: BTreeMap<u64, Vec<LineRef>>,
+    /// Codes given on the supplier account.
+    next_code: u64,
 }
 
 impl Reference {
@@ -109,6 +130,62 @@ impl Reference {
             year: "2026".into(),
             seq: *seq,
         });
+    }
+
+    /// Validated lines of the supplier account, in (entry, line) order.
+    fn supplier_lines(&self) -> Vec<LineRef> {
+        let mut out = Vec::new();
+        for entry in self.entries.values() {
+            if entry.status != EntryStatus::Validated {
+                continue;
+            }
+            for (i, line) in entry.lines.iter().enumerate() {
+                if line.account.as_str() == SUPPLIERS {
+                    out.push(LineRef {
+                        entry: entry.id,
+                        line: i as u32,
+                    });
+                }
+            }
+        }
+        out
+    }
+
+    fn signed(&self, at: LineRef) -> i64 {
+        self.entries[&at.entry].lines[at.line as usize]
+            .signed()
+            .cents()
+    }
+
+    fn is_complete(&self, lines: &[LineRef]) -> bool {
+        lines.iter().map(|at| self.signed(*at)).sum::<i64>() == 0
+    }
+
+    fn group_of(&self, at: LineRef) -> Option<u64> {
+        self.groups
+            .iter()
+            .find(|(_, lines)| lines.contains(&at))
+            .map(|(seq, _)| *seq)
+    }
+
+    /// Open items of the supplier: (date, entry, line, signed cents, partial code) in the
+    /// index's order.
+    fn open_items(&self) -> Vec<(NaiveDate, u64, u32, i64, Option<String>)> {
+        let mut out: Vec<_> = self
+            .supplier_lines()
+            .into_iter()
+            .filter_map(|at| {
+                let partial = match self.group_of(at) {
+                    Some(seq) if self.is_complete(&self.groups[&seq]) => return None,
+                    Some(seq) => Some(display_code(seq, false)),
+                    None => None,
+                };
+                let date = self.entries[&at.entry].date;
+                Some((date, at.entry, at.line, self.signed(at), partial))
+            })
+            .collect();
+        out.sort();
+        out
     }
 
     fn pick(&self, pick: usize, status: EntryStatus) -> Option<u64> {
@@ -327,6 +404,88 @@ fn apply(ledger: &Ledger, reference: &mut Reference, cmd: &Cmd) -> bool {
             }
             !has_drafts
         }
+        Cmd::Letter {
+            picks,
+            with_reversal,
+        } => {
+            let lines = reference.supplier_lines();
+            if lines.is_empty() {
+                return false;
+            }
+            let mut picked: Vec<LineRef> = Vec::new();
+            for pick in picks {
+                let at = lines[pick % lines.len()];
+                if !picked.contains(&at) {
+                    picked.push(at);
+                }
+            }
+            if *with_reversal && let Some(reversal) = reference.reversed.get(&picked[0].entry) {
+                // A reversal keeps the lines in their order.
+                let at = LineRef {
+                    entry: *reversal,
+                    line: picked[0].line,
+                };
+                if !picked.contains(&at) {
+                    picked.push(at);
+                }
+            }
+            // The model's rules: lines of one partial group bring the others in; a line of a
+            // complete group or of a second group is refused; a new group needs two lines.
+            let mut target = None;
+            let mut refused = false;
+            for at in &picked {
+                if let Some(seq) = reference.group_of(*at) {
+                    if reference.is_complete(&reference.groups[&seq])
+                        || target.is_some_and(|t| t != seq)
+                    {
+                        refused = true;
+                    }
+                    target = Some(seq);
+                }
+            }
+            let fresh: Vec<LineRef> = picked
+                .iter()
+                .copied()
+                .filter(|at| reference.group_of(*at).is_none())
+                .collect();
+            let expected_ok = !refused
+                && match target {
+                    Some(_) => !fresh.is_empty(),
+                    None => fresh.len() >= 2,
+                };
+            let result = ledger.letter(&ctx, &picked);
+            assert_eq!(result.is_ok(), expected_ok, "letter {picked:?}: {result:?}");
+            if let Ok(group) = result {
+                let seq = match target {
+                    Some(seq) => seq,
+                    None => {
+                        let seq = reference.next_code;
+                        reference.next_code += 1;
+                        seq
+                    }
+                };
+                let lines = reference.groups.entry(seq).or_default();
+                lines.extend(fresh);
+                assert_eq!(group.seq, seq, "code of {picked:?}");
+                let mut got: Vec<LineRef> = group.lines.iter().map(|l| l.at).collect();
+                let mut want = lines.clone();
+                got.sort();
+                want.sort();
+                assert_eq!(got, want, "lines of group {}", code_of(seq));
+            }
+            expected_ok
+        }
+        Cmd::Unletter { pick } => {
+            let seq = (*pick as u64) % (reference.next_code + 1);
+            let expected_ok = reference.groups.contains_key(&seq);
+            let supplier = acc(SUPPLIERS);
+            let result = ledger.unletter(&ctx, &supplier, &code_of(seq));
+            assert_eq!(result.is_ok(), expected_ok, "unletter {cmd:?}: {result:?}");
+            if result.is_ok() {
+                reference.groups.remove(&seq);
+            }
+            expected_ok
+        }
     }
 }
 
@@ -356,6 +515,57 @@ fn compare(ledger: &Ledger, reference: &Reference) {
         .filter(|e| e.status == EntryStatus::Draft)
         .count();
     assert_eq!(ledger.draft_count().unwrap() as usize, drafts);
+    // Letter groups and codes as the model says, complete ones balanced.
+    let supplier = acc(SUPPLIERS);
+    let groups: BTreeMap<u64, BTreeSet<LineRef>> = ledger
+        .letter_groups(Some(&supplier))
+        .unwrap()
+        .into_iter()
+        .map(|g| {
+            assert_eq!(
+                g.is_complete(),
+                reference.is_complete(&reference.groups[&g.seq])
+            );
+            (g.seq, g.lines.iter().map(|l| l.at).collect())
+        })
+        .collect();
+    let expected: BTreeMap<u64, BTreeSet<LineRef>> = reference
+        .groups
+        .iter()
+        .map(|(seq, lines)| (*seq, lines.iter().copied().collect()))
+        .collect();
+    assert_eq!(groups, expected);
+    // Open items from the index, a page of them, and the party's summary.
+    let open: Vec<_> = ledger
+        .open_items(&supplier, "SUPP")
+        .unwrap()
+        .into_iter()
+        .map(|i| (i.date, i.at.entry, i.at.line, i.signed().cents(), i.partial))
+        .collect();
+    let expected = reference.open_items();
+    assert_eq!(open, expected);
+    let page = ledger.open_items_page(&supplier, "SUPP", 1, 2).unwrap();
+    assert_eq!(page.total, expected.len());
+    assert_eq!(page.has_more, expected.len() > 3);
+    let paged: Vec<(u64, u32)> = page.items.iter().map(|i| (i.at.entry, i.at.line)).collect();
+    let want: Vec<(u64, u32)> = expected
+        .iter()
+        .skip(1)
+        .take(2)
+        .map(|o| (o.1, o.2))
+        .collect();
+    assert_eq!(paged, want);
+    let parties = ledger.open_item_parties(None).unwrap();
+    match expected.first() {
+        None => assert!(parties.is_empty(), "{parties:?}"),
+        Some(first) => {
+            assert_eq!(parties.len(), 1, "{parties:?}");
+            assert_eq!(parties[0].count, expected.len());
+            assert_eq!(parties[0].oldest, first.0);
+            let balance: i64 = expected.iter().map(|o| o.3).sum();
+            assert_eq!(parties[0].balance.cents(), balance);
+        }
+    }
     let report = ledger.check().unwrap();
     assert!(report.findings.is_empty(), "{:?}", report.findings);
 }

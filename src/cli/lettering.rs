@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use super::Cli;
 use super::output::{Align, Format, Rows, emit};
-use crate::ledger::{Ctx, Ledger};
+use crate::ledger::{Ctx, Ledger, OpenItem};
 use crate::lettering::{Group, LineRef};
 use crate::model::AccountNumber;
 use crate::model::text::echo;
@@ -31,12 +31,16 @@ pub enum LetterAction {
         #[arg(required = true, num_args = 1..=2)]
         target: Vec<String>,
     },
-    /// List the letter groups.
+    /// List the letter groups, or with `--open` the open items (lines not in a complete
+    /// group) by account, party and date.
     List {
         #[arg(long)]
         account: Option<String>,
         #[arg(long)]
         party: Option<String>,
+        /// List the open items instead of the groups.
+        #[arg(long)]
+        open: bool,
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
     },
@@ -175,6 +179,17 @@ pub fn letter(
         LetterAction::List {
             account,
             party,
+            open: true,
+            format,
+        } => {
+            let ledger = Ledger::open_read_only(&cli.ledger)?;
+            let account = account.as_deref().map(account_arg).transpose()?;
+            list_open(&ledger, account.as_ref(), party.as_deref(), *format, out)?;
+        }
+        LetterAction::List {
+            account,
+            party,
+            open: false,
             format,
         } => {
             let ledger = Ledger::open_read_only(&cli.ledger)?;
@@ -213,4 +228,101 @@ pub fn letter(
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// One open item as `letter list --open` prints it.
+#[derive(Serialize)]
+struct OpenRow {
+    account: String,
+    party: String,
+    /// `ENTRY/LINE`, as `letter add` takes it.
+    line: String,
+    date: String,
+    journal: String,
+    piece: String,
+    label: String,
+    due: String,
+    debit: String,
+    credit: String,
+    partial: String,
+}
+
+fn open_row(item: &OpenItem) -> OpenRow {
+    let amount = |a: crate::model::Amount| {
+        if a.is_zero() {
+            String::new()
+        } else {
+            a.to_plain()
+        }
+    };
+    OpenRow {
+        account: item.account.to_string(),
+        party: item.party.clone(),
+        line: format!("{}/{}", item.entry, item.at.line.saturating_add(1)),
+        date: item.date.to_string(),
+        journal: item.journal.clone(),
+        piece: item.piece.clone(),
+        label: item.label.clone(),
+        due: item.due.map(|d| d.to_string()).unwrap_or_default(),
+        debit: amount(item.debit),
+        credit: amount(item.credit),
+        partial: item.partial.clone().unwrap_or_default(),
+    }
+}
+
+/// `letter list --open`: the open items of one account and party, or of every (account, party)
+/// with open items, by account, party, date, entry and line.
+fn list_open(
+    ledger: &Ledger,
+    account: Option<&AccountNumber>,
+    party: Option<&str>,
+    format: Format,
+    out: &mut impl Write,
+) -> Result<()> {
+    if let Some(account) = account {
+        let found = ledger.account(account)?;
+        if !found.letterable {
+            bail!("--account: account {account} is not letterable");
+        }
+    }
+    if let Some(party) = party {
+        ledger.party(party)?;
+    }
+    let mut rows = Rows::new(&[
+        ("account", Align::Left),
+        ("party", Align::Left),
+        ("line", Align::Left),
+        ("date", Align::Left),
+        ("journal", Align::Left),
+        ("piece", Align::Left),
+        ("label", Align::Left),
+        ("due", Align::Left),
+        ("debit", Align::Right),
+        ("credit", Align::Right),
+        ("partial", Align::Left),
+    ]);
+    let mut json = Vec::new();
+    for summary in ledger.open_item_parties(account)? {
+        if party.is_some_and(|p| p != summary.party) {
+            continue;
+        }
+        for item in ledger.open_items(&summary.account, &summary.party)? {
+            let row = open_row(&item);
+            rows.push(vec![
+                row.account.clone(),
+                row.party.clone(),
+                row.line.clone(),
+                row.date.clone(),
+                row.journal.clone(),
+                row.piece.clone(),
+                row.label.clone(),
+                row.due.clone(),
+                row.debit.clone(),
+                row.credit.clone(),
+                row.partial.clone(),
+            ]);
+            json.push(row);
+        }
+    }
+    emit(format, &rows, &json, out)
 }

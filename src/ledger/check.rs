@@ -99,6 +99,12 @@ impl Ledger {
         let drafts = view.table(DRAFTS)?;
         let hashes = view.table(ENTRY_HASHES)?;
         let numbers = view.table(NUMBERS)?;
+        let mut open_items = super::open_items::OpenRecompute::new(
+            &view.table(ACCOUNTS)?,
+            view.table_if_exists(super::lettering::LETTER_GROUPS)?
+                .as_ref(),
+            &mut |_| {},
+        )?;
         let mut chain = ChainVerifier {
             table: &hashes,
             rows: hashes.range::<u64>(..)?.peekable(),
@@ -156,6 +162,7 @@ impl Ledger {
                 }
                 EntryStatus::Draft => {}
             }
+            open_items.add(&entry);
             let period = Period::of(entry.date).key();
             for line in &entry.lines {
                 from_entries.add(line.account.as_str(), period, line);
@@ -212,6 +219,7 @@ impl Ledger {
         super::check_vat::check_pending_vat(&view, &mut |m| findings.add("vat", m))?;
         check_stored_fecs(&view, findings)?;
         super::lettering::check_groups(&view, &mut |m| findings.add("lettering", m))?;
+        super::open_items::check_open_index(&view, open_items, &mut |m| findings.add("index", m))?;
         check_envelopes(&view, findings)?;
         Ok(())
     }

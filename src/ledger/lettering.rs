@@ -3,8 +3,9 @@
 //! step: the groups per (account, code position), the per-account code counter and the
 //! per-line marks of `LETTERING` (what the FEC export and the ledger views read).
 //!
-//! Open items are not indexed: they are the lines of an account's index minus the lines of its
-//! complete groups, computed when asked.
+//! Every group stored or removed here also moves its lines in the open-items index (see
+//! `open_items`), in the same transaction: a write-off or an automatic lettering goes through
+//! `store_group` too.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -45,7 +46,8 @@ fn load_account(tx: &Tx<'_>, account: &AccountNumber) -> Result<AccountLettering
     Ok(book)
 }
 
-fn store_group(tx: &mut Tx<'_>, group: &Group, next: u64) -> Result<()> {
+/// Stores a new or extended group, marks its lines and moves them in the open-items index.
+pub(super) fn store_group(tx: &mut Tx<'_>, group: &Group, next: u64) -> Result<()> {
     let mut groups = tx.txn.open_table(LETTER_GROUPS)?;
     let mut counters = tx.txn.open_table(LETTER_COUNTERS)?;
     let key = group.account.as_str();
@@ -60,7 +62,8 @@ fn store_group(tx: &mut Tx<'_>, group: &Group, next: u64) -> Result<()> {
         tx.lettering
             .insert((line.at.entry, line.at.line), bytes.as_slice())?;
     }
-    Ok(())
+    drop((groups, counters));
+    tx.open_group_lines(group)
 }
 
 fn line_name(reference: &str, at: LineRef) -> String {
@@ -246,6 +249,7 @@ impl Ledger {
                 }
                 names.push(line_name(&entry.reference(), line.at));
                 tx.lettering.remove((line.at.entry, line.at.line))?;
+                tx.set_open_line(&entry, line.at.line, None)?;
             }
             tx.txn
                 .open_table(LETTER_GROUPS)?

@@ -112,6 +112,10 @@ fn migrate_rows(tx: &mut Tx<'_>, ctx: &Ctx, from: u32) -> Result<()> {
                     super::export::store_closing_fec(tx, year)?;
                 }
             }
+            if from < 4 {
+                // Schema 4: the open items of letterable accounts are indexed.
+                tx.build_open_index()?;
+            }
             super::documents::create_tables(tx)?;
             tx.put_meta("schema", &SCHEMA_VERSION)?;
             tx.audit(

@@ -53,7 +53,7 @@ pub use lettering_auto::{
     AutoCounts, AutoEvent, AutoGroup, AutoReport, LineSuggestion, SuggestionList, WriteOff,
     WriteOffVat, match_settings,
 };
-pub use open_items::{OpenItem, PartyOpen};
+pub use open_items::{OpenItem, OpenPage, PartyOpen};
 pub use parked::{Parked, ParkedInput, ParkedLine};
 pub use queries::{BalanceRow, EntryFilter, LedgerPage, LedgerRow, LetterMark};
 pub use setup::SetupSummary;
@@ -65,7 +65,7 @@ use crate::model::{
 };
 
 /// Schema version this Folio writes. Older ledgers are migrated on open; newer ones refused.
-pub const SCHEMA_VERSION: u32 = 3;
+pub const SCHEMA_VERSION: u32 = 4;
 
 /// Where the time of an audit record comes from. Each record asks the clock when it is
 /// written, so a long-lived context (the interface) never stamps a change with an old time.

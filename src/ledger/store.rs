@@ -10,6 +10,7 @@ use redb::{
 use super::audit::{AuditRecord, EntryHead, entry_hash};
 use super::codec::{decode, encode, encode_into};
 use super::error::{LedgerError, Result};
+use super::open_items::OpenTables;
 use super::tables::*;
 use super::{Ctx, SCHEMA_VERSION};
 use crate::model::calendar::Period;
@@ -118,6 +119,8 @@ pub struct Tx<'t> {
     pub(crate) audit_by_record: Table<'t, (&'static str, u64), ()>,
     pub(crate) audit_entry_ranges: Table<'t, u64, (u64, u64)>,
     pub(crate) entry_hashes: Table<'t, u64, (u64, [u8; 32])>,
+    /// The open items of letterable accounts, kept with every validation and lettering.
+    pub(crate) open: OpenTables<'t>,
     account_cache: HashMap<String, Option<Account>>,
     journal_cache: HashMap<String, Option<Journal>>,
     party_cache: HashMap<String, Option<Party>>,
@@ -196,6 +199,7 @@ impl<'t> Tx<'t> {
             audit_by_record: t(txn, AUDIT_BY_RECORD)?,
             audit_entry_ranges: t(txn, AUDIT_ENTRY_RANGES)?,
             entry_hashes: t(txn, ENTRY_HASHES)?,
+            open: OpenTables::open(txn)?,
             meta,
             years_table,
             account_cache: HashMap::new(),
@@ -241,6 +245,7 @@ impl<'t> Tx<'t> {
             &mut self.party_totals,
             std::mem::take(&mut self.party_delta),
         )?;
+        self.open.flush()?;
         let counter: u64 = meta_get(&self.meta, "counter")?.unwrap_or(0);
         self.put_meta("counter", &next_counter(counter, "change counter")?)?;
         let (next_entry, next_validation) = (self.next_entry, self.next_validation);
@@ -296,10 +301,15 @@ impl<'t> Tx<'t> {
     }
 
     pub fn put_account(&mut self, account: &Account) -> Result<()> {
+        let was_letterable = self.account_opt(&account.number)?.map(|a| a.letterable);
         self.accounts
             .insert(account.number.as_str(), encode(account)?.as_slice())?;
         self.account_cache
             .insert(account.number.as_str().to_string(), Some(account.clone()));
+        // Its lines become open items, or stop being ones.
+        if was_letterable.is_some_and(|was| was != account.letterable) {
+            self.reindex_open_account(&account.number)?;
+        }
         Ok(())
     }
 
@@ -516,6 +526,7 @@ impl<'t> Tx<'t> {
         assert_well_formed(entry)?;
         if entry.is_validated() {
             self.chain_entry(entry)?;
+            self.open_entry_lines(entry)?;
         }
         self.buffer.clear();
         encode_into(entry, &mut self.buffer)?;

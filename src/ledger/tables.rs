@@ -93,3 +93,20 @@ pub const WHY: TableDefinition<u64, Bytes> = TableDefinition::new("why");
 
 /// Parked entries by id: unfinished entries kept outside the books (see `parked`).
 pub const PARKED: TableDefinition<u64, Bytes> = TableDefinition::new("parked");
+
+// ----- open items (lettering) ----------------------------------------------------------------
+
+/// (account, third party, date, entry, line) -> (debit cents, credit cents, position of the
+/// partial group's code when the line is in one): every open item, i.e. each line of a
+/// validated entry on a letterable account with a third party that is not in a complete letter
+/// group. Kept in the same transaction as validations and lettering (see `open_items`), so one
+/// party's first page is a range read.
+pub const OPEN_ITEMS: TableDefinition<OpenItemKey, OpenItemValue> =
+    TableDefinition::new("open_items");
+/// (account, third party, date, entry, line).
+pub type OpenItemKey = (&'static str, &'static str, i32, u64, u32);
+/// (debit cents, credit cents, position of the partial group's code).
+pub type OpenItemValue = (i64, i64, Option<u64>);
+/// (account, third party) -> (open lines, debit cents, credit cents) of `OPEN_ITEMS`.
+pub const OPEN_PARTIES: TableDefinition<(&str, &str), (u64, i64, i64)> =
+    TableDefinition::new("open_parties");
