@@ -233,7 +233,7 @@ fn write_ledger_page(page: &LedgerPage, format: Format, out: &mut impl Write) ->
             r.reference.clone(),
             r.journal.clone(),
             r.piece.clone(),
-            r.label.clone(),
+            r.label_with_origin(),
             r.account.to_string(),
             r.third_party.clone().unwrap_or_default(),
             r.letter.clone().unwrap_or_default(),

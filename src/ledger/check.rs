@@ -105,6 +105,7 @@ impl Ledger {
                 .as_ref(),
             &mut |_| {},
         )?;
+        open_items.skip_closed_years(&view.years()?);
         let mut chain = ChainVerifier {
             table: &hashes,
             rows: hashes.range::<u64>(..)?.peekable(),
@@ -220,6 +221,7 @@ impl Ledger {
         check_stored_fecs(&view, findings)?;
         super::lettering::check_groups(&view, &mut |m| findings.add("lettering", m))?;
         super::open_items::check_open_index(&view, open_items, &mut |m| findings.add("index", m))?;
+        super::carried::check_origins(&view, &mut |m| findings.add("closing", m))?;
         check_envelopes(&view, findings)?;
         Ok(())
     }

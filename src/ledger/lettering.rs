@@ -30,7 +30,7 @@ pub const LETTER_GROUPS: TableDefinition<(&str, u64), Bytes> =
 pub const LETTER_COUNTERS: TableDefinition<&str, u64> = TableDefinition::new("letter_counters");
 
 /// The stored lettering of one account.
-fn load_account(tx: &Tx<'_>, account: &AccountNumber) -> Result<AccountLettering> {
+pub(super) fn load_account(tx: &Tx<'_>, account: &AccountNumber) -> Result<AccountLettering> {
     let groups = tx.txn.open_table(LETTER_GROUPS)?;
     let counters = tx.txn.open_table(LETTER_COUNTERS)?;
     let key = account.as_str();
@@ -332,6 +332,7 @@ pub(super) fn check_groups(view: &View, add: &mut dyn FnMut(String)) -> Result<(
         }
     }
     let marks = view.table(LETTERING)?;
+    let mut large = LargeEntries::default();
     let mut books: BTreeMap<String, AccountLettering> = BTreeMap::new();
     for item in table.range::<(&str, u64)>(..)? {
         let (key, value) = item?;
@@ -350,10 +351,11 @@ pub(super) fn check_groups(view: &View, add: &mut dyn FnMut(String)) -> Result<(
                 line.at.entry,
                 line.at.line.saturating_add(1)
             );
-            let Some(entry) = view.entry_opt(line.at.entry)? else {
+            let Some(entry) = large.entry(view, line.at.entry)? else {
                 add(format!("group {code} on {account}: {name} does not exist"));
                 continue;
             };
+            let entry = &*entry;
             let name = line_name(&entry.reference(), line.at);
             if !entry.is_validated() {
                 add(format!(
@@ -429,4 +431,34 @@ pub(super) fn check_groups(view: &View, add: &mut dyn FnMut(String)) -> Result<(
         }
     }
     Ok(())
+}
+
+/// Entries read by `check_groups`, keeping the large ones (an opening entry carries thousands of
+/// open items, each of which may be lettered) so that each is decoded once; at most
+/// `KEPT_LINES` lines are kept, further entries are decoded each time.
+#[derive(Default)]
+struct LargeEntries {
+    kept: BTreeMap<u64, std::rc::Rc<crate::model::Entry>>,
+    kept_lines: usize,
+}
+
+impl LargeEntries {
+    const LARGE_LINES: usize = 64;
+    const KEPT_LINES: usize = 200_000;
+
+    fn entry(&mut self, view: &View, id: u64) -> Result<Option<std::rc::Rc<crate::model::Entry>>> {
+        if let Some(entry) = self.kept.get(&id) {
+            return Ok(Some(std::rc::Rc::clone(entry)));
+        }
+        let Some(entry) = view.entry_opt(id)? else {
+            return Ok(None);
+        };
+        let entry = std::rc::Rc::new(entry);
+        let lines = entry.lines.len();
+        if lines > Self::LARGE_LINES && self.kept_lines.saturating_add(lines) <= Self::KEPT_LINES {
+            self.kept_lines = self.kept_lines.saturating_add(lines);
+            self.kept.insert(id, std::rc::Rc::clone(&entry));
+        }
+        Ok(Some(entry))
+    }
 }

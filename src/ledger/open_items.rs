@@ -11,6 +11,10 @@
 //! - an account becomes letterable or stops being so (`Tx::put_account`) and its lines are
 //!   indexed again.
 //!
+//! Lines of a closed year are not open items: closing carried them into the next year's
+//! opening entry, where they are open (`Ledger::close_year` takes them out of the index, and
+//! the recomputation skips closed years).
+//!
 //! So one party's first page is a range read, never a scan of the account's history. `folio
 //! check` recomputes the index from the entries and the groups and compares.
 //!
@@ -23,14 +27,15 @@ use redb::{ReadableTable, Table};
 use serde::Serialize;
 
 use super::Ledger;
+use super::carried::{CARRIED_ORIGINS, origin_of};
 use super::codec::decode;
 use super::error::{LedgerError, Result, add_cents, sub_cents};
 use super::lettering::LETTER_GROUPS;
-use super::queries::{LedgerRow, RowBuilder};
+use super::queries::{LedgerRow, LineOrigin, RowBuilder};
 use super::store::{Tx, View, day, from_day};
 use super::tables::{Bytes, OPEN_ITEMS, OPEN_PARTIES};
 use crate::lettering::{Group, LineRef, display_code};
-use crate::model::{Account, AccountNumber, Amount, Entry};
+use crate::model::{Account, AccountNumber, Amount, Entry, FiscalYear};
 
 /// One open line.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -53,10 +58,18 @@ pub struct OpenItem {
     /// The line's lettering mark as stored: the partial code, or an imported mark that is not
     /// a group of the ledger (kept as the file had it).
     pub mark: Option<String>,
+    /// For a line carried into an opening entry at a year's close: the date, piece, due
+    /// date and entry of the line it stands for (`due` is already the origin's).
+    pub origin: Option<LineOrigin>,
 }
 
 impl OpenItem {
     /// Debit minus credit.
+    /// The date the item arose: its origin's for a carried line, else its own.
+    pub fn original_date(&self) -> NaiveDate {
+        self.origin.as_ref().map_or(self.date, |o| o.date)
+    }
+
     pub fn signed(&self) -> Amount {
         Amount::from_cents(self.debit.cents().saturating_sub(self.credit.cents()))
     }
@@ -79,6 +92,7 @@ impl OpenItem {
             credit: row.credit,
             partial: partial.map(|seq| display_code(seq, false)),
             mark: row.letter,
+            origin: row.origin,
         }
     }
 }
@@ -92,6 +106,7 @@ pub struct PartyOpen {
     pub count: usize,
     /// Debit minus credit of the open lines.
     pub balance: Amount,
+    /// The oldest open item's original date (see `OpenItem::original_date`).
     pub oldest: NaiveDate,
     /// Debits of the open lines.
     pub debit: Amount,
@@ -283,7 +298,11 @@ impl Tx<'_> {
             return Ok(());
         };
         let letterable = self.account_ref(&line.account)?.letterable;
-        let value = open_value(entry, line_no, letterable, group);
+        let closed = self.year_of(entry.date).is_some_and(|y| !y.is_open());
+        let value = match closed {
+            true => None,
+            false => open_value(entry, line_no, letterable, group),
+        };
         let key = (
             line.account.as_str(),
             party,
@@ -365,11 +384,34 @@ impl Tx<'_> {
         Ok(())
     }
 
+    /// Takes the lines of a year being closed out of the index: its open items were carried
+    /// into the next year's opening entry, where they are open.
+    pub(crate) fn close_open_items(&mut self, year: &FiscalYear) -> Result<()> {
+        self.flush_bulk()?;
+        let (start, end) = (day(year.start), day(year.end));
+        let mut leaving: Vec<(String, String, i32, u64, u32)> = Vec::new();
+        for item in self.open.items.range::<OpenKey<'_>>(..)? {
+            let (k, _) = item?;
+            let (account, party, date, entry, line) = k.value();
+            if (start..=end).contains(&date) {
+                leaving.push((account.to_string(), party.to_string(), date, entry, line));
+            }
+        }
+        for (account, party, date, entry, line) in &leaving {
+            self.open.set(
+                (account.as_str(), party.as_str(), *date, *entry, *line),
+                None,
+            )?;
+        }
+        Ok(())
+    }
+
     /// Builds the index from the entries and the groups (a ledger of an older schema).
     pub(crate) fn build_open_index(&mut self) -> Result<()> {
         let groups = self.txn.open_table(LETTER_GROUPS)?;
         let mut expected = OpenRecompute::new(&self.accounts, Some(&groups), &mut |_| {})?;
         drop(groups);
+        expected.skip_closed_years(self.years());
         for item in self.entries.range::<u64>(..)? {
             let (key, value) = item?;
             let entry = super::store::decode_entry(value.value(), key.value())?;
@@ -441,6 +483,8 @@ impl Row {
 pub(crate) struct OpenRecompute {
     letterable: HashSet<String>,
     groups: HashMap<LineRef, (u64, bool)>,
+    /// (first day, last day) of the closed years, whose lines are not open items.
+    closed: Vec<(i32, i32)>,
     names: Names,
     rows: Vec<Row>,
 }
@@ -484,13 +528,29 @@ impl OpenRecompute {
         Ok(OpenRecompute {
             letterable,
             groups: by_line,
+            closed: Vec::new(),
             names: Names::default(),
             rows: Vec::new(),
         })
     }
 
+    /// Lines of these years are not open items (closing carried them forward).
+    pub(crate) fn skip_closed_years(&mut self, years: &[FiscalYear]) {
+        self.closed = years
+            .iter()
+            .filter(|y| !y.is_open())
+            .map(|y| (day(y.start), day(y.end)))
+            .collect();
+    }
+
     pub(crate) fn add(&mut self, entry: &Entry) {
-        if !entry.is_validated() {
+        let date = day(entry.date);
+        if !entry.is_validated()
+            || self
+                .closed
+                .iter()
+                .any(|(start, end)| (*start..=*end).contains(&date))
+        {
             return;
         }
         for (i, line) in entry.lines.iter().enumerate() {
@@ -679,6 +739,46 @@ pub(crate) fn check_open_index(
     Ok(())
 }
 
+/// The original date of a party's oldest open item: the first key of its range, or, when
+/// that day holds lines carried into an opening entry, the oldest of their origins (carried
+/// lines all share the opening entry's date, so only that day is read).
+fn oldest_open(
+    items: &impl ReadableTable<OpenKey<'static>, OpenValue>,
+    origins: Option<&redb::ReadOnlyTable<(u64, u32), Bytes>>,
+    number: &str,
+    party: &str,
+) -> Result<NaiveDate> {
+    let mut range = items.range(
+        (number, party, i32::MIN, 0u64, 0u32)..=(number, party, i32::MAX, u64::MAX, u32::MAX),
+    )?;
+    let Some(first) = range.next().transpose()? else {
+        return Err(LedgerError::Corrupt(format!(
+            "the open items of {number}, {party} are counted but not indexed"
+        )));
+    };
+    let (_, _, first_day, entry, line) = first.0.value();
+    let mut oldest = from_day(first_day);
+    let Some(origins) = origins else {
+        return Ok(oldest);
+    };
+    let mut consider = |entry: u64, line: u32| -> Result<()> {
+        if let Some(origin) = origin_of(origins, entry, line)? {
+            oldest = oldest.min(origin.date);
+        }
+        Ok(())
+    };
+    consider(entry, line)?;
+    for item in range {
+        let (k, _) = item?;
+        let (_, _, date, entry, line) = k.value();
+        if date != first_day {
+            break;
+        }
+        consider(entry, line)?;
+    }
+    Ok(oldest)
+}
+
 /// Reads a page of one account and party's open items from the index.
 fn read_page(
     view: &View,
@@ -756,6 +856,7 @@ impl Ledger {
     /// of each party's range.
     pub fn open_item_parties(&self, account: Option<&AccountNumber>) -> Result<Vec<PartyOpen>> {
         let view = self.read()?;
+        let origins = view.table_if_exists(CARRIED_ORIGINS)?;
         let (Some(parties), Some(items)) = (
             view.table_if_exists(OPEN_PARTIES)?,
             view.table_if_exists(OPEN_ITEMS)?,
@@ -774,19 +875,7 @@ impl Ledger {
                 break;
             }
             let (count, debit, credit) = v.value();
-            let first = items
-                .range(
-                    (number, party, i32::MIN, 0u64, 0u32)
-                        ..=(number, party, i32::MAX, u64::MAX, u32::MAX),
-                )?
-                .next()
-                .transpose()?
-                .map(|(k, _)| k.value().2)
-                .ok_or_else(|| {
-                    LedgerError::Corrupt(format!(
-                        "the open items of {number}, {party} are counted but not indexed"
-                    ))
-                })?;
+            let oldest = oldest_open(&items, origins.as_ref(), number, party)?;
             out.push(PartyOpen {
                 account: AccountNumber::parse(number).map_err(|err| {
                     LedgerError::Corrupt(format!("open items under `{number}`: {err}"))
@@ -794,7 +883,7 @@ impl Ledger {
                 party: party.to_string(),
                 count: usize::try_from(count).unwrap_or(usize::MAX),
                 balance: Amount::from_cents(sub_cents(debit, credit, "open balance")?),
-                oldest: from_day(first),
+                oldest,
                 debit: Amount::from_cents(debit),
                 credit: Amount::from_cents(credit),
             });

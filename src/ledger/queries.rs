@@ -8,6 +8,8 @@ use serde::{Deserialize, Serialize};
 
 use super::Ledger;
 use super::audit::AuditRecord;
+pub use super::carried::LineOrigin;
+use super::carried::{CARRIED_ORIGINS, origin_of};
 use super::codec::decode;
 use super::error::{LedgerError, Result, add_cents, sub_cents};
 use super::store::{View, day, decode_audit, from_day};
@@ -42,9 +44,21 @@ pub struct LedgerRow {
     #[serde(skip)]
     pub counterparts: Vec<AccountNumber>,
     /// When the invoice or credit note the entry was generated from falls due (third-party
-    /// lines only). Screens only.
+    /// lines only; for a line carried into an opening entry, its origin's). Screens only.
     #[serde(skip)]
     pub due: Option<NaiveDate>,
+    /// For a line an opening entry carried from the closed year: the date, piece, due date
+    /// and entry of the line it stands for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub origin: Option<LineOrigin>,
+}
+
+impl LedgerRow {
+    /// The label followed by where a carried line came from (`… (from FA12 VE2026-000012
+    /// 2026-03-12)`), as ledgers print it.
+    pub fn label_with_origin(&self) -> String {
+        LineOrigin::labelled(&self.label, self.origin.as_ref())
+    }
 }
 
 /// A page of a ledger: the balance brought forward, then up to `limit` rows.
@@ -483,7 +497,12 @@ pub(crate) struct RowBuilder {
     lettering: redb::ReadOnlyTable<(u64, u32), Bytes>,
     /// Absent from a ledger that never had documents.
     documents: Option<redb::ReadOnlyTable<u64, Bytes>>,
+    /// Absent from a ledger that never carried open items into an opening entry.
+    origins: Option<redb::ReadOnlyTable<(u64, u32), Bytes>>,
     cache: Option<Entry>,
+    /// The contra accounts last computed: an opening entry has thousands of lines on one
+    /// account, computed once rather than once a line.
+    contra: Option<(EntryId, AccountNumber, Vec<AccountNumber>)>,
 }
 
 impl RowBuilder {
@@ -492,8 +511,21 @@ impl RowBuilder {
             entries: view.table(ENTRIES)?,
             lettering: view.table(LETTERING)?,
             documents: view.table(DOCUMENTS).ok(),
+            origins: view.table_if_exists(CARRIED_ORIGINS)?,
             cache: None,
+            contra: None,
         })
+    }
+
+    fn counterparts(&mut self, entry: &Entry, account: &AccountNumber) -> Vec<AccountNumber> {
+        match &self.contra {
+            Some((id, of, contra)) if *id == entry.id && of == account => contra.clone(),
+            _ => {
+                let contra = counterparts(entry, account);
+                self.contra = Some((entry.id, account.clone(), contra.clone()));
+                contra
+            }
+        }
     }
 
     /// The due date of the document an entry was generated from.
@@ -540,6 +572,15 @@ impl RowBuilder {
         let letter = letters_of(&self.lettering, entry_id)?
             .remove(&line_no)
             .map(|mark| mark.code);
+        let origin = match &self.origins {
+            Some(table) => origin_of(table, entry_id, line_no)?,
+            None => None,
+        };
+        let due = match (&origin, &line.third_party) {
+            (Some(origin), _) => origin.due,
+            (None, Some(_)) => self.due_date(&entry)?,
+            (None, None) => None,
+        };
         let row = LedgerRow {
             date: from_day(date),
             entry_id,
@@ -555,11 +596,9 @@ impl RowBuilder {
             balance,
             letter,
             validated: entry.is_validated(),
-            counterparts: counterparts(&entry, &line.account),
-            due: match line.third_party {
-                Some(_) => self.due_date(&entry)?,
-                None => None,
-            },
+            counterparts: self.counterparts(&entry, &line.account),
+            due,
+            origin,
         };
         self.cache = Some(entry);
         Ok(row)

@@ -293,10 +293,15 @@ fn closing_balance(view: &View, of: &LedgerOf, to: Option<NaiveDate>) -> Result<
         Some(after) => balance_before(view, of, after),
         None => {
             let key = of.key();
+            let years = view.years()?;
+            let since = match years.last() {
+                Some(last) => Period::of(super::queries::carry_start(&years, last.start)).key(),
+                None => 0,
+            };
             let mut cents = 0;
             for item in view
                 .table(of.totals())?
-                .range((key, 0u32)..=(key, u32::MAX))?
+                .range((key, since)..=(key, u32::MAX))?
             {
                 let (d, c) = item?.1.value();
                 cents = add_cents(cents, sub_cents(d, c, "balance")?, "balance")?;
@@ -306,27 +311,10 @@ fn closing_balance(view: &View, of: &LedgerOf, to: Option<NaiveDate>) -> Result<
     }
 }
 
-/// Balance strictly before `date`: whole months from running totals, the rest of the month from
-/// the index.
+/// Balance strictly before `date`, from the start of what is carried forward: a closed
+/// year's balances came back in the next year's opening entry and are not counted again.
 fn balance_before(view: &View, of: &LedgerOf, date: NaiveDate) -> Result<Amount> {
-    let key = of.key();
-    let period = Period::of(date);
-    let mut cents = 0i64;
-    for item in view
-        .table(of.totals())?
-        .range((key, 0u32)..(key, period.key()))?
-    {
-        let (d, c) = item?.1.value();
-        cents = add_cents(cents, sub_cents(d, c, "balance")?, "balance")?;
-    }
-    let month_start = day(period.first_day());
-    for item in view
-        .table(of.index())?
-        .range((key, month_start, 0u64, 0u32)..(key, day(date), 0u64, 0u32))?
-    {
-        cents = add_cents(cents, item?.1.value(), "balance")?;
-    }
-    Ok(Amount::from_cents(cents))
+    super::queries::balance_before(view, of.index(), of.totals(), of.key(), date)
 }
 
 #[cfg(test)]

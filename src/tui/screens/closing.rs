@@ -153,11 +153,15 @@ impl Screen for YearCloseScreen {
             Some(entry) => {
                 say(
                     format!(
-                        "Opening entry {} in {} on {}: {} lines",
+                        "Opening entry {} in {} on {}: {} lines{}",
                         entry.reference(),
                         clean(&entry.journal),
                         date_text(entry.date),
                         entry.lines.len(),
+                        match c.carried_items {
+                            0 => String::new(),
+                            n => format!(", {n} open items carried one by one"),
+                        },
                     ),
                     Style::new(),
                 );

@@ -68,6 +68,11 @@ impl Row for LedgerRow {
             &short_number(self),
             &self.piece,
             &self.label,
+            &self
+                .origin
+                .as_ref()
+                .map(|o| format!("{} {}", o.piece, o.entry))
+                .unwrap_or_default(),
             self.third_party.as_deref().unwrap_or(""),
             &amount_or_blank(self.debit),
             &amount_or_blank(self.credit),
@@ -444,7 +449,7 @@ impl LedgerScreen {
                 Col::Number => short_number(row),
                 Col::Piece => clean(&row.piece),
                 Col::Party => clean(row.third_party.as_deref().unwrap_or("")),
-                Col::Label => clean(&row.label),
+                Col::Label => clean(&label_text(row)),
                 Col::Letter => row.letter.clone().unwrap_or_default(),
                 Col::Due => row
                     .due
@@ -502,6 +507,24 @@ type SizesKey = (
     usize,
     BalanceStyle,
 );
+
+/// A line's label; a line carried into an opening entry starts with the piece and date of
+/// the line it came from, so that a narrow column still shows them.
+fn label_text(row: &LedgerRow) -> String {
+    match &row.origin {
+        Some(origin) => format!(
+            "from {} {} · {}",
+            if origin.piece.is_empty() {
+                &origin.entry
+            } else {
+                &origin.piece
+            },
+            origin.date.format("%d/%m/%y"),
+            row.label
+        ),
+        None => row.label.clone(),
+    }
+}
 
 /// The label keeps at least this many cells before an extra column is added.
 const LABEL_WIDE: u16 = 30;
