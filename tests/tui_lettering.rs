@@ -6,6 +6,8 @@
 // Test helpers outside #[test] functions may unwrap.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[path = "common/mod.rs"]
+mod cli;
 #[path = "tui_common/mod.rs"]
 mod common;
 
@@ -565,4 +567,35 @@ fn the_workbench_never_panics_at_any_size_or_on_empty_data() {
     let mut app = workbench_at(&ledger, "CVIDE");
     press(&mut app, "space L u j k");
     assert!(render(&app, 80, 24).contains("(no open item"));
+}
+
+#[test]
+fn lines_carried_into_the_opening_entry_read_as_the_lines_they_stand_for() {
+    let books = cli::Folio::blank().with_today("2026-12-31");
+    books.ok(&cli::w(
+        "entry add -j VE -d 2026-06-01 -p F1 -l 'Facture F1' --debit 411@CACME=200 \
+         --credit 706=200 --validate",
+    ));
+    books.ok(&["year", "close"]);
+    let ledger = Arc::new(Ledger::open(&books.ledger).unwrap());
+    let now = NaiveDate::from_ymd_opt(2027, 1, 15)
+        .and_then(|d| d.and_hms_opt(10, 0, 0))
+        .unwrap();
+    let mut app = App::new(
+        Arc::clone(&ledger),
+        Ctx::fixed("demo", now),
+        Keymap::embedded(),
+    )
+    .unwrap();
+    app.open(&Route::Lettering {
+        account: None,
+        party: Some("CACME".into()),
+    });
+    let screen = render(&app, 120, 40);
+    // The opening entry's line shows the invoice's date, piece and age, and where it came from.
+    assert!(screen.contains("CACME Acme · 1 open"), "{screen}");
+    assert!(screen.contains("01/06/26"), "{screen}");
+    assert!(screen.contains("F1"), "{screen}");
+    assert!(screen.contains("from F1 VE2026-000001"), "{screen}");
+    assert!(screen.contains(" 228 "), "{screen}");
 }

@@ -26,7 +26,8 @@ use super::{
     line,
 };
 use crate::ledger::{
-    AutoReport, Ledger, LedgerError, LedgerRow, OpenItem, PartyOpen, SuggestionList, WriteOff,
+    AutoReport, Ledger, LedgerError, LedgerRow, LineOrigin, OpenItem, PartyOpen, SuggestionList,
+    WriteOff,
 };
 use crate::lettering::{Group, LineRef};
 use crate::model::{AccountNumber, Amount, EntryId, EntryNumber, EntryStatus};
@@ -120,13 +121,18 @@ impl ItemRow {
             Some(code) => remainders.get(code).copied().unwrap_or(item.signed()),
             None => item.signed(),
         };
+        // A line carried into an opening entry reads as the line it stands for.
+        let (date, piece) = match &item.origin {
+            Some(origin) => (origin.date, origin.piece.clone()),
+            None => (item.date, item.piece),
+        };
         ItemRow {
             at: item.at,
             reference: item.entry,
             journal: item.journal,
-            date: item.date,
-            piece: item.piece,
-            label: item.label,
+            date,
+            piece,
+            label: LineOrigin::labelled(&item.label, item.origin.as_ref()),
             due: item.due,
             debit: item.debit,
             credit: item.credit,
@@ -149,9 +155,12 @@ impl ItemRow {
             },
             reference: row.reference,
             journal: row.journal,
-            date: row.date,
-            piece: row.piece,
-            label: row.label,
+            date: row.origin.as_ref().map_or(row.date, |o| o.date),
+            piece: match &row.origin {
+                Some(origin) => origin.piece.clone(),
+                None => row.piece,
+            },
+            label: LineOrigin::labelled(&row.label, row.origin.as_ref()),
             due: row.due,
             debit: row.debit,
             credit: row.credit,
