@@ -472,7 +472,7 @@ fn automatic_lettering_of_the_party_after_a_preview() {
         d.act(Context::Lettering, Action::LetterAuto);
         let screen = render(&d.app, 80, 24);
         assert!(
-            screen.contains("Automatic lettering would make 1 groups"),
+            screen.contains("Automatic lettering would make 1 group:"),
             "{name}:\n{screen}"
         );
         // The preview wrote nothing.
@@ -480,7 +480,7 @@ fn automatic_lettering_of_the_party_after_a_preview() {
         d.confirm();
         assert!(
             d.message()
-                .starts_with("lettered 1 groups automatically (4 lines)"),
+                .starts_with("lettered 1 group automatically (4 lines)"),
             "{name}: {}",
             d.message()
         );
@@ -598,4 +598,9 @@ fn lines_carried_into_the_opening_entry_read_as_the_lines_they_stand_for() {
     assert!(screen.contains("F1"), "{screen}");
     assert!(screen.contains("from F1 VE2026-000001"), "{screen}");
     assert!(screen.contains(" 228 "), "{screen}");
+    // With the lettered lines shown, the closed year's own line is not shown again.
+    press(&mut app, "t");
+    let screen = render(&app, 120, 40);
+    assert!(screen.contains("CACME Acme · 1 open"), "{screen}");
+    assert!(!screen.contains("VE 1 "), "{screen}");
 }

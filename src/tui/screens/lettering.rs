@@ -439,7 +439,15 @@ impl LetteringScreen {
         let remainders = partial_remainders(ledger.letter_groups(Some(&account))?, &party);
         self.truncated = false;
         let rows: Vec<ItemRow> = if self.show_lettered {
-            let page = ledger.party_ledger(&party, None, None, 0, LETTERED_LIMIT)?;
+            // Closed years' lines are not shown: their open items were carried into the
+            // opening entry of the next year, where they are open.
+            let from = ledger
+                .years()?
+                .into_iter()
+                .filter(|y| y.is_open())
+                .map(|y| y.start)
+                .min();
+            let page = ledger.party_ledger(&party, from, None, 0, LETTERED_LIMIT)?;
             self.truncated = page.has_more;
             page.rows
                 .into_iter()
@@ -1382,8 +1390,8 @@ fn auto_question(report: &AutoReport) -> String {
         shown.push(format!("… {} more", report.groups.len() - 3));
     }
     format!(
-        "Automatic lettering would make {} groups: {}. {}. Letter them?",
-        report.groups.len(),
+        "Automatic lettering would make {}: {}. {}. Letter them?",
+        groups_text(report.groups.len()),
         rules.join(", "),
         shown.join("; ")
     )
@@ -1399,8 +1407,17 @@ pub fn auto_text(report: &AutoReport) -> String {
         .map(|(rule, groups, _)| format!("{} {groups}", rule.label()))
         .collect();
     format!(
-        "lettered {} groups automatically ({lines} lines): {}",
-        report.groups.len(),
+        "lettered {} automatically ({lines} lines): {}",
+        groups_text(report.groups.len()),
         rules.join(", ")
     )
+}
+
+/// `1 group`, `3 groups`.
+fn groups_text(count: usize) -> String {
+    if count == 1 {
+        "1 group".into()
+    } else {
+        format!("{count} groups")
+    }
 }
