@@ -406,6 +406,12 @@ fn a_short_payment_is_written_off_after_its_entry_is_shown() {
         assert_eq!(group.lines.len(), 4, "{name}");
         let screen = render(&d.app, 80, 24);
         assert!(screen.contains("0 open"), "{name}:\n{screen}");
+        // The parties, filtered on the party lettered away, say so on a line of their own.
+        assert!(
+            screen.contains("\n\"(no row matches “CZTEST”)"),
+            "{name}:\n{screen}"
+        );
+        assert!(screen.contains("\n\"  date "), "{name}:\n{screen}");
     }
 }
 

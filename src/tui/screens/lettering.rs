@@ -1058,7 +1058,8 @@ impl Screen for LetteringScreen {
         let parties_height = if self.open.is_none() {
             rest.saturating_sub(1)
         } else {
-            wanted.min((rest / 3).max(4)).min(rest)
+            // At least the header and one row: the list's "(no row matches …)" needs one.
+            wanted.max(2).min((rest / 3).max(4)).min(rest)
         };
         let parties = Rect::new(area.x, area.y + 2, area.width, parties_height);
         let wide = area.width >= 100;

@@ -791,7 +791,7 @@ impl<R: Row> List<R> {
             }
             draw_row(buf, body, body.y + y as u16, columns, &texts, style);
         }
-        if self.is_empty() {
+        if self.is_empty() && body.height > 0 {
             let text = if filter.is_empty() {
                 self.empty.to_string()
             } else {
