@@ -390,6 +390,11 @@ fn a_short_payment_is_written_off_after_its_entry_is_shown() {
         for _ in 0..3 {
             d.list(Action::Mark);
         }
+        let screen = render(&d.app, 80, 24);
+        assert!(
+            screen.contains("Marked: 3 · total 0,50 D · leaves 0,50 D open · w writes it off"),
+            "{name}:\n{screen}"
+        );
         d.act(Context::Lettering, Action::WriteOff);
         let screen = render(&d.app, 80, 24);
         for text in ["Write off 0,50 D", "658000 D", "411000 CZTEST C 0,50"] {

@@ -276,6 +276,8 @@ pub struct LetteringScreen {
     summary: Summary,
     /// The suggestions for the line under the cursor, while they are shown.
     suggestions: Option<Suggestions>,
+    /// The largest difference a write-off completes (the settings' tolerance).
+    tolerance: Amount,
 }
 
 /// Suggestions shown over the items: `enter` applies the selected one, a digit picks one.
@@ -375,6 +377,7 @@ impl LetteringScreen {
             sent: None,
             summary: Summary::default(),
             suggestions: None,
+            tolerance: Amount::ZERO,
         };
         screen.read_parties(env.ledger)?;
         if let Some(code) = party {
@@ -415,6 +418,7 @@ impl LetteringScreen {
     }
 
     fn read_parties(&mut self, ledger: &Ledger) -> Result<(), LedgerError> {
+        self.tolerance = ledger.settings()?.lettering.tolerance;
         self.names = ledger
             .parties()?
             .into_iter()
@@ -849,6 +853,12 @@ impl LetteringScreen {
             format!(
                 "{} letters complete",
                 keymap.hint(Context::Lettering, Action::Letter)
+            )
+        } else if remainder.abs() <= self.tolerance {
+            format!(
+                "leaves {} open · {} writes it off",
+                signed_text(remainder),
+                keymap.hint(Context::Lettering, Action::WriteOff)
             )
         } else {
             format!("leaves {} open", signed_text(remainder))
