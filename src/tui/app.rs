@@ -1154,8 +1154,15 @@ impl App {
                 })
                 .collect();
             let width: usize = texts.iter().map(|(t, _)| t.chars().count() + gap).sum();
+            // Full names need the whole title beside them; from 100 columns, short names only
+            // the screen's title (the company goes first when room is short).
+            let title_width = format!(" {}", self.screen().title()).chars().count();
             let fits = match short {
-                Some(_) => left_width + width + 2 <= room,
+                Some(false) => left_width + width + 2 <= room,
+                Some(true) => {
+                    left_width + width + 2 <= room
+                        || (room >= 100 && title_width + width + 2 <= room)
+                }
                 None => width + 2 <= room,
             };
             fits.then_some((texts, gap, width))
