@@ -179,6 +179,11 @@ fn main() {
         party: Some(PARTY.into()),
     });
     terminal.draw(|frame| app.render(frame)).unwrap();
+    assert!(
+        app.title().starts_with("Lettering 411000"),
+        "{:?}",
+        app.message()
+    );
     report(
         "open the party (read + first frame)",
         vec![start.elapsed()],

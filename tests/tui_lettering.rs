@@ -636,3 +636,31 @@ fn lines_carried_into_the_opening_entry_read_as_the_lines_they_stand_for() {
     assert!(screen.contains("CACME Acme · 1 open"), "{screen}");
     assert!(!screen.contains("VE 1 "), "{screen}");
 }
+
+#[test]
+fn the_workbench_opens_on_a_ledger_without_posting_settings() {
+    let dir = tempfile::tempdir().unwrap();
+    let params = folio::ledger::InitParams {
+        company: folio::model::Company {
+            name: "Vide SARL".into(),
+            siren: "732829320".into(),
+        },
+        first_year_start: day(1, 1),
+        first_year_months: 12,
+        chart: folio::fixtures::default_chart().unwrap(),
+        settings: None,
+    };
+    let ledger =
+        Arc::new(Ledger::create(&dir.path().join("empty.ledger"), &params, &demo_ctx()).unwrap());
+    customer_case(&ledger);
+    let mut app = workbench_at(&ledger, PARTY);
+    assert_eq!(
+        app.title(),
+        format!("Lettering 411000 {PARTY}"),
+        "{:?}",
+        app.message()
+    );
+    press(&mut app, "space space space space L");
+    let message = app.message().unwrap_or_default().to_string();
+    assert!(message.starts_with("lettered AA on 411000"), "{message}");
+}

@@ -418,7 +418,12 @@ impl LetteringScreen {
     }
 
     fn read_parties(&mut self, ledger: &Ledger) -> Result<(), LedgerError> {
-        self.tolerance = ledger.settings()?.lettering.tolerance;
+        // A ledger without posting settings letters with the default ones, as the ledger does.
+        self.tolerance = ledger
+            .settings()
+            .map(|s| s.lettering)
+            .unwrap_or_default()
+            .tolerance;
         self.names = ledger
             .parties()?
             .into_iter()
