@@ -24,10 +24,11 @@ pub enum Context {
     Documents,
     Document,
     Aged,
+    Lettering,
 }
 
 impl Context {
-    pub const ALL: [Context; 16] = [
+    pub const ALL: [Context; 17] = [
         Context::Global,
         Context::List,
         Context::Form,
@@ -44,6 +45,7 @@ impl Context {
         Context::Documents,
         Context::Document,
         Context::Aged,
+        Context::Lettering,
     ];
 
     pub fn name(self) -> &'static str {
@@ -64,6 +66,7 @@ impl Context {
             Context::Documents => "documents",
             Context::Document => "document",
             Context::Aged => "aged",
+            Context::Lettering => "lettering",
         }
     }
 
@@ -93,6 +96,7 @@ pub enum Action {
     GoParties,
     GoHistory,
     GoDocuments,
+    GoLettering,
     NewEntry,
     History,
     Refresh,
@@ -163,6 +167,16 @@ pub enum Action {
     NextColumn,
     PrevColumn,
     OpenOnly,
+    // lettering workbench
+    Letter,
+    WriteOff,
+    Suggest,
+    Unletter,
+    LetterAuto,
+    NextParty,
+    PrevParty,
+    ShowLettered,
+    SwitchPane,
 }
 
 /// One row of the registry: an action as it is known in one context.
@@ -248,6 +262,12 @@ pub const REGISTRY: &[ActionInfo] = &[
         "go-documents",
         A::GoDocuments,
         "Documents: invoices, credit notes, payments, amounts due",
+    ),
+    info(
+        C::Global,
+        "go-lettering",
+        A::GoLettering,
+        "Lettering: open items of parties",
     ),
     info(C::Global, "new-entry", A::NewEntry, "Type a new entry"),
     info(
@@ -595,6 +615,60 @@ pub const REGISTRY: &[ActionInfo] = &[
         "open-only",
         A::OpenOnly,
         "Show only the open items (not in a complete letter group), or every line",
+    ),
+    info(
+        C::Lettering,
+        "letter",
+        A::Letter,
+        "Letter the marked lines together",
+    ),
+    info(
+        C::Lettering,
+        "write-off",
+        A::WriteOff,
+        "Complete the group with a write-off",
+    ),
+    info(
+        C::Lettering,
+        "suggest",
+        A::Suggest,
+        "Sets that complete the line (enter, 1-9)",
+    ),
+    info(
+        C::Lettering,
+        "unletter",
+        A::Unletter,
+        "Unletter the group of the line",
+    ),
+    info(
+        C::Lettering,
+        "auto",
+        A::LetterAuto,
+        "Letter this party by the rules",
+    ),
+    info(
+        C::Lettering,
+        "next-party",
+        A::NextParty,
+        "Next party with open items",
+    ),
+    info(
+        C::Lettering,
+        "prev-party",
+        A::PrevParty,
+        "Previous party with open items",
+    ),
+    info(
+        C::Lettering,
+        "show-lettered",
+        A::ShowLettered,
+        "Show or hide the lettered lines",
+    ),
+    info(
+        C::Lettering,
+        "switch-pane",
+        A::SwitchPane,
+        "Parties or open items",
     ),
 ];
 

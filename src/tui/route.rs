@@ -17,6 +17,7 @@ use super::screens::entry::EntryScreen;
 use super::screens::history::HistoryScreen;
 use super::screens::home::HomeScreen;
 use super::screens::ledger::LedgerScreen;
+use super::screens::lettering::LetteringScreen;
 use super::screens::parties::PartiesScreen;
 use super::screens::{Env, Screen};
 use crate::ledger::LedgerError;
@@ -79,6 +80,12 @@ pub enum Route {
         at: Option<NaiveDate>,
         drill: Drill,
     },
+    /// The lettering workbench: accounts and parties with open items, one of them opened
+    /// when named (its account, or the first letterable account it has open items on).
+    Lettering {
+        account: Option<AccountNumber>,
+        party: Option<String>,
+    },
 }
 
 impl Route {
@@ -104,6 +111,7 @@ impl Route {
             Route::Document(_) => Context::Document,
             Route::CloseYear => Context::Dialog,
             Route::Aged { .. } => Context::Aged,
+            Route::Lettering { .. } => Context::Lettering,
         }
     }
 
@@ -127,6 +135,10 @@ impl Route {
                 side: AgedSide::Customers,
                 at: None,
                 drill: None,
+            },
+            Context::Lettering => Route::Lettering {
+                account: None,
+                party: None,
             },
             Context::Global
             | Context::List
@@ -169,6 +181,11 @@ impl Route {
             Route::Aged { side, at, drill } => {
                 Box::new(AgedScreen::new(env, *side, *at, drill.clone())?)
             }
+            Route::Lettering { account, party } => Box::new(LetteringScreen::new(
+                env,
+                account.as_ref(),
+                party.as_deref(),
+            )?),
         })
     }
 }
