@@ -453,3 +453,69 @@ proptest! {
         prop_assert_eq!(statements[0].balance_difference(), Some(Amount::ZERO));
     }
 }
+
+#[test]
+fn cfonb_resaved_in_utf8_reads_the_same() {
+    let latin1 = fixture("cfonb120-two-accounts.txt");
+    let utf8: String = latin1.iter().map(|b| char::from(*b)).collect();
+    assert_ne!(utf8.len(), latin1.len());
+    let from_utf8 = bank::parse(Format::Cfonb120, utf8.as_bytes(), "u", None).unwrap();
+    let from_latin1 = bank::parse(Format::Cfonb120, &latin1, "u", None).unwrap();
+    assert_eq!(from_utf8, from_latin1);
+}
+
+#[test]
+fn cfonb_structure_errors() {
+    let text = String::from_utf8_lossy(&fixture("cfonb120-two-accounts.txt")).into_owned();
+    let lines: Vec<&str> = text.lines().collect();
+    // A movement before any 01.
+    let err = bank::parse(
+        Format::Cfonb120,
+        lines[1..].join("\n").as_bytes(),
+        "a",
+        None,
+    )
+    .unwrap_err();
+    assert_eq!((err.line, err.field.as_str()), (1, "record"));
+    // A closing balance for another account than the one opened.
+    let mut swapped = lines.clone();
+    swapped[8] = lines[11];
+    let err = bank::parse(Format::Cfonb120, swapped.join("\n").as_bytes(), "b", None).unwrap_err();
+    assert_eq!((err.line, err.field.as_str()), (9, "account"));
+    // Two 01 in a row.
+    let mut doubled = lines.clone();
+    doubled.insert(1, lines[0]);
+    let err = bank::parse(Format::Cfonb120, doubled.join("\n").as_bytes(), "c", None).unwrap_err();
+    assert_eq!(err.line, 2);
+    // A record longer than 120 characters.
+    let long = format!("{}X\n{}", lines[0], lines[1]);
+    let err = bank::parse(Format::Cfonb120, long.as_bytes(), "d", None).unwrap_err();
+    assert!(err.reason.contains("121 characters"), "{err}");
+}
+
+#[test]
+fn ofx2_doctype_is_refused() {
+    let data = String::from_utf8(fixture("ofx2-bank-and-card.ofx")).unwrap();
+    let with_dtd = data.replacen(
+        "<OFX>",
+        "<!DOCTYPE OFX SYSTEM \"http://example.invalid/ofx.dtd\">\n<OFX>",
+        1,
+    );
+    let err = bank::parse(Format::Ofx, with_dtd.as_bytes(), "d.ofx", None).unwrap_err();
+    assert_eq!((err.line, err.field.as_str()), (3, "DOCTYPE"));
+}
+
+#[test]
+fn mt940_missing_closing_balance() {
+    let data = String::from_utf8(fixture("mt940-two-statements.sta")).unwrap();
+    let cut = data.replacen(":62F:C261130EUR620,25", ":64:C261130EUR620,25", 1);
+    let err = bank::parse(Format::Mt940, cut.as_bytes(), "m.sta", None).unwrap_err();
+    assert_eq!((err.line, err.field.as_str()), (17, ":62F:"));
+}
+
+#[test]
+fn detection_refuses_what_is_no_statement() {
+    assert_eq!(detect(b"<html><body>hello</body></html>"), None);
+    assert_eq!(detect(b"\x00\x01\x02\x03"), None);
+    assert_eq!(detect(b"just one line"), None);
+}

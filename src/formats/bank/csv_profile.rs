@@ -97,6 +97,22 @@ pub struct CsvProfile {
     pub columns: ColumnMap,
 }
 
+/// The profiles shipped with Folio, by name (the file name in `fixtures/bank/profiles/`).
+pub const BUILTIN_PROFILES: [(&str, &str); 3] = [
+    (
+        "boursorama",
+        include_str!("../../../fixtures/bank/profiles/boursorama.toml"),
+    ),
+    (
+        "credit-agricole",
+        include_str!("../../../fixtures/bank/profiles/credit-agricole.toml"),
+    ),
+    (
+        "societe-generale",
+        include_str!("../../../fixtures/bank/profiles/societe-generale.toml"),
+    ),
+];
+
 fn default_delimiter() -> char {
     ';'
 }
@@ -117,6 +133,14 @@ impl CsvProfile {
         })?;
         profile.check(text, file)?;
         Ok(profile)
+    }
+
+    /// A shipped profile by name (`credit-agricole`…), `None` when there is none of that name.
+    pub fn builtin(name: &str) -> Option<Result<CsvProfile, FormatError>> {
+        BUILTIN_PROFILES
+            .iter()
+            .find(|(builtin, _)| builtin.eq_ignore_ascii_case(name))
+            .map(|(builtin, text)| CsvProfile::from_toml(text, &format!("{builtin}.toml")))
     }
 
     fn check(&self, text: &str, file: &str) -> Result<(), FormatError> {
@@ -477,6 +501,15 @@ Total;;;15,00;1.205,00\n";
         let data = b"x\ny\n02/02/2026;A;;3,00;1,00\nTotal\n";
         let err = parse(data, "r.csv", &profile).unwrap_err();
         assert_eq!((err.line, err.field.as_str()), (3, "debit (column 4)"));
+    }
+
+    #[test]
+    fn shipped_profiles_load() {
+        for (name, _) in BUILTIN_PROFILES {
+            let profile = CsvProfile::builtin(name).unwrap().unwrap();
+            assert!(!profile.name.is_empty());
+        }
+        assert!(CsvProfile::builtin("no-such-bank").is_none());
     }
 
     #[test]

@@ -100,7 +100,7 @@ fn attach(
             return Err(FormatError::new(
                 file,
                 element.line,
-                element.name,
+                "document",
                 "a second root element: an XML document has only one",
             ));
         }
@@ -181,12 +181,17 @@ pub(crate) fn parse_xml(data: &[u8], file: &str) -> Result<Element, FormatError>
                     line,
                     ..Element::default()
                 };
+                let field = if element.name.is_empty() {
+                    path(&stack)
+                } else {
+                    element.name.clone()
+                };
                 for attr in tag.attributes() {
                     let attr = attr.map_err(|err| {
                         FormatError::new(
                             file,
                             line,
-                            element.name.clone(),
+                            field.clone(),
                             format!("malformed attribute: {err}"),
                         )
                     })?;
@@ -196,7 +201,7 @@ pub(crate) fn parse_xml(data: &[u8], file: &str) -> Result<Element, FormatError>
                             FormatError::new(
                                 file,
                                 line,
-                                element.name.clone(),
+                                field.clone(),
                                 format!("attribute value: {err}"),
                             )
                         })?;
@@ -211,7 +216,7 @@ pub(crate) fn parse_xml(data: &[u8], file: &str) -> Result<Element, FormatError>
                         return Err(FormatError::new(
                             file,
                             line,
-                            element.name,
+                            field,
                             "a second root element: an XML document has only one",
                         ));
                     }
