@@ -122,7 +122,10 @@ pub struct Statement {
     /// The bank's statement id when the format has one (CAMT `Stmt/Id`, MT940 `:20:`/`:28C:`),
     /// else one built from the account and the period end.
     pub id: String,
-    /// First and last day the statement covers.
+    /// First and last day of the statement: the period the file states (CAMT `FrToDt`, OFX
+    /// `DTSTART`/`DTEND`), else from the opening balance's date (CFONB `01`, MT940 `:60F:`,
+    /// the day before the first movement as banks date it) to the closing balance's date; a
+    /// CSV export's from its first to its last line.
     pub period: (NaiveDate, NaiveDate),
     /// Always `EUR`: other currencies are refused.
     pub currency: String,

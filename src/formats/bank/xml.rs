@@ -119,21 +119,32 @@ pub(crate) fn parse_xml(data: &[u8], file: &str) -> Result<Element, FormatError>
         ));
     }
     let data = data.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(data);
-    let text = std::str::from_utf8(data).map_err(|err| {
-        FormatError::new(
-            file,
-            super::line_of_offset(data, err.valid_up_to()),
-            "encoding",
-            format!(
-                "the XML document is not valid UTF-8 (byte {})",
-                err.valid_up_to()
-            ),
-        )
-    })?;
+    let decoded;
+    let text = match std::str::from_utf8(data) {
+        Ok(text) => text,
+        Err(err) => match declared_single_byte(data) {
+            Some(decode) => {
+                decoded = data.iter().map(|b| decode(*b)).collect::<String>();
+                decoded.as_str()
+            }
+            None => {
+                return Err(FormatError::new(
+                    file,
+                    super::line_of_offset(data, err.valid_up_to()),
+                    "encoding",
+                    format!(
+                        "the XML document is not valid UTF-8 (byte {}) and declares no \
+                         ISO-8859-1, ISO-8859-15 or windows-1252 encoding",
+                        err.valid_up_to()
+                    ),
+                ));
+            }
+        },
+    };
     let mut reader = Reader::from_str(text);
     reader.config_mut().check_end_names = true;
     let mut lines = Lines {
-        data,
+        data: text.as_bytes(),
         offset: 0,
         line: 1,
     };
@@ -298,6 +309,30 @@ pub(crate) fn parse_xml(data: &[u8], file: &str) -> Result<Element, FormatError>
         ));
     }
     root.ok_or_else(|| FormatError::new(file, 1, "document", "no XML element found"))
+}
+
+/// The decoder of a single-byte encoding named in the XML declaration, if any.
+fn declared_single_byte(data: &[u8]) -> Option<fn(u8) -> char> {
+    let head = &data[..data.len().min(200)];
+    let end = head.windows(2).position(|w| w == b"?>")?;
+    let declaration = String::from_utf8_lossy(&head[..end]).to_ascii_lowercase();
+    if !declaration.starts_with("<?xml") {
+        return None;
+    }
+    let encoding = declaration
+        .split("encoding")
+        .nth(1)?
+        .trim_start_matches([' ', '='])
+        .trim_start_matches(['"', '\''])
+        .split(['"', '\''])
+        .next()?
+        .to_string();
+    match encoding.as_str() {
+        "iso-8859-1" | "latin1" | "iso_8859-1" => Some(char::from),
+        "iso-8859-15" | "latin9" => Some(crate::formats::latin9::decode_byte),
+        "windows-1252" | "cp1252" => Some(super::decode_1252),
+        _ => None,
+    }
 }
 
 fn push_text(
@@ -505,6 +540,19 @@ mod tests {
         let y = root.child("y").unwrap();
         assert_eq!(y.text, "A&B \u{e9}");
         assert_eq!(y.attr("k"), Some("1&2"));
+    }
+
+    #[test]
+    fn a_declared_latin1_document_is_decoded() {
+        let root = parse_xml(
+            b"<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?>\n<x>\n<y>D\xe9p\xf4t</y></x>",
+            "f",
+        )
+        .unwrap();
+        assert_eq!(root.text_at(&["y"]), Some("D\u{e9}p\u{f4}t"));
+        assert_eq!(root.child("y").unwrap().line, 3);
+        let err = parse_xml(b"<?xml version=\"1.0\"?>\n<x>\xe9</x>", "f").unwrap_err();
+        assert_eq!((err.line, err.field.as_str()), (2, "encoding"));
     }
 
     #[test]
