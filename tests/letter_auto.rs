@@ -375,3 +375,468 @@ fn suggestions_rank_the_candidates_of_a_line_with_their_reasons() {
         .to_string();
     assert!(err.contains("BQ2026-000004/1"), "{err}");
 }
+
+/// `doc add --validate …`: the document's number.
+fn add_doc(folio: &Folio, args: &str) -> String {
+    let out = folio.ok(&w(&format!("doc add --validate {args}")));
+    out.split("recorded ")
+        .nth(1)
+        .and_then(|r| r.split_whitespace().next())
+        .unwrap()
+        .to_string()
+}
+
+fn add_pay(folio: &Folio, args: &str) -> String {
+    let out = folio.ok(&w(&format!("pay add {args}")));
+    out.split("registered ")
+        .nth(1)
+        .and_then(|r| r.split_whitespace().next())
+        .unwrap()
+        .to_string()
+}
+
+/// `letter list --format csv` rows as (code, lines).
+fn groups(folio: &Folio) -> Vec<(String, String)> {
+    csv_records(&folio.ok(&w("letter list --format csv")))
+        .into_iter()
+        .map(|r| (r["code"].clone(), r["lines"].clone()))
+        .collect()
+}
+
+#[test]
+fn documents_letter_their_payments_partial_then_complete() {
+    let folio = Folio::blank();
+    let invoice = add_doc(
+        &folio,
+        "--type customer_invoice --party CACME --date 2026-03-02 --line ';Conseil;1;100'",
+    );
+    add_pay(
+        &folio,
+        &format!(
+            "--type customer_payment --party CACME --date 2026-03-10 --amount 50 \
+             --method transfer --allocate {invoice}=50"
+        ),
+    );
+    // Entries are drafts until validated: nothing is lettered yet.
+    assert!(groups(&folio).is_empty());
+    folio.ok(&w("validate --all"));
+    assert_eq!(
+        groups(&folio),
+        [(
+            "aa".to_string(),
+            "VE2026-000001/1 BQ2026-000001/2".to_string()
+        )]
+    );
+    add_pay(
+        &folio,
+        &format!(
+            "--type customer_payment --party CACME --date 2026-03-20 --amount 50 \
+             --method transfer --allocate {invoice}=50"
+        ),
+    );
+    folio.ok(&w("validate --all"));
+    assert_eq!(
+        groups(&folio),
+        [(
+            "AA".to_string(),
+            "VE2026-000001/1 BQ2026-000001/2 BQ2026-000002/2".to_string()
+        )]
+    );
+    assert!(folio.ok(&["check"]).starts_with("check ok"));
+}
+
+#[test]
+fn documents_letter_at_once_when_entries_are_validated_on_posting() {
+    let folio = Folio::blank();
+    let settings = folio.ok(&w("settings export"));
+    let settings = settings.replace(
+        "generated_entries = \"draft\"",
+        "generated_entries = \"validated\"",
+    );
+    let file = folio.write("settings.toml", settings);
+    folio.ok(&["settings", "load", &file]);
+    let invoice = add_doc(
+        &folio,
+        "--type customer_invoice --party CACME --date 2026-03-02 --line ';Conseil;1;100'",
+    );
+    let credit = add_doc(
+        &folio,
+        "--type customer_credit_note --party CACME --date 2026-03-03 --line ';Conseil;1;20'",
+    );
+    folio.ok(&w(&format!("doc allocate {credit} {invoice}=20")));
+    let rows = groups(&folio);
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(rows[0].0, "aa");
+    add_pay(
+        &folio,
+        &format!(
+            "--type customer_payment --party CACME --date 2026-03-10 --amount 80 \
+             --method transfer --allocate {invoice}=80"
+        ),
+    );
+    let rows = groups(&folio);
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(rows[0].0, "AA");
+    assert_eq!(rows[0].1.split(' ').count(), 3);
+    assert!(folio.ok(&["check"]).starts_with("check ok"));
+}
+
+#[test]
+fn a_reposted_payment_takes_its_place_in_the_group_and_its_reversal_letters_with_it() {
+    let folio = Folio::blank();
+    let invoice = add_doc(
+        &folio,
+        "--type customer_invoice --party CACME --date 2026-03-02 --line ';Conseil;1;1000;;V20E'",
+    );
+    add_pay(
+        &folio,
+        &format!(
+            "--type customer_payment --party CACME --date 2026-03-20 --amount 700 \
+             --method transfer --allocate {invoice}=700"
+        ),
+    );
+    folio.ok(&w("validate --all"));
+    assert_eq!(groups(&folio)[0].0, "aa");
+    // A payment dated before changes the later one's share of VAT: 116.67 becomes 116.66,
+    // so the later payment's entry is reversed and reposted.
+    add_pay(
+        &folio,
+        &format!(
+            "--type customer_payment --party CACME --date 2026-03-10 --amount 100 \
+             --method transfer --allocate {invoice}=100"
+        ),
+    );
+    let rows = groups(&folio);
+    // The old line and its reversal together; the group lost its reposted (draft) line.
+    assert!(
+        rows.contains(&(
+            "AB".to_string(),
+            "BQ2026-000001/2 BQ2026-000002/2".to_string()
+        )),
+        "{rows:?}"
+    );
+    assert!(!rows.iter().any(|r| r.0 == "aa"), "{rows:?}");
+    folio.ok(&w("validate --all"));
+    let rows = groups(&folio);
+    let last = rows.last().unwrap();
+    assert_eq!(last.0, "ac", "{rows:?}");
+    assert_eq!(last.1.split(' ').count(), 3, "{rows:?}");
+    assert!(folio.ok(&["check"]).starts_with("check ok"));
+}
+
+#[test]
+fn a_reposted_validated_entry_takes_the_old_lines_place() {
+    let folio = Folio::blank();
+    let settings = folio.ok(&w("settings export"));
+    let file = folio.write(
+        "settings.toml",
+        settings.replace(
+            "generated_entries = \"draft\"",
+            "generated_entries = \"validated\"",
+        ),
+    );
+    folio.ok(&["settings", "load", &file]);
+    let invoice = add_doc(
+        &folio,
+        "--type customer_invoice --party CACME --date 2026-03-02 --line ';Conseil;1;1000;;V20E'",
+    );
+    add_pay(
+        &folio,
+        &format!(
+            "--type customer_payment --party CACME --date 2026-03-20 --amount 700 \
+             --method transfer --allocate {invoice}=700"
+        ),
+    );
+    add_pay(
+        &folio,
+        &format!(
+            "--type customer_payment --party CACME --date 2026-03-10 --amount 100 \
+             --method transfer --allocate {invoice}=100"
+        ),
+    );
+    let rows = groups(&folio);
+    let group = rows.iter().find(|r| r.0 == "aa").expect("{rows:?}");
+    // The invoice, the later payment's reposted entry and the earlier payment.
+    assert_eq!(group.1.split(' ').count(), 3, "{rows:?}");
+    assert!(!group.1.contains("BQ2026-000001/"), "{rows:?}");
+    assert!(
+        rows.iter()
+            .any(|r| r.0.chars().all(|c| c.is_ascii_uppercase())
+                && r.1.starts_with("BQ2026-000001/2 ")),
+        "{rows:?}"
+    );
+    assert!(folio.ok(&["check"]).starts_with("check ok"));
+}
+
+/// `letter list` and the ledger's views, to show a command wrote nothing.
+fn state(folio: &Folio) -> (Snapshot, String) {
+    (folio.snapshot(), folio.ok(&w("letter list --format csv")))
+}
+
+#[test]
+fn cli_letter_auto_prints_rule_by_rule_and_a_dry_run_writes_nothing() {
+    let folio = auto_books();
+    let before = state(&folio);
+    let out = folio.ok(&w("letter auto --dry-run"));
+    assert!(
+        out.contains("rule 1 (same reference): would letter 1 groups, 2 lines"),
+        "{out}"
+    );
+    assert!(
+        out.contains("rule 2 (unique pair): would letter 1 groups, 2 lines"),
+        "{out}"
+    );
+    assert!(
+        out.contains("rule 3 (unique set): would letter 1 groups, 3 lines"),
+        "{out}"
+    );
+    assert!(
+        out.contains("AB on 411000 (CACME): VE2026-000002/1 BQ2026-000002/2 · 250.00"),
+        "{out}"
+    );
+    assert!(out.contains("(dry run: nothing written)"), "{out}");
+    let after = state(&folio);
+    before.0.assert_same(&after.0, "letter auto --dry-run");
+    assert_eq!(before.1, after.1);
+
+    // One party only: the supplier's ambiguous lines stay open.
+    let out = folio.ok(&w("letter auto --party FSUP"));
+    assert!(
+        out.contains("0 groups over 1 accounts and parties"),
+        "{out}"
+    );
+    let out = folio.ok(&w("letter auto --account 411"));
+    assert!(
+        out.contains("rule 3 (unique set): lettered 1 groups, 3 lines"),
+        "{out}"
+    );
+    assert_eq!(groups(&folio).len(), 3);
+    let log = folio.ok(&w("log party:CACME"));
+    assert!(log.contains("letter.auto"), "{log}");
+    let log = folio.ok(&w("log VE2026-000002"));
+    assert!(log.contains("letter.auto"), "{log}");
+    folio.refuses(&w("letter auto --account 41x"), &["--account"]);
+}
+
+#[test]
+fn cli_letter_suggest_for_a_line_or_a_party_in_three_formats() {
+    let folio = auto_books();
+    let out = folio.ok(&w("letter suggest BQ2026-000004/1"));
+    assert!(out.contains("exact 500,00 · 7 days apart"), "{out}");
+    assert!(out.contains("AC2026-000002/2 BQ2026-000004/1"), "{out}");
+    let csv = folio.ok(&w("letter suggest --party FSUP --format csv"));
+    let rows = csv_records(&csv);
+    assert_eq!(rows.len(), 2, "{csv}");
+    assert!(csv.starts_with("rank,lines,net,exact,reason\n"), "{csv}");
+    assert_eq!(rows[0]["rank"], "1");
+    assert_eq!(rows[0]["exact"], "yes");
+    assert_eq!(rows[0]["net"], "0.00");
+    let json = folio.ok(&w(
+        "letter suggest --party FSUP --account 401000 --format json",
+    ));
+    let value: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(value["party"], "FSUP");
+    assert_eq!(value["suggestions"].as_array().unwrap().len(), 2);
+    assert!(value["note"].is_null());
+
+    folio.refuses(
+        &w("letter suggest"),
+        &["name a line (ENTRY/LINE) or --party"],
+    );
+    folio.refuses(
+        &w("letter suggest --party NOBODY"),
+        &["third party NOBODY has no open items"],
+    );
+    folio.refuses(
+        &w("letter suggest VE2026-000001/2"),
+        &["line VE2026-000001/2 has no third party"],
+    );
+    folio.refuses(&w("letter suggest BQ2026-000004/7"), &["has 2 lines"]);
+}
+
+#[test]
+fn cli_letter_writeoff_shows_the_entry_then_posts_it() {
+    let folio = short_payment("99.50");
+    let before = state(&folio);
+    let out = folio.ok(&w(
+        "letter writeoff VE2026-000001/1 BQ2026-000001/2 --dry-run",
+    ));
+    assert!(
+        out.contains("would write off 0.50 on 411000 (CACME), within the tolerance 1.00"),
+        "{out}"
+    );
+    assert!(out.contains("OD 2026-11-25 piece F1"), "{out}");
+    assert!(out.contains("C 411000@CACME 0.50"), "{out}");
+    assert!(out.contains("D 658000 0.50"), "{out}");
+    assert!(out.contains("dry run: nothing written"), "{out}");
+    let after = state(&folio);
+    before.0.assert_same(&after.0, "letter writeoff --dry-run");
+    assert_eq!(before.1, after.1);
+
+    let out = folio.ok(&w("letter writeoff VE2026-000001/1 BQ2026-000001/2"));
+    assert!(out.contains("posted OD2026-000001"), "{out}");
+    assert!(
+        out.contains(
+            "lettered AA on 411000 (CACME): VE2026-000001/1 BQ2026-000001/2 OD2026-000001/1"
+        ),
+        "{out}"
+    );
+    assert!(folio.ok(&["check"]).starts_with("check ok"));
+    folio.refuses(
+        &w("letter writeoff BQ2026-000001/2"),
+        &["line BQ2026-000001/2 is in complete group AA: nothing to write off"],
+    );
+}
+
+#[test]
+fn cli_letter_writeoff_refusals_leave_the_ledger_unchanged() {
+    let folio = short_payment("98");
+    let before = state(&folio);
+    folio.refuses(
+        &w("letter writeoff VE2026-000001/1 BQ2026-000001/2"),
+        &["the difference 2.00 is beyond the write-off tolerance 1.00 (setting lettering.tolerance)"],
+    );
+    folio.refuses(
+        &w("letter writeoff VE2026-000001/2 BQ2026-000001/2"),
+        &["has no third party"],
+    );
+    assert_eq!(before.1, state(&folio).1);
+
+    // A larger tolerance from the settings; a write-off account the chart lacks is named.
+    let settings = folio.ok(&w("settings export"));
+    let settings = settings
+        .replace("tolerance = \"1.00\"", "tolerance = \"5.00\"")
+        .replace(
+            "writeoff_debit_account = \"658000\"",
+            "writeoff_debit_account = \"658900\"",
+        );
+    let file = folio.write("settings.toml", settings);
+    folio.ok(&["settings", "load", &file]);
+    folio.refuses(
+        &w("letter writeoff VE2026-000001/1 BQ2026-000001/2"),
+        &["lettering.writeoff_debit_account: account 658900 does not exist"],
+    );
+    let settings = folio.ok(&w("settings export")).replace(
+        "writeoff_debit_account = \"658900\"",
+        "writeoff_debit_account = \"658100\"",
+    );
+    let file = folio.write("settings.toml", settings);
+    folio.ok(&["settings", "load", &file]);
+    let out = folio.ok(&w("letter writeoff VE2026-000001/1 BQ2026-000001/2"));
+    assert!(out.contains("D 658100 2.00"), "{out}");
+    assert!(out.contains("lettered AA"), "{out}");
+}
+
+#[test]
+fn the_demo_is_lettered_and_keeps_work_for_the_workbench() {
+    let folio = Folio::demo();
+    // The FEC: several hundred lettered lines, code and date both set or both blank.
+    folio.ok(&["export", "fec"]);
+    let fec = std::fs::read_to_string(folio.path(&format!("{DEMO_SIREN}FEC20261231.txt"))).unwrap();
+    let mut lettered = 0;
+    for line in fec.lines().skip(1) {
+        let fields: Vec<&str> = line.split('\t').collect();
+        assert_eq!(fields.len(), 18, "{line}");
+        assert_eq!(fields[13].is_empty(), fields[14].is_empty(), "{line}");
+        if !fields[13].is_empty() {
+            lettered += 1;
+            assert_eq!(fields[14].len(), 8, "{line}");
+        }
+    }
+    assert!(lettered >= 300, "{lettered} lettered lines");
+
+    // Groups made by the rules carry the working date; nothing is left to them.
+    let rows = csv_records(&folio.ok(&w("letter list --format csv")));
+    let by_rules: Vec<&str> = rows
+        .iter()
+        .filter(|r| r["date"] == TODAY)
+        .map(|r| r["party"].as_str())
+        .collect();
+    assert_eq!(by_rules, ["FLICHTWERK", "FVERRERIE"]);
+    let partial: Vec<&str> = rows
+        .iter()
+        .filter(|r| r["code"].chars().all(|c| c.is_ascii_lowercase()))
+        .map(|r| r["remainder"].as_str())
+        .collect();
+    assert!(
+        partial.contains(&"0.50") && partial.len() >= 2,
+        "{partial:?}"
+    );
+    let out = folio.ok(&w("letter auto --dry-run"));
+    assert!(out.contains("\n0 groups over "), "{out}");
+
+    // The ambiguous payment: two exact candidates, the closer first.
+    let csv = csv_records(&folio.ok(&w("letter suggest --party FCOMPTA --format csv")));
+    assert_eq!(csv.len(), 2);
+    assert!(csv[0]["reason"].starts_with("exact 468,00"), "{csv:?}");
+
+    // The short payment: 0.50 to write off, 0.08 of it VAT due on payment.
+    let out = folio.ok(&w("letter writeoff VE2026-000124/1"));
+    assert!(
+        out.contains("D 445740 0.08") && out.contains("D 658000 0.42"),
+        "{out}"
+    );
+    assert!(out.contains("posted OD2026-"), "{out}");
+    let check = folio.ok(&["check"]);
+    assert!(
+        check.starts_with("check ok") && check.contains(" 0 findings"),
+        "{check}"
+    );
+}
+
+#[test]
+fn removing_an_allocation_unletters_what_it_lettered_and_reallocating_letters_again() {
+    let folio = Folio::blank();
+    let settings = folio.ok(&w("settings export"));
+    let file = folio.write(
+        "settings.toml",
+        settings.replace(
+            "generated_entries = \"draft\"",
+            "generated_entries = \"validated\"",
+        ),
+    );
+    folio.ok(&["settings", "load", &file]);
+    let first = add_doc(
+        &folio,
+        "--type customer_invoice --party CACME --date 2026-03-02 --line ';Conseil;1;100'",
+    );
+    let second = add_doc(
+        &folio,
+        "--type customer_invoice --party CACME --date 2026-03-03 --line ';Conseil;1;50'",
+    );
+    let payment = add_pay(
+        &folio,
+        &format!(
+            "--type customer_payment --party CACME --date 2026-03-10 --amount 150 \
+             --method transfer --allocate {first}=100 --allocate {second}=50"
+        ),
+    );
+    assert_eq!(groups(&folio)[0].0, "AA");
+    // The payment stays with the first invoice: a partial group of the two.
+    folio.ok(&["pay", "unallocate", &payment, &second]);
+    let rows = groups(&folio);
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(rows[0].0, "ab");
+    assert_eq!(rows[0].1.split(' ').count(), 2, "{rows:?}");
+    folio.ok(&["pay", "allocate", &payment, &format!("{second}=50")]);
+    let rows = groups(&folio);
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(rows[0].0, "AB");
+    let log = folio.ok(&w("log account:411000"));
+    assert!(log.contains("letter.remove"), "{log}");
+
+    // A credit note's set-off taken back unletters it too.
+    let invoice = add_doc(
+        &folio,
+        "--type customer_invoice --party CACME --date 2026-04-02 --line ';Conseil;1;80'",
+    );
+    let credit = add_doc(
+        &folio,
+        "--type customer_credit_note --party CACME --date 2026-04-03 --line ';Conseil;1;80'",
+    );
+    folio.ok(&w(&format!("doc allocate {credit} {invoice}=80")));
+    assert_eq!(groups(&folio).len(), 2);
+    folio.ok(&["pay", "unallocate", &credit, &invoice]);
+    assert_eq!(groups(&folio).len(), 1);
+    assert!(folio.ok(&["check"]).starts_with("check ok"));
+}

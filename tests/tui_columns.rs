@@ -139,13 +139,13 @@ fn balances_read_debit_or_credit_and_the_sign_is_a_toggle() {
         open_ledger(&mut d, "401000");
         let summary = |d: &Driver| lines(&render(&d.app, 80, 24))[2].clone();
         assert!(
-            summary(&d).contains("closing balance 8 303,72 C"),
+            summary(&d).contains("closing balance 3 800,82 C"),
             "{name}: {}",
             summary(&d)
         );
         d.act(Context::Ledger, Action::BalanceSign);
         assert!(
-            summary(&d).contains("closing balance -8 303,72 ·"),
+            summary(&d).contains("closing balance -3 800,82 ·"),
             "{name}: {}",
             summary(&d)
         );
@@ -157,7 +157,7 @@ fn balances_read_debit_or_credit_and_the_sign_is_a_toggle() {
             "{name}\n{screen}"
         );
         d.act(Context::Ledger, Action::BalanceSign);
-        assert!(summary(&d).contains("8 303,72 C"), "{name}");
+        assert!(summary(&d).contains("3 800,82 C"), "{name}");
     }
 }
 

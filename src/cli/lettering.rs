@@ -1,4 +1,5 @@
-//! `folio letter`: letter lines together, remove a group, list the groups.
+//! `folio letter`: letter lines together, remove a group, list the groups, letter by the
+//! automatic rules, suggest sets that complete a group, complete one with a write-off.
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -9,7 +10,7 @@ use serde::Serialize;
 
 use super::Cli;
 use super::output::{Align, Format, Rows, emit};
-use crate::ledger::{Ctx, Ledger, OpenItem};
+use crate::ledger::{AutoReport, Ctx, Ledger, OpenItem, SuggestionList, WriteOff};
 use crate::lettering::{Group, LineRef};
 use crate::model::AccountNumber;
 use crate::model::text::echo;
@@ -30,6 +31,42 @@ pub enum LetterAction {
     Remove {
         #[arg(required = true, num_args = 1..=2)]
         target: Vec<String>,
+    },
+    /// Letter open items by the automatic rules, party by party: (1) lines sharing a piece
+    /// that net to zero, (2) the only debit and credit of one amount within the pair window,
+    /// (3) the only set netting to zero among the oldest open items. Prints what it did (or,
+    /// with --dry-run, would do), rule by rule.
+    Auto {
+        #[arg(long)]
+        account: Option<String>,
+        #[arg(long)]
+        party: Option<String>,
+        /// Show what would be lettered; write nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Rank the sets of open lines that would complete a group: for a line (ENTRY/LINE), or
+    /// for a third party (--party, with --account when it has open items on several).
+    Suggest {
+        /// The line to complete, as ENTRY/LINE.
+        line: Option<String>,
+        #[arg(long, conflicts_with = "line")]
+        party: Option<String>,
+        #[arg(long)]
+        account: Option<String>,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// Complete the group of these lines with a write-off entry for their remaining
+    /// difference, when it is within the tolerance (setting lettering.tolerance): a debit
+    /// remainder to 658000, a credit remainder to 758000.
+    Writeoff {
+        /// Lines as ENTRY/LINE (a line of a partial group brings the whole group).
+        #[arg(required = true, num_args = 1..)]
+        lines: Vec<String>,
+        /// Show the entry it would post; write nothing.
+        #[arg(long)]
+        dry_run: bool,
     },
     /// List the letter groups, or with `--open` the open items (lines not in a complete
     /// group) by account, party and date.
@@ -176,6 +213,46 @@ pub fn letter(
             let group = ledger.unletter(ctx, &account, &code)?;
             print_group(&ledger, "unlettered", &group, out)?;
         }
+        LetterAction::Auto {
+            account,
+            party,
+            dry_run,
+        } => {
+            let ledger = Ledger::open(&cli.ledger)?;
+            let account = account.as_deref().map(account_arg).transpose()?;
+            let report = ledger.letter_auto(ctx, account.as_ref(), party.as_deref(), *dry_run)?;
+            print_auto(&report, out)?;
+        }
+        LetterAction::Suggest {
+            line,
+            party,
+            account,
+            format,
+        } => {
+            let ledger = Ledger::open_read_only(&cli.ledger)?;
+            let account = account.as_deref().map(account_arg).transpose()?;
+            let at = match line {
+                Some(text) => Some(line_arg(&ledger, text)?.0),
+                None if party.is_none() => bail!("name a line (ENTRY/LINE) or --party"),
+                None => None,
+            };
+            let list = ledger.letter_suggestions(account.as_ref(), party.as_deref(), at)?;
+            print_suggestions(&list, *format, out)?;
+        }
+        LetterAction::Writeoff { lines, dry_run } => {
+            let ledger = Ledger::open(&cli.ledger)?;
+            let mut refs = Vec::new();
+            for text in lines {
+                refs.push(line_arg(&ledger, text)?.0);
+            }
+            let plan = ledger.letter_writeoff_preview(ctx, &refs)?;
+            print_writeoff(&plan, *dry_run, out)?;
+            if !*dry_run {
+                let (entry, group) = ledger.letter_writeoff(ctx, &refs)?;
+                writeln!(out, "posted {}", entry.reference())?;
+                print_group(&ledger, "lettered", &group, out)?;
+            }
+        }
         LetterAction::List {
             account,
             party,
@@ -228,6 +305,142 @@ pub fn letter(
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn print_auto(report: &AutoReport, out: &mut impl Write) -> Result<()> {
+    let verb = if report.dry_run {
+        "would letter"
+    } else {
+        "lettered"
+    };
+    for (n, (rule, groups, lines)) in report.by_rule().into_iter().enumerate() {
+        writeln!(
+            out,
+            "rule {} ({}): {verb} {groups} groups, {lines} lines",
+            n + 1,
+            rule.label()
+        )?;
+        for group in report.groups.iter().filter(|g| g.rule == rule) {
+            writeln!(
+                out,
+                "  {} on {} ({}): {} · {}",
+                group.code,
+                group.account,
+                echo(&group.party),
+                group.names.join(" "),
+                group.amount.to_plain()
+            )?;
+        }
+    }
+    for note in &report.notes {
+        writeln!(out, "stopped at the bound: {note}")?;
+    }
+    writeln!(
+        out,
+        "{} groups over {} accounts and parties with open items{}",
+        report.groups.len(),
+        report.parties,
+        if report.dry_run {
+            " (dry run: nothing written)"
+        } else {
+            ""
+        }
+    )?;
+    Ok(())
+}
+
+fn print_suggestions(list: &SuggestionList, format: Format, out: &mut impl Write) -> Result<()> {
+    let mut rows = Rows::new(&[
+        ("rank", Align::Right),
+        ("lines", Align::Left),
+        ("net", Align::Right),
+        ("exact", Align::Left),
+        ("reason", Align::Left),
+    ]);
+    for (n, s) in list.suggestions.iter().enumerate() {
+        rows.push(vec![
+            (n + 1).to_string(),
+            s.names.join(" "),
+            s.net.to_plain(),
+            if s.exact { "yes" } else { "no" }.to_string(),
+            s.reason.clone(),
+        ]);
+    }
+    match format {
+        Format::Json => super::output::write_json(out, list)?,
+        Format::Csv => {
+            rows.write_csv(out)?;
+            if let Some(note) = &list.note {
+                eprintln!("stopped at the bound: {note}");
+            }
+        }
+        Format::Table => {
+            if list.suggestions.is_empty() {
+                writeln!(
+                    out,
+                    "no set completes a group on {} ({})",
+                    list.account,
+                    echo(&list.party)
+                )?;
+            } else {
+                rows.write_table(out)?;
+            }
+            if let Some(note) = &list.note {
+                writeln!(out, "stopped at the bound: {note}")?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn print_writeoff(plan: &WriteOff, dry_run: bool, out: &mut impl Write) -> Result<()> {
+    writeln!(
+        out,
+        "{} {} on {} ({}), within the tolerance {}:",
+        if dry_run {
+            "would write off"
+        } else {
+            "writing off"
+        },
+        plan.remainder.abs().to_plain(),
+        plan.account,
+        echo(&plan.party),
+        plan.tolerance.to_plain()
+    )?;
+    writeln!(
+        out,
+        "  {} {} piece {} · {}",
+        plan.entry.journal,
+        plan.entry.date,
+        echo(&plan.entry.piece),
+        echo(&plan.entry.label)
+    )?;
+    for line in &plan.entry.lines {
+        let account = match &line.third_party {
+            Some(party) => format!("{}@{}", line.account, echo(party)),
+            None => line.account.to_string(),
+        };
+        let (side, amount) = if line.debit.is_zero() {
+            ("C", line.credit)
+        } else {
+            ("D", line.debit)
+        };
+        writeln!(out, "  {side} {account} {}", amount.to_plain())?;
+    }
+    for vat in &plan.vat {
+        writeln!(
+            out,
+            "  clears {} of VAT {} due on payment of {} ({})",
+            vat.tax.to_plain(),
+            vat.tax_code,
+            vat.document,
+            vat.pending_account
+        )?;
+    }
+    if dry_run {
+        writeln!(out, "dry run: nothing written")?;
+    }
+    Ok(())
 }
 
 /// One open item as `letter list --open` prints it.

@@ -537,6 +537,10 @@ impl Ledger {
                 }
                 out.push(doc);
             }
+            drop(d);
+            tx.flush_bulk()?;
+            let ids: Vec<DocumentId> = out.iter().map(|doc| doc.id).collect();
+            super::lettering_auto::letter_documents(tx, ctx, &ids)?;
             let records: Vec<String> = if out.len() <= 1000 {
                 out.iter().map(doc_record).collect()
             } else {
@@ -571,6 +575,8 @@ impl Ledger {
                 validate_one(tx, &mut d, ctx, &mut doc)?;
                 out.push(doc);
             }
+            drop(d);
+            super::lettering_auto::letter_documents(tx, ctx, ids)?;
             let refs: Vec<String> = out.iter().map(Document::display_ref).collect();
             tx.audit(
                 ctx,
@@ -603,6 +609,10 @@ impl Ledger {
                 })?;
                 out.push(doc);
             }
+            drop(d);
+            tx.flush_bulk()?;
+            let ids: Vec<DocumentId> = out.iter().map(|doc| doc.id).collect();
+            super::lettering_auto::letter_documents(tx, ctx, &ids)?;
             let records: Vec<String> = if out.len() <= 1000 {
                 out.iter().map(doc_record).collect()
             } else {
@@ -653,7 +663,10 @@ impl Ledger {
                 vec![doc_record(&doc)],
                 format!("allocated {}: {}", doc.display_ref(), summary.join(", ")),
             )?;
-            d.get(payment)
+            let allocated = d.get(payment)?;
+            drop(d);
+            super::lettering_auto::letter_documents(tx, ctx, &[payment])?;
+            Ok(allocated)
         })
     }
 
@@ -672,7 +685,10 @@ impl Ledger {
             let from = doc.clone();
             let target = d.get(d.resolve(&doc.party, target)?)?;
             if doc.doc_type.is_credit_note() {
-                return remove_set_off(tx, &mut d, ctx, doc, &target);
+                let credit_note = remove_set_off(tx, &mut d, ctx, doc, &target)?;
+                drop(d);
+                super::lettering_auto::unletter_allocation(tx, ctx, &credit_note, &target)?;
+                return Ok(credit_note);
             }
             let DocumentBody::Payment {
                 allocations: current,
@@ -688,6 +704,7 @@ impl Ledger {
             d.allocations.remove((target.id, doc.id))?;
             d.put(&doc)?;
             repost_settlement(tx, &mut d, ctx, &doc, &[target.id])?;
+            let (paying, settled) = (d.get(doc.id)?, d.get(target.id)?);
             tx.audit(
                 ctx,
                 "payment.unallocate",
@@ -699,7 +716,10 @@ impl Ledger {
                     target.display_ref()
                 ),
             )?;
-            d.get(payment)
+            let after = d.get(payment)?;
+            drop(d);
+            super::lettering_auto::unletter_allocation(tx, ctx, &paying, &settled)?;
+            Ok(after)
         })
     }
 
@@ -779,6 +799,8 @@ impl Ledger {
                 records,
                 format!("set off {}: {}", doc.display_ref(), summary.join(", ")),
             )?;
+            drop(d);
+            super::lettering_auto::letter_documents(tx, ctx, &[doc.id])?;
             Ok(doc)
         })
     }
@@ -884,6 +906,7 @@ impl Ledger {
             // afterwards.
             let mut report = RegenerateReport::default();
             let mut deferred = Vec::new();
+            let mut examined = Vec::new();
             for id in ids {
                 let mut doc = d.get(id)?;
                 if doc.status != DocumentStatus::Validated {
@@ -895,13 +918,17 @@ impl Ledger {
                 }
                 report.examined = report.examined.saturating_add(1);
                 regenerate_one(tx, &mut d, ctx, &mut doc, &mut report)?;
+                examined.push(id);
             }
             deferred.sort_unstable();
             for (_, _, id) in deferred {
                 let mut doc = d.get(id)?;
                 report.examined = report.examined.saturating_add(1);
                 regenerate_one(tx, &mut d, ctx, &mut doc, &mut report)?;
+                examined.push(id);
             }
+            drop(d);
+            super::lettering_auto::letter_documents(tx, ctx, &examined)?;
             tx.audit(
                 ctx,
                 "regenerate",
@@ -1654,6 +1681,7 @@ fn regenerate_one(
         Some(entry) => {
             let reversal = reverse_generated(tx, ctx, &entry, doc.date)?;
             let reposted = write_posting(tx, d, ctx, doc, &posting, None)?;
+            super::lettering_auto::follow_repost(tx, ctx, &entry, &reversal, &reposted)?;
             report.reposted = report.reposted.saturating_add(1);
             report.changes.push(format!(
                 "{}: {} reversed by {}, reposted as {}",

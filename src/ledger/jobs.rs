@@ -117,6 +117,7 @@ impl Ledger {
             let mut records = Vec::with_capacity(total);
             let mut numbers = Vec::new();
             let mut done = 0usize;
+            let mut documents = Vec::new();
             for chunk in keys.chunks(VALIDATION_CHUNK) {
                 // Read in id order (the entries table's order), validate in date order.
                 let mut by_id: Vec<(EntryId, usize)> = chunk
@@ -131,6 +132,14 @@ impl Ledger {
                 }
                 for entry in slots.iter_mut().flatten() {
                     tx.validate_entry(entry, ctx.today)?;
+                    if let Some(document) = entry
+                        .source
+                        .as_deref()
+                        .and_then(|s| s.strip_prefix("document:"))
+                        .and_then(|s| s.parse::<u64>().ok())
+                    {
+                        documents.push(document);
+                    }
                     validated(entry);
                     records.push(format!("entry:{}", entry.id));
                     // The audit detail names ten numbers at most: the first and the last.
@@ -143,6 +152,8 @@ impl Ledger {
                     }
                 }
             }
+            // Documents whose entries are now validated letter with their settlements.
+            super::lettering_auto::letter_documents(tx, ctx, &documents)?;
             let listed = match (numbers.first(), numbers.last()) {
                 (Some(first), Some(last)) if total > 10 => format!("{first} … {last}"),
                 _ => summarize(&numbers),

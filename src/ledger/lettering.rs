@@ -18,8 +18,8 @@ use super::store::{Tx, View};
 use super::tables::{Bytes, LETTERING};
 use super::{Ctx, Ledger};
 use crate::lettering::{
-    AccountLettering, Candidate, Group, GroupProblem, LetterError, LineRef, code_of, parse_code,
-    structural_problems,
+    AccountLettering, Candidate, Group, GroupLine, GroupProblem, LetterError, LineRef, code_of,
+    parse_code, structural_problems,
 };
 use crate::model::AccountNumber;
 
@@ -110,6 +110,37 @@ pub(super) fn letter_lines(
     books: &mut Books,
     lines: &[LineRef],
 ) -> Result<Group> {
+    let (group, names) = letter_lines_unaudited(tx, ctx, books, lines)?;
+    let mut records: Vec<String> = lines
+        .iter()
+        .map(|at| format!("entry:{}", at.entry))
+        .collect();
+    records.dedup();
+    let account = &group.account;
+    records.push(format!("account:{account}"));
+    tx.audit(
+        ctx,
+        "letter.add",
+        records,
+        format!(
+            "lettered {} on {account} ({}): {} (group remainder {})",
+            group.code(),
+            group.party,
+            names.join(", "),
+            group.remainder().to_plain()
+        ),
+    )?;
+    Ok(group)
+}
+
+/// [`letter_lines`] without its audit record, for a command that writes one record for many
+/// groups (it must name their lines). Returns the group and the names of the lines.
+pub(super) fn letter_lines_unaudited(
+    tx: &mut Tx<'_>,
+    ctx: &Ctx,
+    books: &mut Books,
+    lines: &[LineRef],
+) -> Result<(Group, Vec<String>)> {
     let mut candidates = Vec::new();
     let mut names = Vec::new();
     for at in lines {
@@ -198,22 +229,142 @@ pub(super) fn letter_lines(
     };
     let next = book.next;
     store_group(tx, &group, next)?;
-    let mut records: Vec<String> = lines
+    Ok((group, names))
+}
+
+/// Takes `old` out of its letter group on `account`, `new` (a line of a validated entry on the
+/// same account and party) taking its place when given: regeneration reposted `old`'s entry.
+/// A group left with fewer than two lines is removed. Returns whether `old` was in a group.
+pub(super) fn replace_line(
+    tx: &mut Tx<'_>,
+    ctx: &Ctx,
+    books: &mut Books,
+    account: &AccountNumber,
+    old: LineRef,
+    new: Option<LineRef>,
+) -> Result<bool> {
+    let old_entry = tx.entry(old.entry)?;
+    let old_name = line_name(&old_entry.reference(), old);
+    let successor = match new {
+        Some(at) => {
+            let entry = tx.entry(at.entry)?;
+            let line = entry.lines.get(at.line as usize).ok_or_else(|| {
+                invalid(format!(
+                    "entry {} has no line {}",
+                    entry.reference(),
+                    at.line.saturating_add(1)
+                ))
+            })?;
+            Some((
+                GroupLine {
+                    at,
+                    debit: line.debit,
+                    credit: line.credit,
+                },
+                line_name(&entry.reference(), at),
+            ))
+        }
+        None => None,
+    };
+    let book = books.book(tx, account)?;
+    let Some(mut group) = book.group_of(old).cloned() else {
+        return Ok(false);
+    };
+    group.lines.retain(|l| l.at != old);
+    if let Some((line, _)) = &successor {
+        group.lines.push(*line);
+    }
+    group.date = ctx.today;
+    group.user = ctx.user.clone();
+    let next = book.next;
+    let seq = group.seq;
+    let alone = group.lines.len() < 2;
+    if alone {
+        book.groups.remove(&seq);
+    }
+    tx.lettering.remove((old.entry, old.line))?;
+    tx.set_open_line(&old_entry, old.line, None)?;
+    let detail = if alone {
+        for line in &group.lines {
+            tx.lettering.remove((line.at.entry, line.at.line))?;
+            let entry = tx.entry(line.at.entry)?;
+            tx.set_open_line(&entry, line.at.line, None)?;
+        }
+        tx.txn
+            .open_table(LETTER_GROUPS)?
+            .remove((account.as_str(), seq))?;
+        format!(
+            "unlettered {} on {account} ({}): {old_name} was reversed and reposted as a draft",
+            group.code(),
+            group.party
+        )
+    } else {
+        book.groups.insert(seq, group.clone());
+        store_group(tx, &group, next)?;
+        let now = match &successor {
+            Some((_, name)) => format!("{name} takes the place of {old_name}"),
+            None => format!("{old_name} left it"),
+        };
+        format!(
+            "{} on {account} ({}): {old_name} was reversed and reposted; {now} (group remainder {})",
+            group.code(),
+            group.party,
+            group.remainder().to_plain()
+        )
+    };
+    let mut records = vec![format!("entry:{}", old.entry)];
+    if let Some((line, _)) = &successor {
+        records.push(format!("entry:{}", line.at.entry));
+    }
+    records.push(format!("account:{account}"));
+    tx.audit(ctx, "letter.follow", records, detail)?;
+    Ok(true)
+}
+
+/// Removes the group at `seq` of `account` inside a command's transaction (see
+/// [`Ledger::unletter`]), with an audit record; `code` names it in errors.
+pub(super) fn unletter_seq(
+    tx: &mut Tx<'_>,
+    ctx: &Ctx,
+    account: &AccountNumber,
+    seq: u64,
+    code: &str,
+) -> Result<Group> {
+    let mut book = load_account(tx, account)?;
+    let group = book
+        .unletter(seq)
+        .map_err(|_| invalid(format!("account {account} has no letter group {code}")))?;
+    let mut names = Vec::new();
+    for line in &group.lines {
+        let entry = tx.entry(line.at.entry)?;
+        if let Some(year) = tx.year_of(entry.date)
+            && !year.is_open()
+        {
+            return Err(LedgerError::YearClosed(year.name()));
+        }
+        names.push(line_name(&entry.reference(), line.at));
+        tx.lettering.remove((line.at.entry, line.at.line))?;
+        tx.set_open_line(&entry, line.at.line, None)?;
+    }
+    tx.txn
+        .open_table(LETTER_GROUPS)?
+        .remove((account.as_str(), seq))?;
+    let mut records: Vec<String> = group
+        .lines
         .iter()
-        .map(|at| format!("entry:{}", at.entry))
+        .map(|l| format!("entry:{}", l.at.entry))
         .collect();
     records.dedup();
     records.push(format!("account:{account}"));
     tx.audit(
         ctx,
-        "letter.add",
+        "letter.remove",
         records,
         format!(
-            "lettered {} on {account} ({}): {} (group remainder {})",
+            "unlettered {} on {account} ({}): {}",
             group.code(),
             group.party,
-            names.join(", "),
-            group.remainder().to_plain()
+            names.join(", ")
         ),
     )?;
     Ok(group)
@@ -234,46 +385,7 @@ impl Ledger {
     /// code is not given again on the account. Refused when a line is in a closed year.
     pub fn unletter(&self, ctx: &Ctx, account: &AccountNumber, code: &str) -> Result<Group> {
         let (seq, _) = parse_code(code).map_err(letter_error)?;
-        self.write(ctx, |tx| {
-            let mut book = load_account(tx, account)?;
-            let group = book
-                .unletter(seq)
-                .map_err(|_| invalid(format!("account {account} has no letter group {code}")))?;
-            let mut names = Vec::new();
-            for line in &group.lines {
-                let entry = tx.entry(line.at.entry)?;
-                if let Some(year) = tx.year_of(entry.date)
-                    && !year.is_open()
-                {
-                    return Err(LedgerError::YearClosed(year.name()));
-                }
-                names.push(line_name(&entry.reference(), line.at));
-                tx.lettering.remove((line.at.entry, line.at.line))?;
-                tx.set_open_line(&entry, line.at.line, None)?;
-            }
-            tx.txn
-                .open_table(LETTER_GROUPS)?
-                .remove((account.as_str(), seq))?;
-            let mut records: Vec<String> = group
-                .lines
-                .iter()
-                .map(|l| format!("entry:{}", l.at.entry))
-                .collect();
-            records.dedup();
-            records.push(format!("account:{account}"));
-            tx.audit(
-                ctx,
-                "letter.remove",
-                records,
-                format!(
-                    "unlettered {} on {account} ({}): {}",
-                    group.code(),
-                    group.party,
-                    names.join(", ")
-                ),
-            )?;
-            Ok(group)
-        })
+        self.write(ctx, |tx| unletter_seq(tx, ctx, account, seq, code))
     }
 
     /// The group a line belongs to, if any.

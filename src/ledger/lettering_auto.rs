@@ -440,6 +440,9 @@ impl Ledger {
                 if let Some(note) = proposed.set_search.bound_note() {
                     each(AutoEvent::Note(format!("{account} {party}: {note}")));
                 }
+                // One audit record per party, naming each group and its lines.
+                let mut records: Vec<String> = Vec::new();
+                let mut described: Vec<String> = Vec::new();
                 for found in proposed.groups {
                     let mut lines: Vec<LineRef> = found
                         .keys
@@ -447,11 +450,15 @@ impl Ledger {
                         .flat_map(|&k| units[k as usize].lines.iter().copied())
                         .collect();
                     lines.sort_unstable();
-                    let group = letter_lines(tx, ctx, &mut books, &lines)?;
-                    let mut names = Vec::with_capacity(lines.len());
-                    for &at in &lines {
-                        names.push(line_name(&tx.entry(at.entry)?, at));
-                    }
+                    let (group, names) =
+                        super::lettering::letter_lines_unaudited(tx, ctx, &mut books, &lines)?;
+                    records.extend(lines.iter().map(|at| format!("entry:{}", at.entry)));
+                    described.push(format!(
+                        "{} ({}): {}",
+                        group.code(),
+                        found.rule.label(),
+                        names.join(", ")
+                    ));
                     let amount = group
                         .lines
                         .iter()
@@ -468,6 +475,21 @@ impl Ledger {
                         names,
                         amount,
                     }));
+                }
+                if !described.is_empty() {
+                    records.sort_unstable();
+                    records.dedup();
+                    records.push(format!("account:{account}"));
+                    records.push(format!("party:{party}"));
+                    tx.audit(
+                        ctx,
+                        "letter.auto",
+                        records,
+                        format!(
+                            "lettered by the automatic rules on {account} ({party}): {}",
+                            described.join("; ")
+                        ),
+                    )?;
                 }
             }
             if counts.groups == 0 {
@@ -862,4 +884,267 @@ pub(super) fn writeoff_shares(view: &super::store::View) -> Result<Vec<WriteOffS
         out.push((document, entry, value.value(), reversal));
     }
     Ok(out)
+}
+
+// ----- lettering from the documents -----------------------------------------------------------
+
+/// Documents one settlement links, at most: a larger cluster is left to manual lettering.
+const MAX_SETTLEMENT_DOCUMENTS: usize = 500;
+
+/// The documents linked to `seed` by allocations and set-offs (payments, refunds, credit
+/// notes and the invoices they settle), or `None` beyond [`MAX_SETTLEMENT_DOCUMENTS`].
+fn settlement_of(
+    documents: &impl ReadableTable<u64, super::tables::Bytes>,
+    allocations: &impl ReadableTable<(u64, u64), i64>,
+    setoffs: &impl ReadableTable<(u64, u64), i64>,
+    seed: u64,
+) -> Result<Option<Vec<Document>>> {
+    let mut seen = std::collections::BTreeSet::from([seed]);
+    let mut queue = vec![seed];
+    let mut out = Vec::new();
+    while let Some(id) = queue.pop() {
+        let Some(bytes) = documents.get(id)? else {
+            continue;
+        };
+        let doc: Document = decode(bytes.value(), "document")?;
+        let mut next: Vec<u64> = doc.allocations().iter().map(|a| a.document).collect();
+        for item in allocations.range((id, 0u64)..=(id, u64::MAX))? {
+            next.push(item?.0.value().1);
+        }
+        for item in setoffs.range((id, 0u64)..=(id, u64::MAX))? {
+            next.push(item?.0.value().1);
+        }
+        out.push(doc);
+        for other in next {
+            if seen.insert(other) {
+                if seen.len() > MAX_SETTLEMENT_DOCUMENTS {
+                    return Ok(None);
+                }
+                queue.push(other);
+            }
+        }
+    }
+    Ok(Some(out))
+}
+
+/// Letters the third-party lines of the documents `seeds` settle together, with those of
+/// their payments, refunds and credit notes, once their entries are validated: a partial
+/// group while something is left to pay, complete when paid. Lettering a user made stays:
+/// lines join a partial group they share, and nothing is done when they are in different
+/// groups or in a complete one.
+pub(super) fn letter_documents(tx: &mut Tx<'_>, ctx: &Ctx, seeds: &[u64]) -> Result<()> {
+    if seeds.is_empty() {
+        return Ok(());
+    }
+    let mut clusters: Vec<Vec<Document>> = Vec::new();
+    {
+        let documents = tx.txn.open_table(DOCUMENTS)?;
+        let allocations = tx.txn.open_table(ALLOCATIONS)?;
+        let setoffs = tx.txn.open_table(super::documents::SETOFFS)?;
+        let mut done = std::collections::HashSet::new();
+        for &seed in seeds {
+            if done.contains(&seed) {
+                continue;
+            }
+            match settlement_of(&documents, &allocations, &setoffs, seed)? {
+                Some(docs) => {
+                    done.extend(docs.iter().map(|d| d.id));
+                    if docs.len() >= 2 {
+                        clusters.push(docs);
+                    }
+                }
+                None => {
+                    done.insert(seed);
+                }
+            }
+        }
+    }
+    let mut books = Books::default();
+    for docs in clusters {
+        // Third-party lines of the validated entries, per account.
+        let mut by_account: BTreeMap<AccountNumber, Vec<LineRef>> = BTreeMap::new();
+        for doc in &docs {
+            for (account, at) in party_lines(tx, doc)? {
+                by_account.entry(account).or_default().push(at);
+            }
+        }
+        for (account, lines) in by_account {
+            if lines.len() >= 2 {
+                sync_group(tx, ctx, &mut books, &account, &lines)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The third-party lines of a validated document's validated entry, on letterable accounts.
+fn party_lines(tx: &mut Tx<'_>, doc: &Document) -> Result<Vec<(AccountNumber, LineRef)>> {
+    let mut out = Vec::new();
+    if doc.status != DocumentStatus::Validated {
+        return Ok(out);
+    }
+    let Some(id) = doc.entry else {
+        return Ok(out);
+    };
+    let Some(entry) = tx.entry_opt(id)? else {
+        return Ok(out);
+    };
+    if !entry.is_validated() {
+        return Ok(out);
+    }
+    for (k, line) in entry.lines.iter().enumerate() {
+        if line.third_party.as_deref() == Some(doc.party.as_str())
+            && tx.account_ref(&line.account)?.letterable
+        {
+            let at = LineRef {
+                entry: id,
+                line: u32::try_from(k).unwrap_or(u32::MAX),
+            };
+            out.push((line.account.clone(), at));
+        }
+    }
+    Ok(out)
+}
+
+/// The allocation of `payment` (a payment, refund or credit note) to `target` was removed: a
+/// group holding the third-party lines of both loses what it stood on and is removed, then
+/// each side's remaining settlements letter again.
+pub(super) fn unletter_allocation(
+    tx: &mut Tx<'_>,
+    ctx: &Ctx,
+    payment: &Document,
+    target: &Document,
+) -> Result<()> {
+    let paying = party_lines(tx, payment)?;
+    let settled = party_lines(tx, target)?;
+    let mut books = Books::default();
+    let mut shared = Vec::new();
+    for (account, at) in &paying {
+        let book = books.book(tx, account)?;
+        let Some(group) = book.group_of(*at) else {
+            continue;
+        };
+        if settled
+            .iter()
+            .any(|(on, other)| on == account && group.contains(*other))
+            && !shared.contains(&(account.clone(), group.seq))
+        {
+            shared.push((account.clone(), group.seq));
+        }
+    }
+    drop(books);
+    for (account, seq) in shared {
+        let code = crate::lettering::code_of(seq);
+        super::lettering::unletter_seq(tx, ctx, &account, seq, &code)?;
+    }
+    letter_documents(tx, ctx, &[payment.id, target.id])
+}
+
+/// Brings `lines` into one group when the lettering already there allows it.
+fn sync_group(
+    tx: &mut Tx<'_>,
+    ctx: &Ctx,
+    books: &mut Books,
+    account: &AccountNumber,
+    lines: &[LineRef],
+) -> Result<()> {
+    let mut group: Option<(u64, bool)> = None;
+    let mut fresh = Vec::new();
+    for at in lines {
+        if tx.lettering.get((at.entry, at.line))?.is_none() {
+            fresh.push(*at);
+            continue;
+        }
+        let book = books.book(tx, account)?;
+        let Some(found) = book.group_of(*at) else {
+            // Marked without a group of this account (an imported mark): left alone.
+            return Ok(());
+        };
+        match group {
+            Some((seq, _)) if seq != found.seq => return Ok(()),
+            _ => group = Some((found.seq, found.is_complete())),
+        }
+    }
+    match group {
+        None => {
+            letter_lines(tx, ctx, books, &fresh)?;
+        }
+        Some((_, true)) => {}
+        Some((seq, false)) if !fresh.is_empty() => {
+            let book = books.book(tx, account)?;
+            let mut members: Vec<LineRef> = book
+                .groups
+                .get(&seq)
+                .map(|g| g.lines.iter().map(|l| l.at).collect())
+                .unwrap_or_default();
+            members.extend(fresh);
+            letter_lines(tx, ctx, books, &members)?;
+        }
+        Some(_) => {}
+    }
+    Ok(())
+}
+
+/// Regeneration reversed `old` by `reversal` and reposted it as `reposted`: each lettered
+/// line of `old` gives its place in its group to the matching line of `reposted` (same
+/// account and third party) when that entry is validated, and letters with its reversal.
+pub(super) fn follow_repost(
+    tx: &mut Tx<'_>,
+    ctx: &Ctx,
+    old: &Entry,
+    reversal: &Entry,
+    reposted: &Entry,
+) -> Result<()> {
+    let mut books = Books::default();
+    let mut taken = Vec::new();
+    for (k, line) in old.lines.iter().enumerate() {
+        let k = u32::try_from(k).unwrap_or(u32::MAX);
+        let at = LineRef {
+            entry: old.id,
+            line: k,
+        };
+        if tx.lettering.get((at.entry, at.line))?.is_none() {
+            continue;
+        }
+        let successor = if reposted.is_validated() {
+            reposted
+                .lines
+                .iter()
+                .enumerate()
+                .map(|(j, l)| (u32::try_from(j).unwrap_or(u32::MAX), l))
+                .find(|(j, l)| {
+                    !taken.contains(j)
+                        && l.account == line.account
+                        && l.third_party == line.third_party
+                })
+                .map(|(j, _)| j)
+        } else {
+            None
+        };
+        if let Some(j) = successor {
+            taken.push(j);
+        }
+        let replaced = super::lettering::replace_line(
+            tx,
+            ctx,
+            &mut books,
+            &line.account,
+            at,
+            successor.map(|j| LineRef {
+                entry: reposted.id,
+                line: j,
+            }),
+        )?;
+        if replaced {
+            let pair = [
+                at,
+                LineRef {
+                    entry: reversal.id,
+                    line: k,
+                },
+            ];
+            letter_lines(tx, ctx, &mut books, &pair)?;
+        }
+    }
+    Ok(())
 }

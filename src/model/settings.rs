@@ -360,14 +360,8 @@ impl Settings {
         for (i, m) in self.payment_methods.iter().enumerate() {
             out.push((format!("payment_methods[{i}].account"), &m.account));
         }
-        out.push((
-            "lettering.writeoff_debit_account".to_string(),
-            &self.lettering.writeoff_debit_account,
-        ));
-        out.push((
-            "lettering.writeoff_credit_account".to_string(),
-            &self.lettering.writeoff_credit_account,
-        ));
+        // The write-off accounts and journal are checked when a write-off is posted (the error
+        // names the setting): a chart without 658000/758000 still takes the default settings.
         out
     }
 
@@ -383,11 +377,7 @@ impl Settings {
             .iter()
             .enumerate()
             .map(|(i, m)| (format!("payment_methods[{i}].journal"), m.journal.as_str()));
-        let lettering = std::iter::once((
-            "lettering.writeoff_journal".to_string(),
-            self.lettering.writeoff_journal.as_str(),
-        ));
-        docs.chain(methods).chain(lettering).collect()
+        docs.chain(methods).collect()
     }
 
     /// Checks the settings as a whole: unique codes, references that resolve, no two
@@ -615,4 +605,58 @@ fn unique<'a>(what: &str, codes: impl Iterator<Item = &'a str>) -> Result<(), Se
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    fn default_settings() -> Settings {
+        crate::fixtures::default_settings().unwrap()
+    }
+
+    #[test]
+    fn settings_stored_before_lettering_existed_read_the_defaults() {
+        let mut settings = default_settings();
+        settings.lettering.tolerance = Amount::from_cents(250);
+        let whole = postcard::to_allocvec(&settings).unwrap();
+        let tail = postcard::to_allocvec(&settings.lettering).unwrap();
+        // The bytes of an older ledger end where the lettering section starts.
+        let older = &whole[..whole.len() - tail.len()];
+        let read: Settings = postcard::from_bytes(older).unwrap();
+        assert_eq!(read.lettering, Lettering::default());
+        assert_eq!(read.taxes, settings.taxes);
+        let again: Settings = postcard::from_bytes(&whole).unwrap();
+        assert_eq!(again, settings);
+    }
+
+    #[test]
+    fn lettering_settings_in_toml_default_and_are_checked() {
+        let text = toml::to_string(&default_settings()).unwrap();
+        let without: String = text.split("[lettering]").next().unwrap().to_string();
+        let read: Settings = toml::from_str(&without).unwrap();
+        assert_eq!(read.lettering, Lettering::default());
+        assert_eq!(read.lettering.tolerance, Amount::from_cents(100));
+        assert_eq!(read.lettering.writeoff_journal, "OD");
+
+        let partial = format!("{without}\n[lettering]\ntolerance = \"0.50\"\n");
+        let read: Settings = toml::from_str(&partial).unwrap();
+        assert_eq!(read.lettering.tolerance, Amount::from_cents(50));
+        assert_eq!(read.lettering.pair_window_days, 90);
+
+        let typo = format!("{without}\n[lettering]\ntolerence = \"0.50\"\n");
+        assert!(toml::from_str::<Settings>(&typo).is_err());
+        let bad = format!("{without}\n[lettering]\ntolerance = \"0.505\"\n");
+        assert!(toml::from_str::<Settings>(&bad).is_err());
+
+        let mut settings = default_settings();
+        settings.lettering.max_set_size = 9;
+        let err = settings.validate().unwrap_err();
+        assert_eq!(err.key, "lettering.max_set_size");
+        settings.lettering.max_set_size = 4;
+        settings.lettering.tolerance = Amount::from_cents(-1);
+        assert_eq!(settings.validate().unwrap_err().key, "lettering.tolerance");
+    }
 }
