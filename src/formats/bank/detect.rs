@@ -56,11 +56,14 @@ fn is_cfonb(data: &[u8]) -> bool {
         end -= 1;
     }
     let data = &data[..end];
+    // A record code, then the 5-digit bank code.
     let code_ok = |record: &[u8]| {
         matches!(
             record.get(..2),
             Some(b"01") | Some(b"04") | Some(b"05") | Some(b"07")
-        )
+        ) && record
+            .get(2..7)
+            .is_some_and(|bank| bank.iter().all(u8::is_ascii_digit))
     };
     if data.contains(&b'\n') {
         let lines: Vec<&[u8]> = data
@@ -69,10 +72,11 @@ fn is_cfonb(data: &[u8]) -> bool {
             .filter(|line| !line.is_empty())
             .take(20)
             .collect();
+        // Trailing spaces may have been trimmed, but a record is never longer than 120.
         lines.iter().all(|line| {
             code_ok(line)
-                && (line.len() == 120
-                    || std::str::from_utf8(line).is_ok_and(|text| text.chars().count() == 120))
+                && (line.len() <= 120
+                    || std::str::from_utf8(line).is_ok_and(|text| text.chars().count() <= 120))
         })
     } else {
         // Trailing spaces of the last record may have been trimmed.
@@ -137,7 +141,7 @@ mod tests {
             detect(b"{1:F01X}{2:O940}{4:\r\n:20:X\r\n:60F:C"),
             Some(Format::Mt940)
         );
-        let record = format!("01{}", " ".repeat(118));
+        let record = format!("0130004{}", " ".repeat(113));
         assert_eq!(detect(record.as_bytes()), Some(Format::Cfonb120));
         assert_eq!(
             detect(format!("{record}\r\n{record}\r\n").as_bytes()),
@@ -145,6 +149,15 @@ mod tests {
         );
         assert_eq!(
             detect(b"Date;Label;Amount\n01/02/2026;X;1,00\n02/02/2026;Y;2,00\n"),
+            Some(Format::Csv)
+        );
+        assert_eq!(
+            detect(format!("{}\n", record.trim_end()).as_bytes()),
+            Some(Format::Cfonb120)
+        );
+        // Dates that look like record codes do not make a CSV file CFONB.
+        assert_eq!(
+            detect(b"01/11/2026;A;1,00\n04/11/2026;B;2,00\n"),
             Some(Format::Csv)
         );
         assert_eq!(detect(b"hello"), None);
