@@ -416,6 +416,20 @@ proptest! {
     }
 
     #[test]
+    fn arbitrary_profiles_never_panic(text in "\\PC{0,300}", edit in any::<prop::sample::Index>()) {
+        let _ = CsvProfile::from_toml(&text, "p.toml");
+        // A shipped profile with one character replaced.
+        let shipped = String::from_utf8(fixture("profiles/boursorama.toml")).unwrap();
+        let mut chars: Vec<char> = shipped.chars().collect();
+        let at = edit.index(chars.len());
+        chars[at] = text.chars().next().unwrap_or('=');
+        let edited: String = chars.into_iter().collect();
+        if let Ok(profile) = CsvProfile::from_toml(&edited, "p.toml") {
+            let _ = bank::parse(Format::Csv, &fixture("csv/boursorama.csv"), "b.csv", Some(&profile));
+        }
+    }
+
+    #[test]
     fn mutated_fixtures_never_panic(
         which in 0usize..7,
         edits in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..8),
