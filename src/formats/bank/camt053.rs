@@ -17,11 +17,11 @@ const STMT: &str = "Document/BkToCstmrStmt/Stmt";
 
 pub fn parse(data: &[u8], file: &str) -> Result<Vec<Statement>, FormatError> {
     let root = parse_xml(data, file)?;
-    if root.name != "Document" {
+    if &*root.name != "Document" {
         return Err(FormatError::new(
             file,
             root.line,
-            root.name.clone(),
+            root.name.to_string(),
             "a CAMT.053 file starts with a `Document` element",
         ));
     }

@@ -13,11 +13,11 @@ use crate::model::Amount;
 
 pub fn parse(data: &[u8], file: &str) -> Result<Vec<Statement>, FormatError> {
     let root = read_tree(data, file)?;
-    if root.name != "OFX" {
+    if &*root.name != "OFX" {
         return Err(FormatError::new(
             file,
             root.line,
-            root.name.clone(),
+            root.name.to_string(),
             "an OFX file's root element is `OFX`",
         ));
     }
@@ -78,7 +78,7 @@ fn collect(
 ) -> Result<(), FormatError> {
     for child in &element.children {
         let child_path = format!("{path}/{}", child.name);
-        match child.name.as_str() {
+        match &*child.name {
             "STMTRS" => out.push(statement(child, &child_path, false, file)?),
             "CCSTMTRS" => out.push(statement(child, &child_path, true, file)?),
             _ => collect(child, &child_path, file, out)?,

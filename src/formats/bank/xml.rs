@@ -4,6 +4,9 @@
 //! references are expanded; nesting depth and size are bounded.
 
 use quick_xml::events::Event;
+use std::collections::HashSet;
+use std::rc::Rc;
+
 use quick_xml::{Reader, XmlVersion};
 
 use crate::formats::FormatError;
@@ -16,8 +19,8 @@ pub(crate) const MAX_XML_BYTES: usize = super::MAX_FILE_BYTES;
 
 #[derive(Debug, Default, Clone)]
 pub(crate) struct Element {
-    /// Local name (namespace prefix dropped).
-    pub name: String,
+    /// Local name (namespace prefix dropped), shared between elements of the same name.
+    pub name: Rc<str>,
     pub attrs: Vec<(String, String)>,
     /// The element's own text (not its children's), untrimmed.
     pub text: String,
@@ -28,11 +31,13 @@ pub(crate) struct Element {
 
 impl Element {
     pub fn child(&self, name: &str) -> Option<&Element> {
-        self.children.iter().find(|child| child.name == name)
+        self.children.iter().find(|child| &*child.name == name)
     }
 
     pub fn children_named<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a Element> {
-        self.children.iter().filter(move |child| child.name == name)
+        self.children
+            .iter()
+            .filter(move |child| &*child.name == name)
     }
 
     /// The element at `path` below this one (first match at each step).
@@ -56,11 +61,22 @@ impl Element {
     }
 }
 
+fn local_part(raw: &str) -> &str {
+    raw.rsplit_once(':').map_or(raw, |(_, local)| local)
+}
+
 fn local_name(raw: &str) -> String {
-    match raw.rsplit_once(':') {
-        Some((_, local)) => local.to_string(),
-        None => raw.to_string(),
+    local_part(raw).to_string()
+}
+
+/// One allocation per distinct element name rather than per element.
+fn intern(names: &mut HashSet<Rc<str>>, name: &str) -> Rc<str> {
+    if let Some(shared) = names.get(name) {
+        return Rc::clone(shared);
     }
+    let shared: Rc<str> = Rc::from(name);
+    names.insert(Rc::clone(&shared));
+    shared
 }
 
 /// Tracks the line of increasing byte offsets.
@@ -150,13 +166,14 @@ pub(crate) fn parse_xml(data: &[u8], file: &str) -> Result<Element, FormatError>
     };
     let mut stack: Vec<Element> = Vec::new();
     let mut root: Option<Element> = None;
+    let mut names: HashSet<Rc<str>> = HashSet::new();
     let path = |stack: &[Element]| -> String {
         if stack.is_empty() {
             "document".to_string()
         } else {
             stack
                 .iter()
-                .map(|element| element.name.as_str())
+                .map(|element| &*element.name)
                 .collect::<Vec<_>>()
                 .join("/")
         }
@@ -188,14 +205,14 @@ pub(crate) fn parse_xml(data: &[u8], file: &str) -> Result<Element, FormatError>
                     ));
                 }
                 let mut element = Element {
-                    name: local_name(tag.name().as_ref()),
+                    name: intern(&mut names, local_part(tag.name().as_ref())),
                     line,
                     ..Element::default()
                 };
                 let field = if element.name.is_empty() {
                     path(&stack)
                 } else {
-                    element.name.clone()
+                    element.name.to_string()
                 };
                 for attr in tag.attributes() {
                     let attr = attr.map_err(|err| {
@@ -343,7 +360,11 @@ fn push_text(
 ) -> Result<(), FormatError> {
     match stack.last_mut() {
         Some(element) => {
-            element.text.push_str(content);
+            // Leading white space is trimmed on use anyway; skipping it spares aggregates (most
+            // elements) a text buffer.
+            if !element.text.is_empty() || !content.trim().is_empty() {
+                element.text.push_str(content);
+            }
             Ok(())
         }
         None if content.trim().is_empty() => Ok(()),
@@ -361,7 +382,7 @@ fn push_text(
 /// that a matching closing tag ends (closing the leaves left open inside it).
 pub(crate) fn parse_sgml(text: &str, first_line: u64, file: &str) -> Result<Element, FormatError> {
     let mut stack: Vec<Element> = vec![Element {
-        name: "#document".to_string(),
+        name: "#document".into(),
         line: first_line,
         ..Element::default()
     }];
@@ -415,7 +436,7 @@ pub(crate) fn parse_sgml(text: &str, first_line: u64, file: &str) -> Result<Elem
         if let Some(name) = tag.strip_prefix('/') {
             let name = name.trim().to_ascii_uppercase();
             // Close leaves left open, then the element named.
-            let Some(position) = stack.iter().rposition(|element| element.name == name) else {
+            let Some(position) = stack.iter().rposition(|element| *element.name == *name) else {
                 return Err(FormatError::new(
                     file,
                     tag_line,
@@ -464,7 +485,7 @@ pub(crate) fn parse_sgml(text: &str, first_line: u64, file: &str) -> Result<Elem
             ));
         }
         stack.push(Element {
-            name,
+            name: name.into(),
             line: tag_line,
             ..Element::default()
         });
@@ -490,11 +511,7 @@ fn close_top(stack: &mut Vec<Element>) {
 }
 
 fn stack_path(stack: &[Element]) -> String {
-    let names: Vec<&str> = stack
-        .iter()
-        .skip(1)
-        .map(|element| element.name.as_str())
-        .collect();
+    let names: Vec<&str> = stack.iter().skip(1).map(|element| &*element.name).collect();
     if names.is_empty() {
         "document".to_string()
     } else {
