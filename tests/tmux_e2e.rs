@@ -297,3 +297,144 @@ fn search_the_demo_by_account_and_amount_at_80x24() {
     );
     assert!(bank.contains(&total), "{total}:\n{bank}");
 }
+
+/// The reference `folio entry add --validate` gave (`added and validated VE2026-000125 (#574)`).
+fn added_reference(out: &str) -> String {
+    out.split_whitespace()
+        .find(|w| w.contains("2026-"))
+        .unwrap_or_else(|| panic!("no reference in {out:?}"))
+        .to_string()
+}
+
+#[test]
+fn letter_a_payment_against_two_invoices_with_a_write_off_at_80x24() {
+    if Command::new("tmux").arg("-V").output().is_err() {
+        assert!(std::env::var_os("CI").is_none(), "tmux is required in CI");
+        println!("tmux is not installed: skipping the end-to-end test");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = dir.path().join("demo.ledger");
+    // The demo, built without a terminal, then a customer paying two invoices 0,50 short and
+    // a third invoice paid exactly, through the command line.
+    let built = Command::new(env!("CARGO_BIN_EXE_folio"))
+        .arg("demo")
+        .arg(&ledger)
+        .env("FOLIO_TODAY", "2026-11-20")
+        .output()
+        .expect("folio runs");
+    assert!(built.status.success(), "{built:?}");
+    folio(
+        &ledger,
+        &[
+            "parties",
+            "add",
+            "--kind",
+            "customer",
+            "CZTEST",
+            "Zeta Essais",
+        ],
+    );
+    let add = |journal: &str, date: &str, piece: &str, debit: &str, credit: &str| {
+        added_reference(&folio(
+            &ledger,
+            &[
+                "entry",
+                "add",
+                "-j",
+                journal,
+                "-d",
+                date,
+                "-p",
+                piece,
+                "-l",
+                piece,
+                "--debit",
+                debit,
+                "--credit",
+                credit,
+                "--validate",
+            ],
+        ))
+    };
+    add("VE", "2026-10-01", "FZ1", "411@CZTEST=100", "706=100");
+    add("VE", "2026-10-05", "FZ2", "411@CZTEST=200", "706=200");
+    add("BQ", "2026-10-20", "RZ1", "512=299.50", "411@CZTEST=299.50");
+    let f3 = add("VE", "2026-10-25", "FZ3", "411@CZTEST=50", "706=50");
+    let r2 = add("BQ", "2026-10-30", "RZ2", "512=50", "411@CZTEST=50");
+
+    let tmux = Tmux {
+        socket: format!("folio-e2e-letter-{}", std::process::id()),
+        session: "folio".into(),
+    };
+    let command = format!(
+        "env FOLIO_TODAY=2026-11-20 USER=e2e TERM=xterm-256color {} --ledger {}",
+        env!("CARGO_BIN_EXE_folio"),
+        ledger.display()
+    );
+    let started = tmux.run(&[
+        "new-session",
+        "-d",
+        "-s",
+        "folio",
+        "-x",
+        "80",
+        "-y",
+        "24",
+        &command,
+    ]);
+    assert!(started.status.success(), "{started:?}");
+    tmux.wait_for("Drafts to validate");
+    tmux.keys(&["8"]);
+    tmux.wait_for("accounts and parties with open items");
+    tmux.keys(&["/"]);
+    tmux.text("CZTEST");
+    tmux.keys(&["Enter", "Enter"]);
+    let opened = tmux.wait_for("Zeta Essais · 5 open");
+    assert!(opened.contains("299,50"), "{opened}");
+    // The two invoices and the payment: 0,50 short, written off after its entry is shown.
+    tmux.keys(&["Space", "Space", "Space"]);
+    tmux.wait_for("Marked: 3 · total 0,50 D");
+    tmux.keys(&["w"]);
+    let preview = tmux.wait_for("Write off 0,50 D");
+    assert!(preview.contains("658000"), "{preview}");
+    tmux.keys(&["y"]);
+    let done = tmux.wait_for("wrote off 0,50 by OD2026-");
+    assert!(done.contains("Zeta Essais · 2 open"), "{done}");
+
+    // Another user letters the last invoice with its payment: the screen follows by itself.
+    let start = Instant::now();
+    folio(
+        &ledger,
+        &["letter", "add", &format!("{f3}/1"), &format!("{r2}/2")],
+    );
+    let followed = tmux.wait_for("Zeta Essais · 0 open");
+    let elapsed = start.elapsed();
+    println!("another user's lettering shown after {elapsed:?}");
+    assert!(elapsed < Duration::from_secs(2), "{elapsed:?}\n{followed}");
+    tmux.keys(&["q"]);
+    let start = Instant::now();
+    while tmux.alive() && start.elapsed() < Duration::from_secs(10) {
+        sleep(Duration::from_millis(50));
+    }
+    assert!(!tmux.alive(), "folio did not quit:\n{}", tmux.capture());
+
+    let groups = folio(
+        &ledger,
+        &["letter", "list", "--account", "411000", "--format", "csv"],
+    );
+    let ours: Vec<&str> = groups.lines().filter(|l| l.contains("CZTEST")).collect();
+    assert_eq!(ours.len(), 2, "{groups}");
+    // Both complete (uppercase code, nothing left): the write-off's with four lines.
+    let fields: Vec<Vec<&str>> = ours.iter().map(|l| l.split(',').collect()).collect();
+    for f in &fields {
+        assert!(f[1].chars().all(|c| c.is_ascii_uppercase()), "{groups}");
+        assert_eq!(f[7], "0.00", "{groups}");
+    }
+    let mut sizes: Vec<usize> = fields.iter().map(|f| f[8].split(' ').count()).collect();
+    sizes.sort_unstable();
+    assert_eq!(sizes, [2, 4], "{groups}");
+    assert!(ours.iter().any(|l| l.contains(" OD2026-")), "{groups}");
+    let check = folio(&ledger, &["check"]);
+    assert!(!check.to_lowercase().contains("error"), "{check}");
+}

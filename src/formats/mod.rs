@@ -4,6 +4,7 @@
 //! 1-based physical line, the column (or `record`) and the reason, printed as
 //! `file:line: field: reason`.
 
+pub mod bank;
 mod csv_lines;
 pub mod documents_csv;
 pub mod entries_csv;

@@ -23,10 +23,12 @@ pub enum Context {
     History,
     Documents,
     Document,
+    Aged,
+    Lettering,
 }
 
 impl Context {
-    pub const ALL: [Context; 15] = [
+    pub const ALL: [Context; 17] = [
         Context::Global,
         Context::List,
         Context::Form,
@@ -42,6 +44,8 @@ impl Context {
         Context::History,
         Context::Documents,
         Context::Document,
+        Context::Aged,
+        Context::Lettering,
     ];
 
     pub fn name(self) -> &'static str {
@@ -61,6 +65,8 @@ impl Context {
             Context::History => "history",
             Context::Documents => "documents",
             Context::Document => "document",
+            Context::Aged => "aged",
+            Context::Lettering => "lettering",
         }
     }
 
@@ -90,6 +96,7 @@ pub enum Action {
     GoParties,
     GoHistory,
     GoDocuments,
+    GoLettering,
     NewEntry,
     History,
     Refresh,
@@ -154,6 +161,22 @@ pub enum Action {
     Yank,
     Duplicate,
     Park,
+    // aged balance, and the open items of ledgers
+    GoAged,
+    AgedSide,
+    NextColumn,
+    PrevColumn,
+    OpenOnly,
+    // lettering workbench
+    Letter,
+    WriteOff,
+    Suggest,
+    Unletter,
+    LetterAuto,
+    NextParty,
+    PrevParty,
+    ShowLettered,
+    SwitchPane,
 }
 
 /// One row of the registry: an action as it is known in one context.
@@ -239,6 +262,12 @@ pub const REGISTRY: &[ActionInfo] = &[
         "go-documents",
         A::GoDocuments,
         "Documents: invoices, credit notes, payments, amounts due",
+    ),
+    info(
+        C::Global,
+        "go-lettering",
+        A::GoLettering,
+        "Lettering: open items of parties",
     ),
     info(C::Global, "new-entry", A::NewEntry, "Type a new entry"),
     info(
@@ -537,6 +566,109 @@ pub const REGISTRY: &[ActionInfo] = &[
         "drafts",
         A::ToggleDrafts,
         "Include drafts in the figures, or validated entries only",
+    ),
+    // aged balance, and the open items of ledgers
+    info(
+        C::Global,
+        "go-aged",
+        A::GoAged,
+        "Aged balance of customers or suppliers",
+    ),
+    info(
+        C::Aged,
+        "side",
+        A::AgedSide,
+        "Show suppliers instead of customers, or the other way",
+    ),
+    info(
+        C::Aged,
+        "next-column",
+        A::NextColumn,
+        "Next column: the cell whose lines the list opens",
+    ),
+    info(
+        C::Aged,
+        "prev-column",
+        A::PrevColumn,
+        "Previous column: the cell whose lines the list opens",
+    ),
+    info(
+        C::Aged,
+        "date",
+        A::SetRange,
+        "Age the items at another date (empty: today)",
+    ),
+    info(
+        C::Aged,
+        "prev-period",
+        A::PrevPeriod,
+        "Age at the end of the previous month",
+    ),
+    info(
+        C::Aged,
+        "next-period",
+        A::NextPeriod,
+        "Age at the end of the next month",
+    ),
+    info(
+        C::Ledger,
+        "open-only",
+        A::OpenOnly,
+        "Show only the open items (not in a complete letter group), or every line",
+    ),
+    info(
+        C::Lettering,
+        "letter",
+        A::Letter,
+        "Letter the marked lines together",
+    ),
+    info(
+        C::Lettering,
+        "write-off",
+        A::WriteOff,
+        "Complete the group with a write-off",
+    ),
+    info(
+        C::Lettering,
+        "suggest",
+        A::Suggest,
+        "Sets that complete the line (enter, 1-9)",
+    ),
+    info(
+        C::Lettering,
+        "unletter",
+        A::Unletter,
+        "Unletter the group of the line",
+    ),
+    info(
+        C::Lettering,
+        "auto",
+        A::LetterAuto,
+        "Letter this party by the rules",
+    ),
+    info(
+        C::Lettering,
+        "next-party",
+        A::NextParty,
+        "Next party with open items",
+    ),
+    info(
+        C::Lettering,
+        "prev-party",
+        A::PrevParty,
+        "Previous party with open items",
+    ),
+    info(
+        C::Lettering,
+        "show-lettered",
+        A::ShowLettered,
+        "Show or hide the lettered lines",
+    ),
+    info(
+        C::Lettering,
+        "switch-pane",
+        A::SwitchPane,
+        "Parties or open items",
     ),
 ];
 

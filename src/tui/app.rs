@@ -657,6 +657,7 @@ impl App {
             Action::Back => {
                 if self.filter().is_some_and(|f| !f.is_empty()) {
                     self.set_filter("");
+                } else if self.stack[self.pos].back_within() {
                 } else if !self.back() {
                     self.info("this is the first screen");
                 }
@@ -680,6 +681,15 @@ impl App {
             }),
             Action::GoHistory => self.go(Route::History(None)),
             Action::GoDocuments => self.go(Route::Documents(Show::All)),
+            Action::GoAged => self.go(Route::Aged {
+                side: crate::reports::aged::AgedSide::Customers,
+                at: None,
+                drill: None,
+            }),
+            Action::GoLettering => self.go(Route::Lettering {
+                account: None,
+                party: None,
+            }),
             Action::NewEntry => {
                 let journal = self.screen().journal();
                 self.go(Route::NewEntry { journal })
@@ -793,6 +803,61 @@ impl App {
                         self.close();
                         self.info(super::screens::closing::summary(&closing));
                     }
+                    Err(err) => self.lost(err),
+                }
+                self.after_command();
+            }
+            Write::Letter { lines } => {
+                // Whether the screen shows the ledger as it is (no other change waiting).
+                let current = self.ledger.change_counter().ok() == Some(self.counter);
+                match self.ledger.letter(&self.ctx, &lines) {
+                    Ok(group) => {
+                        self.info(super::screens::lettering::lettered_text(&group));
+                        // Only this change since the screen read the ledger: it may show the
+                        // result itself, without reading everything again.
+                        let next = self.counter.checked_add(1);
+                        if current
+                            && self.ledger.change_counter().ok() == next
+                            && self.stack[self.pos].lettered(&group)
+                        {
+                            self.counter = next.unwrap_or(self.counter);
+                            return;
+                        }
+                    }
+                    Err(err) => self.lost(err),
+                }
+                self.after_command();
+            }
+            Write::WriteOff { lines } => {
+                match self.ledger.letter_writeoff(&self.ctx, &lines) {
+                    Ok((entry, group)) => self.info(format!(
+                        "wrote off {} by {}; {}",
+                        super::screens::amount_text(entry.total_debit()),
+                        entry.reference(),
+                        super::screens::lettering::lettered_text(&group)
+                    )),
+                    Err(err) => self.lost(err),
+                }
+                self.after_command();
+            }
+            Write::LetterAuto { account, party } => {
+                match self
+                    .ledger
+                    .letter_auto(&self.ctx, Some(&account), Some(&party), false)
+                {
+                    Ok(report) => self.info(super::screens::lettering::auto_text(&report)),
+                    Err(err) => self.lost(err),
+                }
+                self.after_command();
+            }
+            Write::Unletter { account, code } => {
+                match self.ledger.unletter(&self.ctx, &account, &code) {
+                    Ok(group) => self.info(format!(
+                        "unlettered {} on {account} ({}): {} lines open again",
+                        group.code(),
+                        group.party,
+                        group.lines.len()
+                    )),
                     Err(err) => self.lost(err),
                 }
                 self.after_command();
@@ -1065,6 +1130,12 @@ impl App {
             (Action::GoParties, "Parties", "Parties", Context::Parties),
             (Action::GoHistory, "History", "History", Context::History),
             (Action::GoDocuments, "Documents", "Docs", Context::Documents),
+            (
+                Action::GoLettering,
+                "Lettering",
+                "Letter",
+                Context::Lettering,
+            ),
         ];
         let left_width = left.chars().count();
         let room = area.width as usize;
@@ -1088,8 +1159,15 @@ impl App {
                 })
                 .collect();
             let width: usize = texts.iter().map(|(t, _)| t.chars().count() + gap).sum();
+            // Full names need the whole title beside them; from 100 columns, short names only
+            // the screen's title (the company goes first when room is short).
+            let title_width = format!(" {}", self.screen().title()).chars().count();
             let fits = match short {
-                Some(_) => left_width + width + 2 <= room,
+                Some(false) => left_width + width + 2 <= room,
+                Some(true) => {
+                    left_width + width + 2 <= room
+                        || (room >= 100 && title_width + width + 2 <= room)
+                }
                 None => width + 2 <= room,
             };
             fits.then_some((texts, gap, width))
@@ -1498,6 +1576,8 @@ fn global_group(action: Action) -> &'static str {
         | Action::GoParties
         | Action::GoHistory
         | Action::GoDocuments
+        | Action::GoAged
+        | Action::GoLettering
         | Action::NewEntry => "screens",
         Action::Back | Action::Forward | Action::History | Action::Refresh => "moving",
         _ => "general",

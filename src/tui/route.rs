@@ -5,6 +5,7 @@
 use chrono::NaiveDate;
 
 use super::action::Context;
+use super::screens::aged::{AgedScreen, Drill};
 use super::screens::balance::BalanceScreen;
 use super::screens::chart::ChartScreen;
 use super::screens::closing::YearCloseScreen;
@@ -16,11 +17,13 @@ use super::screens::entry::EntryScreen;
 use super::screens::history::HistoryScreen;
 use super::screens::home::HomeScreen;
 use super::screens::ledger::LedgerScreen;
+use super::screens::lettering::LetteringScreen;
 use super::screens::parties::PartiesScreen;
 use super::screens::{Env, Screen};
 use crate::ledger::LedgerError;
 use crate::model::document::DocumentId;
 use crate::model::{AccountNumber, EntryId};
+use crate::reports::aged::AgedSide;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Route {
@@ -70,6 +73,19 @@ pub enum Route {
     Document(DocumentId),
     /// The preview of closing the earliest open fiscal year, which asks before writing.
     CloseYear,
+    /// The aged balance of a side at a date (today when none), or the lines of one party's
+    /// cell (a bucket, or every open line).
+    Aged {
+        side: AgedSide,
+        at: Option<NaiveDate>,
+        drill: Drill,
+    },
+    /// The lettering workbench: accounts and parties with open items, one of them opened
+    /// when named (its account, or the first letterable account it has open items on).
+    Lettering {
+        account: Option<AccountNumber>,
+        party: Option<String>,
+    },
 }
 
 impl Route {
@@ -94,6 +110,8 @@ impl Route {
             Route::Documents(_) => Context::Documents,
             Route::Document(_) => Context::Document,
             Route::CloseYear => Context::Dialog,
+            Route::Aged { .. } => Context::Aged,
+            Route::Lettering { .. } => Context::Lettering,
         }
     }
 
@@ -113,6 +131,15 @@ impl Route {
             },
             Context::History => Route::History(None),
             Context::Documents => Route::Documents(super::screens::documents::Show::All),
+            Context::Aged => Route::Aged {
+                side: AgedSide::Customers,
+                at: None,
+                drill: None,
+            },
+            Context::Lettering => Route::Lettering {
+                account: None,
+                party: None,
+            },
             Context::Global
             | Context::List
             | Context::Form
@@ -151,6 +178,14 @@ impl Route {
             Route::Documents(show) => Box::new(DocumentsScreen::new(env, *show)?),
             Route::Document(id) => Box::new(DocumentScreen::new(env, *id)?),
             Route::CloseYear => Box::new(YearCloseScreen::new(env, None)?),
+            Route::Aged { side, at, drill } => {
+                Box::new(AgedScreen::new(env, *side, *at, drill.clone())?)
+            }
+            Route::Lettering { account, party } => Box::new(LetteringScreen::new(
+                env,
+                account.as_ref(),
+                party.as_deref(),
+            )?),
         })
     }
 }

@@ -1,6 +1,7 @@
 //! Screens: each one holds what it shows, reloads it from the ledger, draws it and turns
 //! actions into outcomes. The application keeps them on a navigation stack.
 
+pub mod aged;
 pub mod balance;
 pub mod chart;
 pub mod closing;
@@ -12,6 +13,7 @@ pub mod entry;
 pub mod history;
 pub mod home;
 pub mod ledger;
+pub mod lettering;
 pub mod parties;
 
 use chrono::{Datelike, NaiveDate};
@@ -122,6 +124,24 @@ pub enum Write {
     /// Close a fiscal year (after its preview was shown and confirmed).
     CloseYear {
         year: String,
+    },
+    /// Letter lines together (a new group, or joining the partial group some belong to).
+    Letter {
+        lines: Vec<crate::lettering::LineRef>,
+    },
+    /// Complete the group of these lines with a write-off entry (after its preview).
+    WriteOff {
+        lines: Vec<crate::lettering::LineRef>,
+    },
+    /// Letter an account and party by the automatic rules (after the preview of a dry run).
+    LetterAuto {
+        account: crate::model::AccountNumber,
+        party: String,
+    },
+    /// Remove a letter group.
+    Unletter {
+        account: crate::model::AccountNumber,
+        code: String,
     },
 }
 
@@ -243,6 +263,18 @@ pub trait Screen {
     /// Drops what was typed and shows the record as it is stored now.
     fn revert(&mut self, _env: &Env) -> Outcome {
         Outcome::None
+    }
+
+    /// Lines were lettered from this screen and nothing else changed in the ledger: a screen
+    /// that can show the result without reading the ledger again does so and returns true.
+    fn lettered(&mut self, _group: &crate::lettering::Group) -> bool {
+        false
+    }
+
+    /// The back key, before it leaves the screen: a screen of several panes goes up to its
+    /// first one and says so by returning true.
+    fn back_within(&mut self) -> bool {
+        false
     }
 
     /// An entry saved from the grid opened over this screen: the list puts its cursor on it.

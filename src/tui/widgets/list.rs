@@ -244,6 +244,12 @@ impl<R: Row> List<R> {
         let keep = self.selected().map(Row::key);
         let cursor = self.cursor;
         self.rows = rows;
+        self.rows_changed(keep, cursor);
+    }
+
+    /// After the rows changed: the marks of rows gone go, the filter applies again, the cursor
+    /// goes back on the row `keep` (else stays at the same place).
+    fn rows_changed(&mut self, keep: Option<R::Key>, cursor: usize) {
         self.search.clear();
         let present: BTreeMap<R::Key, Amount> = self
             .rows
@@ -422,6 +428,25 @@ impl<R: Row> List<R> {
         self.navigate(Action::Down, ledger)?;
         let (count, total) = self.marked();
         Ok(ListOutcome::Info(marked_text(count, total)))
+    }
+
+    /// Changes the rows in place (a change whose result the screen knows), keeping the cursor
+    /// and the marks as `set_rows` does.
+    pub fn edit_rows(&mut self, edit: impl FnOnce(&mut Vec<R>)) {
+        let keep = self.selected().map(Row::key);
+        let cursor = self.cursor;
+        edit(&mut self.rows);
+        self.rows_changed(keep, cursor);
+    }
+
+    /// Drops the marks of these rows (they were used: lettered, for instance).
+    pub fn unmark<'a>(&mut self, keys: impl IntoIterator<Item = &'a R::Key>)
+    where
+        R::Key: 'a,
+    {
+        for key in keys {
+            self.marks.remove(key);
+        }
     }
 
     /// The keys of the marked rows, in key order.
@@ -766,7 +791,7 @@ impl<R: Row> List<R> {
             }
             draw_row(buf, body, body.y + y as u16, columns, &texts, style);
         }
-        if self.is_empty() {
+        if self.is_empty() && body.height > 0 {
             let text = if filter.is_empty() {
                 self.empty.to_string()
             } else {
