@@ -148,6 +148,67 @@ fn open_list_refusals() {
     folio.refuses(&w("letter list --open --account 12x"), &["--account"]);
 }
 
+#[test]
+fn imported_lines_are_open_items() {
+    let folio = Folio::blank();
+    // An entries CSV imported validated (gathered, then written in key order).
+    let mut csv = String::from("journal,date,piece,label,account,third_party,debit,credit\n");
+    for (day, piece, amount) in [("10", "F10", "40.00"), ("05", "F05", "25.00")] {
+        csv.push_str(&format!(
+            "VE,2026-04-{day},{piece},Facture,411000,CACME,{amount},\n\
+             VE,2026-04-{day},{piece},Facture,706000,,,{amount}\n"
+        ));
+    }
+    csv.push_str(
+        "BQ,2026-04-20,R20,Reglement,512000,,65.00,\n\
+         BQ,2026-04-20,R20,Reglement,411000,CACME,,65.00\n",
+    );
+    let file = folio.write("entries.csv", csv);
+    folio.ok(&["import", "entries", "--validate", &file]);
+    assert_eq!(
+        open_lines(&folio, "--party CACME"),
+        vec!["VE2026-000002/1:", "VE2026-000001/1:", "BQ2026-000001/2:"]
+    );
+    assert_check_clean(&folio);
+    folio.ok(&w(
+        "letter add VE2026-000001/1 VE2026-000002/1 BQ2026-000001/2",
+    ));
+    assert!(open_lines(&folio, "--party CACME").is_empty());
+
+    // A FEC's lettering that is not a group of the ledger leaves its lines open, mark shown.
+    let line = |journal: &str,
+                number: &str,
+                date: &str,
+                account: &str,
+                aux: &str,
+                debit: &str,
+                credit: &str,
+                letter: &str| {
+        let date_let = if letter.is_empty() { "" } else { date };
+        [
+            journal, journal, number, date, account, "Compte", aux, aux, "P", date, "Libelle",
+            debit, credit, letter, date_let, date, "", "",
+        ]
+        .join("\t")
+    };
+    let lines = [
+        "JournalCode\tJournalLib\tEcritureNum\tEcritureDate\tCompteNum\tCompteLib\t\
+         CompAuxNum\tCompAuxLib\tPieceRef\tPieceDate\tEcritureLib\tDebit\tCredit\t\
+         EcritureLet\tDateLet\tValidDate\tMontantdevise\tIdevise"
+            .to_string(),
+        line(
+            "OD", "O1", "20260502", "411000", "CACME", "70,00", "0,00", "ZZ",
+        ),
+        line("OD", "O1", "20260502", "706000", "", "0,00", "70,00", ""),
+    ];
+    let file = folio.write("lettered.txt", lines.join("\n") + "\n");
+    folio.ok(&["import", "fec", &file]);
+    let json = folio.ok(&w("letter list --open --party CACME --format json"));
+    assert!(json.contains("\"line\": \"OD2026-000001/1\""), "{json}");
+    assert!(json.contains("\"partial\": \"\""), "{json}");
+    assert_check_clean(&folio);
+}
+
 /// (account, party, date, entry, line).
 type Key = (&'static str, &'static str, i32, u64, u32);
 /// (debit cents, credit cents, partial group's code position).

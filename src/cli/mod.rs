@@ -2,6 +2,7 @@
 
 mod commands;
 mod documents;
+mod fec_import;
 mod files;
 mod interactive;
 mod lettering;
@@ -386,6 +387,10 @@ pub enum JournalsAction {
         active: Option<bool>,
         #[arg(long)]
         treasury: Option<String>,
+        /// sales, purchases, bank, cash, miscellaneous or opening (bank and cash need a
+        /// treasury account).
+        #[arg(long)]
+        kind: Option<String>,
     },
 }
 
@@ -513,13 +518,29 @@ pub enum ImportWhat {
         #[arg(long)]
         create_parties: bool,
     },
-    /// A FEC from another software (tab or | separated, UTF-8 or ISO-8859-15).
+    /// A FEC from another software (tab or | separated, UTF-8 or ISO-8859-15), read as the
+    /// administration's checker reads it; prints what it did and every tolerance applied.
     Fec {
         file: PathBuf,
         /// Accept pieces that already exist in their journal.
         #[arg(long)]
         allow_existing_pieces: bool,
+        /// Whose label wins when an existing account, journal or third party is named
+        /// otherwise in the file.
+        #[arg(long, value_enum, default_value_t = Labels::File)]
+        labels: Labels,
+        /// Print the same summary without writing anything.
+        #[arg(long)]
+        dry_run: bool,
     },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Labels {
+    /// The file's labels replace the ledger's (a migration into a new ledger).
+    File,
+    /// The ledger's labels stay; the file's are only reported.
+    Ledger,
 }
 
 #[derive(Debug, Args)]
@@ -612,6 +633,25 @@ pub enum ReportKind {
         /// Leave drafts out: validated entries only.
         #[arg(long)]
         validated_only: bool,
+        /// Only the open items (lines of letterable accounts not in a complete letter group),
+        /// dated up to the end of the range, with the running open balance.
+        #[arg(long, conflicts_with = "validated_only")]
+        open: bool,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// Aged balance of customers or suppliers at a date, per third party, from open items.
+    #[command(group = clap::ArgGroup::new("side").required(true).multiple(false))]
+    Aged {
+        /// Customers: letterable 41… accounts (a debit balance reads positive).
+        #[arg(long, group = "side")]
+        customers: bool,
+        /// Suppliers: letterable 40… accounts (a credit balance reads positive).
+        #[arg(long, group = "side")]
+        suppliers: bool,
+        /// The date the items are aged at (default: today).
+        #[arg(long)]
+        at: Option<String>,
         #[arg(long, value_enum, default_value_t)]
         format: Format,
     },

@@ -151,6 +151,7 @@ pub(super) fn letter_lines_unaudited(
     };
     let account = first.account.clone();
     let book = books.book(tx, &account)?;
+    forget_imported_marks(tx, book, &mut candidates)?;
     let group = group_for(book, ctx, &candidates)?;
     let next = book.next;
     store_group(tx, &group, next)?;
@@ -190,6 +191,24 @@ pub(super) fn candidate(tx: &mut Tx<'_>, entry: &Entry, at: LineRef) -> Result<C
         credit: line.credit,
         lettered: lettered.map(|m| m.code),
     })
+}
+
+/// An imported FEC's code that is no letter group of `book` leaves the line open: lettering
+/// it replaces the mark.
+pub(super) fn forget_imported_marks(
+    tx: &Tx<'_>,
+    book: &AccountLettering,
+    candidates: &mut [Candidate],
+) -> Result<()> {
+    for c in candidates.iter_mut() {
+        if c.lettered.is_some()
+            && book.group_of(c.at).is_none()
+            && super::lettering_import::is_imported_mark(tx, c.at)?
+        {
+            c.lettered = None;
+        }
+    }
+    Ok(())
 }
 
 /// The group the candidates make in `book` (which holds at least the groups some of them are

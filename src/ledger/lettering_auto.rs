@@ -12,7 +12,10 @@ use serde::Serialize;
 use super::codec::{decode, encode};
 use super::documents::PostedTotals;
 use super::error::{LedgerError, Result};
-use super::lettering::{Books, LETTER_COUNTERS, LETTER_GROUPS, candidate, group_for, letter_lines};
+use super::lettering::{
+    Books, LETTER_COUNTERS, LETTER_GROUPS, candidate, forget_imported_marks, group_for,
+    letter_lines,
+};
 use super::open_items::{IndexedOpen, OpenItem};
 use super::queries::LetterMark;
 use super::store::{Tx, from_day};
@@ -630,6 +633,7 @@ fn letter_party(
                 book.groups.insert(seq, group);
             }
         }
+        forget_imported_marks(tx, &book, &mut candidates)?;
         let group = group_for(&mut book, ctx, &candidates)?;
         next = book.next;
         drop(book);

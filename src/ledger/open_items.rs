@@ -167,11 +167,24 @@ impl OpenDelta {
     }
 }
 
+/// Open items of entries validated by a bulk command (imports), gathered to be written in key
+/// order: (account, party, date, entry, line, debit, credit), names numbered.
+#[derive(Default)]
+struct Pending {
+    rows: Vec<(u32, u32, i32, u64, u32, i64, i64)>,
+    names: Names,
+}
+
+/// Rows gathered before they are written sorted (as the line indexes of a bulk import).
+const PENDING_ROWS: usize = 1_000_000;
+
 /// The open-items tables of a write transaction.
 pub(crate) struct OpenTables<'t> {
     items: OpenTable<'t>,
     parties: PartiesTable<'t>,
     delta: OpenDelta,
+    /// Set while a bulk command runs: new open items are gathered, then written in key order.
+    pending: Option<Pending>,
 }
 
 impl<'t> OpenTables<'t> {
@@ -180,11 +193,74 @@ impl<'t> OpenTables<'t> {
             items: txn.open_table(OPEN_ITEMS)?,
             parties: txn.open_table(OPEN_PARTIES)?,
             delta: OpenDelta::default(),
+            pending: None,
         })
+    }
+
+    /// From now on in this transaction, the open items of newly validated entries are gathered
+    /// and written sorted (see `Tx::begin_bulk`).
+    pub(crate) fn begin_bulk(&mut self) {
+        if self.pending.is_none() {
+            self.pending = Some(Pending::default());
+        }
+    }
+
+    /// A new open item (its line was in no index before): gathered in bulk mode, else written.
+    fn add_new(&mut self, key: OpenKey<'_>, value: OpenValue) -> Result<()> {
+        let Some(pending) = self.pending.as_mut() else {
+            return self.set(key, Some(value));
+        };
+        let (account, party, date, entry, line) = key;
+        let row = (
+            pending.names.id(account),
+            pending.names.id(party),
+            date,
+            entry,
+            line,
+            value.0,
+            value.1,
+        );
+        pending.rows.push(row);
+        self.delta.add(account, party, 1, value.0, value.1)?;
+        if self
+            .pending
+            .as_ref()
+            .is_some_and(|p| p.rows.len() >= PENDING_ROWS)
+        {
+            self.write_pending()?;
+        }
+        Ok(())
+    }
+
+    /// Writes the gathered open items in key order (bulk mode stays on).
+    pub(crate) fn write_pending(&mut self) -> Result<()> {
+        let Some(pending) = self.pending.as_mut() else {
+            return Ok(());
+        };
+        if pending.rows.is_empty() {
+            return Ok(());
+        }
+        let mut rows = std::mem::take(&mut pending.rows);
+        let rank = pending.names.ranks();
+        let rank_of = |id: u32| rank.get(id as usize).copied().unwrap_or(u32::MAX);
+        rows.sort_unstable_by_key(|r| (rank_of(r.0), rank_of(r.1), r.2, r.3, r.4));
+        for (account, party, date, entry, line, debit, credit) in rows {
+            let key = (
+                pending.names.name(account),
+                pending.names.name(party),
+                date,
+                entry,
+                line,
+            );
+            self.items.insert(key, (debit, credit, None))?;
+        }
+        Ok(())
     }
 
     /// Puts one line in the index (`Some`) or takes it out (`None`), keeping the counts.
     fn set(&mut self, key: OpenKey<'_>, value: Option<OpenValue>) -> Result<()> {
+        // What a bulk command gathered is in the table before any line moves.
+        self.write_pending()?;
         let (account, party, ..) = key;
         match value {
             Some(value) => {
@@ -204,8 +280,9 @@ impl<'t> OpenTables<'t> {
         Ok(())
     }
 
-    /// Writes the gathered counts; every command ends here before its commit.
+    /// Writes the gathered rows and counts; every command ends here before its commit.
     pub(crate) fn flush(&mut self) -> Result<()> {
+        self.write_pending()?;
         let delta = std::mem::take(&mut self.delta.by_account);
         for (account, parties) in delta {
             for (party, (count, debit, credit)) in parties {
@@ -359,10 +436,21 @@ impl Tx<'_> {
             return Ok(());
         }
         for (i, line) in entry.lines.iter().enumerate() {
-            if line.third_party.is_none() || !self.account_ref(&line.account)?.letterable {
+            let Some(party) = line.third_party.as_deref() else {
+                continue;
+            };
+            if !self.account_ref(&line.account)?.letterable {
                 continue;
             }
-            self.set_open_line(entry, i as u32, None)?;
+            let key = (
+                line.account.as_str(),
+                party,
+                day(entry.date),
+                entry.id,
+                i as u32,
+            );
+            self.open
+                .add_new(key, (line.debit.cents(), line.credit.cents(), None))?;
         }
         Ok(())
     }
@@ -537,6 +625,19 @@ impl Names {
     fn name(&self, id: u32) -> &str {
         self.names.get(id as usize).map_or("", String::as_str)
     }
+
+    /// Each id's rank in the names' sort order, so that rows sort as their keys will.
+    fn ranks(&self) -> Vec<u32> {
+        let mut order: Vec<u32> = (0..self.names.len() as u32).collect();
+        order.sort_by(|a, b| self.name(*a).cmp(self.name(*b)));
+        let mut rank = vec![0u32; order.len()];
+        for (r, id) in order.into_iter().enumerate() {
+            if let Some(slot) = rank.get_mut(id as usize) {
+                *slot = r as u32;
+            }
+        }
+        rank
+    }
 }
 
 /// One open item recomputed from an entry.
@@ -673,14 +774,7 @@ impl OpenRecompute {
         let OpenRecompute {
             names, mut rows, ..
         } = self;
-        let mut order: Vec<u32> = (0..names.names.len() as u32).collect();
-        order.sort_by(|a, b| names.name(*a).cmp(names.name(*b)));
-        let mut rank = vec![0u32; order.len()];
-        for (r, id) in order.into_iter().enumerate() {
-            if let Some(slot) = rank.get_mut(id as usize) {
-                *slot = r as u32;
-            }
-        }
+        let rank = names.ranks();
         let rank_of = |id: u32| rank.get(id as usize).copied().unwrap_or(u32::MAX);
         rows.sort_unstable_by_key(|r| {
             (

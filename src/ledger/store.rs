@@ -589,9 +589,11 @@ impl<'t> Tx<'t> {
     /// sequential ones. Nothing in the transaction may read those indexes meanwhile.
     pub fn begin_bulk(&mut self) {
         self.bulk = Some(BulkIndexes::default());
+        self.open.begin_bulk();
     }
 
     pub fn flush_bulk(&mut self) -> Result<()> {
+        self.open.write_pending()?;
         let Some(bulk) = self.bulk.as_mut() else {
             return Ok(());
         };
