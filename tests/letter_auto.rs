@@ -840,3 +840,78 @@ fn removing_an_allocation_unletters_what_it_lettered_and_reallocating_letters_ag
     assert_eq!(groups(&folio).len(), 1);
     assert!(folio.ok(&["check"]).starts_with("check ok"));
 }
+
+#[test]
+fn automatic_lettering_completes_a_partial_group_and_continues_the_codes() {
+    let folio = Folio::blank();
+    // Invoice of 100.00 paid 40.00, lettered by hand: partial group aa.
+    entry(
+        &folio,
+        "-j VE -d 2026-03-02 -p F1 -l Facture --debit 411@CACME=100 --credit 706=100",
+    );
+    entry(
+        &folio,
+        "-j BQ -d 2026-03-10 -p R1 -l Acompte --credit 411@CACME=40 --debit 512=40",
+    );
+    folio.ok(&w("letter add VE2026-000001/1 BQ2026-000001/2"));
+    // The other 60.00, and another invoice paid with its piece.
+    entry(
+        &folio,
+        "-j BQ -d 2026-03-20 -p R2 -l Solde --credit 411@CACME=60 --debit 512=60",
+    );
+    entry(
+        &folio,
+        "-j VE -d 2026-03-03 -p F2 -l Facture --debit 411@CACME=75 --credit 706=75",
+    );
+    entry(
+        &folio,
+        "-j BQ -d 2026-03-21 -p F2 -l Reglement --credit 411@CACME=75 --debit 512=75",
+    );
+    assert_eq!(
+        groups(&folio),
+        [(
+            "aa".to_string(),
+            "VE2026-000001/1 BQ2026-000001/2".to_string()
+        )]
+    );
+    let out = folio.ok(&w("letter auto"));
+    assert!(out.contains("AA"), "{out}");
+    assert!(out.contains("AB"), "{out}");
+    // The partial group takes the payment and becomes complete under its own code; the next
+    // group takes the account's next code.
+    assert_eq!(
+        groups(&folio),
+        [
+            (
+                "AA".to_string(),
+                "VE2026-000001/1 BQ2026-000001/2 BQ2026-000002/2".to_string()
+            ),
+            (
+                "AB".to_string(),
+                "VE2026-000002/1 BQ2026-000003/2".to_string()
+            )
+        ]
+    );
+    let ledger = Ledger::open(&folio.ledger).unwrap();
+    assert!(ledger.open_item_parties(None).unwrap().is_empty());
+    assert_eq!(
+        ledger.letter_counters().unwrap(),
+        [("411000".to_string(), 2)]
+    );
+    // One audit record for the party, naming its groups and their lines.
+    let log: Vec<String> = ledger
+        .history("party:CACME")
+        .unwrap()
+        .into_iter()
+        .filter(|r| r.action == "letter.auto")
+        .map(|r| r.detail)
+        .collect();
+    assert_eq!(log.len(), 1, "{log:?}");
+    assert!(
+        log[0].contains("AA (") && log[0].contains("AB ("),
+        "{log:?}"
+    );
+    assert!(log[0].contains("BQ2026-000002/2"), "{log:?}");
+    drop(ledger);
+    assert!(folio.ok(&["check"]).starts_with("check ok"));
+}

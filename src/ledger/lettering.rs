@@ -21,7 +21,7 @@ use crate::lettering::{
     AccountLettering, Candidate, Group, GroupLine, GroupProblem, LetterError, LineRef, code_of,
     parse_code, structural_problems,
 };
-use crate::model::AccountNumber;
+use crate::model::{AccountNumber, Entry};
 
 /// Letter groups by (account, position of the code in the account's sequence).
 pub const LETTER_GROUPS: TableDefinition<(&str, u64), Bytes> =
@@ -142,60 +142,86 @@ pub(super) fn letter_lines_unaudited(
     lines: &[LineRef],
 ) -> Result<(Group, Vec<String>)> {
     let mut candidates = Vec::new();
-    let mut names = Vec::new();
     for at in lines {
         let entry = tx.entry(at.entry)?;
-        let name = line_name(&entry.reference(), *at);
-        let line = entry.lines.get(at.line as usize).ok_or_else(|| {
-            invalid(format!(
-                "entry {} has no line {}",
-                entry.reference(),
-                at.line.saturating_add(1)
-            ))
-        })?;
-        if let Some(year) = tx.year_of(entry.date)
-            && !year.is_open()
-        {
-            return Err(LedgerError::YearClosed(year.name()));
-        }
-        let letterable = tx.account_ref(&line.account)?.letterable;
-        let lettered = match tx.lettering.get((at.entry, at.line))? {
-            Some(bytes) => Some(decode::<LetterMark>(bytes.value(), "lettering mark")?),
-            None => None,
-        };
-        names.push(name.clone());
-        candidates.push(Candidate {
-            at: *at,
-            name,
-            account: line.account.clone(),
-            letterable,
-            party: line.third_party.clone(),
-            validated: entry.is_validated(),
-            debit: line.debit,
-            credit: line.credit,
-            lettered: lettered.map(|m| m.code),
-        });
+        candidates.push(candidate(tx, &entry, *at)?);
     }
     let Some(first) = candidates.first() else {
         return Err(letter_error(LetterError::TooFewLines));
     };
     let account = first.account.clone();
-    let mut imported = Vec::with_capacity(candidates.len());
-    for c in &candidates {
-        imported.push(c.lettered.is_some() && super::lettering_import::is_imported_mark(tx, c.at)?);
-    }
     let book = books.book(tx, &account)?;
-    // An imported FEC's code that is no letter group leaves the line open: lettering it
-    // replaces the mark.
-    for (c, imported) in candidates.iter_mut().zip(imported) {
-        if imported && book.group_of(c.at).is_none() {
+    forget_imported_marks(tx, book, &mut candidates)?;
+    let group = group_for(book, ctx, &candidates)?;
+    let next = book.next;
+    store_group(tx, &group, next)?;
+    let names = candidates.into_iter().map(|c| c.name).collect();
+    Ok((group, names))
+}
+
+/// What lettering needs to know of line `at` of `entry` (read in the command's transaction):
+/// refused when the entry is in a closed year.
+pub(super) fn candidate(tx: &mut Tx<'_>, entry: &Entry, at: LineRef) -> Result<Candidate> {
+    let name = line_name(&entry.reference(), at);
+    let line = entry.lines.get(at.line as usize).ok_or_else(|| {
+        invalid(format!(
+            "entry {} has no line {}",
+            entry.reference(),
+            at.line.saturating_add(1)
+        ))
+    })?;
+    if let Some(year) = tx.year_of(entry.date)
+        && !year.is_open()
+    {
+        return Err(LedgerError::YearClosed(year.name()));
+    }
+    let letterable = tx.account_ref(&line.account)?.letterable;
+    let lettered = match tx.lettering.get((at.entry, at.line))? {
+        Some(bytes) => Some(decode::<LetterMark>(bytes.value(), "lettering mark")?),
+        None => None,
+    };
+    Ok(Candidate {
+        at,
+        name,
+        account: line.account.clone(),
+        letterable,
+        party: line.third_party.clone(),
+        validated: entry.is_validated(),
+        debit: line.debit,
+        credit: line.credit,
+        lettered: lettered.map(|m| m.code),
+    })
+}
+
+/// An imported FEC's code that is no letter group of `book` leaves the line open: lettering
+/// it replaces the mark.
+pub(super) fn forget_imported_marks(
+    tx: &Tx<'_>,
+    book: &AccountLettering,
+    candidates: &mut [Candidate],
+) -> Result<()> {
+    for c in candidates.iter_mut() {
+        if c.lettered.is_some()
+            && book.group_of(c.at).is_none()
+            && super::lettering_import::is_imported_mark(tx, c.at)?
+        {
             c.lettered = None;
         }
     }
-    // A line lettered already: into its group when that group is partial and on this
-    // account, else refused naming who lettered it.
+    Ok(())
+}
+
+/// The group the candidates make in `book` (which holds at least the groups some of them are
+/// in): when some already belong to one partial group of their account, the others join it;
+/// otherwise a new group takes the account's next code. A line lettered otherwise is refused,
+/// naming who lettered it.
+pub(super) fn group_for(
+    book: &mut AccountLettering,
+    ctx: &Ctx,
+    candidates: &[Candidate],
+) -> Result<Group> {
     let mut target: Option<u64> = None;
-    for c in &candidates {
+    for c in candidates {
         let Some(code) = &c.lettered else { continue };
         let group = book.group_of(c.at).filter(|g| g.account == c.account);
         match group {
@@ -234,13 +260,11 @@ pub(super) fn letter_lines_unaudited(
                 .clone()
         }
         None => book
-            .letter(&candidates, ctx.today, &ctx.user)
+            .letter(candidates, ctx.today, &ctx.user)
             .map_err(letter_error)?
             .clone(),
     };
-    let next = book.next;
-    store_group(tx, &group, next)?;
-    Ok((group, names))
+    Ok(group)
 }
 
 /// Takes `old` out of its letter group on `account`, `new` (a line of a validated entry on the

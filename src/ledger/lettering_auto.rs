@@ -4,17 +4,21 @@
 //! Every group is made through `lettering::letter_lines`, so the checks, the marks, the audit
 //! record and whatever the lettering tables keep in step are the same as for a manual one.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use redb::{ReadableTable, TableDefinition};
 use serde::Serialize;
 
-use super::codec::decode;
+use super::codec::{decode, encode};
 use super::documents::PostedTotals;
 use super::error::{LedgerError, Result};
-use super::lettering::{Books, letter_lines};
-use super::open_items::OpenItem;
-use super::store::Tx;
+use super::lettering::{
+    Books, LETTER_COUNTERS, LETTER_GROUPS, candidate, forget_imported_marks, group_for,
+    letter_lines,
+};
+use super::open_items::{IndexedOpen, OpenItem};
+use super::queries::LetterMark;
+use super::store::{Tx, from_day};
 use super::tables::{ALLOCATIONS, DOCUMENTS, POSTED};
 use super::{Ctx, Ledger};
 use crate::lettering::{Group, LineRef};
@@ -187,29 +191,50 @@ struct Unit {
     references: Vec<String>,
 }
 
+/// One open line as the matching units are built from it.
+struct UnitLine<'a, K> {
+    at: LineRef,
+    date: chrono::NaiveDate,
+    signed: Amount,
+    piece: &'a str,
+    /// The partial group the line is in.
+    partial: Option<K>,
+}
+
 /// Open items of one account and party as matching units, partial groups folded into one.
 fn units_of(items: &[OpenItem]) -> Result<Vec<Unit>> {
+    fold_units(items.iter().map(|item| UnitLine {
+        at: item.at,
+        date: item.date,
+        signed: item.signed(),
+        piece: &item.piece,
+        partial: item.partial.as_deref(),
+    }))
+}
+
+/// The units of open lines given in (date, entry, line) order.
+fn fold_units<'a, K: Ord>(lines: impl Iterator<Item = UnitLine<'a, K>>) -> Result<Vec<Unit>> {
     let mut units: Vec<Unit> = Vec::new();
-    let mut partial: BTreeMap<&str, usize> = BTreeMap::new();
-    for item in items {
-        let references = vec![item.piece.clone()];
-        match item.partial.as_deref() {
-            Some(code) => match partial.get(code) {
+    let mut partial: BTreeMap<K, usize> = BTreeMap::new();
+    for item in lines {
+        let references = vec![item.piece.to_string()];
+        match item.partial {
+            Some(code) => match partial.get(&code) {
                 Some(&index) => {
                     let unit = &mut units[index];
                     unit.lines.push(item.at);
                     unit.amount = unit
                         .amount
-                        .checked_add(item.signed())
+                        .checked_add(item.signed)
                         .ok_or_else(|| invalid("the amounts of a group overflow"))?;
                     unit.date = unit.date.max(item.date);
-                    unit.references.push(item.piece.clone());
+                    unit.references.extend(references);
                 }
                 None => {
                     partial.insert(code, units.len());
                     units.push(Unit {
                         lines: vec![item.at],
-                        amount: item.signed(),
+                        amount: item.signed,
                         date: item.date,
                         references,
                     });
@@ -217,7 +242,7 @@ fn units_of(items: &[OpenItem]) -> Result<Vec<Unit>> {
             },
             None => units.push(Unit {
                 lines: vec![item.at],
-                amount: item.signed(),
+                amount: item.signed,
                 date: item.date,
                 references,
             }),
@@ -419,78 +444,35 @@ impl Ledger {
         dry_run: bool,
         each: &mut dyn FnMut(AutoEvent),
     ) -> Result<AutoCounts> {
-        let parties: Vec<(AccountNumber, String)> = self
-            .open_item_parties(account)?
-            .into_iter()
-            .filter(|p| party.is_none_or(|wanted| wanted == p.party))
-            .map(|p| (p.account, p.party))
-            .collect();
         let run = |tx: &mut Tx<'_>| -> Result<AutoCounts> {
             let (lettering, _) = lettering_settings(tx)?;
             let bounds = match_settings(&lettering);
-            let mut books = Books::default();
+            let parties: Vec<(AccountNumber, String)> = tx
+                .open_parties(account)?
+                .into_iter()
+                .filter(|(_, p)| party.is_none_or(|wanted| wanted == p))
+                .collect();
             let mut counts = AutoCounts {
                 parties: parties.len(),
                 ..AutoCounts::default()
             };
+            // Open for the whole run: each group is one insert, not two tables opened.
+            let txn = tx.txn;
+            let mut tables = AutoTables {
+                groups: txn.open_table(LETTER_GROUPS)?,
+                counters: txn.open_table(LETTER_COUNTERS)?,
+            };
             for (account, party) in &parties {
-                let items = self.open_items(account, party)?;
-                let units = units_of(&items)?;
-                let proposed = matching::auto_letter(&engine_items(&units), &bounds);
-                if let Some(note) = proposed.set_search.bound_note() {
-                    each(AutoEvent::Note(format!("{account} {party}: {note}")));
-                }
-                // One audit record per party, naming each group and its lines.
-                let mut records: Vec<String> = Vec::new();
-                let mut described: Vec<String> = Vec::new();
-                for found in proposed.groups {
-                    let mut lines: Vec<LineRef> = found
-                        .keys
-                        .iter()
-                        .flat_map(|&k| units[k as usize].lines.iter().copied())
-                        .collect();
-                    lines.sort_unstable();
-                    let (group, names) =
-                        super::lettering::letter_lines_unaudited(tx, ctx, &mut books, &lines)?;
-                    records.extend(lines.iter().map(|at| format!("entry:{}", at.entry)));
-                    described.push(format!(
-                        "{} ({}): {}",
-                        group.code(),
-                        found.rule.label(),
-                        names.join(", ")
-                    ));
-                    let amount = group
-                        .lines
-                        .iter()
-                        .try_fold(Amount::ZERO, |sum, l| sum.checked_add(l.debit))
-                        .ok_or_else(|| invalid("the amounts of a group overflow"))?;
-                    counts.groups = counts.groups.saturating_add(1);
-                    counts.lines = counts.lines.saturating_add(lines.len());
-                    each(AutoEvent::Group(AutoGroup {
-                        rule: found.rule,
-                        account: account.clone(),
-                        party: party.clone(),
-                        code: group.code(),
-                        lines,
-                        names,
-                        amount,
-                    }));
-                }
-                if !described.is_empty() {
-                    records.sort_unstable();
-                    records.dedup();
-                    records.push(format!("account:{account}"));
-                    records.push(format!("party:{party}"));
-                    tx.audit(
-                        ctx,
-                        "letter.auto",
-                        records,
-                        format!(
-                            "lettered by the automatic rules on {account} ({party}): {}",
-                            described.join("; ")
-                        ),
-                    )?;
-                }
+                letter_party(
+                    tx,
+                    ctx,
+                    &bounds,
+                    &mut tables,
+                    account,
+                    party,
+                    &mut counts,
+                    each,
+                )?;
             }
             if counts.groups == 0 {
                 // Nothing changed: still one audit record, so the run is on file.
@@ -545,6 +527,177 @@ impl Ledger {
             Err(_) => format!("#{}/{}", at.entry, at.line.saturating_add(1)),
         }
     }
+}
+
+/// The lettering tables an automatic run writes, open for the whole run.
+struct AutoTables<'t> {
+    groups: redb::Table<'t, (&'static str, u64), super::tables::Bytes>,
+    counters: redb::Table<'t, &'static str, u64>,
+}
+
+/// Letters one account and party's open items by the automatic rules, with one audit record
+/// naming each group and its lines.
+///
+/// Reads the party's open items from the index and each of their entries once; a group is
+/// checked as `letter add` checks it (`lettering::candidate`, `lettering::group_for`) against
+/// the account's counter and the partial groups its lines are in, never the account's other
+/// groups. What it writes is what `lettering::store_group` writes: the group, the counter, the
+/// marks of its lines and their place in the open-items index.
+#[allow(clippy::too_many_arguments)]
+fn letter_party(
+    tx: &mut Tx<'_>,
+    ctx: &Ctx,
+    bounds: &MatchSettings,
+    tables: &mut AutoTables<'_>,
+    account: &AccountNumber,
+    party: &str,
+    counts: &mut AutoCounts,
+    each: &mut dyn FnMut(AutoEvent),
+) -> Result<()> {
+    let items = tx.indexed_open_items(account, party)?;
+    let mut entries: HashMap<u64, Entry> = HashMap::new();
+    for item in &items {
+        if let std::collections::hash_map::Entry::Vacant(slot) = entries.entry(item.at.entry) {
+            slot.insert(tx.entry(item.at.entry)?);
+        }
+    }
+    let mut pieces = Vec::with_capacity(items.len());
+    for item in &items {
+        let entry = entries
+            .get(&item.at.entry)
+            .ok_or_else(|| LedgerError::Corrupt(format!("entry #{} not read", item.at.entry)))?;
+        let agrees = entry.lines.get(item.at.line as usize).is_some_and(|line| {
+            line.debit.cents() == item.debit
+                && line.credit.cents() == item.credit
+                && line.account == *account
+                && line.third_party.as_deref() == Some(party)
+        });
+        if !agrees {
+            return Err(LedgerError::Corrupt(format!(
+                "the open items index disagrees with line {}/{} (run folio check)",
+                entry.reference(),
+                item.at.line.saturating_add(1)
+            )));
+        }
+        pieces.push(entry.piece.as_str());
+    }
+    let units = fold_units(items.iter().zip(&pieces).map(|(item, piece)| UnitLine {
+        at: item.at,
+        date: from_day(item.date),
+        signed: Amount::from_cents(item.debit.saturating_sub(item.credit)),
+        piece,
+        partial: item.partial,
+    }))?;
+    drop(pieces);
+    let proposed = matching::auto_letter(&engine_items(&units), bounds);
+    if let Some(note) = proposed.set_search.bound_note() {
+        each(AutoEvent::Note(format!("{account} {party}: {note}")));
+    }
+    if proposed.groups.is_empty() {
+        return Ok(());
+    }
+    let by_line: HashMap<LineRef, &IndexedOpen> =
+        items.iter().map(|item| (item.at, item)).collect();
+    let first_code = tables
+        .counters
+        .get(account.as_str())?
+        .map(|v| v.value())
+        .unwrap_or(0);
+    let mut next = first_code;
+    // One audit record per party, naming each group and its lines.
+    let mut records: Vec<String> = Vec::new();
+    let mut described: Vec<String> = Vec::new();
+    for found in proposed.groups {
+        let mut lines: Vec<LineRef> = found
+            .keys
+            .iter()
+            .flat_map(|&k| units[k as usize].lines.iter().copied())
+            .collect();
+        lines.sort_unstable();
+        let mut candidates = Vec::with_capacity(lines.len());
+        let mut book = crate::lettering::AccountLettering {
+            next,
+            ..Default::default()
+        };
+        for at in &lines {
+            let entry = entries
+                .get(&at.entry)
+                .ok_or_else(|| LedgerError::Corrupt(format!("entry #{} not read", at.entry)))?;
+            candidates.push(candidate(tx, entry, *at)?);
+            // The partial group the line is in, for `group_for` to extend.
+            if let Some(seq) = by_line.get(at).and_then(|item| item.partial)
+                && !book.groups.contains_key(&seq)
+                && let Some(bytes) = tables.groups.get((account.as_str(), seq))?
+            {
+                let group: Group = decode(bytes.value(), "letter group")?;
+                book.groups.insert(seq, group);
+            }
+        }
+        forget_imported_marks(tx, &book, &mut candidates)?;
+        let group = group_for(&mut book, ctx, &candidates)?;
+        next = book.next;
+        drop(book);
+        tables
+            .groups
+            .insert((account.as_str(), group.seq), encode(&group)?.as_slice())?;
+        let mark = encode(&LetterMark {
+            code: group.code(),
+            date: group.date,
+        })?;
+        let state = (group.seq, group.is_complete());
+        for line in &group.lines {
+            tx.lettering
+                .insert((line.at.entry, line.at.line), mark.as_slice())?;
+            match by_line.get(&line.at) {
+                Some(item) => tx.settle_open_item(account, party, item, state)?,
+                None => {
+                    // A line of the partial group that is not among the party's open items.
+                    let entry = tx.entry(line.at.entry)?;
+                    tx.set_open_line(&entry, line.at.line, Some(state))?;
+                }
+            }
+        }
+        let names: Vec<String> = candidates.into_iter().map(|c| c.name).collect();
+        records.extend(lines.iter().map(|at| format!("entry:{}", at.entry)));
+        described.push(format!(
+            "{} ({}): {}",
+            group.code(),
+            found.rule.label(),
+            names.join(", ")
+        ));
+        let amount = group
+            .lines
+            .iter()
+            .try_fold(Amount::ZERO, |sum, l| sum.checked_add(l.debit))
+            .ok_or_else(|| invalid("the amounts of a group overflow"))?;
+        counts.groups = counts.groups.saturating_add(1);
+        counts.lines = counts.lines.saturating_add(lines.len());
+        each(AutoEvent::Group(AutoGroup {
+            rule: found.rule,
+            account: account.clone(),
+            party: party.to_string(),
+            code: group.code(),
+            lines,
+            names,
+            amount,
+        }));
+    }
+    if next != first_code {
+        tables.counters.insert(account.as_str(), next)?;
+    }
+    records.sort_unstable();
+    records.dedup();
+    records.push(format!("account:{account}"));
+    records.push(format!("party:{party}"));
+    tx.audit(
+        ctx,
+        "letter.auto",
+        records,
+        format!(
+            "lettered by the automatic rules on {account} ({party}): {}",
+            described.join("; ")
+        ),
+    )
 }
 
 /// What `letter_auto_each` hands out.

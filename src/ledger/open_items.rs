@@ -341,6 +341,94 @@ fn open_value(
     ))
 }
 
+/// One line of the open-items index, read inside a write transaction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct IndexedOpen {
+    /// The entry's date (days from the common era).
+    pub(crate) date: i32,
+    pub(crate) at: LineRef,
+    pub(crate) debit: i64,
+    pub(crate) credit: i64,
+    /// Position of the code of the partial group the line is in.
+    pub(crate) partial: Option<u64>,
+}
+
+impl Tx<'_> {
+    /// Every (account, party) with open items, of one account or of every letterable one, by
+    /// account then party (as `Ledger::open_item_parties` lists them).
+    pub(crate) fn open_parties(
+        &self,
+        account: Option<&AccountNumber>,
+    ) -> Result<Vec<(AccountNumber, String)>> {
+        let range = match account {
+            Some(a) => self.open.parties.range((a.as_str(), "")..)?,
+            None => self.open.parties.range::<(&str, &str)>(..)?,
+        };
+        let mut out = Vec::new();
+        for item in range {
+            let (k, _) = item?;
+            let (number, party) = k.value();
+            if account.is_some_and(|a| a.as_str() != number) {
+                break;
+            }
+            let number = AccountNumber::parse(number).map_err(|err| {
+                LedgerError::Corrupt(format!("open items under `{number}`: {err}"))
+            })?;
+            out.push((number, party.to_string()));
+        }
+        Ok(out)
+    }
+
+    /// The open items of one account and party as the index holds them, oldest first.
+    pub(crate) fn indexed_open_items(
+        &self,
+        account: &AccountNumber,
+        party: &str,
+    ) -> Result<Vec<IndexedOpen>> {
+        let key = account.as_str();
+        let range = self.open.items.range(
+            (key, party, i32::MIN, 0u64, 0u32)..=(key, party, i32::MAX, u64::MAX, u32::MAX),
+        )?;
+        let mut out = Vec::new();
+        for item in range {
+            let (k, v) = item?;
+            let (_, _, date, entry, line) = k.value();
+            let (debit, credit, partial) = v.value();
+            out.push(IndexedOpen {
+                date,
+                at: LineRef { entry, line },
+                debit,
+                credit,
+                partial,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Moves an indexed open item of `account` and `party` after its group was stored: out of
+    /// the index when the group is complete, with the group's code when partial. What
+    /// `set_open_line` does for a line of a validated entry in an open year, from the values
+    /// the index already holds.
+    pub(crate) fn settle_open_item(
+        &mut self,
+        account: &AccountNumber,
+        party: &str,
+        item: &IndexedOpen,
+        group: (u64, bool),
+    ) -> Result<()> {
+        let key = (
+            account.as_str(),
+            party,
+            item.date,
+            item.at.entry,
+            item.at.line,
+        );
+        let (seq, complete) = group;
+        let value = (!complete).then_some((item.debit, item.credit, Some(seq)));
+        self.open.set(key, value)
+    }
+}
+
 impl Tx<'_> {
     /// Adds the open lines of an entry just validated (it is in no group yet).
     pub(crate) fn open_entry_lines(&mut self, entry: &Entry) -> Result<()> {
