@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use crate::model::Amount;
 
 use super::{
-    Adjustment, BoxLine, BoxValue, Ca3Box, Ca3Return, Exigibility, LineNote, NoteKind,
+    Adjustment, BaseTie, BoxLine, BoxValue, Ca3Box, Ca3Return, Exigibility, LineNote, NoteKind,
     ReturnPeriod, Role, Supply, TaxKind, VatError, VatLine, VatOptions,
 };
 
@@ -51,6 +51,17 @@ pub fn proportional_base(
 #[derive(Default)]
 struct Acc {
     boxes: BTreeMap<Ca3Box, BoxValue>,
+    /// Per rate box: débits bases from base lines, and as declared by due tax lines.
+    ties: BTreeMap<Ca3Box, (Amount, Amount)>,
+}
+
+impl Acc {
+    fn tie(&mut self, b: Ca3Box, from_base: Amount, from_tax: Amount) -> Result<(), VatError> {
+        let slot = self.ties.entry(b).or_default();
+        slot.0 = add(slot.0, from_base)?;
+        slot.1 = add(slot.1, from_tax)?;
+        Ok(())
+    }
 }
 
 impl Acc {
@@ -170,6 +181,7 @@ pub fn compute_return(
                         continue;
                     };
                     acc.add(rate, line, base, Amount::ZERO)?;
+                    acc.tie(rate, base, Amount::ZERO)?;
                 }
                 if let Some(op) = line.operation.base_box() {
                     acc.add(op, line, base, Amount::ZERO)?;
@@ -193,6 +205,9 @@ pub fn compute_return(
                 acc.add(rate, line, base, tax)?;
                 if on_payment && let Some(op) = line.operation.base_box() {
                     acc.add(op, line, base, Amount::ZERO)?;
+                }
+                if !on_payment {
+                    acc.tie(rate, Amount::ZERO, line.base)?;
                 }
                 if line.operation == super::Operation::IntraEuAcquisition {
                     acc.add(Ca3Box::L17, line, Amount::ZERO, tax)?;
@@ -221,6 +236,15 @@ fn finish(
     counted_tax: Vec<VatLine>,
 ) -> Result<Ca3Return, VatError> {
     let mut boxes = acc.boxes;
+    let base_ties = acc
+        .ties
+        .into_iter()
+        .map(|(rate_box, (from_base_lines, from_tax_lines))| BaseTie {
+            rate_box,
+            from_base_lines,
+            from_tax_lines,
+        })
+        .collect();
     let mut adjustments = Vec::new();
     for b in Ca3Box::ALL {
         let value = boxes.entry(b).or_default();
@@ -284,6 +308,7 @@ fn finish(
         adjustments,
         counted_tax,
         notes,
+        base_ties,
     };
     let set = |ret: &mut Ca3Return, b: Ca3Box, amount: Amount| {
         if let Some(value) = ret.boxes.get_mut(&b) {

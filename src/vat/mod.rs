@@ -496,6 +496,25 @@ pub struct Ca3Return {
     /// The tax lines counted in the boxes (for the settlement entry and the account checks).
     pub counted_tax: Vec<VatLine>,
     pub notes: Vec<LineNote>,
+    /// Per rate box, the bases of débits as the base lines give them against the bases the
+    /// due tax lines declare: they differ when a base line is untagged (or tagged alone).
+    pub base_ties: Vec<BaseTie>,
+}
+
+/// A rate box's débits base from its base lines against the one its tax lines declare.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BaseTie {
+    pub rate_box: Ca3Box,
+    /// Sum of the base lines counted in the box (to the cent).
+    pub from_base_lines: Amount,
+    /// Sum of the `base` of the due tax lines on débits counted in the box.
+    pub from_tax_lines: Amount,
+}
+
+impl BaseTie {
+    pub fn ties(&self) -> bool {
+        self.from_base_lines == self.from_tax_lines
+    }
 }
 
 impl Ca3Return {
@@ -583,6 +602,8 @@ pub struct Checks {
     /// Untagged lines on 445… accounts dated in the period: reported, never counted.
     pub untagged: Vec<UntaggedLine>,
     pub notes: Vec<LineNote>,
+    /// The rate boxes whose base lines and tax lines disagree on the base.
+    pub bases: Vec<BaseTie>,
 }
 
 impl Checks {
@@ -590,12 +611,13 @@ impl Checks {
         self.accounts.iter().all(|c| c.difference.is_zero())
             && self.untagged.is_empty()
             && self.notes.is_empty()
+            && self.bases.is_empty()
     }
 }
 
 /// The checks of a return: for each account of `movements` or of the counted tax lines, its
 /// movement against the counted lines on it; the untagged VAT lines of the period; the notes
-/// on lines. Pass the movements of the accounts the tax codes post due VAT to (44571, 44566,
+/// on lines; the rate boxes whose base lines and tax lines disagree on the base. Pass the movements of the accounts the tax codes post due VAT to (44571, 44566,
 /// 44562, 445662, 4452), not the waiting accounts 44574 / 44564, which no box explains.
 pub fn consistency_checks(
     ret: &Ca3Return,
@@ -632,6 +654,12 @@ pub fn consistency_checks(
         accounts: checks,
         untagged,
         notes: ret.notes.clone(),
+        bases: ret
+            .base_ties
+            .iter()
+            .filter(|t| !t.ties())
+            .cloned()
+            .collect(),
     })
 }
 

@@ -1046,3 +1046,42 @@ proptest! {
         prop_assert_eq!(payable, ret.tax(Ca3Box::L32).cents());
     }
 }
+
+#[test]
+fn a_tax_line_without_its_base_line_is_flagged() {
+    let mut b = B::new();
+    b.sale(d(2026, 10, 3), Ca3Box::L08, "1000.00", "200.00");
+    // A manual entry tagged only on its 44571 line: 50 of tax on a base of 250.
+    b.entry().push(
+        d(2026, 10, 8),
+        "44571",
+        "V20",
+        (Some(Ca3Box::L08), Some(Ca3Box::L08)),
+        Role::Tax(TaxKind::Collected),
+        "-50.00",
+        "250.00",
+        Operation::DomesticSale,
+        Supply::Goods,
+        Exigibility::OnInvoice,
+    );
+    let ret = compute(&b.lines, "0");
+    // The tax counts; the base shown is what the base lines give.
+    assert_eq!(
+        (ret.base(Ca3Box::L08), ret.tax(Ca3Box::L08)),
+        (eur("1000"), eur("250"))
+    );
+    let movements = [AccountMovement {
+        account: acc("44571"),
+        movement: eur("-250"),
+    }];
+    let checks = consistency_checks(&ret, &movements, &[]).unwrap();
+    assert_eq!(
+        checks.bases,
+        vec![BaseTie {
+            rate_box: Ca3Box::L08,
+            from_base_lines: eur("1000"),
+            from_tax_lines: eur("1250"),
+        }]
+    );
+    assert!(!checks.is_clean());
+}
