@@ -876,5 +876,89 @@ fn cli_rows(
             ),
         }
     }
+    fec_import_row(table, bin, &fec_dir, &rss_file)
+}
+
+/// `folio import fec` of the FEC just exported, into a new ledger each run (created before
+/// the clock starts), as a user runs it: both passes over the file, one transaction.
+fn fec_import_row(
+    table: &mut Table,
+    bin: &Path,
+    fec_dir: &Path,
+    rss_file: &Path,
+) -> BenchResult<()> {
+    let fec = fec_dir.join("852147362FEC20261231.txt");
+    let lines = std::fs::read(&fec)?
+        .iter()
+        .filter(|b| **b == b'\n')
+        .count()
+        .saturating_sub(1) as u64;
+    let ledger = fec_dir.join("imported.ledger");
+    let time_bin = Path::new("/usr/bin/time");
+    let mut times = Vec::new();
+    let mut peak_kib = 0u64;
+    for _ in 0..HEAVY_RUNS {
+        let _ = std::fs::remove_file(&ledger);
+        let status = Command::new(bin)
+            .arg("--ledger")
+            .arg(&ledger)
+            .args([
+                "init",
+                "--name",
+                "Bench",
+                "--siren",
+                "852147362",
+                "--start",
+                "2026-01-01",
+            ])
+            .stdout(Stdio::null())
+            .status()?;
+        if !status.success() {
+            return Err(format!("folio init failed ({status})").into());
+        }
+        let mut cmd = if time_bin.is_file() {
+            let mut cmd = Command::new(time_bin);
+            cmd.arg("-f").arg("%M").arg("-o").arg(rss_file).arg(bin);
+            cmd
+        } else {
+            Command::new(bin)
+        };
+        let start = Instant::now();
+        let status = cmd
+            .arg("--ledger")
+            .arg(&ledger)
+            .arg("import")
+            .arg("fec")
+            .arg(&fec)
+            .env("FOLIO_TODAY", "2026-12-31")
+            .stdout(Stdio::null())
+            .status()?;
+        times.push(start.elapsed());
+        if !status.success() {
+            return Err(format!("folio import fec failed ({status})").into());
+        }
+        if let Ok(text) = std::fs::read_to_string(rss_file) {
+            let kib = text.lines().last().and_then(|l| l.trim().parse().ok());
+            peak_kib = peak_kib.max(kib.unwrap_or(0));
+        }
+    }
+    times.sort();
+    table.at_least("CLI: folio import fec", lines, "lines", &times, 300_000.0);
+    if peak_kib > 0 {
+        table.add(
+            "  peak RSS of folio import fec",
+            "",
+            fmt_mib(peak_kib),
+            "",
+            "< 256 MiB",
+            if peak_kib <= 256 * 1024 {
+                Verdict::Pass
+            } else {
+                Verdict::Fail
+            },
+            "",
+        );
+    }
+    let _ = std::fs::remove_file(&ledger);
     Ok(())
 }

@@ -14,7 +14,8 @@ use crate::fixtures;
 use crate::formats::entries_csv::{EntriesCsvReader, EntryGrouper};
 use crate::formats::fec::{self, FecOptions, FecReader};
 use crate::ledger::{
-    AccountPatch, Ctx, ImportOptions, InitParams, JournalPatch, Ledger, PartyPatch, Selection,
+    AccountPatch, Ctx, FecImportOptions, ImportOptions, InitParams, JournalPatch, LabelSource,
+    Ledger, PartyPatch, Selection,
 };
 use crate::model::calendar::{Period, parse_date};
 use crate::model::journal::{JournalKind, parse_journal_code};
@@ -389,11 +390,21 @@ fn journals(
             label,
             active,
             treasury,
+            kind,
         }) => {
+            let kind = kind
+                .as_deref()
+                .map(|kind| {
+                    JournalKind::parse(kind).ok_or_else(|| {
+                        anyhow!("kind: `{kind}` is not one of sales, purchases, bank, cash, miscellaneous, opening")
+                    })
+                })
+                .transpose()?;
             let patch = JournalPatch {
                 label: label.clone(),
                 active: *active,
                 treasury_account: treasury.as_deref().map(account_arg).transpose()?,
+                kind,
             };
             let code = parse_journal_code(code).map_err(|e| anyhow!("code: {e}"))?;
             let journal = ledger.edit_journal(ctx, &code, &patch)?;
@@ -678,15 +689,30 @@ fn import(cli: &Cli, what: &ImportWhat, ctx: &Ctx, out: &mut impl Write) -> Resu
         ImportWhat::Fec {
             file,
             allow_existing_pieces,
+            labels,
+            dry_run,
         } => {
             let name = file.display().to_string();
-            let reader = FecReader::new(&name, open_input(file)?)?;
-            let options = ImportOptions {
-                validate: true,
+            let encoding = fec::detect_encoding(open_input(file)?)
+                .with_context(|| format!("cannot read {name}"))?;
+            let options = FecImportOptions {
                 allow_existing_pieces: *allow_existing_pieces,
-                fec: true,
+                labels: match labels {
+                    super::Labels::File => LabelSource::File,
+                    super::Labels::Ledger => LabelSource::Ledger,
+                },
+                dry_run: *dry_run,
+                encoding,
             };
-            ledger.import_fec(ctx, &name, reader, &options)?
+            let open_fec = || -> std::result::Result<_, crate::formats::FormatError> {
+                let input = open_input(file).map_err(|err| {
+                    crate::formats::FormatError::new(&name, 1, "record", format!("{err:#}"))
+                })?;
+                FecReader::new(&name, input, encoding.encoding)
+            };
+            let summary = ledger.import_fec(ctx, &name, open_fec, &options)?;
+            super::fec_import::write_fec_import_summary(out, &summary)?;
+            return Ok(ExitCode::SUCCESS);
         }
     };
     writeln!(
@@ -892,6 +918,7 @@ fn check(
         if report.more_findings > 0 {
             writeln!(out, "… and {} more findings", report.more_findings)?;
         }
+
         let verdict = if report.findings.is_empty() {
             "ok"
         } else {
@@ -905,6 +932,14 @@ fn check(
             report.audit_records,
             report.findings.len() + report.more_findings
         )?;
+        for note in &report.information {
+            writeln!(
+                out,
+                "information: {}: {}",
+                note.area,
+                display_text(&note.message)
+            )?;
+        }
     }
     Ok(if report.findings.is_empty() {
         ExitCode::SUCCESS

@@ -2,6 +2,7 @@
 
 mod commands;
 mod documents;
+mod fec_import;
 mod files;
 mod interactive;
 mod lettering;
@@ -386,6 +387,10 @@ pub enum JournalsAction {
         active: Option<bool>,
         #[arg(long)]
         treasury: Option<String>,
+        /// sales, purchases, bank, cash, miscellaneous or opening (bank and cash need a
+        /// treasury account).
+        #[arg(long)]
+        kind: Option<String>,
     },
 }
 
@@ -513,13 +518,29 @@ pub enum ImportWhat {
         #[arg(long)]
         create_parties: bool,
     },
-    /// A FEC from another software (tab or | separated, UTF-8 or ISO-8859-15).
+    /// A FEC from another software (tab or | separated, UTF-8 or ISO-8859-15), read as the
+    /// administration's checker reads it; prints what it did and every tolerance applied.
     Fec {
         file: PathBuf,
         /// Accept pieces that already exist in their journal.
         #[arg(long)]
         allow_existing_pieces: bool,
+        /// Whose label wins when an existing account, journal or third party is named
+        /// otherwise in the file.
+        #[arg(long, value_enum, default_value_t = Labels::File)]
+        labels: Labels,
+        /// Print the same summary without writing anything.
+        #[arg(long)]
+        dry_run: bool,
     },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Labels {
+    /// The file's labels replace the ledger's (a migration into a new ledger).
+    File,
+    /// The ledger's labels stay; the file's are only reported.
+    Ledger,
 }
 
 #[derive(Debug, Args)]

@@ -402,6 +402,13 @@ pub fn write_entry(
             // What `entry edit --revision` expects.
             writeln!(out, "Revision {}", entry.revision)?;
         }
+        if let Some(origin) = ledger.fec_origin(entry.id)? {
+            writeln!(
+                out,
+                "Imported from a FEC as EcritureNum `{}`",
+                display_text(&origin.number)
+            )?;
+        }
         if let Some(original) = entry.reversal_of {
             writeln!(out, "Reverses {}", ledger.entry(original)?.reference())?;
         }

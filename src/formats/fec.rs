@@ -97,7 +97,8 @@ pub struct FecLine {
     pub credit: Amount,
     pub letter: String,
     pub letter_date: Option<NaiveDate>,
-    pub valid_date: NaiveDate,
+    /// Blank in cash-basis (BNC/BA) files, where the administration does not require it.
+    pub valid_date: Option<NaiveDate>,
     pub currency_amount: Option<Amount>,
     pub currency: String,
 }
@@ -107,6 +108,62 @@ pub fn fec_file_name(siren: &str, closing_date: NaiveDate) -> String {
     let mut date = Vec::with_capacity(8);
     push_date(&mut date, closing_date, false);
     format!("{}FEC{}.txt", siren.trim(), String::from_utf8_lossy(&date))
+}
+
+/// What is unusual in an imported FEC's file name (`<SIREN>FEC<AAAAMMJJ>.txt`): a SIREN that
+/// is not 9 digits or not the ledger's `siren`, a closing date that is not `closing` (the end
+/// of the fiscal year of the file's entries), another extension. Warnings, never refusals:
+/// real files are named all sorts of ways, and a subsidiary may be imported on purpose.
+pub fn file_name_warnings(name: &str, siren: &str, closing: Option<NaiveDate>) -> Vec<String> {
+    let mut warnings = Vec::new();
+    let (stem, extension) = match name.rsplit_once('.') {
+        Some((stem, extension)) => (stem, Some(extension)),
+        None => (name, None),
+    };
+    match extension {
+        Some("txt") => {}
+        Some(extension) => warnings.push(format!(
+            "file name {name}: the extension is `.{extension}`, the FEC's is `.txt`"
+        )),
+        None => warnings.push(format!("file name {name}: no `.txt` extension")),
+    }
+    let Some(at) = stem.to_ascii_uppercase().find("FEC") else {
+        warnings.push(format!(
+            "file name {name}: not `<SIREN>FEC<AAAAMMJJ>.txt`, so neither the SIREN nor the \
+             closing date could be compared"
+        ));
+        return warnings;
+    };
+    let (named_siren, date) = (&stem[..at], &stem[at + 3..]);
+    let siren = siren.trim();
+    if named_siren.len() != 9 || !named_siren.bytes().all(|b| b.is_ascii_digit()) {
+        warnings.push(format!(
+            "file name {name}: the SIREN `{named_siren}` is not 9 digits; this ledger's is {}",
+            if siren.is_empty() { "not set" } else { siren }
+        ));
+    } else if named_siren.bytes().all(|b| b == b'0') {
+        warnings.push(format!(
+            "file name {name}: the SIREN `{named_siren}` is a placeholder"
+        ));
+    } else if named_siren != siren {
+        warnings.push(format!(
+            "SIREN mismatch: the file name says {named_siren}, this ledger's SIREN is {}",
+            if siren.is_empty() { "not set" } else { siren }
+        ));
+    }
+    match (parse_fec_date(date).filter(|_| date.len() == 8), closing) {
+        (None, _) => warnings.push(format!(
+            "file name {name}: `{date}` after FEC is not a closing date AAAAMMJJ"
+        )),
+        (Some(named), Some(closing)) if named != closing => warnings.push(format!(
+            "file name {name}: closing date {} is not the end of the fiscal year of the \
+             entries ({})",
+            named.format("%Y%m%d"),
+            closing.format("%Y%m%d")
+        )),
+        _ => {}
+    }
+    warnings
 }
 
 /// Writes a FEC: the header on creation, then one line per [`write_line`](Self::write_line).
@@ -188,7 +245,9 @@ impl<W: Write> FecWriter<W> {
             push_date(buf, date, false);
         }
         buf.push(sep);
-        push_date(buf, line.valid_date, false);
+        if let Some(date) = line.valid_date {
+            push_date(buf, date, false);
+        }
         buf.push(sep);
         if let Some(amount) = line.currency_amount {
             push_amount(buf, amount, b',');
@@ -251,6 +310,9 @@ fn check_for_writing(line: &FecLine, sep: Separator) -> Result<(), RuleBroken> {
             return Err((field, "must not be blank".to_string()));
         }
     }
+    if line.valid_date.is_none() {
+        return Err(("ValidDate", "must not be blank".into()));
+    }
     check_account(&line.account)?;
     check_sides(line.debit, line.credit)?;
     check_pair(
@@ -309,39 +371,275 @@ fn check_pair(
     }
 }
 
-/// Reads a FEC line by line and checks each line against the FEC rules.
+/// Most columns a FEC header may have (the 18 fields, the cash-basis ones, a few extras).
+pub const MAX_COLUMNS: usize = 64;
+
+/// The cash-basis fields of BNC/BA files (DGFiP's Test Compta Demat accepts them): recognised,
+/// reported, not kept.
+pub const CASH_BASIS_FIELDS: [&str; 4] = ["DateRglt", "ModeRglt", "NatOp", "IdClient"];
+
+/// What a FEC's header says about its columns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FecLayout {
+    pub separator: Separator,
+    /// Column of each of the 18 fields of [`FEC_HEADER`]; Debit and Credit are `None` in a
+    /// `Montant` + `Sens` file.
+    columns: [Option<usize>; 18],
+    /// Columns of `Montant` and `Sens`, when the file uses them instead of Debit and Credit.
+    montant_sens: Option<(usize, usize)>,
+    /// Columns of a record, a trailing separator not counted.
+    pub width: usize,
+    /// The header ends with a separator (records usually do too).
+    pub trailing_separator: bool,
+    /// Cash-basis columns found (BNC/BA files), as the header names them.
+    pub cash_basis: Vec<String>,
+    /// Other columns, not FEC fields: ignored.
+    pub ignored: Vec<String>,
+    /// The fields are not in the standard order.
+    pub reordered: bool,
+}
+
+impl FecLayout {
+    /// The file gives `Montant` and `Sens` instead of Debit and Credit.
+    pub fn uses_montant_sens(&self) -> bool {
+        self.montant_sens.is_some()
+    }
+
+    /// Reads the header line (already decoded, BOM removed).
+    fn from_header(text: &str) -> Result<Self, String> {
+        let separator = if text.contains('\t') {
+            Separator::Tab
+        } else if text.contains('|') {
+            Separator::Pipe
+        } else {
+            return Err("the fields must be separated by tabs or `|`".into());
+        };
+        let mut names: Vec<&str> = text.split(separator.char()).map(str::trim).collect();
+        let trailing_separator = names.len() > 1 && names.last().is_some_and(|n| n.is_empty());
+        if trailing_separator {
+            names.pop();
+        }
+        if names.len() > MAX_COLUMNS {
+            return Err(format!(
+                "{} columns: more than {MAX_COLUMNS}, not a FEC",
+                names.len()
+            ));
+        }
+        let mut columns = [None; 18];
+        let (mut montant, mut sens) = (None, None);
+        let mut cash_basis = Vec::new();
+        let mut ignored = Vec::new();
+        for (i, name) in names.iter().enumerate() {
+            if name.is_empty() {
+                return Err(format!("column {} has no name", i + 1));
+            }
+            let slot =
+                if let Some(field) = FEC_HEADER.iter().position(|f| f.eq_ignore_ascii_case(name)) {
+                    &mut columns[field]
+                } else if name.eq_ignore_ascii_case("Montant") {
+                    &mut montant
+                } else if name.eq_ignore_ascii_case("Sens") {
+                    &mut sens
+                } else {
+                    if CASH_BASIS_FIELDS
+                        .iter()
+                        .any(|f| f.eq_ignore_ascii_case(name))
+                    {
+                        cash_basis.push((*name).to_string());
+                    } else {
+                        ignored.push((*name).to_string());
+                    }
+                    continue;
+                };
+            if slot.is_some() {
+                return Err(format!("the field `{name}` appears twice"));
+            }
+            *slot = Some(i);
+        }
+        let montant_sens = match (montant, sens, columns[col::DEBIT], columns[col::CREDIT]) {
+            (_, _, Some(_), Some(_)) => {
+                for (name, column) in [("Montant", montant), ("Sens", sens)] {
+                    if column.is_some() {
+                        ignored.push(name.to_string());
+                    }
+                }
+                None
+            }
+            (Some(m), Some(s), None, None) => Some((m, s)),
+            _ => None,
+        };
+        let missing: Vec<&str> = FEC_HEADER
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| {
+                columns[*i].is_none()
+                    && !(montant_sens.is_some() && (*i == col::DEBIT || *i == col::CREDIT))
+            })
+            .map(|(_, name)| *name)
+            .collect();
+        if !missing.is_empty() {
+            let mut reason = format!(
+                "the FEC field{} {} {} missing",
+                if missing.len() > 1 { "s" } else { "" },
+                missing
+                    .iter()
+                    .map(|m| format!("`{m}`"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                if missing.len() > 1 { "are" } else { "is" },
+            );
+            if !ignored.is_empty() {
+                reason.push_str(&format!(
+                    " (columns that are not FEC fields: {})",
+                    ignored
+                        .iter()
+                        .map(|m| format!("`{m}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ));
+            }
+            return Err(reason);
+        }
+        let reordered = columns
+            .iter()
+            .enumerate()
+            .any(|(i, c)| c.is_some_and(|c| c != i));
+        Ok(FecLayout {
+            separator,
+            columns,
+            montant_sens,
+            width: names.len(),
+            trailing_separator,
+            cash_basis,
+            ignored,
+            reordered,
+        })
+    }
+}
+
+/// What a first look at the whole file says about its encoding: UTF-8 when every byte of the
+/// file is valid UTF-8, ISO-8859-15 otherwise, decided once for the whole file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct EncodingReport {
+    pub encoding: Encoding,
+    /// Line of the first byte that is not UTF-8 (then the file is read as ISO-8859-15).
+    pub first_invalid_line: Option<u64>,
+    /// Lines holding multi-byte sequences that are valid UTF-8: in a file read as ISO-8859-15
+    /// they are worth a look (a UTF-8 file with a stray byte reads as mojibake).
+    pub utf8_looking_lines: u64,
+    pub first_utf8_looking_line: Option<u64>,
+}
+
+/// Reads the whole input once to decide its encoding (see [`EncodingReport`]). Line numbers
+/// count LF, or CR in a file without LF.
+pub fn detect_encoding(mut input: impl io::Read) -> io::Result<EncodingReport> {
+    let mut buf = vec![0u8; 1 << 16];
+    let mut report = EncodingReport::default();
+    // Continuation bytes still expected.
+    let mut pending = 0u8;
+    let (mut lf, mut cr) = (1u64, 1u64);
+    let mut line_marked = 0u64;
+    let mut invalid_at: Option<(u64, u64)> = None;
+    let mut looking: Vec<(u64, u64)> = Vec::new();
+    loop {
+        let n = match input.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
+            Err(err) => return Err(err),
+        };
+        for &byte in &buf[..n] {
+            if pending > 0 {
+                if byte & 0xC0 == 0x80 {
+                    pending -= 1;
+                    if pending == 0 && line_marked != lf.max(cr) {
+                        line_marked = lf.max(cr);
+                        if looking.len() < 2 {
+                            looking.push((lf, cr));
+                        }
+                        report.utf8_looking_lines += 1;
+                    }
+                    continue;
+                }
+                pending = 0;
+                invalid_at.get_or_insert((lf, cr));
+            }
+            match byte {
+                b'\n' => lf += 1,
+                b'\r' => cr += 1,
+                0x00..=0x7F => {}
+                0xC2..=0xDF => pending = 1,
+                0xE0..=0xEF => pending = 2,
+                0xF0..=0xF4 => pending = 3,
+                _ => {
+                    invalid_at.get_or_insert((lf, cr));
+                }
+            }
+        }
+    }
+    if pending > 0 {
+        invalid_at.get_or_insert((lf, cr));
+    }
+    // Overlong forms and surrogates pass here; the reader refuses such a record by name.
+    let line_of = |(l, c): (u64, u64)| if lf > 1 { l } else { c };
+    if let Some(at) = invalid_at {
+        report.encoding = Encoding::Latin9;
+        report.first_invalid_line = Some(line_of(at));
+        report.first_utf8_looking_line = looking.first().map(|at| line_of(*at));
+    } else {
+        report.encoding = Encoding::Utf8;
+        report.utf8_looking_lines = 0;
+    }
+    Ok(report)
+}
+
+/// Reads a FEC record by record and checks each record against the FEC rules, with the
+/// tolerances of the administration's own checker (see the README's FEC import section).
 ///
-/// The header fixes the separator. Each line is taken as UTF-8 when it is valid UTF-8, as
-/// ISO-8859-15 otherwise. Lines end with LF, CR LF or CR; blank lines are skipped. Text fields
-/// come out sanitised ([`crate::model::sanitize_text`]). A line that breaks a rule yields one
-/// [`FormatError`] (its first problem) and reading goes on with the next line; an I/O error
-/// ends the iteration.
+/// The header fixes the separator and where each field is; the encoding is decided for the
+/// whole file beforehand ([`detect_encoding`]). Records end with LF, CR LF, CR or CR CR LF;
+/// blank lines are skipped; line numbers count records. Text fields come out sanitised
+/// ([`crate::model::sanitize_text`]). A record that breaks a rule yields one [`FormatError`]
+/// (its first problem) and reading goes on with the next one; an I/O error ends the iteration.
 pub struct FecReader<R: BufRead> {
     file: String,
     reader: R,
-    separator: Separator,
+    layout: FecLayout,
+    encoding: Encoding,
     line_no: u64,
     buf: Vec<u8>,
     decoded: String,
-    /// The previous line ended with CR: an LF right after it belongs to that line end.
-    skip_lf: bool,
+    /// Carriage returns just read at the end of a line: an LF after them ends the same line;
+    /// otherwise each CR beyond the first was an empty line of a CR-only file.
+    pending_cr: u64,
     finished: bool,
 }
 
 impl<R: BufRead> FecReader<R> {
-    /// Reads and checks the header. `file_name` is only used in error messages.
-    pub fn new(file_name: &str, reader: R) -> Result<Self, FormatError> {
+    /// Reads and checks the header. `file_name` is only used in error messages; `encoding`
+    /// is the whole file's (see [`detect_encoding`]).
+    pub fn new(file_name: &str, reader: R, encoding: Encoding) -> Result<Self, FormatError> {
         let mut this = FecReader {
             file: file_name.to_string(),
             reader,
-            separator: Separator::Tab,
+            layout: FecLayout {
+                separator: Separator::Tab,
+                columns: [None; 18],
+                montant_sens: None,
+                width: 0,
+                trailing_separator: false,
+                cash_basis: Vec::new(),
+                ignored: Vec::new(),
+                reordered: false,
+            },
+            encoding,
             line_no: 1,
             buf: Vec::with_capacity(512),
             decoded: String::new(),
-            skip_lf: false,
+            pending_cr: 0,
             finished: false,
         };
-        let header_error = |reason: String| FormatError::new(file_name, 1, "record", reason);
+        let header_error = |reason: String| FormatError::new(file_name, 1, "header", reason);
         let too_long = match this.read_physical_line() {
             Err(err) => return Err(header_error(format!("cannot read the header: {err}"))),
             Ok(None) => return Err(header_error("empty file, expected the FEC header".into())),
@@ -353,41 +651,22 @@ impl<R: BufRead> FecReader<R> {
             )));
         }
         let bytes = this.buf.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&this.buf);
-        let text = match std::str::from_utf8(bytes) {
-            Ok(text) => text.to_string(),
-            Err(_) => latin9::decode(bytes),
+        let text = match (encoding, std::str::from_utf8(bytes)) {
+            (Encoding::Utf8, Ok(text)) => text.to_string(),
+            _ => latin9::decode(bytes),
         };
-        this.separator = if text.contains('\t') {
-            Separator::Tab
-        } else if text.contains('|') {
-            Separator::Pipe
-        } else {
-            return Err(header_error(
-                "the fields must be separated by tabs or `|`".into(),
-            ));
-        };
-        let names: Vec<&str> = text.split(this.separator.char()).map(str::trim).collect();
-        if names.len() != FEC_HEADER.len() {
-            return Err(header_error(format!(
-                "expected the {} FEC field names, found {} fields",
-                FEC_HEADER.len(),
-                names.len()
-            )));
-        }
-        for (i, (found, expected)) in names.iter().zip(FEC_HEADER).enumerate() {
-            if !found.eq_ignore_ascii_case(expected) {
-                return Err(header_error(format!(
-                    "field {} is `{found}`, expected `{expected}`",
-                    i + 1
-                )));
-            }
-        }
+        this.layout = FecLayout::from_header(&text).map_err(header_error)?;
         Ok(this)
     }
 
     /// The separator the header uses.
     pub fn separator(&self) -> Separator {
-        self.separator
+        self.layout.separator
+    }
+
+    /// The columns the header names.
+    pub fn layout(&self) -> &FecLayout {
+        &self.layout
     }
 
     /// Reads one physical line (without its end) into `buf`. `None` at the end of the input;
@@ -403,13 +682,26 @@ impl<R: BufRead> FecReader<R> {
                 Err(err) => return Err(err),
             };
             if available.is_empty() {
+                self.pending_cr = 0;
                 return Ok(read_any.then_some(too_long));
             }
-            if self.skip_lf {
-                self.skip_lf = false;
-                if available[0] == b'\n' {
-                    self.reader.consume(1);
-                    continue;
+            if self.pending_cr > 0 {
+                match available[0] {
+                    b'\r' => {
+                        self.pending_cr = self.pending_cr.saturating_add(1);
+                        self.reader.consume(1);
+                        continue;
+                    }
+                    b'\n' => {
+                        self.pending_cr = 0;
+                        self.reader.consume(1);
+                        continue;
+                    }
+                    _ => {
+                        // CR CR in a file without LF: the CRs after the first ended blank lines.
+                        self.line_no = self.line_no.saturating_add(self.pending_cr - 1);
+                        self.pending_cr = 0;
+                    }
                 }
             }
             read_any = true;
@@ -423,7 +715,7 @@ impl<R: BufRead> FecReader<R> {
             let used = chunk.len();
             match end {
                 Some(i) => {
-                    self.skip_lf = available[i] == b'\r';
+                    self.pending_cr = u64::from(available[i] == b'\r');
                     self.reader.consume(used + 1);
                     return Ok(Some(too_long));
                 }
@@ -434,16 +726,18 @@ impl<R: BufRead> FecReader<R> {
 }
 
 impl<R: BufRead> Iterator for FecReader<R> {
-    type Item = Result<FecLine, FormatError>;
+    type Item = Result<(u64, FecLine), FormatError>;
 
+    /// The next record with its line number.
     fn next(&mut self) -> Option<Self::Item> {
         loop {
             if self.finished {
                 return None;
             }
+            let read = self.read_physical_line();
             self.line_no += 1;
             let line = self.line_no;
-            match self.read_physical_line() {
+            match read {
                 Err(err) => {
                     self.finished = true;
                     return Some(Err(FormatError::new(
@@ -470,15 +764,27 @@ impl<R: BufRead> Iterator for FecReader<R> {
             if self.buf.iter().all(u8::is_ascii_whitespace) {
                 continue;
             }
-            let text = match std::str::from_utf8(&self.buf) {
-                Ok(text) => text,
-                Err(_) => {
+            let text = match (self.encoding, std::str::from_utf8(&self.buf)) {
+                (Encoding::Utf8, Ok(text)) => text,
+                (Encoding::Utf8, Err(err)) => {
+                    return Some(Err(FormatError::new(
+                        &self.file,
+                        line,
+                        "record",
+                        format!(
+                            "byte {} is not UTF-8 although the file was read as UTF-8",
+                            err.valid_up_to() + 1
+                        ),
+                    )));
+                }
+                (Encoding::Latin9, _) => {
                     self.decoded = latin9::decode(&self.buf);
                     &self.decoded
                 }
             };
             return Some(
-                parse_record(text, self.separator)
+                parse_record(text, &self.layout)
+                    .map(|parsed| (line, parsed))
                     .map_err(|(field, reason)| FormatError::new(&self.file, line, field, reason)),
             );
         }
@@ -507,94 +813,133 @@ mod col {
     pub const IDEVISE: usize = 17;
 }
 
-fn parse_record(text: &str, separator: Separator) -> Result<FecLine, RuleBroken> {
-    let mut fields = [""; 18];
-    let mut count = 0;
-    for part in text.split(separator.char()) {
-        if let Some(slot) = fields.get_mut(count) {
+fn parse_record(text: &str, layout: &FecLayout) -> Result<FecLine, RuleBroken> {
+    let mut parts = [""; MAX_COLUMNS + 1];
+    let mut count = 0usize;
+    for part in text.split(layout.separator.char()) {
+        if let Some(slot) = parts.get_mut(count) {
             *slot = part;
         }
         count += 1;
     }
-    if count != FEC_HEADER.len() {
+    // A trailing separator (an empty last field) is tolerated whether the header has one or not.
+    if count == layout.width + 1 && parts[layout.width].trim().is_empty() {
+        count = layout.width;
+    }
+    if count != layout.width {
         return Err((
             "record",
             format!(
-                "expected {} fields separated by {}, found {count}",
-                FEC_HEADER.len(),
-                separator.name()
+                "expected {} fields separated by {} as in the header, found {count}",
+                layout.width,
+                layout.separator.name()
             ),
         ));
     }
+    let field = |i: usize| -> &str { layout.columns[i].map_or("", |c| parts[c]) };
     let required_text = |i: usize| -> Result<String, RuleBroken> {
-        let value = clean_text(fields[i]);
+        let value = clean_text(field(i));
         if value.is_empty() {
             return Err((FEC_HEADER[i], "must not be blank".into()));
         }
         Ok(value)
     };
-    let required_date = |i: usize| -> Result<NaiveDate, RuleBroken> {
-        if fields[i].trim().is_empty() {
-            return Err((FEC_HEADER[i], "must not be blank".into()));
+    let optional_date = |i: usize| -> Result<Option<NaiveDate>, RuleBroken> {
+        let text = field(i).trim();
+        if text.is_empty() {
+            return Ok(None);
         }
-        parse_fec_date(fields[i]).ok_or_else(|| {
+        parse_fec_date(text).map(Some).ok_or_else(|| {
             (
                 FEC_HEADER[i],
-                format!("`{}` is not a real date AAAAMMJJ", fields[i].trim()),
+                format!("`{text}` is not a real date AAAAMMJJ"),
             )
         })
     };
-    let optional_date = |i: usize| -> Result<Option<NaiveDate>, RuleBroken> {
-        if fields[i].trim().is_empty() {
-            return Ok(None);
-        }
-        required_date(i).map(Some)
+    let required_date = |i: usize| -> Result<NaiveDate, RuleBroken> {
+        optional_date(i)?.ok_or_else(|| (FEC_HEADER[i], "must not be blank".to_string()))
     };
-    let optional_amount = |i: usize| -> Result<Option<Amount>, RuleBroken> {
-        if fields[i].trim().is_empty() {
+    let amount_in = |name: &'static str, text: &str| -> Result<Option<Amount>, RuleBroken> {
+        if text.trim().is_empty() {
             return Ok(None);
         }
-        Amount::parse(fields[i])
+        Amount::parse(text)
             .map(Some)
-            .map_err(|err| (FEC_HEADER[i], err.to_string()))
-    };
-    let required_amount = |i: usize| -> Result<Amount, RuleBroken> {
-        optional_amount(i)?.ok_or_else(|| (FEC_HEADER[i], "must not be blank".to_string()))
+            .map_err(|err| (name, err.to_string()))
     };
 
     let journal_code = required_text(col::JOURNAL_CODE)?;
     let journal_label = required_text(col::JOURNAL_LIB)?;
-    let number = required_text(col::ECRITURE_NUM)?;
+    let number = clean_text(field(col::ECRITURE_NUM));
     let date = required_date(col::ECRITURE_DATE)?;
     let account = required_text(col::COMPTE_NUM)?;
     check_account(&account)?;
     let account_label = required_text(col::COMPTE_LIB)?;
-    let aux_num = clean_text(fields[col::COMP_AUX_NUM]);
-    let aux_label = clean_text(fields[col::COMP_AUX_LIB]);
+    let aux_num = clean_text(field(col::COMP_AUX_NUM));
+    let aux_label = clean_text(field(col::COMP_AUX_LIB));
     let piece_ref = required_text(col::PIECE_REF)?;
     let piece_date = required_date(col::PIECE_DATE)?;
     let label = required_text(col::ECRITURE_LIB)?;
-    let debit = required_amount(col::DEBIT)?;
-    let credit = required_amount(col::CREDIT)?;
-    let letter = clean_text(fields[col::ECRITURE_LET]);
+    let (debit, credit) = match layout.montant_sens {
+        None => (
+            // A blank Debit or Credit reads as zero, as the administration's checker does.
+            amount_in("Debit", field(col::DEBIT))?.unwrap_or(Amount::ZERO),
+            amount_in("Credit", field(col::CREDIT))?.unwrap_or(Amount::ZERO),
+        ),
+        Some((montant, sens)) => {
+            let amount = amount_in("Montant", parts[montant])?
+                .ok_or_else(|| ("Montant", "must not be blank".to_string()))?;
+            if amount.is_negative() {
+                return Err((
+                    "Montant",
+                    format!(
+                        "`{}` is negative: the side is given by Sens",
+                        parts[montant].trim()
+                    ),
+                ));
+            }
+            match parts[sens].trim() {
+                "D" | "d" | "+1" | "1" => (amount, Amount::ZERO),
+                "C" | "c" | "-1" => (Amount::ZERO, amount),
+                other => {
+                    return Err(("Sens", format!("`{other}` is not D, C, +1 or -1")));
+                }
+            }
+        }
+    };
+    let letter = clean_text(field(col::ECRITURE_LET));
     let letter_date = optional_date(col::DATE_LET)?;
-    let valid_date = required_date(col::VALID_DATE)?;
-    let currency_amount = optional_amount(col::MONTANT_DEVISE)?;
-    let currency = clean_text(fields[col::IDEVISE]);
+    let valid_date = optional_date(col::VALID_DATE)?;
+    let currency_amount = amount_in("Montantdevise", field(col::MONTANT_DEVISE))?;
+    let currency = clean_text(field(col::IDEVISE));
 
     check_sides(debit, credit)?;
     check_pair(
         ("CompAuxNum", !aux_num.is_empty()),
         ("CompAuxLib", !aux_label.is_empty()),
     )?;
-    check_pair(
-        ("EcritureLet", !letter.is_empty()),
-        ("DateLet", letter_date.is_some()),
-    )?;
+    if letter.is_empty() && letter_date.is_some() {
+        return Err((
+            "EcritureLet",
+            "must not be blank when DateLet is set".into(),
+        ));
+    }
     check_pair(
         ("Montantdevise", currency_amount.is_some()),
         ("Idevise", !currency.is_empty()),
     )?;
+    if let Some(valid) = valid_date
+        && valid < date
+    {
+        return Err((
+            "ValidDate",
+            format!(
+                "{} is before the entry's date {} (EcritureDate): an entry is validated on or after its date",
+                valid.format("%Y%m%d"),
+                date.format("%Y%m%d")
+            ),
+        ));
+    }
     Ok(FecLine {
         journal_code,
         journal_label,
@@ -661,7 +1006,7 @@ mod tests {
             credit: Amount::ZERO,
             letter: "AA".into(),
             letter_date: Some(d(2026, 2, 1)),
-            valid_date: d(2026, 1, 6),
+            valid_date: Some(d(2026, 1, 6)),
             currency_amount: None,
             currency: String::new(),
         }
@@ -783,6 +1128,29 @@ mod tests {
     }
 
     #[test]
+    fn file_name_warnings_never_refuse() {
+        let end = Some(d(2026, 12, 31));
+        assert!(file_name_warnings("732829320FEC20261231.txt", "732829320", end).is_empty());
+        let w = file_name_warnings("export_2026.csv", "732829320", end);
+        assert_eq!(w.len(), 2, "{w:?}");
+        assert!(w[0].contains("the extension is `.csv`"));
+        assert!(w[1].contains("not `<SIREN>FEC<AAAAMMJJ>.txt`"));
+        let w = file_name_warnings("732829320fec2026.txt", "", end);
+        assert!(
+            w[0].contains("SIREN mismatch") && w[0].contains("not set"),
+            "{w:?}"
+        );
+        assert!(
+            w[1].contains("`2026` after FEC is not a closing date"),
+            "{w:?}"
+        );
+        assert_eq!(
+            file_name_warnings("XXXXXXXXXFEC20261231.txt", "732829320", None).len(),
+            1
+        );
+    }
+
+    #[test]
     fn file_name() {
         assert_eq!(
             fec_file_name("732829320", d(2026, 12, 31)),
@@ -790,8 +1158,16 @@ mod tests {
         );
     }
 
+    fn open<'a>(name: &str, bytes: &'a [u8]) -> Result<FecReader<&'a [u8]>, FormatError> {
+        let encoding = detect_encoding(bytes).unwrap().encoding;
+        FecReader::new(name, bytes, encoding)
+    }
+
     fn read_all(bytes: &[u8]) -> Vec<Result<FecLine, FormatError>> {
-        FecReader::new("f.txt", bytes).unwrap().collect()
+        open("f.txt", bytes)
+            .unwrap()
+            .map(|r| r.map(|(_, line)| line))
+            .collect()
     }
 
     fn read_error(line: &str) -> String {
@@ -823,31 +1199,92 @@ mod tests {
 
     #[test]
     fn header_checks() {
-        let err = |bytes: &[u8]| FecReader::new("h.txt", bytes).err().unwrap().to_string();
+        let err = |bytes: &[u8]| open("h.txt", bytes).err().unwrap().to_string();
         assert_eq!(
             err(b""),
-            "h.txt:1: record: empty file, expected the FEC header"
+            "h.txt:1: header: empty file, expected the FEC header"
         );
         assert_eq!(
             err(b"JournalCode;JournalLib\n"),
-            "h.txt:1: record: the fields must be separated by tabs or `|`"
+            "h.txt:1: header: the fields must be separated by tabs or `|`"
         );
-        assert_eq!(
-            err(b"JournalCode\tJournalLib\n"),
-            "h.txt:1: record: expected the 18 FEC field names, found 2 fields"
+        assert!(
+            err(b"JournalCode\tJournalLib\n")
+                .starts_with("h.txt:1: header: the FEC fields `EcritureNum`, `EcritureDate`,")
         );
         let wrong = HEADER_TAB.replace("CompteNum", "Compte");
         assert_eq!(
             err(wrong.as_bytes()),
-            "h.txt:1: record: field 5 is `Compte`, expected `CompteNum`"
+            "h.txt:1: header: the FEC field `CompteNum` is missing (columns that are not FEC \
+             fields: `Compte`)"
+        );
+        let twice = HEADER_TAB.replace("CompteLib", "comptenum");
+        assert_eq!(
+            err(twice.as_bytes()),
+            "h.txt:1: header: the field `comptenum` appears twice"
         );
         let friendly = format!(
             "\u{feff}{}\r\n",
             FEC_HEADER.map(str::to_uppercase).join("|")
         );
-        let reader = FecReader::new("h.txt", friendly.as_bytes()).unwrap();
+        let reader = open("h.txt", friendly.as_bytes()).unwrap();
         assert_eq!(reader.separator(), Separator::Pipe);
+        assert!(!reader.layout().reordered);
         assert_eq!(reader.count(), 0);
+    }
+
+    #[test]
+    fn header_in_any_order_with_extra_and_cash_basis_columns() {
+        let mut names: Vec<&str> = FEC_HEADER.to_vec();
+        names.reverse();
+        names.insert(3, "DateRglt");
+        names.push("Analytique");
+        let header = names.join("\t") + "\t\n";
+        let sample_fields: Vec<&str> = SAMPLE_TAB.trim_end_matches('\n').split('\t').collect();
+        let mut fields: Vec<&str> = sample_fields.iter().rev().copied().collect();
+        fields.insert(3, "20260110");
+        fields.push("AX12");
+        let record = fields.join("\t") + "\t\n";
+        let text = format!("{header}{record}");
+        let reader = open("o.txt", text.as_bytes()).unwrap();
+        let layout = reader.layout().clone();
+        assert_eq!(layout.cash_basis, vec!["DateRglt".to_string()]);
+        assert_eq!(layout.ignored, vec!["Analytique".to_string()]);
+        assert!(layout.trailing_separator && layout.reordered);
+        let all: Vec<_> = reader.collect();
+        assert_eq!(all, vec![Ok((2, sample()))]);
+    }
+
+    #[test]
+    fn montant_and_sens_instead_of_debit_and_credit() {
+        let header = HEADER_TAB.replace("\tDebit\tCredit\t", "\tMontant\tSens\t");
+        let line =
+            |montant: &str, sens: &str| with_fields(&[(col::DEBIT, montant), (col::CREDIT, sens)]);
+        let text = format!(
+            "{header}{}{}{}{}",
+            line("1200,50", "D"),
+            line("1200,50", "-1"),
+            line("10,00", "X"),
+            line("-3,00", "C")
+        );
+        let all = read_all(text.as_bytes());
+        assert_eq!(all[0], Ok(sample()));
+        let credit = all[1].clone().unwrap();
+        assert_eq!(
+            (credit.debit, credit.credit),
+            (Amount::ZERO, Amount::from_cents(120_050))
+        );
+        assert_eq!(
+            all[2].clone().unwrap_err().to_string(),
+            "f.txt:4: Sens: `X` is not D, C, +1 or -1"
+        );
+        assert!(
+            all[3]
+                .clone()
+                .unwrap_err()
+                .to_string()
+                .starts_with("f.txt:5: Montant: `-3,00` is negative")
+        );
     }
 
     #[test]
@@ -856,7 +1293,6 @@ mod tests {
         let cases: Vec<(usize, &str, &str)> = vec![
             (JOURNAL_CODE, "", "JournalCode: must not be blank"),
             (JOURNAL_LIB, " ", "JournalLib: must not be blank"),
-            (ECRITURE_NUM, "", "EcritureNum: must not be blank"),
             (ECRITURE_DATE, "", "EcritureDate: must not be blank"),
             (
                 ECRITURE_DATE,
@@ -903,7 +1339,11 @@ mod tests {
                 "PieceDate: `2026-13-01` is not a real date AAAAMMJJ",
             ),
             (ECRITURE_LIB, "\u{1b}", "EcritureLib: must not be blank"),
-            (DEBIT, "", "Debit: must not be blank"),
+            (
+                DEBIT,
+                "",
+                "Debit: Debit and Credit are both zero: exactly one must be non-zero",
+            ),
             (DEBIT, "12,345", "Debit: `12,345` has more than 2 decimals"),
             (DEBIT, "1x", "Debit: `1x` is not a number"),
             (
@@ -911,7 +1351,6 @@ mod tests {
                 "0,00",
                 "Debit: Debit and Credit are both zero: exactly one must be non-zero",
             ),
-            (CREDIT, "", "Credit: must not be blank"),
             (
                 CREDIT,
                 "1,00",
@@ -924,15 +1363,15 @@ mod tests {
             ),
             (
                 DATE_LET,
-                "",
-                "DateLet: must not be blank when EcritureLet is set",
-            ),
-            (
-                DATE_LET,
                 "20260231",
                 "DateLet: `20260231` is not a real date AAAAMMJJ",
             ),
-            (VALID_DATE, "", "ValidDate: must not be blank"),
+            (
+                VALID_DATE,
+                "20260104",
+                "ValidDate: 20260104 is before the entry's date 20260105 (EcritureDate): an entry \
+                 is validated on or after its date",
+            ),
             (
                 MONTANT_DEVISE,
                 "10,00",
@@ -957,11 +1396,36 @@ mod tests {
         }
         assert_eq!(
             read_error("VE\tVentes\n"),
-            "f.txt:2: record: expected 18 fields separated by tab, found 2"
+            "f.txt:2: record: expected 18 fields separated by tab as in the header, found 2"
         );
         assert_eq!(
             read_error(&(SAMPLE_TAB.trim_end_matches('\n').to_string() + "\textra\n")),
-            "f.txt:2: record: expected 18 fields separated by tab, found 19"
+            "f.txt:2: record: expected 18 fields separated by tab as in the header, found 19"
+        );
+        // A trailing separator, blank numbers, a blank ValidDate, a letter without its date.
+        let loose = SAMPLE_TAB.trim_end_matches('\n').to_string() + "\t\n";
+        assert_eq!(
+            read_all(format!("{HEADER_TAB}{loose}").as_bytes()),
+            vec![Ok(sample())]
+        );
+        let line = with_fields(&[
+            (ECRITURE_NUM, ""),
+            (VALID_DATE, " "),
+            (DATE_LET, ""),
+            (CREDIT, ""),
+            (DEBIT, " 0001200,5 "),
+        ]);
+        let read = read_all(format!("{HEADER_TAB}{line}").as_bytes())[0]
+            .clone()
+            .unwrap();
+        assert_eq!(
+            read,
+            FecLine {
+                number: String::new(),
+                valid_date: None,
+                letter_date: None,
+                ..sample()
+            }
         );
     }
 
@@ -1000,16 +1464,62 @@ mod tests {
     }
 
     #[test]
-    fn encoding_is_detected_line_by_line() {
-        let mut bytes = HEADER_TAB.as_bytes().to_vec();
+    fn encoding_is_decided_for_the_whole_file() {
         let utf8 = SAMPLE_TAB.replace("Facture Lumen", "Été 5 € œ");
+        let mut bytes = HEADER_TAB.as_bytes().to_vec();
         bytes.extend_from_slice(utf8.as_bytes());
-        bytes.extend_from_slice(&latin9::encode(&utf8));
-        let all = read_all(&bytes);
+        let report = detect_encoding(bytes.as_slice()).unwrap();
+        assert_eq!(report.encoding, Encoding::Utf8);
+        assert_eq!(read_all(&bytes)[0].clone().unwrap().label, "Été 5 € œ");
+
+        // ISO-8859-15 whose second line happens to be valid UTF-8 (`Ã©` is C3 A9): read as
+        // ISO-8859-15 too, not line by line.
+        let mut bytes = HEADER_TAB.as_bytes().to_vec();
+        bytes.extend_from_slice(&latin9::encode(
+            &SAMPLE_TAB.replace("Facture Lumen", "Réglé € œ"),
+        ));
+        bytes.extend_from_slice(&latin9::encode(
+            &SAMPLE_TAB.replace("Facture Lumen", "CafÃ©"),
+        ));
+        let report = detect_encoding(bytes.as_slice()).unwrap();
+        assert_eq!(report.encoding, Encoding::Latin9);
+        assert_eq!(report.first_invalid_line, Some(2));
+        assert_eq!(report.first_utf8_looking_line, Some(3));
+        assert_eq!(report.utf8_looking_lines, 1);
+        let labels: Vec<String> = read_all(&bytes)
+            .into_iter()
+            .map(|l| l.unwrap().label)
+            .collect();
+        assert_eq!(labels, vec!["Réglé € œ", "CafÃ©"]);
+    }
+
+    #[test]
+    fn cr_cr_lf_line_ends_count_one_record_each() {
+        let bad = with_field(col::DEBIT, "x");
+        let text = format!(
+            "{}\r\r\n{}\r\r\n{}\r\r\n",
+            HEADER_TAB.trim_end_matches('\n'),
+            SAMPLE_TAB.trim_end_matches('\n'),
+            bad.trim_end_matches('\n')
+        );
+        let all = read_all(text.as_bytes());
         assert_eq!(all.len(), 2);
-        for line in all {
-            assert_eq!(line.unwrap().label, "Été 5 € œ");
-        }
+        assert_eq!(
+            all[1].clone().unwrap_err().to_string(),
+            "f.txt:3: Debit: `x` is not a number"
+        );
+        // CR alone, with an empty line.
+        let text = format!(
+            "{}\r{}\r\r{}\r",
+            HEADER_TAB.trim_end_matches('\n'),
+            SAMPLE_TAB.trim_end_matches('\n'),
+            bad.trim_end_matches('\n')
+        );
+        let all = read_all(text.as_bytes());
+        assert_eq!(
+            all[1].clone().unwrap_err().to_string(),
+            "f.txt:4: Debit: `x` is not a number"
+        );
     }
 
     #[test]
@@ -1030,7 +1540,10 @@ mod tests {
     fn reads_through_a_small_buffer() {
         let text = format!("{HEADER_TAB}{SAMPLE_TAB}\r\n{SAMPLE_TAB}");
         let reader = io::BufReader::with_capacity(3, text.as_bytes());
-        let all: Vec<_> = FecReader::new("s.txt", reader).unwrap().collect();
+        let all: Vec<_> = FecReader::new("s.txt", reader, Encoding::Utf8)
+            .unwrap()
+            .map(|r| r.map(|(_, line)| line))
+            .collect();
         assert_eq!(all, vec![Ok(sample()), Ok(sample())]);
     }
 
@@ -1062,7 +1575,7 @@ mod tests {
             cents in 1i64..100_000_000_000,
             on_debit in any::<bool>(),
             letter in proptest::option::of(("[A-Za-z]{1,3}", date_strategy())),
-            valid_date in date_strategy(),
+            valid_after in 0u64..400,
             currency in proptest::option::of((-100_000_000i64..100_000_000, "[A-Z]{3}")),
         ) -> FecLine {
             let amount = Amount::from_cents(cents);
@@ -1083,7 +1596,7 @@ mod tests {
                 credit: if on_debit { Amount::ZERO } else { amount },
                 letter: letter.as_ref().map(|l| l.0.clone()).unwrap_or_default(),
                 letter_date: letter.map(|l| l.1),
-                valid_date,
+                valid_date: date.checked_add_days(chrono::Days::new(valid_after)),
                 currency_amount: currency.as_ref().map(|c| Amount::from_cents(c.0)),
                 currency: currency.map(|c| c.1).unwrap_or_default(),
             }
@@ -1136,8 +1649,9 @@ mod tests {
                 }
             }
             let bytes = write(&lines, options);
-            let read: Vec<FecLine> = FecReader::new("p.txt", bytes.as_slice())
+            let read: Vec<FecLine> = open("p.txt", bytes.as_slice())
                 .unwrap()
+                .map(|r| r.map(|(_, line)| line))
                 .collect::<Result<_, _>>()
                 .unwrap();
             let expected: Vec<FecLine> = lines.iter().map(|l| expected_line(l, options)).collect();

@@ -51,6 +51,8 @@ pub struct CheckReport {
     pub entry_chain_head: String,
     pub findings: Vec<Finding>,
     pub more_findings: usize,
+    /// What is worth knowing but is no fault (codes kept from an imported FEC).
+    pub information: Vec<Finding>,
 }
 
 type Sums = HashMap<(String, u32), (i64, i64)>;
@@ -222,6 +224,13 @@ impl Ledger {
         super::lettering::check_groups(&view, &mut |m| findings.add("lettering", m))?;
         super::open_items::check_open_index(&view, open_items, &mut |m| findings.add("index", m))?;
         super::carried::check_origins(&view, &mut |m| findings.add("closing", m))?;
+        report.information = super::lettering_import::imported_marks(&view)?
+            .into_iter()
+            .map(|message| Finding {
+                area: "lettering",
+                message,
+            })
+            .collect();
         check_envelopes(&view, findings)?;
         Ok(())
     }

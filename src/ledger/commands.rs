@@ -28,6 +28,8 @@ pub struct JournalPatch {
     pub label: Option<String>,
     pub active: Option<bool>,
     pub treasury_account: Option<AccountNumber>,
+    /// Corrects a kind guessed at import (it only says how the journal is used).
+    pub kind: Option<crate::model::JournalKind>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -234,6 +236,9 @@ impl Ledger {
             }
             if let Some(account) = &patch.treasury_account {
                 journal.treasury_account = Some(account.clone());
+            }
+            if let Some(kind) = patch.kind {
+                journal.kind = kind;
             }
             check_treasury(tx, &journal)?;
             tx.put_journal(&journal)?;

@@ -10,11 +10,12 @@ use sha2::{Digest, Sha256};
 use super::closing::find_year;
 use super::codec::{decode, encode, payload, seal};
 use super::error::{LedgerError, Result};
+use super::fec_origin::{FEC_JOURNAL_CODES, FEC_ORIGINS, FecLineOrigin, origin_of};
 use super::queries::letters_of;
 use super::store::{Tx, day, decode_entry};
 use super::tables::*;
 use super::{EntryFilter, Ledger};
-use crate::formats::fec::{FecLine, FecOptions, FecReader, FecWriter, fec_file_name};
+use crate::formats::fec::{Encoding, FecLine, FecOptions, FecReader, FecWriter, fec_file_name};
 use crate::formats::hledger;
 use crate::model::{Account, Entry, FiscalYear, Journal, JournalKind, Party};
 
@@ -88,12 +89,16 @@ impl Ledger {
                 .into_iter()
                 .map(|p| (p.code.clone(), p))
                 .collect(),
+            journal_codes: self.fec_journal_codes()?.into_iter().collect(),
         };
         write_fec(
             &names,
             &view.table(VALIDATION_RUNS)?,
             &view.table(ENTRIES)?,
-            &view.table(LETTERING)?,
+            (
+                &view.table(LETTERING)?,
+                view.table_if_exists(FEC_ORIGINS)?.as_ref(),
+            ),
             year,
             out,
             options,
@@ -122,6 +127,8 @@ struct FecNames {
     journals: HashMap<String, Journal>,
     accounts: HashMap<String, Account>,
     parties: HashMap<String, Party>,
+    /// Journal codes as an imported FEC wrote them, by Folio's code.
+    journal_codes: HashMap<String, String>,
 }
 
 fn io_error(err: std::io::Error) -> LedgerError {
@@ -133,7 +140,10 @@ fn write_fec<W: Write>(
     names: &FecNames,
     order: &impl ReadableTable<(i32, u64), (u64, u64)>,
     entries: &impl ReadableTable<u64, Bytes>,
-    lettering: &impl ReadableTable<(u64, u32), Bytes>,
+    (lettering, origins): (
+        &impl ReadableTable<(u64, u32), Bytes>,
+        Option<&impl ReadableTable<u64, Bytes>>,
+    ),
     year: &FiscalYear,
     out: W,
     options: FecOptions,
@@ -169,17 +179,27 @@ fn write_fec<W: Write>(
                 continue;
             }
             let letters = letters_of(lettering, id)?;
+            let origin = origin_of(origins, id)?;
             let journal = names.journals.get(&entry.journal);
+            let journal_code = names
+                .journal_codes
+                .get(&entry.journal)
+                .unwrap_or(&entry.journal);
+            // Folio's own numbering (gapless per journal and year, as the FEC requires); the
+            // imported file's EcritureNum stays on the entry's origin, shown with the entry.
+            let number = entry.reference();
+            let valid_date = entry.validated_on.unwrap_or(entry.date);
             for (i, line) in entry.lines.iter().enumerate() {
+                let kept = origin.as_ref().and_then(|o| o.line(i as u32));
                 let party = line
                     .third_party
                     .as_ref()
                     .and_then(|code| names.parties.get(code));
                 let mark = letters.get(&(i as u32));
-                let fec = FecLine {
-                    journal_code: entry.journal.clone(),
+                let mut fec = FecLine {
+                    journal_code: journal_code.clone(),
                     journal_label: journal.map(|j| j.label.clone()).unwrap_or_default(),
-                    number: entry.reference(),
+                    number: number.clone(),
                     date: entry.date,
                     account: line.account.to_string(),
                     account_label: names
@@ -198,10 +218,13 @@ fn write_fec<W: Write>(
                     credit: line.credit,
                     letter: mark.map(|m| m.code.clone()).unwrap_or_default(),
                     letter_date: mark.map(|m| m.date),
-                    valid_date: entry.validated_on.unwrap_or(entry.date),
+                    valid_date: Some(valid_date),
                     currency_amount: None,
                     currency: String::new(),
                 };
+                if let Some(kept) = kept {
+                    apply_origin(&mut fec, kept);
+                }
                 writer.write_line(&fec).map_err(io_error)?;
                 export.lines = export.lines.saturating_add(1);
             }
@@ -210,6 +233,30 @@ fn write_fec<W: Write>(
     }
     writer.finish().map_err(io_error)?;
     Ok(export)
+}
+
+/// The fields an imported FEC wrote otherwise than the entry holds them.
+fn apply_origin(fec: &mut FecLine, kept: &FecLineOrigin) {
+    if let Some(account) = &kept.account {
+        fec.account.clone_from(account);
+    }
+    if let Some(piece) = &kept.piece_ref {
+        fec.piece_ref.clone_from(piece);
+    }
+    if let Some(date) = kept.piece_date {
+        fec.piece_date = date;
+    }
+    if let Some(date) = kept.valid_date {
+        fec.valid_date = Some(date);
+    }
+    if let Some((amount, currency)) = &kept.currency {
+        fec.currency_amount = Some(*amount);
+        fec.currency.clone_from(currency);
+    }
+    if let Some((num, label)) = &kept.aux {
+        fec.aux_num.clone_from(num);
+        fec.aux_label.clone_from(label);
+    }
 }
 
 /// What is stored of a closed year's FEC besides its bytes.
@@ -294,11 +341,12 @@ fn write_stored_fec<W: Write>(
         bytes.extend_from_slice(part);
         Ok(())
     })?;
-    let reader = FecReader::new(&stored.file_name, bytes.as_slice())
+    let reader = FecReader::new(&stored.file_name, bytes.as_slice(), Encoding::Utf8)
         .map_err(|err| LedgerError::Corrupt(format!("the stored FEC: {err}")))?;
     let mut writer = FecWriter::new(out, options).map_err(io_error)?;
     for line in reader {
-        let line = line.map_err(|err| LedgerError::Corrupt(format!("the stored FEC: {err}")))?;
+        let (_, line) =
+            line.map_err(|err| LedgerError::Corrupt(format!("the stored FEC: {err}")))?;
         writer.write_line(&line).map_err(io_error)?;
     }
     writer.finish().map_err(io_error)?;
@@ -366,6 +414,11 @@ pub(crate) fn store_closing_fec(tx: &mut Tx<'_>, year: &FiscalYear) -> Result<St
         let party: Party = decode(value.value(), "third party")?;
         parties.insert(key.value().to_string(), party);
     }
+    let mut journal_codes = HashMap::new();
+    for item in tx.txn.open_table(FEC_JOURNAL_CODES)?.range::<&str>(..)? {
+        let (key, value) = item?;
+        journal_codes.insert(key.value().to_string(), value.value().to_string());
+    }
     let names = FecNames {
         siren: company.siren,
         journals: tx
@@ -375,7 +428,9 @@ pub(crate) fn store_closing_fec(tx: &mut Tx<'_>, year: &FiscalYear) -> Result<St
             .collect(),
         accounts,
         parties,
+        journal_codes,
     };
+    let origins = tx.txn.open_table(FEC_ORIGINS)?;
     let start = day(year.start);
     let mut table = tx.txn.open_table(CLOSED_FEC_CHUNKS)?;
     let mut writer = ChunkWriter {
@@ -390,7 +445,7 @@ pub(crate) fn store_closing_fec(tx: &mut Tx<'_>, year: &FiscalYear) -> Result<St
         &names,
         &tx.validation_runs,
         &tx.entries,
-        &tx.lettering,
+        (&tx.lettering, Some(&origins)),
         year,
         &mut writer,
         FecOptions::default(),

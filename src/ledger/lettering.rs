@@ -180,7 +180,18 @@ pub(super) fn letter_lines_unaudited(
         return Err(letter_error(LetterError::TooFewLines));
     };
     let account = first.account.clone();
+    let mut imported = Vec::with_capacity(candidates.len());
+    for c in &candidates {
+        imported.push(c.lettered.is_some() && super::lettering_import::is_imported_mark(tx, c.at)?);
+    }
     let book = books.book(tx, &account)?;
+    // An imported FEC's code that is no letter group leaves the line open: lettering it
+    // replaces the mark.
+    for (c, imported) in candidates.iter_mut().zip(imported) {
+        if imported && book.group_of(c.at).is_none() {
+            c.lettered = None;
+        }
+    }
     // A line lettered already: into its group when that group is partial and on this
     // account, else refused naming who lettered it.
     let mut target: Option<u64> = None;

@@ -18,10 +18,13 @@ mod documents;
 mod documents_migrate;
 mod error;
 mod export;
+mod fec_origin;
 mod import;
+mod import_fec;
 mod jobs;
 mod lettering;
 mod lettering_auto;
+mod lettering_import;
 mod migrate;
 mod open_items;
 mod parked;
@@ -48,7 +51,9 @@ pub use documents::{
 };
 pub use error::{LedgerError, Result};
 pub use export::FecExport;
+pub use fec_origin::{FecLineOrigin, FecOrigin};
 pub use import::{ImportOptions, ImportSummary};
+pub use import_fec::{FecImportOptions, FecImportSummary, LabelSource};
 pub use jobs::{Progress, ValidationSummary};
 pub use lettering_auto::{
     AutoCounts, AutoEvent, AutoGroup, AutoReport, LineSuggestion, SuggestionList, WriteOff,
@@ -465,6 +470,27 @@ impl Ledger {
             value
         };
         txn.commit()?;
+        Ok(value)
+    }
+
+    /// `write`, committing only when `commit` is set (a dry run rolls everything back).
+    pub(crate) fn write_or_rollback<T>(
+        &self,
+        ctx: &Ctx,
+        commit: bool,
+        f: impl FnOnce(&mut store::Tx<'_>) -> Result<T>,
+    ) -> Result<T> {
+        if commit {
+            return self.write(ctx, f);
+        }
+        let txn = self.writable()?.begin_write()?;
+        let value = {
+            let mut tx = store::Tx::open(&txn)?;
+            let value = f(&mut tx)?;
+            tx.finish(ctx)?;
+            value
+        };
+        txn.abort()?;
         Ok(value)
     }
 
