@@ -468,6 +468,12 @@ pub enum NoteKind {
 }
 
 impl NoteKind {
+    /// Whether the note asks the user to look (a deferred base is the normal course of
+    /// encaissements and is not reported by the checks).
+    pub fn is_problem(self) -> bool {
+        self != NoteKind::DeferredBase
+    }
+
     /// Whether the line was left out of the boxes.
     pub fn excludes(self) -> bool {
         matches!(
@@ -601,6 +607,7 @@ pub struct Checks {
     pub accounts: Vec<AccountCheck>,
     /// Untagged lines on 445… accounts dated in the period: reported, never counted.
     pub untagged: Vec<UntaggedLine>,
+    /// The notes that ask the user to look ([`NoteKind::is_problem`]).
     pub notes: Vec<LineNote>,
     /// The rate boxes whose base lines and tax lines disagree on the base.
     pub bases: Vec<BaseTie>,
@@ -653,7 +660,12 @@ pub fn consistency_checks(
     Ok(Checks {
         accounts: checks,
         untagged,
-        notes: ret.notes.clone(),
+        notes: ret
+            .notes
+            .iter()
+            .filter(|n| n.kind.is_problem())
+            .cloned()
+            .collect(),
         bases: ret
             .base_ties
             .iter()

@@ -384,6 +384,21 @@ fn encaissements_count_the_payments_of_the_period() {
     assert_eq!(ret.tax(Ca3Box::L28), eur("87"));
     let kinds: Vec<NoteKind> = ret.notes.iter().map(|n| n.kind).collect();
     assert_eq!(kinds, vec![NoteKind::OutsidePeriod, NoteKind::DeferredBase]);
+    // The accounts tie; the deferred base is not a finding, the November line is.
+    let movements = [
+        AccountMovement {
+            account: acc("44571"),
+            movement: eur("-120"),
+        },
+        AccountMovement {
+            account: acc("44566"),
+            movement: eur("33.33"),
+        },
+    ];
+    let checks = consistency_checks(&ret, &movements, &[]).unwrap();
+    assert!(checks.accounts.iter().all(|c| c.difference.is_zero()));
+    let found: Vec<NoteKind> = checks.notes.iter().map(|n| n.kind).collect();
+    assert_eq!(found, vec![NoteKind::OutsidePeriod]);
     // 120 − 33,33 = 86,67 held, 87 due: 0,33 lost.
     assert_eq!(
         shown(&settle(&ret)),
