@@ -633,6 +633,25 @@ pub enum ReportKind {
         /// Leave drafts out: validated entries only.
         #[arg(long)]
         validated_only: bool,
+        /// Only the open items (lines of letterable accounts not in a complete letter group),
+        /// dated up to the end of the range, with the running open balance.
+        #[arg(long, conflicts_with = "validated_only")]
+        open: bool,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// Aged balance of customers or suppliers at a date, per third party, from open items.
+    #[command(group = clap::ArgGroup::new("side").required(true).multiple(false))]
+    Aged {
+        /// Customers: letterable 41… accounts (a debit balance reads positive).
+        #[arg(long, group = "side")]
+        customers: bool,
+        /// Suppliers: letterable 40… accounts (a credit balance reads positive).
+        #[arg(long, group = "side")]
+        suppliers: bool,
+        /// The date the items are aged at (default: today).
+        #[arg(long)]
+        at: Option<String>,
         #[arg(long, value_enum, default_value_t)]
         format: Format,
     },

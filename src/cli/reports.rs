@@ -10,11 +10,12 @@ use serde::Serialize;
 use super::commands::{account_arg, amount_cell, date_arg};
 use super::output::{Align, Format, Rows, emit, write_csv_record, write_json};
 use super::{RangeArgs, ReportKind};
-use crate::ledger::{Ctx, EntryFilter, Ledger, LedgerPage};
+use crate::ledger::{Ctx, EntryFilter, Ledger, LedgerOf, LedgerPage};
 use crate::model::journal::parse_journal_code;
 use crate::model::party::parse_party_code;
 use crate::model::text::{display_text, echo};
-use crate::model::{Entry, EntryStatus, FiscalYear};
+use crate::model::{Amount, Entry, EntryStatus, FiscalYear};
+use crate::reports::aged::{AgedBalance, AgedSide, Bucket, Buckets};
 use crate::reports::{TrialBalance, class_label};
 
 /// Resolves `--year`, `--from`, `--to` to dates. Without any, the fiscal year containing today
@@ -98,23 +99,50 @@ pub fn report(
             } else {
                 ledger.account_ledger(&account, Some(from), Some(to), offset, limit)?
             };
-            write_ledger_page(&page, *format, out)?;
+            write_ledger_page(&page, false, *format, out)?;
         }
         ReportKind::Party {
             code,
             range,
             validated_only,
+            open,
             format,
         } => {
             let code = parse_party_code(code).map_err(|e| anyhow!("code: {e}"))?;
             ledger.party(&code)?;
             let (from, to) = resolve_range(&years, range, ctx)?;
-            let page = if *validated_only {
+            let page = if *open {
+                // An item stays open across years: the range's end bounds it, not its start.
+                LedgerPage {
+                    opening_balance: Amount::ZERO,
+                    rows: ledger.open_lines(&LedgerOf::Party(code.clone()), Some(to))?,
+                    has_more: false,
+                }
+            } else if *validated_only {
                 ledger.party_ledger_validated(&code, Some(from), Some(to), 0, usize::MAX)?
             } else {
                 ledger.party_ledger(&code, Some(from), Some(to), 0, usize::MAX)?
             };
-            write_ledger_page(&page, *format, out)?;
+            write_ledger_page(&page, *open, *format, out)?;
+        }
+        ReportKind::Aged {
+            customers: _,
+            suppliers,
+            at,
+            format,
+        } => {
+            let side = if *suppliers {
+                AgedSide::Suppliers
+            } else {
+                AgedSide::Customers
+            };
+            let at = at
+                .as_deref()
+                .map(|d| date_arg("at", d))
+                .transpose()?
+                .unwrap_or(ctx.today);
+            let report = ledger.aged_balance(side, at)?;
+            write_aged(&report, *format, out)?;
         }
         ReportKind::Journal {
             journal,
@@ -207,7 +235,52 @@ pub fn write_trial_balance(
     emit(format, &rows, balance, out)
 }
 
-fn write_ledger_page(page: &LedgerPage, format: Format, out: &mut impl Write) -> Result<()> {
+/// One row per third party with open items; the table adds a total row.
+pub fn write_aged(report: &AgedBalance, format: Format, out: &mut impl Write) -> Result<()> {
+    let mut columns = vec![("party", Align::Left), ("name", Align::Left)];
+    columns.extend(Bucket::ALL.iter().map(|b| (b.column(), Align::Right)));
+    columns.push(("total", Align::Right));
+    let mut rows = Rows::new(&columns);
+    let cells = |party: String, name: String, buckets: &Buckets| {
+        let mut row = vec![party, name];
+        row.extend(
+            Bucket::ALL
+                .iter()
+                .map(|b| amount_cell(format, buckets.get(*b))),
+        );
+        row.push(amount_cell(format, buckets.total));
+        row
+    };
+    for party in &report.parties {
+        rows.push(cells(
+            party.party.clone(),
+            party.name.clone(),
+            &party.buckets,
+        ));
+    }
+    if format == Format::Table {
+        writeln!(
+            out,
+            "Aged balance of {} at {} ({} positive)",
+            report.side.name(),
+            report.at,
+            match report.side {
+                AgedSide::Customers => "debit",
+                AgedSide::Suppliers => "credit",
+            }
+        )?;
+        rows.push(cells(String::new(), "TOTAL".into(), &report.total));
+    }
+    emit(format, &rows, report, out)
+}
+
+/// `open`: the page lists open items only, with no balance brought forward.
+fn write_ledger_page(
+    page: &LedgerPage,
+    open: bool,
+    format: Format,
+    out: &mut impl Write,
+) -> Result<()> {
     let mut rows = Rows::new(&[
         ("date", Align::Left),
         ("number", Align::Left),
@@ -221,7 +294,7 @@ fn write_ledger_page(page: &LedgerPage, format: Format, out: &mut impl Write) ->
         ("credit", Align::Right),
         ("balance", Align::Right),
     ]);
-    if format == Format::Table {
+    if format == Format::Table && !open {
         let mut row = vec![String::new(); 11];
         row[4] = "Solde à nouveau".into();
         row[10] = amount_cell(format, page.opening_balance);

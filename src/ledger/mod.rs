@@ -7,6 +7,7 @@
 
 #![warn(clippy::arithmetic_side_effects)]
 
+mod aged;
 mod audit;
 mod carried;
 mod check;

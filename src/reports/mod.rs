@@ -1,5 +1,7 @@
 //! Reports computed from ledger data: pure functions, no storage.
 
+pub mod aged;
+
 use serde::Serialize;
 
 use crate::model::{AccountNumber, Amount};

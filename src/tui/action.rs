@@ -23,10 +23,11 @@ pub enum Context {
     History,
     Documents,
     Document,
+    Aged,
 }
 
 impl Context {
-    pub const ALL: [Context; 15] = [
+    pub const ALL: [Context; 16] = [
         Context::Global,
         Context::List,
         Context::Form,
@@ -42,6 +43,7 @@ impl Context {
         Context::History,
         Context::Documents,
         Context::Document,
+        Context::Aged,
     ];
 
     pub fn name(self) -> &'static str {
@@ -61,6 +63,7 @@ impl Context {
             Context::History => "history",
             Context::Documents => "documents",
             Context::Document => "document",
+            Context::Aged => "aged",
         }
     }
 
@@ -154,6 +157,12 @@ pub enum Action {
     Yank,
     Duplicate,
     Park,
+    // aged balance, and the open items of ledgers
+    GoAged,
+    AgedSide,
+    NextColumn,
+    PrevColumn,
+    OpenOnly,
 }
 
 /// One row of the registry: an action as it is known in one context.
@@ -537,6 +546,55 @@ pub const REGISTRY: &[ActionInfo] = &[
         "drafts",
         A::ToggleDrafts,
         "Include drafts in the figures, or validated entries only",
+    ),
+    // aged balance, and the open items of ledgers
+    info(
+        C::Global,
+        "go-aged",
+        A::GoAged,
+        "Aged balance of customers or suppliers",
+    ),
+    info(
+        C::Aged,
+        "side",
+        A::AgedSide,
+        "Show suppliers instead of customers, or the other way",
+    ),
+    info(
+        C::Aged,
+        "next-column",
+        A::NextColumn,
+        "Next column: the cell whose lines the list opens",
+    ),
+    info(
+        C::Aged,
+        "prev-column",
+        A::PrevColumn,
+        "Previous column: the cell whose lines the list opens",
+    ),
+    info(
+        C::Aged,
+        "date",
+        A::SetRange,
+        "Age the items at another date (empty: today)",
+    ),
+    info(
+        C::Aged,
+        "prev-period",
+        A::PrevPeriod,
+        "Age at the end of the previous month",
+    ),
+    info(
+        C::Aged,
+        "next-period",
+        A::NextPeriod,
+        "Age at the end of the next month",
+    ),
+    info(
+        C::Ledger,
+        "open-only",
+        A::OpenOnly,
+        "Show only the open items (not in a complete letter group), or every line",
     ),
 ];
 

@@ -680,6 +680,11 @@ impl App {
             }),
             Action::GoHistory => self.go(Route::History(None)),
             Action::GoDocuments => self.go(Route::Documents(Show::All)),
+            Action::GoAged => self.go(Route::Aged {
+                side: crate::reports::aged::AgedSide::Customers,
+                at: None,
+                drill: None,
+            }),
             Action::NewEntry => {
                 let journal = self.screen().journal();
                 self.go(Route::NewEntry { journal })
@@ -1498,6 +1503,7 @@ fn global_group(action: Action) -> &'static str {
         | Action::GoParties
         | Action::GoHistory
         | Action::GoDocuments
+        | Action::GoAged
         | Action::NewEntry => "screens",
         Action::Back | Action::Forward | Action::History | Action::Refresh => "moving",
         _ => "general",

@@ -5,6 +5,7 @@
 use chrono::NaiveDate;
 
 use super::action::Context;
+use super::screens::aged::{AgedScreen, Drill};
 use super::screens::balance::BalanceScreen;
 use super::screens::chart::ChartScreen;
 use super::screens::closing::YearCloseScreen;
@@ -21,6 +22,7 @@ use super::screens::{Env, Screen};
 use crate::ledger::LedgerError;
 use crate::model::document::DocumentId;
 use crate::model::{AccountNumber, EntryId};
+use crate::reports::aged::AgedSide;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Route {
@@ -70,6 +72,13 @@ pub enum Route {
     Document(DocumentId),
     /// The preview of closing the earliest open fiscal year, which asks before writing.
     CloseYear,
+    /// The aged balance of a side at a date (today when none), or the lines of one party's
+    /// cell (a bucket, or every open line).
+    Aged {
+        side: AgedSide,
+        at: Option<NaiveDate>,
+        drill: Drill,
+    },
 }
 
 impl Route {
@@ -94,6 +103,7 @@ impl Route {
             Route::Documents(_) => Context::Documents,
             Route::Document(_) => Context::Document,
             Route::CloseYear => Context::Dialog,
+            Route::Aged { .. } => Context::Aged,
         }
     }
 
@@ -113,6 +123,11 @@ impl Route {
             },
             Context::History => Route::History(None),
             Context::Documents => Route::Documents(super::screens::documents::Show::All),
+            Context::Aged => Route::Aged {
+                side: AgedSide::Customers,
+                at: None,
+                drill: None,
+            },
             Context::Global
             | Context::List
             | Context::Form
@@ -151,6 +166,9 @@ impl Route {
             Route::Documents(show) => Box::new(DocumentsScreen::new(env, *show)?),
             Route::Document(id) => Box::new(DocumentScreen::new(env, *id)?),
             Route::CloseYear => Box::new(YearCloseScreen::new(env, None)?),
+            Route::Aged { side, at, drill } => {
+                Box::new(AgedScreen::new(env, *side, *at, drill.clone())?)
+            }
         })
     }
 }

@@ -3,7 +3,8 @@
 //! The list is read page by page (keyset paging, in the list component): a key costs the same
 //! on line 10 as on line 900,000.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
@@ -129,6 +130,94 @@ impl Pager<LedgerRow> for Lines {
     }
 }
 
+/// The open items of a letterable account or of a third party, up to a date, with their
+/// running open balance: read whole (a party's or an account's open items, not its history)
+/// and kept until the ledger changes.
+struct OpenLines {
+    of: LedgerOf,
+    to: Option<chrono::NaiveDate>,
+    held: RefCell<Option<(u64, Rc<Vec<LedgerRow>>)>>,
+}
+
+impl OpenLines {
+    fn new(of: LedgerOf, to: Option<chrono::NaiveDate>) -> Self {
+        OpenLines {
+            of,
+            to,
+            held: RefCell::new(None),
+        }
+    }
+
+    fn rows(&self, ledger: &Ledger) -> Result<Rc<Vec<LedgerRow>>, LedgerError> {
+        let counter = ledger.change_counter()?;
+        if let Some((at, rows)) = &*self.held.borrow()
+            && *at == counter
+        {
+            return Ok(Rc::clone(rows));
+        }
+        let rows = Rc::new(ledger.open_lines(&self.of, self.to)?);
+        *self.held.borrow_mut() = Some((counter, Rc::clone(&rows)));
+        Ok(rows)
+    }
+}
+
+/// The open lines as the list reads them, while the screen reads their balance.
+struct SharedOpenLines(Rc<OpenLines>);
+
+impl Pager<LedgerRow> for SharedOpenLines {
+    fn count(&self, ledger: &Ledger) -> Result<usize, LedgerError> {
+        self.0.count(ledger)
+    }
+
+    fn fetch(
+        &self,
+        ledger: &Ledger,
+        start: Fetch<'_, LedgerRow>,
+        limit: usize,
+    ) -> Result<Vec<LedgerRow>, LedgerError> {
+        self.0.fetch(ledger, start, limit)
+    }
+}
+
+impl Pager<LedgerRow> for OpenLines {
+    fn count(&self, ledger: &Ledger) -> Result<usize, LedgerError> {
+        Ok(self.rows(ledger)?.len())
+    }
+
+    fn fetch(
+        &self,
+        ledger: &Ledger,
+        start: Fetch<'_, LedgerRow>,
+        limit: usize,
+    ) -> Result<Vec<LedgerRow>, LedgerError> {
+        let rows = self.rows(ledger)?;
+        let position = |row: &LedgerRow| {
+            rows.binary_search_by_key(&(row.date, row.entry_id, row.line_no), |r| {
+                (r.date, r.entry_id, r.line_no)
+            })
+        };
+        let (from, to) = match start {
+            Fetch::First => (0, limit.min(rows.len())),
+            Fetch::Last => (rows.len().saturating_sub(limit), rows.len()),
+            Fetch::After(last) => {
+                let from = match position(last) {
+                    Ok(i) => i.saturating_add(1),
+                    Err(i) => i,
+                };
+                (from, from.saturating_add(limit).min(rows.len()))
+            }
+            Fetch::Before(first) => {
+                let to = position(first).unwrap_or_else(|i| i);
+                (to.saturating_sub(limit), to)
+            }
+        };
+        Ok(rows
+            .get(from..to)
+            .map(<[LedgerRow]>::to_vec)
+            .unwrap_or_default())
+    }
+}
+
 pub struct LedgerScreen {
     of: LedgerOf,
     name: String,
@@ -142,6 +231,9 @@ pub struct LedgerScreen {
     /// ones.
     letterable: bool,
     balance_style: BalanceStyle,
+    /// Only the open items (lines not in a complete letter group) up to the range's end.
+    open_only: bool,
+    open_lines: Option<Rc<OpenLines>>,
     sizes: Cell<Option<(SizesKey, Sizes)>>,
     list: List<LedgerRow>,
 }
@@ -164,6 +256,8 @@ impl LedgerScreen {
             collective: false,
             letterable: is_party,
             balance_style: BalanceStyle::DebitCredit,
+            open_only: false,
+            open_lines: None,
             sizes: Cell::new(None),
         })
     }
@@ -242,10 +336,50 @@ impl LedgerScreen {
 
     fn set_dates(&mut self, dates: Dates) {
         self.dates = dates;
-        self.list.set_pager(Lines {
-            of: self.of.clone(),
-            dates,
+        if self.open_only {
+            let open = Rc::new(OpenLines::new(self.of.clone(), dates.to));
+            self.open_lines = Some(Rc::clone(&open));
+            self.list.set_pager(SharedOpenLines(open));
+        } else {
+            self.open_lines = None;
+            self.list.set_pager(Lines {
+                of: self.of.clone(),
+                dates,
+            });
+        }
+    }
+
+    /// Shows only the open items, or every line again.
+    fn toggle_open_only(&mut self, env: &Env) -> Outcome {
+        if !self.letterable {
+            return Outcome::Error(format!(
+                "{}: not a letterable account, it has no open items",
+                self.name
+            ));
+        }
+        let keep = self.list.selected().map(|r| (r.entry_id, r.line_no));
+        self.open_only = !self.open_only;
+        self.set_dates(self.dates);
+        let shown = self.count(env).and_then(|()| {
+            if !self.open_only
+                && let Some((entry, line_no)) = keep
+                && self.goto_entry(env, entry, Some(line_no))?
+            {
+                return self.list.ensure(env.ledger);
+            }
+            self.list.top(env.ledger)?;
+            self.list.reread(env.ledger)?;
+            if let Some((entry, line_no)) = keep {
+                self.list
+                    .select(|r| r.entry_id == entry && r.line_no == line_no);
+            }
+            Ok(())
         });
+        match shown {
+            Ok(()) if self.open_only => Outcome::Info("open items only".into()),
+            Ok(()) => Outcome::Info("every line".into()),
+            Err(err) => err.into(),
+        }
     }
 
     /// Counts the lines and reads the balances brought forward and at the end.
@@ -255,7 +389,14 @@ impl LedgerScreen {
             Some(before) => env.ledger.ledger_balance(&self.of, Some(before))?,
             None => Amount::ZERO,
         };
-        self.closing = env.ledger.ledger_balance(&self.of, self.dates.to)?;
+        self.closing = match &self.open_lines {
+            // The open balance: what the open items add up to.
+            Some(open) => open
+                .rows(env.ledger)?
+                .last()
+                .map_or(Amount::ZERO, |r| r.balance),
+            None => env.ledger.ledger_balance(&self.of, self.dates.to)?,
+        };
         Ok(())
     }
 
@@ -383,8 +524,10 @@ impl LedgerScreen {
             (Col::Debit, Column::right("debit", debit)),
             (Col::Credit, Column::right("credit", credit)),
             // Filtered, the running balance is still the account's, not the lines shown.
-            if self.list.is_searched() {
+            if self.list.is_searched() && !self.open_only {
                 (Col::Balance, Column::right("acct balance", balance.max(12)))
+            } else if self.open_only {
+                (Col::Balance, Column::right("open bal.", balance.max(9)))
             } else {
                 (Col::Balance, Column::right("balance", balance))
             },
@@ -613,6 +756,7 @@ impl Screen for LedgerScreen {
         let keep = self.list.selected().map(|r| (r.entry_id, r.line_no));
         self.count(env)?;
         if let Some((entry, line_no)) = keep
+            && !self.open_only
             && !self.list.is_searched()
             && self.goto_entry(env, entry, Some(line_no))?
         {
@@ -627,21 +771,41 @@ impl Screen for LedgerScreen {
             buf,
             inner,
             inner.y,
-            &format!(
-                "{} · {} · {} lines",
-                self.name,
-                self.dates.title(),
-                self.list.total()
-            ),
+            &if self.open_only {
+                format!(
+                    "{} · open items{} · {} lines",
+                    self.name,
+                    self.dates
+                        .to
+                        .map(|to| format!(" up to {}", super::date_text(to)))
+                        .unwrap_or_default(),
+                    self.list.total()
+                )
+            } else {
+                format!(
+                    "{} · {} · {} lines",
+                    self.name,
+                    self.dates.title(),
+                    self.list.total()
+                )
+            },
             theme.title,
         );
         let summary = self.filtered_total().unwrap_or_else(|| {
-            format!(
-                "Brought forward {} · closing balance {} · {}",
-                balance_text(self.opening, self.balance_style),
-                balance_text(self.closing, self.balance_style),
-                self.list.position("line")
-            )
+            if self.open_only {
+                format!(
+                    "Open items only · open balance {} · {}",
+                    balance_text(self.closing, self.balance_style),
+                    self.list.position("line")
+                )
+            } else {
+                format!(
+                    "Brought forward {} · closing balance {} · {}",
+                    balance_text(self.opening, self.balance_style),
+                    balance_text(self.closing, self.balance_style),
+                    self.list.position("line")
+                )
+            }
         });
         line(buf, inner, inner.y + 1, &summary, theme.dim);
         let table = Rect::new(
@@ -676,6 +840,7 @@ impl Screen for LedgerScreen {
                     None => Outcome::None,
                 }
             }
+            Action::OpenOnly => self.toggle_open_only(env),
             Action::BalanceSign => {
                 self.balance_style = match self.balance_style {
                     BalanceStyle::DebitCredit => BalanceStyle::Signed,
@@ -717,12 +882,21 @@ impl Screen for LedgerScreen {
     }
 
     fn hints(&self, keymap: &Keymap) -> Vec<(String, &'static str)> {
-        vec![
+        let mut hints = vec![
             (keymap.hint(Context::List, Action::Open), "entry"),
             (keymap.hint(Context::Ledger, Action::SetRange), "dates"),
             (keymap.hint(Context::Ledger, Action::BalanceSign), "D/C"),
             (keymap.hint(Context::List, Action::Filter), "filter"),
             (keymap.hint(Context::List, Action::Bottom), "last line"),
-        ]
+        ];
+        if self.letterable {
+            let what = if self.open_only {
+                "all lines"
+            } else {
+                "open items"
+            };
+            hints.push((keymap.hint(Context::Ledger, Action::OpenOnly), what));
+        }
+        hints
     }
 }

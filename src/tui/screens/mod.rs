@@ -1,6 +1,7 @@
 //! Screens: each one holds what it shows, reloads it from the ledger, draws it and turns
 //! actions into outcomes. The application keeps them on a navigation stack.
 
+pub mod aged;
 pub mod balance;
 pub mod chart;
 pub mod closing;
