@@ -18,3 +18,4 @@ pub mod query;
 pub mod reports;
 pub mod settlement;
 pub mod tui;
+pub mod vat;
