@@ -66,14 +66,15 @@ pub(super) fn store_group(tx: &mut Tx<'_>, group: &Group, next: u64) -> Result<(
     tx.open_group_lines(group)
 }
 
-fn line_name(reference: &str, at: LineRef) -> String {
+/// `VE2026-000012/2`: a line as commands name it (lines counted from 1).
+pub(super) fn line_name(reference: &str, at: LineRef) -> String {
     format!("{reference}/{}", at.line.saturating_add(1))
 }
 
-fn invalid(reason: String) -> LedgerError {
+pub(super) fn invalid(reason: impl Into<String>) -> LedgerError {
     LedgerError::Invalid {
         field: "lettering",
-        reason,
+        reason: reason.into(),
     }
 }
 

@@ -13,8 +13,8 @@ use super::codec::{decode, encode};
 use super::documents::PostedTotals;
 use super::error::{LedgerError, Result};
 use super::lettering::{
-    Books, LETTER_COUNTERS, LETTER_GROUPS, candidate, forget_imported_marks, group_for,
-    letter_lines,
+    Books, LETTER_COUNTERS, LETTER_GROUPS, candidate, forget_imported_marks, group_for, invalid,
+    letter_lines, line_name,
 };
 use super::open_items::{IndexedOpen, OpenItem};
 use super::queries::LetterMark;
@@ -149,17 +149,6 @@ pub struct SuggestionList {
     pub suggestions: Vec<LineSuggestion>,
     /// "searched N of M sets" when the search stopped at its bound.
     pub note: Option<String>,
-}
-
-fn invalid(reason: impl Into<String>) -> LedgerError {
-    LedgerError::Invalid {
-        field: "lettering",
-        reason: reason.into(),
-    }
-}
-
-fn line_name(entry: &Entry, at: LineRef) -> String {
-    format!("{}/{}", entry.reference(), at.line.saturating_add(1))
 }
 
 /// The engine's bounds from the settings.
@@ -353,7 +342,10 @@ impl Ledger {
                     ))
                 })?;
                 let party = stored.third_party.clone().ok_or_else(|| {
-                    invalid(format!("line {} has no third party", line_name(&entry, at)))
+                    invalid(format!(
+                        "line {} has no third party",
+                        line_name(&entry.reference(), at)
+                    ))
                 })?;
                 (stored.account.clone(), party)
             }
@@ -523,7 +515,7 @@ impl Ledger {
     /// `VE2026-000012/2`, or the raw reference when the entry cannot be read.
     fn line_label(&self, at: LineRef) -> String {
         match self.entry(at.entry) {
-            Ok(entry) => line_name(&entry, at),
+            Ok(entry) => line_name(&entry.reference(), at),
             Err(_) => format!("#{}/{}", at.entry, at.line.saturating_add(1)),
         }
     }
@@ -736,7 +728,7 @@ fn plan_writeoff(
     let party = first_line.third_party.clone().ok_or_else(|| {
         invalid(format!(
             "line {} has no third party",
-            line_name(&first_entry, *first)
+            line_name(&first_entry.reference(), *first)
         ))
     })?;
     // The named lines and the rest of the partial group any of them is in.
@@ -758,7 +750,7 @@ fn plan_writeoff(
                 if group.is_complete() {
                     return Err(invalid(format!(
                         "line {} is in complete group {}: nothing to write off",
-                        line_name(&entry, *at),
+                        line_name(&entry.reference(), *at),
                         group.code()
                     )));
                 }
@@ -786,7 +778,7 @@ fn plan_writeoff(
         if line.account != account || line.third_party.as_deref() != Some(party.as_str()) {
             return Err(invalid(format!(
                 "line {} is not on {account} for {party}: a write-off completes one account and party",
-                line_name(&entry, *at)
+                line_name(&entry.reference(), *at)
             )));
         }
         let signed = line

@@ -795,7 +795,7 @@ fn line_name(view: &View, entry: u64, line: u32) -> String {
         Ok(Some(entry)) => entry.reference(),
         _ => format!("entry #{entry}"),
     };
-    format!("{reference}/{}", line.saturating_add(1))
+    super::lettering::line_name(&reference, LineRef { entry, line })
 }
 
 fn describe(value: OpenValue) -> String {
