@@ -9,6 +9,7 @@ mod lettering;
 mod output;
 mod reports;
 mod setup;
+mod statements;
 
 use std::path::PathBuf;
 
@@ -655,6 +656,12 @@ pub enum ReportKind {
         #[arg(long, value_enum, default_value_t)]
         format: Format,
     },
+    /// Balance sheet (bilan, actif / passif) of a fiscal year in the PCG layout, with the year
+    /// before beside it.
+    BalanceSheet(StatementArgs),
+    /// Income statement (compte de résultat, charges / produits) of a fiscal year in the PCG
+    /// layout, with the year before beside it.
+    Income(StatementArgs),
     /// Journal listing: one row per line.
     Journal {
         /// Journal code (default: all journals).
@@ -667,6 +674,26 @@ pub enum ReportKind {
         #[arg(long, value_enum, default_value_t)]
         format: Format,
     },
+}
+
+/// Options of the financial statements.
+#[derive(Debug, Args)]
+pub struct StatementArgs {
+    /// Fiscal year name (default: the year containing today, else the last one).
+    #[arg(long)]
+    pub year: Option<String>,
+    /// Leave drafts out: validated entries only.
+    #[arg(long)]
+    pub validated_only: bool,
+    /// The abridged layout (fewer, wider rubriques).
+    #[arg(long)]
+    pub abridged: bool,
+    /// A mapping of accounts to rubriques of your own (the format of
+    /// fixtures/statements-pcg.csv) instead of the PCG one built in.
+    #[arg(long, value_name = "FILE")]
+    pub mapping: Option<PathBuf>,
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
 }
 
 #[derive(Debug, Subcommand)]

@@ -31,6 +31,7 @@ mod open_items;
 mod parked;
 mod queries;
 mod setup;
+mod statements;
 mod store;
 mod tables;
 mod validated;
