@@ -25,10 +25,11 @@ pub enum Context {
     Document,
     Aged,
     Lettering,
+    Statements,
 }
 
 impl Context {
-    pub const ALL: [Context; 17] = [
+    pub const ALL: [Context; 18] = [
         Context::Global,
         Context::List,
         Context::Form,
@@ -46,6 +47,7 @@ impl Context {
         Context::Document,
         Context::Aged,
         Context::Lettering,
+        Context::Statements,
     ];
 
     pub fn name(self) -> &'static str {
@@ -67,6 +69,7 @@ impl Context {
             Context::Document => "document",
             Context::Aged => "aged",
             Context::Lettering => "lettering",
+            Context::Statements => "statements",
         }
     }
 
@@ -177,6 +180,10 @@ pub enum Action {
     PrevParty,
     ShowLettered,
     SwitchPane,
+    // financial statements
+    GoStatements,
+    StatementKind,
+    Abridged,
 }
 
 /// One row of the registry: an action as it is known in one context.
@@ -669,6 +676,43 @@ pub const REGISTRY: &[ActionInfo] = &[
         "switch-pane",
         A::SwitchPane,
         "Parties or open items",
+    ),
+    // financial statements
+    info(
+        C::Global,
+        "go-statements",
+        A::GoStatements,
+        "Financial statements: balance sheet and income statement",
+    ),
+    info(
+        C::Statements,
+        "statement",
+        A::StatementKind,
+        "Balance sheet or income statement",
+    ),
+    info(
+        C::Statements,
+        "abridged",
+        A::Abridged,
+        "Abridged layout, or the full one (système de base)",
+    ),
+    info(
+        C::Statements,
+        "prev-period",
+        A::PrevPeriod,
+        "Previous fiscal year",
+    ),
+    info(
+        C::Statements,
+        "next-period",
+        A::NextPeriod,
+        "Next fiscal year",
+    ),
+    info(
+        C::Statements,
+        "drafts",
+        A::ToggleDrafts,
+        "Include drafts in the figures, or validated entries only",
     ),
 ];
 

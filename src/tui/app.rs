@@ -690,6 +690,10 @@ impl App {
                 account: None,
                 party: None,
             }),
+            Action::GoStatements => self.go(Route::Statements {
+                view: super::screens::statements::StatementView::default(),
+                drill: None,
+            }),
             Action::NewEntry => {
                 let journal = self.screen().journal();
                 self.go(Route::NewEntry { journal })
@@ -1578,6 +1582,7 @@ fn global_group(action: Action) -> &'static str {
         | Action::GoDocuments
         | Action::GoAged
         | Action::GoLettering
+        | Action::GoStatements
         | Action::NewEntry => "screens",
         Action::Back | Action::Forward | Action::History | Action::Refresh => "moving",
         _ => "general",

@@ -19,6 +19,7 @@ use super::screens::home::HomeScreen;
 use super::screens::ledger::LedgerScreen;
 use super::screens::lettering::LetteringScreen;
 use super::screens::parties::PartiesScreen;
+use super::screens::statements::{StatementView, StatementsScreen};
 use super::screens::{Env, Screen};
 use crate::ledger::LedgerError;
 use crate::model::document::DocumentId;
@@ -86,6 +87,11 @@ pub enum Route {
         account: Option<AccountNumber>,
         party: Option<String>,
     },
+    /// A financial statement, or the accounts of one of its rubriques.
+    Statements {
+        view: StatementView,
+        drill: Option<String>,
+    },
 }
 
 impl Route {
@@ -112,6 +118,7 @@ impl Route {
             Route::CloseYear => Context::Dialog,
             Route::Aged { .. } => Context::Aged,
             Route::Lettering { .. } => Context::Lettering,
+            Route::Statements { .. } => Context::Statements,
         }
     }
 
@@ -139,6 +146,10 @@ impl Route {
             Context::Lettering => Route::Lettering {
                 account: None,
                 party: None,
+            },
+            Context::Statements => Route::Statements {
+                view: StatementView::default(),
+                drill: None,
             },
             Context::Global
             | Context::List
@@ -186,6 +197,9 @@ impl Route {
                 account.as_ref(),
                 party.as_deref(),
             )?),
+            Route::Statements { view, drill } => {
+                Box::new(StatementsScreen::new(env, view, drill.as_deref())?)
+            }
         })
     }
 }
