@@ -1,6 +1,7 @@
 //! The command line: clap definitions and one handler per command.
 
 mod commands;
+mod company;
 mod documents;
 mod fec_import;
 mod files;
@@ -80,6 +81,11 @@ pub enum Command {
         /// terms, method, iban, mandate, mandate_date).
         #[arg(long, global = true)]
         details: bool,
+    },
+    /// The company's name and profile: VAT periodicity and option, SEPA creditor details.
+    Company {
+        #[command(subcommand)]
+        action: company::CompanyAction,
     },
     /// Add, edit, delete or show one entry.
     Entry {
