@@ -31,6 +31,7 @@ mod migrate;
 mod open_items;
 mod parked;
 mod queries;
+mod sepa;
 mod setup;
 mod store;
 mod tables;
@@ -49,7 +50,8 @@ pub use check::Finding;
 pub use closing::Closing;
 pub use commands::{AccountPatch, JournalPatch, PartyPatch, Selection};
 pub use documents::{
-    DocumentInput, DocumentRef, DocumentSummary, PaymentInput, PostedTotals, RegenerateReport,
+    DocumentInput, DocumentRef, DocumentSummary, PaymentCancellation, PaymentInput, PostedTotals,
+    RegenerateReport,
 };
 pub use error::{LedgerError, Result};
 pub use export::FecExport;
@@ -64,6 +66,10 @@ pub use lettering_auto::{
 pub use open_items::{OpenItem, OpenPage, PartyOpen};
 pub use parked::{Parked, ParkedInput, ParkedLine};
 pub use queries::{BalanceRow, EntryFilter, LedgerPage, LedgerRow, LetterMark, LineOrigin};
+pub use sepa::{
+    COLLECTION_METHOD, DEFAULT_TRANSIT_ACCOUNT, DIRECT_DEBIT_METHOD, Debit, DebitReport,
+    DebitRequest, MandateView, PartySepa,
+};
 pub use setup::SetupSummary;
 pub use views::{EntryKey, EntryStart, LedgerOf, LineKey, LinePosition, WindowStart};
 
