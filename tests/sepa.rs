@@ -480,3 +480,65 @@ fn pay_cancel_reverses_a_payment_and_reopens_what_it_paid() {
     folio.refuses(&w("pay cancel FA2026-00007"), &["not a payment"]);
     assert!(folio.ok(&w("check")).contains("check ok"));
 }
+
+#[test]
+fn a_rejected_debit_puts_vat_due_on_payment_back_pending() {
+    let folio = debit_books();
+    folio.ok(&w(CREDITOR));
+    folio.ok(&w(
+        "doc add --type customer_invoice --party CBETA --date 2026-10-12 \
+         --line 'PORT;Service;1;100;0;V20E' --validate",
+    ));
+    let pending = |folio: &Folio| {
+        folio
+            .nonzero_balances()
+            .get("445740")
+            .cloned()
+            .unwrap_or_else(|| "0.00".into())
+    };
+    assert_eq!(pending(&folio), "-20.00");
+    let out = folio.ok(&w(
+        "sepa debit --collection-date 2026-12-10 --party CBETA --out b.xml",
+    ));
+    assert!(out.contains("FA2026-00008 120.00"), "{out}");
+    // Paid: the VAT moved from pending to due.
+    assert_eq!(pending(&folio), "0.00");
+    folio.ok(&w(
+        "sepa reject FA2026-00008 --date 2026-12-12 --reason MD06",
+    ));
+    assert_eq!(pending(&folio), "-20.00");
+    assert_eq!(
+        status_of(&folio, "FA2026-00008"),
+        ("unpaid".into(), "120.00".into())
+    );
+    // The other debit of the batch stands.
+    assert_eq!(status_of(&folio, "FA2026-00004").0, "paid");
+    let check = folio.ok(&w("check"));
+    assert!(check.contains("check ok"), "{check}");
+}
+
+#[test]
+fn the_demo_collects_its_direct_debit_customers_in_december() {
+    let folio = Folio::demo();
+    let json: serde_json::Value =
+        serde_json::from_str(&folio.ok(&w("company show --format json"))).unwrap();
+    assert_eq!(json["sepa_creditor_id"], "FR72ZZZ123456");
+    let out = folio.ok(&w("sepa debit --collection-date 2026-12-10 --out dec.xml"));
+    // Maison Vernet and Oréa signed mandates in November: their invoices due by then go.
+    for line in [
+        "RCUR CVERNET FA2026-00062 1480.75",
+        "RCUR COREA FA2026-00114 7927.20",
+        "RCUR CVERNET FA2026-00118 1132.82",
+        "RCUR CVERNET FA2026-00122 558.67",
+        "RCUR COREA FA2026-00123 765.00",
+        "5 debits, total 11864.44",
+    ] {
+        assert!(out.contains(line), "{line}: {out}");
+    }
+    assert!(!out.contains("FA2026-00128"), "{out}");
+    let xml = std::fs::read_to_string(folio.path("dec.xml")).unwrap();
+    let els = elements(&xml);
+    assert_eq!(texts(&els, "GrpHdr/NbOfTxs"), ["5"]);
+    assert_eq!(texts(&els, "GrpHdr/CtrlSum"), ["11864.44"]);
+    assert_eq!(texts(&els, "Cdtr/Nm"), ["Atelier Lumiere SARL"]);
+}

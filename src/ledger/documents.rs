@@ -1859,6 +1859,16 @@ pub(crate) fn cancel_payment_in(
             ),
         ));
     }
+    if let Some((other, _)) = d.allocated_to(doc.id)?.first() {
+        return Err(invalid(
+            "payment",
+            format!(
+                "{} is allocated to {}: remove that allocation first (folio pay unallocate)",
+                d.get(*other)?.display_ref(),
+                doc.display_ref()
+            ),
+        ));
+    }
     let before = doc.clone();
     let allocations = doc.allocations().to_vec();
     let mut targets = Vec::new();
@@ -1930,6 +1940,11 @@ fn letter_with_reversal(
     original: &Entry,
     reversal: &Entry,
 ) -> Result<()> {
+    // A payment of a closed year was carried into the next one line by line: its line
+    // there stays as it is.
+    if tx.year_of(original.date).is_none_or(|year| !year.is_open()) {
+        return Ok(());
+    }
     let mut books = super::lettering::Books::default();
     for (k, line) in original.lines.iter().enumerate() {
         if line.third_party.as_deref() != Some(payment.party.as_str())

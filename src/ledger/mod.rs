@@ -263,6 +263,23 @@ impl Ledger {
     /// Creates a new ledger file with the company, its first fiscal year, the chart of accounts
     /// and the default journals.
     pub fn create(path: &Path, params: &InitParams, ctx: &Ctx) -> Result<Ledger> {
+        Self::create_with_profile(path, params, None, ctx)
+    }
+
+    /// [`Ledger::create`] with the company's profile set from the start (in the same
+    /// transaction and audit record).
+    pub fn create_with_profile(
+        path: &Path,
+        params: &InitParams,
+        profile: Option<&crate::model::CompanyProfile>,
+        ctx: &Ctx,
+    ) -> Result<Ledger> {
+        if let Some(profile) = profile {
+            profile.validate().map_err(|err| LedgerError::Invalid {
+                field: err.field,
+                reason: err.reason,
+            })?;
+        }
         if path.exists() {
             return Err(LedgerError::AlreadyExists(path.to_path_buf()));
         }
@@ -317,6 +334,9 @@ impl Ledger {
             documents::create_tables(tx)?;
             if let Some(settings) = &params.settings {
                 tx.put_settings(settings)?;
+            }
+            if let Some(profile) = profile {
+                tx.put_meta(company::PROFILE_KEY, profile)?;
             }
             tx.audit(
                 ctx,
