@@ -379,6 +379,8 @@ fn journals(
             label,
             kind,
             treasury,
+            iban,
+            rib,
         }) => {
             let kind = JournalKind::parse(kind).ok_or_else(|| {
                 anyhow!("kind: `{kind}` is not one of sales, purchases, bank, cash, miscellaneous, opening")
@@ -390,7 +392,8 @@ fn journals(
                 treasury_account: treasury.as_deref().map(account_arg).transpose()?,
                 active: true,
             };
-            let journal = ledger.add_journal(ctx, journal)?;
+            let bank = bank_details_arg(iban.as_deref(), rib.as_deref())?.flatten();
+            let journal = ledger.add_journal_with_bank(ctx, journal, bank.as_ref())?;
             writeln!(out, "added journal {} {}", journal.code, journal.label)?;
         }
         Some(JournalsAction::Edit {
@@ -399,6 +402,8 @@ fn journals(
             active,
             treasury,
             kind,
+            iban,
+            rib,
         }) => {
             let kind = kind
                 .as_deref()
@@ -413,6 +418,7 @@ fn journals(
                 active: *active,
                 treasury_account: treasury.as_deref().map(account_arg).transpose()?,
                 kind,
+                bank: bank_details_arg(iban.as_deref(), rib.as_deref())?,
             };
             let code = parse_journal_code(code).map_err(|e| anyhow!("code: {e}"))?;
             let journal = ledger.edit_journal(ctx, &code, &patch)?;
@@ -420,6 +426,22 @@ fn journals(
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `--iban` / `--rib` to bank details: `None` when neither is given, `Some(None)` for an
+/// empty `--iban ""` (removes them).
+fn bank_details_arg(
+    iban: Option<&str>,
+    rib: Option<&str>,
+) -> Result<Option<Option<crate::ledger::BankDetails>>> {
+    use crate::ledger::BankDetails;
+    match (iban, rib) {
+        (Some(iban), _) if iban.trim().is_empty() => Ok(Some(None)),
+        (Some(iban), _) => Ok(Some(Some(BankDetails::from_iban(iban)?))),
+        (None, Some(rib)) if rib.trim().is_empty() => Ok(Some(None)),
+        (None, Some(rib)) => Ok(Some(Some(BankDetails::from_rib(rib)?))),
+        (None, None) => Ok(None),
+    }
 }
 
 fn parties(

@@ -402,6 +402,13 @@ pub enum JournalsAction {
         /// Treasury account of a bank or cash journal.
         #[arg(long)]
         treasury: Option<String>,
+        /// IBAN of the bank account (checked): statements of this account go to the journal's
+        /// treasury account. A French IBAN also gives the RIB that CFONB files use.
+        #[arg(long)]
+        iban: Option<String>,
+        /// French RIB `BANK BRANCH ACCOUNT [KEY]` when there is no IBAN.
+        #[arg(long, conflicts_with = "iban")]
+        rib: Option<String>,
     },
     Edit {
         code: String,
@@ -415,6 +422,12 @@ pub enum JournalsAction {
         /// treasury account).
         #[arg(long)]
         kind: Option<String>,
+        /// IBAN of the bank account (checked); `--iban ""` removes the bank details.
+        #[arg(long)]
+        iban: Option<String>,
+        /// French RIB `BANK BRANCH ACCOUNT [KEY]` when there is no IBAN.
+        #[arg(long, conflicts_with = "iban")]
+        rib: Option<String>,
     },
 }
 
