@@ -531,6 +531,21 @@ fn invalid(field: &'static str, reason: impl Into<String>) -> LedgerError {
     }
 }
 
+/// An error about one statement of an import: `FILE:LINE: FIELD: reason`.
+fn at_line(
+    import: &StatementImport,
+    statement: &Statement,
+    field: &str,
+    reason: String,
+) -> LedgerError {
+    LedgerError::AtLine {
+        file: import.file.clone(),
+        line: statement.source_line,
+        field: field.to_string(),
+        reason,
+    }
+}
+
 fn overflow(what: &str) -> LedgerError {
     LedgerError::AmountOverflow { what: what.into() }
 }
@@ -1117,12 +1132,12 @@ fn route(tx: &mut Tx<'_>, import: &StatementImport) -> Result<Routing> {
     let mut routed = Vec::with_capacity(import.statements.len());
     for statement in &import.statements {
         if BankDetails::of_statement(&statement.account).is_empty() {
-            return Err(invalid(
+            return Err(at_line(
+                import,
+                statement,
                 "account",
-                format!(
-                    "{}:{}: the statement names no bank account: give its treasury account with --account",
-                    import.file, statement.source_line
-                ),
+                "the statement names no bank account: give its treasury account with --account"
+                    .to_string(),
             ));
         }
         let found = details
@@ -1133,12 +1148,12 @@ fn route(tx: &mut Tx<'_>, import: &StatementImport) -> Result<Routing> {
         match found {
             Some(account) => routed.push(account),
             None => {
-                return Err(invalid(
+                return Err(at_line(
+                    import,
+                    statement,
                     "account",
                     format!(
-                        "{}:{}: bank account {} is unknown: set it on its bank journal (`folio journals edit CODE --iban ...`) or import with --account",
-                        import.file,
-                        statement.source_line,
+                        "bank account {} is unknown: set it on its bank journal (`folio journals edit CODE --iban ...`) or import with --account",
                         statement.account.display()
                     ),
                 ));
@@ -1247,13 +1262,13 @@ fn import_in(
     for index in order {
         let statement = &import.statements[index];
         let account = &routed[index];
-        let at = || format!("{}:{}", import.file, statement.source_line);
         if !statement.currency.eq_ignore_ascii_case("EUR") {
-            return Err(invalid(
+            return Err(at_line(
+                import,
+                statement,
                 "currency",
                 format!(
-                    "{}: the statement is in {}: only statements in euros (EUR) are imported",
-                    at(),
+                    "the statement is in {}: only statements in euros (EUR) are imported",
                     echo(&statement.currency)
                 ),
             ));
@@ -1264,11 +1279,12 @@ fn import_in(
         if let Some(difference) = statement.balance_difference()
             && !difference.is_zero()
         {
-            return Err(invalid(
+            return Err(at_line(
+                import,
+                statement,
                 "balance",
                 format!(
-                    "{}: statement {} does not balance: opening {} + lines {} = {}, but the closing balance is {} (difference {})",
-                    at(),
+                    "statement {} does not balance: opening {} + lines {} = {}, but the closing balance is {} (difference {})",
                     statement.id,
                     statement.opening.unwrap_or_default().to_plain(),
                     lines_total.to_plain(),
@@ -1340,11 +1356,12 @@ fn import_in(
             let difference = sub(opening, previous.closing, "opening balance")?;
             if !difference.is_zero() {
                 if !import.allow_gap {
-                    return Err(invalid(
+                    return Err(at_line(
+                        import,
+                        statement,
                         "balance",
                         format!(
-                            "{}: statement {} of {account} opens at {} but statement {} ({}, ending {}) closed at {}: difference {} (a statement is missing? --allow-gap records the gap)",
-                            at(),
+                            "statement {} of {account} opens at {} but statement {} ({}, ending {}) closed at {}: difference {} (a statement is missing? --allow-gap records the gap)",
                             statement.id,
                             opening.to_plain(),
                             previous.id,
