@@ -106,6 +106,10 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             format,
             details,
         } => parties(&cli, action, *format, *details, &ctx, &mut out)?,
+        Command::Company { action } => {
+            let read_only = matches!(action, super::company::CompanyAction::Show { .. });
+            super::company::company(&open_for(&cli, read_only)?, action, &ctx, &mut out)?
+        }
         Command::Entry { action } => entry(&cli, action, &ctx, &mut out)?,
         Command::Import { what } => import(&cli, what, &ctx, &mut out)?,
         Command::Validate(args) => validate(&cli, args, &ctx, &mut out)?,

@@ -2,6 +2,7 @@
 
 mod bank;
 mod commands;
+mod company;
 mod documents;
 mod fec_import;
 mod files;
@@ -81,6 +82,11 @@ pub enum Command {
         /// terms, method, iban, mandate, mandate_date).
         #[arg(long, global = true)]
         details: bool,
+    },
+    /// The company's name and profile: VAT periodicity and option, SEPA creditor details.
+    Company {
+        #[command(subcommand)]
+        action: company::CompanyAction,
     },
     /// Add, edit, delete or show one entry.
     Entry {

@@ -16,6 +16,7 @@ mod check_vat;
 mod closing;
 mod codec;
 mod commands;
+mod company;
 mod documents;
 mod documents_migrate;
 mod error;
