@@ -2393,6 +2393,113 @@ mod tests {
     }
 
     #[test]
+    fn marks_of_a_closed_year_never_change() {
+        let dir = tempfile::tempdir().unwrap();
+        let ledger = ledger(dir.path());
+        ledger
+            .import_statements(&ctx("alice"), &import(vec![january()], false))
+            .unwrap();
+        let fee = BankLineId {
+            statement: 1,
+            line: 1,
+        };
+        let deposit = BankLineId {
+            statement: 1,
+            line: 2,
+        };
+        let entry = bank_entry(&ledger, -12_000, date(1, 4));
+        let other = bank_entry(&ledger, 50_000, date(1, 8));
+        ledger
+            .reconcile(&ctx("alice"), fee, &[first(entry)])
+            .unwrap();
+        ledger
+            .validate(
+                &ctx("alice"),
+                &crate::ledger::Selection::Until {
+                    date: date(12, 31),
+                    journal: None,
+                },
+            )
+            .unwrap();
+        let next_year = Ctx::fixed(
+            "alice",
+            NaiveDate::from_ymd_opt(2027, 1, 15)
+                .unwrap()
+                .and_hms_opt(9, 0, 0)
+                .unwrap(),
+        );
+        ledger.close_year(&next_year, Some("2026")).unwrap();
+        assert!(matches!(
+            ledger.unreconcile(&next_year, fee),
+            Err(LedgerError::YearClosed(_))
+        ));
+        assert!(matches!(
+            ledger.reconcile(&next_year, deposit, &[first(other)]),
+            Err(LedgerError::YearClosed(_))
+        ));
+        assert_eq!(
+            ledger.bank_line(fee).unwrap().status,
+            BankLineStatus::Reconciled
+        );
+        assert!(ledger.check().unwrap().findings.is_empty());
+    }
+
+    #[test]
+    fn check_reports_broken_marks() {
+        let dir = tempfile::tempdir().unwrap();
+        let ledger = ledger(dir.path());
+        ledger
+            .import_statements(&ctx("alice"), &import(vec![january()], false))
+            .unwrap();
+        let fee = BankLineId {
+            statement: 1,
+            line: 1,
+        };
+        let deposit = BankLineId {
+            statement: 1,
+            line: 2,
+        };
+        let entry = bank_entry(&ledger, -12_000, date(1, 4));
+        ledger
+            .reconcile(&ctx("alice"), fee, &[first(entry)])
+            .unwrap();
+        // Written behind the commands' back: the fee's book line again, for another amount.
+        ledger
+            .write(&ctx("alice"), |tx| {
+                let mark = Reconciliation {
+                    book_lines: vec![first(entry), LineRef { entry: 99, line: 0 }],
+                    kind: MarkKind::Matched,
+                    user: "mallory".into(),
+                    date: date(11, 25),
+                };
+                tx.txn
+                    .open_table(BANK_MARKS)?
+                    .insert(deposit.key(), encode(&mark)?.as_slice())?;
+                tx.audit(&ctx("alice"), "test", vec![], "broken mark".into())
+            })
+            .unwrap();
+        let findings: Vec<String> = ledger
+            .check()
+            .unwrap()
+            .findings
+            .into_iter()
+            .filter(|f| f.area == "bank")
+            .map(|f| f.message)
+            .collect();
+        let all = findings.join("\n");
+        assert!(
+            all.contains("is reconciled with bank lines 1/1 and 1/2"),
+            "{all}"
+        );
+        assert!(all.contains("entry #99, which does not exist"), "{all}");
+        assert!(
+            all.contains("bank line 1/2 is reconciled but listed as unreconciled"),
+            "{all}"
+        );
+        assert!(all.contains("missing from the book-line index"), "{all}");
+    }
+
+    #[test]
     fn ibans_and_ribs_are_checked() {
         assert!(BankDetails::from_iban("FR76 3000 6000 0112 3456 7890 188").is_err());
         let details = BankDetails::from_iban("fr76 3000 6000 0112 3456 7890 189").unwrap();
