@@ -1,5 +1,6 @@
 //! The command line: clap definitions and one handler per command.
 
+mod bank;
 mod commands;
 mod company;
 mod documents;
@@ -128,6 +129,11 @@ pub enum Command {
     Report {
         #[command(subcommand)]
         report: ReportKind,
+    },
+    /// Bank statements: import, list, reconcile bank lines with the books, post them.
+    Bank {
+        #[command(subcommand)]
+        action: bank::BankAction,
     },
     /// Letter lines of customer and supplier accounts together, remove or list groups.
     Letter {
@@ -693,6 +699,26 @@ pub enum ReportKind {
         /// The date the items are aged at (default: today).
         #[arg(long)]
         at: Option<String>,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// Bank reconciliation statement ("état de rapprochement") of a treasury account at a
+    /// date: book balance, bank balance of the last statement, book lines not on the bank,
+    /// bank lines not in the books, and the difference left unexplained (zero to the cent).
+    Bank {
+        #[arg(long)]
+        account: String,
+        /// Default: today.
+        #[arg(long)]
+        at: Option<String>,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// Bank lines sent to suspense (471) not yet cleared, with their age in days.
+    Suspense {
+        /// Also the lines whose suspense entry has since been lettered.
+        #[arg(long)]
+        all: bool,
         #[arg(long, value_enum, default_value_t)]
         format: Format,
     },
