@@ -151,6 +151,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             expect_head,
         } => check(&cli, *format, *print_head, expect_head.as_deref(), &mut out)?,
         Command::Letter { action } => super::lettering::letter(&cli, action, &ctx, &mut out)?,
+        Command::Vat { action } => super::vat::vat(&cli, action, &ctx, &mut out)?,
         Command::Log { record, format } => log(&cli, record, *format, &mut out)?,
         Command::Doc { action } => {
             let read_only = matches!(action, DocAction::List { .. } | DocAction::Show { .. });

@@ -9,6 +9,7 @@ mod lettering;
 mod output;
 mod reports;
 mod setup;
+mod vat;
 
 use std::path::PathBuf;
 
@@ -115,6 +116,11 @@ pub enum Command {
     Report {
         #[command(subcommand)]
         report: ReportKind,
+    },
+    /// VAT returns (CA3): the worksheet of a period, a box's lines, settlement, filing.
+    Vat {
+        #[command(subcommand)]
+        action: vat::VatAction,
     },
     /// Letter lines of customer and supplier accounts together, remove or list groups.
     Letter {

@@ -448,6 +448,7 @@ impl Ledger {
             reversal.reversal_of = Some(id);
             tx.number_entry(&mut reversal, ctx.today)?;
             tx.insert_entry(&reversal)?;
+            tx.tag_reversal(&original, &reversal)?;
             tx.reversals.insert(id, reversal.id)?;
             tx.audit(
                 ctx,

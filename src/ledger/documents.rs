@@ -359,7 +359,8 @@ fn write_posting(
     if d.settings.general.generated_entries == EntryLanding::Validated {
         tx.number_entry(&mut entry, ctx.today)?;
     }
-    tx.insert_entry(&entry)?;
+    let tags = super::vat_index::posting_tags(posting, &d.settings);
+    tx.insert_entry_tagged(&entry, &tags)?;
     let rules: Vec<String> = posting.lines.iter().map(|l| l.rule.to_string()).collect();
     d.why.insert(entry.id, encode(&rules)?.as_slice())?;
     Ok(entry)
@@ -1715,6 +1716,7 @@ fn reverse_generated(tx: &mut Tx<'_>, ctx: &Ctx, entry: &Entry, date: NaiveDate)
     reversal.reversal_of = Some(entry.id);
     tx.number_entry(&mut reversal, ctx.today)?;
     tx.insert_entry(&reversal)?;
+    tx.tag_reversal(entry, &reversal)?;
     tx.reversals.insert(entry.id, reversal.id)?;
     Ok(reversal)
 }

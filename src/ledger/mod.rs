@@ -34,6 +34,8 @@ mod setup;
 mod store;
 mod tables;
 mod validated;
+pub mod vat;
+mod vat_index;
 mod views;
 
 use std::path::{Path, PathBuf};
