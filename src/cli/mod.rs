@@ -471,10 +471,11 @@ pub struct EntryFields {
     pub piece: Option<String>,
     #[arg(long, short = 'l')]
     pub label: Option<String>,
-    /// A debit line: ACCOUNT[@PARTY]=AMOUNT[:LABEL] (repeatable).
+    /// A debit line: ACCOUNT[@PARTY]=AMOUNT[:LABEL][#TAX] (repeatable; #TAX tags the line
+    /// with a tax code for the VAT return).
     #[arg(long)]
     pub debit: Vec<String>,
-    /// A credit line: ACCOUNT[@PARTY]=AMOUNT[:LABEL] (repeatable).
+    /// A credit line: ACCOUNT[@PARTY]=AMOUNT[:LABEL][#TAX] (repeatable).
     #[arg(long)]
     pub credit: Vec<String>,
 }

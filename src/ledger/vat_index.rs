@@ -290,3 +290,195 @@ pub(crate) fn posting_tags(
     }
     out
 }
+
+/// `folio check`: recomputes the VAT totals and the page index from the tags and the entries
+/// and compares them with what is stored.
+pub(crate) fn check_vat_index(
+    view: &super::store::View,
+    add: &mut dyn FnMut(String),
+) -> Result<()> {
+    let Some(tags) = view.table_if_exists(VAT_TAGS)? else {
+        return Ok(());
+    };
+    let mut totals: BTreeMap<(u32, String, u32, String), (i64, i64, i64, u64)> = BTreeMap::new();
+    let mut expected_lines: u64 = 0;
+    let lines = view.table_if_exists(VAT_LINES)?;
+    let mut current: Option<Entry> = None;
+    for item in tags.range::<(u64, u32)>(..)? {
+        let (key, value) = item?;
+        let (id, line) = key.value();
+        let tags: Vec<LineTag> = decode(value.value(), "VAT tags")?;
+        if current.as_ref().is_none_or(|e| e.id != id) {
+            current = view.entry_opt(id)?;
+        }
+        let Some(entry) = &current else {
+            add(format!("VAT tags of entry #{id}, which does not exist"));
+            continue;
+        };
+        let Some(l) = entry.lines.get(line as usize) else {
+            add(format!(
+                "VAT tags of line {} of entry {}, which has {} lines",
+                line.saturating_add(1),
+                entry.reference(),
+                entry.lines.len()
+            ));
+            continue;
+        };
+        let mut sum = 0i64;
+        let month = Period::of(entry.date).key();
+        for tag in &tags {
+            sum = sum.saturating_add(tag.amount.cents());
+            let class = TagClass::of(tag).0;
+            let (d, c) = sides(tag.amount.cents());
+            let slot = totals
+                .entry((
+                    month,
+                    tag.code.clone(),
+                    class,
+                    l.account.as_str().to_string(),
+                ))
+                .or_default();
+            slot.0 = slot.0.saturating_add(d);
+            slot.1 = slot.1.saturating_add(c);
+            slot.2 = slot.2.saturating_add(tag.base.cents());
+            slot.3 = slot.3.saturating_add(1);
+            expected_lines = expected_lines.saturating_add(1);
+            let indexed = match &lines {
+                Some(t) => t
+                    .get((
+                        month,
+                        tag.code.as_str(),
+                        class,
+                        l.account.as_str(),
+                        day(entry.date),
+                        id,
+                        line,
+                    ))?
+                    .map(|v| v.value()),
+                None => None,
+            };
+            if indexed != Some((tag.amount.cents(), tag.base.cents())) {
+                add(format!(
+                    "line {} of entry {} tagged {} is missing from the VAT line index",
+                    line.saturating_add(1),
+                    entry.reference(),
+                    tag.code
+                ));
+            }
+        }
+        if sum != l.signed().cents()
+            && !tags
+                .iter()
+                .any(|t| t.role == crate::vat::tags::TagRole::Base)
+        {
+            add(format!(
+                "line {} of entry {}: its VAT tag covers {} of {}",
+                line.saturating_add(1),
+                entry.reference(),
+                Amount::from_cents(sum),
+                l.signed()
+            ));
+        }
+    }
+    let mut stored: BTreeMap<(u32, String, u32, String), (i64, i64, i64, u64)> = BTreeMap::new();
+    if let Some(table) = view.table_if_exists(VAT_TOTALS)? {
+        for item in table.range::<VatTotalKey>(..)? {
+            let (key, value) = item?;
+            let (m, code, class, account) = key.value();
+            stored.insert(
+                (m, code.to_string(), class, account.to_string()),
+                value.value(),
+            );
+        }
+    }
+    if stored != totals {
+        let keys: std::collections::BTreeSet<_> =
+            stored.keys().chain(totals.keys()).cloned().collect();
+        for key in keys {
+            let (a, b) = (stored.get(&key), totals.get(&key));
+            if a != b {
+                add(format!(
+                    "VAT totals of {} tax code {} on {}: stored {:?}, recomputed from the tags {:?}",
+                    Period::from_key(key.0),
+                    key.1,
+                    key.3,
+                    a,
+                    b
+                ));
+            }
+        }
+    }
+    if let Some(t) = &lines {
+        let count = redb::ReadableTableMetadata::len(t)?;
+        if count != expected_lines {
+            add(format!(
+                "the VAT line index holds {count} rows for {expected_lines} tags"
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The tags of an entry's lines tagged by hand with a tax code (one optional code per line):
+/// base lines first, so that a tax line of the same code takes their base. An unknown code is
+/// refused, naming the line.
+pub(crate) fn manual_tags(
+    tx: &Tx<'_>,
+    entry: &Entry,
+    codes: &[Option<String>],
+) -> Result<Vec<(u32, LineTag)>> {
+    use crate::vat::tags::{TagRole, base_in_direction, manual_tag};
+    if codes.iter().all(Option::is_none) {
+        return Ok(Vec::new());
+    }
+    let settings: crate::model::settings::Settings =
+        tx.get_meta("settings")?
+            .ok_or_else(|| LedgerError::Invalid {
+                field: "tax",
+                reason: "this ledger has no posting settings, hence no tax codes".into(),
+            })?;
+    let mut out: Vec<(u32, LineTag)> = Vec::new();
+    let mut resolved = Vec::new();
+    for (i, code) in codes.iter().enumerate() {
+        let Some(code) = code.as_deref().map(str::trim).filter(|c| !c.is_empty()) else {
+            continue;
+        };
+        let Some(line) = entry.lines.get(i) else {
+            return Err(LedgerError::Invalid {
+                field: "tax",
+                reason: format!("line {}: there is no such line", i.saturating_add(1)),
+            });
+        };
+        let tax = settings.tax(code).ok_or_else(|| LedgerError::Invalid {
+            field: "tax",
+            reason: format!(
+                "line {}: unknown tax code `{code}` (folio taxes lists them)",
+                i.saturating_add(1)
+            ),
+        })?;
+        resolved.push((i, line, tax));
+    }
+    let mut bases: HashMap<String, Amount> = HashMap::new();
+    for (i, line, tax) in &resolved {
+        if !line.account.starts_with("445") {
+            let tag = manual_tag(tax, &line.account, line.signed(), None, entry.date);
+            let slot = bases.entry(tag.code.clone()).or_insert(Amount::ZERO);
+            *slot = slot.checked_add(base_in_direction(&tag)).unwrap_or(*slot);
+            out.push((*i as u32, tag));
+        }
+    }
+    for (i, line, tax) in &resolved {
+        if line.account.starts_with("445") {
+            let tag = manual_tag(
+                tax,
+                &line.account,
+                line.signed(),
+                bases.get(&tax.code).copied(),
+                entry.date,
+            );
+            debug_assert!(tag.role != TagRole::Base);
+            out.push((*i as u32, tag));
+        }
+    }
+    Ok(out)
+}
