@@ -42,7 +42,9 @@ fn blank_with_eu() -> Folio {
     folio.ok(&w(
         "parties add CEU 'Luce Srl' --kind customer --tax-position EU_CUSTOMER",
     ));
-    folio.ok(&w("parties add CEX 'Far Away Inc' --kind customer --tax-position EXPORT"));
+    folio.ok(&w(
+        "parties add CEX 'Far Away Inc' --kind customer --tax-position EXPORT",
+    ));
     folio.ok(&w(
         "parties add FEU 'Lichtwerk GmbH' --kind supplier --tax-position EU_SUPPLIER",
     ));
@@ -157,7 +159,15 @@ fn services_from_abroad_and_hand_tagged_entries_with_rounding() {
     // 08: 100.45 -> 100, 20.09 -> 20; 20: 3.33 -> 3; 28 = 17; rounding left to 658/758.
     assert_eq!(
         nonzero(&folio, "2026-10"),
-        ["08=100/20", "16=/20", "20=/3", "23=/3", "28=/17", "32=/17", "A1=100/"]
+        [
+            "08=100/20",
+            "16=/20",
+            "20=/3",
+            "23=/3",
+            "28=/17",
+            "32=/17",
+            "A1=100/"
+        ]
     );
     let json = folio.ok(&w("vat return --period 2026-10 --format json"));
     assert!(json.contains("\"status\": \"to_prepare\""), "{json}");
@@ -171,11 +181,26 @@ fn services_from_abroad_and_hand_tagged_entries_with_rounding() {
     folio.ok(&w("validate --all"));
     let out = folio.ok(&w("vat settle --period 2026-10"));
     assert!(out.contains("445510"), "{out}");
-    let balances = folio.balances("445");
-    assert_eq!(balances.get("445710").map(String::as_str), None, "{balances:?}");
+    let balances = folio.nonzero_balances();
+    assert_eq!(
+        balances.get("445710").map(String::as_str),
+        None,
+        "{balances:?}"
+    );
+    assert_eq!(
+        balances.get("445660").map(String::as_str),
+        None,
+        "{balances:?}"
+    );
     assert_eq!(
         balances.get("445510").map(String::as_str),
         Some("-17.00"),
+        "{balances:?}"
+    );
+    // 20.09 - 3.33 = 16.76 held, 17 to pay: 0.24 of rounding loss.
+    assert_eq!(
+        balances.get("658000").map(String::as_str),
+        Some("0.24"),
         "{balances:?}"
     );
     assert_check_clean(&folio);
@@ -184,15 +209,41 @@ fn services_from_abroad_and_hand_tagged_entries_with_rounding() {
 #[test]
 fn an_untagged_vat_line_is_unexplained_never_counted() {
     let folio = Folio::blank();
+    add_doc(
+        &folio,
+        "--type customer_invoice --party CACME --date 2026-10-02 --line ';Lampe;1;1000;;V20'",
+    );
     folio.ok(&w(
         "entry add -j OD -d 2026-10-03 -p M1 --debit 411000@CACME=120 --credit 706000=100 --credit 445710=20",
     ));
-    assert_eq!(nonzero(&folio, "2026-10"), Vec::<String>::new());
+    assert_eq!(
+        nonzero(&folio, "2026-10"),
+        ["08=1000/200", "16=/200", "28=/200", "32=/200", "A1=1000/"]
+    );
     let table = folio.ok(&w("vat return --period 2026-10"));
-    // Nothing tagged at all: the return is built from the VAT accounts and says what it
-    // could not split.
+    assert!(
+        table.contains("unexplained: entry #2 line 3 on 445710 dated 2026-10-03"),
+        "{table}"
+    );
+    assert!(table.contains("account 445710: moved -220.00"), "{table}");
+}
+
+#[test]
+fn an_untagged_period_is_built_from_the_vat_accounts() {
+    let folio = Folio::blank();
+    folio.ok(&w(
+        "entry add -j OD -d 2026-10-03 -p M1 --debit 411000@CACME=120 --credit 706000=100 --credit 445710=20",
+    ));
+    assert_eq!(
+        nonzero(&folio, "2026-10"),
+        ["08=0/20", "16=/20", "28=/20", "32=/20"]
+    );
+    let table = folio.ok(&w("vat return --period 2026-10"));
     assert!(table.contains("built from the VAT accounts"), "{table}");
-    assert!(table.contains("could not split"), "{table}");
+    assert!(
+        table.contains("445710 -20.00: counted in 08; could not split A1, 08, 09, 9B"),
+        "{table}"
+    );
 }
 
 #[test]
@@ -216,6 +267,7 @@ fn a_credit_is_carried_to_the_next_return() {
     assert_eq!(nov["28"].1, "100");
     // Settled and filed, the October credit stays what was filed.
     folio.ok(&w("vat settle --period 2026-10"));
+    folio.ok(&w("validate --all"));
     folio.ok(&w("vat file --period 2026-10"));
     let nov = boxes(&folio, "2026-11");
     assert_eq!(nov["22"].1, "200");
