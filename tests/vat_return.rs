@@ -326,3 +326,30 @@ fn assert_check_clean(folio: &Folio) {
     let out = folio.ok(&["check"]);
     assert!(out.contains(" 0 findings"), "folio check:\n{out}");
 }
+
+#[test]
+fn the_entries_csv_tax_column_tags_lines_and_refuses_unknown_codes() {
+    let folio = Folio::blank();
+    let bad = folio.write(
+        "bad.csv",
+        "journal,date,piece,label,account,third_party,debit,credit,tax\n\
+         OD,2026-10-03,M1,Vente,411000,CACME,120.00,,\n\
+         OD,2026-10-03,M1,Vente,706000,,,100.00,V20\n\
+         OD,2026-10-03,M1,Vente,445710,,,20.00,V99\n",
+    );
+    let message = folio.refuses(&["import", "entries", &bad], &["bad.csv", "4", "tax", "V99"]);
+    assert!(message.contains("unknown tax code"), "{message}");
+    let good = folio.write(
+        "good.csv",
+        "journal,date,piece,label,account,third_party,debit,credit,tax\n\
+         OD,2026-10-03,M1,Vente,411000,CACME,120.00,,\n\
+         OD,2026-10-03,M1,Vente,706000,,,100.00,V20\n\
+         OD,2026-10-03,M1,Vente,445710,,,20.00,V20\n",
+    );
+    folio.ok(&["import", "entries", &good]);
+    assert_eq!(
+        nonzero(&folio, "2026-10"),
+        ["08=100/20", "16=/20", "28=/20", "32=/20", "A1=100/"]
+    );
+    assert_check_clean(&folio);
+}

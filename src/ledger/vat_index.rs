@@ -427,7 +427,6 @@ pub(crate) fn manual_tags(
     entry: &Entry,
     codes: &[Option<String>],
 ) -> Result<Vec<(u32, LineTag)>> {
-    use crate::vat::tags::{TagRole, base_in_direction, manual_tag};
     if codes.iter().all(Option::is_none) {
         return Ok(Vec::new());
     }
@@ -437,6 +436,16 @@ pub(crate) fn manual_tags(
                 field: "tax",
                 reason: "this ledger has no posting settings, hence no tax codes".into(),
             })?;
+    manual_tags_with(&settings, entry, codes)
+}
+
+/// `manual_tags` with the settings already read.
+pub(crate) fn manual_tags_with(
+    settings: &crate::model::settings::Settings,
+    entry: &Entry,
+    codes: &[Option<String>],
+) -> Result<Vec<(u32, LineTag)>> {
+    use crate::vat::tags::{TagRole, base_in_direction, manual_tag};
     let mut out: Vec<(u32, LineTag)> = Vec::new();
     let mut resolved = Vec::new();
     for (i, code) in codes.iter().enumerate() {
