@@ -337,7 +337,10 @@ fn the_entries_csv_tax_column_tags_lines_and_refuses_unknown_codes() {
          OD,2026-10-03,M1,Vente,706000,,,100.00,V20\n\
          OD,2026-10-03,M1,Vente,445710,,,20.00,V99\n",
     );
-    let message = folio.refuses(&["import", "entries", &bad], &["bad.csv", "4", "tax", "V99"]);
+    let message = folio.refuses(
+        &["import", "entries", &bad],
+        &["bad.csv", "4", "tax", "V99"],
+    );
     assert!(message.contains("unknown tax code"), "{message}");
     let good = folio.write(
         "good.csv",

@@ -25,6 +25,8 @@ pub const VAT_TOTALS: TableDefinition<VatTotalKey, (i64, i64, i64, u64)> =
     TableDefinition::new("vat_totals");
 pub type VatTotalKey = (u32, &'static str, u32, &'static str);
 
+type TotalsByKey = BTreeMap<(u32, String, u32, String), (i64, i64, i64, u64)>;
+
 /// Pending changes of `VAT_TOTALS`, written at the end of the command.
 pub(crate) type VatDelta = HashMap<(u32, String, u32, String), (i64, i64, i64, i64)>;
 
@@ -300,7 +302,7 @@ pub(crate) fn check_vat_index(
     let Some(tags) = view.table_if_exists(VAT_TAGS)? else {
         return Ok(());
     };
-    let mut totals: BTreeMap<(u32, String, u32, String), (i64, i64, i64, u64)> = BTreeMap::new();
+    let mut totals: TotalsByKey = BTreeMap::new();
     let mut expected_lines: u64 = 0;
     let lines = view.table_if_exists(VAT_LINES)?;
     let mut current: Option<Entry> = None;
@@ -380,7 +382,7 @@ pub(crate) fn check_vat_index(
             ));
         }
     }
-    let mut stored: BTreeMap<(u32, String, u32, String), (i64, i64, i64, u64)> = BTreeMap::new();
+    let mut stored: TotalsByKey = BTreeMap::new();
     if let Some(table) = view.table_if_exists(VAT_TOTALS)? {
         for item in table.range::<VatTotalKey>(..)? {
             let (key, value) = item?;
