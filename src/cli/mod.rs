@@ -12,6 +12,7 @@ mod output;
 mod reports;
 mod sepa;
 mod setup;
+mod vat;
 
 use std::path::PathBuf;
 
@@ -134,6 +135,11 @@ pub enum Command {
     Bank {
         #[command(subcommand)]
         action: bank::BankAction,
+    },
+    /// VAT returns (CA3): the worksheet of a period, a box's lines, settlement, filing.
+    Vat {
+        #[command(subcommand)]
+        action: vat::VatAction,
     },
     /// Letter lines of customer and supplier accounts together, remove or list groups.
     Letter {
@@ -512,10 +518,11 @@ pub struct EntryFields {
     pub piece: Option<String>,
     #[arg(long, short = 'l')]
     pub label: Option<String>,
-    /// A debit line: ACCOUNT[@PARTY]=AMOUNT[:LABEL] (repeatable).
+    /// A debit line: ACCOUNT[@PARTY]=AMOUNT[:LABEL][#TAX] (repeatable; #TAX tags the line
+    /// with a tax code for the VAT return).
     #[arg(long)]
     pub debit: Vec<String>,
-    /// A credit line: ACCOUNT[@PARTY]=AMOUNT[:LABEL] (repeatable).
+    /// A credit line: ACCOUNT[@PARTY]=AMOUNT[:LABEL][#TAX] (repeatable).
     #[arg(long)]
     pub credit: Vec<String>,
 }
