@@ -300,7 +300,7 @@ pub struct Reconciliation {
     /// Largest set of book lines a subset search proposes for one bank line (default 4).
     #[serde(default = "default_reconciliation_set_size")]
     pub max_set_size: u32,
-    /// Book lines (the closest in date) a subset search looks among (default 30).
+    /// Book lines (the closest in date) a subset search looks among (default 20).
     #[serde(default = "default_set_items")]
     pub max_set_items: u32,
     /// Candidates returned per bank line (default 10).
@@ -375,7 +375,7 @@ pub const RULE_LABEL_FIELDS: [&str; 6] = [
 ];
 /// Limits of the reconciliation settings.
 pub const MAX_RECONCILIATION_SET_SIZE: u32 = 6;
-pub const MAX_RECONCILIATION_SET_ITEMS: u32 = 200;
+pub const MAX_RECONCILIATION_SET_ITEMS: u32 = 60;
 pub const MAX_RECONCILIATION_CANDIDATES: u32 = 100;
 pub const MAX_RECONCILIATION_RULES: usize = 500;
 /// Compiled size limit of a rule's regular expression (bytes).
@@ -394,7 +394,7 @@ fn default_reconciliation_set_size() -> u32 {
 }
 
 fn default_set_items() -> u32 {
-    30
+    20
 }
 
 fn default_max_candidates() -> u32 {

@@ -48,8 +48,9 @@
 //! [`MAX_REFERENCE_LINES`] lines per reference); the bank text gives at most
 //! [`MAX_TEXT_TOKENS`] tokens. The subset search (sets of 2 to `max_set_size` lines among the
 //! `max_set_items` closest same-direction lines, via [`crate::matching::suggest`]) runs only
-//! when no single book line has the exact amount, and examines at most [`SET_WORK_BUDGET`]
-//! subsets. A day's batch (every same-direction line of one date) is proposed when its total
+//! for a line nothing else accounts for (no single book line of the exact amount, no rule, no
+//! payment of the exact amount), and examines at most [`SET_WORK_BUDGET`] subsets: with the
+//! defaults (sets of up to 4 among 20 lines, 6,195 subsets) every search runs to its end. A day's batch (every same-direction line of one date) is proposed when its total
 //! is exact, for the dates within 3 days of the bank line.
 
 use std::collections::{BTreeSet, HashMap};
@@ -72,7 +73,9 @@ pub const MAX_REFERENCE_LINES: usize = 1000;
 /// Tokens read from a bank line's texts.
 pub const MAX_TEXT_TOKENS: usize = 64;
 /// Subsets one subset search may examine.
-pub const SET_WORK_BUDGET: u64 = 20_000;
+pub const SET_WORK_BUDGET: u64 = 10_000;
+/// Book lines the subset search walks past (nearest in date first) to fill its pool.
+pub const MAX_SET_SCAN: usize = 2_000;
 /// Lines of one day's batch.
 pub const MAX_BATCH_LINES: usize = 1000;
 /// Open invoices of one party considered for a payment.
@@ -569,10 +572,14 @@ pub fn candidates(
     }
     let text = BankText::of(line);
     let recognised = recognise(line, &text, index);
-    let mut out = Vec::new();
-    book_line_candidates(line, &text, &recognised, index, settings, &mut out);
-    payment_candidates(line, &text, &recognised, index, settings, &mut out);
-    out.extend(rule_candidates(line, rules));
+    let mut out = rule_candidates(line, rules);
+    let by_rule = !out.is_empty();
+    let exact_single = book_line_candidates(line, &text, &recognised, index, settings, &mut out);
+    let exact_payment = payment_candidates(line, &text, &recognised, index, settings, &mut out);
+    // The subset search is the costly part: only for a line nothing else accounts for.
+    if !(by_rule || exact_single || exact_payment) && settings.max_set_size >= 2 {
+        subset_candidates(line, index, settings, &mut out);
+    }
     rank(&mut out, settings.max_candidates as usize);
     out
 }
@@ -660,7 +667,7 @@ fn book_line_candidates(
     index: &Index,
     settings: &Reconciliation,
     out: &mut Vec<Candidate>,
-) {
+) -> bool {
     let cents = line.amount.cents();
     let tolerance = settings.tolerance.cents().abs();
     let window = i64::from(settings.date_window_days);
@@ -762,11 +769,7 @@ fn book_line_candidates(
             out.push(set_candidate(index, positions, tally));
         }
     }
-
-    // Small sets by subset search, only when no single line has the exact amount.
-    if exact_count == 0 && settings.max_set_size >= 2 {
-        subset_candidates(line, index, settings, out);
-    }
+    exact_count > 0
 }
 
 /// The reference as the book line spells it (`FA2026-00012`), for reasons.
@@ -845,7 +848,9 @@ fn subset_candidates(
     let start = index.by_date.partition_point(|e| e.0 < line.booking_date);
     let (mut before, mut after) = (start, start);
     let mut pool: Vec<u32> = Vec::with_capacity(wanted);
-    while pool.len() < wanted {
+    let mut scanned = 0usize;
+    while pool.len() < wanted && scanned < MAX_SET_SCAN {
+        scanned += 1;
         let left = before
             .checked_sub(1)
             .map(|i| (i, days_between(line, index.by_date[i].0)));
@@ -948,7 +953,8 @@ fn payment_candidates(
     index: &Index,
     settings: &Reconciliation,
     out: &mut Vec<Candidate>,
-) {
+) -> bool {
+    let mut any_exact = false;
     let mut parties: Vec<u32> = recognised.iter().map(|(p, _)| *p).collect();
     parties.dedup();
     for pos in parties {
@@ -1023,6 +1029,8 @@ fn payment_candidates(
             }
         }
         party_points(&mut tally, recognised, index, &party.code);
+        let allocated = Amount::checked_sum(allocations.iter().map(|(_, a)| *a));
+        any_exact |= allocated == Some(amount);
         out.push(Candidate {
             proposal: Proposal::Payment {
                 party: party.code.clone(),
@@ -1033,6 +1041,7 @@ fn payment_candidates(
             rule_min_score: None,
         });
     }
+    any_exact
 }
 
 fn sum_remaining(invoices: &[&OpenInvoiceView]) -> Option<Amount> {
