@@ -112,7 +112,8 @@ fn run() -> BenchResult<()> {
         .next()
         .ok_or("the ledger has no fiscal year")?;
     let start = Instant::now();
-    let sheet = ledger.statement(StatementKind::BalanceSheet, &year, &mapping, false, false)?;
+    let sheet =
+        ledger.financial_statement(StatementKind::BalanceSheet, &year, &mapping, false, false)?;
     let cold = start.elapsed();
     if !sheet.ties() || !sheet.unmapped.is_empty() {
         return Err(format!(
@@ -144,11 +145,12 @@ fn run() -> BenchResult<()> {
         ),
     ] {
         let (median, runs) = timed(RUNS, || {
-            Ok(ledger.statement(kind, &year, &mapping, validated_only, abridged)?)
+            Ok(ledger.financial_statement(kind, &year, &mapping, validated_only, abridged)?)
         })?;
         row(&format!("{what}, warm"), ms(median), runs, verdict(median));
     }
-    let income = ledger.statement(StatementKind::Income, &year, &mapping, false, false)?;
+    let income =
+        ledger.financial_statement(StatementKind::Income, &year, &mapping, false, false)?;
     println!(
         "Folio statements benchmark: {} entries ({} lines); actif {} = passif {}, result {}",
         stats.entries,

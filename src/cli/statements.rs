@@ -60,7 +60,8 @@ pub fn report_statement(
 ) -> Result<()> {
     let mapping = load_mapping(args.mapping.as_deref())?;
     let year = statement_year(&ledger.years()?, args.year.as_deref(), ctx)?;
-    let statement = ledger.statement(kind, &year, &mapping, args.validated_only, args.abridged)?;
+    let statement =
+        ledger.financial_statement(kind, &year, &mapping, args.validated_only, args.abridged)?;
     write_statement(&statement, args.format, out)?;
     if !statement.notes.is_empty() {
         let mut err = SafeOutput::new(std::io::stderr().lock());

@@ -70,16 +70,14 @@ impl Ledger {
         if since < year.start {
             // Classes 6 and 7 before the year: earlier results not carried yet (credit less
             // debit).
-            books.earlier_result = income_year
-                .checked_sub(income_all)
-                .ok_or_else(overflow)?;
+            books.earlier_result = income_year.checked_sub(income_all).ok_or_else(overflow)?;
         }
         Ok(books)
     }
 
     /// The balance sheet or income statement of `year`, with the fiscal year before it beside
     /// it when the ledger has one.
-    pub fn statement(
+    pub fn financial_statement(
         &self,
         kind: StatementKind,
         year: &FiscalYear,

@@ -265,7 +265,7 @@ impl Screen for StatementsScreen {
             self.list.set_rows(Vec::new());
             return Ok(());
         };
-        let statement = env.ledger.statement(
+        let statement = env.ledger.financial_statement(
             self.view.kind,
             year,
             &self.mapping,
