@@ -1,5 +1,6 @@
 //! The command line: clap definitions and one handler per command.
 
+mod bank;
 mod commands;
 mod company;
 mod documents;
@@ -11,6 +12,7 @@ mod output;
 mod reports;
 mod sepa;
 mod setup;
+mod vat;
 
 use std::path::PathBuf;
 
@@ -128,6 +130,16 @@ pub enum Command {
     Report {
         #[command(subcommand)]
         report: ReportKind,
+    },
+    /// Bank statements: import, list, reconcile bank lines with the books, post them.
+    Bank {
+        #[command(subcommand)]
+        action: bank::BankAction,
+    },
+    /// VAT returns (CA3): the worksheet of a period, a box's lines, settlement, filing.
+    Vat {
+        #[command(subcommand)]
+        action: vat::VatAction,
     },
     /// Letter lines of customer and supplier accounts together, remove or list groups.
     Letter {
@@ -506,10 +518,11 @@ pub struct EntryFields {
     pub piece: Option<String>,
     #[arg(long, short = 'l')]
     pub label: Option<String>,
-    /// A debit line: ACCOUNT[@PARTY]=AMOUNT[:LABEL] (repeatable).
+    /// A debit line: ACCOUNT[@PARTY]=AMOUNT[:LABEL][#TAX] (repeatable; #TAX tags the line
+    /// with a tax code for the VAT return).
     #[arg(long)]
     pub debit: Vec<String>,
-    /// A credit line: ACCOUNT[@PARTY]=AMOUNT[:LABEL] (repeatable).
+    /// A credit line: ACCOUNT[@PARTY]=AMOUNT[:LABEL][#TAX] (repeatable).
     #[arg(long)]
     pub credit: Vec<String>,
 }
@@ -693,6 +706,26 @@ pub enum ReportKind {
         /// The date the items are aged at (default: today).
         #[arg(long)]
         at: Option<String>,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// Bank reconciliation statement ("état de rapprochement") of a treasury account at a
+    /// date: book balance, bank balance of the last statement, book lines not on the bank,
+    /// bank lines not in the books, and the difference left unexplained (zero to the cent).
+    Bank {
+        #[arg(long)]
+        account: String,
+        /// Default: today.
+        #[arg(long)]
+        at: Option<String>,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// Bank lines sent to suspense (471) not yet cleared, with their age in days.
+    Suspense {
+        /// Also the lines whose suspense entry has since been lettered.
+        #[arg(long)]
+        all: bool,
         #[arg(long, value_enum, default_value_t)]
         format: Format,
     },

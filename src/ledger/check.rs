@@ -220,6 +220,7 @@ impl Ledger {
         report.chained_entries = head.1;
         report.entry_chain_head = format_head(head.0);
         super::check_vat::check_pending_vat(&view, &mut |m| findings.add("vat", m))?;
+        super::vat_index::check_vat_index(&view, &mut |m| findings.add("vat", m))?;
         check_stored_fecs(&view, findings)?;
         super::lettering::check_groups(&view, &mut |m| findings.add("lettering", m))?;
         super::open_items::check_open_index(&view, open_items, &mut |m| findings.add("index", m))?;

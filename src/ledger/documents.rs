@@ -359,7 +359,8 @@ fn write_posting(
     if d.settings.general.generated_entries == EntryLanding::Validated {
         tx.number_entry(&mut entry, ctx.today)?;
     }
-    tx.insert_entry(&entry)?;
+    let tags = super::vat_index::posting_tags(posting, &d.settings);
+    tx.insert_entry_tagged(&entry, &tags)?;
     let rules: Vec<String> = posting.lines.iter().map(|l| l.rule.to_string()).collect();
     d.why.insert(entry.id, encode(&rules)?.as_slice())?;
     Ok(entry)
@@ -1726,6 +1727,7 @@ fn reverse_generated_noted(
     reversal.reversal_of = Some(entry.id);
     tx.number_entry(&mut reversal, ctx.today)?;
     tx.insert_entry(&reversal)?;
+    tx.tag_reversal(entry, &reversal)?;
     tx.reversals.insert(entry.id, reversal.id)?;
     Ok(reversal)
 }
@@ -2026,4 +2028,59 @@ pub(crate) fn audit_cancellation(
             }
         ),
     )
+}
+
+/// Tags the generated entries of a ledger written before the VAT index (schema 5): an entry
+/// the engine posts the same today takes the tags the engine gives; a reversal takes its
+/// original's, negated. An entry the current settings would post differently stays untagged
+/// (the worksheet reports its VAT lines).
+pub(crate) fn tag_generated_entries(tx: &mut Tx<'_>) -> Result<u64> {
+    let mut generated = Vec::new();
+    for item in tx.entries.range::<u64>(..)? {
+        let (key, value) = item?;
+        let entry = super::store::decode_entry(value.value(), key.value())?;
+        if entry
+            .source
+            .as_deref()
+            .is_some_and(|s| s.starts_with("document:"))
+        {
+            generated.push(entry);
+        }
+    }
+    if generated.is_empty() {
+        return Ok(0);
+    }
+    let d = DocTables::open(tx)?;
+    let mut tagged = 0u64;
+    for entry in &generated {
+        if !tx.entry_tags(entry.id)?.is_empty() {
+            continue;
+        }
+        if let Some(original) = entry.reversal_of {
+            let original = tx.entry(original)?;
+            tx.tag_reversal(&original, entry)?;
+            tagged = tagged.saturating_add(1);
+            continue;
+        }
+        let Some(id) = entry
+            .source
+            .as_deref()
+            .and_then(|s| s.strip_prefix("document:"))
+            .and_then(|id| id.parse::<DocumentId>().ok())
+        else {
+            continue;
+        };
+        let Ok(doc) = d.get(id) else {
+            continue;
+        };
+        let Ok(posting) = compute_posting(tx, &d, &doc) else {
+            continue;
+        };
+        if same_content(entry, &entry_input(&doc, &posting)) {
+            let tags = super::vat_index::posting_tags(&posting, &d.settings);
+            tx.tag_lines(entry, &tags)?;
+            tagged = tagged.saturating_add(1);
+        }
+    }
+    Ok(tagged)
 }

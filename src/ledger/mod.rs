@@ -37,6 +37,8 @@ mod setup;
 mod store;
 mod tables;
 mod validated;
+pub mod vat;
+mod vat_index;
 mod views;
 
 use std::path::{Path, PathBuf};
@@ -85,7 +87,7 @@ use crate::model::{
 };
 
 /// Schema version this Folio writes. Older ledgers are migrated on open; newer ones refused.
-pub const SCHEMA_VERSION: u32 = 4;
+pub const SCHEMA_VERSION: u32 = 5;
 
 /// Where the time of an audit record comes from. Each record asks the clock when it is
 /// written, so a long-lived context (the interface) never stamps a change with an old time.
