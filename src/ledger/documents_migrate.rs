@@ -111,6 +111,7 @@ pub(crate) fn migrate_to_3(tx: &mut Tx<'_>) -> Result<()> {
                 .collect(),
             payment_methods: old.payment_methods,
             lettering: Default::default(),
+            reconciliation: Default::default(),
         };
         tx.put_meta("settings", &settings)?;
     }
