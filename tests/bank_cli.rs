@@ -109,6 +109,14 @@ fn imports_every_format() {
     assert_eq!(rows[0]["amount"], "500.00");
     assert_eq!(rows[0]["status"], "unreconciled");
 
+    let journals = csv_records(&folio.ok(&w("journals --format csv")));
+    let b2 = journals.iter().find(|j| j["code"] == "B2").expect("B2");
+    assert_eq!(b2["bank_account"], IBAN_B);
+    let json = folio.ok(&w("bank lines --account 512100 --format json"));
+    assert!(json.contains("\"label\": \"VIREMENT INTERNE\""), "{json}");
+    assert!(json.contains("\"status\": \"unreconciled\""), "{json}");
+    folio.refuses(&w("bank lines --statement 9"), &["no statement 9"]);
+
     // CFONB 120 without line breaks, OFX 1 with comma decimals, each onto --account.
     for (file, lines) in [("cfonb120-no-breaks.txt", 2), ("ofx1-comma-decimal.ofx", 3)] {
         let folio = Folio::blank();
