@@ -518,3 +518,26 @@ fn the_bank_reconciliation_statement_explains_the_difference() {
         "{json}"
     );
 }
+
+#[test]
+fn deleting_a_reconciled_draft_unreconciles_its_bank_line() {
+    let folio = reconciling();
+    folio.ok(&w("bank post 1/2 --account 627000"));
+    folio.ok(&w("bank reconcile 1/1 #1/1 #2/1"));
+    // A relabelled draft keeps its reconciliation.
+    folio.ok(&w("entry edit #3 -l 'Frais de tenue de compte'"));
+    assert_eq!(lines_csv(&folio, "")[1]["status"], "reconciled");
+    folio.ok(&w("entry delete #3"));
+    let rows = lines_csv(&folio, "");
+    assert_eq!(rows[1]["status"], "unreconciled");
+    assert_eq!(rows[0]["status"], "reconciled");
+    let log = folio.ok(&w("log bank:1/2"));
+    assert!(log.contains("was changed or deleted"), "{log}");
+    // One line of a two-line reconciliation changed: the whole bank line is unreconciled.
+    folio.ok(&w(
+        "entry edit #2 --debit 512000=400 --credit 411000@CACME=400",
+    ));
+    assert_eq!(lines_csv(&folio, "")[0]["status"], "unreconciled");
+    let check = folio.ok(&w("check"));
+    assert!(!check.contains("bank"), "{check}");
+}
