@@ -10,7 +10,9 @@ mod interactive;
 mod lettering;
 mod output;
 mod reports;
+mod sepa;
 mod setup;
+mod vat;
 
 use std::path::PathBuf;
 
@@ -88,6 +90,12 @@ pub enum Command {
         #[command(subcommand)]
         action: company::CompanyAction,
     },
+    /// SEPA direct debits: collect due invoices into a pain.008 file, reject a debit, list
+    /// mandates.
+    Sepa {
+        #[command(subcommand)]
+        action: sepa::SepaAction,
+    },
     /// Add, edit, delete or show one entry.
     Entry {
         #[command(subcommand)]
@@ -127,6 +135,11 @@ pub enum Command {
     Bank {
         #[command(subcommand)]
         action: bank::BankAction,
+    },
+    /// VAT returns (CA3): the worksheet of a period, a box's lines, settlement, filing.
+    Vat {
+        #[command(subcommand)]
+        action: vat::VatAction,
     },
     /// Letter lines of customer and supplier accounts together, remove or list groups.
     Letter {
@@ -287,6 +300,17 @@ pub enum PayAction {
     /// Remove the allocation of a payment or refund to one document (or the set-off of a
     /// credit note against one invoice).
     Unallocate { payment: String, document: String },
+    /// Cancel a registered payment or refund (a returned cheque, a rejected debit): its
+    /// entry is reversed, what it paid is due again.
+    Cancel {
+        payment: String,
+        /// Date of the cancelling entry (default: today).
+        #[arg(long)]
+        date: Option<String>,
+        /// Why (written in the reversal's label and the audit log).
+        #[arg(long, default_value = "")]
+        reason: String,
+    },
     /// Change a payment's reference (date, party, amount and method are frozen).
     Edit {
         payment: String,
@@ -466,11 +490,15 @@ pub struct PartyDetails {
     /// Payment terms in days.
     #[arg(long)]
     pub terms: Option<u32>,
-    /// Default payment method (transfer, cheque, card, cash, sepa_dd…).
-    #[arg(long)]
+    /// Default payment method (transfer, cheque, card, cash, sepa_dd…; `sepa` is sepa_dd,
+    /// SEPA direct debit).
+    #[arg(long, visible_alias = "payment-method")]
     pub method: Option<String>,
     #[arg(long)]
     pub iban: Option<String>,
+    /// The debtor's BIC for SEPA direct debits (optional; "" clears it).
+    #[arg(long)]
+    pub bic: Option<String>,
     /// SEPA mandate reference (with --mandate-date).
     #[arg(long, requires = "mandate_date")]
     pub mandate: Option<String>,
@@ -490,10 +518,11 @@ pub struct EntryFields {
     pub piece: Option<String>,
     #[arg(long, short = 'l')]
     pub label: Option<String>,
-    /// A debit line: ACCOUNT[@PARTY]=AMOUNT[:LABEL] (repeatable).
+    /// A debit line: ACCOUNT[@PARTY]=AMOUNT[:LABEL][#TAX] (repeatable; #TAX tags the line
+    /// with a tax code for the VAT return).
     #[arg(long)]
     pub debit: Vec<String>,
-    /// A credit line: ACCOUNT[@PARTY]=AMOUNT[:LABEL] (repeatable).
+    /// A credit line: ACCOUNT[@PARTY]=AMOUNT[:LABEL][#TAX] (repeatable).
     #[arg(long)]
     pub credit: Vec<String>,
 }
