@@ -110,6 +110,10 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             let read_only = matches!(action, super::company::CompanyAction::Show { .. });
             super::company::company(&open_for(&cli, read_only)?, action, &ctx, &mut out)?
         }
+        Command::Sepa { action } => {
+            let read_only = matches!(action, super::sepa::SepaAction::Mandates { .. });
+            super::sepa::sepa(&open_for(&cli, read_only)?, action, &ctx, &mut out)?
+        }
         Command::Entry { action } => entry(&cli, action, &ctx, &mut out)?,
         Command::Import { what } => import(&cli, what, &ctx, &mut out)?,
         Command::Validate(args) => validate(&cli, args, &ctx, &mut out)?,
@@ -155,6 +159,8 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             expect_head,
         } => check(&cli, *format, *print_head, expect_head.as_deref(), &mut out)?,
         Command::Letter { action } => super::lettering::letter(&cli, action, &ctx, &mut out)?,
+        Command::Bank { action } => super::bank::bank(&cli, action, &ctx, &mut out)?,
+        Command::Vat { action } => super::vat::vat(&cli, action, &ctx, &mut out)?,
         Command::Log { record, format } => log(&cli, record, *format, &mut out)?,
         Command::Doc { action } => {
             let read_only = matches!(action, DocAction::List { .. } | DocAction::Show { .. });
@@ -511,7 +517,7 @@ fn parties(
                 party.auxiliary_account = aux.clone();
             }
             party_patch(None, None, details)?.apply(&mut party)?;
-            let party = ledger.add_party(ctx, party)?;
+            let party = ledger.add_party_with_bic(ctx, party, details.bic.as_deref())?;
             writeln!(
                 out,
                 "added {} {} {}",
@@ -552,10 +558,40 @@ fn party_patch(
         active,
         tax_position: details.tax_position.clone(),
         payment_terms_days: details.terms,
-        payment_method: details.method.clone(),
+        // `sepa` is the direct debit method's short name.
+        payment_method: details.method.as_deref().map(|m| {
+            if m.trim().eq_ignore_ascii_case("sepa") {
+                crate::ledger::DIRECT_DEBIT_METHOD.to_string()
+            } else {
+                m.to_string()
+            }
+        }),
         iban: details.iban.clone(),
         mandate,
+        bic: details.bic.clone(),
     })
+}
+
+/// Parses `ACCOUNT[@PARTY]=AMOUNT[:LABEL][#TAX]`: the line and its tax code.
+pub fn parse_tagged_line_arg(text: &str, debit: bool) -> Result<(Line, Option<String>)> {
+    let side = if debit { "debit" } else { "credit" };
+    match text.rsplit_once('#') {
+        Some((line, tax)) => {
+            let tax = tax.trim();
+            if tax.is_empty()
+                || !tax
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+            {
+                bail!(
+                    "{side}: `{}`: the tax code after # must be a code like V20 (folio taxes lists them)",
+                    echo(text)
+                );
+            }
+            Ok((parse_line_arg(line, debit)?, Some(tax.to_string())))
+        }
+        None => Ok((parse_line_arg(text, debit)?, None)),
+    }
 }
 
 /// Parses `ACCOUNT[@PARTY]=AMOUNT[:LABEL]`.
@@ -585,15 +621,20 @@ pub fn parse_line_arg(text: &str, debit: bool) -> Result<Line> {
     Ok(line.with_party(party).with_label(label))
 }
 
-fn lines_of(fields: &EntryFields) -> Result<Vec<Line>> {
+fn lines_of(fields: &EntryFields) -> Result<(Vec<Line>, Vec<Option<String>>)> {
     let mut lines = Vec::new();
-    for text in &fields.debit {
-        lines.push(parse_line_arg(text, true)?);
+    let mut taxes = Vec::new();
+    for (text, debit) in fields
+        .debit
+        .iter()
+        .map(|t| (t, true))
+        .chain(fields.credit.iter().map(|t| (t, false)))
+    {
+        let (line, tax) = parse_tagged_line_arg(text, debit)?;
+        lines.push(line);
+        taxes.push(tax);
     }
-    for text in &fields.credit {
-        lines.push(parse_line_arg(text, false)?);
-    }
-    Ok(lines)
+    Ok((lines, taxes))
 }
 
 fn entry(cli: &Cli, action: &EntryAction, ctx: &Ctx, out: &mut impl Write) -> Result<ExitCode> {
@@ -604,6 +645,7 @@ fn entry(cli: &Cli, action: &EntryAction, ctx: &Ctx, out: &mut impl Write) -> Re
                 v.clone().ok_or_else(|| anyhow!("{name}: required"))
             };
             let piece = need(&fields.piece, "piece")?;
+            let (lines, taxes) = lines_of(fields)?;
             let input = EntryInput {
                 journal: parse_journal_code(&need(&fields.journal, "journal")?)
                     .map_err(|e| anyhow!("journal: {e}"))?,
@@ -611,9 +653,9 @@ fn entry(cli: &Cli, action: &EntryAction, ctx: &Ctx, out: &mut impl Write) -> Re
                 // Without a label the piece names the entry, as the FEC needs a label.
                 label: fields.label.clone().unwrap_or_else(|| piece.clone()),
                 piece,
-                lines: lines_of(fields)?,
+                lines,
             };
-            let entry = ledger.add_entry(ctx, &input)?;
+            let entry = ledger.add_entry_tagged(ctx, &input, &taxes)?;
             if *validate {
                 let validated = ledger.validate(ctx, &Selection::Entries(vec![entry.id]))?;
                 let number = validated.first().map(Entry::reference).unwrap_or_default();
@@ -628,7 +670,8 @@ fn entry(cli: &Cli, action: &EntryAction, ctx: &Ctx, out: &mut impl Write) -> Re
             revision,
         } => {
             let current = ledger.find_entry(entry)?;
-            let lines = lines_of(fields)?;
+            let (lines, taxes) = lines_of(fields)?;
+            let taxes = (!lines.is_empty()).then_some(taxes);
             let input = EntryInput {
                 journal: match &fields.journal {
                     Some(j) => parse_journal_code(j).map_err(|e| anyhow!("journal: {e}"))?,
@@ -655,7 +698,13 @@ fn entry(cli: &Cli, action: &EntryAction, ctx: &Ctx, out: &mut impl Write) -> Re
             // Without --revision, the copy just read: a change committed in between is not
             // overwritten either.
             let expected = revision.unwrap_or(current.revision);
-            let edited = ledger.edit_entry(ctx, current.id, &input, Some(expected))?;
+            let edited = ledger.edit_entry_tagged(
+                ctx,
+                current.id,
+                &input,
+                Some(expected),
+                taxes.as_deref(),
+            )?;
             if edited.revision == current.revision {
                 writeln!(
                     out,

@@ -121,6 +121,8 @@ pub struct Tx<'t> {
     pub(crate) entry_hashes: Table<'t, u64, (u64, [u8; 32])>,
     /// The open items of letterable accounts, kept with every validation and lettering.
     pub(crate) open: OpenTables<'t>,
+    /// The VAT tags of lines and their totals (see `vat_index`).
+    pub(crate) vat: super::vat_index::VatTables<'t>,
     account_cache: HashMap<String, Option<Account>>,
     journal_cache: HashMap<String, Option<Journal>>,
     party_cache: HashMap<String, Option<Party>>,
@@ -203,6 +205,7 @@ impl<'t> Tx<'t> {
             audit_entry_ranges: t(txn, AUDIT_ENTRY_RANGES)?,
             entry_hashes: t(txn, ENTRY_HASHES)?,
             open: OpenTables::open(txn)?,
+            vat: super::vat_index::VatTables::open(txn)?,
             meta,
             years_table,
             account_cache: HashMap::new(),
@@ -254,6 +257,7 @@ impl<'t> Tx<'t> {
             std::mem::take(&mut self.party_delta),
         )?;
         self.open.flush()?;
+        self.vat.flush()?;
         let counter: u64 = meta_get(&self.meta, "counter")?.unwrap_or(0);
         self.put_meta("counter", &next_counter(counter, "change counter")?)?;
         let (next_entry, next_validation) = (self.next_entry, self.next_validation);
@@ -651,6 +655,7 @@ impl<'t> Tx<'t> {
         // Indexes gathered in bulk must be written before any of them is removed.
         self.flush_bulk()?;
         self.removed_entries.push(entry.id);
+        self.untag_entry(entry)?;
         let date = day(entry.date);
         self.entries.remove(entry.id)?;
         self.entries_by_date.remove((date, entry.id))?;
