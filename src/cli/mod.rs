@@ -1,6 +1,7 @@
 //! The command line: clap definitions and one handler per command.
 
 mod bank;
+mod bank_match;
 mod commands;
 mod company;
 mod documents;
