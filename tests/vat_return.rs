@@ -356,3 +356,43 @@ fn the_entries_csv_tax_column_tags_lines_and_refuses_unknown_codes() {
     );
     assert_check_clean(&folio);
 }
+
+#[test]
+fn quarterly_returns_follow_the_company_profile() {
+    let folio = Folio::blank();
+    add_doc(
+        &folio,
+        "--type customer_invoice --party CACME --date 2026-10-02 --line ';Lampe;1;1000;;V20'",
+    );
+    add_doc(
+        &folio,
+        "--type customer_invoice --party CACME --date 2026-12-30 --line ';Lampe;1;500;;V20'",
+    );
+    // Monthly by default: a quarter is refused.
+    folio.refuses(&w("vat return --period 2026-Q4"), &["monthly"]);
+    folio.ok(&w("company edit --vat-periodicity quarterly"));
+    assert_eq!(
+        nonzero(&folio, "2026-Q4"),
+        ["08=1500/300", "16=/300", "28=/300", "32=/300", "A1=1500/"]
+    );
+    folio.refuses(&w("vat return --period 2026-10"), &["quarterly"]);
+    let periods = csv_records(&folio.ok(&w("vat periods --year 2026 --format csv")));
+    assert_eq!(periods.len(), 4, "{periods:?}");
+}
+
+#[test]
+fn services_on_invoice_are_noted_unless_the_company_opted_for_debits() {
+    let folio = Folio::blank();
+    // A service item taxed on invoice (V20) while the company pays VAT on services on
+    // encaissements: counted as posted, with a note; with the débits option, no note.
+    folio.ok(&w(
+        "entry add -j OD -d 2026-10-03 -p M1 --debit 411000@CACME=120 --credit 706000=100#V20E --credit 445740=20#V20E",
+    ));
+    let table = folio.ok(&w("vat return --period 2026-10"));
+    // The VAT waits on 445740 until paid: nothing is due yet.
+    assert!(table.contains("32   Total to pay"), "{table}");
+    assert_eq!(boxes(&folio, "2026-10")["32"].1, "0");
+    folio.ok(&w("company edit --vat-debits true"));
+    let table = folio.ok(&w("vat return --period 2026-10"));
+    assert!(table.contains("services taxed on payment though the company opted for débits") || table.contains("checks"), "{table}");
+}

@@ -106,6 +106,10 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             format,
             details,
         } => parties(&cli, action, *format, *details, &ctx, &mut out)?,
+        Command::Company { action } => {
+            let read_only = matches!(action, super::company::CompanyAction::Show { .. });
+            super::company::company(&open_for(&cli, read_only)?, action, &ctx, &mut out)?
+        }
         Command::Entry { action } => entry(&cli, action, &ctx, &mut out)?,
         Command::Import { what } => import(&cli, what, &ctx, &mut out)?,
         Command::Validate(args) => validate(&cli, args, &ctx, &mut out)?,
@@ -372,6 +376,8 @@ fn journals(
             label,
             kind,
             treasury,
+            iban,
+            rib,
         }) => {
             let kind = JournalKind::parse(kind).ok_or_else(|| {
                 anyhow!("kind: `{kind}` is not one of sales, purchases, bank, cash, miscellaneous, opening")
@@ -383,7 +389,8 @@ fn journals(
                 treasury_account: treasury.as_deref().map(account_arg).transpose()?,
                 active: true,
             };
-            let journal = ledger.add_journal(ctx, journal)?;
+            let bank = bank_details_arg(iban.as_deref(), rib.as_deref())?.flatten();
+            let journal = ledger.add_journal_with_bank(ctx, journal, bank.as_ref())?;
             writeln!(out, "added journal {} {}", journal.code, journal.label)?;
         }
         Some(JournalsAction::Edit {
@@ -392,6 +399,8 @@ fn journals(
             active,
             treasury,
             kind,
+            iban,
+            rib,
         }) => {
             let kind = kind
                 .as_deref()
@@ -406,6 +415,7 @@ fn journals(
                 active: *active,
                 treasury_account: treasury.as_deref().map(account_arg).transpose()?,
                 kind,
+                bank: bank_details_arg(iban.as_deref(), rib.as_deref())?,
             };
             let code = parse_journal_code(code).map_err(|e| anyhow!("code: {e}"))?;
             let journal = ledger.edit_journal(ctx, &code, &patch)?;
@@ -413,6 +423,22 @@ fn journals(
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `--iban` / `--rib` to bank details: `None` when neither is given, `Some(None)` for an
+/// empty `--iban ""` (removes them).
+fn bank_details_arg(
+    iban: Option<&str>,
+    rib: Option<&str>,
+) -> Result<Option<Option<crate::ledger::BankDetails>>> {
+    use crate::ledger::BankDetails;
+    match (iban, rib) {
+        (Some(iban), _) if iban.trim().is_empty() => Ok(Some(None)),
+        (Some(iban), _) => Ok(Some(Some(BankDetails::from_iban(iban)?))),
+        (None, Some(rib)) if rib.trim().is_empty() => Ok(Some(None)),
+        (None, Some(rib)) => Ok(Some(Some(BankDetails::from_rib(rib)?))),
+        (None, None) => Ok(None),
+    }
 }
 
 fn parties(

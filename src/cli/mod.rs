@@ -1,6 +1,7 @@
 //! The command line: clap definitions and one handler per command.
 
 mod commands;
+mod company;
 mod documents;
 mod fec_import;
 mod files;
@@ -81,6 +82,11 @@ pub enum Command {
         /// terms, method, iban, mandate, mandate_date).
         #[arg(long, global = true)]
         details: bool,
+    },
+    /// The company's name and profile: VAT periodicity and option, SEPA creditor details.
+    Company {
+        #[command(subcommand)]
+        action: company::CompanyAction,
     },
     /// Add, edit, delete or show one entry.
     Entry {
@@ -384,6 +390,13 @@ pub enum JournalsAction {
         /// Treasury account of a bank or cash journal.
         #[arg(long)]
         treasury: Option<String>,
+        /// IBAN of the bank account (checked): statements of this account go to the journal's
+        /// treasury account. A French IBAN also gives the RIB that CFONB files use.
+        #[arg(long)]
+        iban: Option<String>,
+        /// French RIB `BANK BRANCH ACCOUNT [KEY]` when there is no IBAN.
+        #[arg(long, conflicts_with = "iban")]
+        rib: Option<String>,
     },
     Edit {
         code: String,
@@ -397,6 +410,12 @@ pub enum JournalsAction {
         /// treasury account).
         #[arg(long)]
         kind: Option<String>,
+        /// IBAN of the bank account (checked); `--iban ""` removes the bank details.
+        #[arg(long)]
+        iban: Option<String>,
+        /// French RIB `BANK BRANCH ACCOUNT [KEY]` when there is no IBAN.
+        #[arg(long, conflicts_with = "iban")]
+        rib: Option<String>,
     },
 }
 

@@ -225,6 +225,7 @@ impl Ledger {
         super::lettering::check_groups(&view, &mut |m| findings.add("lettering", m))?;
         super::open_items::check_open_index(&view, open_items, &mut |m| findings.add("index", m))?;
         super::carried::check_origins(&view, &mut |m| findings.add("closing", m))?;
+        super::bank::check_marks(&view, &mut |m| findings.add("bank", m))?;
         report.information = super::lettering_import::imported_marks(&view)?
             .into_iter()
             .map(|message| Finding {

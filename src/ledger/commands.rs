@@ -30,6 +30,9 @@ pub struct JournalPatch {
     pub treasury_account: Option<AccountNumber>,
     /// Corrects a kind guessed at import (it only says how the journal is used).
     pub kind: Option<crate::model::JournalKind>,
+    /// The bank account of a bank journal (`Some(None)` removes it): how statements find
+    /// their treasury account.
+    pub bank: Option<Option<super::BankDetails>>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -199,6 +202,16 @@ impl Ledger {
     }
 
     pub fn add_journal(&self, ctx: &Ctx, journal: Journal) -> Result<Journal> {
+        self.add_journal_with_bank(ctx, journal, None)
+    }
+
+    /// Adds a journal with the bank details of its account, in one transaction.
+    pub fn add_journal_with_bank(
+        &self,
+        ctx: &Ctx,
+        journal: Journal,
+        bank: Option<&super::BankDetails>,
+    ) -> Result<Journal> {
         let mut journal = journal;
         journal.label = non_empty("label", &journal.label)?;
         self.write(ctx, |tx| {
@@ -210,15 +223,20 @@ impl Ledger {
             }
             check_treasury(tx, &journal)?;
             tx.put_journal(&journal)?;
+            if bank.is_some() {
+                super::bank::put_details(tx, &journal, bank)?;
+            }
             tx.audit(
                 ctx,
                 "journal.add",
                 vec![format!("journal:{}", journal.code)],
                 format!(
-                    "added journal {} {} ({})",
+                    "added journal {} {} ({}){}",
                     journal.code,
                     journal.label,
-                    journal.kind.name()
+                    journal.kind.name(),
+                    bank.map(|b| format!(", bank account {}", b.display()))
+                        .unwrap_or_default()
                 ),
             )?;
             Ok(journal)
@@ -242,11 +260,21 @@ impl Ledger {
             }
             check_treasury(tx, &journal)?;
             tx.put_journal(&journal)?;
+            if let Some(bank) = &patch.bank {
+                super::bank::put_details(tx, &journal, bank.as_ref())?;
+            }
             tx.audit(
                 ctx,
                 "journal.edit",
                 vec![format!("journal:{code}")],
-                format!("edited journal {code}: {journal:?}"),
+                match &patch.bank {
+                    Some(Some(bank)) => format!(
+                        "edited journal {code}: {journal:?}, bank account {}",
+                        bank.display()
+                    ),
+                    Some(None) => format!("edited journal {code}: {journal:?}, no bank account"),
+                    None => format!("edited journal {code}: {journal:?}"),
+                },
             )?;
             Ok(journal)
         })

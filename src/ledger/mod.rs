@@ -9,12 +9,14 @@
 
 mod aged;
 mod audit;
+mod bank;
 mod carried;
 mod check;
 mod check_vat;
 mod closing;
 mod codec;
 mod commands;
+mod company;
 mod documents;
 mod documents_migrate;
 mod error;
@@ -45,6 +47,11 @@ use chrono::{NaiveDate, NaiveDateTime};
 use redb::{ConcurrencyMode, Database, ReadOnlyDatabase, ReadableDatabase};
 
 pub use audit::{AuditRecord, EntryHead, format_head, parse_head};
+pub use bank::{
+    BankDetails, BankLine, BankLineFilter, BankLineId, BankLineStatus, BankReport, BookLine,
+    ImportedStatement, MarkKind, Reconciliation, RibNumbers, StatementImport,
+    StatementImportSummary, StatementInfo, StatementRecord, SuspenseItem,
+};
 pub use check::CheckReport;
 pub use check::Finding;
 pub use closing::Closing;

@@ -144,6 +144,9 @@ pub struct Tx<'t> {
     audited_head: Option<EntryHead>,
     bulk: Option<BulkIndexes>,
     counters: HashMap<(String, String), u64>,
+    /// Draft entries removed by this command: their bank reconciliations are checked again
+    /// at `finish`.
+    removed_entries: Vec<EntryId>,
 }
 
 fn meta_get<T: serde::de::DeserializeOwned>(
@@ -222,11 +225,16 @@ impl<'t> Tx<'t> {
             audited_head: None,
             bulk: None,
             counters: HashMap::new(),
+            removed_entries: Vec::new(),
         })
     }
 
     /// Writes the pending totals and counters; every command ends here before its commit.
-    pub fn finish(&mut self, _ctx: &Ctx) -> Result<()> {
+    pub fn finish(&mut self, ctx: &Ctx) -> Result<()> {
+        if !self.removed_entries.is_empty() && self.audited {
+            let removed = std::mem::take(&mut self.removed_entries);
+            super::bank::settle_removed_entries(self, ctx, &removed)?;
+        }
         if !self.audited {
             return Err(LedgerError::Corrupt(
                 "a command tried to commit without an audit record".into(),
@@ -647,6 +655,7 @@ impl<'t> Tx<'t> {
         // Indexes gathered in bulk must be written before any of them is removed.
         self.flush_bulk()?;
         self.untag_entry(entry)?;
+        self.removed_entries.push(entry.id);
         let date = day(entry.date);
         self.entries.remove(entry.id)?;
         self.entries_by_date.remove((date, entry.id))?;
