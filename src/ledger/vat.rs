@@ -862,7 +862,7 @@ fn worksheet(reader: &Reader<'_>, period: ReturnPeriod, options: &VatOptions) ->
         .notes
         .iter()
         .filter_map(|n| {
-            let line = lines.get(n.reference.line as usize)?;
+            let line = lines.iter().find(|l| l.reference == n.reference)?;
             Some(format!(
                 "tax code {} on {}: {}",
                 line.tax_code,
