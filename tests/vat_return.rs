@@ -402,3 +402,45 @@ fn services_on_payment_are_noted_when_the_company_opted_for_debits() {
         ("1000".into(), "200".into())
     );
 }
+
+#[test]
+fn a_schema_4_ledger_gets_its_vat_index_when_opened() {
+    let folio = blank_with_eu();
+    let invoice = add_doc(
+        &folio,
+        "--type customer_invoice --party CACME --date 2026-10-01 --line ';Conseil;1;1000;;V20E' --line ';Lampe;1;300;;V55'",
+    );
+    folio.ok(&w(&format!(
+        "pay add --type customer_payment --party CACME --date 2026-10-20 --amount 600 --method transfer --allocate {invoice}=600"
+    )));
+    add_doc(
+        &folio,
+        "--type supplier_invoice --party FEU --date 2026-10-07 --line ';Verre;1;2113;;D20'",
+    );
+    let before = boxes(&folio, "2026-10");
+    let lines_before = folio.ok(&w("vat return --period 2026-10 --lines 08 --format csv"));
+    {
+        // The ledger as schema 4 wrote it: no VAT index.
+        let db = open_redb(&folio.ledger);
+        let txn = db.begin_write().unwrap();
+        let tags: redb::TableDefinition<(u64, u32), &[u8]> = redb::TableDefinition::new("vat_tags");
+        let lines: redb::TableDefinition<(u32, &str, u32, &str, i32, u64, u32), (i64, i64)> =
+            redb::TableDefinition::new("vat_lines");
+        let totals: redb::TableDefinition<(u32, &str, u32, &str), (i64, i64, i64, u64)> =
+            redb::TableDefinition::new("vat_totals");
+        assert!(txn.delete_table(tags).unwrap());
+        assert!(txn.delete_table(lines).unwrap());
+        assert!(txn.delete_table(totals).unwrap());
+        txn.open_table(META)
+            .unwrap()
+            .insert("schema", sealed(&[4]).as_slice())
+            .unwrap();
+        txn.commit().unwrap();
+    }
+    assert_eq!(boxes(&folio, "2026-10"), before);
+    assert_eq!(
+        folio.ok(&w("vat return --period 2026-10 --lines 08 --format csv")),
+        lines_before
+    );
+    assert_check_clean(&folio);
+}
