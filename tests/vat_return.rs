@@ -403,6 +403,10 @@ fn services_on_payment_are_noted_when_the_company_opted_for_debits() {
     );
 }
 
+type LineKey = (u32, &'static str, u32, &'static str, i32, u64, u32);
+type TotalKey = (u32, &'static str, u32, &'static str);
+type TotalValue = (i64, i64, i64, u64);
+
 #[test]
 fn a_schema_4_ledger_gets_its_vat_index_when_opened() {
     let folio = blank_with_eu();
@@ -424,9 +428,9 @@ fn a_schema_4_ledger_gets_its_vat_index_when_opened() {
         let db = open_redb(&folio.ledger);
         let txn = db.begin_write().unwrap();
         let tags: redb::TableDefinition<(u64, u32), &[u8]> = redb::TableDefinition::new("vat_tags");
-        let lines: redb::TableDefinition<(u32, &str, u32, &str, i32, u64, u32), (i64, i64)> =
+        let lines: redb::TableDefinition<LineKey, (i64, i64)> =
             redb::TableDefinition::new("vat_lines");
-        let totals: redb::TableDefinition<(u32, &str, u32, &str), (i64, i64, i64, u64)> =
+        let totals: redb::TableDefinition<TotalKey, TotalValue> =
             redb::TableDefinition::new("vat_totals");
         assert!(txn.delete_table(tags).unwrap());
         assert!(txn.delete_table(lines).unwrap());
