@@ -110,6 +110,10 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             let read_only = matches!(action, super::company::CompanyAction::Show { .. });
             super::company::company(&open_for(&cli, read_only)?, action, &ctx, &mut out)?
         }
+        Command::Sepa { action } => {
+            let read_only = matches!(action, super::sepa::SepaAction::Mandates { .. });
+            super::sepa::sepa(&open_for(&cli, read_only)?, action, &ctx, &mut out)?
+        }
         Command::Entry { action } => entry(&cli, action, &ctx, &mut out)?,
         Command::Import { what } => import(&cli, what, &ctx, &mut out)?,
         Command::Validate(args) => validate(&cli, args, &ctx, &mut out)?,
@@ -155,6 +159,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             expect_head,
         } => check(&cli, *format, *print_head, expect_head.as_deref(), &mut out)?,
         Command::Letter { action } => super::lettering::letter(&cli, action, &ctx, &mut out)?,
+        Command::Bank { action } => super::bank::bank(&cli, action, &ctx, &mut out)?,
         Command::Vat { action } => super::vat::vat(&cli, action, &ctx, &mut out)?,
         Command::Log { record, format } => log(&cli, record, *format, &mut out)?,
         Command::Doc { action } => {
@@ -512,7 +517,7 @@ fn parties(
                 party.auxiliary_account = aux.clone();
             }
             party_patch(None, None, details)?.apply(&mut party)?;
-            let party = ledger.add_party(ctx, party)?;
+            let party = ledger.add_party_with_bic(ctx, party, details.bic.as_deref())?;
             writeln!(
                 out,
                 "added {} {} {}",
@@ -553,9 +558,17 @@ fn party_patch(
         active,
         tax_position: details.tax_position.clone(),
         payment_terms_days: details.terms,
-        payment_method: details.method.clone(),
+        // `sepa` is the direct debit method's short name.
+        payment_method: details.method.as_deref().map(|m| {
+            if m.trim().eq_ignore_ascii_case("sepa") {
+                crate::ledger::DIRECT_DEBIT_METHOD.to_string()
+            } else {
+                m.to_string()
+            }
+        }),
         iban: details.iban.clone(),
         mandate,
+        bic: details.bic.clone(),
     })
 }
 

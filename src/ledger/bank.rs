@@ -531,6 +531,21 @@ fn invalid(field: &'static str, reason: impl Into<String>) -> LedgerError {
     }
 }
 
+/// An error about one statement of an import: `FILE:LINE: FIELD: reason`.
+fn at_line(
+    import: &StatementImport,
+    statement: &Statement,
+    field: &str,
+    reason: String,
+) -> LedgerError {
+    LedgerError::AtLine {
+        file: import.file.clone(),
+        line: statement.source_line,
+        field: field.to_string(),
+        reason,
+    }
+}
+
 fn overflow(what: &str) -> LedgerError {
     LedgerError::AmountOverflow { what: what.into() }
 }
@@ -1117,12 +1132,12 @@ fn route(tx: &mut Tx<'_>, import: &StatementImport) -> Result<Routing> {
     let mut routed = Vec::with_capacity(import.statements.len());
     for statement in &import.statements {
         if BankDetails::of_statement(&statement.account).is_empty() {
-            return Err(invalid(
+            return Err(at_line(
+                import,
+                statement,
                 "account",
-                format!(
-                    "{}:{}: the statement names no bank account: give its treasury account with --account",
-                    import.file, statement.source_line
-                ),
+                "the statement names no bank account: give its treasury account with --account"
+                    .to_string(),
             ));
         }
         let found = details
@@ -1133,12 +1148,12 @@ fn route(tx: &mut Tx<'_>, import: &StatementImport) -> Result<Routing> {
         match found {
             Some(account) => routed.push(account),
             None => {
-                return Err(invalid(
+                return Err(at_line(
+                    import,
+                    statement,
                     "account",
                     format!(
-                        "{}:{}: bank account {} is unknown: set it on its bank journal (`folio journals edit CODE --iban ...`) or import with --account",
-                        import.file,
-                        statement.source_line,
+                        "bank account {} is unknown: set it on its bank journal (`folio journals edit CODE --iban ...`) or import with --account",
                         statement.account.display()
                     ),
                 ));
@@ -1247,13 +1262,13 @@ fn import_in(
     for index in order {
         let statement = &import.statements[index];
         let account = &routed[index];
-        let at = || format!("{}:{}", import.file, statement.source_line);
         if !statement.currency.eq_ignore_ascii_case("EUR") {
-            return Err(invalid(
+            return Err(at_line(
+                import,
+                statement,
                 "currency",
                 format!(
-                    "{}: the statement is in {}: only statements in euros (EUR) are imported",
-                    at(),
+                    "the statement is in {}: only statements in euros (EUR) are imported",
                     echo(&statement.currency)
                 ),
             ));
@@ -1264,11 +1279,12 @@ fn import_in(
         if let Some(difference) = statement.balance_difference()
             && !difference.is_zero()
         {
-            return Err(invalid(
+            return Err(at_line(
+                import,
+                statement,
                 "balance",
                 format!(
-                    "{}: statement {} does not balance: opening {} + lines {} = {}, but the closing balance is {} (difference {})",
-                    at(),
+                    "statement {} does not balance: opening {} + lines {} = {}, but the closing balance is {} (difference {})",
                     statement.id,
                     statement.opening.unwrap_or_default().to_plain(),
                     lines_total.to_plain(),
@@ -1340,11 +1356,12 @@ fn import_in(
             let difference = sub(opening, previous.closing, "opening balance")?;
             if !difference.is_zero() {
                 if !import.allow_gap {
-                    return Err(invalid(
+                    return Err(at_line(
+                        import,
+                        statement,
                         "balance",
                         format!(
-                            "{}: statement {} of {account} opens at {} but statement {} ({}, ending {}) closed at {}: difference {} (a statement is missing? --allow-gap records the gap)",
-                            at(),
+                            "statement {} of {account} opens at {} but statement {} ({}, ending {}) closed at {}: difference {} (a statement is missing? --allow-gap records the gap)",
                             statement.id,
                             opening.to_plain(),
                             previous.id,
@@ -2373,6 +2390,113 @@ mod tests {
         assert!(ledger.check().unwrap().findings.is_empty());
         let history = ledger.history(&format!("bank:{fee}")).unwrap();
         assert!(history.iter().any(|r| r.action == "bank.unreconcile"));
+    }
+
+    #[test]
+    fn marks_of_a_closed_year_never_change() {
+        let dir = tempfile::tempdir().unwrap();
+        let ledger = ledger(dir.path());
+        ledger
+            .import_statements(&ctx("alice"), &import(vec![january()], false))
+            .unwrap();
+        let fee = BankLineId {
+            statement: 1,
+            line: 1,
+        };
+        let deposit = BankLineId {
+            statement: 1,
+            line: 2,
+        };
+        let entry = bank_entry(&ledger, -12_000, date(1, 4));
+        let other = bank_entry(&ledger, 50_000, date(1, 8));
+        ledger
+            .reconcile(&ctx("alice"), fee, &[first(entry)])
+            .unwrap();
+        ledger
+            .validate(
+                &ctx("alice"),
+                &crate::ledger::Selection::Until {
+                    date: date(12, 31),
+                    journal: None,
+                },
+            )
+            .unwrap();
+        let next_year = Ctx::fixed(
+            "alice",
+            NaiveDate::from_ymd_opt(2027, 1, 15)
+                .unwrap()
+                .and_hms_opt(9, 0, 0)
+                .unwrap(),
+        );
+        ledger.close_year(&next_year, Some("2026")).unwrap();
+        assert!(matches!(
+            ledger.unreconcile(&next_year, fee),
+            Err(LedgerError::YearClosed(_))
+        ));
+        assert!(matches!(
+            ledger.reconcile(&next_year, deposit, &[first(other)]),
+            Err(LedgerError::YearClosed(_))
+        ));
+        assert_eq!(
+            ledger.bank_line(fee).unwrap().status,
+            BankLineStatus::Reconciled
+        );
+        assert!(ledger.check().unwrap().findings.is_empty());
+    }
+
+    #[test]
+    fn check_reports_broken_marks() {
+        let dir = tempfile::tempdir().unwrap();
+        let ledger = ledger(dir.path());
+        ledger
+            .import_statements(&ctx("alice"), &import(vec![january()], false))
+            .unwrap();
+        let fee = BankLineId {
+            statement: 1,
+            line: 1,
+        };
+        let deposit = BankLineId {
+            statement: 1,
+            line: 2,
+        };
+        let entry = bank_entry(&ledger, -12_000, date(1, 4));
+        ledger
+            .reconcile(&ctx("alice"), fee, &[first(entry)])
+            .unwrap();
+        // Written behind the commands' back: the fee's book line again, for another amount.
+        ledger
+            .write(&ctx("alice"), |tx| {
+                let mark = Reconciliation {
+                    book_lines: vec![first(entry), LineRef { entry: 99, line: 0 }],
+                    kind: MarkKind::Matched,
+                    user: "mallory".into(),
+                    date: date(11, 25),
+                };
+                tx.txn
+                    .open_table(BANK_MARKS)?
+                    .insert(deposit.key(), encode(&mark)?.as_slice())?;
+                tx.audit(&ctx("alice"), "test", vec![], "broken mark".into())
+            })
+            .unwrap();
+        let findings: Vec<String> = ledger
+            .check()
+            .unwrap()
+            .findings
+            .into_iter()
+            .filter(|f| f.area == "bank")
+            .map(|f| f.message)
+            .collect();
+        let all = findings.join("\n");
+        assert!(
+            all.contains("is reconciled with bank lines 1/1 and 1/2"),
+            "{all}"
+        );
+        assert!(all.contains("entry #99, which does not exist"), "{all}");
+        assert!(
+            all.contains("bank line 1/2 is reconciled but listed as unreconciled"),
+            "{all}"
+        );
+        assert!(all.contains("missing from the book-line index"), "{all}");
     }
 
     #[test]

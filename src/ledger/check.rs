@@ -264,6 +264,12 @@ fn check_envelopes(view: &View, findings: &mut Findings) -> Result<()> {
     named::<Account>(view, ACCOUNTS, "account", findings)?;
     named::<Journal>(view, JOURNALS, "journal", findings)?;
     named::<Party>(view, PARTIES, "third party", findings)?;
+    named::<super::sepa::PartySepa>(
+        view,
+        super::sepa::PARTY_SEPA,
+        "SEPA details of third party",
+        findings,
+    )?;
     if let Some(meta) = view.table_if_exists(META)? {
         for item in meta.range::<&str>(..)? {
             let (key, value) = item?;

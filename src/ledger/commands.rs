@@ -47,6 +47,8 @@ pub struct PartyPatch {
     /// `Some("")` clears the IBAN.
     pub iban: Option<String>,
     pub mandate: Option<crate::model::party::Mandate>,
+    /// The debtor's BIC for direct debits (kept beside the party); `Some("")` clears it.
+    pub bic: Option<String>,
 }
 
 impl PartyPatch {
@@ -281,6 +283,11 @@ impl Ledger {
     }
 
     pub fn add_party(&self, ctx: &Ctx, party: Party) -> Result<Party> {
+        self.add_party_with_bic(ctx, party, None)
+    }
+
+    /// [`Ledger::add_party`] with the debtor's BIC for direct debits.
+    pub fn add_party_with_bic(&self, ctx: &Ctx, party: Party, bic: Option<&str>) -> Result<Party> {
         let mut party = party;
         party.name = non_empty("name", &party.name)?;
         self.write(ctx, |tx| {
@@ -293,6 +300,9 @@ impl Ledger {
             tx.account(&party.collective_account)?;
             check_party_details(tx, &party)?;
             tx.put_party(&party)?;
+            if let Some(bic) = bic {
+                super::sepa::set_party_bic(tx, &party.code, bic)?;
+            }
             tx.audit(
                 ctx,
                 "party.add",
@@ -315,11 +325,17 @@ impl Ledger {
             patch.apply(&mut party)?;
             check_party_details(tx, &party)?;
             tx.put_party(&party)?;
+            let bic_note = match &patch.bic {
+                Some(bic) => super::sepa::set_party_bic(tx, code, bic)?
+                    .map(|note| format!(", {note}"))
+                    .unwrap_or_default(),
+                None => String::new(),
+            };
             tx.audit(
                 ctx,
                 "party.edit",
                 vec![format!("party:{code}")],
-                format!("edited third party {code}: {party:?}"),
+                format!("edited third party {code}: {party:?}{bic_note}"),
             )?;
             Ok(party)
         })

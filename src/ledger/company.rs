@@ -7,7 +7,7 @@ use crate::model::text::echo;
 use crate::model::{Company, CompanyProfile, sanitize_text};
 
 /// Meta key of the profile; a ledger without it reads the defaults (no migration needed).
-const PROFILE_KEY: &str = "company_profile";
+pub(super) const PROFILE_KEY: &str = "company_profile";
 
 impl Ledger {
     /// The company's profile, the defaults when it was never set.

@@ -654,8 +654,8 @@ impl<'t> Tx<'t> {
     pub fn remove_entry(&mut self, entry: &Entry) -> Result<()> {
         // Indexes gathered in bulk must be written before any of them is removed.
         self.flush_bulk()?;
-        self.untag_entry(entry)?;
         self.removed_entries.push(entry.id);
+        self.untag_entry(entry)?;
         let date = day(entry.date);
         self.entries.remove(entry.id)?;
         self.entries_by_date.remove((date, entry.id))?;
