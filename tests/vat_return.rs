@@ -356,3 +356,95 @@ fn the_entries_csv_tax_column_tags_lines_and_refuses_unknown_codes() {
     );
     assert_check_clean(&folio);
 }
+
+#[test]
+fn quarterly_returns_follow_the_company_profile() {
+    let folio = Folio::blank();
+    add_doc(
+        &folio,
+        "--type customer_invoice --party CACME --date 2026-10-02 --line ';Lampe;1;1000;;V20'",
+    );
+    add_doc(
+        &folio,
+        "--type customer_invoice --party CACME --date 2026-12-30 --line ';Lampe;1;500;;V20'",
+    );
+    // Monthly by default: a quarter is refused.
+    folio.refuses(&w("vat return --period 2026-Q4"), &["monthly"]);
+    folio.ok(&w("company edit --vat-periodicity quarterly"));
+    assert_eq!(
+        nonzero(&folio, "2026-Q4"),
+        ["08=1500/300", "16=/300", "28=/300", "32=/300", "A1=1500/"]
+    );
+    folio.refuses(&w("vat return --period 2026-10"), &["quarterly"]);
+    let periods = csv_records(&folio.ok(&w("vat periods --year 2026 --format csv")));
+    assert_eq!(periods.len(), 4, "{periods:?}");
+}
+
+#[test]
+fn services_on_payment_are_noted_when_the_company_opted_for_debits() {
+    let folio = Folio::blank();
+    let invoice = add_doc(
+        &folio,
+        "--type customer_invoice --party CACME --date 2026-10-01 --line ';Conseil;1;1000;;V20E'",
+    );
+    folio.ok(&w(&format!(
+        "pay add --type customer_payment --party CACME --date 2026-10-20 --amount 1200 --method transfer --allocate {invoice}=1200"
+    )));
+    let note = "services taxed on payment though the company opted for débits";
+    let table = folio.ok(&w("vat return --period 2026-10"));
+    assert!(!table.contains(note), "{table}");
+    folio.ok(&w("company edit --vat-debits true"));
+    let table = folio.ok(&w("vat return --period 2026-10"));
+    // Counted as posted (the accounts follow the posting), with a note to look at.
+    assert!(table.contains(note), "{table}");
+    assert_eq!(
+        boxes(&folio, "2026-10")["08"],
+        ("1000".into(), "200".into())
+    );
+}
+
+type LineKey = (u32, &'static str, u32, &'static str, i32, u64, u32);
+type TotalKey = (u32, &'static str, u32, &'static str);
+type TotalValue = (i64, i64, i64, u64);
+
+#[test]
+fn a_schema_4_ledger_gets_its_vat_index_when_opened() {
+    let folio = blank_with_eu();
+    let invoice = add_doc(
+        &folio,
+        "--type customer_invoice --party CACME --date 2026-10-01 --line ';Conseil;1;1000;;V20E' --line ';Lampe;1;300;;V55'",
+    );
+    folio.ok(&w(&format!(
+        "pay add --type customer_payment --party CACME --date 2026-10-20 --amount 600 --method transfer --allocate {invoice}=600"
+    )));
+    add_doc(
+        &folio,
+        "--type supplier_invoice --party FEU --date 2026-10-07 --line ';Verre;1;2113;;D20'",
+    );
+    let before = boxes(&folio, "2026-10");
+    let lines_before = folio.ok(&w("vat return --period 2026-10 --lines 08 --format csv"));
+    {
+        // The ledger as schema 4 wrote it: no VAT index.
+        let db = open_redb(&folio.ledger);
+        let txn = db.begin_write().unwrap();
+        let tags: redb::TableDefinition<(u64, u32), &[u8]> = redb::TableDefinition::new("vat_tags");
+        let lines: redb::TableDefinition<LineKey, (i64, i64)> =
+            redb::TableDefinition::new("vat_lines");
+        let totals: redb::TableDefinition<TotalKey, TotalValue> =
+            redb::TableDefinition::new("vat_totals");
+        assert!(txn.delete_table(tags).unwrap());
+        assert!(txn.delete_table(lines).unwrap());
+        assert!(txn.delete_table(totals).unwrap());
+        txn.open_table(META)
+            .unwrap()
+            .insert("schema", sealed(&[4]).as_slice())
+            .unwrap();
+        txn.commit().unwrap();
+    }
+    assert_eq!(boxes(&folio, "2026-10"), before);
+    assert_eq!(
+        folio.ok(&w("vat return --period 2026-10 --lines 08 --format csv")),
+        lines_before
+    );
+    assert_check_clean(&folio);
+}

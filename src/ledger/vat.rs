@@ -466,16 +466,17 @@ impl Reader<'_> {
 }
 
 impl Ledger {
-    /// The company's VAT options: periodicity and the débits option for services.
+    /// The company's VAT options (`folio company edit --vat-periodicity … --vat-debits …`):
+    /// periodicity and the débits option for services.
     pub fn vat_options(&self) -> Result<VatOptions> {
-        let view = self.read()?;
-        Ok(view
-            .meta::<VatOptionsStored>("vat_options")?
-            .map(|o| o.into())
-            .unwrap_or(VatOptions {
-                periodicity: Periodicity::Monthly,
-                debits_for_services: false,
-            }))
+        let profile = self.company_profile()?;
+        Ok(VatOptions {
+            periodicity: match profile.vat_periodicity {
+                crate::model::company::VatPeriodicity::Monthly => Periodicity::Monthly,
+                crate::model::company::VatPeriodicity::Quarterly => Periodicity::Quarterly,
+            },
+            debits_for_services: profile.vat_debits,
+        })
     }
 
     /// The worksheet of a period: boxes, checks, status.
@@ -783,22 +784,6 @@ impl Ledger {
     }
 }
 
-/// How the VAT options are stored in the ledger's meta table.
-#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
-pub(crate) struct VatOptionsStored {
-    pub periodicity: Periodicity,
-    pub debits_for_services: bool,
-}
-
-impl From<VatOptionsStored> for VatOptions {
-    fn from(o: VatOptionsStored) -> Self {
-        VatOptions {
-            periodicity: o.periodicity,
-            debits_for_services: o.debits_for_services,
-        }
-    }
-}
-
 fn worksheet(reader: &Reader<'_>, period: ReturnPeriod, options: &VatOptions) -> Result<Worksheet> {
     let years = reader.view.years()?;
     let first_day = years.iter().map(|y| y.start).min();
@@ -877,7 +862,7 @@ fn worksheet(reader: &Reader<'_>, period: ReturnPeriod, options: &VatOptions) ->
         .notes
         .iter()
         .filter_map(|n| {
-            let line = lines.get(n.reference.line as usize)?;
+            let line = lines.iter().find(|l| l.reference == n.reference)?;
             Some(format!(
                 "tax code {} on {}: {}",
                 line.tax_code,
