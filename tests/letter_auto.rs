@@ -943,7 +943,8 @@ fn automatic_lettering_replaces_an_imported_mark_and_every_lettered_entry_shows_
     folio.ok(&["import", "fec", &file]);
     let show = folio.ok(&w("entry show OD2026-000001"));
     assert!(show.contains(" ZZ "), "{show}");
-    // Rule 1 (same piece P7) letters both lines: the imported mark gives way to the group.
+    // Rule 1 (same piece P7) letters both lines: the imported mark gives way to the group,
+    // whose code comes after `ZZ` (a code a file used is not given again).
     let out = folio.ok(&w("letter auto"));
     assert!(
         out.contains("rule 1 (same reference): lettered 1 groups, 2 lines"),
@@ -954,7 +955,7 @@ fn automatic_lettering_replaces_an_imported_mark_and_every_lettered_entry_shows_
     assert_eq!(
         groups(&folio),
         [(
-            "AA".to_string(),
+            "AAA".to_string(),
             "OD2026-000001/1 OD2026-000002/2".to_string()
         )]
     );

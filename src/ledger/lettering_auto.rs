@@ -629,11 +629,11 @@ impl PartyLines {
     /// its entry, which must agree with the index: a validated entry whose line is on the
     /// account and party with the indexed amounts.
     fn read(&mut self, tx: &Tx<'_>, account: &AccountNumber, party: &str) -> Result<()> {
-        self.items = tx.indexed_open_items(account, party)?;
+        let items = tx.indexed_open_items(account, party)?;
+        self.items.clear();
         self.spans.clear();
         self.text.clear();
-        for index in 0..self.items.len() {
-            let item = self.items[index];
+        for item in &items {
             let bytes = tx.entries.get(item.at.entry)?.ok_or_else(|| {
                 LedgerError::Corrupt(format!(
                     "the open items index names entry #{}, which does not exist (run folio check)",
@@ -665,6 +665,7 @@ impl PartyLines {
             })?;
             self.spans.push((piece, reference));
         }
+        self.items = items;
         Ok(())
     }
 
