@@ -438,14 +438,14 @@ impl Tx<'_> {
                 while items.get(next).is_some_and(|item| {
                     (item.date, item.at.entry, item.at.line) < (date, entry, line)
                 }) {
-                    next += 1;
+                    next = next.saturating_add(1);
                 }
                 let found = items.get(next).is_some_and(|item| {
                     (item.date, item.at.entry, item.at.line) == (date, entry, line)
                 });
                 let keep = !(found && leaving(next));
                 if !keep {
-                    removed += 1;
+                    removed = removed.saturating_add(1);
                 }
                 keep
             },
