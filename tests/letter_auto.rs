@@ -915,3 +915,67 @@ fn automatic_lettering_completes_a_partial_group_and_continues_the_codes() {
     drop(ledger);
     assert!(folio.ok(&["check"]).starts_with("check ok"));
 }
+
+#[test]
+fn automatic_lettering_replaces_an_imported_mark_and_every_lettered_entry_shows_it() {
+    let folio = Folio::blank();
+    // A FEC whose invoice line carries a mark (`ZZ`) that is no group of the ledger (alone, it
+    // does not balance): the line stays an open item with its imported mark.
+    let line = |number: &str, account: &str, aux: &str, debit: &str, credit: &str, letter: &str| {
+        let date_let = if letter.is_empty() { "" } else { "20260502" };
+        [
+            "OD", "OD", number, "20260502", account, "Compte", aux, aux, "P7", "20260502",
+            "Libelle", debit, credit, letter, date_let, "20260502", "", "",
+        ]
+        .join("\t")
+    };
+    let lines = [
+        "JournalCode\tJournalLib\tEcritureNum\tEcritureDate\tCompteNum\tCompteLib\t\
+         CompAuxNum\tCompAuxLib\tPieceRef\tPieceDate\tEcritureLib\tDebit\tCredit\t\
+         EcritureLet\tDateLet\tValidDate\tMontantdevise\tIdevise"
+            .to_string(),
+        line("O1", "411000", "CACME", "70,00", "0,00", "ZZ"),
+        line("O1", "706000", "", "0,00", "70,00", ""),
+        line("O2", "512000", "", "70,00", "0,00", ""),
+        line("O2", "411000", "CACME", "0,00", "70,00", ""),
+    ];
+    let file = folio.write("lettered.txt", lines.join("\n") + "\n");
+    folio.ok(&["import", "fec", &file]);
+    let show = folio.ok(&w("entry show OD2026-000001"));
+    assert!(show.contains(" ZZ "), "{show}");
+    // Rule 1 (same piece P7) letters both lines: the imported mark gives way to the group,
+    // whose code comes after `ZZ` (a code a file used is not given again).
+    let out = folio.ok(&w("letter auto"));
+    assert!(
+        out.contains("rule 1 (same reference): lettered 1 groups, 2 lines"),
+        "{out}"
+    );
+    let show = folio.ok(&w("entry show OD2026-000001"));
+    assert!(!show.contains(" ZZ "), "{show}");
+    assert_eq!(
+        groups(&folio),
+        [(
+            "AAA".to_string(),
+            "OD2026-000001/1 OD2026-000002/2".to_string()
+        )]
+    );
+    assert!(folio.ok(&["check"]).starts_with("check ok"));
+
+    // Every entry an automatic run lettered has the run in its history.
+    let folio = auto_books();
+    let ledger = Ledger::open(&folio.ledger).unwrap();
+    let done = ledger.letter_auto(&ctx(), None, None, false).unwrap();
+    assert_eq!(done.groups.len(), 3);
+    for group in &done.groups {
+        for at in &group.lines {
+            let history = ledger.history(&format!("entry:{}", at.entry)).unwrap();
+            assert!(
+                history.iter().any(|r| r.action == "letter.auto"
+                    && r.detail.contains(&group.code)
+                    && r.user == USER),
+                "entry #{}: {history:?}",
+                at.entry
+            );
+        }
+    }
+}

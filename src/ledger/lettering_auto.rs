@@ -5,6 +5,7 @@
 //! record and whatever the lettering tables keep in step are the same as for a manual one.
 
 use std::collections::{BTreeMap, HashMap};
+use std::fmt::Write as _;
 
 use redb::{ReadableTable, TableDefinition};
 use serde::Serialize;
@@ -13,8 +14,7 @@ use super::codec::{decode, encode};
 use super::documents::PostedTotals;
 use super::error::{LedgerError, Result};
 use super::lettering::{
-    Books, LETTER_COUNTERS, LETTER_GROUPS, candidate, forget_imported_marks, group_for, invalid,
-    letter_lines, line_name,
+    Books, LETTER_COUNTERS, LETTER_GROUPS, group_for, invalid, letter_lines, line_name,
 };
 use super::open_items::{IndexedOpen, OpenItem};
 use super::queries::LetterMark;
@@ -448,18 +448,22 @@ impl Ledger {
                 parties: parties.len(),
                 ..AutoCounts::default()
             };
+            // Index keys of the records (one per party) are written in key order.
+            tx.begin_audit_batch();
             // Open for the whole run: each group is one insert, not two tables opened.
             let txn = tx.txn;
             let mut tables = AutoTables {
                 groups: txn.open_table(LETTER_GROUPS)?,
                 counters: txn.open_table(LETTER_COUNTERS)?,
             };
+            let mut lines = PartyLines::default();
             for (account, party) in &parties {
                 letter_party(
                     tx,
                     ctx,
                     &bounds,
                     &mut tables,
+                    &mut lines,
                     account,
                     party,
                     &mut counts,
@@ -527,97 +531,314 @@ struct AutoTables<'t> {
     counters: redb::Table<'t, &'static str, u64>,
 }
 
+/// What automatic lettering reads of a stored entry: the leading fields of `Entry`, in its
+/// order (postcard writes no field names), borrowed from the stored bytes; the fields after
+/// `number` are left unread. `the_entry_head_reads_what_the_entry_holds` compares it with
+/// the full decoding.
+#[derive(serde::Deserialize)]
+struct EntryHead<'a> {
+    id: u64,
+    #[serde(borrow)]
+    _journal: &'a str,
+    #[serde(borrow)]
+    _date: &'a str,
+    #[serde(borrow)]
+    piece: &'a str,
+    #[serde(borrow)]
+    _label: &'a str,
+    #[serde(borrow)]
+    lines: Vec<LineHead<'a>>,
+    status: crate::model::EntryStatus,
+    #[serde(borrow)]
+    number: Option<NumberHead<'a>>,
+}
+
+#[derive(serde::Deserialize)]
+struct LineHead<'a> {
+    #[serde(borrow)]
+    account: &'a str,
+    #[serde(borrow)]
+    third_party: Option<&'a str>,
+    #[serde(borrow)]
+    _label: &'a str,
+    debit: i64,
+    credit: i64,
+}
+
+#[derive(serde::Deserialize)]
+struct NumberHead<'a> {
+    #[serde(borrow)]
+    journal: &'a str,
+    #[serde(borrow)]
+    year: &'a str,
+    seq: u64,
+}
+
+/// Reads the head of the entry stored as `bytes` under `id` (its checksum verified).
+fn entry_head(bytes: &[u8], id: u64) -> Result<EntryHead<'_>> {
+    let payload = super::codec::payload(bytes, "entry")?;
+    let (head, _) = postcard::take_from_bytes::<EntryHead<'_>>(payload)
+        .map_err(|err| LedgerError::Corrupt(format!("entry #{id} cannot be decoded: {err}")))?;
+    if head.id != id {
+        return Err(LedgerError::Corrupt(format!(
+            "entry #{id} is stored under the id of another entry (#{})",
+            head.id
+        )));
+    }
+    Ok(head)
+}
+
+/// A span of `PartyLines::text`.
+type Span = (u32, u32);
+
+/// The open items of one account and party with what the rules read of their lines, reused
+/// from one party to the next.
+#[derive(Default)]
+struct PartyLines {
+    items: Vec<IndexedOpen>,
+    /// Per item: its entry's piece and reference (`VE2026-000012`), in `text`.
+    spans: Vec<(Span, Span)>,
+    text: String,
+}
+
+impl PartyLines {
+    fn text(&self, (start, end): Span) -> &str {
+        self.text
+            .get(start as usize..end as usize)
+            .unwrap_or_default()
+    }
+
+    fn piece(&self, item: usize) -> &str {
+        self.spans.get(item).map_or("", |s| self.text(s.0))
+    }
+
+    fn reference(&self, item: usize) -> &str {
+        self.spans.get(item).map_or("", |s| self.text(s.1))
+    }
+
+    fn push_text(&mut self, write: impl FnOnce(&mut String)) -> Result<Span> {
+        let offset = |len: usize| {
+            u32::try_from(len).map_err(|_| invalid("the open items of a third party are too many"))
+        };
+        let start = offset(self.text.len())?;
+        write(&mut self.text);
+        Ok((start, offset(self.text.len())?))
+    }
+
+    /// Reads the open items of `account` and `party` from the index and, for each, the head of
+    /// its entry, which must agree with the index: a validated entry whose line is on the
+    /// account and party with the indexed amounts.
+    fn read(&mut self, tx: &Tx<'_>, account: &AccountNumber, party: &str) -> Result<()> {
+        let items = tx.indexed_open_items(account, party)?;
+        self.items.clear();
+        self.spans.clear();
+        self.text.clear();
+        for item in &items {
+            let bytes = tx.entries.get(item.at.entry)?.ok_or_else(|| {
+                LedgerError::Corrupt(format!(
+                    "the open items index names entry #{}, which does not exist (run folio check)",
+                    item.at.entry
+                ))
+            })?;
+            let head = entry_head(bytes.value(), item.at.entry)?;
+            let agrees = head.status == crate::model::EntryStatus::Validated
+                && head.lines.get(item.at.line as usize).is_some_and(|line| {
+                    line.debit == item.debit
+                        && line.credit == item.credit
+                        && line.account == account.as_str()
+                        && line.third_party == Some(party)
+                });
+            let Some(number) = head.number.as_ref().filter(|_| agrees) else {
+                return Err(LedgerError::Corrupt(format!(
+                    "the open items index disagrees with line {}/{} (run folio check)",
+                    match &head.number {
+                        Some(n) => format!("{}{}-{:06}", n.journal, n.year, n.seq),
+                        None => format!("#{}", head.id),
+                    },
+                    item.at.line.saturating_add(1)
+                )));
+            };
+            let piece = self.push_text(|text| text.push_str(head.piece))?;
+            // As `EntryNumber` shows itself.
+            let reference = self.push_text(|text| {
+                let _ = write!(text, "{}{}-{:06}", number.journal, number.year, number.seq);
+            })?;
+            self.spans.push((piece, reference));
+        }
+        self.items = items;
+        Ok(())
+    }
+
+    /// `VE2026-000012/2`.
+    fn name(&self, item: usize) -> String {
+        line_name(self.reference(item), self.items[item].at)
+    }
+}
+
+/// A matching unit of the party: an open line, or a partial group's open lines folded into
+/// one (by item index).
+struct PartyUnit {
+    items: Vec<usize>,
+    amount: Amount,
+    date: chrono::NaiveDate,
+}
+
+/// The party's items as matching units, partial groups folded into one, and the engine's
+/// items (keyed by unit).
+fn party_units(lines: &PartyLines) -> Result<(Vec<PartyUnit>, Vec<Item>)> {
+    let mut units: Vec<PartyUnit> = Vec::with_capacity(lines.items.len());
+    let mut partial: HashMap<u64, usize> = HashMap::new();
+    for (index, item) in lines.items.iter().enumerate() {
+        let signed = Amount::from_cents(sub_cents(item.debit, item.credit)?);
+        let date = from_day(item.date);
+        let slot = match item.partial {
+            Some(seq) => match partial.get(&seq) {
+                Some(&slot) => Some(slot),
+                None => {
+                    partial.insert(seq, units.len());
+                    None
+                }
+            },
+            None => None,
+        };
+        match slot.and_then(|slot| units.get_mut(slot)) {
+            Some(unit) => {
+                unit.items.push(index);
+                unit.amount = unit
+                    .amount
+                    .checked_add(signed)
+                    .ok_or_else(|| invalid("the amounts of a group overflow"))?;
+                unit.date = unit.date.max(date);
+            }
+            None => units.push(PartyUnit {
+                items: vec![index],
+                amount: signed,
+                date,
+            }),
+        }
+    }
+    // A partial group's remainder of zero cannot happen (it would be complete); a line of
+    // zero letters nothing.
+    units.retain(|u| !u.amount.is_zero());
+    let engine = units
+        .iter()
+        .enumerate()
+        .map(|(key, unit)| Item {
+            key: key as u64,
+            date: unit.date,
+            amount: unit.amount,
+            references: unit
+                .items
+                .iter()
+                .map(|&i| lines.piece(i).to_string())
+                .collect(),
+        })
+        .collect();
+    Ok((units, engine))
+}
+
+fn sub_cents(debit: i64, credit: i64) -> Result<i64> {
+    debit
+        .checked_sub(credit)
+        .ok_or_else(|| invalid("the amounts of a line overflow"))
+}
+
+/// What a lettering mark written by a run may replace.
+#[derive(Clone, Copy)]
+enum Replaces {
+    /// Nothing, or the mark of an imported FEC that is no letter group.
+    Nothing,
+    /// The mark of the partial group (by code position) the line was in.
+    Partial(u64),
+}
+
+/// A lettering mark to write: (line, index of the mark in the party's marks, what it replaces).
+type MarkWrite = (LineRef, usize, Replaces);
+
 /// Letters one account and party's open items by the automatic rules, with one audit record
 /// naming each group and its lines.
 ///
-/// Reads the party's open items from the index and each of their entries once; a group is
-/// checked as `letter add` checks it (`lettering::candidate`, `lettering::group_for`) against
-/// the account's counter and the partial groups its lines are in, never the account's other
-/// groups. What it writes is what `lettering::store_group` writes: the group, the counter, the
-/// marks of its lines and their place in the open-items index.
+/// Reads the party's open items from the index and the head of each of their entries once
+/// (which must agree with the index); a group is checked as `letter add` checks it (the rules
+/// of `crate::lettering`, through `lettering::group_for`) against the account's counter and
+/// the partial groups its lines are in, never the account's other groups. What it writes is
+/// what `lettering::store_group` writes: the group, the counter, the marks of its lines
+/// (each checked to replace nothing, an imported mark, or its partial group's own) and their
+/// place in the open-items index, the marks and the index in key order.
 #[allow(clippy::too_many_arguments)]
 fn letter_party(
     tx: &mut Tx<'_>,
     ctx: &Ctx,
     bounds: &MatchSettings,
     tables: &mut AutoTables<'_>,
+    lines: &mut PartyLines,
     account: &AccountNumber,
     party: &str,
     counts: &mut AutoCounts,
     each: &mut dyn FnMut(AutoEvent),
 ) -> Result<()> {
-    let items = tx.indexed_open_items(account, party)?;
-    let mut entries: HashMap<u64, Entry> = HashMap::new();
-    for item in &items {
-        if let std::collections::hash_map::Entry::Vacant(slot) = entries.entry(item.at.entry) {
-            slot.insert(tx.entry(item.at.entry)?);
-        }
-    }
-    let mut pieces = Vec::with_capacity(items.len());
-    for item in &items {
-        let entry = entries
-            .get(&item.at.entry)
-            .ok_or_else(|| LedgerError::Corrupt(format!("entry #{} not read", item.at.entry)))?;
-        let agrees = entry.lines.get(item.at.line as usize).is_some_and(|line| {
-            line.debit.cents() == item.debit
-                && line.credit.cents() == item.credit
-                && line.account == *account
-                && line.third_party.as_deref() == Some(party)
-        });
-        if !agrees {
-            return Err(LedgerError::Corrupt(format!(
-                "the open items index disagrees with line {}/{} (run folio check)",
-                entry.reference(),
-                item.at.line.saturating_add(1)
-            )));
-        }
-        pieces.push(entry.piece.as_str());
-    }
-    let units = fold_units(items.iter().zip(&pieces).map(|(item, piece)| UnitLine {
-        at: item.at,
-        date: from_day(item.date),
-        signed: Amount::from_cents(item.debit.saturating_sub(item.credit)),
-        piece,
-        partial: item.partial,
-    }))?;
-    drop(pieces);
-    let proposed = matching::auto_letter(&engine_items(&units), bounds);
+    lines.read(tx, account, party)?;
+    let (units, engine) = party_units(lines)?;
+    let proposed = matching::auto_letter(&engine, bounds);
+    drop(engine);
     if let Some(note) = proposed.set_search.bound_note() {
         each(AutoEvent::Note(format!("{account} {party}: {note}")));
     }
     if proposed.groups.is_empty() {
         return Ok(());
     }
-    let by_line: HashMap<LineRef, &IndexedOpen> =
-        items.iter().map(|item| (item.at, item)).collect();
+    let letterable = tx.account_ref(account)?.letterable;
     let first_code = tables
         .counters
         .get(account.as_str())?
         .map(|v| v.value())
         .unwrap_or(0);
     let mut next = first_code;
+    // Where each item stands after the run (changed items only), the marks to write.
+    let mut states: Vec<Option<(u64, bool)>> = vec![None; lines.items.len()];
+    let mut marks: Vec<Vec<u8>> = Vec::with_capacity(proposed.groups.len());
+    let mut writes: Vec<MarkWrite> = Vec::new();
+    let mut outside: Vec<(LineRef, (u64, bool))> = Vec::new();
     // One audit record per party, naming each group and its lines.
-    let mut records: Vec<String> = Vec::new();
-    let mut described: Vec<String> = Vec::new();
+    let mut entries: Vec<u64> = Vec::new();
+    let mut described: Vec<String> = Vec::with_capacity(proposed.groups.len());
     for found in proposed.groups {
-        let mut lines: Vec<LineRef> = found
+        let mut members: Vec<usize> = found
             .keys
             .iter()
-            .flat_map(|&k| units[k as usize].lines.iter().copied())
+            .filter_map(|&k| units.get(k as usize))
+            .flat_map(|unit| unit.items.iter().copied())
             .collect();
-        lines.sort_unstable();
-        let mut candidates = Vec::with_capacity(lines.len());
+        members.sort_unstable_by_key(|&i| lines.items.get(i).map(|item| item.at));
+        let mut candidates = Vec::with_capacity(members.len());
         let mut book = crate::lettering::AccountLettering {
             next,
             ..Default::default()
         };
-        for at in &lines {
-            let entry = entries
-                .get(&at.entry)
-                .ok_or_else(|| LedgerError::Corrupt(format!("entry #{} not read", at.entry)))?;
-            candidates.push(candidate(tx, entry, *at)?);
+        for &i in &members {
+            let item = lines.items[i];
+            let date = from_day(item.date);
+            if let Some(year) = tx.year_of(date)
+                && !year.is_open()
+            {
+                return Err(LedgerError::YearClosed(year.name()));
+            }
+            candidates.push(crate::lettering::Candidate {
+                at: item.at,
+                name: lines.name(i),
+                account: account.clone(),
+                letterable,
+                party: Some(party.to_string()),
+                // `PartyLines::read` found the entry validated.
+                validated: true,
+                debit: Amount::from_cents(item.debit),
+                credit: Amount::from_cents(item.credit),
+                lettered: item
+                    .partial
+                    .map(|seq| crate::lettering::display_code(seq, false)),
+            });
             // The partial group the line is in, for `group_for` to extend.
-            if let Some(seq) = by_line.get(at).and_then(|item| item.partial)
+            if let Some(seq) = item.partial
                 && !book.groups.contains_key(&seq)
                 && let Some(bytes) = tables.groups.get((account.as_str(), seq))?
             {
@@ -625,32 +846,41 @@ fn letter_party(
                 book.groups.insert(seq, group);
             }
         }
-        forget_imported_marks(tx, &book, &mut candidates)?;
+        let before: Vec<(LineRef, u64)> = book
+            .groups
+            .values()
+            .flat_map(|g| g.lines.iter().map(move |l| (l.at, g.seq)))
+            .collect();
         let group = group_for(&mut book, ctx, &candidates)?;
         next = book.next;
         drop(book);
         tables
             .groups
             .insert((account.as_str(), group.seq), encode(&group)?.as_slice())?;
-        let mark = encode(&LetterMark {
+        let mark = marks.len();
+        marks.push(encode(&LetterMark {
             code: group.code(),
             date: group.date,
-        })?;
+        })?);
         let state = (group.seq, group.is_complete());
         for line in &group.lines {
-            tx.lettering
-                .insert((line.at.entry, line.at.line), mark.as_slice())?;
-            match by_line.get(&line.at) {
-                Some(item) => tx.settle_open_item(account, party, item, state)?,
-                None => {
-                    // A line of the partial group that is not among the party's open items.
-                    let entry = tx.entry(line.at.entry)?;
-                    tx.set_open_line(&entry, line.at.line, Some(state))?;
-                }
+            let replaces = before
+                .iter()
+                .find(|(at, _)| *at == line.at)
+                .map_or(Replaces::Nothing, |(_, seq)| Replaces::Partial(*seq));
+            writes.push((line.at, mark, replaces));
+            match members
+                .iter()
+                .find(|&&i| lines.items.get(i).is_some_and(|item| item.at == line.at))
+            {
+                Some(&i) => states[i] = Some(state),
+                // A line of the partial group that is not among the party's open items.
+                None => outside.push((line.at, state)),
             }
         }
         let names: Vec<String> = candidates.into_iter().map(|c| c.name).collect();
-        records.extend(lines.iter().map(|at| format!("entry:{}", at.entry)));
+        let at: Vec<LineRef> = members.iter().map(|&i| lines.items[i].at).collect();
+        entries.extend(at.iter().map(|at| at.entry));
         described.push(format!(
             "{} ({}): {}",
             group.code(),
@@ -663,13 +893,13 @@ fn letter_party(
             .try_fold(Amount::ZERO, |sum, l| sum.checked_add(l.debit))
             .ok_or_else(|| invalid("the amounts of a group overflow"))?;
         counts.groups = counts.groups.saturating_add(1);
-        counts.lines = counts.lines.saturating_add(lines.len());
+        counts.lines = counts.lines.saturating_add(at.len());
         each(AutoEvent::Group(AutoGroup {
             rule: found.rule,
             account: account.clone(),
             party: party.to_string(),
             code: group.code(),
-            lines,
+            lines: at,
             names,
             amount,
         }));
@@ -677,8 +907,26 @@ fn letter_party(
     if next != first_code {
         tables.counters.insert(account.as_str(), next)?;
     }
+    // The marks, in key order, each replacing only what the line's state allows.
+    writes.sort_unstable_by_key(|w| w.0);
+    for (at, mark, replaces) in writes {
+        let bytes = marks.get(mark).map_or(&[][..], Vec::as_slice);
+        let old: Option<LetterMark> = match tx.lettering.insert((at.entry, at.line), bytes)? {
+            Some(old) => Some(decode(old.value(), "lettering mark")?),
+            None => None,
+        };
+        check_replaced(tx, at, old, replaces)?;
+    }
+    // The open-items index, in one pass.
+    tx.settle_open_items(account, party, &lines.items, &states)?;
+    for (at, state) in outside {
+        let entry = tx.entry(at.entry)?;
+        tx.set_open_line(&entry, at.line, Some(state))?;
+    }
+    entries.sort_unstable();
+    entries.dedup();
+    let mut records: Vec<String> = entries.iter().map(|e| format!("entry:{e}")).collect();
     records.sort_unstable();
-    records.dedup();
     records.push(format!("account:{account}"));
     records.push(format!("party:{party}"));
     tx.audit(
@@ -690,6 +938,44 @@ fn letter_party(
             described.join("; ")
         ),
     )
+}
+
+/// Refuses a mark that replaced another than the line's state allowed: the line was lettered
+/// by someone else, or its mark and its group disagree.
+fn check_replaced(
+    tx: &Tx<'_>,
+    at: LineRef,
+    old: Option<LetterMark>,
+    replaces: Replaces,
+) -> Result<()> {
+    let Some(old) = old else {
+        return match replaces {
+            Replaces::Nothing => Ok(()),
+            Replaces::Partial(_) => Err(LedgerError::Corrupt(format!(
+                "line {} is in a partial group but has no lettering mark (run folio check)",
+                line_label_in(tx, at)
+            ))),
+        };
+    };
+    match replaces {
+        Replaces::Partial(seq) if old.code == crate::lettering::display_code(seq, false) => Ok(()),
+        Replaces::Nothing if super::lettering_import::is_imported_mark(tx, at)? => Ok(()),
+        _ => Err(invalid(
+            crate::lettering::LetterError::AlreadyLettered {
+                name: line_label_in(tx, at),
+                code: old.code,
+            }
+            .to_string(),
+        )),
+    }
+}
+
+/// `VE2026-000012/2` inside a transaction, or the raw reference when the entry cannot be read.
+fn line_label_in(tx: &Tx<'_>, at: LineRef) -> String {
+    match tx.entry(at.entry) {
+        Ok(entry) => line_name(&entry.reference(), at),
+        Err(_) => format!("#{}/{}", at.entry, at.line.saturating_add(1)),
+    }
 }
 
 /// What `letter_auto_each` hands out.
@@ -1292,4 +1578,86 @@ pub(super) fn follow_repost(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{EntryNumber, EntryStatus};
+    use chrono::NaiveDate;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// What automatic lettering reads of a stored entry without decoding it whole is what
+        /// the entry holds: a field added to `Entry` before `number` would fail here.
+        #[test]
+        fn the_entry_head_reads_what_the_entry_holds(
+            cents in proptest::collection::vec(1i64..10_000_000, 1..6),
+            piece in "\\PC{1,20}",
+            label in "\\PC{0,40}",
+            party in proptest::option::of("[A-Z0-9]{1,12}"),
+            id in any::<u64>(),
+            seq in 1u64..10_000_000,
+            validated in any::<bool>(),
+            source in proptest::option::of("document:[0-9]{1,6}"),
+        ) {
+            let total: i64 = cents.iter().sum();
+            let mut lines: Vec<Line> = cents
+                .iter()
+                .map(|c| {
+                    Line::debit(AccountNumber::parse("411").unwrap(), Amount::from_cents(*c))
+                        .with_party(party.clone())
+                })
+                .collect();
+            lines.push(Line::credit(
+                AccountNumber::parse("706").unwrap(),
+                Amount::from_cents(total),
+            ));
+            let date = NaiveDate::from_ymd_opt(2026, 3, 1).unwrap();
+            let entry = Entry {
+                id,
+                journal: "VE".into(),
+                date,
+                piece,
+                label,
+                lines,
+                status: if validated { EntryStatus::Validated } else { EntryStatus::Draft },
+                number: validated.then(|| EntryNumber {
+                    journal: "VE".into(),
+                    year: "2026".into(),
+                    seq,
+                }),
+                validated_on: validated.then_some(date),
+                validation_seq: validated.then_some(seq),
+                reversal_of: None,
+                source,
+                created_by: "alice".into(),
+                revision: 3,
+            };
+            let bytes = encode(&entry).unwrap();
+            let head = entry_head(&bytes, id).unwrap();
+            prop_assert_eq!(head.id, entry.id);
+            prop_assert_eq!(head.piece, entry.piece.as_str());
+            prop_assert_eq!(head.status, entry.status);
+            let reference = head
+                .number
+                .as_ref()
+                .map(|n| format!("{}{}-{:06}", n.journal, n.year, n.seq));
+            prop_assert_eq!(reference, entry.number.as_ref().map(|_| entry.reference()));
+            prop_assert_eq!(head.lines.len(), entry.lines.len());
+            for (read, line) in head.lines.iter().zip(&entry.lines) {
+                prop_assert_eq!(read.account, line.account.as_str());
+                prop_assert_eq!(read.third_party, line.third_party.as_deref());
+                prop_assert_eq!(read.debit, line.debit.cents());
+                prop_assert_eq!(read.credit, line.credit.cents());
+            }
+            // Another id, or damaged bytes, are corruption.
+            prop_assert!(entry_head(&bytes, id.wrapping_add(1)).is_err());
+            let mut damaged = bytes.clone();
+            if let Some(last) = damaged.last_mut() {
+                *last ^= 1;
+            }
+            prop_assert!(entry_head(&damaged, id).is_err());
+        }
+    }
 }

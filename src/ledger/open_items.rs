@@ -404,32 +404,75 @@ impl Tx<'_> {
         }
         Ok(out)
     }
-
-    /// Moves an indexed open item of `account` and `party` after its group was stored: out of
-    /// the index when the group is complete, with the group's code when partial. What
-    /// `set_open_line` does for a line of a validated entry in an open year, from the values
-    /// the index already holds.
-    pub(crate) fn settle_open_item(
-        &mut self,
-        account: &AccountNumber,
-        party: &str,
-        item: &IndexedOpen,
-        group: (u64, bool),
-    ) -> Result<()> {
-        let key = (
-            account.as_str(),
-            party,
-            item.date,
-            item.at.entry,
-            item.at.line,
-        );
-        let (seq, complete) = group;
-        let value = (!complete).then_some((item.debit, item.credit, Some(seq)));
-        self.open.set(key, value)
-    }
 }
 
 impl Tx<'_> {
+    /// Moves one account and party's indexed open items after their groups were stored, in
+    /// one pass over the party's range of the index: `states[i]` is where `items[i]` (as
+    /// `indexed_open_items` read them in this transaction) now stands, `None` when unchanged.
+    /// Out of the index when its group is complete, with the group's code when partial: what
+    /// `set_open_line` does for a line of a validated entry in an open year, from the values
+    /// the index already holds.
+    pub(crate) fn settle_open_items(
+        &mut self,
+        account: &AccountNumber,
+        party: &str,
+        items: &[IndexedOpen],
+        states: &[GroupState],
+    ) -> Result<()> {
+        self.open.write_pending()?;
+        let key = account.as_str();
+        let leaving = |i: usize| {
+            states
+                .get(i)
+                .copied()
+                .flatten()
+                .is_some_and(|(_, complete)| complete)
+        };
+        let mut next = 0usize;
+        let mut removed = 0usize;
+        self.open.items.retain_in(
+            (key, party, i32::MIN, 0u64, 0u32)..=(key, party, i32::MAX, u64::MAX, u32::MAX),
+            |(_, _, date, entry, line), _| {
+                // Both in key order: the item of this key, if any.
+                while items.get(next).is_some_and(|item| {
+                    (item.date, item.at.entry, item.at.line) < (date, entry, line)
+                }) {
+                    next = next.saturating_add(1);
+                }
+                let found = items.get(next).is_some_and(|item| {
+                    (item.date, item.at.entry, item.at.line) == (date, entry, line)
+                });
+                let keep = !(found && leaving(next));
+                if !keep {
+                    removed = removed.saturating_add(1);
+                }
+                keep
+            },
+        )?;
+        let expected = (0..items.len()).filter(|&i| leaving(i)).count();
+        if removed != expected {
+            return Err(LedgerError::Corrupt(format!(
+                "the open items of {account}, {party} changed while they were lettered"
+            )));
+        }
+        for (item, state) in items.iter().zip(states) {
+            match state {
+                Some((_, true)) => self
+                    .open
+                    .delta
+                    .add(key, party, -1, item.debit, item.credit)?,
+                Some((seq, false)) => {
+                    let at = (key, party, item.date, item.at.entry, item.at.line);
+                    self.open
+                        .set(at, Some((item.debit, item.credit, Some(*seq))))?;
+                }
+                None => {}
+            }
+        }
+        Ok(())
+    }
+
     /// Adds the open lines of an entry just validated (it is in no group yet).
     pub(crate) fn open_entry_lines(&mut self, entry: &Entry) -> Result<()> {
         if !entry.is_validated() {

@@ -147,6 +147,54 @@ pub struct Tx<'t> {
     /// Draft entries removed by this command: their bank reconciliations are checked again
     /// at `finish`.
     removed_entries: Vec<EntryId>,
+    /// The time of the last audit record this transaction wrote, so the next one need not
+    /// read it back.
+    last_audit_at: Option<chrono::NaiveDateTime>,
+    /// Set while a command writes many audit records (automatic lettering): their index keys
+    /// are gathered and written sorted.
+    audit_keys: Option<AuditKeys>,
+}
+
+/// Audit index keys gathered before they are written sorted: a fixed number at most, so the
+/// memory stays bounded whatever the command covers.
+#[derive(Default)]
+pub(crate) struct AuditKeys {
+    /// The keys' text, one after the other.
+    text: Vec<u8>,
+    /// (start in `text`, length, audit sequence).
+    keys: Vec<(u32, u32, u64)>,
+}
+
+/// Audit index keys gathered before a sorted write.
+const AUDIT_KEYS: usize = 1 << 18;
+/// Bytes of key text gathered before a sorted write.
+const AUDIT_KEY_TEXT: usize = 1 << 22;
+
+impl AuditKeys {
+    fn push(&mut self, key: &str, seq: u64) -> Result<()> {
+        let (Ok(start), Ok(len)) = (u32::try_from(self.text.len()), u32::try_from(key.len()))
+        else {
+            return Err(LedgerError::Corrupt(
+                "audit keys overflow their buffer".into(),
+            ));
+        };
+        self.text.extend_from_slice(key.as_bytes());
+        self.keys.push((start, len, seq));
+        Ok(())
+    }
+
+    fn is_full(&self) -> bool {
+        self.keys.len() >= AUDIT_KEYS || self.text.len() >= AUDIT_KEY_TEXT
+    }
+}
+
+/// The text of a gathered audit key.
+fn key_text(text: &[u8], (start, len, _): (u32, u32, u64)) -> &str {
+    let bytes = text
+        .get(start as usize..(start as usize).saturating_add(len as usize))
+        .unwrap_or_default();
+    // Pushed from a `&str`, cut at its own bounds.
+    std::str::from_utf8(bytes).unwrap_or_default()
 }
 
 fn meta_get<T: serde::de::DeserializeOwned>(
@@ -226,6 +274,8 @@ impl<'t> Tx<'t> {
             bulk: None,
             counters: HashMap::new(),
             removed_entries: Vec::new(),
+            last_audit_at: None,
+            audit_keys: None,
         })
     }
 
@@ -250,6 +300,7 @@ impl<'t> Tx<'t> {
                 .insert((journal.as_str(), year.as_str()), last)?;
         }
         self.flush_bulk()?;
+        self.flush_audit_keys()?;
         self.flush_run()?;
         flush_delta(&mut self.totals, std::mem::take(&mut self.totals_delta))?;
         flush_delta(
@@ -787,10 +838,19 @@ impl<'t> Tx<'t> {
         // The clock is read now, at the record's own commit; a record is never dated before
         // the one it follows (another process's clock, or this one set back).
         let mut at = ctx.now();
-        if let Some((head, _)) = head
-            && let Some(bytes) = self.audit_log.get(head)?
-        {
-            at = at.max(decode_audit(bytes.value())?.at);
+        let before = match self.last_audit_at {
+            // Written by this transaction: known without reading it back.
+            Some(before) if self.last_audit_seq == head.map_or(0, |(seq, _)| seq) => Some(before),
+            _ => match head {
+                Some((head, _)) => match self.audit_log.get(head)? {
+                    Some(bytes) => Some(decode_audit(bytes.value())?.at),
+                    None => None,
+                },
+                None => None,
+            },
+        };
+        if let Some(before) = before {
+            at = at.max(before);
         }
         let stamped = Ctx {
             clock: super::Clock::Fixed(at),
@@ -799,10 +859,25 @@ impl<'t> Tx<'t> {
         let record = AuditRecord::new(seq, prev_hash, &stamped, action, records, detail)
             .with_entry_head(self.entry_head);
         self.audited_head = Some(self.entry_head);
-        self.audit_log.insert(seq, encode(&record)?.as_slice())?;
-        for key in &record.records {
-            self.audit_by_record.insert((key.as_str(), seq), ())?;
+        self.buffer.clear();
+        encode_into(&record, &mut self.buffer)?;
+        self.audit_log.insert(seq, self.buffer.as_slice())?;
+        match self.audit_keys.as_mut() {
+            Some(keys) => {
+                for key in &record.records {
+                    keys.push(key, seq)?;
+                }
+                if keys.is_full() {
+                    self.flush_audit_keys()?;
+                }
+            }
+            None => {
+                for key in &record.records {
+                    self.audit_by_record.insert((key.as_str(), seq), ())?;
+                }
+            }
         }
+        self.last_audit_at = Some(record.at);
         self.last_audit_seq = seq;
         self.put_meta("audit_head", &(seq, record.hash))?;
         self.audited = true;
@@ -811,6 +886,36 @@ impl<'t> Tx<'t> {
 }
 
 impl Tx<'_> {
+    /// From now on in this transaction, the index keys of audit records are gathered and
+    /// written in key order (a command writing many records, each naming many lines, turns
+    /// scattered index inserts into mostly sequential ones). Nothing in the transaction may
+    /// read the audit index meanwhile; `finish` writes what is left.
+    pub(crate) fn begin_audit_batch(&mut self) {
+        if self.audit_keys.is_none() {
+            self.audit_keys = Some(AuditKeys::default());
+        }
+    }
+
+    /// Writes the gathered audit index keys in key order (batch mode stays on).
+    pub(crate) fn flush_audit_keys(&mut self) -> Result<()> {
+        let Some(keys) = self.audit_keys.as_mut() else {
+            return Ok(());
+        };
+        let AuditKeys { mut text, mut keys } = std::mem::take(keys);
+        keys.sort_unstable_by(|a, b| (key_text(&text, *a), a.2).cmp(&(key_text(&text, *b), b.2)));
+        for slot in &keys {
+            self.audit_by_record
+                .insert((key_text(&text, *slot), slot.2), ())?;
+        }
+        // The buffers keep their room for the next batch.
+        text.clear();
+        keys.clear();
+        if let Some(pending) = self.audit_keys.as_mut() {
+            *pending = AuditKeys { text, keys };
+        }
+        Ok(())
+    }
+
     /// Lists the entries `first..last` a bulk command created under its audit record.
     pub fn audit_entry_range(&mut self, first: EntryId, last: EntryId) -> Result<()> {
         if first < last {

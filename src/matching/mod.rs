@@ -107,7 +107,8 @@ pub struct Group {
 /// How far a bounded search went.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct SearchStats {
-    /// Subsets examined.
+    /// Subsets examined (all of them when rule 3 counted its zero-net sets directly, which
+    /// it does when the bounds let a search see every subset).
     pub examined: u64,
     /// Subsets within the bounds (items and set size), saturating at `u64::MAX`.
     pub total: u64,
@@ -239,12 +240,24 @@ pub fn auto_letter(items: &[Item], settings: &MatchSettings) -> AutoLettering {
         let amounts: Vec<i64> = pool.iter().map(|&i| items[i].amount.cents()).collect();
         let mut search = SubsetSearch::new(&amounts, settings, 2);
         let mut found: Vec<Vec<usize>> = Vec::new();
-        search.run(0, 0, |set, _| {
-            found.push(set.to_vec());
-            found.len() < 2
-        });
-        if found.len() != 1 || search.stopped {
-            break search.stats();
+        let stats = search.stats();
+        if settings.max_set_size <= 4 && stats.total <= settings.work_budget {
+            // The enumeration would see every subset: count the zero-net sets directly.
+            found = zero_sets(&amounts, settings.max_set_size, 2);
+            if found.len() != 1 {
+                break SearchStats {
+                    examined: stats.total,
+                    ..stats
+                };
+            }
+        } else {
+            search.run(0, 0, |set, _| {
+                found.push(set.to_vec());
+                found.len() < 2
+            });
+            if found.len() != 1 || search.stopped {
+                break search.stats();
+            }
         }
         let mut set: Vec<usize> = found[0].iter().map(|&k| pool[k]).collect();
         set.sort_unstable();
@@ -434,6 +447,72 @@ fn describe(items: &[&Item], set: &[usize], rank: &Rank, target: Option<i64>) ->
         days_apart: rank.days_apart,
         reason: parts.join(" · "),
     }
+}
+
+/// Up to `limit` sets of 2 to `max_size` (at most 4) amounts summing to zero, by index: every
+/// such set, when there are fewer than `limit`. What a complete `SubsetSearch` for a goal of
+/// zero with no tolerance finds, with pair sums looked up instead of every subset visited.
+fn zero_sets(amounts: &[i64], max_size: usize, limit: usize) -> Vec<Vec<usize>> {
+    let n = amounts.len();
+    let mut found: Vec<Vec<usize>> = Vec::new();
+    let amount = |i: usize| i128::from(amounts[i]);
+    // Indices by amount, ascending: for sets of three, the third index after the second.
+    let mut by_amount: std::collections::HashMap<i128, Vec<usize>> =
+        std::collections::HashMap::new();
+    if max_size >= 2 {
+        for i in 0..n {
+            by_amount.entry(amount(i)).or_default().push(i);
+        }
+        for i in 0..n {
+            for &j in by_amount.get(&-amount(i)).into_iter().flatten() {
+                if j > i {
+                    found.push(vec![i, j]);
+                    if found.len() >= limit {
+                        return found;
+                    }
+                }
+            }
+        }
+    }
+    if max_size >= 3 {
+        for i in 0..n {
+            for j in i + 1..n {
+                let rest = -(amount(i) + amount(j));
+                for &k in by_amount.get(&rest).into_iter().flatten() {
+                    if k > j {
+                        found.push(vec![i, j, k]);
+                        if found.len() >= limit {
+                            return found;
+                        }
+                    }
+                }
+            }
+        }
+    }
+    if max_size >= 4 {
+        // Pairs (k, l) by their sum; a set i < j < k < l is its first pair and its second.
+        let mut pairs: std::collections::HashMap<i128, Vec<(usize, usize)>> =
+            std::collections::HashMap::new();
+        for k in 0..n {
+            for l in k + 1..n {
+                pairs.entry(amount(k) + amount(l)).or_default().push((k, l));
+            }
+        }
+        for i in 0..n {
+            for j in i + 1..n {
+                let rest = -(amount(i) + amount(j));
+                for &(k, l) in pairs.get(&rest).into_iter().flatten() {
+                    if k > j {
+                        found.push(vec![i, j, k, l]);
+                        if found.len() >= limit {
+                            return found;
+                        }
+                    }
+                }
+            }
+        }
+    }
+    found
 }
 
 /// Pruned depth-first search over amounts sorted ascending for subsets of `min_size` to

@@ -350,3 +350,31 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    /// Rule 3's direct count finds the sets the complete search finds.
+    #[test]
+    fn zero_sets_are_what_the_search_finds(
+        amounts in proptest::collection::vec(-6i64..=6, 0..14),
+        max_size in 2usize..=4,
+    ) {
+        let settings = MatchSettings { max_set_size: max_size, ..MatchSettings::default() };
+        let mut search = SubsetSearch::new(&amounts, &settings, 2);
+        let mut searched: BTreeSet<Vec<usize>> = BTreeSet::new();
+        search.run(0, 0, |set, _| {
+            let mut set = set.to_vec();
+            set.sort_unstable();
+            searched.insert(set);
+            true
+        });
+        prop_assert!(!search.stopped);
+        let counted: Vec<Vec<usize>> = zero_sets(&amounts, max_size, usize::MAX);
+        let unique: BTreeSet<Vec<usize>> = counted.iter().cloned().collect();
+        prop_assert_eq!(unique.len(), counted.len(), "a set counted twice");
+        prop_assert_eq!(&unique, &searched);
+        // Stopping at two gives two of them.
+        let two = zero_sets(&amounts, max_size, 2);
+        prop_assert_eq!(two.len(), searched.len().min(2));
+        prop_assert!(two.iter().all(|set| searched.contains(set)));
+    }
+}
