@@ -68,6 +68,7 @@ fn build(path: &Path, count: usize) -> Ledger {
             let cents = 100 + (i as i64 * 7919) % 500_000;
             let amount = Amount::from_cents(cents);
             Ok(ImportedEntry {
+                taxes: Vec::new(),
                 first_line: i as u64 + 2,
                 input: EntryInput {
                     journal: "BQ".into(),

@@ -90,6 +90,7 @@ fn build(path: &Path, items: usize) -> Ledger {
             )
         };
         Ok(ImportedEntry {
+            taxes: Vec::new(),
             first_line: i as u64 + 2,
             input: EntryInput {
                 journal: journal.into(),

@@ -16,9 +16,9 @@ use crate::formats::documents_csv::{
 use crate::formats::entries_csv::{EntriesCsvReader, EntryGrouper};
 use crate::ledger::{Ctx, ImportOptions, InitParams, Ledger, LedgerError, Selection};
 use crate::ledger::{DocumentRef, PaymentInput};
-use crate::model::Amount;
 use crate::model::calendar::Period;
 use crate::model::document::DocumentType;
+use crate::model::{Amount, CompanyProfile};
 use chrono::NaiveDate;
 
 #[derive(Debug, thiserror::Error)]
@@ -57,7 +57,7 @@ pub fn build_demo(path: &Path, ctx: &Ctx) -> Result<Ledger, DemoError> {
             fixtures::DEMO_SETTINGS_TOML,
         )?),
     };
-    let ledger = Ledger::create(path, &params, ctx)?;
+    let ledger = Ledger::create_with_profile(path, &params, Some(&demo_profile()), ctx)?;
     for party in fixtures::parse_parties("fixtures/demo/parties.csv", fixtures::DEMO_PARTIES_CSV)? {
         ledger.add_party(ctx, party)?;
     }
@@ -107,6 +107,16 @@ pub fn build_demo(path: &Path, ctx: &Ctx) -> Result<Ledger, DemoError> {
     )?;
     letter_demo(&ledger, ctx)?;
     Ok(ledger)
+}
+
+/// The demo company collects by SEPA direct debit: its creditor identifier and bank.
+fn demo_profile() -> CompanyProfile {
+    CompanyProfile {
+        sepa_creditor_id: Some("FR72ZZZ123456".into()),
+        iban: Some("FR0230004008230001234567890".into()),
+        bic: Some("BNPAFRPPXXX".into()),
+        ..CompanyProfile::default()
+    }
 }
 
 /// Payments of the last day of October registered after the year's payments file: a

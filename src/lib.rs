@@ -15,6 +15,7 @@ pub mod matching;
 pub mod model;
 pub mod posting;
 pub mod query;
+pub mod reconcile;
 pub mod reports;
 pub mod settlement;
 pub mod tui;

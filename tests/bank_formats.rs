@@ -1,4 +1,4 @@
-//! Bank statement readers against the sample files in fixtures/bank/, and arbitrary input.
+//! Bank statement readers against the sample files in fixtures/statements/, and arbitrary input.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use chrono::NaiveDate;
@@ -7,7 +7,7 @@ use folio::model::Amount;
 use proptest::prelude::*;
 
 fn fixture(name: &str) -> Vec<u8> {
-    let path = format!("{}/fixtures/bank/{name}", env!("CARGO_MANIFEST_DIR"));
+    let path = format!("{}/fixtures/statements/{name}", env!("CARGO_MANIFEST_DIR"));
     std::fs::read(&path).unwrap_or_else(|err| panic!("{path}: {err}"))
 }
 

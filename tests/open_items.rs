@@ -294,10 +294,19 @@ fn a_schema_3_ledger_gets_its_index_when_opened() {
     }
     // A command that only reads migrates it (it may write the file).
     assert_eq!(open_lines(&folio, ""), before);
-    assert_eq!(meta_value(&folio.ledger, "schema"), Some(sealed(&[4])));
+    assert_eq!(
+        meta_value(&folio.ledger, "schema"),
+        Some(sealed(&[folio::ledger::SCHEMA_VERSION as u8]))
+    );
     assert_check_clean(&folio);
     let history = folio.ok(&w("log company"));
-    assert!(history.contains("from schema 3 to 4"), "{history}");
+    assert!(
+        history.contains(&format!(
+            "from schema 3 to {}",
+            folio::ledger::SCHEMA_VERSION
+        )),
+        "{history}"
+    );
 }
 
 // ----- properties over random sets of lines ---------------------------------------------------

@@ -260,6 +260,7 @@ fn many_entries(ledger: &Ledger, count: usize) {
         let date = start + Days::new((i as u64 * 323) / count as u64);
         let amount = Amount::from_cents(100 + i as i64);
         Ok(ImportedEntry {
+            taxes: Vec::new(),
             first_line: i as u64 + 2,
             input: EntryInput {
                 journal: if i % 10 == 0 { "OD" } else { "BQ" }.into(),

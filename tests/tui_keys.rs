@@ -397,6 +397,7 @@ fn a_long_validation_shows_progress_and_cancels_without_writing() {
     let account = |n: &str| AccountNumber::parse(n).unwrap();
     let drafts = (0..5_000u64).map(|i| {
         Ok(ImportedEntry {
+            taxes: Vec::new(),
             first_line: i + 2,
             input: EntryInput {
                 journal: "CA".into(),

@@ -106,6 +106,14 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             format,
             details,
         } => parties(&cli, action, *format, *details, &ctx, &mut out)?,
+        Command::Company { action } => {
+            let read_only = matches!(action, super::company::CompanyAction::Show { .. });
+            super::company::company(&open_for(&cli, read_only)?, action, &ctx, &mut out)?
+        }
+        Command::Sepa { action } => {
+            let read_only = matches!(action, super::sepa::SepaAction::Mandates { .. });
+            super::sepa::sepa(&open_for(&cli, read_only)?, action, &ctx, &mut out)?
+        }
         Command::Entry { action } => entry(&cli, action, &ctx, &mut out)?,
         Command::Import { what } => import(&cli, what, &ctx, &mut out)?,
         Command::Validate(args) => validate(&cli, args, &ctx, &mut out)?,
@@ -151,6 +159,8 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             expect_head,
         } => check(&cli, *format, *print_head, expect_head.as_deref(), &mut out)?,
         Command::Letter { action } => super::lettering::letter(&cli, action, &ctx, &mut out)?,
+        Command::Bank { action } => super::bank::bank(&cli, action, &ctx, &mut out)?,
+        Command::Vat { action } => super::vat::vat(&cli, action, &ctx, &mut out)?,
         Command::Log { record, format } => log(&cli, record, *format, &mut out)?,
         Command::Doc { action } => {
             let read_only = matches!(action, DocAction::List { .. } | DocAction::Show { .. });
@@ -371,6 +381,8 @@ fn journals(
             label,
             kind,
             treasury,
+            iban,
+            rib,
         }) => {
             let kind = JournalKind::parse(kind).ok_or_else(|| {
                 anyhow!("kind: `{kind}` is not one of sales, purchases, bank, cash, miscellaneous, opening")
@@ -382,7 +394,8 @@ fn journals(
                 treasury_account: treasury.as_deref().map(account_arg).transpose()?,
                 active: true,
             };
-            let journal = ledger.add_journal(ctx, journal)?;
+            let bank = bank_details_arg(iban.as_deref(), rib.as_deref())?.flatten();
+            let journal = ledger.add_journal_with_bank(ctx, journal, bank.as_ref())?;
             writeln!(out, "added journal {} {}", journal.code, journal.label)?;
         }
         Some(JournalsAction::Edit {
@@ -391,6 +404,8 @@ fn journals(
             active,
             treasury,
             kind,
+            iban,
+            rib,
         }) => {
             let kind = kind
                 .as_deref()
@@ -405,6 +420,7 @@ fn journals(
                 active: *active,
                 treasury_account: treasury.as_deref().map(account_arg).transpose()?,
                 kind,
+                bank: bank_details_arg(iban.as_deref(), rib.as_deref())?,
             };
             let code = parse_journal_code(code).map_err(|e| anyhow!("code: {e}"))?;
             let journal = ledger.edit_journal(ctx, &code, &patch)?;
@@ -412,6 +428,22 @@ fn journals(
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `--iban` / `--rib` to bank details: `None` when neither is given, `Some(None)` for an
+/// empty `--iban ""` (removes them).
+fn bank_details_arg(
+    iban: Option<&str>,
+    rib: Option<&str>,
+) -> Result<Option<Option<crate::ledger::BankDetails>>> {
+    use crate::ledger::BankDetails;
+    match (iban, rib) {
+        (Some(iban), _) if iban.trim().is_empty() => Ok(Some(None)),
+        (Some(iban), _) => Ok(Some(Some(BankDetails::from_iban(iban)?))),
+        (None, Some(rib)) if rib.trim().is_empty() => Ok(Some(None)),
+        (None, Some(rib)) => Ok(Some(Some(BankDetails::from_rib(rib)?))),
+        (None, None) => Ok(None),
+    }
 }
 
 fn parties(
@@ -485,7 +517,7 @@ fn parties(
                 party.auxiliary_account = aux.clone();
             }
             party_patch(None, None, details)?.apply(&mut party)?;
-            let party = ledger.add_party(ctx, party)?;
+            let party = ledger.add_party_with_bic(ctx, party, details.bic.as_deref())?;
             writeln!(
                 out,
                 "added {} {} {}",
@@ -526,10 +558,40 @@ fn party_patch(
         active,
         tax_position: details.tax_position.clone(),
         payment_terms_days: details.terms,
-        payment_method: details.method.clone(),
+        // `sepa` is the direct debit method's short name.
+        payment_method: details.method.as_deref().map(|m| {
+            if m.trim().eq_ignore_ascii_case("sepa") {
+                crate::ledger::DIRECT_DEBIT_METHOD.to_string()
+            } else {
+                m.to_string()
+            }
+        }),
         iban: details.iban.clone(),
         mandate,
+        bic: details.bic.clone(),
     })
+}
+
+/// Parses `ACCOUNT[@PARTY]=AMOUNT[:LABEL][#TAX]`: the line and its tax code.
+pub fn parse_tagged_line_arg(text: &str, debit: bool) -> Result<(Line, Option<String>)> {
+    let side = if debit { "debit" } else { "credit" };
+    match text.rsplit_once('#') {
+        Some((line, tax)) => {
+            let tax = tax.trim();
+            if tax.is_empty()
+                || !tax
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+            {
+                bail!(
+                    "{side}: `{}`: the tax code after # must be a code like V20 (folio taxes lists them)",
+                    echo(text)
+                );
+            }
+            Ok((parse_line_arg(line, debit)?, Some(tax.to_string())))
+        }
+        None => Ok((parse_line_arg(text, debit)?, None)),
+    }
 }
 
 /// Parses `ACCOUNT[@PARTY]=AMOUNT[:LABEL]`.
@@ -559,15 +621,20 @@ pub fn parse_line_arg(text: &str, debit: bool) -> Result<Line> {
     Ok(line.with_party(party).with_label(label))
 }
 
-fn lines_of(fields: &EntryFields) -> Result<Vec<Line>> {
+fn lines_of(fields: &EntryFields) -> Result<(Vec<Line>, Vec<Option<String>>)> {
     let mut lines = Vec::new();
-    for text in &fields.debit {
-        lines.push(parse_line_arg(text, true)?);
+    let mut taxes = Vec::new();
+    for (text, debit) in fields
+        .debit
+        .iter()
+        .map(|t| (t, true))
+        .chain(fields.credit.iter().map(|t| (t, false)))
+    {
+        let (line, tax) = parse_tagged_line_arg(text, debit)?;
+        lines.push(line);
+        taxes.push(tax);
     }
-    for text in &fields.credit {
-        lines.push(parse_line_arg(text, false)?);
-    }
-    Ok(lines)
+    Ok((lines, taxes))
 }
 
 fn entry(cli: &Cli, action: &EntryAction, ctx: &Ctx, out: &mut impl Write) -> Result<ExitCode> {
@@ -578,6 +645,7 @@ fn entry(cli: &Cli, action: &EntryAction, ctx: &Ctx, out: &mut impl Write) -> Re
                 v.clone().ok_or_else(|| anyhow!("{name}: required"))
             };
             let piece = need(&fields.piece, "piece")?;
+            let (lines, taxes) = lines_of(fields)?;
             let input = EntryInput {
                 journal: parse_journal_code(&need(&fields.journal, "journal")?)
                     .map_err(|e| anyhow!("journal: {e}"))?,
@@ -585,9 +653,9 @@ fn entry(cli: &Cli, action: &EntryAction, ctx: &Ctx, out: &mut impl Write) -> Re
                 // Without a label the piece names the entry, as the FEC needs a label.
                 label: fields.label.clone().unwrap_or_else(|| piece.clone()),
                 piece,
-                lines: lines_of(fields)?,
+                lines,
             };
-            let entry = ledger.add_entry(ctx, &input)?;
+            let entry = ledger.add_entry_tagged(ctx, &input, &taxes)?;
             if *validate {
                 let validated = ledger.validate(ctx, &Selection::Entries(vec![entry.id]))?;
                 let number = validated.first().map(Entry::reference).unwrap_or_default();
@@ -602,7 +670,8 @@ fn entry(cli: &Cli, action: &EntryAction, ctx: &Ctx, out: &mut impl Write) -> Re
             revision,
         } => {
             let current = ledger.find_entry(entry)?;
-            let lines = lines_of(fields)?;
+            let (lines, taxes) = lines_of(fields)?;
+            let taxes = (!lines.is_empty()).then_some(taxes);
             let input = EntryInput {
                 journal: match &fields.journal {
                     Some(j) => parse_journal_code(j).map_err(|e| anyhow!("journal: {e}"))?,
@@ -629,7 +698,13 @@ fn entry(cli: &Cli, action: &EntryAction, ctx: &Ctx, out: &mut impl Write) -> Re
             // Without --revision, the copy just read: a change committed in between is not
             // overwritten either.
             let expected = revision.unwrap_or(current.revision);
-            let edited = ledger.edit_entry(ctx, current.id, &input, Some(expected))?;
+            let edited = ledger.edit_entry_tagged(
+                ctx,
+                current.id,
+                &input,
+                Some(expected),
+                taxes.as_deref(),
+            )?;
             if edited.revision == current.revision {
                 writeln!(
                     out,

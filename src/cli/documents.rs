@@ -289,6 +289,18 @@ pub fn pay(
             let doc = ledger.edit_payment(ctx, id, reference.as_deref(), &frozen)?;
             writeln!(out, "edited {}", doc.display_ref())?;
         }
+        PayAction::Cancel {
+            payment,
+            date,
+            reason,
+        } => {
+            let date = date
+                .as_deref()
+                .map(|d| super::commands::date_arg("date", d))
+                .transpose()?;
+            let done = ledger.cancel_payment(ctx, payment, date, reason)?;
+            write_cancellation(&done, out)?;
+        }
         PayAction::List { format } => {
             let docs: Vec<DocumentSummary> = ledger
                 .documents(None)?
@@ -317,6 +329,9 @@ fn write_documents(docs: &[DocumentSummary], format: Format, out: &mut impl Writ
         let d = &s.document;
         let status = match (&s.status, d.doc_type.is_payment()) {
             (Some(status), _) => status.name().to_string(),
+            (None, _) if d.status == crate::model::document::DocumentStatus::Cancelled => {
+                "cancelled".into()
+            }
             (None, true) => "registered".into(),
             (None, false) => "draft".into(),
         };
@@ -638,4 +653,29 @@ pub fn settings(
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// What a cancellation did, for people.
+pub fn write_cancellation(
+    done: &crate::ledger::PaymentCancellation,
+    out: &mut impl Write,
+) -> Result<()> {
+    writeln!(
+        out,
+        "cancelled {} ({} {}){}",
+        done.payment.display_ref(),
+        done.payment.party,
+        match &done.payment.body {
+            crate::model::document::DocumentBody::Payment { amount, .. } => amount.to_plain(),
+            crate::model::document::DocumentBody::Lines(_) => String::new(),
+        },
+        done.reversal
+            .as_ref()
+            .map(|r| format!(", reversed by {r}"))
+            .unwrap_or_else(|| ", its draft entry deleted".into())
+    )?;
+    for (doc, amount) in &done.reopened {
+        writeln!(out, "reopened {doc}: {} due again", amount.to_plain())?;
+    }
+    Ok(())
 }

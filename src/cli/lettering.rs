@@ -88,7 +88,7 @@ fn account_arg(text: &str) -> Result<AccountNumber> {
 }
 
 /// `VE2026-000012/2` to the stored line reference.
-fn line_arg(ledger: &Ledger, text: &str) -> Result<(LineRef, AccountNumber)> {
+pub(super) fn line_arg(ledger: &Ledger, text: &str) -> Result<(LineRef, AccountNumber)> {
     let (reference, line) = text.rsplit_once('/').ok_or_else(|| {
         anyhow!(
             "line {}: expected ENTRY/LINE, e.g. VE2026-000012/2",

@@ -1,6 +1,8 @@
 //! The command line: clap definitions and one handler per command.
 
+mod bank;
 mod commands;
+mod company;
 mod documents;
 mod fec_import;
 mod files;
@@ -8,7 +10,9 @@ mod interactive;
 mod lettering;
 mod output;
 mod reports;
+mod sepa;
 mod setup;
+mod vat;
 
 use std::path::PathBuf;
 
@@ -81,6 +85,17 @@ pub enum Command {
         #[arg(long, global = true)]
         details: bool,
     },
+    /// The company's name and profile: VAT periodicity and option, SEPA creditor details.
+    Company {
+        #[command(subcommand)]
+        action: company::CompanyAction,
+    },
+    /// SEPA direct debits: collect due invoices into a pain.008 file, reject a debit, list
+    /// mandates.
+    Sepa {
+        #[command(subcommand)]
+        action: sepa::SepaAction,
+    },
     /// Add, edit, delete or show one entry.
     Entry {
         #[command(subcommand)]
@@ -115,6 +130,16 @@ pub enum Command {
     Report {
         #[command(subcommand)]
         report: ReportKind,
+    },
+    /// Bank statements: import, list, reconcile bank lines with the books, post them.
+    Bank {
+        #[command(subcommand)]
+        action: bank::BankAction,
+    },
+    /// VAT returns (CA3): the worksheet of a period, a box's lines, settlement, filing.
+    Vat {
+        #[command(subcommand)]
+        action: vat::VatAction,
     },
     /// Letter lines of customer and supplier accounts together, remove or list groups.
     Letter {
@@ -275,6 +300,17 @@ pub enum PayAction {
     /// Remove the allocation of a payment or refund to one document (or the set-off of a
     /// credit note against one invoice).
     Unallocate { payment: String, document: String },
+    /// Cancel a registered payment or refund (a returned cheque, a rejected debit): its
+    /// entry is reversed, what it paid is due again.
+    Cancel {
+        payment: String,
+        /// Date of the cancelling entry (default: today).
+        #[arg(long)]
+        date: Option<String>,
+        /// Why (written in the reversal's label and the audit log).
+        #[arg(long, default_value = "")]
+        reason: String,
+    },
     /// Change a payment's reference (date, party, amount and method are frozen).
     Edit {
         payment: String,
@@ -378,6 +414,13 @@ pub enum JournalsAction {
         /// Treasury account of a bank or cash journal.
         #[arg(long)]
         treasury: Option<String>,
+        /// IBAN of the bank account (checked): statements of this account go to the journal's
+        /// treasury account. A French IBAN also gives the RIB that CFONB files use.
+        #[arg(long)]
+        iban: Option<String>,
+        /// French RIB `BANK BRANCH ACCOUNT [KEY]` when there is no IBAN.
+        #[arg(long, conflicts_with = "iban")]
+        rib: Option<String>,
     },
     Edit {
         code: String,
@@ -391,6 +434,12 @@ pub enum JournalsAction {
         /// treasury account).
         #[arg(long)]
         kind: Option<String>,
+        /// IBAN of the bank account (checked); `--iban ""` removes the bank details.
+        #[arg(long)]
+        iban: Option<String>,
+        /// French RIB `BANK BRANCH ACCOUNT [KEY]` when there is no IBAN.
+        #[arg(long, conflicts_with = "iban")]
+        rib: Option<String>,
     },
 }
 
@@ -441,11 +490,15 @@ pub struct PartyDetails {
     /// Payment terms in days.
     #[arg(long)]
     pub terms: Option<u32>,
-    /// Default payment method (transfer, cheque, card, cash, sepa_dd…).
-    #[arg(long)]
+    /// Default payment method (transfer, cheque, card, cash, sepa_dd…; `sepa` is sepa_dd,
+    /// SEPA direct debit).
+    #[arg(long, visible_alias = "payment-method")]
     pub method: Option<String>,
     #[arg(long)]
     pub iban: Option<String>,
+    /// The debtor's BIC for SEPA direct debits (optional; "" clears it).
+    #[arg(long)]
+    pub bic: Option<String>,
     /// SEPA mandate reference (with --mandate-date).
     #[arg(long, requires = "mandate_date")]
     pub mandate: Option<String>,
@@ -465,10 +518,11 @@ pub struct EntryFields {
     pub piece: Option<String>,
     #[arg(long, short = 'l')]
     pub label: Option<String>,
-    /// A debit line: ACCOUNT[@PARTY]=AMOUNT[:LABEL] (repeatable).
+    /// A debit line: ACCOUNT[@PARTY]=AMOUNT[:LABEL][#TAX] (repeatable; #TAX tags the line
+    /// with a tax code for the VAT return).
     #[arg(long)]
     pub debit: Vec<String>,
-    /// A credit line: ACCOUNT[@PARTY]=AMOUNT[:LABEL] (repeatable).
+    /// A credit line: ACCOUNT[@PARTY]=AMOUNT[:LABEL][#TAX] (repeatable).
     #[arg(long)]
     pub credit: Vec<String>,
 }
@@ -652,6 +706,26 @@ pub enum ReportKind {
         /// The date the items are aged at (default: today).
         #[arg(long)]
         at: Option<String>,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// Bank reconciliation statement ("état de rapprochement") of a treasury account at a
+    /// date: book balance, bank balance of the last statement, book lines not on the bank,
+    /// bank lines not in the books, and the difference left unexplained (zero to the cent).
+    Bank {
+        #[arg(long)]
+        account: String,
+        /// Default: today.
+        #[arg(long)]
+        at: Option<String>,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// Bank lines sent to suspense (471) not yet cleared, with their age in days.
+    Suspense {
+        /// Also the lines whose suspense entry has since been lettered.
+        #[arg(long)]
+        all: bool,
         #[arg(long, value_enum, default_value_t)]
         format: Format,
     },

@@ -63,6 +63,14 @@ pub fn report(
 ) -> Result<ExitCode> {
     let years = ledger.years()?;
     match report {
+        ReportKind::Bank {
+            account,
+            at,
+            format,
+        } => return super::bank::report_bank(ledger, ctx, account, at.as_deref(), *format, out),
+        ReportKind::Suspense { all, format } => {
+            return super::bank::report_suspense(ledger, ctx, *all, *format, out);
+        }
         ReportKind::Balance {
             range,
             validated_only,

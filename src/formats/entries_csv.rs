@@ -8,6 +8,9 @@
 //! VE,2026-01-05,F2026-0001,Facture Lumen,44571,,,200.00
 //! ```
 //!
+//! An optional ninth column `tax` tags a line with a tax code (`V20`, `D20`…) for the VAT
+//! return: the base is the line's amount on a non-VAT account, the tax on a 445… account.
+//!
 //! The header is required, with these names in this order. `;` is accepted as the separator
 //! when the header uses it (French spreadsheets), dates may be `DD/MM/YYYY`, amounts may use a
 //! decimal comma.
@@ -35,6 +38,19 @@ pub const COLUMNS: [&str; 8] = [
     "credit",
 ];
 
+/// The columns with the optional tax code.
+pub const COLUMNS_WITH_TAX: [&str; 9] = [
+    "journal",
+    "date",
+    "piece",
+    "label",
+    "account",
+    "third_party",
+    "debit",
+    "credit",
+    "tax",
+];
+
 /// Longest header line read before giving up: a file without a line break in its first
 /// kilobytes is not an entries CSV.
 const MAX_HEADER_BYTES: u64 = 4096;
@@ -57,6 +73,8 @@ pub struct CsvRow {
     pub third_party: Option<String>,
     pub debit: Amount,
     pub credit: Amount,
+    /// The line's tax code (the optional `tax` column).
+    pub tax: Option<String>,
 }
 
 /// Streams the rows of an entries CSV. Memory stays flat whatever the file size.
@@ -70,6 +88,8 @@ pub struct EntriesCsvReader<R: Read> {
     /// The last date text seen and its value: consecutive rows usually share it.
     last_date: Option<(Vec<u8>, NaiveDate)>,
     finished: bool,
+    /// The header has the optional `tax` column.
+    with_tax: bool,
 }
 
 impl<R: Read> EntriesCsvReader<R> {
@@ -95,7 +115,10 @@ impl<R: Read> EntriesCsvReader<R> {
         }
         let header = header.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&header);
         let delimiter = detect_delimiter(header);
-        check_header(header, delimiter, &COLUMNS).map_err(header_error)?;
+        let with_tax = check_header(header, delimiter, &COLUMNS_WITH_TAX).is_ok();
+        if !with_tax {
+            check_header(header, delimiter, &COLUMNS).map_err(header_error)?;
+        }
         let reader = csv::ReaderBuilder::new()
             .delimiter(delimiter)
             .has_headers(false)
@@ -107,6 +130,7 @@ impl<R: Read> EntriesCsvReader<R> {
             record: csv::ByteRecord::new(),
             last_date: None,
             finished: false,
+            with_tax,
         })
     }
 
@@ -115,18 +139,45 @@ impl<R: Read> EntriesCsvReader<R> {
     }
 
     fn parse_row(&mut self, line: u64) -> Result<CsvRow, FormatError> {
-        if self.record.len() != COLUMNS.len() {
+        let columns: &[&str] = if self.with_tax {
+            &COLUMNS_WITH_TAX
+        } else {
+            &COLUMNS
+        };
+        if self.record.len() != columns.len() {
             return Err(self.error(
                 line,
                 "record",
                 format!(
                     "expected {} columns ({}), found {}",
-                    COLUMNS.len(),
-                    COLUMNS.join(","),
+                    columns.len(),
+                    columns.join(","),
                     self.record.len()
                 ),
             ));
         }
+        let tax = if self.with_tax {
+            let text = std::str::from_utf8(&self.record[8])
+                .map_err(|_| self.error(line, "tax", "not valid UTF-8"))?
+                .trim();
+            if text.is_empty() {
+                None
+            } else if text.len() <= 16
+                && text
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+            {
+                Some(text.to_ascii_uppercase())
+            } else {
+                return Err(self.error(
+                    line,
+                    "tax",
+                    format!("`{}` is not a tax code (like V20)", clean_text(text)),
+                ));
+            }
+        } else {
+            None
+        };
         let mut cells = [""; 8];
         for (i, cell) in cells.iter_mut().enumerate() {
             *cell = std::str::from_utf8(&self.record[i])
@@ -201,6 +252,7 @@ impl<R: Read> EntriesCsvReader<R> {
             third_party,
             debit,
             credit,
+            tax,
         })
     }
 
@@ -299,6 +351,8 @@ fn fast_parse_date(text: &str) -> Option<NaiveDate> {
 pub struct ImportedEntry {
     pub first_line: u64,
     pub input: EntryInput,
+    /// The tax code of each line (the optional `tax` column); empty when the file has none.
+    pub taxes: Vec<Option<String>>,
 }
 
 /// Groups consecutive rows with the same journal, piece and date into entries.
@@ -371,6 +425,7 @@ where
             label: first.label.clone(),
             lines: Vec::with_capacity(4),
         };
+        let mut taxes = vec![first.tax.take()];
         input.lines.push(line_of(first));
         loop {
             match self.rows.next() {
@@ -402,11 +457,20 @@ where
                     if input.label.is_empty() {
                         input.label.clone_from(&row.label);
                     }
+                    let mut row = row;
+                    taxes.push(row.tax.take());
                     input.lines.push(line_of(row));
                 }
             }
         }
-        Some(Ok(ImportedEntry { first_line, input }))
+        if taxes.iter().all(Option::is_none) {
+            taxes.clear();
+        }
+        Some(Ok(ImportedEntry {
+            first_line,
+            input,
+            taxes,
+        }))
     }
 }
 
@@ -495,6 +559,7 @@ mod tests {
                 third_party: Some("CLUMEN".into()),
                 debit: cents(120_050),
                 credit: Amount::ZERO,
+                tax: None,
             })]
         );
     }

@@ -11,6 +11,7 @@ pub mod entries_csv;
 pub mod fec;
 pub mod hledger;
 pub mod latin9;
+pub mod pain008;
 pub mod setup_csv;
 
 /// A problem found in an imported file, located precisely enough to fix it in an editor.

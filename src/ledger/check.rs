@@ -220,10 +220,12 @@ impl Ledger {
         report.chained_entries = head.1;
         report.entry_chain_head = format_head(head.0);
         super::check_vat::check_pending_vat(&view, &mut |m| findings.add("vat", m))?;
+        super::vat_index::check_vat_index(&view, &mut |m| findings.add("vat", m))?;
         check_stored_fecs(&view, findings)?;
         super::lettering::check_groups(&view, &mut |m| findings.add("lettering", m))?;
         super::open_items::check_open_index(&view, open_items, &mut |m| findings.add("index", m))?;
         super::carried::check_origins(&view, &mut |m| findings.add("closing", m))?;
+        super::bank::check_marks(&view, &mut |m| findings.add("bank", m))?;
         report.information = super::lettering_import::imported_marks(&view)?
             .into_iter()
             .map(|message| Finding {
@@ -262,6 +264,12 @@ fn check_envelopes(view: &View, findings: &mut Findings) -> Result<()> {
     named::<Account>(view, ACCOUNTS, "account", findings)?;
     named::<Journal>(view, JOURNALS, "journal", findings)?;
     named::<Party>(view, PARTIES, "third party", findings)?;
+    named::<super::sepa::PartySepa>(
+        view,
+        super::sepa::PARTY_SEPA,
+        "SEPA details of third party",
+        findings,
+    )?;
     if let Some(meta) = view.table_if_exists(META)? {
         for item in meta.range::<&str>(..)? {
             let (key, value) = item?;

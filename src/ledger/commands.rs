@@ -30,6 +30,9 @@ pub struct JournalPatch {
     pub treasury_account: Option<AccountNumber>,
     /// Corrects a kind guessed at import (it only says how the journal is used).
     pub kind: Option<crate::model::JournalKind>,
+    /// The bank account of a bank journal (`Some(None)` removes it): how statements find
+    /// their treasury account.
+    pub bank: Option<Option<super::BankDetails>>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -44,6 +47,8 @@ pub struct PartyPatch {
     /// `Some("")` clears the IBAN.
     pub iban: Option<String>,
     pub mandate: Option<crate::model::party::Mandate>,
+    /// The debtor's BIC for direct debits (kept beside the party); `Some("")` clears it.
+    pub bic: Option<String>,
 }
 
 impl PartyPatch {
@@ -199,6 +204,16 @@ impl Ledger {
     }
 
     pub fn add_journal(&self, ctx: &Ctx, journal: Journal) -> Result<Journal> {
+        self.add_journal_with_bank(ctx, journal, None)
+    }
+
+    /// Adds a journal with the bank details of its account, in one transaction.
+    pub fn add_journal_with_bank(
+        &self,
+        ctx: &Ctx,
+        journal: Journal,
+        bank: Option<&super::BankDetails>,
+    ) -> Result<Journal> {
         let mut journal = journal;
         journal.label = non_empty("label", &journal.label)?;
         self.write(ctx, |tx| {
@@ -210,15 +225,20 @@ impl Ledger {
             }
             check_treasury(tx, &journal)?;
             tx.put_journal(&journal)?;
+            if bank.is_some() {
+                super::bank::put_details(tx, &journal, bank)?;
+            }
             tx.audit(
                 ctx,
                 "journal.add",
                 vec![format!("journal:{}", journal.code)],
                 format!(
-                    "added journal {} {} ({})",
+                    "added journal {} {} ({}){}",
                     journal.code,
                     journal.label,
-                    journal.kind.name()
+                    journal.kind.name(),
+                    bank.map(|b| format!(", bank account {}", b.display()))
+                        .unwrap_or_default()
                 ),
             )?;
             Ok(journal)
@@ -242,17 +262,32 @@ impl Ledger {
             }
             check_treasury(tx, &journal)?;
             tx.put_journal(&journal)?;
+            if let Some(bank) = &patch.bank {
+                super::bank::put_details(tx, &journal, bank.as_ref())?;
+            }
             tx.audit(
                 ctx,
                 "journal.edit",
                 vec![format!("journal:{code}")],
-                format!("edited journal {code}: {journal:?}"),
+                match &patch.bank {
+                    Some(Some(bank)) => format!(
+                        "edited journal {code}: {journal:?}, bank account {}",
+                        bank.display()
+                    ),
+                    Some(None) => format!("edited journal {code}: {journal:?}, no bank account"),
+                    None => format!("edited journal {code}: {journal:?}"),
+                },
             )?;
             Ok(journal)
         })
     }
 
     pub fn add_party(&self, ctx: &Ctx, party: Party) -> Result<Party> {
+        self.add_party_with_bic(ctx, party, None)
+    }
+
+    /// [`Ledger::add_party`] with the debtor's BIC for direct debits.
+    pub fn add_party_with_bic(&self, ctx: &Ctx, party: Party, bic: Option<&str>) -> Result<Party> {
         let mut party = party;
         party.name = non_empty("name", &party.name)?;
         self.write(ctx, |tx| {
@@ -265,6 +300,9 @@ impl Ledger {
             tx.account(&party.collective_account)?;
             check_party_details(tx, &party)?;
             tx.put_party(&party)?;
+            if let Some(bic) = bic {
+                super::sepa::set_party_bic(tx, &party.code, bic)?;
+            }
             tx.audit(
                 ctx,
                 "party.add",
@@ -287,11 +325,17 @@ impl Ledger {
             patch.apply(&mut party)?;
             check_party_details(tx, &party)?;
             tx.put_party(&party)?;
+            let bic_note = match &patch.bic {
+                Some(bic) => super::sepa::set_party_bic(tx, code, bic)?
+                    .map(|note| format!(", {note}"))
+                    .unwrap_or_default(),
+                None => String::new(),
+            };
             tx.audit(
                 ctx,
                 "party.edit",
                 vec![format!("party:{code}")],
-                format!("edited third party {code}: {party:?}"),
+                format!("edited third party {code}: {party:?}{bic_note}"),
             )?;
             Ok(party)
         })
@@ -301,11 +345,23 @@ impl Ledger {
 
     /// Records a new draft entry.
     pub fn add_entry(&self, ctx: &Ctx, input: &EntryInput) -> Result<Entry> {
+        self.add_entry_tagged(ctx, input, &[])
+    }
+
+    /// Records a new draft entry whose lines may carry a tax code (`tax_codes[i]` for line
+    /// `i`): the VAT return counts them (see `vat::tags::manual_tag`).
+    pub fn add_entry_tagged(
+        &self,
+        ctx: &Ctx,
+        input: &EntryInput,
+        tax_codes: &[Option<String>],
+    ) -> Result<Entry> {
         let input = clean_input(input.clone());
         self.write(ctx, |tx| {
             tx.check_input(&input)?;
             let entry = new_entry(tx, ctx, input.clone(), None)?;
-            tx.insert_entry(&entry)?;
+            let tags = super::vat_index::manual_tags(tx, &entry, tax_codes)?;
+            tx.insert_entry_tagged(&entry, &tags)?;
             tx.audit(
                 ctx,
                 "entry.add",
@@ -335,6 +391,19 @@ impl Ledger {
         input: &EntryInput,
         expected_revision: Option<u64>,
     ) -> Result<Entry> {
+        self.edit_entry_tagged(ctx, id, input, expected_revision, None)
+    }
+
+    /// `edit_entry` with the tax code of each line; without them (`None`), a line keeps its
+    /// tags when it keeps its place, account and amount.
+    pub fn edit_entry_tagged(
+        &self,
+        ctx: &Ctx,
+        id: EntryId,
+        input: &EntryInput,
+        expected_revision: Option<u64>,
+        tax_codes: Option<&[Option<String>]>,
+    ) -> Result<Entry> {
         let input = clean_input(input.clone());
         let mut unchanged: Option<Entry> = None;
         let result = self.write(ctx, |tx| {
@@ -357,7 +426,22 @@ impl Ledger {
                 revision: old.revision.saturating_add(1),
                 ..old.clone()
             };
-            let changes = describe_changes(&old, &entry);
+            let old_tags = tx.entry_tags(id)?;
+            let tags = match tax_codes {
+                Some(codes) => super::vat_index::manual_tags(tx, &entry, codes)?,
+                None => old_tags
+                    .iter()
+                    .filter(|(i, _)| {
+                        let (a, b) = (old.lines.get(*i as usize), entry.lines.get(*i as usize));
+                        matches!((a, b), (Some(a), Some(b)) if a.account == b.account && a.signed() == b.signed())
+                    })
+                    .cloned()
+                    .collect(),
+            };
+            let mut changes = describe_changes(&old, &entry);
+            if tags != old_tags {
+                changes.push("VAT tags".into());
+            }
             if changes.is_empty() {
                 // Nothing to write: leave the transaction without a record.
                 unchanged = Some(old);
@@ -367,7 +451,7 @@ impl Ledger {
             tx.accepting_year(old.date)?;
             tx.check_input(&input)?;
             tx.remove_entry(&old)?;
-            tx.insert_entry(&entry)?;
+            tx.insert_entry_tagged(&entry, &tags)?;
             tx.audit(
                 ctx,
                 "entry.edit",
@@ -448,6 +532,7 @@ impl Ledger {
             reversal.reversal_of = Some(id);
             tx.number_entry(&mut reversal, ctx.today)?;
             tx.insert_entry(&reversal)?;
+            tx.tag_reversal(&original, &reversal)?;
             tx.reversals.insert(id, reversal.id)?;
             tx.audit(
                 ctx,

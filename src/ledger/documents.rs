@@ -359,7 +359,8 @@ fn write_posting(
     if d.settings.general.generated_entries == EntryLanding::Validated {
         tx.number_entry(&mut entry, ctx.today)?;
     }
-    tx.insert_entry(&entry)?;
+    let tags = super::vat_index::posting_tags(posting, &d.settings);
+    tx.insert_entry_tagged(&entry, &tags)?;
     let rules: Vec<String> = posting.lines.iter().map(|l| l.rule.to_string()).collect();
     d.why.insert(entry.id, encode(&rules)?.as_slice())?;
     Ok(entry)
@@ -1700,11 +1701,22 @@ fn regenerate_one(
 /// Reverses a validated generated entry on `date` (the document's date, so the VAT period
 /// stays right).
 fn reverse_generated(tx: &mut Tx<'_>, ctx: &Ctx, entry: &Entry, date: NaiveDate) -> Result<Entry> {
+    reverse_generated_noted(tx, ctx, entry, date, "")
+}
+
+/// [`reverse_generated`] with a note at the end of the label (why the entry is reversed).
+fn reverse_generated_noted(
+    tx: &mut Tx<'_>,
+    ctx: &Ctx,
+    entry: &Entry,
+    date: NaiveDate,
+    note: &str,
+) -> Result<Entry> {
     let input = EntryInput {
         journal: entry.journal.clone(),
         date,
         piece: entry.piece.clone(),
-        label: format!("Extourne {} {}", entry.reference(), entry.label)
+        label: format!("Extourne {} {}{note}", entry.reference(), entry.label)
             .chars()
             .take(crate::model::entry::MAX_TEXT_CHARS)
             .collect(),
@@ -1715,6 +1727,360 @@ fn reverse_generated(tx: &mut Tx<'_>, ctx: &Ctx, entry: &Entry, date: NaiveDate)
     reversal.reversal_of = Some(entry.id);
     tx.number_entry(&mut reversal, ctx.today)?;
     tx.insert_entry(&reversal)?;
+    tx.tag_reversal(entry, &reversal)?;
     tx.reversals.insert(entry.id, reversal.id)?;
     Ok(reversal)
+}
+
+// ----- payments registered and cancelled by other commands -------------------------------------
+
+/// A validated invoice or credit note with what is still due on it.
+#[derive(Debug, Clone)]
+pub(crate) struct DueDocument {
+    pub document: Document,
+    pub remaining: Amount,
+}
+
+/// Validated documents of `doc_type` with something still due, in date order, read inside a
+/// command's transaction (so what it registers next is checked against the same state).
+pub(crate) fn due_documents(tx: &Tx<'_>, doc_type: DocumentType) -> Result<Vec<DueDocument>> {
+    let d = DocTables::open(tx)?;
+    let mut out = Vec::new();
+    for item in d.by_date.range::<(i32, u64)>(..)? {
+        let id = item?.0.value().1;
+        let doc = d.get(id)?;
+        if doc.doc_type != doc_type || doc.status != DocumentStatus::Validated {
+            continue;
+        }
+        let settled = d.settled(&doc)?;
+        if settlement::is_due(&settled) && settled.remaining.is_positive() {
+            out.push(DueDocument {
+                document: doc,
+                remaining: settled.remaining,
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// Registers payments inside a command's transaction, through the same path as
+/// [`Ledger::register_payments`] (numbered, posted, allocated, lettered); the caller writes
+/// the audit record.
+pub(crate) fn register_payments_in(
+    tx: &mut Tx<'_>,
+    ctx: &Ctx,
+    inputs: Vec<PaymentInput>,
+) -> Result<Vec<Document>> {
+    let mut d = DocTables::open(tx)?;
+    let mut out = Vec::new();
+    for input in inputs {
+        out.push(register_one(tx, &mut d, ctx, input).map_err(|(_, err)| err)?);
+    }
+    drop(d);
+    let ids: Vec<DocumentId> = out.iter().map(|doc| doc.id).collect();
+    super::lettering_auto::letter_documents(tx, ctx, &ids)?;
+    Ok(out)
+}
+
+/// A document by id, number or `D<id>`, inside a command's transaction.
+pub(crate) fn find_document(tx: &Tx<'_>, reference: &str) -> Result<Document> {
+    let d = DocTables::open(tx)?;
+    let text = reference.trim();
+    let id = match d.numbers.get(text)?.map(|v| v.value()) {
+        Some(id) => id,
+        None => text
+            .strip_prefix('D')
+            .and_then(|n| n.parse::<u64>().ok())
+            .ok_or_else(|| {
+                invalid(
+                    "document",
+                    format!("no document {}", crate::model::text::echo(text)),
+                )
+            })?,
+    };
+    d.get(id)
+}
+
+/// The payments and refunds allocated to a document, in the order they were registered.
+pub(crate) fn payments_of(tx: &Tx<'_>, id: DocumentId) -> Result<Vec<Document>> {
+    let d = DocTables::open(tx)?;
+    let mut out = Vec::new();
+    for (other, _) in d.allocated_to(id)? {
+        let doc = d.get(other)?;
+        if doc.doc_type.is_payment() {
+            out.push(doc);
+        }
+    }
+    out.sort_by_key(|doc| doc.id);
+    Ok(out)
+}
+
+/// What a payment's cancellation did.
+#[derive(Debug, Clone, Serialize)]
+pub struct PaymentCancellation {
+    pub payment: Document,
+    /// The documents it was allocated to, open again by what it paid.
+    pub reopened: Vec<(String, Amount)>,
+    /// The entry that cancels the payment's entry (none when that entry was a draft, which
+    /// is deleted instead).
+    pub reversal: Option<String>,
+}
+
+/// Cancels a registered payment or refund inside a command's transaction (a returned cheque,
+/// a rejected direct debit): its allocations are removed, so what it paid is due again, the
+/// letter groups they made are removed, its entry is reversed by an entry linked to the
+/// payment, dated `date` (a draft entry is deleted), the payment line and its reversal are
+/// lettered together, and later payments of the same documents are reposted (their share of
+/// VAT due on payment changes). The payment stays, marked cancelled. The caller writes the
+/// audit record.
+pub(crate) fn cancel_payment_in(
+    tx: &mut Tx<'_>,
+    ctx: &Ctx,
+    payment: DocumentId,
+    date: NaiveDate,
+    reason: &str,
+) -> Result<PaymentCancellation> {
+    let mut d = DocTables::open(tx)?;
+    let mut doc = d.get(payment)?;
+    if !doc.doc_type.is_payment() {
+        return Err(not_a_payment(&doc));
+    }
+    if doc.status == DocumentStatus::Cancelled {
+        return Err(invalid(
+            "payment",
+            format!("{} is already cancelled", doc.display_ref()),
+        ));
+    }
+    if date < doc.date {
+        return Err(invalid(
+            "date",
+            format!(
+                "{} is dated {}: its cancellation cannot be dated before ({date})",
+                doc.display_ref(),
+                doc.date
+            ),
+        ));
+    }
+    if let Some((other, _)) = d.allocated_to(doc.id)?.first() {
+        return Err(invalid(
+            "payment",
+            format!(
+                "{} is allocated to {}: remove that allocation first (folio pay unallocate)",
+                d.get(*other)?.display_ref(),
+                doc.display_ref()
+            ),
+        ));
+    }
+    let before = doc.clone();
+    let allocations = doc.allocations().to_vec();
+    let mut targets = Vec::new();
+    let mut reopened = Vec::new();
+    for allocation in &allocations {
+        let target = d.get(allocation.document)?;
+        d.allocations.remove((target.id, doc.id))?;
+        reopened.push((target.display_ref(), allocation.amount));
+        targets.push(target);
+    }
+    if let DocumentBody::Payment { allocations, .. } = &mut doc.body {
+        allocations.clear();
+    }
+    doc.status = DocumentStatus::Cancelled;
+    d.put(&doc)?;
+    // Later payments of the same documents: their share of VAT due on payment follows.
+    let mut later = Vec::new();
+    for target in &targets {
+        for (other, _) in d.allocated_to(target.id)? {
+            let other = d.get(other)?;
+            if (other.date, other.id) > (before.date, before.id) {
+                later.push(other.id);
+            }
+        }
+    }
+    later.sort_unstable();
+    later.dedup();
+    let mut report = RegenerateReport::default();
+    for id in later {
+        let mut other = d.get(id)?;
+        regenerate_one(tx, &mut d, ctx, &mut other, &mut report)?;
+    }
+    drop(d);
+    for target in &targets {
+        super::lettering_auto::unletter_allocation(tx, ctx, &before, target)?;
+    }
+    let reversal = match before.entry.map(|id| tx.entry(id)).transpose()? {
+        None => None,
+        Some(entry) if !entry.is_validated() => {
+            tx.remove_entry(&entry)?;
+            let mut d = DocTables::open(tx)?;
+            doc.entry = None;
+            d.put(&doc)?;
+            None
+        }
+        Some(entry) => {
+            let note = if reason.trim().is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", sanitize_text(reason.trim()))
+            };
+            let reversal = reverse_generated_noted(tx, ctx, &entry, date, &note)?;
+            letter_with_reversal(tx, ctx, &before, &entry, &reversal)?;
+            Some(reversal.reference())
+        }
+    };
+    Ok(PaymentCancellation {
+        payment: doc,
+        reopened,
+        reversal,
+    })
+}
+
+/// Letters each third-party line of the cancelled payment's entry with its reversal.
+fn letter_with_reversal(
+    tx: &mut Tx<'_>,
+    ctx: &Ctx,
+    payment: &Document,
+    original: &Entry,
+    reversal: &Entry,
+) -> Result<()> {
+    // A payment of a closed year was carried into the next one line by line: its line
+    // there stays as it is.
+    if tx.year_of(original.date).is_none_or(|year| !year.is_open()) {
+        return Ok(());
+    }
+    let mut books = super::lettering::Books::default();
+    for (k, line) in original.lines.iter().enumerate() {
+        if line.third_party.as_deref() != Some(payment.party.as_str())
+            || !tx.account_ref(&line.account)?.letterable
+        {
+            continue;
+        }
+        let k = u32::try_from(k).unwrap_or(u32::MAX);
+        if tx.lettering.get((original.id, k))?.is_some() {
+            continue;
+        }
+        let pair = [
+            crate::lettering::LineRef {
+                entry: original.id,
+                line: k,
+            },
+            crate::lettering::LineRef {
+                entry: reversal.id,
+                line: k,
+            },
+        ];
+        super::lettering::letter_lines(tx, ctx, &mut books, &pair)?;
+    }
+    Ok(())
+}
+
+impl Ledger {
+    /// Cancels a registered payment or refund (see [`cancel_payment_in`]), dated `date`
+    /// (default: the working date), with an audit record giving the reason.
+    pub fn cancel_payment(
+        &self,
+        ctx: &Ctx,
+        payment: &str,
+        date: Option<NaiveDate>,
+        reason: &str,
+    ) -> Result<PaymentCancellation> {
+        self.write(ctx, |tx| {
+            let doc = find_document(tx, payment)?;
+            let date = date.unwrap_or(ctx.today);
+            let done = cancel_payment_in(tx, ctx, doc.id, date, reason)?;
+            audit_cancellation(tx, ctx, &done, reason)?;
+            Ok(done)
+        })
+    }
+}
+
+/// The audit record of a cancellation.
+pub(crate) fn audit_cancellation(
+    tx: &mut Tx<'_>,
+    ctx: &Ctx,
+    done: &PaymentCancellation,
+    reason: &str,
+) -> Result<()> {
+    let reopened: Vec<String> = done
+        .reopened
+        .iter()
+        .map(|(doc, amount)| format!("{doc} {amount}"))
+        .collect();
+    tx.audit(
+        ctx,
+        "payment.cancel",
+        vec![doc_record(&done.payment)],
+        format!(
+            "cancelled {}{}{}{}",
+            done.payment.display_ref(),
+            if reason.trim().is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", sanitize_text(reason.trim()))
+            },
+            done.reversal
+                .as_ref()
+                .map(|r| format!(", reversed by {r}"))
+                .unwrap_or_else(|| ", draft entry deleted".into()),
+            if reopened.is_empty() {
+                String::new()
+            } else {
+                format!(", reopened {}", reopened.join(", "))
+            }
+        ),
+    )
+}
+
+/// Tags the generated entries of a ledger written before the VAT index (schema 5): an entry
+/// the engine posts the same today takes the tags the engine gives; a reversal takes its
+/// original's, negated. An entry the current settings would post differently stays untagged
+/// (the worksheet reports its VAT lines).
+pub(crate) fn tag_generated_entries(tx: &mut Tx<'_>) -> Result<u64> {
+    let mut generated = Vec::new();
+    for item in tx.entries.range::<u64>(..)? {
+        let (key, value) = item?;
+        let entry = super::store::decode_entry(value.value(), key.value())?;
+        if entry
+            .source
+            .as_deref()
+            .is_some_and(|s| s.starts_with("document:"))
+        {
+            generated.push(entry);
+        }
+    }
+    if generated.is_empty() {
+        return Ok(0);
+    }
+    let d = DocTables::open(tx)?;
+    let mut tagged = 0u64;
+    for entry in &generated {
+        if !tx.entry_tags(entry.id)?.is_empty() {
+            continue;
+        }
+        if let Some(original) = entry.reversal_of {
+            let original = tx.entry(original)?;
+            tx.tag_reversal(&original, entry)?;
+            tagged = tagged.saturating_add(1);
+            continue;
+        }
+        let Some(id) = entry
+            .source
+            .as_deref()
+            .and_then(|s| s.strip_prefix("document:"))
+            .and_then(|id| id.parse::<DocumentId>().ok())
+        else {
+            continue;
+        };
+        let Ok(doc) = d.get(id) else {
+            continue;
+        };
+        let Ok(posting) = compute_posting(tx, &d, &doc) else {
+            continue;
+        };
+        if same_content(entry, &entry_input(&doc, &posting)) {
+            let tags = super::vat_index::posting_tags(&posting, &d.settings);
+            tx.tag_lines(entry, &tags)?;
+            tagged = tagged.saturating_add(1);
+        }
+    }
+    Ok(tagged)
 }

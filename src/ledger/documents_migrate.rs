@@ -111,6 +111,7 @@ pub(crate) fn migrate_to_3(tx: &mut Tx<'_>) -> Result<()> {
                 .collect(),
             payment_methods: old.payment_methods,
             lettering: Default::default(),
+            reconciliation: Default::default(),
         };
         tx.put_meta("settings", &settings)?;
     }
@@ -129,7 +130,7 @@ pub(crate) fn migrate_to_3(tx: &mut Tx<'_>) -> Result<()> {
                 let terms = tx.party_ref(&old.party)?.payment_terms_days;
                 crate::settlement::due_date(old.doc_type, old.date, terms)
             }
-            DocumentStatus::Draft => None,
+            DocumentStatus::Draft | DocumentStatus::Cancelled => None,
         };
         let doc = Document {
             id: old.id,

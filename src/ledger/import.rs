@@ -72,6 +72,7 @@ impl Ledger {
             tx.begin_bulk();
             let first_id = tx.peek_next_entry_id();
             let mut summary = ImportSummary::default();
+            let mut settings: Option<crate::model::settings::Settings> = None;
             for imported in entries {
                 let imported = imported.map_err(format_error)?;
 
@@ -98,7 +99,30 @@ impl Ledger {
                         .map_err(|err| err.at_line(file, first_line))?;
                     summary.validated = summary.validated.saturating_add(1);
                 }
-                tx.insert_entry(&entry)?;
+                if imported.taxes.is_empty() {
+                    tx.insert_entry(&entry)?;
+                } else {
+                    for (i, code) in imported.taxes.iter().enumerate() {
+                        if let Some(code) = code
+                            && tax_settings(tx, &mut settings)?.tax(code).is_none()
+                        {
+                            return Err(LedgerError::Invalid {
+                                field: "tax",
+                                reason: format!(
+                                    "unknown tax code `{code}` (folio taxes lists them)"
+                                ),
+                            }
+                            .at_line(file, first_line.saturating_add(i as u64)));
+                        }
+                    }
+                    let tags = super::vat_index::manual_tags_with(
+                        tax_settings(tx, &mut settings)?,
+                        &entry,
+                        &imported.taxes,
+                    )
+                    .map_err(|err| err.at_line(file, first_line))?;
+                    tx.insert_entry_tagged(&entry, &tags)?;
+                }
                 summary.entries = summary.entries.saturating_add(1);
                 summary.lines = summary.lines.saturating_add(entry.lines.len() as u64);
             }
@@ -229,4 +253,23 @@ impl Ledger {
         });
         self.register_payments(ctx, inputs, Some(file))
     }
+}
+
+/// The posting settings, read once per import (for the tax codes of the `tax` column).
+fn tax_settings<'s>(
+    tx: &super::store::Tx<'_>,
+    cache: &'s mut Option<crate::model::settings::Settings>,
+) -> Result<&'s crate::model::settings::Settings> {
+    if cache.is_none() {
+        *cache = Some(
+            tx.get_meta("settings")?
+                .ok_or_else(|| LedgerError::Invalid {
+                    field: "tax",
+                    reason: "this ledger has no posting settings, hence no tax codes".into(),
+                })?,
+        );
+    }
+    cache
+        .as_ref()
+        .ok_or_else(|| LedgerError::Corrupt("settings".into()))
 }

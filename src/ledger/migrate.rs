@@ -117,6 +117,11 @@ fn migrate_rows(tx: &mut Tx<'_>, ctx: &Ctx, from: u32) -> Result<()> {
                 tx.build_open_index()?;
             }
             super::documents::create_tables(tx)?;
+            if from < 5 {
+                // Schema 5: VAT-carrying lines are tagged (the VAT index), from what the
+                // engine posts for each generated entry.
+                super::documents::tag_generated_entries(tx)?;
+            }
             tx.put_meta("schema", &SCHEMA_VERSION)?;
             tx.audit(
                 ctx,

@@ -9,12 +9,14 @@
 
 mod aged;
 mod audit;
+mod bank;
 mod carried;
 mod check;
 mod check_vat;
 mod closing;
 mod codec;
 mod commands;
+mod company;
 mod documents;
 mod documents_migrate;
 mod error;
@@ -30,10 +32,13 @@ mod migrate;
 mod open_items;
 mod parked;
 mod queries;
+mod sepa;
 mod setup;
 mod store;
 mod tables;
 mod validated;
+pub mod vat;
+mod vat_index;
 mod views;
 
 use std::path::{Path, PathBuf};
@@ -43,12 +48,18 @@ use chrono::{NaiveDate, NaiveDateTime};
 use redb::{ConcurrencyMode, Database, ReadOnlyDatabase, ReadableDatabase};
 
 pub use audit::{AuditRecord, EntryHead, format_head, parse_head};
+pub use bank::{
+    BankDetails, BankLine, BankLineFilter, BankLineId, BankLineStatus, BankReport, BookLine,
+    ImportedStatement, MarkKind, Reconciliation, RibNumbers, StatementImport,
+    StatementImportSummary, StatementInfo, StatementRecord, SuspenseItem,
+};
 pub use check::CheckReport;
 pub use check::Finding;
 pub use closing::Closing;
 pub use commands::{AccountPatch, JournalPatch, PartyPatch, Selection};
 pub use documents::{
-    DocumentInput, DocumentRef, DocumentSummary, PaymentInput, PostedTotals, RegenerateReport,
+    DocumentInput, DocumentRef, DocumentSummary, PaymentCancellation, PaymentInput, PostedTotals,
+    RegenerateReport,
 };
 pub use error::{LedgerError, Result};
 pub use export::FecExport;
@@ -63,6 +74,10 @@ pub use lettering_auto::{
 pub use open_items::{OpenItem, OpenPage, PartyOpen};
 pub use parked::{Parked, ParkedInput, ParkedLine};
 pub use queries::{BalanceRow, EntryFilter, LedgerPage, LedgerRow, LetterMark, LineOrigin};
+pub use sepa::{
+    COLLECTION_METHOD, DEFAULT_TRANSIT_ACCOUNT, DIRECT_DEBIT_METHOD, Debit, DebitReport,
+    DebitRequest, MandateView, PartySepa,
+};
 pub use setup::SetupSummary;
 pub use views::{EntryKey, EntryStart, LedgerOf, LineKey, LinePosition, WindowStart};
 
@@ -72,7 +87,7 @@ use crate::model::{
 };
 
 /// Schema version this Folio writes. Older ledgers are migrated on open; newer ones refused.
-pub const SCHEMA_VERSION: u32 = 4;
+pub const SCHEMA_VERSION: u32 = 5;
 
 /// Where the time of an audit record comes from. Each record asks the clock when it is
 /// written, so a long-lived context (the interface) never stamps a change with an old time.
@@ -256,6 +271,23 @@ impl Ledger {
     /// Creates a new ledger file with the company, its first fiscal year, the chart of accounts
     /// and the default journals.
     pub fn create(path: &Path, params: &InitParams, ctx: &Ctx) -> Result<Ledger> {
+        Self::create_with_profile(path, params, None, ctx)
+    }
+
+    /// [`Ledger::create`] with the company's profile set from the start (in the same
+    /// transaction and audit record).
+    pub fn create_with_profile(
+        path: &Path,
+        params: &InitParams,
+        profile: Option<&crate::model::CompanyProfile>,
+        ctx: &Ctx,
+    ) -> Result<Ledger> {
+        if let Some(profile) = profile {
+            profile.validate().map_err(|err| LedgerError::Invalid {
+                field: err.field,
+                reason: err.reason,
+            })?;
+        }
         if path.exists() {
             return Err(LedgerError::AlreadyExists(path.to_path_buf()));
         }
@@ -310,6 +342,9 @@ impl Ledger {
             documents::create_tables(tx)?;
             if let Some(settings) = &params.settings {
                 tx.put_settings(settings)?;
+            }
+            if let Some(profile) = profile {
+                tx.put_meta(company::PROFILE_KEY, profile)?;
             }
             tx.audit(
                 ctx,

@@ -180,6 +180,8 @@ pub struct Tx<'t> {
     pub(crate) entry_hashes: Table<'t, u64, (u64, [u8; 32])>,
     /// The open items of letterable accounts, kept with every validation and lettering.
     pub(crate) open: OpenTables<'t>,
+    /// The VAT tags of lines and their totals (see `vat_index`).
+    pub(crate) vat: super::vat_index::VatTables<'t>,
     account_cache: HashMap<String, Option<Account>>,
     journal_cache: HashMap<String, Option<Journal>>,
     party_cache: HashMap<String, Option<Party>>,
@@ -201,6 +203,9 @@ pub struct Tx<'t> {
     audited_head: Option<EntryHead>,
     bulk: Option<BulkIndexes>,
     counters: HashMap<(String, String), u64>,
+    /// Draft entries removed by this command: their bank reconciliations are checked again
+    /// at `finish`.
+    removed_entries: Vec<EntryId>,
 }
 
 fn meta_get<T: serde::de::DeserializeOwned>(
@@ -259,6 +264,7 @@ impl<'t> Tx<'t> {
             audit_entry_ranges: t(txn, AUDIT_ENTRY_RANGES)?,
             entry_hashes: t(txn, ENTRY_HASHES)?,
             open: OpenTables::open(txn)?,
+            vat: super::vat_index::VatTables::open(txn)?,
             meta,
             years_table,
             account_cache: HashMap::new(),
@@ -278,11 +284,16 @@ impl<'t> Tx<'t> {
             audited_head: None,
             bulk: None,
             counters: HashMap::new(),
+            removed_entries: Vec::new(),
         })
     }
 
     /// Writes the pending totals and counters; every command ends here before its commit.
-    pub fn finish(&mut self, _ctx: &Ctx) -> Result<()> {
+    pub fn finish(&mut self, ctx: &Ctx) -> Result<()> {
+        if !self.removed_entries.is_empty() && self.audited {
+            let removed = std::mem::take(&mut self.removed_entries);
+            super::bank::settle_removed_entries(self, ctx, &removed)?;
+        }
         if !self.audited {
             return Err(LedgerError::Corrupt(
                 "a command tried to commit without an audit record".into(),
@@ -305,6 +316,7 @@ impl<'t> Tx<'t> {
             std::mem::take(&mut self.party_delta),
         )?;
         self.open.flush()?;
+        self.vat.flush()?;
         let counter: u64 = meta_get(&self.meta, "counter")?.unwrap_or(0);
         self.put_meta("counter", &next_counter(counter, "change counter")?)?;
         let (next_entry, next_validation) = (self.next_entry, self.next_validation);
@@ -764,6 +776,8 @@ impl<'t> Tx<'t> {
     pub fn remove_entry(&mut self, entry: &Entry) -> Result<()> {
         // Indexes gathered in bulk must be written before any of them is removed.
         self.flush_bulk()?;
+        self.removed_entries.push(entry.id);
+        self.untag_entry(entry)?;
         let date = day(entry.date);
         self.entries.remove(entry.id)?;
         self.entries_by_date.remove((date, entry.id))?;

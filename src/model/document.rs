@@ -139,6 +139,9 @@ impl DocumentLine {
 pub enum DocumentStatus {
     Draft,
     Validated,
+    /// A registered payment or refund cancelled afterwards (a returned cheque, a rejected
+    /// direct debit): its entry is reversed and it allocates nothing.
+    Cancelled,
 }
 
 /// An allocation of a payment or refund to an invoice or credit note.

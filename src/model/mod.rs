@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod calendar;
+pub mod company;
 pub mod document;
 pub mod entry;
 pub mod journal;
@@ -13,6 +14,7 @@ pub mod text;
 
 pub use account::{Account, AccountKind, AccountNumber};
 pub use calendar::{FiscalYear, Period, YearStatus, parse_date};
+pub use company::{CompanyProfile, VatPeriodicity};
 pub use entry::{Entry, EntryId, EntryInput, EntryNumber, EntryStatus, Line, Side, sanitize_text};
 pub use journal::{Journal, JournalKind};
 pub use money::Amount;

@@ -187,6 +187,10 @@ pub struct Settings {
     /// defaults.
     #[serde(default, deserialize_with = "lettering_or_default")]
     pub lettering: Lettering,
+    /// Bank reconciliation: thresholds, bounds and rules. Stored after the lettering section
+    /// for the same reason: older settings end before it and read the defaults.
+    #[serde(default, deserialize_with = "reconciliation_or_default")]
+    pub reconciliation: Reconciliation,
 }
 
 /// Lettering settings (`[lettering]` in the TOML).
@@ -277,6 +281,170 @@ fn lettering_or_default<'de, D: serde::Deserializer<'de>>(
     }
 }
 
+/// Bank reconciliation settings (`[reconciliation]` in the TOML).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Reconciliation {
+    /// `folio bank match` applies a line's best candidate when its score reaches this
+    /// (0 to 100, default 80).
+    #[serde(default = "default_min_score")]
+    pub min_score: u8,
+    /// Largest difference between a bank line and a book line proposed as matching
+    /// (default 0.00: exact amounts only). Sets always sum exactly.
+    #[serde(default)]
+    pub tolerance: Amount,
+    /// Book lines more than this many days from the bank line are not proposed unless a
+    /// reference ties them (default 30).
+    #[serde(default = "default_date_window")]
+    pub date_window_days: u32,
+    /// Largest set of book lines a subset search proposes for one bank line (default 4).
+    #[serde(default = "default_reconciliation_set_size")]
+    pub max_set_size: u32,
+    /// Book lines (the closest in date) a subset search looks among (default 20).
+    #[serde(default = "default_set_items")]
+    pub max_set_items: u32,
+    /// Candidates returned per bank line (default 10).
+    #[serde(default = "default_max_candidates")]
+    pub max_candidates: u32,
+    /// Reconciliation models, tried for every bank line.
+    #[serde(default)]
+    pub rules: Vec<ReconciliationRule>,
+}
+
+/// Money in (credit on the statement) or out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BankSign {
+    In,
+    Out,
+}
+
+/// A reconciliation model: conditions on a bank line, and the entry to post when it applies.
+/// Every condition given must hold; at least one of the label, amount or IBAN conditions is
+/// needed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReconciliationRule {
+    pub name: String,
+    /// The label (with the remittance text) contains this, ignoring case and accents.
+    #[serde(default)]
+    pub label_contains: Option<String>,
+    /// The label (with the remittance text) matches this regular expression.
+    #[serde(default)]
+    pub label_regex: Option<String>,
+    /// Smallest amount, without sign.
+    #[serde(default)]
+    pub amount_min: Option<Amount>,
+    /// Largest amount, without sign.
+    #[serde(default)]
+    pub amount_max: Option<Amount>,
+    #[serde(default)]
+    pub sign: Option<BankSign>,
+    /// The counterparty's IBAN, as the statement gives it (spaces and case ignored).
+    #[serde(default)]
+    pub counterparty_iban: Option<String>,
+    /// Only lines of this treasury account.
+    #[serde(default)]
+    pub account: Option<AccountNumber>,
+    /// Account the line is posted to (627000 bank fees, 616000 insurance...).
+    pub post_to: AccountNumber,
+    /// Tax code: the amount is taken as tax included and the tax split out.
+    #[serde(default)]
+    pub tax: Option<String>,
+    /// Third party of the posted line (its account must then be a third-party account).
+    #[serde(default)]
+    pub party: Option<String>,
+    /// Entry label: `{label}`, `{date}`, `{amount}`, `{reference}`, `{counterparty}`,
+    /// `{rule}` are replaced (default `{label}`).
+    #[serde(default = "default_rule_label")]
+    pub label: String,
+    /// `folio bank match` applies this rule only from this score up (it also needs the
+    /// general `min_score`).
+    #[serde(default)]
+    pub min_score: Option<u8>,
+}
+
+/// Placeholders a rule's label template may use.
+pub const RULE_LABEL_FIELDS: [&str; 6] = [
+    "label",
+    "date",
+    "amount",
+    "reference",
+    "counterparty",
+    "rule",
+];
+/// Limits of the reconciliation settings.
+pub const MAX_RECONCILIATION_SET_SIZE: u32 = 6;
+pub const MAX_RECONCILIATION_SET_ITEMS: u32 = 60;
+pub const MAX_RECONCILIATION_CANDIDATES: u32 = 100;
+pub const MAX_RECONCILIATION_RULES: usize = 500;
+/// Compiled size limit of a rule's regular expression (bytes).
+pub const MAX_RULE_REGEX_BYTES: usize = 1 << 20;
+
+fn default_min_score() -> u8 {
+    80
+}
+
+fn default_date_window() -> u32 {
+    30
+}
+
+fn default_reconciliation_set_size() -> u32 {
+    4
+}
+
+fn default_set_items() -> u32 {
+    20
+}
+
+fn default_max_candidates() -> u32 {
+    10
+}
+
+fn default_rule_label() -> String {
+    "{label}".to_string()
+}
+
+impl Default for Reconciliation {
+    fn default() -> Self {
+        Reconciliation {
+            min_score: default_min_score(),
+            tolerance: Amount::ZERO,
+            date_window_days: default_date_window(),
+            max_set_size: default_reconciliation_set_size(),
+            max_set_items: default_set_items(),
+            max_candidates: default_max_candidates(),
+            rules: Vec::new(),
+        }
+    }
+}
+
+/// Reads the reconciliation settings; like [`lettering_or_default`], settings stored before
+/// they existed read the defaults.
+fn reconciliation_or_default<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Reconciliation, D::Error> {
+    if deserializer.is_human_readable() {
+        Reconciliation::deserialize(deserializer)
+    } else {
+        Ok(Reconciliation::deserialize(deserializer).unwrap_or_default())
+    }
+}
+
+/// A rule's label regular expression, compiled with a size limit; the error says why not.
+pub fn compile_rule_regex(pattern: &str) -> Result<regex::Regex, String> {
+    regex::RegexBuilder::new(pattern)
+        .case_insensitive(true)
+        .size_limit(MAX_RULE_REGEX_BYTES)
+        .build()
+        .map_err(|e| match e {
+            regex::Error::CompiledTooBig(_) => {
+                format!("the regular expression is too large (over {MAX_RULE_REGEX_BYTES} bytes compiled)")
+            }
+            other => format!("not a valid regular expression: {}", other.to_string().lines().last().unwrap_or("syntax error").trim()),
+        })
+}
+
 /// A setting that breaks a rule, named by its key (`strategies[3].account`).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{key}: {reason}")]
@@ -359,6 +527,12 @@ impl Settings {
         }
         for (i, m) in self.payment_methods.iter().enumerate() {
             out.push((format!("payment_methods[{i}].account"), &m.account));
+        }
+        for (i, r) in self.reconciliation.rules.iter().enumerate() {
+            out.push((format!("reconciliation.rules[{i}].post_to"), &r.post_to));
+            if let Some(a) = &r.account {
+                out.push((format!("reconciliation.rules[{i}].account"), a));
+            }
         }
         // The write-off accounts and journal are checked when a write-off is posted (the error
         // names the setting): a chart without 658000/758000 still takes the default settings.
@@ -550,8 +724,159 @@ impl Settings {
             "documents",
             self.documents.iter().map(|g| g.document.name()),
         )?;
-        self.lettering.validate()
+        self.lettering.validate()?;
+        self.reconciliation.validate(self)
     }
+}
+
+impl Reconciliation {
+    /// Bounds of each setting and the rules as a whole, named by key (`reconciliation.rules[2]
+    /// .label_regex`) and, in the reason, by rule name.
+    pub fn validate(&self, settings: &Settings) -> Result<(), SettingsError> {
+        if self.min_score > 100 {
+            return Err(err(
+                "reconciliation.min_score".into(),
+                "a score is from 0 to 100",
+            ));
+        }
+        if self.tolerance.is_negative() {
+            return Err(err(
+                "reconciliation.tolerance".into(),
+                "the tolerance cannot be negative",
+            ));
+        }
+        if self.date_window_days > MAX_PAIR_WINDOW_DAYS {
+            return Err(err(
+                "reconciliation.date_window_days".into(),
+                format!("at most {MAX_PAIR_WINDOW_DAYS} days"),
+            ));
+        }
+        if !(1..=MAX_RECONCILIATION_SET_SIZE).contains(&self.max_set_size) {
+            return Err(err(
+                "reconciliation.max_set_size".into(),
+                format!("from 1 to {MAX_RECONCILIATION_SET_SIZE} lines"),
+            ));
+        }
+        if !(1..=MAX_RECONCILIATION_SET_ITEMS).contains(&self.max_set_items) {
+            return Err(err(
+                "reconciliation.max_set_items".into(),
+                format!("from 1 to {MAX_RECONCILIATION_SET_ITEMS} lines"),
+            ));
+        }
+        if !(1..=MAX_RECONCILIATION_CANDIDATES).contains(&self.max_candidates) {
+            return Err(err(
+                "reconciliation.max_candidates".into(),
+                format!("from 1 to {MAX_RECONCILIATION_CANDIDATES}"),
+            ));
+        }
+        if self.rules.len() > MAX_RECONCILIATION_RULES {
+            return Err(err(
+                "reconciliation.rules".into(),
+                format!("at most {MAX_RECONCILIATION_RULES} rules"),
+            ));
+        }
+        unique(
+            "reconciliation.rules",
+            self.rules.iter().map(|r| r.name.as_str()),
+        )?;
+        for (i, rule) in self.rules.iter().enumerate() {
+            rule.validate(settings).map_err(|(field, reason)| {
+                err(
+                    format!("reconciliation.rules[{i}].{field}"),
+                    format!("rule {}: {reason}", rule.name),
+                )
+            })?;
+        }
+        Ok(())
+    }
+}
+
+impl ReconciliationRule {
+    /// The field at fault and why.
+    fn validate(&self, settings: &Settings) -> Result<(), (&'static str, String)> {
+        let empty = |text: &Option<String>| text.as_deref().is_some_and(|t| t.trim().is_empty());
+        if empty(&self.label_contains) {
+            return Err(("label_contains", "empty text".into()));
+        }
+        if empty(&self.label_regex) {
+            return Err(("label_regex", "empty regular expression".into()));
+        }
+        if let Some(pattern) = &self.label_regex {
+            compile_rule_regex(pattern).map_err(|reason| ("label_regex", reason))?;
+        }
+        for (field, amount) in [
+            ("amount_min", self.amount_min),
+            ("amount_max", self.amount_max),
+        ] {
+            if amount.is_some_and(Amount::is_negative) {
+                return Err((field, "amounts are given without sign (use `sign`)".into()));
+            }
+        }
+        if let (Some(min), Some(max)) = (self.amount_min, self.amount_max)
+            && min > max
+        {
+            return Err(("amount_max", format!("{max} is below amount_min {min}")));
+        }
+        if let Some(iban) = &self.counterparty_iban
+            && !super::party::is_valid_iban(&iban.to_ascii_uppercase())
+        {
+            return Err((
+                "counterparty_iban",
+                format!("{} is not a valid IBAN", super::text::echo(iban)),
+            ));
+        }
+        if self.label_contains.is_none()
+            && self.label_regex.is_none()
+            && self.amount_min.is_none()
+            && self.amount_max.is_none()
+            && self.counterparty_iban.is_none()
+        {
+            return Err((
+                "label_contains",
+                "a rule needs a condition on the label, the amount or the counterparty IBAN".into(),
+            ));
+        }
+        if let Some(code) = &self.tax {
+            match settings.tax(code) {
+                None => return Err(("tax", format!("unknown tax code {code}"))),
+                Some(t) if t.rate_on(chrono::NaiveDate::MAX).is_none() => {
+                    return Err(("tax", format!("tax code {code} has no rate")));
+                }
+                Some(_) => {}
+            }
+        }
+        if self.min_score.is_some_and(|s| s > 100) {
+            return Err(("min_score", "a score is from 0 to 100".into()));
+        }
+        check_label_template(&self.label).map_err(|reason| ("label", reason))
+    }
+}
+
+/// A label template names only known fields, with balanced braces.
+fn check_label_template(template: &str) -> Result<(), String> {
+    if template.trim().is_empty() {
+        return Err("empty label".into());
+    }
+    let mut rest = template;
+    while let Some(open) = rest.find(['{', '}']) {
+        if rest[open..].starts_with('}') {
+            return Err("a `}` without its `{`".into());
+        }
+        let after = &rest[open + 1..];
+        let Some(close) = after.find('}') else {
+            return Err("a `{` without its `}`".into());
+        };
+        let field = &after[..close];
+        if !RULE_LABEL_FIELDS.contains(&field) {
+            return Err(format!(
+                "unknown field {{{}}} (known: {})",
+                super::text::echo(field),
+                RULE_LABEL_FIELDS.map(|f| format!("{{{f}}}")).join(", ")
+            ));
+        }
+        rest = &after[close + 1..];
+    }
+    Ok(())
 }
 
 impl Lettering {
@@ -622,9 +947,12 @@ mod tests {
         let mut settings = default_settings();
         settings.lettering.tolerance = Amount::from_cents(250);
         let whole = postcard::to_allocvec(&settings).unwrap();
-        let tail = postcard::to_allocvec(&settings.lettering).unwrap();
+        let tail = postcard::to_allocvec(&settings.lettering).unwrap().len()
+            + postcard::to_allocvec(&settings.reconciliation)
+                .unwrap()
+                .len();
         // The bytes of an older ledger end where the lettering section starts.
-        let older = &whole[..whole.len() - tail.len()];
+        let older = &whole[..whole.len() - tail];
         let read: Settings = postcard::from_bytes(older).unwrap();
         assert_eq!(read.lettering, Lettering::default());
         assert_eq!(read.taxes, settings.taxes);
@@ -658,5 +986,108 @@ mod tests {
         settings.lettering.max_set_size = 4;
         settings.lettering.tolerance = Amount::from_cents(-1);
         assert_eq!(settings.validate().unwrap_err().key, "lettering.tolerance");
+    }
+
+    #[test]
+    fn settings_stored_before_reconciliation_existed_read_the_defaults() {
+        let mut settings = default_settings();
+        settings.reconciliation.min_score = 70;
+        let whole = postcard::to_allocvec(&settings).unwrap();
+        let tail = postcard::to_allocvec(&settings.reconciliation).unwrap();
+        let older = &whole[..whole.len() - tail.len()];
+        let read: Settings = postcard::from_bytes(older).unwrap();
+        assert_eq!(read.reconciliation, Reconciliation::default());
+        assert_eq!(read.lettering, settings.lettering);
+        assert_eq!(postcard::from_bytes::<Settings>(&whole).unwrap(), settings);
+    }
+
+    fn with_rules(rules: &str) -> Result<Settings, SettingsError> {
+        let text = toml::to_string(&default_settings()).unwrap();
+        let without: String = text.split("[reconciliation]").next().unwrap().to_string();
+        let settings: Settings = toml::from_str(&format!(
+            "{without}\n[reconciliation]\nmin_score = 85\n{rules}"
+        ))
+        .map_err(|e| err("toml".into(), e.message().to_string()))?;
+        settings.validate().map(|()| settings)
+    }
+
+    #[test]
+    fn reconciliation_rules_in_toml_are_read_and_checked() {
+        let fees = "[[reconciliation.rules]]\nname = \"FEES\"\nlabel_contains = \"frais\"\n\
+                    amount_max = \"50.00\"\nsign = \"out\"\npost_to = \"627000\"\ntax = \"D20\"\n";
+        let settings = with_rules(fees).unwrap();
+        assert_eq!(settings.reconciliation.min_score, 85);
+        let rule = &settings.reconciliation.rules[0];
+        assert_eq!(rule.sign, Some(BankSign::Out));
+        assert_eq!(rule.amount_max, Some(Amount::from_cents(5_000)));
+        assert_eq!(rule.label, "{label}");
+        assert_eq!(rule.min_score, None);
+        // Exported and read back, the rule is the same.
+        let again: Settings = toml::from_str(&toml::to_string(&settings).unwrap()).unwrap();
+        assert_eq!(again, settings);
+        assert!(
+            settings
+                .accounts()
+                .iter()
+                .any(|(key, a)| key == "reconciliation.rules[0].post_to" && a.as_str() == "627000")
+        );
+
+        let cases = [
+            (
+                "label_regex = \"(x\"\n",
+                "reconciliation.rules[1].label_regex",
+                "rule BAD: not a valid regular expression",
+            ),
+            (
+                "label_contains = \"x\"\ntax = \"NOPE\"\n",
+                "reconciliation.rules[1].tax",
+                "rule BAD: unknown tax code NOPE",
+            ),
+            (
+                "sign = \"out\"\n",
+                "reconciliation.rules[1].label_contains",
+                "rule BAD: a rule needs a condition",
+            ),
+            (
+                "label_contains = \"x\"\namount_min = \"-1.00\"\n",
+                "reconciliation.rules[1].amount_min",
+                "rule BAD: amounts are given without sign",
+            ),
+            (
+                "label_contains = \"x\"\namount_min = \"9.00\"\namount_max = \"1.00\"\n",
+                "reconciliation.rules[1].amount_max",
+                "rule BAD: 1.00 is below",
+            ),
+            (
+                "label_contains = \"x\"\nlabel = \"{labl}\"\n",
+                "reconciliation.rules[1].label",
+                "rule BAD: unknown field {labl}",
+            ),
+            (
+                "counterparty_iban = \"FR00 1234\"\n",
+                "reconciliation.rules[1].counterparty_iban",
+                "rule BAD: FR00 1234 is not a valid IBAN",
+            ),
+            (
+                "label_contains = \"x\"\nmin_score = 101\n",
+                "reconciliation.rules[1].min_score",
+                "rule BAD: a score is from 0 to 100",
+            ),
+        ];
+        for (body, key, reason) in cases {
+            let text = format!(
+                "{fees}[[reconciliation.rules]]\nname = \"BAD\"\npost_to = \"627000\"\n{body}"
+            );
+            let error = with_rules(&text).unwrap_err();
+            assert_eq!(error.key, key, "{body}");
+            assert!(error.reason.starts_with(reason), "{body}: {error}");
+        }
+        let twice = format!("{fees}{fees}");
+        assert_eq!(
+            with_rules(&twice).unwrap_err().key,
+            "reconciliation.rules[1]"
+        );
+        let unknown = format!("{fees}colour = \"red\"\n");
+        assert!(with_rules(&unknown).is_err());
     }
 }

@@ -94,6 +94,42 @@ impl fmt::Display for Rule {
 pub struct PostedLine {
     pub line: Line,
     pub rule: Rule,
+    /// The VAT the line carries, for the CA3: one share per tax code of a base line, one
+    /// share for a tax line. Empty for a line without VAT (the party, the treasury).
+    #[serde(default)]
+    pub vat: Vec<LineVat>,
+}
+
+/// What a generated line carries of one tax code.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LineVat {
+    /// The tax code; for an exempt base, the code the party's tax position exempted.
+    pub code: String,
+    pub kind: LineVatKind,
+    /// The share of the line (debit − credit) this tax code accounts for.
+    pub amount: Amount,
+    /// For a tax line, its base in the direction of the document (negative for a credit
+    /// note); for VAT a payment makes due, the invoice base in proportion. Zero for a base.
+    pub base: Amount,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LineVatKind {
+    /// A taxable base.
+    Base,
+    /// A base exempted by the party's tax position, with the position's CA3 box (F2, E1).
+    ExemptBase(Option<String>),
+    /// The tax, on the account where it is due (or deductible).
+    Tax,
+    /// The tax waiting on the pending account until payment (VAT on encaissements).
+    Pending,
+    /// The due side of a reverse charge (4452).
+    ReverseCharge,
+    /// A payment moving pending VAT off the pending account.
+    Released,
+    /// A payment moving pending VAT to the account where it is due.
+    Due,
 }
 
 /// VAT of one tax code on one document, for payments on receipt and the CA3.
@@ -347,7 +383,9 @@ pub fn post_invoice(
     let flip = generation.direction == Direction::Reversed;
     let goods_debit = normal_debit != flip;
 
-    let mut goods: BTreeMap<(AccountNumber, String), (Amount, Rule, Vec<String>)> = BTreeMap::new();
+    type Shares = BTreeMap<(String, Option<Option<String>>), Amount>;
+    type Goods = BTreeMap<(AccountNumber, String), (Amount, Rule, Vec<String>, Shares)>;
+    let mut goods: Goods = BTreeMap::new();
     let mut bases: BTreeMap<TaxKey, (Amount, &TaxCode, Decimal)> = BTreeMap::new();
     for line in lines {
         let item = match &line.item {
@@ -398,9 +436,26 @@ pub fn post_invoice(
             Amount::ZERO,
             rule,
             Vec::new(),
+            BTreeMap::new(),
         ));
         slot.0 = slot.0.checked_add(net).ok_or(PostingError::Overflow)?;
         slot.2.push(line.label.clone());
+        // The share of each tax code, for the CA3; a base the position exempts keeps the
+        // code it exempted and the position's box.
+        let share = match (tax, position) {
+            (Some(tax), _) => Some((tax.code.clone(), None)),
+            (None, Some(p)) => line
+                .tax_code
+                .as_ref()
+                .or(item_tax)
+                .filter(|code| p.map_tax(code).is_none())
+                .map(|code| (code.clone(), Some(p.exempt_base_box.clone()))),
+            (None, None) => None,
+        };
+        if let Some(key) = share {
+            let part = slot.3.entry(key).or_insert(Amount::ZERO);
+            *part = part.checked_add(net).ok_or(PostingError::Overflow)?;
+        }
         if let (Some(tax), Some(rate)) = (tax, rate) {
             let linked = item_strategy.and_then(|s| {
                 settings.tax_strategies.iter().find(|t| {
@@ -417,10 +472,24 @@ pub fn post_invoice(
 
     let mut out: Vec<PostedLine> = Vec::new();
     let mut total = Amount::ZERO;
-    for ((account, _), (amount, rule, labels)) in goods {
+    let signed = |amount: Amount, debit: bool| if debit { amount } else { -amount };
+    for ((account, _), (amount, rule, labels, shares)) in goods {
         if amount.is_zero() {
             continue;
         }
+        let vat = shares
+            .into_iter()
+            .filter(|(_, share)| !share.is_zero())
+            .map(|((code, exempt), share)| LineVat {
+                code,
+                kind: match exempt {
+                    Some(b) => LineVatKind::ExemptBase(b),
+                    None => LineVatKind::Base,
+                },
+                amount: signed(share, goods_debit),
+                base: Amount::ZERO,
+            })
+            .collect();
         total += amount;
         let label = if labels.len() == 1 {
             labels[0].clone()
@@ -430,6 +499,7 @@ pub fn post_invoice(
         out.push(PostedLine {
             line: sided(account, amount, goods_debit).with_label(label),
             rule,
+            vat,
         });
     }
     let mut taxes = Vec::new();
@@ -478,14 +548,33 @@ pub fn post_invoice(
         if amount.is_zero() {
             continue;
         }
+        // The base in the document's direction: a credit note's is negative.
+        let doc_base = if flip { -base } else { base };
+        let share = |kind, debit| {
+            vec![LineVat {
+                code: code.clone(),
+                kind,
+                amount: signed(amount, debit),
+                base: doc_base,
+            }]
+        };
         out.push(PostedLine {
             line: sided(account, amount, goods_debit),
             rule,
+            vat: share(
+                if pending.is_some() {
+                    LineVatKind::Pending
+                } else {
+                    LineVatKind::Tax
+                },
+                goods_debit,
+            ),
         });
         match &tax.reverse_charge_account {
             Some(due) => out.push(PostedLine {
                 line: sided(due.clone(), amount, !goods_debit),
                 rule: Rule::ReverseCharge(code.clone()),
+                vat: share(LineVatKind::ReverseCharge, !goods_debit),
             }),
             None => total += amount,
         }
@@ -500,6 +589,7 @@ pub fn post_invoice(
         PostedLine {
             line: party_line,
             rule: Rule::Party(party.code.clone()),
+            vat: Vec::new(),
         },
     );
     Ok(Posting {
@@ -527,6 +617,18 @@ pub fn moved_share(tax: Amount, total: Amount, before: Amount, after: Amount) ->
     cumulative(after) - cumulative(before)
 }
 
+/// `base × share / tax`, rounded half away from zero to the cent: the base of the part of a
+/// tax a payment makes due.
+fn base_of_share(base: Amount, tax: Amount, share: Amount) -> Amount {
+    if tax.is_zero() {
+        return Amount::ZERO;
+    }
+    let raw = base.to_decimal() * share.to_decimal() / tax.to_decimal();
+    let rounded =
+        raw.round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
+    Amount::from_decimal(rounded).unwrap_or(Amount::ZERO)
+}
+
 /// Posts a payment or refund: treasury against the party, plus the VAT that becomes due on
 /// the allocated invoices taxed on payment.
 pub fn post_payment(
@@ -551,11 +653,13 @@ pub fn post_payment(
         PostedLine {
             line: sided(method_settings.account.clone(), *amount, money_in),
             rule: Rule::PaymentMethod(method.clone()),
+            vat: Vec::new(),
         },
         PostedLine {
             line: sided(party_account(generation, party), *amount, !money_in)
                 .with_party(Some(party.code.clone())),
             rule: Rule::Party(party.code.clone()),
+            vat: Vec::new(),
         },
     ];
     for target in allocated {
@@ -589,13 +693,27 @@ pub fn post_payment(
                 tax: detail.code.clone(),
                 document: target.document.display_ref(),
             };
+            // The base of the amount paid, in the document's direction (a credit note's is
+            // negative), in proportion to the tax moved.
+            let moved_signed = if reverse { -moved } else { moved };
+            let base = base_of_share(detail.base, detail.tax, moved_signed);
+            let share = |kind, debit: bool| {
+                vec![LineVat {
+                    code: detail.code.clone(),
+                    kind,
+                    amount: if debit { moved } else { -moved },
+                    base,
+                }]
+            };
             lines.push(PostedLine {
                 line: sided(pending.clone(), moved, pending_debit),
                 rule: rule.clone(),
+                vat: share(LineVatKind::Released, pending_debit),
             });
             lines.push(PostedLine {
                 line: sided(due.clone(), moved, !pending_debit),
                 rule,
+                vat: share(LineVatKind::Due, !pending_debit),
             });
         }
     }

@@ -234,6 +234,7 @@ fn settings() -> Settings {
             journal: "BQ".into(),
         }],
         lettering: Default::default(),
+        reconciliation: Default::default(),
     }
 }
 

@@ -120,7 +120,12 @@ pub fn settle(
         }
         .ok_or(SettlementError::Overflow)?;
     }
-    let remaining = checked_sub(total, allocated).ok_or(SettlementError::Overflow)?;
+    // A cancelled payment allocates nothing and leaves nothing to allocate.
+    let remaining = if doc.status == DocumentStatus::Cancelled {
+        Amount::ZERO
+    } else {
+        checked_sub(total, allocated).ok_or(SettlementError::Overflow)?
+    };
     let status = (!doc.doc_type.is_payment() && doc.status == DocumentStatus::Validated)
         .then(|| payment_status(total, allocated));
     Ok(Settled {

@@ -26,6 +26,7 @@
 mod compute;
 pub mod period;
 mod settle;
+pub mod tags;
 #[cfg(test)]
 mod tests;
 
@@ -235,7 +236,7 @@ impl fmt::Display for Ca3Box {
 }
 
 /// What operation a tagged line belongs to: decides its boxes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Operation {
     /// A taxable sale or service in France: base A1 and rate box, tax in the rate box.

@@ -97,19 +97,19 @@ pub struct CsvProfile {
     pub columns: ColumnMap,
 }
 
-/// The profiles shipped with Folio, by name (the file name in `fixtures/bank/profiles/`).
+/// The profiles shipped with Folio, by name (the file name in `fixtures/statements/profiles/`).
 pub const BUILTIN_PROFILES: [(&str, &str); 3] = [
     (
         "boursorama",
-        include_str!("../../../fixtures/bank/profiles/boursorama.toml"),
+        include_str!("../../../fixtures/statements/profiles/boursorama.toml"),
     ),
     (
         "credit-agricole",
-        include_str!("../../../fixtures/bank/profiles/credit-agricole.toml"),
+        include_str!("../../../fixtures/statements/profiles/credit-agricole.toml"),
     ),
     (
         "societe-generale",
-        include_str!("../../../fixtures/bank/profiles/societe-generale.toml"),
+        include_str!("../../../fixtures/statements/profiles/societe-generale.toml"),
     ),
 ];
 

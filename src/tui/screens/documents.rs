@@ -55,6 +55,7 @@ pub fn status_text(summary: &DocumentSummary) -> &'static str {
     match summary.status {
         Some(status) => status.name(),
         None if doc.status == DocumentStatus::Draft => "draft",
+        None if doc.status == DocumentStatus::Cancelled => "cancelled",
         None if doc.doc_type.is_payment() => "registered",
         None => "draft",
     }
