@@ -9,6 +9,16 @@
 //! Each import runs in a child process (this binary re-executed with `--import-child`) so that
 //! its peak RSS (`VmHWM`) is its own; three file sizes (N/10, N/3 and N entries) show whether
 //! memory grows with the file.
+//!
+//! Files to time the real binary by hand (`/usr/bin/time -v folio import …`), with `$BENCH`
+//! the bench executable (`cargo bench --bench ledger --no-run` prints its path):
+//!
+//! ```text
+//! $BENCH --generate 1000000 DIR/entries.csv   # the synthetic year's entries CSV
+//! $BENCH --base DIR/base.ledger               # the ledger the imports start from
+//! cp DIR/base.ledger DIR/l.ledger && folio --ledger DIR/l.ledger import entries DIR/entries.csv --validate
+//! folio --ledger DIR/l.ledger export fec --year 2026 --out DIR   # the FEC to import
+//! ```
 
 mod common;
 
@@ -28,6 +38,9 @@ const CHILD_FLAG: &str = "--import-child";
 const CHILD_TAG: &str = "folio-bench-child";
 /// `--generate ENTRIES CSV`: only write a CSV (to profile an import with `--import-child`).
 const GENERATE_FLAG: &str = "--generate";
+/// `--base LEDGER`: only create the ledger the imports start from (700 third parties), to time
+/// `folio import entries` by hand on a copy of it.
+const BASE_FLAG: &str = "--base";
 const DEFAULT_ENTRIES: u64 = 1_000_000;
 /// Runs of a quick query (the median is reported).
 const QUICK_RUNS: usize = 11;
@@ -45,6 +58,10 @@ fn main() -> ExitCode {
         child_import(Path::new(&ledger), Path::new(&csv))
     } else if let Some((entries, csv)) = flag(GENERATE_FLAG) {
         generate_only(&entries, Path::new(&csv))
+    } else if let Some(at) = args.iter().position(|a| a == BASE_FLAG)
+        && let Some(ledger) = args.get(at + 1)
+    {
+        common::create_ledger(Path::new(ledger), &common::bench_ctx()).map(drop)
     } else {
         run()
     };

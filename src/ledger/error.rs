@@ -186,7 +186,8 @@ storage_errors!(
     redb::TransactionError,
     redb::TableError,
     redb::StorageError,
-    redb::CommitError
+    redb::CommitError,
+    redb::CursorError
 );
 
 pub type Result<T, E = LedgerError> = std::result::Result<T, E>;

@@ -233,8 +233,11 @@ type JournalPlan = (String, JournalKind, Option<(String, String)>);
 struct Plan {
     grouping: Grouping,
     /// Lines of each entry, by its key ([`group_key`]): the second pass posts an entry when
-    /// its last line is read.
-    entries: HashMap<String, u32>,
+    /// its last line is read. `None` when each entry's lines are consecutive in the file: an
+    /// entry then ends where the next one starts.
+    entries: Option<HashMap<String, u32>>,
+    /// Entries in the file.
+    entry_count: u64,
     /// Per journal code as written: its first label, and (kind, treasury account) guessed
     /// from its entries.
     journals: HashMap<String, JournalPlan>,
@@ -328,28 +331,54 @@ fn plan<R: BufRead>(file: &str, reader: FecReader<R>) -> Result<Plan> {
         }
         _ => (Grouping::Number, by_number),
     };
-    // Per journal: entries, entries with a bank line, with a cash line, and how often each
-    // treasury account appears.
-    #[derive(Default)]
-    struct Seen {
-        entries: u64,
-        bank: u64,
-        cash: u64,
-        accounts: HashMap<u32, u64>,
-    }
-    let mut seen: HashMap<&str, Seen> = HashMap::new();
+    let mut seen: HashMap<String, Seen> = HashMap::new();
     for (key, e) in &entries {
         let journal = key.split('\u{1f}').next().unwrap_or_default();
-        let s = seen.entry(journal).or_default();
-        s.entries = s.entries.saturating_add(1);
-        for (flag, account) in [(&mut s.bank, e.bank), (&mut s.cash, e.cash)] {
-            if let Some(account) = account {
-                *flag = flag.saturating_add(1);
-                let n = s.accounts.entry(account).or_default();
-                *n = n.saturating_add(1);
-            }
+        see(&mut seen, journal, e);
+    }
+    Ok(Plan {
+        grouping,
+        entry_count: entries.len() as u64,
+        entries: Some(entries.into_iter().map(|(key, e)| (key, e.lines)).collect()),
+        journals: journal_plans(journal_labels, seen, &treasury),
+        last_date,
+        montant_sens: layout.uses_montant_sens(),
+        cash_basis: layout.cash_basis,
+        ignored: layout.ignored,
+    })
+}
+
+/// Per journal: entries, entries with a bank line, with a cash line, and how often each
+/// treasury account appears.
+#[derive(Default)]
+struct Seen {
+    entries: u64,
+    bank: u64,
+    cash: u64,
+    accounts: HashMap<u32, u64>,
+}
+
+fn see(seen: &mut HashMap<String, Seen>, journal: &str, e: &EntryPlan) {
+    let s = match seen.get_mut(journal) {
+        Some(s) => s,
+        None => seen.entry(journal.to_string()).or_default(),
+    };
+    s.entries = s.entries.saturating_add(1);
+    for (flag, account) in [(&mut s.bank, e.bank), (&mut s.cash, e.cash)] {
+        if let Some(account) = account {
+            *flag = flag.saturating_add(1);
+            let n = s.accounts.entry(account).or_default();
+            *n = n.saturating_add(1);
         }
     }
+}
+
+/// Each journal's first label, kind and treasury account, from what its entries hold.
+fn journal_plans(
+    journal_labels: HashMap<String, String>,
+    mut seen: HashMap<String, Seen>,
+    treasury: &Treasury,
+) -> HashMap<String, JournalPlan> {
     let mut journals = HashMap::new();
     for (code, label) in journal_labels {
         let s = seen.remove(code.as_str()).unwrap_or_default();
@@ -374,15 +403,84 @@ fn plan<R: BufRead>(file: &str, reader: FecReader<R>) -> Result<Plan> {
         };
         journals.insert(code, (label, kind, treasury));
     }
-    Ok(Plan {
-        grouping,
-        entries: entries.into_iter().map(|(key, e)| (key, e.lines)).collect(),
-        journals,
+    journals
+}
+
+/// The first pass for the usual file, whose entries are numbered and each one's lines
+/// consecutive: it keeps the entry being read, not every entry of the file, so memory stays
+/// flat. `None` when the file is not such a file (an entry's lines apart, hence a key seen
+/// again; or one EcritureNum on every line): [`plan`] then reads it again.
+fn plan_consecutive<R: BufRead>(reader: FecReader<R>) -> Result<Option<Plan>> {
+    use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
+    let layout = reader.layout().clone();
+    // Keys of the entries read, hashed: a key met again may be an entry whose lines are apart
+    // (or two keys with one hash: the full plan tells).
+    let hasher = BuildHasherDefault::<DefaultHasher>::default();
+    let mut done: HashSet<u64> = HashSet::new();
+    let mut seen: HashMap<String, Seen> = HashMap::new();
+    let mut first_number: Option<String> = None;
+    let mut same_number = true;
+    let mut blank: Option<u64> = None;
+    let mut numbered: Option<u64> = None;
+    let mut journal_labels: HashMap<String, String> = HashMap::new();
+    let mut treasury = Treasury::default();
+    let (mut key, mut current_key) = (String::new(), String::new());
+    let mut current: Option<EntryPlan> = None;
+    let mut entry_count = 0u64;
+    let mut last_date: Option<NaiveDate> = None;
+    for item in reader {
+        let (line_no, line) = item.map_err(format_error)?;
+        if line.number.is_empty() {
+            blank.get_or_insert(line_no);
+        } else {
+            numbered.get_or_insert(line_no);
+        }
+        match &first_number {
+            None => first_number = Some(line.number.clone()),
+            Some(first) if *first != line.number => same_number = false,
+            Some(_) => {}
+        }
+        group_key(&mut key, Grouping::Number, &line);
+        if key != current_key || current.is_none() {
+            if let Some(e) = current.take() {
+                done.insert(hasher.hash_one(current_key.as_str()));
+                let journal = current_key.split('\u{1f}').next().unwrap_or_default();
+                see(&mut seen, journal, &e);
+            }
+            if done.contains(&hasher.hash_one(key.as_str())) {
+                return Ok(None);
+            }
+            current_key.clone_from(&key);
+            current = Some(EntryPlan::new(line_no, &line));
+            entry_count = entry_count.saturating_add(1);
+        }
+        if let Some(e) = &mut current {
+            e.add(line_no, &line, &mut treasury);
+        }
+        if !journal_labels.contains_key(&line.journal_code) {
+            journal_labels.insert(line.journal_code.clone(), line.journal_label.clone());
+        }
+        last_date = last_date.max(Some(line.date));
+    }
+    if let Some(e) = current.take() {
+        let journal = current_key.split('\u{1f}').next().unwrap_or_default();
+        see(&mut seen, journal, &e);
+    }
+    // Blank numbers, or one number everywhere: the full plan decides how lines are grouped
+    // (and refuses a file that numbers some lines only).
+    if same_number || blank.is_some() {
+        return Ok(None);
+    }
+    Ok(Some(Plan {
+        grouping: Grouping::Number,
+        entries: None,
+        entry_count,
+        journals: journal_plans(journal_labels, seen, &treasury),
         last_date,
         montant_sens: layout.uses_montant_sens(),
         cash_basis: layout.cash_basis,
         ignored: layout.ignored,
-    })
+    }))
 }
 
 fn cents_text(cents: i128) -> String {
@@ -848,7 +946,10 @@ impl Ledger {
         mut open: impl FnMut() -> std::result::Result<FecReader<R>, FormatError>,
         options: &FecImportOptions,
     ) -> Result<FecImportSummary> {
-        let plan = plan(file, open().map_err(format_error)?)?;
+        let plan = match plan_consecutive(open().map_err(format_error)?)? {
+            Some(plan) => plan,
+            None => plan(file, open().map_err(format_error)?)?,
+        };
         let siren = self.company()?.siren;
         let closing = match plan.last_date {
             Some(date) => self
@@ -933,16 +1034,29 @@ impl Ledger {
             let (mut key, mut current_key) = (String::new(), String::new());
             let mut current: Vec<(u64, FecLine)> = Vec::new();
             let mut expected = 0usize;
+            let mut last_line = 0u64;
             for item in reader {
                 let (line_no, line) = item.map_err(format_error)?;
+                last_line = line_no;
                 group_key(&mut key, plan.grouping, &line);
+                let Some(entries) = &plan.entries else {
+                    // Consecutive entries: one ends where the next begins.
+                    if key != current_key {
+                        if !current.is_empty() {
+                            importer.post(tx, ctx, std::mem::take(&mut current))?;
+                        }
+                        current_key.clone_from(&key);
+                    }
+                    current.push((line_no, line));
+                    continue;
+                };
                 if key != current_key {
                     if !current.is_empty() {
                         pending.insert(current_key.clone(), std::mem::take(&mut current));
                     }
                     current_key.clone_from(&key);
                     current = pending.remove(&key).unwrap_or_default();
-                    expected = plan.entries.get(&key).map_or(0, |n| *n) as usize;
+                    expected = entries.get(&key).map_or(0, |n| *n) as usize;
                 }
                 current.push((line_no, line));
                 if current.len() >= expected {
@@ -950,17 +1064,28 @@ impl Ledger {
                     current_key.clear();
                 }
             }
+            if plan.entries.is_none() && !current.is_empty() {
+                importer.post(tx, ctx, std::mem::take(&mut current))?;
+            }
             if !current.is_empty() {
                 pending.insert(current_key.clone(), current);
             }
-            if let Some((line_no, _)) = pending.values().flatten().map(|(n, _)| (*n, ())).min() {
-                return Err(at(
+            let changed = |line_no: u64| {
+                at(
                     file,
                     line_no,
                     "record",
                     "the file changed while it was being imported",
-                ));
+                )
+            };
+            if let Some((line_no, _)) = pending.values().flatten().map(|(n, _)| (*n, ())).min() {
+                return Err(changed(line_no));
             }
+            if importer.summary.entries != plan.entry_count {
+                return Err(changed(last_line));
+            }
+            // The lettering reads what the import wrote.
+            tx.flush_bulk()?;
             let letters = std::mem::take(&mut importer.letters);
             let outcome = store_imported_lettering(tx, ctx, letters)?;
             let mut summary = importer.summary;

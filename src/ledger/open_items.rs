@@ -176,7 +176,7 @@ struct Pending {
 }
 
 /// Rows gathered before they are written sorted (as the line indexes of a bulk import).
-const PENDING_ROWS: usize = 1_000_000;
+const PENDING_ROWS: usize = 250_000;
 
 /// The open-items tables of a write transaction.
 pub(crate) struct OpenTables<'t> {
@@ -244,17 +244,15 @@ impl<'t> OpenTables<'t> {
         let rank = pending.names.ranks();
         let rank_of = |id: u32| rank.get(id as usize).copied().unwrap_or(u32::MAX);
         rows.sort_unstable_by_key(|r| (rank_of(r.0), rank_of(r.1), r.2, r.3, r.4));
-        for (account, party, date, entry, line, debit, credit) in rows {
-            let key = (
-                pending.names.name(account),
-                pending.names.name(party),
-                date,
-                entry,
-                line,
-            );
-            self.items.insert(key, (debit, credit, None))?;
-        }
-        Ok(())
+        let names = &pending.names;
+        super::store::insert_sorted(
+            &mut self.items,
+            rows.into_iter()
+                .map(|(account, party, date, entry, line, debit, credit)| {
+                    let key = (names.name(account), names.name(party), date, entry, line);
+                    (key, (debit, credit, None))
+                }),
+        )
     }
 
     /// Puts one line in the index (`Some`) or takes it out (`None`), keeping the counts.

@@ -27,8 +27,51 @@ pub fn from_day(days: i32) -> NaiveDate {
     NaiveDate::from_num_days_from_ce_opt(days).unwrap_or(NaiveDate::MIN)
 }
 
-/// Lines gathered by a bulk import before they are written sorted.
-const BULK_LINES: usize = 1_000_000;
+/// Lines gathered by a bulk import before they are written sorted: enough for long sorted
+/// runs, few enough that memory stays flat whatever the file's size.
+const BULK_LINES: usize = 250_000;
+
+/// Inserts rows given in ascending key order through a cursor: the keys that fall into one gap
+/// of the table (between two existing keys) are buffered by redb and written as packed leaves,
+/// instead of one descent of the tree each. A key already in the table is overwritten, as
+/// `Table::insert` does.
+pub(crate) fn insert_sorted<'k, 'v, K, V, KB, VB>(
+    table: &mut Table<'_, K, V>,
+    rows: impl IntoIterator<Item = (KB, VB)>,
+) -> Result<()>
+where
+    K: redb::Key + 'static,
+    V: redb::Value + 'static,
+    KB: std::borrow::Borrow<K::SelfType<'k>>,
+    VB: std::borrow::Borrow<V::SelfType<'v>>,
+{
+    let mut rows = rows.into_iter().peekable();
+    while let Some((key, value)) = rows.next() {
+        let mut cursor = table.lower_bound_mut(std::ops::Bound::Included(key.borrow()))?;
+        match cursor.insert_before(key.borrow(), value.borrow()) {
+            Ok(()) => {}
+            Err(redb::CursorError::UnorderedKey) => {
+                // The key is in the table already.
+                cursor.close()?;
+                table.insert(key.borrow(), value.borrow())?;
+                continue;
+            }
+            Err(err) => return Err(err.into()),
+        }
+        // The following keys go into the same gap until one passes the next existing key.
+        while let Some((key, value)) = rows.peek() {
+            match cursor.insert_before(key.borrow(), value.borrow()) {
+                Ok(()) => {
+                    rows.next();
+                }
+                Err(redb::CursorError::UnorderedKey) => break,
+                Err(err) => return Err(err.into()),
+            }
+        }
+        cursor.close()?;
+    }
+    Ok(())
+}
 
 #[derive(Default)]
 pub(crate) struct BulkIndexes {
@@ -37,6 +80,15 @@ pub(crate) struct BulkIndexes {
     by_party: Vec<(u32, i32, u64, u32, i64)>,
     accounts: Names,
     parties: Names,
+    /// New entries, encoded, in ascending id order: (id, start, end) in `entry_bytes`.
+    entries: Vec<(u64, usize, usize)>,
+    entry_bytes: Vec<u8>,
+    /// Entry chain rows: (validation sequence, entry id, hash), ascending.
+    hashes: Vec<(u64, u64, [u8; 32])>,
+    /// Numbers given: (journal, fiscal year, sequence, entry id).
+    numbers: Vec<(u32, u32, u64, u64)>,
+    journals: Names,
+    years: Names,
 }
 
 /// Account or party codes numbered as they come, so that gathered lines hold a number, not a
@@ -89,6 +141,13 @@ impl BulkIndexes {
 
     fn len(&self) -> usize {
         self.by_account.len()
+    }
+
+    /// The bytes of a gathered entry.
+    fn entry_bytes(&self, id: EntryId) -> Option<&[u8]> {
+        let at = self.entries.binary_search_by_key(&id, |e| e.0).ok()?;
+        let (_, start, end) = self.entries[at];
+        self.entry_bytes.get(start..end)
     }
 }
 
@@ -572,6 +631,9 @@ impl<'t> Tx<'t> {
     }
 
     pub fn entry_opt(&self, id: EntryId) -> Result<Option<Entry>> {
+        if let Some(bytes) = self.bulk.as_ref().and_then(|b| b.entry_bytes(id)) {
+            return Ok(Some(decode_entry(bytes, id)?));
+        }
         match self.entries.get(id)? {
             Some(bytes) => Ok(Some(decode_entry(bytes.value(), id)?)),
             None => Ok(None),
@@ -591,6 +653,17 @@ impl<'t> Tx<'t> {
             self.chain_entry(entry)?;
             self.open_entry_lines(entry)?;
         }
+        if let Some(bulk) = &mut self.bulk {
+            // A new entry (ids only grow) waits to be written in order with the others.
+            if bulk.entries.last().is_none_or(|last| last.0 < entry.id) {
+                let start = bulk.entry_bytes.len();
+                encode_into(entry, &mut bulk.entry_bytes)?;
+                bulk.entries.push((entry.id, start, bulk.entry_bytes.len()));
+                return Ok(());
+            }
+            // One gathered already is rewritten: the gathered ones are written first.
+            self.flush_bulk()?;
+        }
         self.buffer.clear();
         encode_into(entry, &mut self.buffer)?;
         self.entries.insert(entry.id, self.buffer.as_slice())?;
@@ -607,7 +680,12 @@ impl<'t> Tx<'t> {
             )));
         }
         let hash = entry_hash(&prev, entry, &mut self.canonical);
-        self.entry_hashes.insert(seq, (entry.id, hash))?;
+        match &mut self.bulk {
+            Some(bulk) => bulk.hashes.push((seq, entry.id, hash)),
+            None => {
+                self.entry_hashes.insert(seq, (entry.id, hash))?;
+            }
+        }
         self.entry_head = (seq, hash);
         Ok(())
     }
@@ -663,26 +741,70 @@ impl<'t> Tx<'t> {
         let mut by_date = std::mem::take(&mut bulk.by_date);
         let mut by_account = std::mem::take(&mut bulk.by_account);
         let mut by_party = std::mem::take(&mut bulk.by_party);
+        let entries = std::mem::take(&mut bulk.entries);
+        let entry_bytes = std::mem::take(&mut bulk.entry_bytes);
+        let hashes = std::mem::take(&mut bulk.hashes);
+        let mut numbers = std::mem::take(&mut bulk.numbers);
         let (account_ranks, party_ranks) = (bulk.accounts.ranks(), bulk.parties.ranks());
-        by_date.sort_unstable();
-        by_account.sort_unstable_by_key(|r| (account_ranks[r.0 as usize], r.1, r.2, r.3));
-        by_party.sort_unstable_by_key(|r| (party_ranks[r.0 as usize], r.1, r.2, r.3));
-        for key in by_date {
-            self.entries_by_date.insert(key, ())?;
-        }
+        let (journal_ranks, year_ranks) = (bulk.journals.ranks(), bulk.years.ranks());
+        // Entries and chain rows come in ascending order already.
+        insert_sorted(
+            &mut self.entries,
+            entries
+                .into_iter()
+                .map(|(id, start, end)| (id, &entry_bytes[start..end])),
+        )?;
+        insert_sorted(
+            &mut self.entry_hashes,
+            hashes.into_iter().map(|(seq, id, hash)| (seq, (id, hash))),
+        )?;
+        numbers
+            .sort_unstable_by_key(|r| (journal_ranks[r.0 as usize], year_ranks[r.1 as usize], r.2));
         let Some(bulk) = self.bulk.as_ref() else {
             return Ok(());
         };
-        for (account, date, id, line, signed) in by_account {
-            let account = bulk.accounts.names[account as usize].as_str();
-            self.lines_by_account
-                .insert((account, date, id, line), signed)?;
-        }
-        for (party, date, id, line, signed) in by_party {
-            let party = bulk.parties.names[party as usize].as_str();
-            self.lines_by_party
-                .insert((party, date, id, line), signed)?;
-        }
+        let (journals, years) = (&bulk.journals.names, &bulk.years.names);
+        insert_sorted(
+            &mut self.numbers,
+            numbers.into_iter().map(|(journal, year, seq, id)| {
+                (
+                    (
+                        journals[journal as usize].as_str(),
+                        years[year as usize].as_str(),
+                        seq,
+                    ),
+                    id,
+                )
+            }),
+        )?;
+        by_date.sort_unstable();
+        by_account.sort_unstable_by_key(|r| (account_ranks[r.0 as usize], r.1, r.2, r.3));
+        by_party.sort_unstable_by_key(|r| (party_ranks[r.0 as usize], r.1, r.2, r.3));
+        insert_sorted(
+            &mut self.entries_by_date,
+            by_date.into_iter().map(|k| (k, ())),
+        )?;
+        let Some(bulk) = self.bulk.as_ref() else {
+            return Ok(());
+        };
+        let (accounts, parties) = (&bulk.accounts.names, &bulk.parties.names);
+        insert_sorted(
+            &mut self.lines_by_account,
+            by_account
+                .into_iter()
+                .map(|(account, date, id, line, signed)| {
+                    (
+                        (accounts[account as usize].as_str(), date, id, line),
+                        signed,
+                    )
+                }),
+        )?;
+        insert_sorted(
+            &mut self.lines_by_party,
+            by_party.into_iter().map(|(party, date, id, line, signed)| {
+                ((parties[party as usize].as_str(), date, id, line), signed)
+            }),
+        )?;
         Ok(())
     }
 
@@ -753,8 +875,16 @@ impl<'t> Tx<'t> {
             return Err(LedgerError::InactiveJournal(journal.code.clone()));
         }
         let seq = self.next_number(&entry.journal, &year_name)?;
-        self.numbers
-            .insert((entry.journal.as_str(), year_name.as_str(), seq), entry.id)?;
+        match &mut self.bulk {
+            Some(bulk) => {
+                let (journal, year) = (bulk.journals.id(&entry.journal), bulk.years.id(&year_name));
+                bulk.numbers.push((journal, year, seq, entry.id));
+            }
+            None => {
+                self.numbers
+                    .insert((entry.journal.as_str(), year_name.as_str(), seq), entry.id)?;
+            }
+        }
         let validation = self.next_validation;
         self.next_validation = next_counter(validation, "validation sequence")?;
         self.extend_run(year_start, validation, entry.id)?;
