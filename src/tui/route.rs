@@ -7,6 +7,7 @@ use chrono::NaiveDate;
 use super::action::Context;
 use super::screens::aged::{AgedScreen, Drill};
 use super::screens::balance::BalanceScreen;
+use super::screens::bank::BankScreen;
 use super::screens::chart::ChartScreen;
 use super::screens::closing::YearCloseScreen;
 use super::screens::document::DocumentScreen;
@@ -86,6 +87,12 @@ pub enum Route {
         account: Option<AccountNumber>,
         party: Option<String>,
     },
+    /// The reconciliation session on a statement (by id), else on the first statement (of
+    /// the account, when named) with lines left to reconcile.
+    Bank {
+        account: Option<AccountNumber>,
+        statement: Option<u64>,
+    },
 }
 
 impl Route {
@@ -112,6 +119,7 @@ impl Route {
             Route::CloseYear => Context::Dialog,
             Route::Aged { .. } => Context::Aged,
             Route::Lettering { .. } => Context::Lettering,
+            Route::Bank { .. } => Context::Bank,
         }
     }
 
@@ -139,6 +147,10 @@ impl Route {
             Context::Lettering => Route::Lettering {
                 account: None,
                 party: None,
+            },
+            Context::Bank => Route::Bank {
+                account: None,
+                statement: None,
             },
             Context::Global
             | Context::List
@@ -186,6 +198,9 @@ impl Route {
                 account.as_ref(),
                 party.as_deref(),
             )?),
+            Route::Bank { account, statement } => {
+                Box::new(BankScreen::new(env, account.as_ref(), *statement)?)
+            }
         })
     }
 }
