@@ -109,6 +109,14 @@ fn imports_every_format() {
     assert_eq!(rows[0]["amount"], "500.00");
     assert_eq!(rows[0]["status"], "unreconciled");
 
+    let journals = csv_records(&folio.ok(&w("journals --format csv")));
+    let b2 = journals.iter().find(|j| j["code"] == "B2").expect("B2");
+    assert_eq!(b2["bank_account"], IBAN_B);
+    let json = folio.ok(&w("bank lines --account 512100 --format json"));
+    assert!(json.contains("\"label\": \"VIREMENT INTERNE\""), "{json}");
+    assert!(json.contains("\"status\": \"unreconciled\""), "{json}");
+    folio.refuses(&w("bank lines --statement 9"), &["no statement 9"]);
+
     // CFONB 120 without line breaks, OFX 1 with comma decimals, each onto --account.
     for (file, lines) in [("cfonb120-no-breaks.txt", 2), ("ofx1-comma-decimal.ofx", 3)] {
         let folio = Folio::blank();
@@ -509,4 +517,27 @@ fn the_bank_reconciliation_statement_explains_the_difference() {
         json.contains("\"unexplained\": \"0.00\"") || json.contains("\"unexplained\": 0"),
         "{json}"
     );
+}
+
+#[test]
+fn deleting_a_reconciled_draft_unreconciles_its_bank_line() {
+    let folio = reconciling();
+    folio.ok(&w("bank post 1/2 --account 627000"));
+    folio.ok(&w("bank reconcile 1/1 #1/1 #2/1"));
+    // A relabelled draft keeps its reconciliation.
+    folio.ok(&w("entry edit #3 -l 'Frais de tenue de compte'"));
+    assert_eq!(lines_csv(&folio, "")[1]["status"], "reconciled");
+    folio.ok(&w("entry delete #3"));
+    let rows = lines_csv(&folio, "");
+    assert_eq!(rows[1]["status"], "unreconciled");
+    assert_eq!(rows[0]["status"], "reconciled");
+    let log = folio.ok(&w("log bank:1/2"));
+    assert!(log.contains("was changed or deleted"), "{log}");
+    // One line of a two-line reconciliation changed: the whole bank line is unreconciled.
+    folio.ok(&w(
+        "entry edit #2 --debit 512000=400 --credit 411000@CACME=400",
+    ));
+    assert_eq!(lines_csv(&folio, "")[0]["status"], "unreconciled");
+    let check = folio.ok(&w("check"));
+    assert!(!check.contains("bank"), "{check}");
 }

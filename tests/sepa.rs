@@ -542,3 +542,34 @@ fn the_demo_collects_its_direct_debit_customers_in_december() {
     assert_eq!(texts(&els, "GrpHdr/CtrlSum"), ["11864.44"]);
     assert_eq!(texts(&els, "Cdtr/Nm"), ["Atelier Lumiere SARL"]);
 }
+
+#[test]
+fn texts_outside_the_sepa_set_never_leave_an_element_empty() {
+    let folio = debit_books();
+    folio.ok(&w(CREDITOR));
+    folio.ok(&w(
+        "parties add CRU 'Москва' --kind customer --payment-method sepa --mandate RUM-RU \
+         --mandate-date 2026-01-05 --iban FR7630004017340001048795371",
+    ));
+    folio.ok(&w(
+        "parties add CZH '北京' --kind customer --payment-method sepa --mandate '北京' \
+         --mandate-date 2026-01-05 --iban FR7630004017340001048795371",
+    ));
+    for party in ["CRU", "CZH"] {
+        folio.ok(&w(&format!(
+            "doc add --type customer_invoice --party {party} --date 2026-10-10 \
+             --line 'PORT;Port;1;10' --validate"
+        )));
+    }
+    let out = folio.ok(&w(
+        "sepa debit --collection-date 2026-12-10 --party CRU --party CZH --out x.xml",
+    ));
+    assert!(
+        out.contains("skipped CZH: mandate reference 北京 has no character of the SEPA set"),
+        "{out}"
+    );
+    let els = elements(&std::fs::read_to_string(folio.path("x.xml")).unwrap());
+    // A name in another script goes by the party's code.
+    assert_eq!(texts(&els, "Dbtr/Nm"), ["CRU"]);
+    assert_eq!(texts(&els, "MndtRltdInf/MndtId"), ["RUM-RU"]);
+}

@@ -101,6 +101,36 @@ pub enum BankAction {
         #[arg(long, value_enum, default_value_t)]
         format: Format,
     },
+    /// Apply the best candidate of each unreconciled bank line when it scores at least the
+    /// minimum (settings `reconciliation.min_score`, 80): reconcile book lines, post by a
+    /// rule, or create a payment for a recognised party. All or nothing.
+    Match {
+        #[arg(long)]
+        account: Option<String>,
+        /// Print what would be done; write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Score from which a candidate is applied (0 to 100).
+        #[arg(long, value_parser = clap::value_parser!(u8).range(0..=100))]
+        min_score: Option<u8>,
+    },
+    /// A bank line's candidates, best first, with score and reason.
+    Candidates {
+        line: String,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// Create the customer or supplier payment of a bank line, allocated to invoices (oldest
+    /// first by default), and reconcile the line with it.
+    Pay {
+        line: String,
+        #[arg(long)]
+        party: String,
+        /// DOCUMENT[=AMOUNT]: an invoice to allocate to (number, D<id> or the party's
+        /// reference); without an amount, what is due on it (repeatable).
+        #[arg(long)]
+        invoice: Vec<String>,
+    },
 }
 
 fn line_id(text: &str) -> Result<BankLineId> {
@@ -255,6 +285,37 @@ pub fn bank(cli: &Cli, action: &BankAction, ctx: &Ctx, out: &mut impl Write) -> 
                         .unwrap_or_default()
                 )?;
             }
+        }
+        BankAction::Match {
+            account,
+            dry_run,
+            min_score,
+        } => {
+            let ledger = if *dry_run {
+                Ledger::open_read_only(&cli.ledger)?
+            } else {
+                Ledger::open(&cli.ledger)?
+            };
+            return super::bank_match::bank_match(
+                &ledger,
+                ctx,
+                account.as_deref(),
+                *min_score,
+                *dry_run,
+                out,
+            );
+        }
+        BankAction::Candidates { line, format } => {
+            let ledger = Ledger::open_read_only(&cli.ledger)?;
+            return super::bank_match::bank_candidates(&ledger, line, *format, out);
+        }
+        BankAction::Pay {
+            line,
+            party,
+            invoice,
+        } => {
+            let ledger = Ledger::open(&cli.ledger)?;
+            return super::bank_match::bank_pay(&ledger, ctx, line, party, invoice, out);
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -355,14 +355,24 @@ fn journals(
     match action {
         None | Some(JournalsAction::List) => {
             let journals = ledger.journals()?;
+            let banks = ledger.bank_details()?;
             let mut rows = Rows::new(&[
                 ("code", Align::Left),
                 ("label", Align::Left),
                 ("kind", Align::Left),
                 ("treasury_account", Align::Left),
                 ("active", Align::Left),
+                ("bank_account", Align::Left),
             ]);
+            #[derive(serde::Serialize)]
+            struct JournalRow<'a> {
+                #[serde(flatten)]
+                journal: &'a Journal,
+                bank_account: Option<String>,
+            }
+            let mut json = Vec::new();
             for j in &journals {
+                let bank_account = banks.get(&j.code).map(|b| b.display());
                 rows.push(vec![
                     j.code.clone(),
                     j.label.clone(),
@@ -372,9 +382,14 @@ fn journals(
                         .map(|a| a.to_string())
                         .unwrap_or_default(),
                     yes_no(j.active),
+                    bank_account.clone().unwrap_or_default(),
                 ]);
+                json.push(JournalRow {
+                    journal: j,
+                    bank_account,
+                });
             }
-            emit(format, &rows, &journals, out)?;
+            emit(format, &rows, &json, out)?;
         }
         Some(JournalsAction::Add {
             code,

@@ -1,6 +1,7 @@
 //! The command line: clap definitions and one handler per command.
 
 mod bank;
+mod bank_match;
 mod commands;
 mod company;
 mod documents;
@@ -12,6 +13,7 @@ mod output;
 mod reports;
 mod sepa;
 mod setup;
+mod statements;
 mod vat;
 
 use std::path::PathBuf;
@@ -709,6 +711,12 @@ pub enum ReportKind {
         #[arg(long, value_enum, default_value_t)]
         format: Format,
     },
+    /// Balance sheet (bilan, actif / passif) of a fiscal year in the PCG layout, with the year
+    /// before beside it.
+    BalanceSheet(StatementArgs),
+    /// Income statement (compte de résultat, charges / produits) of a fiscal year in the PCG
+    /// layout, with the year before beside it.
+    Income(StatementArgs),
     /// Bank reconciliation statement ("état de rapprochement") of a treasury account at a
     /// date: book balance, bank balance of the last statement, book lines not on the bank,
     /// bank lines not in the books, and the difference left unexplained (zero to the cent).
@@ -741,6 +749,26 @@ pub enum ReportKind {
         #[arg(long, value_enum, default_value_t)]
         format: Format,
     },
+}
+
+/// Options of the financial statements.
+#[derive(Debug, Args)]
+pub struct StatementArgs {
+    /// Fiscal year name (default: the year containing today, else the last one).
+    #[arg(long)]
+    pub year: Option<String>,
+    /// Leave drafts out: validated entries only.
+    #[arg(long)]
+    pub validated_only: bool,
+    /// The abridged layout (fewer, wider rubriques).
+    #[arg(long)]
+    pub abridged: bool,
+    /// A mapping of accounts to rubriques of your own (the format of
+    /// fixtures/statements-pcg.csv) instead of the PCG one built in.
+    #[arg(long, value_name = "FILE")]
+    pub mapping: Option<PathBuf>,
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
 }
 
 #[derive(Debug, Subcommand)]

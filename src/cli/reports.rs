@@ -152,6 +152,24 @@ pub fn report(
             let report = ledger.aged_balance(side, at)?;
             write_aged(&report, *format, out)?;
         }
+        ReportKind::BalanceSheet(args) => {
+            super::statements::report_statement(
+                ledger,
+                crate::reports::statements::StatementKind::BalanceSheet,
+                args,
+                ctx,
+                out,
+            )?;
+        }
+        ReportKind::Income(args) => {
+            super::statements::report_statement(
+                ledger,
+                crate::reports::statements::StatementKind::Income,
+                args,
+                ctx,
+                out,
+            )?;
+        }
         ReportKind::Journal {
             journal,
             range,

@@ -79,14 +79,30 @@ pub fn sepa(
                 );
             }
             let mut printed: Option<Vec<u8>> = None;
-            let report = ledger.sepa_debit(ctx, &request, |xml| match file {
-                Some(path) => super::files::write_file(path, *force, |w| Ok(w.write_all(xml)?))
-                    .map_err(|err| format!("{err:#}")),
+            let mut written = false;
+            let result = ledger.sepa_debit(ctx, &request, |xml| match file {
+                Some(path) => {
+                    super::files::write_file(path, *force, |w| Ok(w.write_all(xml)?))
+                        .map_err(|err| format!("{err:#}"))?;
+                    written = true;
+                    Ok(())
+                }
                 None => {
                     printed = Some(xml.to_vec());
                     Ok(())
                 }
-            })?;
+            });
+            let report = match result {
+                Ok(report) => report,
+                Err(err) => {
+                    // The file is written just before the ledger commits: if the commit
+                    // fails, no payment was registered, so the file must not be sent.
+                    if let (true, Some(path)) = (written, file) {
+                        let _ = std::fs::remove_file(path);
+                    }
+                    return Err(err.into());
+                }
+            };
             let summary: &mut dyn Write = if printed.is_some() {
                 &mut std::io::stderr()
             } else {

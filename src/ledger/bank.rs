@@ -282,6 +282,7 @@ impl BankLineId {
 
 /// Where a bank line stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum BankLineStatus {
     Unreconciled,
     Reconciled,
@@ -301,6 +302,7 @@ impl BankLineStatus {
 
 /// How a reconciliation came about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum MarkKind {
     /// Matched with lines already in the books.
     Matched,
@@ -841,7 +843,11 @@ impl Ledger {
     /// line is reconciled with, by date.
     pub fn unreconciled_book_lines(&self, account: &AccountNumber) -> Result<Vec<BookLine>> {
         let view = self.read()?;
-        book_lines_of(&view, account, None, |at| Ok(!is_marked(&view, at)?))
+        let marks = view.table_if_exists(BOOK_MARKS)?;
+        book_lines_of(&view, account, None, |at| match &marks {
+            Some(marks) => Ok(marks.get((at.entry, at.line))?.is_none()),
+            None => Ok(true),
+        })
     }
 
     /// The suspense list: bank lines posted to the suspense account, oldest first, with their
@@ -993,13 +999,6 @@ impl Ledger {
             carried,
             unexplained: sub(adjusted, bank_balance, "difference")?,
         })
-    }
-}
-
-fn is_marked(view: &View, at: LineRef) -> Result<bool> {
-    match view.table_if_exists(BOOK_MARKS)? {
-        Some(table) => Ok(table.get((at.entry, at.line))?.is_some()),
-        None => Ok(false),
     }
 }
 

@@ -1258,6 +1258,27 @@ fn validate_one(
     d.put(doc)
 }
 
+/// Registers one payment inside a command's transaction (`bank pay`, `bank match`): checked,
+/// numbered, posted, allocated and lettered as `register_payments` does; the caller writes the
+/// audit record.
+pub(crate) fn register_payment_in(
+    tx: &mut Tx<'_>,
+    ctx: &Ctx,
+    input: PaymentInput,
+) -> Result<Document> {
+    let mut d = DocTables::open(tx)?;
+    let doc = register_one(tx, &mut d, ctx, input).map_err(|(_, err)| err)?;
+    drop(d);
+    super::lettering_auto::letter_documents(tx, ctx, &[doc.id])?;
+    Ok(doc)
+}
+
+/// A document's number (or `D<id>`) inside a command's transaction.
+pub(crate) fn document_number_in(tx: &mut Tx<'_>, id: DocumentId) -> Result<String> {
+    let d = DocTables::open(tx)?;
+    Ok(d.get(id)?.display_ref())
+}
+
 fn register_one(
     tx: &mut Tx<'_>,
     d: &mut DocTables<'_>,

@@ -10,6 +10,7 @@
 mod aged;
 mod audit;
 mod bank;
+mod bank_match;
 mod carried;
 mod check;
 mod check_vat;
@@ -34,6 +35,7 @@ mod parked;
 mod queries;
 mod sepa;
 mod setup;
+mod statements;
 mod store;
 mod tables;
 mod validated;
@@ -52,6 +54,9 @@ pub use bank::{
     BankDetails, BankLine, BankLineFilter, BankLineId, BankLineStatus, BankReport, BookLine,
     ImportedStatement, MarkKind, Reconciliation, RibNumbers, StatementImport,
     StatementImportSummary, StatementInfo, StatementRecord, SuspenseItem,
+};
+pub use bank_match::{
+    BankPayment, CandidateRow, MatchAction, MatchContext, MatchReport, MatchSkip,
 };
 pub use check::CheckReport;
 pub use check::Finding;

@@ -510,6 +510,13 @@ fn mandate_problem(party: &Party, state: &PartySepa, date: NaiveDate) -> Option<
     if !crate::model::party::is_valid_iban(iban) {
         return Some(format!("{}: IBAN {} is not valid", party.code, echo(iban)));
     }
+    if pain008::sepa_id(&mandate.reference).is_empty() {
+        return Some(format!(
+            "{}: mandate reference {} has no character of the SEPA set",
+            party.code,
+            echo(&mandate.reference)
+        ));
+    }
     if mandate.signed_on > date {
         return Some(format!(
             "{}: mandate {} is signed on {}, after the collection date",
@@ -609,7 +616,12 @@ fn plan_batch(
             amount: item.remaining,
             mandate_id: mandate.reference.clone(),
             mandate_signed_on: mandate.signed_on,
-            debtor_name: party.name.clone(),
+            // A name with no character of the SEPA set (another script) goes by its code.
+            debtor_name: if pain008::sepa_text(&party.name, pain008::MAX_NAME).is_empty() {
+                party.code.clone()
+            } else {
+                party.name.clone()
+            },
             debtor_iban: iban,
             debtor_bic: state.bic.clone(),
             remittance,

@@ -1,6 +1,7 @@
 //! Reports computed from ledger data: pure functions, no storage.
 
 pub mod aged;
+pub mod statements;
 
 use serde::Serialize;
 

@@ -26,10 +26,11 @@ pub enum Context {
     Aged,
     Lettering,
     Bank,
+    Statements,
 }
 
 impl Context {
-    pub const ALL: [Context; 18] = [
+    pub const ALL: [Context; 19] = [
         Context::Global,
         Context::List,
         Context::Form,
@@ -48,6 +49,7 @@ impl Context {
         Context::Aged,
         Context::Lettering,
         Context::Bank,
+        Context::Statements,
     ];
 
     pub fn name(self) -> &'static str {
@@ -70,6 +72,7 @@ impl Context {
             Context::Aged => "aged",
             Context::Lettering => "lettering",
             Context::Bank => "bank",
+            Context::Statements => "statements",
         }
     }
 
@@ -195,6 +198,10 @@ pub enum Action {
     BankReport,
     Statements,
     MatchAll,
+    // financial statements
+    GoStatements,
+    StatementKind,
+    Abridged,
 }
 
 /// One row of the registry: an action as it is known in one context.
@@ -763,6 +770,43 @@ pub const REGISTRY: &[ActionInfo] = &[
         "statements",
         A::Statements,
         "Choose another statement",
+    ),
+    // financial statements
+    info(
+        C::Global,
+        "go-statements",
+        A::GoStatements,
+        "Financial statements: balance sheet and income statement",
+    ),
+    info(
+        C::Statements,
+        "statement",
+        A::StatementKind,
+        "Balance sheet or income statement",
+    ),
+    info(
+        C::Statements,
+        "abridged",
+        A::Abridged,
+        "Abridged layout, or the full one (système de base)",
+    ),
+    info(
+        C::Statements,
+        "prev-period",
+        A::PrevPeriod,
+        "Previous fiscal year",
+    ),
+    info(
+        C::Statements,
+        "next-period",
+        A::NextPeriod,
+        "Next fiscal year",
+    ),
+    info(
+        C::Statements,
+        "drafts",
+        A::ToggleDrafts,
+        "Include drafts in the figures, or validated entries only",
     ),
 ];
 

@@ -694,6 +694,10 @@ impl App {
                 account: None,
                 statement: None,
             }),
+            Action::GoStatements => self.go(Route::Statements {
+                view: super::screens::statements::StatementView::default(),
+                drill: None,
+            }),
             Action::NewEntry => {
                 let journal = self.screen().journal();
                 self.go(Route::NewEntry { journal })
@@ -1591,6 +1595,7 @@ fn global_group(action: Action) -> &'static str {
         | Action::GoAged
         | Action::GoLettering
         | Action::GoBank
+        | Action::GoStatements
         | Action::NewEntry => "screens",
         Action::Back | Action::Forward | Action::History | Action::Refresh => "moving",
         _ => "general",

@@ -20,6 +20,7 @@ use super::screens::home::HomeScreen;
 use super::screens::ledger::LedgerScreen;
 use super::screens::lettering::LetteringScreen;
 use super::screens::parties::PartiesScreen;
+use super::screens::statements::{StatementView, StatementsScreen};
 use super::screens::{Env, Screen};
 use crate::ledger::LedgerError;
 use crate::model::document::DocumentId;
@@ -93,6 +94,11 @@ pub enum Route {
         account: Option<AccountNumber>,
         statement: Option<u64>,
     },
+    /// A financial statement, or the accounts of one of its rubriques.
+    Statements {
+        view: StatementView,
+        drill: Option<String>,
+    },
 }
 
 impl Route {
@@ -120,6 +126,7 @@ impl Route {
             Route::Aged { .. } => Context::Aged,
             Route::Lettering { .. } => Context::Lettering,
             Route::Bank { .. } => Context::Bank,
+            Route::Statements { .. } => Context::Statements,
         }
     }
 
@@ -151,6 +158,10 @@ impl Route {
             Context::Bank => Route::Bank {
                 account: None,
                 statement: None,
+            },
+            Context::Statements => Route::Statements {
+                view: StatementView::default(),
+                drill: None,
             },
             Context::Global
             | Context::List
@@ -200,6 +211,9 @@ impl Route {
             )?),
             Route::Bank { account, statement } => {
                 Box::new(BankScreen::new(env, account.as_ref(), *statement)?)
+            }
+            Route::Statements { view, drill } => {
+                Box::new(StatementsScreen::new(env, view, drill.as_deref())?)
             }
         })
     }

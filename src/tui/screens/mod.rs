@@ -16,6 +16,7 @@ pub mod home;
 pub mod ledger;
 pub mod lettering;
 pub mod parties;
+pub mod statements;
 
 use chrono::{Datelike, NaiveDate};
 use ratatui::buffer::Buffer;
