@@ -25,11 +25,12 @@ pub enum Context {
     Document,
     Aged,
     Lettering,
+    Bank,
     Statements,
 }
 
 impl Context {
-    pub const ALL: [Context; 18] = [
+    pub const ALL: [Context; 19] = [
         Context::Global,
         Context::List,
         Context::Form,
@@ -47,6 +48,7 @@ impl Context {
         Context::Document,
         Context::Aged,
         Context::Lettering,
+        Context::Bank,
         Context::Statements,
     ];
 
@@ -69,6 +71,7 @@ impl Context {
             Context::Document => "document",
             Context::Aged => "aged",
             Context::Lettering => "lettering",
+            Context::Bank => "bank",
             Context::Statements => "statements",
         }
     }
@@ -180,6 +183,21 @@ pub enum Action {
     PrevParty,
     ShowLettered,
     SwitchPane,
+    // reconciliation session
+    GoBank,
+    Accept,
+    /// Accept the candidate of this rank (1 to 9).
+    Pick(u8),
+    BankPay,
+    PostLine,
+    MakeRule,
+    Suspense,
+    Unreconcile,
+    NextOpen,
+    PrevOpen,
+    BankReport,
+    Statements,
+    MatchAll,
     // financial statements
     GoStatements,
     StatementKind,
@@ -275,6 +293,12 @@ pub const REGISTRY: &[ActionInfo] = &[
         "go-lettering",
         A::GoLettering,
         "Lettering: open items of parties",
+    ),
+    info(
+        C::Global,
+        "go-bank",
+        A::GoBank,
+        "Bank reconciliation: a statement's lines and their candidates",
     ),
     info(C::Global, "new-entry", A::NewEntry, "Type a new entry"),
     info(
@@ -676,6 +700,76 @@ pub const REGISTRY: &[ActionInfo] = &[
         "switch-pane",
         A::SwitchPane,
         "Parties or open items",
+    ),
+    info(
+        C::Bank,
+        "accept",
+        A::Accept,
+        "Accept the best candidate of the line",
+    ),
+    info(C::Bank, "pick-1", A::Pick(1), "Accept candidate 1"),
+    info(C::Bank, "pick-2", A::Pick(2), "Accept candidate 2"),
+    info(C::Bank, "pick-3", A::Pick(3), "Accept candidate 3"),
+    info(C::Bank, "pick-4", A::Pick(4), "Accept candidate 4"),
+    info(C::Bank, "pick-5", A::Pick(5), "Accept candidate 5"),
+    info(C::Bank, "pick-6", A::Pick(6), "Accept candidate 6"),
+    info(C::Bank, "pick-7", A::Pick(7), "Accept candidate 7"),
+    info(C::Bank, "pick-8", A::Pick(8), "Accept candidate 8"),
+    info(C::Bank, "pick-9", A::Pick(9), "Accept candidate 9"),
+    info(
+        C::Bank,
+        "pay",
+        A::BankPay,
+        "Payment from the line for the party, allocated to its open invoices",
+    ),
+    info(
+        C::Bank,
+        "post",
+        A::PostLine,
+        "Post the line to an account (optional tax code)",
+    ),
+    info(
+        C::Bank,
+        "rule",
+        A::MakeRule,
+        "Make a rule from the line and apply it to the statement",
+    ),
+    info(
+        C::Bank,
+        "suspense",
+        A::Suspense,
+        "Send the line to the suspense account (471)",
+    ),
+    info(
+        C::Bank,
+        "unreconcile",
+        A::Unreconcile,
+        "Undo the reconciliation of the line",
+    ),
+    info(C::Bank, "next-open", A::NextOpen, "Next unreconciled line"),
+    info(
+        C::Bank,
+        "prev-open",
+        A::PrevOpen,
+        "Previous unreconciled line",
+    ),
+    info(
+        C::Bank,
+        "report",
+        A::BankReport,
+        "Bank reconciliation statement (état de rapprochement)",
+    ),
+    info(
+        C::Bank,
+        "match",
+        A::MatchAll,
+        "Reconcile every line whose best candidate applies automatically",
+    ),
+    info(
+        C::Bank,
+        "statements",
+        A::Statements,
+        "Choose another statement",
     ),
     // financial statements
     info(

@@ -690,6 +690,10 @@ impl App {
                 account: None,
                 party: None,
             }),
+            Action::GoBank => self.go(Route::Bank {
+                account: None,
+                statement: None,
+            }),
             Action::GoStatements => self.go(Route::Statements {
                 view: super::screens::statements::StatementView::default(),
                 drill: None,
@@ -862,6 +866,13 @@ impl App {
                         group.party,
                         group.lines.len()
                     )),
+                    Err(err) => self.lost(err),
+                }
+                self.after_command();
+            }
+            Write::Bank(write) => {
+                match write.run(&self.ledger, &self.ctx) {
+                    Ok(done) => self.info(done),
                     Err(err) => self.lost(err),
                 }
                 self.after_command();
@@ -1140,6 +1151,7 @@ impl App {
                 "Letter",
                 Context::Lettering,
             ),
+            (Action::GoBank, "Bank", "Bank", Context::Bank),
         ];
         let left_width = left.chars().count();
         let room = area.width as usize;
@@ -1582,6 +1594,7 @@ fn global_group(action: Action) -> &'static str {
         | Action::GoDocuments
         | Action::GoAged
         | Action::GoLettering
+        | Action::GoBank
         | Action::GoStatements
         | Action::NewEntry => "screens",
         Action::Back | Action::Forward | Action::History | Action::Refresh => "moving",

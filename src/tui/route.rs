@@ -7,6 +7,7 @@ use chrono::NaiveDate;
 use super::action::Context;
 use super::screens::aged::{AgedScreen, Drill};
 use super::screens::balance::BalanceScreen;
+use super::screens::bank::BankScreen;
 use super::screens::chart::ChartScreen;
 use super::screens::closing::YearCloseScreen;
 use super::screens::document::DocumentScreen;
@@ -87,6 +88,12 @@ pub enum Route {
         account: Option<AccountNumber>,
         party: Option<String>,
     },
+    /// The reconciliation session on a statement (by id), else on the first statement (of
+    /// the account, when named) with lines left to reconcile.
+    Bank {
+        account: Option<AccountNumber>,
+        statement: Option<u64>,
+    },
     /// A financial statement, or the accounts of one of its rubriques.
     Statements {
         view: StatementView,
@@ -118,6 +125,7 @@ impl Route {
             Route::CloseYear => Context::Dialog,
             Route::Aged { .. } => Context::Aged,
             Route::Lettering { .. } => Context::Lettering,
+            Route::Bank { .. } => Context::Bank,
             Route::Statements { .. } => Context::Statements,
         }
     }
@@ -146,6 +154,10 @@ impl Route {
             Context::Lettering => Route::Lettering {
                 account: None,
                 party: None,
+            },
+            Context::Bank => Route::Bank {
+                account: None,
+                statement: None,
             },
             Context::Statements => Route::Statements {
                 view: StatementView::default(),
@@ -197,6 +209,9 @@ impl Route {
                 account.as_ref(),
                 party.as_deref(),
             )?),
+            Route::Bank { account, statement } => {
+                Box::new(BankScreen::new(env, account.as_ref(), *statement)?)
+            }
             Route::Statements { view, drill } => {
                 Box::new(StatementsScreen::new(env, view, drill.as_deref())?)
             }

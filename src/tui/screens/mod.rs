@@ -3,6 +3,7 @@
 
 pub mod aged;
 pub mod balance;
+pub mod bank;
 pub mod chart;
 pub mod closing;
 pub mod document;
@@ -144,6 +145,8 @@ pub enum Write {
         account: crate::model::AccountNumber,
         code: String,
     },
+    /// A change of the reconciliation session (a bank line reconciled, posted, paid...).
+    Bank(bank::BankWrite),
 }
 
 impl From<Write> for Command {
