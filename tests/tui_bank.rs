@@ -558,3 +558,49 @@ fn the_session_opens_on_a_ledger_without_statements() {
         render(&d.app, 80, 24);
     }
 }
+
+#[test]
+fn p_pays_the_recognised_partys_invoice_letters_it_and_reconciles_in_one_command() {
+    for (name, keymap) in presets() {
+        let dir = tempfile::tempdir().unwrap();
+        let ledger = demo_ledger(dir.path());
+        let id = import(
+            &ledger,
+            vec![bank_line(
+                day(24),
+                40_000,
+                "VIR SEPA LUMEN DESIGN FA2026-00115",
+            )],
+        );
+        let open_before = ledger
+            .open_items(&account("411000"), "CLUMEN")
+            .unwrap()
+            .len();
+        let mut d = Driver::new(&ledger, &keymap);
+        open_session(&mut d);
+        at_line(&d.app, id, 1);
+        d.act(Context::Bank, Action::BankPay);
+        let screen = render(&d.app, 80, 24);
+        assert!(screen.contains("FA2026-00115"), "{name}:\n{screen}");
+        // The proposed allocation is accepted as it stands.
+        d.next();
+        d.app.wait_idle();
+        assert!(
+            d.message()
+                .contains("lettered with its invoices and reconciled"),
+            "{name}: {}",
+            d.message()
+        );
+        assert_eq!(status(&ledger, id, 1), BankLineStatus::Reconciled);
+        let open_after = ledger
+            .open_items(&account("411000"), "CLUMEN")
+            .unwrap()
+            .len();
+        // Partly paid: the invoice stays open, lettered partially with the payment.
+        let items = ledger.open_items(&account("411000"), "CLUMEN").unwrap();
+        assert!(
+            items.iter().any(|i| i.partial.is_some()),
+            "{name}: no partial group ({open_before} -> {open_after}): {items:?}"
+        );
+    }
+}

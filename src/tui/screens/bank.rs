@@ -1964,6 +1964,26 @@ impl BankWrite {
                     reference(id)
                 )
             }
+            // Allocated: the ledger registers, posts, letters and reconciles in one
+            // transaction. Unallocated (a payment on account): registered, then reconciled.
+            BankWrite::BankPay {
+                line,
+                party,
+                allocations,
+            } if !allocations.is_empty() => {
+                let invoices: Vec<(DocumentRef, Option<Amount>)> = allocations
+                    .iter()
+                    .map(|(doc, amount)| (DocumentRef::Id(*doc), Some(*amount)))
+                    .collect();
+                let paid = ledger.bank_pay(ctx, line, &party, &invoices)?;
+                format!(
+                    "line {line}: payment {} of {} for {} registered, lettered with its \
+                     invoices and reconciled",
+                    paid.payment,
+                    amount_text(paid.amount),
+                    paid.party
+                )
+            }
             BankWrite::BankPay {
                 line,
                 party,
