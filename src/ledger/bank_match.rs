@@ -30,7 +30,7 @@ fn invalid(field: &'static str, reason: impl Into<String>) -> LedgerError {
 }
 
 /// A bank line as the engine sees it; `key` is the caller's (a position in its list).
-pub(crate) fn bank_view(key: u64, line: &BankLine) -> BankLineView {
+pub fn bank_view(key: u64, line: &BankLine) -> BankLineView {
     BankLineView {
         key,
         account: line.account.clone(),
@@ -65,6 +65,17 @@ fn party_view(party: &Party) -> PartyView {
         kind: party.kind,
         iban: party.iban.clone(),
     }
+}
+
+/// The engine's inputs for one treasury account, before they are indexed: the book lines
+/// (their position is their engine key), the parties and the open invoices.
+pub struct MatchInputs {
+    pub rules: Rules,
+    pub settings: Reconciliation,
+    pub book: Vec<BookLine>,
+    pub book_views: Vec<BookLineView>,
+    pub parties: Vec<PartyView>,
+    pub invoices: Vec<OpenInvoiceView>,
 }
 
 /// What the engine matches one treasury account against, with names to show.
@@ -204,6 +215,25 @@ impl Ledger {
     /// The engine's inputs for one treasury account: its unreconciled book lines, the parties
     /// and their open invoices, the settings' reconciliation section and compiled rules.
     pub fn match_context(&self, account: &AccountNumber) -> Result<MatchContext> {
+        let inputs = self.match_inputs(account)?;
+        let book_lines = inputs.book.iter().map(|b| (b.at, b.name.clone())).collect();
+        let invoice_numbers = inputs
+            .invoices
+            .iter()
+            .map(|i| (i.key, i.number.clone()))
+            .collect();
+        Ok(MatchContext {
+            index: Index::new(inputs.book_views, inputs.parties, inputs.invoices),
+            rules: inputs.rules,
+            settings: inputs.settings,
+            book_lines,
+            invoice_numbers,
+        })
+    }
+
+    /// What [`Ledger::match_context`] indexes, before it is indexed: a caller that builds the
+    /// index again (without lines reconciled since) keeps these.
+    pub fn match_inputs(&self, account: &AccountNumber) -> Result<MatchInputs> {
         let settings: Option<Settings> = self.read()?.meta("settings")?;
         let reconciliation = settings
             .as_ref()
@@ -212,10 +242,14 @@ impl Ledger {
         let rules = Rules::new(&reconciliation.rules)
             .map_err(|err| invalid("settings", err.to_string()))?;
         let book = self.unreconciled_book_lines(account)?;
-        let book_lines = book.iter().map(|b| (b.at, b.name.clone())).collect();
+        let book_views = book
+            .iter()
+            .enumerate()
+            .map(|(i, b)| book_view(i as u64, b))
+            .collect();
         let parties: Vec<PartyView> = self.parties()?.iter().map(party_view).collect();
         let mut invoices = Vec::new();
-        let mut invoice_numbers = HashMap::new();
+        // Without settings there are no documents to pay.
         if settings.is_some() {
             for doc_type in [DocumentType::CustomerInvoice, DocumentType::SupplierInvoice] {
                 for summary in self.documents(Some(doc_type))? {
@@ -227,7 +261,6 @@ impl Ledger {
                         continue;
                     }
                     let doc = &summary.document;
-                    invoice_numbers.insert(doc.id, doc.display_ref());
                     invoices.push(OpenInvoiceView {
                         key: doc.id,
                         party: doc.party.clone(),
@@ -240,19 +273,13 @@ impl Ledger {
                 }
             }
         }
-        Ok(MatchContext {
-            index: Index::new(
-                book.iter()
-                    .enumerate()
-                    .map(|(i, b)| book_view(i as u64, b))
-                    .collect(),
-                parties,
-                invoices,
-            ),
+        Ok(MatchInputs {
             rules,
             settings: reconciliation,
-            book_lines,
-            invoice_numbers,
+            book,
+            book_views,
+            parties,
+            invoices,
         })
     }
 

@@ -56,7 +56,8 @@ pub use bank::{
     StatementImportSummary, StatementInfo, StatementRecord, SuspenseItem,
 };
 pub use bank_match::{
-    BankPayment, CandidateRow, MatchAction, MatchContext, MatchReport, MatchSkip,
+    BankPayment, CandidateRow, MatchAction, MatchContext, MatchInputs, MatchReport, MatchSkip,
+    bank_view,
 };
 pub use check::CheckReport;
 pub use check::Finding;

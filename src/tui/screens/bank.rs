@@ -32,7 +32,7 @@ use super::{Confirm, Env, Focus, Outcome, Screen, Write, amount_text, clean, dat
 use crate::ledger::{
     BankLine, BankLineFilter, BankLineId, BankLineStatus, BankReport, BookLine, StatementInfo,
 };
-use crate::ledger::{Ctx, DocumentRef, Ledger, LedgerError};
+use crate::ledger::{Ctx, DocumentRef, Ledger, LedgerError, bank_view};
 use crate::lettering::LineRef;
 use crate::model::settings::Reconciliation;
 use crate::model::{AccountNumber, Amount};
@@ -2090,22 +2090,6 @@ fn pay_form(ledger: &Ledger, line: &BankLine, party: &str) -> Result<PayForm, Le
 
 // ----- matching ---------------------------------------------------------------------------------
 
-fn bank_view(line: &BankLine, key: u64) -> reconcile::BankLineView {
-    reconcile::BankLineView {
-        key,
-        account: line.account.clone(),
-        booking_date: line.booking_date,
-        value_date: line.value_date,
-        amount: line.amount,
-        label: line.label.clone(),
-        reference: line.reference.clone(),
-        counterparty_name: line.counterparty_name.clone(),
-        counterparty_iban: line.counterparty_iban.clone(),
-        end_to_end_id: line.end_to_end_id.clone(),
-        remittance: line.remittance.clone(),
-    }
-}
-
 /// The matching index of one treasury account: its unreconciled book lines, the parties and
 /// their open invoices, the rules. Built at each read, so that a line's candidates cost a few
 /// lookups when the cursor reaches it.
@@ -2126,80 +2110,19 @@ impl Matcher {
     /// The same inputs as `bank candidates` and `bank match` (`Ledger::match_context`), kept
     /// so that the index can be built again without the lines reconciled from the session.
     pub fn read(ledger: &Ledger, account: &AccountNumber) -> Result<Matcher, LedgerError> {
-        use crate::model::document::{DocumentType, PaymentStatus};
-        let stored = match ledger.settings() {
-            Ok(settings) => Some(settings),
-            Err(LedgerError::Invalid {
-                field: "settings", ..
-            }) => None,
-            Err(err) => return Err(err),
-        };
-        let settings = stored
-            .as_ref()
-            .map(|s| s.reconciliation.clone())
-            .unwrap_or_default();
-        let rules = reconcile::Rules::new(&settings.rules).map_err(|err| LedgerError::Invalid {
-            field: "settings",
-            reason: err.to_string(),
-        })?;
-        let book = ledger.unreconciled_book_lines(account)?;
-        let views: Vec<reconcile::BookLineView> = book
-            .iter()
-            .enumerate()
-            .map(|(i, l)| reconcile::BookLineView {
-                key: i as u64,
-                date: l.date,
-                amount: l.amount,
-                label: l.label.clone(),
-                references: vec![l.piece.clone(), l.entry_reference.clone()],
-                party: l.party.clone(),
-            })
-            .collect();
-        let parties: Vec<reconcile::PartyView> = ledger
-            .parties()?
-            .into_iter()
-            .map(|p| reconcile::PartyView {
-                code: p.code,
-                name: p.name,
-                kind: p.kind,
-                iban: p.iban,
-            })
-            .collect();
-        let mut invoices = Vec::new();
-        // Without settings there are no documents to pay.
-        let kinds = if stored.is_some() {
-            &[DocumentType::CustomerInvoice, DocumentType::SupplierInvoice][..]
-        } else {
-            &[]
-        };
-        for kind in kinds {
-            for d in ledger.documents(Some(*kind))? {
-                let open = matches!(
-                    d.status,
-                    Some(PaymentStatus::Unpaid | PaymentStatus::PartiallyPaid)
-                ) && d.remaining.is_positive();
-                if !open {
-                    continue;
-                }
-                invoices.push(reconcile::OpenInvoiceView {
-                    key: d.document.id,
-                    party: d.document.party.clone(),
-                    number: d.document.display_ref(),
-                    reference: d.document.reference.clone(),
-                    date: d.document.date,
-                    due_date: d.document.due_date,
-                    remaining: d.remaining,
-                });
-            }
-        }
+        let inputs = ledger.match_inputs(account)?;
         Ok(Matcher {
-            index: reconcile::Index::new(views.clone(), parties.clone(), invoices.clone()),
-            rules,
-            settings,
-            book,
-            views,
-            parties,
-            invoices,
+            index: reconcile::Index::new(
+                inputs.book_views.clone(),
+                inputs.parties.clone(),
+                inputs.invoices.clone(),
+            ),
+            rules: inputs.rules,
+            settings: inputs.settings,
+            book: inputs.book,
+            views: inputs.book_views,
+            parties: inputs.parties,
+            invoices: inputs.invoices,
         })
     }
 
@@ -2208,7 +2131,7 @@ impl Matcher {
         let views: Vec<reconcile::BankLineView> = lines
             .iter()
             .enumerate()
-            .map(|(i, l)| bank_view(l, i as u64))
+            .map(|(i, l)| bank_view(i as u64, l))
             .collect();
         let plan = reconcile::plan(
             &views,
@@ -2249,7 +2172,7 @@ impl Matcher {
 
     /// The candidates of a bank line, best first.
     pub fn choices(&self, line: &BankLine) -> Vec<Choice> {
-        let view = bank_view(line, 0);
+        let view = bank_view(0, line);
         reconcile::candidates(&view, &self.index, &self.rules, &self.settings)
             .into_iter()
             .filter_map(|c| self.choice(c))
