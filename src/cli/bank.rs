@@ -650,63 +650,62 @@ fn report_rows(report: &BankReport, format: Format) -> Rows {
     rows
 }
 
+/// One list of the report: its title with the count and total of its lines, then the lines
+/// (date, line, label, amount). Returns the total.
+fn write_lines(
+    out: &mut impl Write,
+    title: &str,
+    lines: Vec<(NaiveDate, String, String, Amount)>,
+) -> Result<Amount> {
+    let total = Amount::checked_sum(lines.iter().map(|l| l.3))
+        .ok_or_else(|| anyhow!("{title}: the total overflows"))?;
+    writeln!(
+        out,
+        "\n{title} ({}, total {}):",
+        lines.len(),
+        total.to_french()
+    )?;
+    if !lines.is_empty() {
+        let mut rows = Rows::new(&[
+            ("date", Align::Left),
+            ("line", Align::Left),
+            ("label", Align::Left),
+            ("amount", Align::Right),
+        ]);
+        for (date, line, label, amount) in lines {
+            rows.push(vec![date.to_string(), line, label, amount.to_french()]);
+        }
+        rows.write_table(out)?;
+    }
+    Ok(total)
+}
+
 fn write_report_table(report: &BankReport, out: &mut impl Write) -> Result<()> {
     let money = |a: Amount| a.to_french();
-    let sum = |amounts: Vec<Amount>| Amount::checked_sum(amounts).unwrap_or_default();
     writeln!(
         out,
         "Bank reconciliation of {} at {}",
         report.account, report.at
     )?;
     writeln!(out, "Book balance: {}", money(report.book_balance))?;
-    let book_total = sum(report.book_only.iter().map(|l| l.amount).collect());
-    writeln!(
+    let book_total = write_lines(
         out,
-        "\nBook lines not on the bank ({}, total {}):",
-        report.book_only.len(),
-        money(book_total)
+        "Book lines not on the bank",
+        report
+            .book_only
+            .iter()
+            .map(|l| (l.date, l.name.clone(), l.label.clone(), l.amount))
+            .collect(),
     )?;
-    if !report.book_only.is_empty() {
-        let mut rows = Rows::new(&[
-            ("date", Align::Left),
-            ("line", Align::Left),
-            ("label", Align::Left),
-            ("amount", Align::Right),
-        ]);
-        for l in &report.book_only {
-            rows.push(vec![
-                l.date.to_string(),
-                l.name.clone(),
-                l.label.clone(),
-                money(l.amount),
-            ]);
-        }
-        rows.write_table(out)?;
-    }
-    let bank_total = sum(report.bank_only.iter().map(|l| l.amount).collect());
-    writeln!(
+    let bank_total = write_lines(
         out,
-        "\nBank lines not in the books ({}, total {}):",
-        report.bank_only.len(),
-        money(bank_total)
+        "Bank lines not in the books",
+        report
+            .bank_only
+            .iter()
+            .map(|l| (l.booking_date, l.id.to_string(), l.label.clone(), l.amount))
+            .collect(),
     )?;
-    if !report.bank_only.is_empty() {
-        let mut rows = Rows::new(&[
-            ("date", Align::Left),
-            ("line", Align::Left),
-            ("label", Align::Left),
-            ("amount", Align::Right),
-        ]);
-        for l in &report.bank_only {
-            rows.push(vec![
-                l.booking_date.to_string(),
-                l.id.to_string(),
-                l.label.clone(),
-                money(l.amount),
-            ]);
-        }
-        rows.write_table(out)?;
-    }
     writeln!(out)?;
     writeln!(
         out,
