@@ -648,4 +648,32 @@ proptest! {
             }
         }
     }
+
+    #[test]
+    fn removing_book_lines_from_an_index_is_indexing_without_them(
+        book_lines in book_lines_strategy(),
+        bank_lines in bank_lines_strategy(),
+        removed in prop::collection::vec(0usize..40, 0..8),
+    ) {
+        let gone: Vec<u64> = removed
+            .iter()
+            .filter_map(|&i| book_lines.get(i).map(|b| b.key))
+            .collect();
+        let mut edited = Index::new(book_lines.clone(), vec![], vec![]);
+        edited.remove_book_lines(&gone);
+        // Twice is once.
+        edited.remove_book_lines(&gone);
+        let kept: Vec<BookLineView> = book_lines
+            .iter()
+            .filter(|b| !gone.contains(&b.key))
+            .cloned()
+            .collect();
+        let fresh = Index::new(kept, vec![], vec![]);
+        let settings = Reconciliation::default();
+        for line in &bank_lines {
+            let a = candidates(line, &edited, &Rules::default(), &settings);
+            let b = candidates(line, &fresh, &Rules::default(), &settings);
+            prop_assert_eq!(&a, &b);
+        }
+    }
 }
