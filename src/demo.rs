@@ -1,7 +1,10 @@
 //! The demo company: a small French lighting workshop's first year, built from the embedded
 //! fixtures through the same ledger commands a user runs. Sales, purchases and payments are
-//! documents whose entries the posting engine writes; payroll, loans, VAT returns and bank
-//! fees are typed entries. Payments letter with the invoices they settle as their entries are
+//! documents whose entries the posting engine writes; payroll, loans and bank fees are typed
+//! entries. The monthly VAT returns January–October are computed and settled by the CA3
+//! worksheet as each month is closed (settlement on the filing day of the next month, the tax
+//! office's debit of line 32 a few days later, a credit carried to the next return); October
+//! is filed and locked, November left to prepare. Payments letter with the invoices they settle as their entries are
 //! validated; payments recorded without allocation are lettered by the automatic rules, and
 //! some work is left for the lettering workbench: open items, partial groups, a payment
 //! 0.50 short (a write-off within the tolerance) and a payment two invoices could match.
@@ -39,8 +42,8 @@ const CURRENT_MONTH: Period = Period {
 };
 
 /// Creates the demo ledger at `path`: chart, settings, third parties, a year of documents and
-/// payments posted by the engine, typed entries; each month validated on its last day, the
-/// current month left in drafts.
+/// payments posted by the engine, typed entries; each month validated on its last day and its
+/// VAT return settled, October's filed, the current month left in drafts.
 pub fn build_demo(path: &Path, ctx: &Ctx) -> Result<Ledger, DemoError> {
     let company = fixtures::demo_company()?;
     let mut chart = fixtures::default_chart()?;
