@@ -288,3 +288,38 @@ fn demo_october_is_filed_and_locked_november_to_prepare() {
     let check = folio.ok(&w("check"));
     assert!(check.contains("0 findings"), "{check}");
 }
+
+#[test]
+fn a_settlement_is_dated_on_or_after_its_period_ends() {
+    let folio = Folio::demo();
+    let ledger = folio::ledger::Ledger::open(&folio.ledger).unwrap();
+    let now = chrono::NaiveDate::from_ymd_opt(2026, 12, 15)
+        .and_then(|d| d.and_hms_opt(10, 0, 0))
+        .unwrap();
+    let ctx = folio::ledger::Ctx::fixed("test", now);
+    let november = folio::vat::ReturnPeriod::Month {
+        year: 2026,
+        month: 11,
+    };
+    let options = ledger.vat_options().unwrap();
+    let early = chrono::NaiveDate::from_ymd_opt(2026, 11, 29).unwrap();
+    let err = ledger
+        .vat_settle_on(&ctx, november, &options, "OD", early)
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("cannot be dated 2026-11-29, before the period ends on 2026-11-30"),
+        "{err}"
+    );
+    assert_eq!(
+        ledger.vat_return(november, &options).unwrap().status.name(),
+        "to prepare"
+    );
+    // On the filing day of the next month it is settled, the entry dated that day.
+    let filed_on = chrono::NaiveDate::from_ymd_opt(2026, 12, 15).unwrap();
+    let (sheet, entry) = ledger
+        .vat_settle_on(&ctx, november, &options, "OD", filed_on)
+        .unwrap();
+    assert_eq!(sheet.status.name(), "settled");
+    assert_eq!(entry.unwrap().date, filed_on);
+}
