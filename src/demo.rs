@@ -4,10 +4,11 @@
 //! entries. The monthly VAT returns January–October are computed and settled by the CA3
 //! worksheet as each month is closed (settlement on the filing day of the next month, the tax
 //! office's debit of line 32 a few days later, a credit carried to the next return); October
-//! is filed and locked, November left to prepare. Payments letter with the invoices they settle as their entries are
-//! validated; payments recorded without allocation are lettered by the automatic rules, and
-//! some work is left for the lettering workbench: open items, partial groups, a payment
-//! 0.50 short (a write-off within the tolerance) and a payment two invoices could match.
+//! is filed and locked, November left to prepare. Payments letter with the invoices they
+//! settle as their entries are validated; payments recorded without allocation are lettered
+//! by the automatic rules, and some work is left for the lettering workbench: open items,
+//! partial groups, a payment 0.50 short (a write-off within the tolerance) and a payment two
+//! invoices could match.
 
 use std::path::Path;
 
