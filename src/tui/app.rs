@@ -698,6 +698,9 @@ impl App {
                 view: super::screens::statements::StatementView::default(),
                 drill: None,
             }),
+            Action::GoVat => self.go(Route::Vat(super::screens::vat::VatView::Periods {
+                year: None,
+            })),
             Action::NewEntry => {
                 let journal = self.screen().journal();
                 self.go(Route::NewEntry { journal })
@@ -871,6 +874,13 @@ impl App {
                 self.after_command();
             }
             Write::Bank(write) => {
+                match write.run(&self.ledger, &self.ctx) {
+                    Ok(done) => self.info(done),
+                    Err(err) => self.lost(err),
+                }
+                self.after_command();
+            }
+            Write::Vat(write) => {
                 match write.run(&self.ledger, &self.ctx) {
                     Ok(done) => self.info(done),
                     Err(err) => self.lost(err),
@@ -1596,6 +1606,7 @@ fn global_group(action: Action) -> &'static str {
         | Action::GoLettering
         | Action::GoBank
         | Action::GoStatements
+        | Action::GoVat
         | Action::NewEntry => "screens",
         Action::Back | Action::Forward | Action::History | Action::Refresh => "moving",
         _ => "general",

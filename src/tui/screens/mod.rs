@@ -17,6 +17,7 @@ pub mod ledger;
 pub mod lettering;
 pub mod parties;
 pub mod statements;
+pub mod vat;
 
 use chrono::{Datelike, NaiveDate};
 use ratatui::buffer::Buffer;
@@ -147,6 +148,8 @@ pub enum Write {
     },
     /// A change of the reconciliation session (a bank line reconciled, posted, paid...).
     Bank(bank::BankWrite),
+    /// A VAT return settled or filed.
+    Vat(vat::VatWrite),
 }
 
 impl From<Write> for Command {
