@@ -1162,6 +1162,7 @@ impl App {
                 Context::Lettering,
             ),
             (Action::GoBank, "Bank", "Bank", Context::Bank),
+            (Action::GoVat, "VAT", "VAT", Context::Vat),
         ];
         let left_width = left.chars().count();
         let room = area.width as usize;
