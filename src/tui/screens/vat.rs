@@ -399,7 +399,7 @@ impl VatScreen {
                     "{}: settlement entry {} ({} opens it)",
                     status.name(),
                     match env.ledger.entry(id) {
-                        Ok(entry) => format!("{} ({})", entry.reference(), entry.status.name()),
+                        Ok(entry) => format!("{}, {}", entry.reference(), entry.status.name()),
                         Err(_) => format!("#{id}"),
                     },
                     env.keymap.hint(Context::Vat, Action::OpenEntry)
@@ -578,11 +578,35 @@ impl VatScreen {
                 String::new(),
                 amount_text(base),
                 amount_text(tax),
-                "Total (to the cent; the box is rounded)".into(),
+                "Total, to the cent".into(),
                 String::new(),
             ],
             Kind::Total,
         ));
+        let boxed_row = self.sheet.as_ref().and_then(|s| {
+            s.filed
+                .as_ref()
+                .unwrap_or(&s.rows)
+                .iter()
+                .find(|r| r.code == b.code())
+        });
+        if let Some(r) = boxed_row {
+            rows.push(Row::new(
+                Item::Heading(0),
+                vec![
+                    String::new(),
+                    format!("box {b}"),
+                    String::new(),
+                    String::new(),
+                    String::new(),
+                    r.base.map(euros).unwrap_or_default(),
+                    r.tax.map(euros).unwrap_or_default(),
+                    "The box, in whole euros".into(),
+                    String::new(),
+                ],
+                Kind::Total,
+            ));
+        }
         Ok(rows)
     }
 
