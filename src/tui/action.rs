@@ -207,6 +207,8 @@ pub enum Action {
     Abridged,
     // VAT returns
     GoVat,
+    /// The entry grid's tax column.
+    LineTax,
     SettleVat,
     FileVat,
     VatChecks,
@@ -815,6 +817,12 @@ pub const REGISTRY: &[ActionInfo] = &[
         "drafts",
         A::ToggleDrafts,
         "Include drafts in the figures, or validated entries only",
+    ),
+    info(
+        C::Editor,
+        "tax",
+        A::LineTax,
+        "The line's tax code (optional: the line's amount is its base or its tax)",
     ),
     // VAT returns
     info(

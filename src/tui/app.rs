@@ -910,9 +910,10 @@ impl App {
             Write::SaveEntry {
                 id,
                 input,
+                taxes,
                 validate,
                 parked,
-            } => match self.save_entry(id, input, validate, parked) {
+            } => match self.save_entry(id, input, taxes, validate, parked) {
                 Ok(saved) => {
                     if id.is_none() {
                         self.saved_new = Some(saved.entry.id);
@@ -934,18 +935,23 @@ impl App {
         &mut self,
         id: Option<(EntryId, u64)>,
         input: EntryInput,
+        taxes: Option<Vec<Option<String>>>,
         validate: bool,
         parked: Option<u64>,
     ) -> Result<Saved, LedgerError> {
+        let codes = taxes.clone().unwrap_or_default();
         let entry = match (id, parked) {
-            (Some((id, revision)), _) => {
-                self.ledger
-                    .edit_entry(&self.ctx, id, &input, Some(revision))?
-            }
+            (Some((id, revision)), _) => self.ledger.edit_entry_tagged(
+                &self.ctx,
+                id,
+                &input,
+                Some(revision),
+                taxes.as_deref(),
+            )?,
             (None, Some(parked)) => self
                 .ledger
-                .add_entry_from_parked(&self.ctx, &input, parked)?,
-            (None, None) => self.ledger.add_entry(&self.ctx, &input)?,
+                .add_entry_from_parked_tagged(&self.ctx, &input, parked, &codes)?,
+            (None, None) => self.ledger.add_entry_tagged(&self.ctx, &input, &codes)?,
         };
         let validated = validate.then(|| {
             self.ledger

@@ -98,6 +98,8 @@ pub enum Write {
         /// The draft and the revision the grid opened.
         id: Option<(EntryId, u64)>,
         input: EntryInput,
+        /// The tax code of each line (the VAT tags), or `None` to keep a draft's tags.
+        taxes: Option<Vec<Option<String>>>,
         validate: bool,
         /// The parked entry the grid was resumed from: removed as the draft is saved.
         parked: Option<u64>,
