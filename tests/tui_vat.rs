@@ -238,3 +238,67 @@ fn settle_then_file_november_and_the_refusals_in_both_presets() {
         assert!(november.contains("filed"), "{name}: {november}");
     }
 }
+
+#[test]
+fn the_entry_shown_before_settling_is_the_entry_posted() {
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = demo_ledger(dir.path());
+    let options = ledger.vat_options().unwrap();
+    let preview = ledger.vat_settlement_preview(NOVEMBER, &options).unwrap();
+    assert!(!preview.lines.is_empty(), "November has VAT to settle");
+    let (keymap_name, keymap) = presets().remove(0);
+    let mut d = Driver::new(&ledger, &keymap);
+    open_november(&mut d);
+    d.act(Context::Vat, Action::SettleVat);
+    let shown = render(&d.app, 80, 24);
+    for line in &preview.lines {
+        assert!(
+            shown.contains(line.account.as_str()),
+            "{keymap_name}: {} is shown:\n{shown}",
+            line.account
+        );
+    }
+    d.confirm();
+    let sheet = ledger.vat_return(NOVEMBER, &options).unwrap();
+    let posted = ledger.entry(sheet.settlement_entry.unwrap()).unwrap();
+    assert_eq!(posted.lines, preview.lines);
+    assert_eq!(posted.date, preview.date);
+    assert_eq!(posted.piece, preview.piece);
+    // Once settled, the preview is refused as settling is.
+    let refused = ledger
+        .vat_settlement_preview(NOVEMBER, &options)
+        .unwrap_err();
+    assert!(refused.to_string().contains("settled once"), "{refused}");
+}
+
+#[test]
+fn quarterly_returns_list_four_periods_and_open_the_quarter() {
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = demo_ledger(dir.path());
+    let mut profile = ledger.company_profile().unwrap();
+    profile.vat_periodicity = folio::model::company::VatPeriodicity::Quarterly;
+    ledger.set_company_profile(&demo_ctx(), &profile).unwrap();
+    let (_, keymap) = presets().remove(0);
+    let mut d = Driver::new(&ledger, &keymap);
+    d.global(Action::GoVat);
+    assert_eq!(d.app.title(), "VAT returns 2026 · quarterly");
+    let screen = render(&d.app, 80, 24);
+    assert!(
+        screen.contains("2026-Q4 October – December 2026"),
+        "{screen}"
+    );
+    assert!(!screen.contains("2026-11"), "{screen}");
+    // The cursor is on the working date's quarter.
+    d.list(Action::Open);
+    assert!(
+        d.app.title().starts_with("CA3 2026-Q4 · "),
+        "{}",
+        d.app.title()
+    );
+    d.act(Context::Vat, Action::PrevPeriod);
+    assert!(
+        d.app.title().starts_with("CA3 2026-Q3 · "),
+        "{}",
+        d.app.title()
+    );
+}
