@@ -62,6 +62,8 @@ enum Item {
     Box(Ca3Box),
     Line(usize),
     Total,
+    /// Under a box's lines: the box as the return has it.
+    BoxValue,
     Check(usize),
 }
 
@@ -592,7 +594,7 @@ impl VatScreen {
         });
         if let Some(r) = boxed_row {
             rows.push(Row::new(
-                Item::Heading(0),
+                Item::BoxValue,
                 vec![
                     String::new(),
                     format!("box {b}"),
@@ -668,7 +670,7 @@ impl VatScreen {
         }
     }
 
-    fn open(&self, env: &Env) -> Outcome {
+    fn open(&self) -> Outcome {
         let Some(row) = self.list.selected() else {
             return Outcome::None;
         };
@@ -685,7 +687,6 @@ impl VatScreen {
                         .unwrap_or_default();
                     Outcome::Info(format!("line 22 comes from {from}"))
                 } else {
-                    let _ = env;
                     Outcome::Open(Route::Vat(VatView::Lines(*p, *b)))
                 }
             }
@@ -916,7 +917,7 @@ impl Screen for VatScreen {
 
     fn handle(&mut self, action: Action, env: &Env) -> Outcome {
         match action {
-            Action::Open => self.open(env),
+            Action::Open => self.open(),
             Action::SettleVat => self.settle(env),
             Action::FileVat => self.file(env),
             Action::VatChecks => match self.period() {
