@@ -182,12 +182,24 @@ impl Ledger {
         input: &EntryInput,
         parked: u64,
     ) -> Result<Entry> {
+        self.add_entry_from_parked_tagged(ctx, input, parked, &[])
+    }
+
+    /// `add_entry_from_parked` with a tax code per line, as `add_entry_tagged` takes them.
+    pub fn add_entry_from_parked_tagged(
+        &self,
+        ctx: &Ctx,
+        input: &EntryInput,
+        parked: u64,
+        tax_codes: &[Option<String>],
+    ) -> Result<Entry> {
         let input = clean_input(input.clone());
         self.write(ctx, |tx| {
             take(tx, parked)?;
             tx.check_input(&input)?;
             let entry = new_entry(tx, ctx, input.clone(), None)?;
-            tx.insert_entry(&entry)?;
+            let tags = super::vat_index::manual_tags(tx, &entry, tax_codes)?;
+            tx.insert_entry_tagged(&entry, &tags)?;
             tx.audit(
                 ctx,
                 "entry.add",

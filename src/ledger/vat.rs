@@ -588,21 +588,11 @@ impl Ledger {
         };
         let sheet = worksheet(&reader, period, options)?;
         if let Some(existing) = reader.record(period)? {
-            return Err(invalid(
-                "period",
-                format!(
-                    "the VAT return of {period} is already {} (by {} at {}): it is settled once",
-                    existing.status.name(),
-                    existing.settled_by,
-                    existing.settled_at
-                ),
-            ));
+            return Err(settled_once(period, &existing));
         }
         drop(reader);
         drop(view);
-        let accounts = SettlementAccounts::pcg()
-            .map_err(|e| LedgerError::Corrupt(format!("settlement accounts: {e}")))?;
-        let lines = settlement_entry(&sheet.ret, &accounts).map_err(vat_err)?;
+        let lines = settlement_lines(&sheet)?;
         let result = self.write(ctx, |tx| {
             let now: u64 = tx.get_meta("counter")?.unwrap_or(0);
             if now != counter {
@@ -617,8 +607,8 @@ impl Ledger {
                 let input = EntryInput {
                     journal: journal.to_string(),
                     date,
-                    piece: format!("CA3 {period}"),
-                    label: format!("Déclaration de TVA {period}"),
+                    piece: settlement_piece(period),
+                    label: settlement_label(period),
                     lines: lines.clone(),
                 };
                 tx.check_input(&input)?;
@@ -676,6 +666,37 @@ impl Ledger {
         })?;
         let after = self.vat_return(period, options)?;
         Ok((after, result))
+    }
+
+    /// The settlement entry `vat_settle` would post for a period, without posting it:
+    /// refused, as settling is, when the period is settled already.
+    pub fn vat_settlement_preview(
+        &self,
+        period: ReturnPeriod,
+        options: &VatOptions,
+    ) -> Result<SettlementPreview> {
+        let view = self.read()?;
+        let settings: Settings = view
+            .meta("settings")?
+            .ok_or_else(|| invalid("settings", "this ledger has no posting settings"))?;
+        let validated = settings.general.generated_entries == EntryLanding::Validated;
+        let reader = Reader {
+            view: &view,
+            settings,
+        };
+        if let Some(existing) = reader.record(period)? {
+            return Err(settled_once(period, &existing));
+        }
+        let sheet = worksheet(&reader, period, options)?;
+        let lines = settlement_lines(&sheet)?;
+        Ok(SettlementPreview {
+            date: period.end(),
+            piece: settlement_piece(period),
+            label: settlement_label(period),
+            lines,
+            validated,
+            sheet,
+        })
     }
 
     /// Records a settled return as filed: its boxes stay as settled, the period's months are
@@ -803,6 +824,45 @@ impl Ledger {
             Ok(record)
         })
     }
+}
+
+/// The settlement entry of a period, as `vat_settle` posts it, before it is posted.
+#[derive(Debug, Clone)]
+pub struct SettlementPreview {
+    pub sheet: Worksheet,
+    pub date: NaiveDate,
+    pub piece: String,
+    pub label: String,
+    /// No line when the return has nothing to settle.
+    pub lines: Vec<crate::model::Line>,
+    /// Posted validated (numbered) rather than as a draft, per the settings.
+    pub validated: bool,
+}
+
+fn settled_once(period: ReturnPeriod, existing: &ReturnRecord) -> LedgerError {
+    invalid(
+        "period",
+        format!(
+            "the VAT return of {period} is already {} (by {} at {}): it is settled once",
+            existing.status.name(),
+            existing.settled_by,
+            existing.settled_at
+        ),
+    )
+}
+
+fn settlement_lines(sheet: &Worksheet) -> Result<Vec<crate::model::Line>> {
+    let accounts = SettlementAccounts::pcg()
+        .map_err(|e| LedgerError::Corrupt(format!("settlement accounts: {e}")))?;
+    settlement_entry(&sheet.ret, &accounts).map_err(vat_err)
+}
+
+fn settlement_piece(period: ReturnPeriod) -> String {
+    format!("CA3 {period}")
+}
+
+fn settlement_label(period: ReturnPeriod) -> String {
+    format!("Déclaration de TVA {period}")
 }
 
 fn worksheet(reader: &Reader<'_>, period: ReturnPeriod, options: &VatOptions) -> Result<Worksheet> {

@@ -234,6 +234,28 @@ impl Tx<'_> {
     }
 }
 
+impl super::Ledger {
+    /// The tax code of each line of an entry (`None` for an untagged line), as the entry grid
+    /// shows them; a line with tags of several codes shows the first.
+    pub fn entry_tax_codes(&self, id: EntryId) -> Result<Vec<Option<String>>> {
+        let view = self.read()?;
+        let entry = view
+            .entry_opt(id)?
+            .ok_or_else(|| LedgerError::EntryNotFound(format!("#{id}")))?;
+        let mut codes = vec![None; entry.lines.len()];
+        if let Some(table) = view.table_if_exists(VAT_TAGS)? {
+            for (line, tag) in read_entry_tags(&table, id)? {
+                if let Some(slot) = codes.get_mut(line as usize)
+                    && slot.is_none()
+                {
+                    *slot = Some(tag.code);
+                }
+            }
+        }
+        Ok(codes)
+    }
+}
+
 pub(crate) fn read_entry_tags(
     table: &impl ReadableTable<(u64, u32), Bytes>,
     id: EntryId,

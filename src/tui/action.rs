@@ -27,10 +27,11 @@ pub enum Context {
     Lettering,
     Bank,
     Statements,
+    Vat,
 }
 
 impl Context {
-    pub const ALL: [Context; 19] = [
+    pub const ALL: [Context; 20] = [
         Context::Global,
         Context::List,
         Context::Form,
@@ -50,6 +51,7 @@ impl Context {
         Context::Lettering,
         Context::Bank,
         Context::Statements,
+        Context::Vat,
     ];
 
     pub fn name(self) -> &'static str {
@@ -73,6 +75,7 @@ impl Context {
             Context::Lettering => "lettering",
             Context::Bank => "bank",
             Context::Statements => "statements",
+            Context::Vat => "vat",
         }
     }
 
@@ -202,6 +205,13 @@ pub enum Action {
     GoStatements,
     StatementKind,
     Abridged,
+    // VAT returns
+    GoVat,
+    /// The entry grid's tax column.
+    LineTax,
+    SettleVat,
+    FileVat,
+    VatChecks,
 }
 
 /// One row of the registry: an action as it is known in one context.
@@ -808,6 +818,50 @@ pub const REGISTRY: &[ActionInfo] = &[
         A::ToggleDrafts,
         "Include drafts in the figures, or validated entries only",
     ),
+    info(
+        C::Editor,
+        "tax",
+        A::LineTax,
+        "The line's tax code (optional: the line's amount is its base or its tax)",
+    ),
+    // VAT returns
+    info(
+        C::Global,
+        "go-vat",
+        A::GoVat,
+        "VAT returns (CA3): periods, the form box by box, settlement and filing",
+    ),
+    info(
+        C::Vat,
+        "settle",
+        A::SettleVat,
+        "Settle the period: shows the settlement entry, then posts it",
+    ),
+    info(
+        C::Vat,
+        "file",
+        A::FileVat,
+        "File the settled return: freezes its boxes and locks its months",
+    ),
+    info(
+        C::Vat,
+        "checks",
+        A::VatChecks,
+        "The consistency checks of the return, line by line",
+    ),
+    info(
+        C::Vat,
+        "entry",
+        A::OpenEntry,
+        "Open the settlement entry of the period",
+    ),
+    info(
+        C::Vat,
+        "prev-period",
+        A::PrevPeriod,
+        "Previous year or period",
+    ),
+    info(C::Vat, "next-period", A::NextPeriod, "Next year or period"),
 ];
 
 /// The registry rows of one context, in registry order.

@@ -703,6 +703,9 @@ impl App {
                 view: super::screens::statements::StatementView::default(),
                 drill: None,
             }),
+            Action::GoVat => self.go(Route::Vat(super::screens::vat::VatView::Periods {
+                year: None,
+            })),
             Action::NewEntry => {
                 let journal = self.screen().journal();
                 self.go(Route::NewEntry { journal })
@@ -882,6 +885,13 @@ impl App {
                 }
                 self.after_command();
             }
+            Write::Vat(write) => {
+                match write.run(&self.ledger, &self.ctx) {
+                    Ok(done) => self.info(done),
+                    Err(err) => self.lost(err),
+                }
+                self.after_command();
+            }
             Write::Park { id, input } => {
                 match self.ledger.park(&self.ctx, &input, id) {
                     Ok(parked) => {
@@ -905,9 +915,10 @@ impl App {
             Write::SaveEntry {
                 id,
                 input,
+                taxes,
                 validate,
                 parked,
-            } => match self.save_entry(id, input, validate, parked) {
+            } => match self.save_entry(id, input, taxes, validate, parked) {
                 Ok(saved) => {
                     if id.is_none() {
                         self.saved_new = Some(saved.entry.id);
@@ -929,18 +940,23 @@ impl App {
         &mut self,
         id: Option<(EntryId, u64)>,
         input: EntryInput,
+        taxes: Option<Vec<Option<String>>>,
         validate: bool,
         parked: Option<u64>,
     ) -> Result<Saved, LedgerError> {
+        let codes = taxes.clone().unwrap_or_default();
         let entry = match (id, parked) {
-            (Some((id, revision)), _) => {
-                self.ledger
-                    .edit_entry(&self.ctx, id, &input, Some(revision))?
-            }
+            (Some((id, revision)), _) => self.ledger.edit_entry_tagged(
+                &self.ctx,
+                id,
+                &input,
+                Some(revision),
+                taxes.as_deref(),
+            )?,
             (None, Some(parked)) => self
                 .ledger
-                .add_entry_from_parked(&self.ctx, &input, parked)?,
-            (None, None) => self.ledger.add_entry(&self.ctx, &input)?,
+                .add_entry_from_parked_tagged(&self.ctx, &input, parked, &codes)?,
+            (None, None) => self.ledger.add_entry_tagged(&self.ctx, &input, &codes)?,
         };
         let validated = validate.then(|| {
             self.ledger
@@ -1157,6 +1173,7 @@ impl App {
                 Context::Lettering,
             ),
             (Action::GoBank, "Bank", "Bank", Context::Bank),
+            (Action::GoVat, "VAT", "VAT", Context::Vat),
         ];
         let left_width = left.chars().count();
         let room = area.width as usize;
@@ -1601,6 +1618,7 @@ fn global_group(action: Action) -> &'static str {
         | Action::GoLettering
         | Action::GoBank
         | Action::GoStatements
+        | Action::GoVat
         | Action::NewEntry => "screens",
         Action::Back | Action::Forward | Action::History | Action::Refresh => "moving",
         _ => "general",

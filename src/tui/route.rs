@@ -21,6 +21,7 @@ use super::screens::ledger::LedgerScreen;
 use super::screens::lettering::LetteringScreen;
 use super::screens::parties::PartiesScreen;
 use super::screens::statements::{StatementView, StatementsScreen};
+use super::screens::vat::{VatScreen, VatView};
 use super::screens::{Env, Screen};
 use crate::ledger::LedgerError;
 use crate::model::document::DocumentId;
@@ -99,6 +100,8 @@ pub enum Route {
         view: StatementView,
         drill: Option<String>,
     },
+    /// VAT returns: the periods of a year, a return, a box's lines or a return's checks.
+    Vat(VatView),
 }
 
 impl Route {
@@ -127,6 +130,7 @@ impl Route {
             Route::Lettering { .. } => Context::Lettering,
             Route::Bank { .. } => Context::Bank,
             Route::Statements { .. } => Context::Statements,
+            Route::Vat(_) => Context::Vat,
         }
     }
 
@@ -163,6 +167,7 @@ impl Route {
                 view: StatementView::default(),
                 drill: None,
             },
+            Context::Vat => Route::Vat(VatView::Periods { year: None }),
             Context::Global
             | Context::List
             | Context::Form
@@ -215,6 +220,7 @@ impl Route {
             Route::Statements { view, drill } => {
                 Box::new(StatementsScreen::new(env, view, drill.as_deref())?)
             }
+            Route::Vat(view) => Box::new(VatScreen::new(env, view)?),
         })
     }
 }

@@ -47,6 +47,8 @@ enum HeaderField {
 enum LineField {
     Account,
     Label,
+    /// The optional tax code (the base is the line's amount), reached with the `tax` key.
+    Tax,
     Debit,
     Credit,
 }
@@ -72,6 +74,7 @@ struct LineDraft {
     account: TextInput,
     party: Option<String>,
     label: TextInput,
+    tax: TextInput,
     debit: TextInput,
     credit: TextInput,
     /// Which side holds a proposed balancing amount that typing replaces.
@@ -130,6 +133,10 @@ pub struct EditorScreen {
     completions: Vec<usize>,
     completion: usize,
     journals: Vec<Journal>,
+    /// The settings' tax codes (code, label), for the tax column.
+    tax_codes: Vec<(String, String)>,
+    /// The tax codes of the draft's lines as stored: unchanged, its tags are kept as they are.
+    stored_taxes: Option<Vec<Option<String>>>,
     today: NaiveDate,
     dirty: bool,
     offset: Cell<usize>,
@@ -154,6 +161,8 @@ impl EditorScreen {
             completions: Vec::new(),
             completion: 0,
             journals: Vec::new(),
+            tax_codes: Vec::new(),
+            stored_taxes: None,
             today: env.ctx.today,
             dirty: false,
             offset: Cell::new(0),
@@ -172,6 +181,13 @@ impl EditorScreen {
     pub fn edit(env: &Env, entry: &Entry) -> Result<Self, LedgerError> {
         let mut screen = EditorScreen::new(env, Some(&entry.journal))?;
         screen.fill(entry);
+        let codes = env.ledger.entry_tax_codes(entry.id)?;
+        for (line, code) in screen.lines.iter_mut().zip(&codes) {
+            if let Some(code) = code {
+                line.tax.set(&clean(code));
+            }
+        }
+        screen.stored_taxes = Some(codes);
         Ok(screen)
     }
 
@@ -180,6 +196,7 @@ impl EditorScreen {
     pub fn duplicate(env: &Env, entry: &Entry) -> Result<Self, LedgerError> {
         let mut screen = EditorScreen::edit(env, entry)?;
         screen.editing = None;
+        screen.stored_taxes = None;
         screen.date.set(&date_text(env.ctx.today));
         screen.piece.clear();
         screen.dirty = true;
@@ -202,6 +219,7 @@ impl EditorScreen {
                 account: TextInput::new(&l.account),
                 party: l.party.clone(),
                 label: TextInput::new(&l.label),
+                tax: TextInput::default(),
                 debit: TextInput::new(&l.debit),
                 credit: TextInput::new(&l.credit),
                 proposed: None,
@@ -220,6 +238,17 @@ impl EditorScreen {
                 "draft {} is saved already: only a new entry is parked (leave to keep the \
                  draft as saved)",
                 editing.reference
+            ));
+        }
+        if let Some(at) = self
+            .lines
+            .iter()
+            .position(|l| !l.tax.text().trim().is_empty())
+        {
+            return Outcome::Error(format!(
+                "line {}: a parked entry does not keep tax codes: clear them to park it, or \
+                 save it as a draft",
+                at + 1
             ));
         }
         let lines: Vec<crate::ledger::ParkedLine> = self
@@ -268,6 +297,7 @@ impl EditorScreen {
                 account: TextInput::new(l.account.as_str()),
                 party: l.third_party.clone(),
                 label: TextInput::new(&clean(entry.line_label(l))),
+                tax: TextInput::default(),
                 debit: TextInput::new(&amount_input(l.debit)),
                 credit: TextInput::new(&amount_input(l.credit)),
                 proposed: None,
@@ -296,6 +326,7 @@ impl EditorScreen {
                 match f {
                     LineField::Account => &mut line.account,
                     LineField::Label => &mut line.label,
+                    LineField::Tax => &mut line.tax,
                     LineField::Debit => &mut line.debit,
                     LineField::Credit => &mut line.credit,
                 }
@@ -314,6 +345,7 @@ impl EditorScreen {
                 match f {
                     LineField::Account => &line.account,
                     LineField::Label => &line.label,
+                    LineField::Tax => &line.tax,
                     LineField::Debit => &line.debit,
                     LineField::Credit => &line.credit,
                 }
@@ -514,6 +546,7 @@ impl EditorScreen {
             Field::Header(HeaderField::Piece | HeaderField::Label) => {}
             Field::Line(i, LineField::Account) => self.accept_account(i)?,
             Field::Line(_, LineField::Label) => {}
+            Field::Line(i, LineField::Tax) => self.accept_tax(i)?,
             Field::Line(i, side @ (LineField::Debit | LineField::Credit)) => {
                 self.tidy_amount(i, side)?;
             }
@@ -555,7 +588,7 @@ impl EditorScreen {
                 }
                 Field::Line(i, LineField::Label)
             }
-            Field::Line(i, LineField::Label) => Field::Line(i, LineField::Debit),
+            Field::Line(i, LineField::Label | LineField::Tax) => Field::Line(i, LineField::Debit),
             Field::Line(i, LineField::Debit) => {
                 if self.lines[i].debit.text().trim().is_empty() {
                     Field::Line(i, LineField::Credit)
@@ -576,6 +609,7 @@ impl EditorScreen {
             Field::Line(0, LineField::Account) => Field::Header(HeaderField::Label),
             Field::Line(i, LineField::Account) => Field::Line(i - 1, LineField::Credit),
             Field::Line(i, LineField::Label) => Field::Line(i, LineField::Account),
+            Field::Line(i, LineField::Tax) => Field::Line(i, LineField::Label),
             Field::Line(i, LineField::Debit) => Field::Line(i, LineField::Label),
             Field::Line(i, LineField::Credit) => Field::Line(i, LineField::Debit),
         })
@@ -634,6 +668,57 @@ impl EditorScreen {
     }
 
     // ----- saving -----------------------------------------------------------------------------
+
+    /// The tax code of each line `build` keeps, in its order.
+    fn taxes(&self) -> Vec<Option<String>> {
+        self.lines
+            .iter()
+            .filter(|l| !l.is_empty())
+            .map(|l| Some(l.tax.text().trim().to_string()).filter(|c| !c.is_empty()))
+            .collect()
+    }
+
+    /// The tax code field left: empty, a code of the settings (any case), or the start of
+    /// codes, which it completes to the first (the one highlighted under the field).
+    fn accept_tax(&mut self, i: usize) -> Result<(), String> {
+        let text = self.lines[i].tax.text().trim().to_string();
+        if text.is_empty() {
+            self.lines[i].tax.clear();
+            return Ok(());
+        }
+        let matches = self.tax_matches(&text);
+        let exact = self
+            .tax_codes
+            .iter()
+            .find(|(code, _)| code.eq_ignore_ascii_case(&text));
+        let chosen = match (exact, matches.as_slice()) {
+            (Some((code, _)), _) => code.clone(),
+            (None, []) => {
+                let codes: Vec<&str> = self.tax_codes.iter().map(|(c, _)| c.as_str()).collect();
+                // What is typed next replaces the refused code.
+                self.fresh = true;
+                return Err(format!(
+                    "line {}: no tax code `{text}` (codes: {})",
+                    i + 1,
+                    codes.join(" ")
+                ));
+            }
+            // Several: the first, highlighted in the list under the field.
+            (None, [first, ..]) => first.0.clone(),
+        };
+        self.lines[i].tax.set(&chosen);
+        Ok(())
+    }
+
+    /// The tax codes starting with `text` (any case), at most `MAX_COMPLETIONS`.
+    fn tax_matches(&self, text: &str) -> Vec<&(String, String)> {
+        let wanted = text.trim().to_ascii_uppercase();
+        self.tax_codes
+            .iter()
+            .filter(|(code, _)| code.to_ascii_uppercase().starts_with(&wanted))
+            .take(MAX_COMPLETIONS)
+            .collect()
+    }
 
     fn build(&self) -> Result<EntryInput, (Field, String)> {
         let journal = self.journal.text().trim().to_ascii_uppercase();
@@ -712,9 +797,16 @@ impl EditorScreen {
                 amount_text(debit - credit)
             ));
         }
+        let taxes = self.taxes();
+        // A draft whose tax codes were left as stored keeps its tags as they are.
+        let taxes = match &self.stored_taxes {
+            Some(stored) if self.editing.is_some() && *stored == taxes => None,
+            _ => Some(taxes),
+        };
         Write::SaveEntry {
             id: self.editing.as_ref().map(|e| (e.id, e.revision)),
             input,
+            taxes,
             validate,
             parked: self.parked,
         }
@@ -786,13 +878,30 @@ fn next_piece(piece: &str) -> String {
     }
 }
 
-const COLUMNS: [Column; 5] = [
+const COLUMNS: [Column; 6] = [
     Column::right("#", 3),
     Column::left("account", 22),
     Column::fill("label"),
+    Column::left("tax", 5),
     Column::right("debit", 13),
     Column::right("credit", 13),
 ];
+
+/// The tax column is shown from this width, or at any width once a line has a code or the
+/// tax field has the focus: below it, an entry without codes keeps its label's room.
+const TAX_COLUMN_FROM: u16 = 100;
+
+impl EditorScreen {
+    fn columns(&self) -> [Column; 6] {
+        let used = matches!(self.focus, Field::Line(_, LineField::Tax))
+            || self.lines.iter().any(|l| !l.tax.text().is_empty());
+        let mut columns = COLUMNS;
+        if !used {
+            columns[3] = columns[3].from(TAX_COLUMN_FROM);
+        }
+        columns
+    }
+}
 
 impl Screen for EditorScreen {
     fn context(&self) -> Context {
@@ -857,6 +966,16 @@ impl Screen for EditorScreen {
             });
         }
         self.candidates = candidates;
+        // A ledger without posting settings has no tax code: the column then stays empty.
+        self.tax_codes = match env.ledger.settings() {
+            Ok(settings) => settings
+                .taxes
+                .into_iter()
+                .map(|t| (clean(&t.code), clean(&t.label)))
+                .collect(),
+            Err(LedgerError::Invalid { .. }) => Vec::new(),
+            Err(err) => return Err(err),
+        };
         Ok(())
     }
 
@@ -953,7 +1072,8 @@ impl Screen for EditorScreen {
 
         // Lines.
         let table = Rect::new(inner.x, y + 3, inner.width, inner.height.saturating_sub(4));
-        draw_header(buf, table, &COLUMNS, theme);
+        let columns = self.columns();
+        draw_header(buf, table, &columns, theme);
         let body = Rect::new(
             table.x,
             table.y + 1,
@@ -972,7 +1092,7 @@ impl Screen for EditorScreen {
             offset = focus_line + 1 - height;
         }
         self.offset.set(offset);
-        let places = layout(&COLUMNS, body.width);
+        let places = layout(&columns, body.width);
         for (row, (i, draft)) in self
             .lines
             .iter()
@@ -986,15 +1106,17 @@ impl Screen for EditorScreen {
                 (i + 1).to_string(),
                 draft.account_cell(),
                 draft.label.text().to_string(),
+                draft.tax.text().to_string(),
                 draft.debit.text().to_string(),
                 draft.credit.text().to_string(),
             ];
-            draw_row(buf, body, y, &COLUMNS, &cells, Style::new());
+            draw_row(buf, body, y, &columns, &cells, Style::new());
             for (column, field) in [
                 (1, LineField::Account),
                 (2, LineField::Label),
-                (3, LineField::Debit),
-                (4, LineField::Credit),
+                (3, LineField::Tax),
+                (4, LineField::Debit),
+                (5, LineField::Credit),
             ] {
                 let Some(&(_, cx, w)) = places.iter().find(|(c, _, _)| *c == column) else {
                     continue;
@@ -1005,7 +1127,7 @@ impl Screen for EditorScreen {
                     let input = self.input(Field::Line(i, field));
                     let at = input.map(TextInput::cursor).unwrap_or(0) as u16;
                     let len = input.map(|t| width(t.text())).unwrap_or(0) as u16;
-                    let x = if COLUMNS[column].align == Align::Right {
+                    let x = if columns[column].align == Align::Right {
                         rect.right()
                             .saturating_sub(len.saturating_sub(at))
                             .min(rect.right().saturating_sub(1))
@@ -1048,6 +1170,7 @@ impl Screen for EditorScreen {
             String::new(),
             "Total".to_string(),
             status,
+            String::new(),
             amount_text(debit),
             amount_text(credit),
         ];
@@ -1056,7 +1179,7 @@ impl Screen for EditorScreen {
         } else {
             theme.error
         };
-        draw_row(buf, inner, totals_y, &COLUMNS, &totals, style);
+        draw_row(buf, inner, totals_y, &columns, &totals, style);
 
         // Completion list under the account field.
         if let Field::Line(i, LineField::Account) = self.focus
@@ -1100,6 +1223,46 @@ impl Screen for EditorScreen {
                     w = popup.width as usize - 2
                 );
                 buf.set_stringn(popup.x + 1, yy, &text, popup.width as usize - 2, style);
+            }
+        }
+
+        // The tax codes the typed text starts, under the tax field: the first one is taken.
+        if let Field::Line(i, LineField::Tax) = self.focus
+            && i >= offset
+        {
+            let matches = self.tax_matches(self.lines[i].tax.text());
+            let row_y = body.y + (i - offset) as u16;
+            let rows = matches.len() as u16;
+            let popup_width = inner.width.min(40);
+            let below = row_y + 1;
+            let top = if below + rows + 2 <= area.bottom() {
+                below
+            } else {
+                row_y.saturating_sub(rows + 2).max(area.y)
+            };
+            let x = places
+                .iter()
+                .find(|(c, _, _)| *c == 3)
+                .map(|(_, x, _)| body.x + x)
+                .unwrap_or(body.x)
+                .min(area.right().saturating_sub(popup_width));
+            if rows > 0 {
+                let popup = Rect::new(x, top, popup_width, (rows + 2).min(area.bottom() - top));
+                Clear.render(popup, buf);
+                Block::default()
+                    .borders(Borders::ALL)
+                    .border_style(theme.border)
+                    .render(popup, buf);
+                for (k, (code, label)) in matches.iter().enumerate() {
+                    let yy = popup.y + 1 + k as u16;
+                    if yy >= popup.bottom().saturating_sub(1) {
+                        break;
+                    }
+                    let style = if k == 0 { theme.cursor } else { Style::new() };
+                    let w = popup.width as usize - 2;
+                    let text = format!("{:<w$}", fit(&format!("{code:<5} {label}"), w));
+                    buf.set_stringn(popup.x + 1, yy, &text, w, style);
+                }
             }
         }
     }
@@ -1193,6 +1356,27 @@ impl Screen for EditorScreen {
                 Outcome::None
             }
             Action::Park => self.park(),
+            Action::LineTax => {
+                let i = match self.focus {
+                    Field::Line(i, _) => i,
+                    Field::Header(_) => 0,
+                };
+                let outcome = self.move_to(Some(Field::Line(i, LineField::Tax)), env);
+                if !matches!(outcome, Outcome::None) {
+                    return outcome;
+                }
+                self.dirty = true;
+                let codes: Vec<&str> = self.tax_codes.iter().map(|(c, _)| c.as_str()).collect();
+                Outcome::Info(if codes.is_empty() {
+                    "the settings have no tax code".to_string()
+                } else {
+                    format!(
+                        "tax code of line {} (empty: none): {}",
+                        i + 1,
+                        codes.join(" ")
+                    )
+                })
+            }
             _ => Outcome::None,
         }
     }

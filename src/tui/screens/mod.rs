@@ -17,6 +17,7 @@ pub mod ledger;
 pub mod lettering;
 pub mod parties;
 pub mod statements;
+pub mod vat;
 
 use chrono::{Datelike, NaiveDate};
 use ratatui::buffer::Buffer;
@@ -97,6 +98,8 @@ pub enum Write {
         /// The draft and the revision the grid opened.
         id: Option<(EntryId, u64)>,
         input: EntryInput,
+        /// The tax code of each line (the VAT tags), or `None` to keep a draft's tags.
+        taxes: Option<Vec<Option<String>>>,
         validate: bool,
         /// The parked entry the grid was resumed from: removed as the draft is saved.
         parked: Option<u64>,
@@ -147,6 +150,8 @@ pub enum Write {
     },
     /// A change of the reconciliation session (a bank line reconciled, posted, paid...).
     Bank(bank::BankWrite),
+    /// A VAT return settled or filed.
+    Vat(vat::VatWrite),
 }
 
 impl From<Write> for Command {

@@ -122,14 +122,18 @@ pub fn draw_key_rows(
 pub fn draw_confirm(buf: &mut Buffer, area: Rect, message: &str, keys: &str, theme: &Theme) {
     let w = area.width.saturating_sub(4).min(64);
     let text_width = w.saturating_sub(2).max(1) as usize;
-    let lines = (width(message) / text_width + 1) as u16;
-    let rect = centered(area, w, lines + 4);
+    // A message of several lines (an entry to post, line by line) keeps its line breaks.
+    let paragraphs: Vec<&str> = message.split('\n').collect();
+    let lines: usize = paragraphs.iter().map(|p| width(p) / text_width + 1).sum();
+    let rect = centered(area, w, (lines as u16).saturating_add(4));
     let inner = boxed(buf, rect, "Confirm", theme);
-    let text = Text::from(vec![
-        Line::raw(safe(message).into_owned()),
-        Line::raw(""),
-        Line::styled(keys.to_string(), theme.key),
-    ]);
+    let mut text: Vec<Line> = paragraphs
+        .iter()
+        .map(|p| Line::raw(safe(p).into_owned()))
+        .collect();
+    text.push(Line::raw(""));
+    text.push(Line::styled(keys.to_string(), theme.key));
+    let text = Text::from(text);
     Paragraph::new(text)
         .wrap(Wrap { trim: true })
         .render(inner, buf);
