@@ -6,6 +6,8 @@
 //! some work is left for the lettering workbench: open items, partial groups, a payment
 //! 0.50 short (a write-off within the tolerance) and a payment two invoices could match.
 
+mod bank;
+
 use std::path::Path;
 
 use crate::fixtures::{self, FixtureError};
@@ -39,8 +41,17 @@ const CURRENT_MONTH: Period = Period {
 
 /// Creates the demo ledger at `path`: chart, settings, third parties, a year of documents and
 /// payments posted by the engine, typed entries; each month validated on its last day, the
-/// current month left in drafts.
+/// current month left in drafts; then the bank statements of both bank accounts from January
+/// to November, January to October reconciled (see [`bank`]).
 pub fn build_demo(path: &Path, ctx: &Ctx) -> Result<Ledger, DemoError> {
+    let ledger = build_demo_books(path, ctx)?;
+    bank::statements(&ledger, ctx)?;
+    Ok(ledger)
+}
+
+/// The demo's books without bank statements: what [`build_demo`] builds before it imports
+/// them (for tests that bring statements of their own).
+pub fn build_demo_books(path: &Path, ctx: &Ctx) -> Result<Ledger, DemoError> {
     let company = fixtures::demo_company()?;
     let mut chart = fixtures::default_chart()?;
     chart.extend(fixtures::parse_chart(
@@ -78,6 +89,7 @@ pub fn build_demo(path: &Path, ctx: &Ctx) -> Result<Ledger, DemoError> {
         october_payments()?.into_iter().map(|p| Ok((0, p))),
         None,
     )?;
+    bank::add_second_account(&ledger, ctx)?;
     let mut months: Vec<Period> = ledger
         .entries(&Default::default())?
         .iter()
@@ -106,6 +118,7 @@ pub fn build_demo(path: &Path, ctx: &Ctx) -> Result<Ledger, DemoError> {
         fixtures::DEMO_DRAFTS_CSV,
     )?;
     letter_demo(&ledger, ctx)?;
+    bank::november_books(&ledger, ctx)?;
     Ok(ledger)
 }
 
