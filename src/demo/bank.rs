@@ -105,7 +105,7 @@ fn business_day_before(day: NaiveDate) -> NaiveDate {
 
 // ----- the second account ---------------------------------------------------------------
 
-/// The second bank account and its journal, the bank details of both bank journals, and the
+/// The second bank account and its journal with its bank details, and the
 /// year's movements of the second account (validated with the other entries): an opening
 /// transfer in January, a monthly transfer from 512000 on the 10th, a transfer back in July,
 /// the card's yearly fee and the monthly account fees (November's not yet booked).
@@ -122,7 +122,6 @@ pub(super) fn add_second_account(ledger: &Ledger, ctx: &Ctx) -> Result<(), DemoE
         },
         Some(&BankDetails::from_iban(SECOND_IBAN)?),
     )?;
-    ledger.set_bank_details(ctx, "BQ", Some(&BankDetails::from_iban(MAIN_IBAN)?))?;
     let csv = second_account_entries()?;
     import_entries(ledger, ctx, "demo: Crédit Coopératif", &csv)
 }
@@ -287,10 +286,11 @@ struct PaymentInfo {
     invoices: Vec<String>,
 }
 
-/// Imports the statements of January to November of both accounts, reconciles January to
-/// October with the automatic matching and checks that every line of those months is
-/// reconciled with the book lines it was made from.
+/// Sets the bank details of journal BQ (BNP Paribas), imports the statements of January to
+/// November of both accounts, reconciles January to October with the automatic matching and
+/// checks that every line of those months is reconciled with the book lines it was made from.
 pub(super) fn statements(ledger: &Ledger, ctx: &Ctx) -> Result<(), DemoError> {
+    ledger.set_bank_details(ctx, "BQ", Some(&BankDetails::from_iban(MAIN_IBAN)?))?;
     let parties: HashMap<String, Party> = ledger
         .parties()?
         .into_iter()
