@@ -1,10 +1,14 @@
 //! The demo company: a small French lighting workshop's first year, built from the embedded
 //! fixtures through the same ledger commands a user runs. Sales, purchases and payments are
-//! documents whose entries the posting engine writes; payroll, loans, VAT returns and bank
-//! fees are typed entries. Payments letter with the invoices they settle as their entries are
-//! validated; payments recorded without allocation are lettered by the automatic rules, and
-//! some work is left for the lettering workbench: open items, partial groups, a payment
-//! 0.50 short (a write-off within the tolerance) and a payment two invoices could match.
+//! documents whose entries the posting engine writes; payroll, loans and bank fees are typed
+//! entries. The monthly VAT returns January–October are computed and settled by the CA3
+//! worksheet as each month is closed (settlement on the filing day of the next month, the tax
+//! office's debit of line 32 a few days later, a credit carried to the next return); October
+//! is filed and locked, November left to prepare. Payments letter with the invoices they
+//! settle as their entries are validated; payments recorded without allocation are lettered
+//! by the automatic rules, and some work is left for the lettering workbench: open items,
+//! partial groups, a payment 0.50 short (a write-off within the tolerance) and a payment two
+//! invoices could match.
 
 mod bank;
 
@@ -20,8 +24,9 @@ use crate::ledger::{Ctx, ImportOptions, InitParams, Ledger, LedgerError, Selecti
 use crate::ledger::{DocumentRef, PaymentInput};
 use crate::model::calendar::Period;
 use crate::model::document::DocumentType;
-use crate::model::{Amount, CompanyProfile};
-use chrono::NaiveDate;
+use crate::model::{AccountNumber, Amount, CompanyProfile, Entry, EntryInput, Line};
+use crate::vat::ReturnPeriod;
+use chrono::{Datelike, NaiveDate};
 
 #[derive(Debug, thiserror::Error)]
 pub enum DemoError {
@@ -40,9 +45,10 @@ const CURRENT_MONTH: Period = Period {
 };
 
 /// Creates the demo ledger at `path`: chart, settings, third parties, a year of documents and
-/// payments posted by the engine, typed entries; each month validated on its last day, the
-/// current month left in drafts; then the bank statements of both bank accounts from January
-/// to November, January to October reconciled (see [`bank`]).
+/// payments posted by the engine, typed entries; each month validated on its last day and its
+/// VAT return settled, October's filed, the current month left in drafts; then the bank
+/// statements of both bank accounts from January to November, January to October reconciled
+/// (see [`bank`]).
 pub fn build_demo(path: &Path, ctx: &Ctx) -> Result<Ledger, DemoError> {
     let ledger = build_demo_books(path, ctx)?;
     bank::statements(&ledger, ctx)?;
@@ -98,11 +104,14 @@ pub fn build_demo_books(path: &Path, ctx: &Ctx) -> Result<Ledger, DemoError> {
         .collect();
     months.sort();
     months.dedup();
+    let mut returns = Vec::new();
     for month in months {
         let month_ctx = Ctx {
             today: month.last_day(),
             ..ctx.clone()
         };
+        // Validates the month's entries with the settlement and payment of the month
+        // before, dated in it.
         ledger.validate(
             &month_ctx,
             &Selection::Until {
@@ -110,6 +119,10 @@ pub fn build_demo_books(path: &Path, ctx: &Ctx) -> Result<Ledger, DemoError> {
                 journal: None,
             },
         )?;
+        returns.push(settle_vat_return(&ledger, ctx, month)?);
+    }
+    if let Some(last) = returns.last() {
+        file_vat_return(&ledger, ctx, last)?;
     }
     import_entries(
         &ledger,
@@ -120,6 +133,107 @@ pub fn build_demo_books(path: &Path, ctx: &Ctx) -> Result<Ledger, DemoError> {
     letter_demo(&ledger, ctx)?;
     bank::november_books(&ledger, ctx)?;
     Ok(ledger)
+}
+
+/// A monthly VAT return of the demo as the accountant settled it.
+struct SettledReturn {
+    period: ReturnPeriod,
+    filed_on: NaiveDate,
+    settlement: Option<Entry>,
+}
+
+/// The day of the month on which the demo company files its CA3 (the next business day when
+/// it falls on a weekend) and the day the tax office debits the bank.
+const VAT_FILING_DAY: u32 = 15;
+const VAT_PAYMENT_DAY: u32 = 19;
+
+fn account(number: &str) -> Result<AccountNumber, DemoError> {
+    AccountNumber::parse(number)
+        .map_err(|e| DemoError::Ledger(LedgerError::Corrupt(format!("demo account: {e}"))))
+}
+
+/// The weekday on or after `day` of the month after `month`.
+fn business_day_after(month: Period, day: u32) -> Result<NaiveDate, DemoError> {
+    let next = month.next();
+    let mut date = NaiveDate::from_ymd_opt(next.year, next.month, day)
+        .ok_or_else(|| LedgerError::Corrupt(format!("demo date {next}-{day}")))?;
+    while date.weekday().number_from_monday() > 5 {
+        date = date
+            .succ_opt()
+            .ok_or_else(|| LedgerError::Corrupt(format!("demo date after {date}")))?;
+    }
+    Ok(date)
+}
+
+/// Settles the return of `month` the way the accountant does once the month is validated:
+/// the worksheet's settlement entry dated on the filing day of the next month, then, when the
+/// return shows VAT to pay (line 32), the tax office's debit of that amount on the bank a few
+/// days later (Dr 445510 / Cr 512000). A credit (line 27) is carried to the next return's line
+/// 22, with no payment. Both entries are drafts, validated with the month they are dated in.
+fn settle_vat_return(
+    ledger: &Ledger,
+    ctx: &Ctx,
+    month: Period,
+) -> Result<SettledReturn, DemoError> {
+    let period = ReturnPeriod::Month {
+        year: month.year,
+        month: month.month,
+    };
+    let filed_on = business_day_after(month, VAT_FILING_DAY)?;
+    let filing_ctx = Ctx {
+        today: filed_on,
+        ..ctx.clone()
+    };
+    let options = ledger.vat_options()?;
+    let (_, settlement) = ledger.vat_settle_on(&filing_ctx, period, &options, "OD", filed_on)?;
+    let payable = account("445510")?;
+    let due = settlement
+        .iter()
+        .flat_map(|e| &e.lines)
+        .filter(|l| l.account == payable)
+        .try_fold(Amount::ZERO, |sum, l| {
+            sum.checked_add(l.credit)?.checked_sub(l.debit)
+        })
+        .ok_or_else(|| LedgerError::Corrupt(format!("VAT to pay of {period}")))?;
+    if due.is_positive() {
+        let paid_on = business_day_after(month, VAT_PAYMENT_DAY)?;
+        let input = EntryInput {
+            journal: "BQ".to_string(),
+            date: paid_on,
+            piece: format!("CA3 {period}"),
+            label: format!("Paiement TVA CA3 {period} - DGFiP"),
+            lines: vec![
+                Line::debit(payable, due),
+                Line::credit(account("512000")?, due),
+            ],
+        };
+        ledger.add_entry(
+            &Ctx {
+                today: paid_on,
+                ..ctx.clone()
+            },
+            &input,
+        )?;
+    }
+    Ok(SettledReturn {
+        period,
+        filed_on,
+        settlement,
+    })
+}
+
+/// Files the last settled return (October): its settlement entry is validated on the filing
+/// day and the month is locked. The next month's return is left to prepare.
+fn file_vat_return(ledger: &Ledger, ctx: &Ctx, last: &SettledReturn) -> Result<(), DemoError> {
+    let filing_ctx = Ctx {
+        today: last.filed_on,
+        ..ctx.clone()
+    };
+    if let Some(entry) = &last.settlement {
+        ledger.validate(&filing_ctx, &Selection::Entries(vec![entry.id]))?;
+    }
+    ledger.vat_file(&filing_ctx, last.period)?;
+    Ok(())
 }
 
 /// The demo company collects by SEPA direct debit: its creditor identifier and bank.

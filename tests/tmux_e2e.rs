@@ -357,11 +357,11 @@ fn letter_a_payment_against_two_invoices_with_a_write_off_at_80x24() {
             ],
         ))
     };
-    add("VE", "2026-10-01", "FZ1", "411@CZTEST=100", "706=100");
-    add("VE", "2026-10-05", "FZ2", "411@CZTEST=200", "706=200");
-    add("BQ", "2026-10-20", "RZ1", "512=299.50", "411@CZTEST=299.50");
-    let f3 = add("VE", "2026-10-25", "FZ3", "411@CZTEST=50", "706=50");
-    let r2 = add("BQ", "2026-10-30", "RZ2", "512=50", "411@CZTEST=50");
+    add("VE", "2026-11-02", "FZ1", "411@CZTEST=100", "706=100");
+    add("VE", "2026-11-05", "FZ2", "411@CZTEST=200", "706=200");
+    add("BQ", "2026-11-10", "RZ1", "512=299.50", "411@CZTEST=299.50");
+    let f3 = add("VE", "2026-11-13", "FZ3", "411@CZTEST=50", "706=50");
+    let r2 = add("BQ", "2026-11-16", "RZ2", "512=50", "411@CZTEST=50");
 
     let tmux = Tmux {
         socket: format!("folio-e2e-letter-{}", std::process::id()),

@@ -94,11 +94,11 @@ fn customer_case(ledger: &Ledger) -> Vec<LineRef> {
         )
         .unwrap();
     vec![
-        post(ledger, day(10, 1), "FZ1", 10_000),
-        post(ledger, day(10, 5), "FZ2", 20_000),
-        post(ledger, day(10, 9), "FZ3", 30_000),
-        post(ledger, day(10, 20), "RZ1", -60_000),
-        post(ledger, day(10, 25), "FZ4", 5_000),
+        post(ledger, day(11, 2), "FZ1", 10_000),
+        post(ledger, day(11, 5), "FZ2", 20_000),
+        post(ledger, day(11, 9), "FZ3", 30_000),
+        post(ledger, day(11, 12), "RZ1", -60_000),
+        post(ledger, day(11, 16), "FZ4", 5_000),
     ]
 }
 
@@ -394,9 +394,9 @@ fn short_payment_case(ledger: &Ledger) -> Vec<LineRef> {
         )
         .unwrap();
     vec![
-        post(ledger, day(10, 1), "FZ1", 10_000),
-        post(ledger, day(10, 5), "FZ2", 20_000),
-        post(ledger, day(10, 20), "RZ1", -29_950),
+        post(ledger, day(11, 2), "FZ1", 10_000),
+        post(ledger, day(11, 5), "FZ2", 20_000),
+        post(ledger, day(11, 12), "RZ1", -29_950),
     ]
 }
 

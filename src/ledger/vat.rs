@@ -555,6 +555,28 @@ impl Ledger {
         options: &VatOptions,
         journal: &str,
     ) -> Result<(Worksheet, Option<crate::model::Entry>)> {
+        self.vat_settle_on(ctx, period, options, journal, period.end())
+    }
+
+    /// `vat_settle` with the entry dated `date`, the day the return is filed (on or after
+    /// the period's last day; the next period's checks leave the entry's lines out).
+    pub fn vat_settle_on(
+        &self,
+        ctx: &Ctx,
+        period: ReturnPeriod,
+        options: &VatOptions,
+        journal: &str,
+        date: NaiveDate,
+    ) -> Result<(Worksheet, Option<crate::model::Entry>)> {
+        if date < period.end() {
+            return Err(invalid(
+                "date",
+                format!(
+                    "the settlement of {period} cannot be dated {date}, before the period ends on {}",
+                    period.end()
+                ),
+            ));
+        }
         let view = self.read()?;
         let counter: u64 = view.meta("counter")?.unwrap_or(0);
         let settings: Settings = view
@@ -581,7 +603,6 @@ impl Ledger {
         let accounts = SettlementAccounts::pcg()
             .map_err(|e| LedgerError::Corrupt(format!("settlement accounts: {e}")))?;
         let lines = settlement_entry(&sheet.ret, &accounts).map_err(vat_err)?;
-        let date = period.end();
         let result = self.write(ctx, |tx| {
             let now: u64 = tx.get_meta("counter")?.unwrap_or(0);
             if now != counter {
