@@ -740,3 +740,58 @@ fn november_extras(ledger: &Ledger) -> Result<Vec<Movement>, DemoError> {
     });
     Ok(out)
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bank_days_skip_weekends() {
+        // 2026-10-31 is a Saturday.
+        assert_eq!(business_day(date(10, 31).unwrap()), date(11, 2).unwrap());
+        assert_eq!(
+            next_business_day(date(10, 30).unwrap()),
+            date(11, 2).unwrap()
+        );
+        assert_eq!(
+            business_day_before(date(10, 31).unwrap()),
+            date(10, 30).unwrap()
+        );
+        assert_eq!(business_day(date(11, 3).unwrap()), date(11, 3).unwrap());
+    }
+
+    #[test]
+    fn banks_print_capitals_without_accents() {
+        assert_eq!(
+            bank_text("Règlement Hôtel du Grand-Cerf & Fils, d’Épinal"),
+            "REGLEMENT HOTEL DU GRAND CERF FILS D EPINAL"
+        );
+    }
+
+    #[test]
+    fn the_second_accounts_entries_balance_and_its_transfers_cancel_on_580000() {
+        let csv = second_account_entries().unwrap();
+        let mut per_entry: BTreeMap<(String, String, String), i64> = BTreeMap::new();
+        let mut internal = 0i64;
+        for row in csv.lines().skip(1) {
+            let fields: Vec<&str> = row.split(',').collect();
+            let cents = |text: &str| -> i64 {
+                if text.is_empty() {
+                    0
+                } else {
+                    Amount::parse(text).unwrap().cents()
+                }
+            };
+            let signed = cents(fields[6]) - cents(fields[7]);
+            let key = (fields[0].into(), fields[1].into(), fields[2].into());
+            *per_entry.entry(key).or_default() += signed;
+            if fields[4] == "580000" {
+                internal += signed;
+            }
+        }
+        assert!(per_entry.values().all(|total| *total == 0), "{per_entry:?}");
+        assert_eq!(internal, 0);
+        assert!(csv.contains("BQ2,2026-03-04,CC-2026-CB,"), "{csv}");
+    }
+}
