@@ -65,36 +65,36 @@ pub fn settlement_entry(
         let signed = Amount::ZERO
             .checked_sub(explained)
             .ok_or(VatError::Overflow)?;
-        push(&mut lines, &account, signed, "VAT return")?;
+        push(&mut lines, &account, signed, "Déclaration de TVA")?;
     }
     let used = ret.tax(Ca3Box::L22);
     push(
         &mut lines,
         &accounts.credit,
         Amount::ZERO.checked_sub(used).ok_or(VatError::Overflow)?,
-        "VAT credit used (line 22)",
+        "Crédit de TVA imputé (ligne 22)",
     )?;
     push(
         &mut lines,
         &accounts.credit,
         ret.tax(Ca3Box::L27),
-        "VAT credit carried forward (line 27)",
+        "Crédit de TVA à reporter (ligne 27)",
     )?;
     let due = ret.tax(Ca3Box::L32);
     push(
         &mut lines,
         &accounts.payable,
         Amount::ZERO.checked_sub(due).ok_or(VatError::Overflow)?,
-        "VAT to pay (line 32)",
+        "TVA à payer (ligne 32)",
     )?;
     // Debits exceed credits by `balance`: the return rounded down what the accounts hold.
     let rounding = Amount::ZERO
         .checked_sub(balance)
         .ok_or(VatError::Overflow)?;
     if rounding.is_positive() {
-        lines.extend(line(&accounts.rounding_loss, rounding, "VAT rounding"));
+        lines.extend(line(&accounts.rounding_loss, rounding, "Arrondi de TVA"));
     } else if rounding.is_negative() {
-        lines.extend(line(&accounts.rounding_gain, rounding, "VAT rounding"));
+        lines.extend(line(&accounts.rounding_gain, rounding, "Arrondi de TVA"));
     }
     Ok(lines)
 }
