@@ -19,8 +19,8 @@ use super::{DemoError, import_entries};
 use crate::formats::bank::{self, AccountId, Format, Statement, StatementLine};
 use crate::formats::documents_csv::{DocumentGrouper, DocumentsCsvReader};
 use crate::ledger::{
-    BankDetails, BankLineFilter, BookLine, Ctx, DocumentRef, Ledger, LedgerError, PaymentInput,
-    StatementImport,
+    BankDetails, BankLineFilter, BookLine, Ctx, DocumentRef, Ledger, LedgerError, MarkKind,
+    PaymentInput, StatementImport,
 };
 use crate::lettering::LineRef;
 use crate::model::account::AccountNumber;
@@ -475,6 +475,20 @@ fn reconcile(
         });
         if same {
             continue;
+        }
+        // Every line of these months is in the books: an entry posted or a payment made by
+        // the matching (a rule of the settings) would count it twice.
+        if let Some(mark) = &mark
+            && mark.kind != MarkKind::Matched
+        {
+            return Err(corrupt(format!(
+                "demo: bank line {} ({} {} {}) was {} by the matching, though it is in the books",
+                line.id,
+                line.booking_date,
+                line.amount,
+                line.label,
+                mark.kind.name()
+            )));
         }
         // Two lines of one amount close in date (two fees of a month) may have been
         // crossed: each goes to the book line it was made from.
