@@ -49,6 +49,33 @@ pub fn read_text_file(path: &std::path::Path) -> std::io::Result<String> {
     Ok(text)
 }
 
+/// Reads a file the user names as bytes (a bank statement in Latin-1, say), with the same cap
+/// and messages as [`read_text_file`].
+pub fn read_file(path: &std::path::Path) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let too_large = |size: String| {
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!(
+                "{} is {size}: larger than {} MiB, it is not read",
+                path.display(),
+                MAX_TEXT_FILE_BYTES / (1024 * 1024)
+            ),
+        )
+    };
+    let file = std::fs::File::open(path)?;
+    let size = file.metadata()?.len();
+    if size > MAX_TEXT_FILE_BYTES {
+        return Err(too_large(format!("{size} bytes")));
+    }
+    let mut bytes = Vec::new();
+    file.take(MAX_TEXT_FILE_BYTES + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > MAX_TEXT_FILE_BYTES {
+        return Err(too_large("more than that".into()));
+    }
+    Ok(bytes)
+}
+
 /// A problem in a fixture or settings file: `file:line: field: reason`, or `file: key: reason`
 /// for a rule about the whole file (line 0).
 #[derive(Debug, thiserror::Error)]

@@ -541,3 +541,27 @@ fn deleting_a_reconciled_draft_unreconciles_its_bank_line() {
     let check = folio.ok(&w("check"));
     assert!(!check.contains("bank"), "{check}");
 }
+
+/// A statement file is read whole: above 16 MiB, like every file Folio reads whole, it is
+/// refused before being read, naming the file, and nothing is imported.
+#[test]
+fn import_refuses_a_file_above_sixteen_mib() {
+    let folio = Folio::blank();
+    let path = folio.path("huge.xml");
+    let file = std::fs::File::create(&path).unwrap();
+    // Sparse: the size is what counts, not the bytes.
+    file.set_len(16 * 1024 * 1024 + 1).unwrap();
+    let out = folio.refuses(
+        &w(&format!("bank import {} --account 512000", path.display())),
+        &["huge.xml", "larger than 16 MiB"],
+    );
+    assert!(!out.contains("panicked"), "{out}");
+    assert!(lines_csv(&folio, "").is_empty());
+    // At the cap, a file is read (and here refused for what it holds, not its size).
+    file.set_len(16 * 1024 * 1024).unwrap();
+    let out = folio.refuses(
+        &w(&format!("bank import {} --account 512000", path.display())),
+        &["huge.xml"],
+    );
+    assert!(!out.contains("16 MiB"), "{out}");
+}

@@ -573,3 +573,80 @@ fn texts_outside_the_sepa_set_never_leave_an_element_empty() {
     assert_eq!(texts(&els, "Dbtr/Nm"), ["CRU"]);
     assert_eq!(texts(&els, "MndtRltdInf/MndtId"), ["RUM-RU"]);
 }
+
+/// A December statement holding the batch's credit and the bank's return of one debit (an
+/// R-transaction with its end-to-end id and reason code): `bank match` recognises the return,
+/// cancels the collection's payment through the payment cancellation and reconciles the
+/// bank line with its posting against the transit account.
+#[test]
+fn a_returned_debit_on_the_statement_cancels_its_payment_through_bank_match() {
+    let mut folio = debit_books();
+    folio.ok(&w(CREDITOR));
+    folio.ok(&w(
+        "sepa debit --collection-date 2026-12-10 --out batch.xml",
+    ));
+    let payments = csv_records(&folio.ok(&w("pay list --format csv")));
+    let paying = payments
+        .iter()
+        .find(|p| p["reference"].ends_with("FA2026-00004"))
+        .unwrap()["number"]
+        .clone();
+    folio.set_today("2026-12-31");
+    let file = format!(
+        "{}/fixtures/statements/camt053-sepa-return.xml",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    folio.ok(&w(&format!("bank import {file} --account 512000")));
+    let candidates = folio.ok(&w("bank candidates 1/2 --format csv"));
+    let rows = csv_records(&candidates);
+    assert_eq!(rows[0]["kind"], "rejection", "{candidates}");
+    assert_eq!(rows[0]["score"], "100", "{candidates}");
+    assert!(
+        rows[0]["proposal"].contains(&format!(
+            "cancel payment {paying}, rejected direct debit of FA2026-00004 (AM04)"
+        )),
+        "{candidates}"
+    );
+    // The batch's credit is not a return (money in).
+    let batch = csv_records(&folio.ok(&w("bank candidates 1/1 --format csv")));
+    assert!(batch.iter().all(|r| r["kind"] != "rejection"), "{batch:?}");
+
+    let out = folio.ok(&w("bank match"));
+    assert!(out.contains("1 returned direct debit"), "{out}");
+    assert_eq!(
+        status_of(&folio, "FA2026-00004"),
+        ("unpaid".into(), "300.00".into())
+    );
+    let payments = csv_records(&folio.ok(&w("pay list --format csv")));
+    let cancelled = payments.iter().find(|p| p["number"] == paying).unwrap();
+    assert_eq!(cancelled["status"], "cancelled");
+    // The other collections stand.
+    assert_eq!(status_of(&folio, "FA2026-00001").0, "paid");
+    let lines = csv_records(&folio.ok(&w("bank lines --format csv")));
+    assert_eq!(lines[1]["status"], "reconciled", "{lines:?}");
+    // The reversal (dated the return) takes 300.00 out of transit, the bank line's posting
+    // puts it back, and the batch's credit clears the rest.
+    let rows = folio.journal_rows("--from 2026-12-14 --to 2026-12-14");
+    assert!(
+        rows.iter()
+            .any(|r| r["account"] == "511700" && r["credit"] == "300.00"),
+        "{rows:?}"
+    );
+    assert!(
+        rows.iter()
+            .any(|r| r["account"] == "512000" && r["credit"] == "300.00"),
+        "{rows:?}"
+    );
+    folio.ok(&w("bank post 1/1 --account 511700"));
+    let balances = folio.nonzero_balances();
+    assert!(!balances.contains_key("511700"), "{balances:?}");
+    assert_eq!(balances["512000"], "165.00");
+    // Nothing left to reject: a second match leaves the lines as they are.
+    let again = folio.ok(&w("bank match"));
+    assert!(!again.contains("returned direct debit"), "{again}");
+    // The mandate is back at its first collection.
+    let mandates = csv_records(&folio.ok(&w("sepa mandates --format csv")));
+    let beta = mandates.iter().find(|m| m["party"] == "CBETA").unwrap();
+    assert_eq!(beta["sequence"], "first");
+    assert!(folio.ok(&w("check")).contains("check ok"));
+}

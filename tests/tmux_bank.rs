@@ -3,7 +3,7 @@
 //! statement with lines to reconcile (512000's November); `p` pays the Hôtel du Grand Cerf's
 //! two invoices from its transfer, `s` sends the unknown transfer to suspense, `m` reconciles
 //! the lines that match automatically, `a` posts the bank's fee to 627000, `enter` accepts the
-//! SEPA collection matched with its two debits; `S` then opens the second account's November,
+//! SEPA collection matched with its two debits; `o` then opens the second account's November,
 //! whose line `enter` reconciles. The keys are counted, and `folio bank lines --unreconciled`
 //! lists nothing after. Skips only when tmux is not installed.
 
@@ -175,7 +175,7 @@ fn reconcile_the_demos_november_in_the_real_binary() {
     let screen = tmux.wait_for("27 / 27 lines reconciled");
     assert!(screen.contains("to explain 0,00"), "{screen}");
     // The second account's November.
-    tmux.keys(&["S"]);
+    tmux.keys(&["o"]);
     tmux.wait_for("Statements (enter opens");
     tmux.keys(&["Down", "Enter"]);
     let screen = tmux.wait_for("0 / 1 lines reconciled");

@@ -605,3 +605,165 @@ fn p_pays_the_recognised_partys_invoice_letters_it_and_reconciles_in_one_command
         );
     }
 }
+
+/// The digits are both the session's candidate keys and the screen keys: they pick while the
+/// line under the cursor has candidates, else they switch screens; `S` is the financial
+/// statements screen there too, the session's statement picker has its own key.
+#[test]
+fn digits_pick_while_the_line_has_candidates_and_switch_screens_otherwise() {
+    for (name, keymap) in presets() {
+        let dir = tempfile::tempdir().unwrap();
+        let ledger = demo_ledger(dir.path());
+        let (id, books) = small_case(&ledger);
+        let mut d = Driver::new(&ledger, &keymap);
+        open_session(&mut d);
+        // The same key in both tables: the test presses what a user of the preset would.
+        let two = d.chord(Context::Global, Action::GoEntries);
+        assert_eq!(two, d.chord(Context::Bank, Action::Pick(2)), "{name}");
+        d.act(Context::Bank, Action::Accept);
+        d.act(Context::Bank, Action::Accept);
+        at_line(&d.app, id, 3);
+        // Line 3 has two candidates: the digit picks the second.
+        for key in &two {
+            d.app.key(*key);
+        }
+        assert_eq!(
+            ledger
+                .reconciliation(BankLineId {
+                    statement: id,
+                    line: 3
+                })
+                .unwrap()
+                .unwrap()
+                .book_lines,
+            vec![books[3]],
+            "{name}"
+        );
+        assert!(d.app.title().starts_with("Reconciliation"), "{name}");
+        // Line 6 (an unknown transfer) has none: the digit goes to the entries screen, and
+        // back returns to the session on the same line.
+        for _ in 0..2 {
+            d.act(Context::Bank, Action::NextOpen);
+        }
+        at_line(&d.app, id, 6);
+        let screen = render(&d.app, 80, 24);
+        assert!(screen.contains("VIR INCONNU"), "{name}:\n{screen}");
+        for key in &two {
+            d.app.key(*key);
+        }
+        assert!(
+            d.app.title().starts_with("Entries"),
+            "{name}: {} / {}",
+            d.app.title(),
+            d.message()
+        );
+        d.global(Action::Back);
+        assert!(d.app.title().starts_with("Reconciliation"), "{name}");
+        at_line(&d.app, id, 6);
+        // A reconciled line has no candidates either.
+        d.list(Action::Bottom);
+        assert_eq!(status(&ledger, id, 3), BankLineStatus::Reconciled);
+        for key in &two {
+            d.app.key(*key);
+        }
+        assert!(d.app.title().starts_with("Entries"), "{name}");
+        d.global(Action::Back);
+        // The statement picker has its own key; `S` is the financial statements screen.
+        d.act(Context::Bank, Action::Statements);
+        let screen = render(&d.app, 80, 24);
+        assert!(screen.contains("Statements (enter"), "{name}:\n{screen}");
+        d.act(Context::Bank, Action::Statements);
+        let screen = render(&d.app, 80, 24);
+        assert!(!screen.contains("Statements (enter"), "{name}:\n{screen}");
+        d.app.key(Key::parse("S").unwrap());
+        assert!(d.app.title().contains("Bilan"), "{name}: {}", d.app.title());
+    }
+}
+
+/// A December statement returning one debit of the demo's December collection: the line's
+/// best candidate is the rejection, and `enter` cancels the payment, reopens the invoice and
+/// reconciles the line, in one command.
+#[test]
+fn enter_on_a_returned_direct_debit_cancels_its_payment_and_reopens_the_invoice() {
+    use folio::ledger::DebitRequest;
+    for (name, keymap) in presets() {
+        let dir = tempfile::tempdir().unwrap();
+        let ledger = demo_ledger(dir.path());
+        let december = |d: u32| NaiveDate::from_ymd_opt(2026, 12, d).unwrap();
+        let batch = ledger
+            .sepa_debit(
+                &demo_ctx(),
+                &DebitRequest {
+                    collection_date: december(10),
+                    parties: Vec::new(),
+                },
+                |_| Ok(()),
+            )
+            .unwrap();
+        let debit = &batch.debits[1];
+        let mut line = bank_line(december(14), -debit.amount.cents(), "RETOUR PRLV SEPA");
+        line.end_to_end_id = Some(debit.invoice.clone());
+        line.remittance = Some("return reason MD06".into());
+        let statement = Statement {
+            account: AccountId {
+                iban: None,
+                rib: None,
+                number: Some("00012345678".into()),
+            },
+            id: "2026-12".into(),
+            period: (december(1), december(31)),
+            currency: "EUR".into(),
+            opening: Some(Amount::ZERO),
+            closing: Some(Amount::from_cents(-debit.amount.cents())),
+            lines: vec![line],
+            source_line: 1,
+        };
+        let id = ledger
+            .import_statements(
+                &demo_ctx(),
+                &StatementImport {
+                    file: "decembre.xml".into(),
+                    format: "camt053".into(),
+                    statements: vec![statement],
+                    account: Some(account("512000")),
+                    allow_gap: true,
+                },
+            )
+            .unwrap()
+            .statements[0]
+            .id
+            .unwrap();
+        let mut d = Driver::new(&ledger, &keymap);
+        d.app.open(&Route::Bank {
+            account: None,
+            statement: Some(id),
+        });
+        at_line(&d.app, id, 1);
+        let screen = render(&d.app, 120, 40);
+        assert!(
+            screen.contains(&format!("cancel payment {}", debit.payment))
+                && screen.contains(&format!("rejected direct debit of {}", debit.invoice)),
+            "{name}:\n{screen}"
+        );
+        d.act(Context::Bank, Action::Accept);
+        assert!(
+            d.message().contains(&format!(
+                "payment {} cancelled ({} due again)",
+                debit.payment, debit.invoice
+            )),
+            "{name}: {}",
+            d.message()
+        );
+        assert_eq!(status(&ledger, id, 1), BankLineStatus::Reconciled);
+        let invoice = ledger.document(&debit.invoice).unwrap();
+        assert_eq!(invoice.remaining, debit.amount, "{name}");
+        let payment = ledger.document(&debit.payment).unwrap();
+        assert_eq!(
+            payment.document.status,
+            folio::model::document::DocumentStatus::Cancelled,
+            "{name}"
+        );
+        let report = ledger.check().unwrap();
+        assert!(report.findings.is_empty(), "{name}: {:?}", report.findings);
+    }
+}

@@ -330,16 +330,9 @@ fn read_statements(
     allow_gap: bool,
 ) -> Result<StatementImport> {
     let name = file.display().to_string();
-    let size = std::fs::metadata(file)
-        .with_context(|| format!("{name}: cannot read the file"))?
-        .len();
-    if size > statements::MAX_FILE_BYTES as u64 {
-        bail!(
-            "{name}: the file is {size} bytes, more than the {} a statement file may have",
-            statements::MAX_FILE_BYTES
-        );
-    }
-    let data = std::fs::read(file).with_context(|| format!("{name}: cannot read the file"))?;
+    // The readers take the whole file: the cap of every file Folio reads whole.
+    let data = crate::fixtures::read_file(file)
+        .with_context(|| format!("{name}: cannot read the file"))?;
     let format = if format.eq_ignore_ascii_case("auto") {
         statements::detect(&data).ok_or_else(|| {
             anyhow!(
@@ -390,7 +383,7 @@ fn builtin_names() -> String {
 fn load_profile(text: &str) -> Result<CsvProfile> {
     let path = Path::new(text);
     if path.is_file() {
-        let content = std::fs::read_to_string(path)
+        let content = crate::fixtures::read_text_file(path)
             .with_context(|| format!("{text}: cannot read the profile"))?;
         return Ok(CsvProfile::from_toml(&content, text)?);
     }

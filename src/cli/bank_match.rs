@@ -39,9 +39,14 @@ pub fn bank_match(
         writeln!(out, "{}  left: {}", skip.line, skip.why)?;
     }
     let count = |kind: &str| report.applied.iter().filter(|a| a.kind == kind).count();
+    let rejections = match count("rejection") {
+        0 => String::new(),
+        1 => ", 1 returned direct debit".to_string(),
+        n => format!(", {n} returned direct debits"),
+    };
     writeln!(
         out,
-        "{} {} of {} bank lines (score {} or more): {} with book lines, {} by rule, {} by payment; {} left{}",
+        "{} {} of {} bank lines (score {} or more): {} with book lines, {} by rule, {} by payment{rejections}; {} left{}",
         if dry_run { "would match" } else { "matched" },
         report.applied.len(),
         report.examined,

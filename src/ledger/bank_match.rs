@@ -13,13 +13,14 @@ use super::{Ctx, Ledger, LedgerError, Result};
 use crate::lettering::LineRef;
 use crate::model::Amount;
 use crate::model::account::AccountNumber;
+use crate::model::document::{DocumentBody, DocumentStatus};
 use crate::model::document::{DocumentType, PaymentStatus};
 use crate::model::party::{Party, PartyKind};
 use crate::model::settings::{Reconciliation, Settings};
 use crate::model::text::echo;
 use crate::reconcile::{
-    self, BankLineView, BookLineView, Candidate, Index, OpenInvoiceView, PartyView, Proposal,
-    Rules, Skipped,
+    self, BankLineView, BookLineView, Candidate, CollectionView, Index, OpenInvoiceView, PartyView,
+    Proposal, Rules, Skipped,
 };
 
 fn invalid(field: &'static str, reason: impl Into<String>) -> LedgerError {
@@ -76,6 +77,23 @@ pub struct MatchInputs {
     pub book_views: Vec<BookLineView>,
     pub parties: Vec<PartyView>,
     pub invoices: Vec<OpenInvoiceView>,
+    /// SEPA direct debits collected and not cancelled: a bank line returning one is a
+    /// rejection candidate.
+    pub collections: Vec<CollectionView>,
+    /// Payment document id -> its number, for the collections.
+    pub payment_numbers: HashMap<u64, String>,
+}
+
+impl MatchInputs {
+    /// The engine's index of these inputs.
+    pub fn index(&self) -> Index {
+        Index::new(
+            self.book_views.clone(),
+            self.parties.clone(),
+            self.invoices.clone(),
+        )
+        .with_collections(self.collections.clone())
+    }
 }
 
 /// What the engine matches one treasury account against, with names to show.
@@ -88,6 +106,8 @@ pub struct MatchContext {
     book_lines: Vec<(LineRef, String)>,
     /// Document id -> number.
     invoice_numbers: HashMap<u64, String>,
+    /// Collection payment id -> (payment number, invoice number).
+    collections: HashMap<u64, (String, String)>,
 }
 
 impl MatchContext {
@@ -146,8 +166,22 @@ impl MatchContext {
                 Some(tax) => format!("post to {post_to} with {tax} (rule {rule}): {label}"),
                 None => format!("post to {post_to} (rule {rule}): {label}"),
             },
+            Proposal::Rejection { payment, reason } => {
+                let (number, invoice) = self
+                    .collections
+                    .get(payment)
+                    .cloned()
+                    .unwrap_or_else(|| (format!("D{payment}"), String::new()));
+                rejection_text(&number, &invoice, reason.as_deref())
+            }
         }
     }
+}
+
+/// "cancel payment RC2026-00031, rejected direct debit of FA2026-00112 (AM04)".
+pub fn rejection_text(payment: &str, invoice: &str, reason: Option<&str>) -> String {
+    let reason = reason.map(|r| format!(" ({r})")).unwrap_or_default();
+    format!("cancel payment {payment}, rejected direct debit of {invoice}{reason}")
 }
 
 /// A candidate as listed by `bank candidates`.
@@ -166,6 +200,7 @@ fn kind_name(proposal: &Proposal) -> &'static str {
         Proposal::BookLines { .. } => "book_lines",
         Proposal::Payment { .. } => "payment",
         Proposal::Rule { .. } => "rule",
+        Proposal::Rejection { .. } => "rejection",
     }
 }
 
@@ -222,12 +257,26 @@ impl Ledger {
             .iter()
             .map(|i| (i.key, i.number.clone()))
             .collect();
+        let collections = inputs
+            .collections
+            .iter()
+            .map(|c| {
+                let number = inputs
+                    .payment_numbers
+                    .get(&c.key)
+                    .cloned()
+                    .unwrap_or_else(|| format!("D{}", c.key));
+                (c.key, (number, c.invoice.clone()))
+            })
+            .collect();
         Ok(MatchContext {
-            index: Index::new(inputs.book_views, inputs.parties, inputs.invoices),
+            index: Index::new(inputs.book_views, inputs.parties, inputs.invoices)
+                .with_collections(inputs.collections),
             rules: inputs.rules,
             settings: inputs.settings,
             book_lines,
             invoice_numbers,
+            collections,
         })
     }
 
@@ -249,10 +298,16 @@ impl Ledger {
             .collect();
         let parties: Vec<PartyView> = self.parties()?.iter().map(party_view).collect();
         let mut invoices = Vec::new();
+        let mut collections = Vec::new();
+        let mut payment_numbers = HashMap::new();
         // Without settings there are no documents to pay.
         if settings.is_some() {
+            let mut numbers: HashMap<u64, String> = HashMap::new();
             for doc_type in [DocumentType::CustomerInvoice, DocumentType::SupplierInvoice] {
                 for summary in self.documents(Some(doc_type))? {
+                    if doc_type == DocumentType::CustomerInvoice {
+                        numbers.insert(summary.document.id, summary.document.display_ref());
+                    }
                     let open = matches!(
                         summary.status,
                         Some(PaymentStatus::Unpaid | PaymentStatus::PartiallyPaid)
@@ -272,6 +327,38 @@ impl Ledger {
                     });
                 }
             }
+            for summary in self.documents(Some(DocumentType::CustomerPayment))? {
+                let doc = summary.document;
+                let DocumentBody::Payment {
+                    amount,
+                    method,
+                    allocations,
+                } = &doc.body
+                else {
+                    continue;
+                };
+                if method != super::sepa::COLLECTION_METHOD
+                    || doc.status == DocumentStatus::Cancelled
+                {
+                    continue;
+                }
+                // The collection's reference is "MESSAGE-ID END-TO-END-ID".
+                let Some(end_to_end_id) = doc.reference.split_whitespace().last() else {
+                    continue;
+                };
+                let invoice = allocations
+                    .first()
+                    .and_then(|a| numbers.get(&a.document).cloned())
+                    .unwrap_or_default();
+                payment_numbers.insert(doc.id, doc.display_ref());
+                collections.push(CollectionView {
+                    key: doc.id,
+                    party: doc.party.clone(),
+                    invoice,
+                    end_to_end_id: end_to_end_id.to_string(),
+                    amount: *amount,
+                });
+            }
         }
         Ok(MatchInputs {
             rules,
@@ -280,6 +367,8 @@ impl Ledger {
             book_views,
             parties,
             invoices,
+            collections,
+            payment_numbers,
         })
     }
 
@@ -317,13 +406,28 @@ impl Ledger {
         min_score: Option<u8>,
         dry_run: bool,
     ) -> Result<MatchReport> {
+        let scope = BankLineFilter {
+            account: account.cloned(),
+            ..BankLineFilter::default()
+        };
+        self.bank_match_in(ctx, &scope, min_score, dry_run)
+    }
+
+    /// [`Ledger::bank_match`] on the unreconciled lines `scope` selects (one statement for the
+    /// reconciliation session's `m`): the same plan, applied in one transaction.
+    pub fn bank_match_in(
+        &self,
+        ctx: &Ctx,
+        scope: &BankLineFilter,
+        min_score: Option<u8>,
+        dry_run: bool,
+    ) -> Result<MatchReport> {
         if min_score.is_some_and(|s| s > 100) {
             return Err(invalid("min-score", "a score is from 0 to 100"));
         }
         let lines = self.bank_lines(&BankLineFilter {
-            account: account.cloned(),
             unreconciled: true,
-            ..BankLineFilter::default()
+            ..scope.clone()
         })?;
         let mut by_account: BTreeMap<AccountNumber, Vec<&BankLine>> = BTreeMap::new();
         for line in &lines {
@@ -413,6 +517,19 @@ impl Ledger {
             )
         })?;
         Ok(report)
+    }
+
+    /// A bank line returning a SEPA direct debit: cancels the collection's payment (document
+    /// id), so that its invoice is due again, posts the line against the transit account and
+    /// reconciles it, in one transaction (see `reject_in`).
+    pub fn bank_reject(
+        &self,
+        ctx: &Ctx,
+        id: BankLineId,
+        payment: u64,
+        reason: Option<&str>,
+    ) -> Result<BankRejection> {
+        self.write(ctx, |tx| reject_in(tx, ctx, id, payment, reason))
     }
 
     /// Creates a payment of the whole bank line for `party` (customer money in, supplier money
@@ -543,8 +660,107 @@ fn apply(
                 .collect();
             pay_in(tx, ctx, &line, &party, allocations)?;
         }
+        Proposal::Rejection { payment, reason } => {
+            reject_in(tx, ctx, id, *payment, reason.as_deref())?;
+        }
     }
     Ok(())
+}
+
+/// What the rejection of a returned direct debit did.
+#[derive(Debug, Clone, Serialize)]
+pub struct BankRejection {
+    pub line: String,
+    /// The collection's payment, now cancelled.
+    pub payment: String,
+    /// The invoices due again, with what the payment had paid on them.
+    pub reopened: Vec<(String, Amount)>,
+    /// The entry reversing the payment's.
+    pub reversal: Option<String>,
+    /// The entry posting the bank line to the transit account, reconciled with it.
+    pub entry: String,
+}
+
+/// A bank line returning a SEPA direct debit (an R-transaction): the collection's payment is
+/// cancelled through the engine's payment cancellation (its entry reversed, dated the bank
+/// line's day, the invoice due again, the mandate's count of collections taken back), and
+/// the bank line is posted against the transit account the payment was collected on (money
+/// out of the bank, back into transit where the reversal takes it out), then reconciled.
+fn reject_in(
+    tx: &mut super::store::Tx<'_>,
+    ctx: &Ctx,
+    id: BankLineId,
+    payment: u64,
+    reason: Option<&str>,
+) -> Result<BankRejection> {
+    let line = super::bank::bank_line_in(tx, id)?;
+    if line.status != BankLineStatus::Unreconciled {
+        return Err(invalid(
+            "bank line",
+            format!("bank line {id} is already {}", line.status.name()),
+        ));
+    }
+    let reference = format!("D{payment}");
+    let doc = super::documents::find_document(tx, &reference)?;
+    let DocumentBody::Payment { amount, method, .. } = &doc.body else {
+        return Err(invalid(
+            "payment",
+            format!("{} is not a payment", doc.display_ref()),
+        ));
+    };
+    if !line.amount.is_negative() || *amount != line.amount.abs() {
+        return Err(invalid(
+            "bank line",
+            format!(
+                "bank line {id} ({}) does not return {} of {}",
+                line.amount.to_plain(),
+                doc.display_ref(),
+                amount.to_plain()
+            ),
+        ));
+    }
+    let settings: Settings = tx
+        .get_meta("settings")?
+        .ok_or_else(|| invalid("settings", "this ledger has no posting settings"))?;
+    let transit = settings
+        .payment_method(method)
+        .map(|m| m.account.clone())
+        .ok_or_else(|| {
+            invalid(
+                "method",
+                format!(
+                    "{} was collected with payment method {method}, which the settings no \
+                     longer have",
+                    doc.display_ref()
+                ),
+            )
+        })?;
+    let done =
+        super::sepa::sepa_reject_in(tx, ctx, &reference, line.booking_date, reason.unwrap_or(""))?;
+    let invoices: Vec<&str> = done.reopened.iter().map(|(n, _)| n.as_str()).collect();
+    let label = format!(
+        "Rejet prélèvement {}{}",
+        invoices.join(" "),
+        reason.map(|r| format!(" {r}")).unwrap_or_default()
+    );
+    let entry = super::bank::post_in(
+        tx,
+        ctx,
+        id,
+        &transit,
+        None,
+        None,
+        Some(&label),
+        MarkKind::Posted,
+    )?;
+    let entry = tx.entry(entry)?.reference();
+    Ok(BankRejection {
+        line: id.to_string(),
+        payment: done.payment.display_ref(),
+        reopened: done.reopened,
+        reversal: done.reversal,
+        entry,
+    })
 }
 
 /// Registers the payment of a bank line and reconciles the line with it.

@@ -56,8 +56,8 @@ pub use bank::{
     StatementImportSummary, StatementInfo, StatementRecord, SuspenseItem,
 };
 pub use bank_match::{
-    BankPayment, CandidateRow, MatchAction, MatchContext, MatchInputs, MatchReport, MatchSkip,
-    bank_view,
+    BankPayment, BankRejection, CandidateRow, MatchAction, MatchContext, MatchInputs, MatchReport,
+    MatchSkip, bank_view, rejection_text,
 };
 pub use check::CheckReport;
 pub use check::Finding;

@@ -5,11 +5,14 @@
 //! the compiled [`Rules`]. No ledger, no clock, no I/O. The same inputs give the same
 //! candidates, in the same order, whatever order the caller built the index in.
 //!
-//! Three kinds of candidate ([`Proposal`]):
+//! Four kinds of candidate ([`Proposal`]):
 //! - **book lines** of the treasury account: one line, or a set (a deposit of several cheques,
 //!   a batch of payments) that sums exactly to the bank line;
 //! - **a payment to create** for a recognised party, allocated to its open invoices;
-//! - **a rule** of the settings (reconciliation model): an entry to post.
+//! - **a rule** of the settings (reconciliation model): an entry to post;
+//! - **a rejected direct debit** (an R-transaction): money out of exactly a SEPA collection's
+//!   amount whose end-to-end id is on the line; its payment is to be cancelled (50 exact + 30
+//!   the end-to-end id + 20 when it is the only collection of that id).
 //!
 //! # Score (0 to 100)
 //!
@@ -140,6 +143,21 @@ pub struct OpenInvoiceView {
     pub remaining: Amount,
 }
 
+/// A SEPA direct debit collected (its payment registered on the transit account when the
+/// pain.008 file was written) that the bank may still return: an R-transaction on the
+/// statement is money out of its amount naming its end-to-end id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CollectionView {
+    /// The payment's document id.
+    pub key: u64,
+    pub party: String,
+    /// The number of the invoice it collected (`FA2026-00012`).
+    pub invoice: String,
+    pub end_to_end_id: String,
+    /// What was collected, positive.
+    pub amount: Amount,
+}
+
 /// What a candidate does to the bank line.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Proposal {
@@ -160,6 +178,13 @@ pub enum Proposal {
         party: Option<String>,
         label: String,
     },
+    /// The bank returned a direct debit (an R-transaction): cancel the collection's payment
+    /// (document id) so that its invoice is due again, and post the bank line against the
+    /// transit account. `reason` is the return reason code found on the line (`AM04`).
+    Rejection {
+        payment: u64,
+        reason: Option<String>,
+    },
 }
 
 impl Proposal {
@@ -169,6 +194,7 @@ impl Proposal {
             Proposal::BookLines { .. } => 0,
             Proposal::Payment { .. } => 1,
             Proposal::Rule { .. } => 2,
+            Proposal::Rejection { .. } => 3,
         }
     }
 
@@ -384,6 +410,10 @@ pub struct Index {
     invoices_by_party: HashMap<String, Vec<u32>>,
     /// Normalized number or party reference -> invoice positions.
     invoice_refs: HashMap<String, Vec<u32>>,
+    /// Direct debits collected and not returned (see [`Index::with_collections`]).
+    collections: Vec<CollectionView>,
+    /// Normalized end-to-end id -> collection positions.
+    collection_refs: HashMap<String, Vec<u32>>,
 }
 
 impl Index {
@@ -476,6 +506,70 @@ impl Index {
             invoices,
             invoices_by_party,
             invoice_refs,
+            collections: Vec::new(),
+            collection_refs: HashMap::new(),
+        }
+    }
+
+    /// Adds the direct debits collected and not returned yet, so that a bank line returning
+    /// one (money out of its amount, its end-to-end id in the texts) proposes its rejection.
+    pub fn with_collections(mut self, collections: Vec<CollectionView>) -> Index {
+        let mut collections = collections;
+        collections.sort_by_key(|c| c.key);
+        collections.dedup_by_key(|c| c.key);
+        let mut refs: HashMap<String, Vec<u32>> = HashMap::new();
+        for (i, collection) in collections.iter().enumerate() {
+            if let Some(key) = normalize_reference(&collection.end_to_end_id) {
+                refs.entry(key).or_default().push(i as u32);
+            }
+        }
+        self.collections = collections;
+        self.collection_refs = refs;
+        self
+    }
+
+    /// Takes book lines out of the candidates (reconciled meanwhile), in place: each costs a
+    /// binary search in the sorted lists and a shift, instead of indexing everything again.
+    /// Unknown keys are ignored. The lines stay in `book` (positions keep their meaning) but
+    /// no lookup reaches them any more.
+    pub fn remove_book_lines(&mut self, keys: &[u64]) {
+        for &key in keys {
+            let Some(pos) = self.book.iter().position(|l| l.key == key) else {
+                continue;
+            };
+            let line = &self.book[pos];
+            let pos = pos as u32;
+            let cents = line.amount.cents();
+            if let Ok(i) = self
+                .by_amount
+                .binary_search(&(cents, line.date, line.key, pos))
+            {
+                self.by_amount.remove(i);
+            }
+            if let Ok(i) = self.by_date.binary_search(&(line.date, line.key, pos)) {
+                self.by_date.remove(i);
+            }
+            for reference in &line.references {
+                if let Some(reference) = normalize_reference(reference)
+                    && let Some(positions) = self.book_refs.get_mut(&reference)
+                {
+                    positions.retain(|&p| p != pos);
+                    if positions.is_empty() {
+                        self.book_refs.remove(&reference);
+                    }
+                }
+            }
+            let day = (line.date, line.amount.is_positive());
+            if !line.amount.is_zero()
+                && let Some((sum, positions)) = self.by_day.get_mut(&day)
+                && positions.contains(&pos)
+            {
+                *sum = sum.saturating_sub(cents);
+                positions.retain(|&p| p != pos);
+                if positions.is_empty() {
+                    self.by_day.remove(&day);
+                }
+            }
         }
     }
 
@@ -576,8 +670,9 @@ pub fn candidates(
     let by_rule = !out.is_empty();
     let exact_single = book_line_candidates(line, &text, &recognised, index, settings, &mut out);
     let exact_payment = payment_candidates(line, &text, &recognised, index, settings, &mut out);
+    let rejection = rejection_candidates(line, &text, index, &mut out);
     // The subset search is the costly part: only for a line nothing else accounts for.
-    if !(by_rule || exact_single || exact_payment) && settings.max_set_size >= 2 {
+    if !(by_rule || exact_single || exact_payment || rejection) && settings.max_set_size >= 2 {
         subset_candidates(line, index, settings, &mut out);
     }
     rank(&mut out, settings.max_candidates as usize);
@@ -813,6 +908,85 @@ fn amount_points(tally: &mut Tally, bank: Amount, book: Amount) {
             ),
         );
     }
+}
+
+/// Reason codes of SEPA R-transactions (ISO 20022 `ExternalReturnReason1Code`, the ones the
+/// EPC rulebook uses for direct debits), as banks write them on a returned debit.
+const RETURN_REASONS: [&str; 27] = [
+    "AC01", "AC04", "AC06", "AC13", "AG01", "AG02", "AM04", "AM05", "BE05", "CNOR", "DNOR", "FF01",
+    "MD01", "MD02", "MD06", "MD07", "MS02", "MS03", "RC01", "RR01", "RR02", "RR03", "RR04", "SL01",
+    "FOCR", "DUPL", "FRAD",
+];
+
+/// The first return reason code among the bank line's words.
+fn return_reason(text: &BankText) -> Option<String> {
+    text.words
+        .split_whitespace()
+        .find(|w| RETURN_REASONS.contains(w))
+        .map(str::to_string)
+}
+
+/// A returned direct debit: money out of exactly a collection's amount whose end-to-end id
+/// is the line's (or a reference in its texts, for formats without one). Returns whether one
+/// was found.
+fn rejection_candidates(
+    line: &BankLineView,
+    text: &BankText,
+    index: &Index,
+    out: &mut Vec<Candidate>,
+) -> bool {
+    if !line.amount.is_negative() || index.collections.is_empty() {
+        return false;
+    }
+    let mut found: Vec<u32> = Vec::new();
+    for reference in text.end_to_end.iter().chain(text.references.iter()) {
+        if let Some(positions) = index.collection_refs.get(reference) {
+            for &p in positions {
+                if index.collections[p as usize].amount == line.amount.abs() && !found.contains(&p)
+                {
+                    found.push(p);
+                }
+            }
+        }
+    }
+    let reason = return_reason(text);
+    let unique = found.len() == 1;
+    for p in &found {
+        let collection = &index.collections[*p as usize];
+        let mut tally = Tally::default();
+        tally.add(
+            POINTS_EXACT,
+            match &reason {
+                Some(code) => format!(
+                    "rejected direct debit of {} ({code}) · exact {}",
+                    collection.invoice,
+                    line.amount.abs().to_french()
+                ),
+                None => format!(
+                    "rejected direct debit of {} · exact {}",
+                    collection.invoice,
+                    line.amount.abs().to_french()
+                ),
+            },
+        );
+        tally.add(
+            POINTS_REFERENCE,
+            format!("end-to-end id {} found", collection.end_to_end_id),
+        );
+        if unique {
+            tally.add(POINTS_UNIQUE, "only collection of that id");
+        }
+        out.push(Candidate {
+            proposal: Proposal::Rejection {
+                payment: collection.key,
+                reason: reason.clone(),
+            },
+            score: tally.score(),
+            reason: tally.reason(),
+            rule_min_score: None,
+        });
+    }
+    !found.is_empty()
 }
 
 /// References of the bank text found on book lines: (the reference, positions), bounded.
@@ -1355,6 +1529,7 @@ pub fn plan(
     best.sort_by(|a, b| b.1.score.cmp(&a.1.score).then(a.0.cmp(&b.0)));
     let mut used_book: BTreeSet<u64> = BTreeSet::new();
     let mut used_due: HashMap<u64, i64> = HashMap::new();
+    let mut used_rejections: BTreeSet<u64> = BTreeSet::new();
     let mut applied: Vec<(usize, Candidate)> = Vec::new();
     for (i, candidate) in best {
         let free = match &candidate.proposal {
@@ -1368,6 +1543,8 @@ pub fn plan(
                 used_due.get(doc).copied().unwrap_or(0) + amount.cents() <= due
             }),
             Proposal::Rule { .. } => true,
+            // One bank line returns one collection.
+            Proposal::Rejection { payment, .. } => !used_rejections.contains(payment),
         };
         if !free {
             skipped.push((i, Skipped::Taken));
@@ -1381,6 +1558,9 @@ pub fn plan(
                 }
             }
             Proposal::Rule { .. } => {}
+            Proposal::Rejection { payment, .. } => {
+                used_rejections.insert(*payment);
+            }
         }
         applied.push((i, candidate));
     }

@@ -648,4 +648,119 @@ proptest! {
             }
         }
     }
+
+    #[test]
+    fn removing_book_lines_from_an_index_is_indexing_without_them(
+        book_lines in book_lines_strategy(),
+        bank_lines in bank_lines_strategy(),
+        removed in prop::collection::vec(0usize..40, 0..8),
+    ) {
+        let gone: Vec<u64> = removed
+            .iter()
+            .filter_map(|&i| book_lines.get(i).map(|b| b.key))
+            .collect();
+        let mut edited = Index::new(book_lines.clone(), vec![], vec![]);
+        edited.remove_book_lines(&gone);
+        // Twice is once.
+        edited.remove_book_lines(&gone);
+        let kept: Vec<BookLineView> = book_lines
+            .iter()
+            .filter(|b| !gone.contains(&b.key))
+            .cloned()
+            .collect();
+        let fresh = Index::new(kept, vec![], vec![]);
+        let settings = Reconciliation::default();
+        for line in &bank_lines {
+            let a = candidates(line, &edited, &Rules::default(), &settings);
+            let b = candidates(line, &fresh, &Rules::default(), &settings);
+            prop_assert_eq!(&a, &b);
+        }
+    }
+}
+
+fn collection(key: u64, invoice: &str, cents: i64) -> CollectionView {
+    CollectionView {
+        key,
+        party: "CVERNET".into(),
+        invoice: invoice.into(),
+        end_to_end_id: invoice.into(),
+        amount: Amount::from_cents(cents),
+    }
+}
+
+#[test]
+fn a_returned_debit_names_its_invoice_and_reason_and_scores_the_most() {
+    let index = Index::new(vec![], vec![], vec![]).with_collections(vec![
+        collection(31, "FA2026-00062", 148_075),
+        collection(32, "FA2026-00118", 113_282),
+    ]);
+    let settings = Reconciliation::default();
+    // CAMT.053: the end-to-end id, the reason kept in the remittance.
+    let mut line = bank(1, day(12, 14), -113_282, "RETOUR PRLV SEPA");
+    line.end_to_end_id = Some("FA2026-00118".into());
+    line.remittance = Some("return reason MD06".into());
+    let found = candidates(&line, &index, &Rules::default(), &settings);
+    // 50 exact + 30 end-to-end id + 20 only collection of that id.
+    assert_eq!(
+        shown(&found),
+        vec![(
+            100,
+            "rejected direct debit of FA2026-00118 (MD06) · exact 1 132,82 · end-to-end id \
+             FA2026-00118 found · only collection of that id"
+                .to_string()
+        )]
+    );
+    assert_eq!(
+        found[0].proposal,
+        Proposal::Rejection {
+            payment: 32,
+            reason: Some("MD06".into())
+        }
+    );
+    // CFONB: no end-to-end id, the invoice number in the label.
+    let line = bank(2, day(12, 14), -148_075, "RET PRLV FA2026-00062 AM04");
+    let found = candidates(&line, &index, &Rules::default(), &settings);
+    assert_eq!(
+        found[0].proposal,
+        Proposal::Rejection {
+            payment: 31,
+            reason: Some("AM04".into())
+        }
+    );
+    // Not for money in (the batch's credit), nor for another amount.
+    let mut credit = bank(3, day(12, 10), 113_282, "REMISE PRLV");
+    credit.end_to_end_id = Some("FA2026-00118".into());
+    assert!(candidates(&credit, &index, &Rules::default(), &settings).is_empty());
+    let mut partial = bank(4, day(12, 14), -100_000, "RETOUR PRLV SEPA");
+    partial.end_to_end_id = Some("FA2026-00118".into());
+    assert!(
+        candidates(&partial, &index, &Rules::default(), &settings)
+            .iter()
+            .all(|c| !matches!(c.proposal, Proposal::Rejection { .. }))
+    );
+}
+
+#[test]
+fn a_plan_returns_each_collection_once() {
+    let index = Index::new(vec![], vec![], vec![]).with_collections(vec![collection(
+        31,
+        "FA2026-00062",
+        148_075,
+    )]);
+    let mut lines = Vec::new();
+    for key in [1, 2] {
+        let mut line = bank(key, day(12, 14), -148_075, "RETOUR PRLV SEPA");
+        line.end_to_end_id = Some("FA2026-00062".into());
+        lines.push(line);
+    }
+    let planned = plan(
+        &lines,
+        &index,
+        &Rules::default(),
+        &Reconciliation::default(),
+        80,
+    );
+    assert_eq!(planned.applied.len(), 1);
+    assert_eq!(planned.applied[0].line, 1);
+    assert_eq!(planned.skipped, vec![(2, Skipped::Taken)]);
 }

@@ -346,9 +346,14 @@ impl App {
     }
 
     fn lookup(&self, contexts: &[Context], keys: &[Key]) -> Lookup {
+        let screen = self.screen();
         for context in contexts {
             match self.keymap.lookup(*context, keys) {
                 Lookup::None => continue,
+                // The screen has nothing for its own key now: the next table says.
+                Lookup::Action(action) if *context == screen.context() && screen.passes(action) => {
+                    continue;
+                }
                 found => return found,
             }
         }

@@ -278,6 +278,15 @@ fn entry_line(entry: &Element, file: &str) -> Result<Option<StatementLine>, Form
         {
             end_to_end.push(clean(id));
         }
+        // A returned direct debit (R-transaction): the reason code stays with the line, for
+        // the matching to name it.
+        if let Some(code) = tx
+            .text_at(&["RtrInf", "Rsn", "Cd"])
+            .or_else(|| tx.text_at(&["RtrInf", "Rsn", "Prtry"]))
+            .and_then(clean_opt)
+        {
+            remittance.push(format!("return reason {code}"));
+        }
         if let Some(info) = tx.child("RmtInf") {
             for text in info.children_named("Ustrd") {
                 if let Some(text) = clean_opt(&text.text) {
@@ -396,6 +405,21 @@ mod tests {
         let err = parse(text.as_bytes(), "c.xml").unwrap_err();
         assert_eq!(err.field, "Document/BkToCstmrStmt/Stmt/Ntry/Amt");
         assert_eq!(err.line, 9);
+    }
+
+    #[test]
+    fn a_returned_debit_keeps_its_end_to_end_id_and_reason_code() {
+        let returned = ENTRY.replace(
+            "<RmtInf>",
+            "<RtrInf><Rsn><Cd>AM04</Cd></Rsn></RtrInf><RmtInf>",
+        );
+        let text = doc(&stmt(&returned, "EUR"));
+        let line = &parse(text.as_bytes(), "c").unwrap()[0].lines[0];
+        assert_eq!(line.end_to_end_id.as_deref(), Some("E2E-1"));
+        assert_eq!(
+            line.remittance.as_deref(),
+            Some("return reason AM04 LOYER FEVRIER")
+        );
     }
 
     #[test]

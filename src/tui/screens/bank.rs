@@ -160,6 +160,12 @@ pub enum Plan {
         party: Option<String>,
         label: String,
     },
+    /// The line returns a SEPA direct debit: cancel its payment (document id), post the line
+    /// to the transit account and reconcile it.
+    Reject {
+        payment: u64,
+        reason: Option<String>,
+    },
 }
 
 /// One candidate as the session shows it.
@@ -599,6 +605,12 @@ impl BankScreen {
                 label: Some(label.clone()),
             })
             .into(),
+            Plan::Reject { payment, reason } => Write::Bank(BankWrite::Reject {
+                line: row.id,
+                payment: *payment,
+                reason: reason.clone(),
+            })
+            .into(),
         }
     }
 
@@ -632,30 +644,31 @@ impl BankScreen {
         }
     }
 
-    /// The statement's lines whose best candidate applies automatically (as `bank match`
-    /// plans it: the minimum score reached, one best candidate, no book line or invoice taken
-    /// twice), as a question.
+    /// The statement's lines whose best candidate applies automatically, as `bank match`
+    /// plans them (the minimum score reached, one best candidate, no book line or invoice
+    /// taken twice), as a question; `y` applies them through `bank match` in one command.
     fn match_all(&mut self, env: &Env) -> Outcome {
-        let Some(matcher) = &self.matcher else {
+        let Some(statement) = self.statement_id() else {
             return Outcome::Info("no statement".into());
         };
-        let open: Vec<&BankLine> = self
-            .lines
-            .rows()
-            .iter()
-            .filter(|r| r.is_open())
-            .map(|r| &r.line)
-            .collect();
-        let plans = matcher.plan(&open);
-        let min = matcher.settings.min_score;
-        if plans.is_empty() {
+        let scope = BankLineFilter {
+            account: None,
+            statement: Some(statement),
+            unreconciled: true,
+        };
+        let preview = match env.ledger.bank_match_in(env.ctx, &scope, None, true) {
+            Ok(preview) => preview,
+            Err(err) => return err.into(),
+        };
+        let min = preview.min_score;
+        if preview.applied.is_empty() {
             return Outcome::Info(format!(
                 "no line matches automatically (score {min} or more, one best candidate): {} \
                  accepts the best candidate of the line",
                 env.keymap.hint(Context::Bank, Action::Accept)
             ));
         }
-        let count = plans.len();
+        let count = preview.applied.len();
         Outcome::Confirm(Confirm {
             message: format!(
                 "{count} line{} of this statement match automatically (score {min} or more, one \
@@ -663,7 +676,7 @@ impl BankScreen {
                 if count == 1 { "" } else { "s" },
                 if count == 1 { "it" } else { "them" }
             ),
-            yes: Write::Bank(BankWrite::MatchAll { plans }).into(),
+            yes: Write::Bank(BankWrite::MatchAll { statement }).into(),
         })
     }
 
@@ -1702,6 +1715,20 @@ impl Screen for BankScreen {
         self.caret.get()
     }
 
+    /// Digits pick a candidate while the line under the cursor has some; otherwise (a
+    /// reconciled line, a line without candidates, the report or the statement picker open)
+    /// they switch screens as everywhere else.
+    fn passes(&self, action: Action) -> bool {
+        match action {
+            Action::Pick(_) => match self.mode {
+                Mode::Lines => self.choices().is_empty(),
+                Mode::Report { .. } | Mode::Statements(_) => true,
+                Mode::Post(_) | Mode::Pay(_) | Mode::Rule(_) => false,
+            },
+            _ => false,
+        }
+    }
+
     fn handle(&mut self, action: Action, env: &Env) -> Outcome {
         // In a form, the key that accepts a candidate moves on as `enter` does in forms.
         let action = match (&self.mode, action) {
@@ -1747,6 +1774,16 @@ impl Screen for BankScreen {
             Action::BankPay => self.open_pay(env),
             Action::MakeRule => self.open_rule(),
             Action::BankReport => {
+                // Reconciliations shown without reading everything again left it behind.
+                if let Some(info) = &self.statement {
+                    match env
+                        .ledger
+                        .bank_report(&info.record.account, info.record.period.1)
+                    {
+                        Ok(report) => self.report = Some(report),
+                        Err(err) => return err.into(),
+                    }
+                }
                 self.mode = Mode::Report { offset: 0 };
                 Outcome::None
             }
@@ -1909,10 +1946,17 @@ pub enum BankWrite {
         rule: NewRule,
         statement: Option<u64>,
     },
-    /// The automatic matches of the statement, as the session planned them: each line
-    /// reconciled in its own command (one refused stops the rest, which stay as they were).
+    /// A returned direct debit: its payment cancelled, the line posted to the transit
+    /// account and reconciled.
+    Reject {
+        line: BankLineId,
+        payment: u64,
+        reason: Option<String>,
+    },
+    /// The automatic matches of the statement, through `bank match` on its lines: one
+    /// command, all or nothing.
     MatchAll {
-        plans: Vec<(BankLineId, Plan)>,
+        statement: u64,
     },
 }
 
@@ -1990,47 +2034,39 @@ impl BankWrite {
                 allocations,
             } => pay(ledger, ctx, line, &party, &allocations)?,
             BankWrite::AddBankRule { rule, statement } => add_rule(ledger, ctx, rule, statement)?,
-            BankWrite::MatchAll { plans } => {
-                let count = plans.len();
-                for (done, (line, plan)) in plans.into_iter().enumerate() {
-                    apply_plan(ledger, ctx, line, plan).map_err(|err| LedgerError::Invalid {
-                        field: "bank line",
-                        reason: format!(
-                            "line {line}: {err} ({done} line{} reconciled before it)",
-                            if done == 1 { "" } else { "s" }
-                        ),
-                    })?;
-                }
+            BankWrite::Reject {
+                line,
+                payment,
+                reason,
+            } => {
+                let done = ledger.bank_reject(ctx, line, payment, reason.as_deref())?;
+                let reopened: Vec<&str> = done.reopened.iter().map(|(n, _)| n.as_str()).collect();
                 format!(
-                    "reconciled {count} line{} automatically",
-                    if count == 1 { "" } else { "s" }
+                    "line {line}: direct debit returned, payment {} cancelled ({} due again), \
+                     line posted by {} and reconciled",
+                    done.payment,
+                    reopened.join(", "),
+                    done.entry
                 )
             }
+            BankWrite::MatchAll { statement } => {
+                let scope = BankLineFilter {
+                    account: None,
+                    statement: Some(statement),
+                    unreconciled: true,
+                };
+                let report = ledger.bank_match_in(ctx, &scope, None, false)?;
+                match report.applied.len() {
+                    0 => "no line matched automatically any more (the statement changed \
+                          meanwhile)"
+                        .to_string(),
+                    count => format!(
+                        "reconciled {count} line{} automatically",
+                        if count == 1 { "" } else { "s" }
+                    ),
+                }
+            }
         })
-    }
-}
-
-/// Carries out a candidate's plan for a bank line.
-fn apply_plan(ledger: &Ledger, ctx: &Ctx, line: BankLineId, plan: Plan) -> Result<(), LedgerError> {
-    match plan {
-        Plan::Match(book_lines) => ledger.reconcile(ctx, line, &book_lines),
-        Plan::Pay { party, allocations } => pay(ledger, ctx, line, &party, &allocations).map(drop),
-        Plan::Post {
-            account,
-            tax,
-            party,
-            label,
-            ..
-        } => ledger
-            .post_bank_line(
-                ctx,
-                line,
-                &account,
-                party.as_deref(),
-                tax.as_deref(),
-                Some(&label),
-            )
-            .map(drop),
     }
 }
 
@@ -2099,75 +2135,54 @@ pub struct Matcher {
     settings: Reconciliation,
     /// The book lines by matching key (their position).
     book: Vec<BookLine>,
-    /// What the index was built from, to build it again without the lines reconciled from
-    /// the session.
-    views: Vec<reconcile::BookLineView>,
-    parties: Vec<reconcile::PartyView>,
-    invoices: Vec<reconcile::OpenInvoiceView>,
+    /// Matching key of each book line, to take lines reconciled from the session out of the
+    /// index.
+    keys: HashMap<LineRef, u64>,
+    /// Collection payment id -> (payment number, invoice number).
+    collections: HashMap<u64, (String, String)>,
 }
 
 impl Matcher {
-    /// The same inputs as `bank candidates` and `bank match` (`Ledger::match_context`), kept
-    /// so that the index can be built again without the lines reconciled from the session.
+    /// The same inputs as `bank candidates` and `bank match` (`Ledger::match_inputs`).
     pub fn read(ledger: &Ledger, account: &AccountNumber) -> Result<Matcher, LedgerError> {
         let inputs = ledger.match_inputs(account)?;
-        Ok(Matcher {
-            index: reconcile::Index::new(
-                inputs.book_views.clone(),
-                inputs.parties.clone(),
-                inputs.invoices.clone(),
-            ),
-            rules: inputs.rules,
-            settings: inputs.settings,
-            book: inputs.book,
-            views: inputs.book_views,
-            parties: inputs.parties,
-            invoices: inputs.invoices,
-        })
-    }
-
-    /// The automatic matches of these lines, as `bank match` plans them.
-    pub fn plan(&self, lines: &[&BankLine]) -> Vec<(BankLineId, Plan)> {
-        let views: Vec<reconcile::BankLineView> = lines
-            .iter()
-            .enumerate()
-            .map(|(i, l)| bank_view(i as u64, l))
-            .collect();
-        let plan = reconcile::plan(
-            &views,
-            &self.index,
-            &self.rules,
-            &self.settings,
-            self.settings.min_score,
-        );
-        plan.applied
-            .into_iter()
-            .filter_map(|planned| {
-                let line = lines.get(usize::try_from(planned.line).ok()?)?;
-                let choice = self.choice(planned.candidate)?;
-                Some((line.id, choice.plan))
-            })
-            .collect()
-    }
-
-    /// Book lines reconciled meanwhile leave the candidates.
-    fn forget(&mut self, lines: &[LineRef]) {
-        let gone: Vec<u64> = self
+        let keys = inputs
             .book
             .iter()
             .enumerate()
-            .filter(|(_, l)| lines.contains(&l.at))
-            .map(|(i, _)| i as u64)
+            .map(|(i, l)| (l.at, i as u64))
             .collect();
-        if gone.is_empty() {
-            return;
-        }
-        self.views.retain(|v| !gone.contains(&v.key));
-        self.index = reconcile::Index::new(
-            self.views.clone(),
-            self.parties.clone(),
-            self.invoices.clone(),
-        );
+        let collections = inputs
+            .collections
+            .iter()
+            .map(|c| {
+                let number = inputs
+                    .payment_numbers
+                    .get(&c.key)
+                    .cloned()
+                    .unwrap_or_else(|| format!("D{}", c.key));
+                (c.key, (number, c.invoice.clone()))
+            })
+            .collect();
+        Ok(Matcher {
+            index: reconcile::Index::new(inputs.book_views, inputs.parties, inputs.invoices)
+                .with_collections(inputs.collections),
+            rules: inputs.rules,
+            settings: inputs.settings,
+            book: inputs.book,
+            keys,
+            collections,
+        })
+    }
+
+    /// Book lines reconciled meanwhile leave the candidates (the index is edited in place,
+    /// not built again).
+    fn forget(&mut self, lines: &[LineRef]) {
+        let gone: Vec<u64> = lines
+            .iter()
+            .filter_map(|at| self.keys.get(at).copied())
+            .collect();
+        self.index.remove_book_lines(&gone);
     }
 
     /// The candidates of a bank line, best first.
@@ -2235,6 +2250,17 @@ impl Matcher {
                     label,
                 },
             ),
+            reconcile::Proposal::Rejection { payment, reason } => {
+                let (number, invoice) = self
+                    .collections
+                    .get(&payment)
+                    .cloned()
+                    .unwrap_or_else(|| (format!("D{payment}"), String::new()));
+                (
+                    crate::ledger::rejection_text(&number, &invoice, reason.as_deref()),
+                    Plan::Reject { payment, reason },
+                )
+            }
         };
         let auto = candidate.score >= self.settings.min_score
             && candidate

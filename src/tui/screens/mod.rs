@@ -288,6 +288,13 @@ pub trait Screen {
     fn hints(&self, _keymap: &Keymap) -> Vec<(String, &'static str)> {
         Vec::new()
     }
+
+    /// Whether a key bound to `action` in this screen's own table has nothing to act on now,
+    /// so that the key means what the list, form or global table makes of it (the bank
+    /// session's digits pick candidates while there are some, else switch screens).
+    fn passes(&self, _action: Action) -> bool {
+        false
+    }
 }
 
 /// A date range a screen shows, asked for with one prompt: a fiscal year, a month, two dates
