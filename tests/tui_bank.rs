@@ -613,7 +613,7 @@ fn p_pays_the_recognised_partys_invoice_letters_it_and_reconciles_in_one_command
 fn digits_pick_while_the_line_has_candidates_and_switch_screens_otherwise() {
     for (name, keymap) in presets() {
         let dir = tempfile::tempdir().unwrap();
-        let ledger = demo_ledger(dir.path());
+        let ledger = demo_books_ledger(dir.path());
         let (id, books) = small_case(&ledger);
         let mut d = Driver::new(&ledger, &keymap);
         open_session(&mut d);
@@ -688,7 +688,7 @@ fn enter_on_a_returned_direct_debit_cancels_its_payment_and_reopens_the_invoice(
     use folio::ledger::DebitRequest;
     for (name, keymap) in presets() {
         let dir = tempfile::tempdir().unwrap();
-        let ledger = demo_ledger(dir.path());
+        let ledger = demo_books_ledger(dir.path());
         let december = |d: u32| NaiveDate::from_ymd_opt(2026, 12, d).unwrap();
         let batch = ledger
             .sepa_debit(
