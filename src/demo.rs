@@ -10,6 +10,8 @@
 //! partial groups, a payment 0.50 short (a write-off within the tolerance) and a payment two
 //! invoices could match.
 
+mod bank;
+
 use std::path::Path;
 
 use crate::fixtures::{self, FixtureError};
@@ -44,8 +46,18 @@ const CURRENT_MONTH: Period = Period {
 
 /// Creates the demo ledger at `path`: chart, settings, third parties, a year of documents and
 /// payments posted by the engine, typed entries; each month validated on its last day and its
-/// VAT return settled, October's filed, the current month left in drafts.
+/// VAT return settled, October's filed, the current month left in drafts; then the bank
+/// statements of both bank accounts from January to November, January to October reconciled
+/// (see [`bank`]).
 pub fn build_demo(path: &Path, ctx: &Ctx) -> Result<Ledger, DemoError> {
+    let ledger = build_demo_books(path, ctx)?;
+    bank::statements(&ledger, ctx)?;
+    Ok(ledger)
+}
+
+/// The demo's books without bank statements: what [`build_demo`] builds before it imports
+/// them (for tests that bring statements of their own).
+pub fn build_demo_books(path: &Path, ctx: &Ctx) -> Result<Ledger, DemoError> {
     let company = fixtures::demo_company()?;
     let mut chart = fixtures::default_chart()?;
     chart.extend(fixtures::parse_chart(
@@ -83,6 +95,7 @@ pub fn build_demo(path: &Path, ctx: &Ctx) -> Result<Ledger, DemoError> {
         october_payments()?.into_iter().map(|p| Ok((0, p))),
         None,
     )?;
+    bank::add_second_account(&ledger, ctx)?;
     let mut months: Vec<Period> = ledger
         .entries(&Default::default())?
         .iter()
@@ -118,6 +131,7 @@ pub fn build_demo(path: &Path, ctx: &Ctx) -> Result<Ledger, DemoError> {
         fixtures::DEMO_DRAFTS_CSV,
     )?;
     letter_demo(&ledger, ctx)?;
+    bank::november_books(&ledger, ctx)?;
     Ok(ledger)
 }
 

@@ -265,15 +265,15 @@ fn demo_builds_the_company_with_its_balances() {
     let out = folio.bare(&["demo", &path]);
     assert_success(&out, "demo");
     let text = stdout(&out);
-    assert!(text.contains("(577 entries, 34 drafts)"), "{text}");
+    assert!(text.contains("(617 entries, 41 drafts)"), "{text}");
     let bank = text
         .lines()
         .find(|l| l.starts_with("512000"))
         .expect("512000 row in the demo's trial balance");
-    assert!(bank.ends_with("20 620,18"), "{bank}");
+    assert!(bank.ends_with("14 929,70"), "{bank}");
     let total = text.lines().find(|l| l.contains("TOTAL")).expect("TOTAL");
     assert!(
-        total.contains("906 540,34  906 540,34") && total.ends_with("0,00"),
+        total.contains("932 058,38  932 058,38") && total.ends_with("0,00"),
         "{total}"
     );
     assert!(text.contains("Use it with: folio --ledger"), "{text}");
@@ -283,11 +283,11 @@ fn demo_builds_the_company_with_its_balances() {
         .iter()
         .find(|r| r["account"] == "512000")
         .expect("512");
-    assert_eq!(bank["balance"], "20620.18");
+    assert_eq!(bank["balance"], "14929.70");
     assert_eq!(bank["label"], "Banques");
     let debit: i64 = balance.iter().map(|r| cents(&r["debit"])).sum();
     let credit: i64 = balance.iter().map(|r| cents(&r["credit"])).sum();
-    assert_eq!((debit, credit), (90_654_034, 90_654_034));
+    assert_eq!((debit, credit), (93_205_838, 93_205_838));
 
     let rows = folio.journal_rows("--year 2026");
     let entries: BTreeSet<(String, String)> = rows
@@ -299,8 +299,8 @@ fn demo_builds_the_company_with_its_balances() {
         .filter(|r| r["status"] == "draft")
         .map(|r| (r["journal"].clone(), r["piece"].clone()))
         .collect();
-    assert_eq!((entries.len(), drafts.len()), (577, 34));
-    assert_eq!(rows.len(), 1767);
+    assert_eq!((entries.len(), drafts.len()), (617, 41));
+    assert_eq!(rows.len(), 1853);
     assert!(
         rows.iter()
             .filter(|r| r["status"] == "draft")
@@ -308,7 +308,7 @@ fn demo_builds_the_company_with_its_balances() {
     );
     let check = folio.ok(&["check"]);
     assert!(
-        check.starts_with("check ok: 577 entries, 1767 lines,") && check.contains(" 0 findings"),
+        check.starts_with("check ok: 617 entries, 1853 lines,") && check.contains(" 0 findings"),
         "{check}"
     );
 }
@@ -1169,11 +1169,11 @@ fn closing_a_year_with_drafts_is_refused() {
     let folio = Folio::demo().with_today("2026-12-31");
     folio.refuses(
         &["year", "close"],
-        &["fiscal year 2026 still has 34 draft entries: validate or delete them first"],
+        &["fiscal year 2026 still has 41 draft entries: validate or delete them first"],
     );
     folio.refuses(
         &["year", "close", "2026"],
-        &["fiscal year 2026 still has 34 draft entries"],
+        &["fiscal year 2026 still has 41 draft entries"],
     );
 }
 
@@ -1231,7 +1231,7 @@ fn year_close_of_the_demo_carries_customers_and_suppliers_by_third_party() {
     folio.ok(&["validate", "--all"]);
     let out = folio.ok(&["year", "close"]);
     assert!(
-        out.contains("closed fiscal year 2026: profit 6 542,60; opening entry AN2027-000001"),
+        out.contains("closed fiscal year 2026: profit 7 750,20; opening entry AN2027-000001"),
         "{out}"
     );
     let rows = folio.journal_rows("AN --year 2027");
@@ -1249,7 +1249,7 @@ fn year_close_of_the_demo_carries_customers_and_suppliers_by_third_party() {
             "income statement account carried: {row:?}"
         );
     }
-    assert_eq!(per_account["120000"], -654_260);
+    assert_eq!(per_account["120000"], -775_020);
     for (account, balance) in &before {
         if matches!(&account[..1], "1" | "2" | "3" | "4" | "5") && balance != "0.00" {
             assert_eq!(per_account.get(account), Some(&cents(balance)), "{account}");
@@ -1275,7 +1275,7 @@ fn report_balance_in_three_formats() {
         .find(|l| l.starts_with("512000"))
         .expect("512");
     assert!(
-        bank.contains("Banques") && bank.ends_with("20 620,18"),
+        bank.contains("Banques") && bank.ends_with("14 929,70"),
         "{bank}"
     );
     assert!(
@@ -1289,7 +1289,7 @@ fn report_balance_in_three_formats() {
         "{csv}"
     );
     assert!(
-        csv.contains("\n512000,Banques,225257.14,204636.96,20620.18\n"),
+        csv.contains("\n512000,Banques,228566.66,213636.96,14929.70\n"),
         "{csv}"
     );
     assert!(!csv.contains("Total classe"), "CSV has accounts only");
@@ -1298,8 +1298,8 @@ fn report_balance_in_three_formats() {
         serde_json::from_str(&folio.ok(&w("report balance --format json"))).expect("json");
     let rows = json["rows"].as_array().expect("rows");
     let bank = rows.iter().find(|r| r["account"] == "512000").expect("512");
-    assert_eq!(bank["debit"], "225257.14");
-    assert_eq!(bank["credit"], "204636.96");
+    assert_eq!(bank["debit"], "228566.66");
+    assert_eq!(bank["credit"], "213636.96");
     assert_eq!(json["debit"], json["credit"]);
 
     // A range: January only.
@@ -1329,7 +1329,7 @@ fn report_ledger_in_three_formats_with_pages() {
         "{csv}"
     );
     let rows = csv_records(&csv);
-    assert_eq!(rows.last().map(|r| r["balance"].as_str()), Some("20620.18"));
+    assert_eq!(rows.last().map(|r| r["balance"].as_str()), Some("14929.70"));
     assert!(rows.iter().all(|r| r["account"] == "512000"));
 
     let page: serde_json::Value = serde_json::from_str(&folio.ok(&w(
@@ -1887,12 +1887,12 @@ fn export_fec_of_the_demo() {
     let out = folio.ok(&["export", "fec"]);
     assert_eq!(
         out.trim(),
-        format!("wrote ./{DEMO_SIREN}FEC20261231.txt (543 entries, 1666 lines, fiscal year 2026)")
+        format!("wrote ./{DEMO_SIREN}FEC20261231.txt (576 entries, 1732 lines, fiscal year 2026)")
     );
     let text = std::fs::read_to_string(folio.path(&format!("{DEMO_SIREN}FEC20261231.txt")))
         .expect("FEC in the working directory");
     let (lines, debit, credit) = check_fec_text(&text, '\t');
-    assert_eq!(lines, 1666);
+    assert_eq!(lines, 1732);
     assert_eq!(debit, credit);
 
     folio.ok(&["validate", "--all"]);
@@ -1901,7 +1901,7 @@ fn export_fec_of_the_demo() {
     assert_eq!(
         out.trim(),
         format!(
-            "wrote out/{DEMO_SIREN}FEC20261231.txt (577 entries, 1767 lines, fiscal year 2026)"
+            "wrote out/{DEMO_SIREN}FEC20261231.txt (617 entries, 1853 lines, fiscal year 2026)"
         )
     );
     let names: Vec<String> = std::fs::read_dir(folio.path("out"))
@@ -1912,7 +1912,7 @@ fn export_fec_of_the_demo() {
     let text = std::fs::read_to_string(folio.path(&format!("out/{DEMO_SIREN}FEC20261231.txt")))
         .expect("FEC");
     let (lines, debit, credit) = check_fec_text(&text, '\t');
-    assert_eq!((lines, debit, credit), (1767, 90_654_034, 90_654_034));
+    assert_eq!((lines, debit, credit), (1853, 93_205_838, 93_205_838));
     assert!(text.contains(
         "AC\tAchats\tAC2026-000001\t20260102\t613200\tLocations immobilières\t\t\tFF2026-00001\t20260102\t\
          Loyer atelier et showroom janvier 2026\t1450,00\t0,00\t\t\t20260131\t\t\n"
@@ -1967,7 +1967,7 @@ fn fec_round_trip(options: &str) -> (Vec<u8>, Folio) {
     )));
     let out = copy.ok(&["import", "fec", &copy.arg_path(&path)]);
     assert!(
-        out.contains("imported 577 entries (1767 lines), 577 validated; created 0 journals, 0 accounts, 27 third parties"),
+        out.contains("imported 617 entries (1853 lines), 617 validated; created 1 journals, 1 accounts, 27 third parties"),
         "{out}"
     );
     assert_eq!(
@@ -1985,7 +1985,7 @@ fn fec_round_trip(options: &str) -> (Vec<u8>, Folio) {
     );
     assert!(
         copy.ok(&["check"])
-            .starts_with("check ok: 577 entries, 1767 lines")
+            .starts_with("check ok: 617 entries, 1853 lines")
     );
 
     // Exported again, the copy gives the same FEC.
@@ -2000,7 +2000,7 @@ fn fec_round_trip(options: &str) -> (Vec<u8>, Folio) {
 fn fec_export_imports_into_a_fresh_ledger_with_the_same_trial_balance() {
     let (bytes, _) = fec_round_trip("");
     let text = String::from_utf8(bytes).expect("UTF-8 by default");
-    assert_eq!(check_fec_text(&text, '\t').0, 1767);
+    assert_eq!(check_fec_text(&text, '\t').0, 1853);
 }
 
 #[test]
@@ -2015,7 +2015,7 @@ fn fec_round_trip_with_pipe_separator_and_latin9() {
     assert!(!bytes.contains(&b'\t'));
     // Decode ISO-8859-15 (the accented letters the demo uses are the same as in Latin-1).
     let text: String = bytes.iter().map(|&b| char::from(b)).collect();
-    assert_eq!(check_fec_text(&text, '|').0, 1767);
+    assert_eq!(check_fec_text(&text, '|').0, 1853);
 }
 
 #[test]
@@ -2042,7 +2042,7 @@ fn export_hledger_writes_every_entry_to_standard_output() {
         .map(str::trim)
         .filter(|t| !t.is_empty() && !t.starts_with(';'))
         .collect();
-    assert_eq!(transactions.len(), 577);
+    assert_eq!(transactions.len(), 617);
     let pending = transactions
         .iter()
         .filter(|t| t[10..].starts_with(" ! "))
@@ -2051,7 +2051,7 @@ fn export_hledger_writes_every_entry_to_standard_output() {
         .iter()
         .filter(|t| t[10..].starts_with(" * "))
         .count();
-    assert_eq!((cleared, pending), (543, 34));
+    assert_eq!((cleared, pending), (576, 41));
     for transaction in &transactions {
         let sum: i64 = transaction
             .lines()
@@ -2074,13 +2074,13 @@ fn check_passes_on_a_good_ledger() {
     let folio = Folio::demo();
     let out = folio.ok(&["check"]);
     assert!(
-        out.starts_with("check ok: 577 entries, 1767 lines, "),
+        out.starts_with("check ok: 617 entries, 1853 lines, "),
         "{out}"
     );
     assert!(out.trim_end().ends_with(" 0 findings"), "{out}");
     let json: serde_json::Value =
         serde_json::from_str(&folio.ok(&["check", "--format", "json"])).expect("json");
-    assert_eq!(json["entries"], 577);
+    assert_eq!(json["entries"], 617);
     assert_eq!(json["findings"], serde_json::json!([]));
 }
 

@@ -1,8 +1,11 @@
-//! The reconciliation session in the real binary, in a real terminal (tmux) at 80x24: the demo
-//! with a November statement whose lines are the bank's side of three of its own bank entries
-//! plus an unknown transfer; `9` opens the session, `enter` reconciles the first line with its
-//! entry, `s y` sends the unknown one to suspense, `R` shows the état de rapprochement; the
-//! ledger is then read to check what was written. Skips only when tmux is not installed.
+//! The reconciliation session in the real binary, in a real terminal (tmux) at 80x24: the
+//! demo's November, as its banks sent it, reconciled in the session. `9` opens the first
+//! statement with lines to reconcile (512000's November); `p` pays the Hôtel du Grand Cerf's
+//! two invoices from its transfer, `s` sends the unknown transfer to suspense, `m` reconciles
+//! the lines that match automatically, `a` posts the bank's fee to 627000, `enter` accepts the
+//! SEPA collection matched with its two debits; `o` then opens the second account's November,
+//! whose line `enter` reconciles. The keys are counted, and `folio bank lines --unreconciled`
+//! lists nothing after. Skips only when tmux is not installed.
 
 // Test helpers outside #[test] functions may unwrap.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -10,18 +13,20 @@
 #[path = "tui_common/mod.rs"]
 mod common;
 
+use std::cell::Cell;
 use std::process::{Command, Output};
 use std::thread::sleep;
 use std::time::{Duration, Instant};
 
 use chrono::NaiveDate;
-use folio::formats::bank::{AccountId, Statement, StatementLine};
-use folio::ledger::{BankLineId, BankLineStatus, Ledger, StatementImport};
-use folio::model::{AccountNumber, Amount};
+use folio::ledger::{BankLineFilter, BankLineId, BankLineStatus, Ctx, Ledger};
+use folio::model::AccountNumber;
 
 struct Tmux {
     socket: String,
     session: String,
+    /// Keys sent so far.
+    sent: Cell<usize>,
 }
 
 impl Tmux {
@@ -40,6 +45,7 @@ impl Tmux {
     }
 
     fn keys(&self, keys: &[&str]) {
+        self.sent.set(self.sent.get() + keys.len());
         for key in keys {
             self.run(&["send-keys", "-t", &self.session, key]);
             // Esc followed at once by a key reads as alt+key: leave a gap, as a person does.
@@ -81,76 +87,16 @@ impl Drop for Tmux {
     }
 }
 
-fn day(d: u32) -> NaiveDate {
-    NaiveDate::from_ymd_opt(2026, 11, d).unwrap()
-}
-
-fn bank_line(date: NaiveDate, amount: Amount, label: &str) -> StatementLine {
-    StatementLine {
-        booking_date: date,
-        value_date: Some(date),
-        amount,
-        label: label.into(),
-        reference: None,
-        counterparty_name: None,
-        counterparty_iban: None,
-        end_to_end_id: None,
-        remittance: None,
-        source_line: 1,
-    }
-}
-
-/// The demo with a statement of November: three of its November bank lines as the bank shows
-/// them, and an unknown transfer. Returns the statement's id and the first book line's name.
-fn demo_with_statement(ledger: &Ledger) -> (u64, String) {
-    // Books dated up to the 20th; the statement runs to the end of the month.
-    let account = AccountNumber::parse("512000").unwrap();
-    // The demo's three latest validated bank lines, as the bank shows them.
-    let mut book: Vec<_> = ledger
-        .unreconciled_book_lines(&account)
-        .unwrap()
-        .into_iter()
-        .filter(|l| l.validated && l.date <= day(20))
-        .collect();
-    let book = book.split_off(book.len().saturating_sub(3));
-    assert_eq!(book.len(), 3, "the demo has validated bank entries");
-    let mut lines: Vec<StatementLine> = book
-        .iter()
-        .map(|l| bank_line(l.date, l.amount, &format!("VIR {}", l.label.to_uppercase())))
-        .collect();
-    lines.push(bank_line(day(24), Amount::from_cents(4_321), "VIR INCONNU"));
-    let total = Amount::checked_sum(lines.iter().map(|l| l.amount)).unwrap();
-    let statement = Statement {
-        account: AccountId {
-            iban: None,
-            rib: None,
-            number: Some("00012345678".into()),
-        },
-        id: "2026-11".into(),
-        period: (book[0].date, day(30)),
-        currency: "EUR".into(),
-        opening: Some(Amount::ZERO),
-        closing: Some(total),
-        lines,
-        source_line: 1,
-    };
-    let summary = ledger
-        .import_statements(
-            &common::demo_ctx(),
-            &StatementImport {
-                file: "novembre.txt".into(),
-                format: "cfonb120".into(),
-                statements: vec![statement],
-                account: Some(account),
-                allow_gap: true,
-            },
-        )
+/// The demo as `FOLIO_TODAY=2026-11-25 folio demo` builds it.
+fn ctx() -> Ctx {
+    let now = NaiveDate::from_ymd_opt(2026, 11, 25)
+        .and_then(|d| d.and_hms_opt(9, 0, 0))
         .unwrap();
-    (summary.statements[0].id.unwrap(), book[0].name.clone())
+    Ctx::fixed("demo", now)
 }
 
 #[test]
-fn reconcile_a_statement_of_the_demo_in_the_real_binary() {
+fn reconcile_the_demos_november_in_the_real_binary() {
     if Command::new("tmux").arg("-V").output().is_err() {
         // CI installs tmux (.ci/run): there the test must run.
         assert!(std::env::var_os("CI").is_none(), "tmux is required in CI");
@@ -159,13 +105,17 @@ fn reconcile_a_statement_of_the_demo_in_the_real_binary() {
     }
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("demo.ledger");
-    let (statement, first) = {
-        let ledger = folio::demo::build_demo(&path, &common::demo_ctx()).unwrap();
-        demo_with_statement(&ledger)
+    let (november, lines) = {
+        let ledger = folio::demo::build_demo(&path, &ctx()).unwrap();
+        let account = AccountNumber::parse("512000").unwrap();
+        let statement = ledger.statements(Some(&account)).unwrap().pop().unwrap();
+        (statement.record.id, statement.record.lines)
     };
+    assert_eq!(lines, 27);
     let tmux = Tmux {
         socket: format!("folio-bank-e2e-{}", std::process::id()),
         session: "bank".into(),
+        sent: Cell::new(0),
     };
     let command = format!(
         "env FOLIO_TODAY=2026-11-25 USER=e2e TERM=xterm-256color {} --ledger {}",
@@ -186,43 +136,108 @@ fn reconcile_a_statement_of_the_demo_in_the_real_binary() {
     assert!(started.status.success(), "{started:?}");
     tmux.wait_for("Drafts to validate");
     tmux.keys(&["9"]);
-    let screen = tmux.wait_for("0 / 4 lines reconciled");
-    assert!(screen.contains("Candidates of line"), "{screen}");
+    let screen = tmux.wait_for("0 / 27 lines reconciled");
+    assert!(screen.contains("Reconciliation 512000"), "{screen}");
+    // The customer transfer is the line before the last: `[` wraps round to the last.
+    tmux.keys(&["[", "["]);
+    tmux.wait_for(&format!("Candidates of line {november}/26"));
+    tmux.keys(&["p"]);
+    let screen = tmux.wait_for("by CGRANDCERF");
+    assert!(screen.contains("unallocated 0,00"), "{screen}");
     tmux.keys(&["Enter"]);
-    let screen = tmux.wait_for("1 / 4 lines reconciled");
+    let screen = tmux.wait_for("1 / 27 lines reconciled");
     assert!(
-        screen.contains(&format!("reconciled line {statement}/1 with {first}")),
+        screen.contains("lettered with its invoices and reconciled"),
         "{screen}"
     );
-    // The unknown transfer is the last line.
-    tmux.keys(&["]", "]"]);
-    tmux.wait_for(&format!("line {statement}/4"));
+    // The cursor went on to the unknown transfer.
+    tmux.wait_for(&format!("Candidates of line {november}/27"));
     tmux.keys(&["s"]);
     tmux.wait_for("to the suspense");
     tmux.keys(&["y"]);
-    tmux.wait_for("2 / 4 lines reconciled");
-    tmux.keys(&["R"]);
-    tmux.wait_for("Difference left unexplained");
-    tmux.keys(&["Escape"]);
-    tmux.wait_for("2 / 4 lines reconciled");
+    tmux.wait_for("2 / 27 lines reconciled");
+    tmux.keys(&["m"]);
+    tmux.wait_for("match automatically");
+    tmux.keys(&["y"]);
+    tmux.wait_for("25 / 27 lines reconciled");
+    // Left: the fee, then the SEPA collection.
+    tmux.wait_for(&format!("Candidates of line {november}/20"));
+    tmux.keys(&["a"]);
+    tmux.wait_for(&format!("Post line {november}/20 to an account"));
+    tmux.keys(&["6", "2", "7"]);
+    tmux.wait_for("627000 Services bancaires");
+    // Account, tax code (none), label: enter after each.
+    tmux.keys(&["Enter", "Enter", "Enter"]);
+    tmux.wait_for("26 / 27 lines reconciled");
+    let screen = tmux.wait_for(&format!("Candidates of line {november}/25"));
+    assert!(screen.contains("2 lines:"), "{screen}");
+    tmux.keys(&["Enter"]);
+    let screen = tmux.wait_for("27 / 27 lines reconciled");
+    assert!(screen.contains("to explain 0,00"), "{screen}");
+    // The second account's November.
+    tmux.keys(&["o"]);
+    tmux.wait_for("Statements (enter opens");
+    tmux.keys(&["Down", "Enter"]);
+    let screen = tmux.wait_for("0 / 1 lines reconciled");
+    assert!(screen.contains("Reconciliation 512100"), "{screen}");
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("1 / 1 lines reconciled");
+    let keys = tmux.sent.get();
+    println!("the demo's November (28 bank lines) reconciled in {keys} keys");
+    assert_eq!(keys, 21);
     tmux.keys(&["q"]);
     let start = Instant::now();
     while tmux.alive() && start.elapsed() < Duration::from_secs(5) {
         sleep(Duration::from_millis(50));
     }
     assert!(!tmux.alive(), "folio did not quit");
+
+    let out = Command::new(env!("CARGO_BIN_EXE_folio"))
+        .args(["--ledger", &path.display().to_string()])
+        .args(["bank", "lines", "--unreconciled", "--format", "csv"])
+        .env("FOLIO_TODAY", "2026-11-25")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(text.lines().count(), 1, "only the header is left:\n{text}");
+
     let ledger = Ledger::open(&path).unwrap();
     let status = |line| {
         ledger
-            .bank_line(BankLineId { statement, line })
+            .bank_line(BankLineId {
+                statement: november,
+                line,
+            })
             .unwrap()
             .status
     };
-    assert_eq!(status(1), BankLineStatus::Reconciled);
-    assert_eq!(status(4), BankLineStatus::Suspense);
+    assert_eq!(status(27), BankLineStatus::Suspense);
+    assert_eq!(status(20), BankLineStatus::Reconciled);
     let mark = ledger
-        .reconciliation(BankLineId { statement, line: 1 })
+        .reconciliation(BankLineId {
+            statement: november,
+            line: 25,
+        })
         .unwrap()
         .unwrap();
+    assert_eq!(mark.book_lines.len(), 2, "the SEPA collection's two debits");
     assert_eq!(mark.user, "e2e");
+    // The Hôtel du Grand Cerf owes nothing any more.
+    let open: Vec<_> = ledger
+        .documents(None)
+        .unwrap()
+        .into_iter()
+        .filter(|d| d.document.party == "CGRANDCERF" && d.remaining.is_positive())
+        .collect();
+    assert!(open.is_empty(), "{open:?}");
+    assert!(
+        ledger
+            .bank_lines(&BankLineFilter {
+                unreconciled: true,
+                ..BankLineFilter::default()
+            })
+            .unwrap()
+            .is_empty()
+    );
 }

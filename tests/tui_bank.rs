@@ -2,7 +2,8 @@
 //! candidate or another one, walking through the unreconciled lines, suspense and undo, a rule
 //! made from a line, the état de rapprochement, other users' reconciliations showing up with
 //! the cursor in place, snapshots at 80x24 and 120x40, and the key count of a 50-line
-//! statement where 40 lines match automatically.
+//! statement where 40 lines match automatically. The demo's books are used without the demo's
+//! own statements: each test imports the statement it works on.
 
 // Test helpers outside #[test] functions may unwrap.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -13,7 +14,7 @@ mod common;
 use std::sync::Arc;
 
 use chrono::NaiveDate;
-use common::{Driver, demo_ctx, demo_ledger, presets, render};
+use common::{Driver, demo_books_ledger, demo_ctx, presets, render};
 use folio::formats::bank::{AccountId, Statement, StatementLine};
 use folio::ledger::{BankLineFilter, BankLineId, BankLineStatus, StatementImport};
 use folio::ledger::{Ctx, Ledger, Selection};
@@ -166,7 +167,7 @@ fn at_line(app: &App, statement: u64, line: u32) {
 fn enter_accepts_the_best_candidate_and_the_cursor_goes_to_the_next_unreconciled_line() {
     for (name, keymap) in presets() {
         let dir = tempfile::tempdir().unwrap();
-        let ledger = demo_ledger(dir.path());
+        let ledger = demo_books_ledger(dir.path());
         let (id, books) = small_case(&ledger);
         let mut d = Driver::new(&ledger, &keymap);
         open_session(&mut d);
@@ -240,7 +241,7 @@ fn enter_accepts_the_best_candidate_and_the_cursor_goes_to_the_next_unreconciled
 fn brackets_walk_the_unreconciled_lines_suspense_and_undo() {
     for (name, keymap) in presets() {
         let dir = tempfile::tempdir().unwrap();
-        let ledger = demo_ledger(dir.path());
+        let ledger = demo_books_ledger(dir.path());
         let (id, _) = small_case(&ledger);
         let mut d = Driver::new(&ledger, &keymap);
         open_session(&mut d);
@@ -282,7 +283,7 @@ fn brackets_walk_the_unreconciled_lines_suspense_and_undo() {
 fn a_line_is_posted_to_an_account_with_completion() {
     for (name, keymap) in presets() {
         let dir = tempfile::tempdir().unwrap();
-        let ledger = demo_ledger(dir.path());
+        let ledger = demo_books_ledger(dir.path());
         let (id, _) = small_case(&ledger);
         let mut d = Driver::new(&ledger, &keymap);
         open_session(&mut d);
@@ -313,7 +314,7 @@ fn a_line_is_posted_to_an_account_with_completion() {
 fn a_rule_made_from_a_line_posts_the_statements_lines_like_it() {
     for (name, keymap) in presets() {
         let dir = tempfile::tempdir().unwrap();
-        let ledger = demo_ledger(dir.path());
+        let ledger = demo_books_ledger(dir.path());
         let id = import(
             &ledger,
             vec![
@@ -360,7 +361,7 @@ fn a_rule_made_from_a_line_posts_the_statements_lines_like_it() {
 #[test]
 fn the_report_view_proves_the_difference() {
     let dir = tempfile::tempdir().unwrap();
-    let ledger = demo_ledger(dir.path());
+    let ledger = demo_books_ledger(dir.path());
     small_case(&ledger);
     let keymap = Keymap::embedded();
     let mut d = Driver::new(&ledger, &keymap);
@@ -383,7 +384,7 @@ fn the_report_view_proves_the_difference() {
 #[test]
 fn another_users_reconciliation_moves_the_cursor_on_only_when_it_took_its_line() {
     let dir = tempfile::tempdir().unwrap();
-    let ledger = demo_ledger(dir.path());
+    let ledger = demo_books_ledger(dir.path());
     let (id, books) = small_case(&ledger);
     let keymap = Keymap::embedded();
     let mut app = common::app(&ledger, &keymap);
@@ -440,7 +441,7 @@ fn another_users_reconciliation_moves_the_cursor_on_only_when_it_took_its_line()
 #[test]
 fn snapshots_at_80x24_and_120x40() {
     let dir = tempfile::tempdir().unwrap();
-    let ledger = demo_ledger(dir.path());
+    let ledger = demo_books_ledger(dir.path());
     let (id, _) = small_case(&ledger);
     let keymap = Keymap::embedded();
     let mut app = common::app(&ledger, &keymap);
@@ -462,7 +463,7 @@ fn snapshots_at_80x24_and_120x40() {
 fn a_fifty_line_statement_with_forty_automatic_matches_takes_under_sixty_keys() {
     for (name, keymap) in presets() {
         let dir = tempfile::tempdir().unwrap();
-        let ledger = demo_ledger(dir.path());
+        let ledger = demo_books_ledger(dir.path());
         let mut lines = Vec::new();
         for i in 0..40u32 {
             let date = day(1 + i % 28);
@@ -547,7 +548,7 @@ fn a_fifty_line_statement_with_forty_automatic_matches_takes_under_sixty_keys() 
 #[test]
 fn the_session_opens_on_a_ledger_without_statements() {
     let dir = tempfile::tempdir().unwrap();
-    let ledger: Arc<Ledger> = demo_ledger(dir.path());
+    let ledger: Arc<Ledger> = demo_books_ledger(dir.path());
     let keymap = Keymap::embedded();
     let mut d = Driver::new(&ledger, &keymap);
     d.global(Action::GoBank);
@@ -563,7 +564,7 @@ fn the_session_opens_on_a_ledger_without_statements() {
 fn p_pays_the_recognised_partys_invoice_letters_it_and_reconciles_in_one_command() {
     for (name, keymap) in presets() {
         let dir = tempfile::tempdir().unwrap();
-        let ledger = demo_ledger(dir.path());
+        let ledger = demo_books_ledger(dir.path());
         let id = import(
             &ledger,
             vec![bank_line(
@@ -612,7 +613,7 @@ fn p_pays_the_recognised_partys_invoice_letters_it_and_reconciles_in_one_command
 fn digits_pick_while_the_line_has_candidates_and_switch_screens_otherwise() {
     for (name, keymap) in presets() {
         let dir = tempfile::tempdir().unwrap();
-        let ledger = demo_ledger(dir.path());
+        let ledger = demo_books_ledger(dir.path());
         let (id, books) = small_case(&ledger);
         let mut d = Driver::new(&ledger, &keymap);
         open_session(&mut d);
@@ -687,7 +688,7 @@ fn enter_on_a_returned_direct_debit_cancels_its_payment_and_reopens_the_invoice(
     use folio::ledger::DebitRequest;
     for (name, keymap) in presets() {
         let dir = tempfile::tempdir().unwrap();
-        let ledger = demo_ledger(dir.path());
+        let ledger = demo_books_ledger(dir.path());
         let december = |d: u32| NaiveDate::from_ymd_opt(2026, 12, d).unwrap();
         let batch = ledger
             .sepa_debit(

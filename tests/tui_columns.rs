@@ -89,7 +89,7 @@ fn ledger_screens_on_411000_and_512000_at_80_and_120_columns() {
                 if number == "411000" {
                     // Customers: when each invoice falls due.
                     assert!(header.contains("due"), "{screen}");
-                    assert!(rows.iter().any(|r| r.contains("15/11/26")), "{screen}");
+                    assert!(rows.iter().any(|r| r.contains("25/11/26")), "{screen}");
                 } else {
                     assert!(
                         header.contains("status") && header.contains("contra"),

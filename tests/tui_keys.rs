@@ -288,7 +288,7 @@ fn validate_marked_drafts_and_all_drafts_up_to_a_date() {
             "{name}: {}",
             d.message()
         );
-        assert_eq!(ledger.draft_count().unwrap(), 32, "{name}");
+        assert_eq!(ledger.draft_count().unwrap(), 39, "{name}");
 
         d.act(Context::Entries, Action::ValidateUntil);
         d.text("09/11/2026").next();

@@ -25,6 +25,12 @@ pub fn demo_ledger(dir: &Path) -> Arc<Ledger> {
     Arc::new(folio::demo::build_demo(&dir.join("demo.ledger"), &demo_ctx()).expect("demo"))
 }
 
+/// The demo's books without its bank statements: for tests that import statements of their
+/// own.
+pub fn demo_books_ledger(dir: &Path) -> Arc<Ledger> {
+    Arc::new(folio::demo::build_demo_books(&dir.join("demo.ledger"), &demo_ctx()).expect("demo"))
+}
+
 pub fn app(ledger: &Arc<Ledger>, keymap: &Keymap) -> App {
     App::new(Arc::clone(ledger), demo_ctx(), keymap.clone()).expect("app")
 }

@@ -11,6 +11,7 @@ pub mod csv_profile;
 pub mod detect;
 pub mod mt940;
 pub mod ofx;
+pub mod write;
 mod xml;
 
 use chrono::NaiveDate;
