@@ -19,8 +19,8 @@ use super::tables::*;
 use super::vat_index::{VAT_LINES, VAT_TAGS, VAT_TOTALS};
 use super::{Ctx, Ledger};
 use crate::model::calendar::Period;
-use crate::model::settings::{EntryLanding, Settings};
-use crate::model::{AccountNumber, Amount, EntryId, EntryInput};
+use crate::model::settings::{EntryLanding, Settings, TAX_OFFICE_NAME};
+use crate::model::{AccountNumber, Amount, EntryId, EntryInput, Party, PartyKind};
 use crate::vat::tags::{TagClass, TagRole, vat_line};
 use crate::vat::{
     AccountMovement, BoxRow, Ca3Box, Ca3Return, Checks, LineRef, Operation, Periodicity,
@@ -600,8 +600,10 @@ impl Ledger {
         }
         drop(reader);
         drop(view);
-        let accounts = SettlementAccounts::pcg()
+        let mut accounts = SettlementAccounts::pcg()
             .map_err(|e| LedgerError::Corrupt(format!("settlement accounts: {e}")))?;
+        let tax_office = settings.vat.tax_office_party.clone();
+        accounts.tax_office = Some(tax_office.clone());
         let lines = settlement_entry(&sheet.ret, &accounts).map_err(vat_err)?;
         let result = self.write(ctx, |tx| {
             let now: u64 = tx.get_meta("counter")?.unwrap_or(0);
@@ -610,6 +612,21 @@ impl Ledger {
                     "period",
                     "the ledger changed while the return was computed: run the command again",
                 ));
+            }
+            let mut created = String::new();
+            let pays = lines
+                .iter()
+                .any(|l| l.third_party.as_deref() == Some(tax_office.as_str()));
+            if pays && tx.party_opt(&tax_office)?.is_none() {
+                tx.account(&accounts.payable)?;
+                let party = Party::new(
+                    tax_office.clone(),
+                    TAX_OFFICE_NAME.to_string(),
+                    PartyKind::Supplier,
+                    accounts.payable.clone(),
+                );
+                tx.put_party(&party)?;
+                created = format!(", third party {tax_office} {TAX_OFFICE_NAME} created");
             }
             let entry = if lines.is_empty() {
                 None
@@ -658,12 +675,15 @@ impl Ledger {
             if let Some(e) = &entry {
                 records.push(format!("entry:{}", e.id));
             }
+            if !created.is_empty() {
+                records.push(format!("party:{tax_office}"));
+            }
             tx.audit(
                 ctx,
                 "vat.settle",
                 records,
                 format!(
-                    "settled the VAT return of {period}: line 32 {} to pay, line 27 {} carried{}",
+                    "settled the VAT return of {period}: line 32 {} to pay, line 27 {} carried{}{created}",
                     sheet.ret.tax(Ca3Box::L32),
                     sheet.ret.tax(Ca3Box::L27),
                     entry
