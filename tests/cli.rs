@@ -1967,7 +1967,7 @@ fn fec_round_trip(options: &str) -> (Vec<u8>, Folio) {
     )));
     let out = copy.ok(&["import", "fec", &copy.arg_path(&path)]);
     assert!(
-        out.contains("imported 577 entries (1767 lines), 577 validated; created 0 journals, 0 accounts, 27 third parties"),
+        out.contains("imported 577 entries (1767 lines), 577 validated; created 0 journals, 0 accounts, 28 third parties"),
         "{out}"
     );
     assert_eq!(
