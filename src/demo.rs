@@ -168,8 +168,9 @@ fn business_day_after(month: Period, day: u32) -> Result<NaiveDate, DemoError> {
 /// Settles the return of `month` the way the accountant does once the month is validated:
 /// the worksheet's settlement entry dated on the filing day of the next month, then, when the
 /// return shows VAT to pay (line 32), the tax office's debit of that amount on the bank a few
-/// days later (Dr 445510 / Cr 512000). A credit (line 27) is carried to the next return's line
-/// 22, with no payment. Both entries are drafts, validated with the month they are dated in.
+/// days later (Dr 445510 / Cr 512000; both 445510 lines on the tax office's third party, so
+/// they letter). A credit (line 27) is carried to the next return's line 22, with no
+/// payment. Both entries are drafts, validated with the month they are dated in.
 fn settle_vat_return(
     ledger: &Ledger,
     ctx: &Ctx,
@@ -196,6 +197,8 @@ fn settle_vat_return(
         })
         .ok_or_else(|| LedgerError::Corrupt(format!("VAT to pay of {period}")))?;
     if due.is_positive() {
+        // On the tax office's third party, like the settlement's line: they letter.
+        let tax_office = ledger.settings()?.vat.tax_office_party;
         let paid_on = business_day_after(month, VAT_PAYMENT_DAY)?;
         let input = EntryInput {
             journal: "BQ".to_string(),
@@ -203,7 +206,7 @@ fn settle_vat_return(
             piece: format!("CA3 {period}"),
             label: format!("Paiement TVA CA3 {period} - DGFiP"),
             lines: vec![
-                Line::debit(payable, due),
+                Line::debit(payable, due).with_party(Some(tax_office)),
                 Line::credit(account("512000")?, due),
             ],
         };

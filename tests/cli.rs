@@ -1967,7 +1967,7 @@ fn fec_round_trip(options: &str) -> (Vec<u8>, Folio) {
     )));
     let out = copy.ok(&["import", "fec", &copy.arg_path(&path)]);
     assert!(
-        out.contains("imported 617 entries (1853 lines), 617 validated; created 1 journals, 1 accounts, 27 third parties"),
+        out.contains("imported 617 entries (1853 lines), 617 validated; created 1 journals, 1 accounts, 28 third parties"),
         "{out}"
     );
     assert_eq!(

@@ -6,7 +6,7 @@
 
 mod common;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use common::*;
 
@@ -322,4 +322,45 @@ fn a_settlement_is_dated_on_or_after_its_period_ends() {
         .unwrap();
     assert_eq!(sheet.status.name(), "settled");
     assert_eq!(entry.unwrap().date, filed_on);
+}
+
+#[test]
+fn demo_vat_to_pay_is_lettered_with_its_payments() {
+    let folio = Folio::demo();
+    let out = folio.ok(&w(&format!("report ledger {PAYABLE} --format csv")));
+    let lines: Vec<_> = csv_records(&out)
+        .into_iter()
+        .filter(|r| !r["piece"].is_empty())
+        .collect();
+    // Each return of January to September with VAT to pay: its settlement line and the
+    // payment, on the tax office's party, one complete group per return.
+    let mut groups: BTreeMap<String, (String, usize)> = BTreeMap::new();
+    for line in &lines {
+        assert_eq!(line["third_party"], "SIE", "{line:?}");
+        let period = line["piece"].strip_prefix("CA3 ").unwrap().to_string();
+        if period.as_str() < "2026-10" {
+            let letter = &line["letter"];
+            assert!(
+                letter.len() == 2 && letter.chars().all(|c| c.is_ascii_uppercase()),
+                "{line:?}"
+            );
+            let group = groups.entry(period).or_insert((letter.clone(), 0));
+            assert_eq!(&group.0, letter, "{line:?}");
+            group.1 += 1;
+        } else {
+            // October's payment is a November draft: both lines stay open.
+            assert_eq!(line["letter"], "", "{line:?}");
+        }
+    }
+    // January and February carried a credit: nothing to pay.
+    let periods: Vec<&str> = groups.keys().map(String::as_str).collect();
+    assert_eq!(
+        periods,
+        [
+            "2026-03", "2026-04", "2026-05", "2026-06", "2026-07", "2026-08", "2026-09"
+        ]
+    );
+    assert!(groups.values().all(|(_, n)| *n == 2), "{groups:?}");
+    let codes: BTreeSet<_> = groups.values().map(|(code, _)| code.clone()).collect();
+    assert_eq!(codes.len(), groups.len(), "{groups:?}");
 }

@@ -448,3 +448,138 @@ fn a_schema_4_ledger_gets_its_vat_index_when_opened() {
     );
     assert_check_clean(&folio);
 }
+
+/// The letters of an account's ledger lines, by piece and side.
+fn letters(folio: &Folio, account: &str) -> Vec<(String, String, String, String)> {
+    let out = folio.ok(&w(&format!("report ledger {account} --format csv")));
+    csv_records(&out)
+        .into_iter()
+        .filter(|r| !r["piece"].is_empty())
+        .map(|r| {
+            (
+                r["piece"].clone(),
+                r["third_party"].clone(),
+                r["letter"].clone(),
+                format!("{}/{}", r["debit"], r["credit"]),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn the_vat_to_pay_letters_with_its_payment_to_the_tax_office() {
+    let folio = Folio::blank();
+    add_doc(
+        &folio,
+        "--type customer_invoice --party CACME --date 2026-10-02 --line ';Lampe;1;1000;;V20'",
+    );
+    // The settlement puts the tax office's party on its 445510 line, creating the party.
+    let out = folio.ok(&w("vat settle --period 2026-10"));
+    assert!(out.contains("445510"), "{out}");
+    let parties = folio.ok(&w("parties"));
+    assert!(
+        parties.contains("SIE") && parties.contains("Service des impôts des entreprises"),
+        "{parties}"
+    );
+    let log = folio.ok(&w("log vat:2026-10"));
+    assert!(log.contains("third party SIE"), "{log}");
+    // The payment to the tax office, an ordinary bank entry on the same party.
+    folio.ok(&w(
+        "entry add -j BQ -d 2026-11-19 -p 'CA3 2026-10' --debit 445510@SIE=200 --credit 512000=200",
+    ));
+    folio.ok(&w("validate --all"));
+    let out = folio.ok(&w("letter auto"));
+    assert!(out.contains("AA"), "{out}");
+    let lines = letters(&folio, "445510");
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    assert!(
+        lines
+            .iter()
+            .all(|(piece, party, letter, _)| piece == "CA3 2026-10"
+                && party == "SIE"
+                && letter == "AA"),
+        "{lines:?}"
+    );
+    assert_check_clean(&folio);
+}
+
+#[test]
+fn the_tax_office_party_comes_from_the_settings() {
+    let folio = Folio::blank();
+    let settings = folio.ok(&w("settings export"));
+    assert!(
+        settings.contains("[vat]\ntax_office_party = \"SIE\""),
+        "{settings}"
+    );
+    let bad = folio.write(
+        "bad.toml",
+        settings.replace("tax_office_party = \"SIE\"", "tax_office_party = \"sie!\""),
+    );
+    folio.refuses(
+        &["settings", "load", &bad],
+        &["vat.tax_office_party", "sie!"],
+    );
+    folio.ok(&w(
+        "parties add DGFIP 'SIE de Lyon' --kind supplier --account 445510",
+    ));
+    let good = folio.write(
+        "good.toml",
+        settings.replace("tax_office_party = \"SIE\"", "tax_office_party = \"DGFIP\""),
+    );
+    folio.ok(&["settings", "load", &good]);
+    add_doc(
+        &folio,
+        "--type customer_invoice --party CACME --date 2026-10-02 --line ';Lampe;1;1000;;V20'",
+    );
+    folio.ok(&w("vat settle --period 2026-10"));
+    let lines = letters(&folio, "445510");
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert_eq!(lines[0].1, "DGFIP");
+    // The existing party is used as it is: no SIE is created.
+    let codes: Vec<String> = csv_records(&folio.ok(&w("parties --format csv")))
+        .into_iter()
+        .map(|r| r["code"].clone())
+        .collect();
+    assert_eq!(codes, ["CACME", "DGFIP", "FSUP"]);
+}
+
+#[test]
+fn a_reconciliation_rule_posts_the_tax_office_debit_that_letters_with_the_return() {
+    const IBAN: &str = "FR7630006000011234567890189";
+    let folio = Folio::blank();
+    folio.ok(&w(&format!("journals edit BQ --iban {IBAN}")));
+    let settings = folio.ok(&w("settings export")).replace("rules = []\n", "")
+        + "\n[[reconciliation.rules]]\nname = \"TVA\"\nlabel_contains = \"dgfip\"\nlabel_regex = \"tva|ca3\"\n\
+           sign = \"out\"\npost_to = \"445510\"\nparty = \"SIE\"\n\
+           label = \"Paiement TVA {date}\"\n";
+    let path = folio.write("settings.toml", settings);
+    folio.ok(&["settings", "load", &path]);
+    add_doc(
+        &folio,
+        "--type customer_invoice --party CACME --date 2026-10-02 --line ';Lampe;1;1000;;V20'",
+    );
+    folio.ok(&w("vat settle --period 2026-10"));
+    // The tax office's debit of line 32 on the November statement.
+    let statement = folio.write(
+        "nov.sta",
+        format!(
+            ":20:NOV\n:25:{IBAN}\n:28C:1/1\n:60F:C261031EUR1000,00\n\
+             :61:2611191119D200,00NTRFNONREF//R1\n:86:PRLV DGFIP TVA CA3 2026-10\n\
+             :62F:C261130EUR800,00\n"
+        ),
+    );
+    folio.ok(&["bank", "import", &statement]);
+    let out = folio.ok(&w("bank match"));
+    assert!(out.contains("matched 1 of 1 bank lines"), "{out}");
+    folio.ok(&w("validate --all"));
+    folio.ok(&w("letter auto"));
+    let lines = letters(&folio, "445510");
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    assert!(
+        lines
+            .iter()
+            .all(|(_, party, letter, _)| party == "SIE" && letter == "AA"),
+        "{lines:?}"
+    );
+    assert_check_clean(&folio);
+}

@@ -112,6 +112,7 @@ pub(crate) fn migrate_to_3(tx: &mut Tx<'_>) -> Result<()> {
             payment_methods: old.payment_methods,
             lettering: Default::default(),
             reconciliation: Default::default(),
+            vat: Default::default(),
         };
         tx.put_meta("settings", &settings)?;
     }

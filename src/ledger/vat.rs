@@ -19,8 +19,8 @@ use super::tables::*;
 use super::vat_index::{VAT_LINES, VAT_TAGS, VAT_TOTALS};
 use super::{Ctx, Ledger};
 use crate::model::calendar::Period;
-use crate::model::settings::{EntryLanding, Settings};
-use crate::model::{AccountNumber, Amount, EntryId, EntryInput};
+use crate::model::settings::{EntryLanding, Settings, TAX_OFFICE_NAME};
+use crate::model::{AccountNumber, Amount, EntryId, EntryInput, Party, PartyKind};
 use crate::vat::tags::{TagClass, TagRole, vat_line};
 use crate::vat::{
     AccountMovement, BoxRow, Ca3Box, Ca3Return, Checks, LineRef, Operation, Periodicity,
@@ -592,7 +592,8 @@ impl Ledger {
         }
         drop(reader);
         drop(view);
-        let lines = settlement_lines(&sheet)?;
+        let tax_office = settings.vat.tax_office_party.clone();
+        let lines = settlement_lines(&sheet, &tax_office)?;
         let result = self.write(ctx, |tx| {
             let now: u64 = tx.get_meta("counter")?.unwrap_or(0);
             if now != counter {
@@ -600,6 +601,21 @@ impl Ledger {
                     "period",
                     "the ledger changed while the return was computed: run the command again",
                 ));
+            }
+            let mut created = String::new();
+            let pays = lines
+                .iter()
+                .any(|l| l.third_party.as_deref() == Some(tax_office.as_str()));
+            if pays && tx.party_opt(&tax_office)?.is_none() {
+                tx.account(&accounts.payable)?;
+                let party = Party::new(
+                    tax_office.clone(),
+                    TAX_OFFICE_NAME.to_string(),
+                    PartyKind::Supplier,
+                    accounts.payable.clone(),
+                );
+                tx.put_party(&party)?;
+                created = format!(", third party {tax_office} {TAX_OFFICE_NAME} created");
             }
             let entry = if lines.is_empty() {
                 None
@@ -648,12 +664,15 @@ impl Ledger {
             if let Some(e) = &entry {
                 records.push(format!("entry:{}", e.id));
             }
+            if !created.is_empty() {
+                records.push(format!("party:{tax_office}"));
+            }
             tx.audit(
                 ctx,
                 "vat.settle",
                 records,
                 format!(
-                    "settled the VAT return of {period}: line 32 {} to pay, line 27 {} carried{}",
+                    "settled the VAT return of {period}: line 32 {} to pay, line 27 {} carried{}{created}",
                     sheet.ret.tax(Ca3Box::L32),
                     sheet.ret.tax(Ca3Box::L27),
                     entry
@@ -688,7 +707,7 @@ impl Ledger {
             return Err(settled_once(period, &existing));
         }
         let sheet = worksheet(&reader, period, options)?;
-        let lines = settlement_lines(&sheet)?;
+        let lines = settlement_lines(&sheet, &reader.settings.vat.tax_office_party)?;
         Ok(SettlementPreview {
             date: period.end(),
             piece: settlement_piece(period),
@@ -851,9 +870,12 @@ fn settled_once(period: ReturnPeriod, existing: &ReturnRecord) -> LedgerError {
     )
 }
 
-fn settlement_lines(sheet: &Worksheet) -> Result<Vec<crate::model::Line>> {
-    let accounts = SettlementAccounts::pcg()
+/// The settlement entry's lines; the VAT to pay (445510) names the tax office, so that its
+/// payment letters with it.
+fn settlement_lines(sheet: &Worksheet, tax_office: &str) -> Result<Vec<crate::model::Line>> {
+    let mut accounts = SettlementAccounts::pcg()
         .map_err(|e| LedgerError::Corrupt(format!("settlement accounts: {e}")))?;
+    accounts.tax_office = Some(tax_office.to_string());
     settlement_entry(&sheet.ret, &accounts).map_err(vat_err)
 }
 

@@ -161,6 +161,8 @@ impl Account {
         let third_party_required = n.starts_with("411") || n.starts_with("401");
         let letterable = matches!(kind, AccountKind::Customer | AccountKind::Supplier)
             || n.starts_with("421")
+            // VAT to pay: the settlement's line letters with the payment to the tax office.
+            || n.starts_with("4455")
             || n.starts_with("467")
             || n.starts_with("471");
         let reconcilable = matches!(kind, AccountKind::Bank);
@@ -195,6 +197,8 @@ mod tests {
         assert!(bank.reconcilable && !bank.letterable);
         let customers = Account::new(n, "Clients");
         assert!(customers.third_party_required && customers.letterable);
+        let payable = Account::new(AccountNumber::parse("445510").unwrap(), "TVA à décaisser");
+        assert!(payable.letterable && !payable.third_party_required);
     }
 
     #[test]

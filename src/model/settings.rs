@@ -191,6 +191,48 @@ pub struct Settings {
     /// for the same reason: older settings end before it and read the defaults.
     #[serde(default, deserialize_with = "reconciliation_or_default")]
     pub reconciliation: Reconciliation,
+    /// VAT returns: the tax office's third party. Stored after the reconciliation section:
+    /// older settings end before it and read the defaults.
+    #[serde(default, deserialize_with = "vat_or_default")]
+    pub vat: VatSettings,
+}
+
+/// VAT settings (`[vat]` in the TOML).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VatSettings {
+    /// Third party of the tax office (default `SIE`): the settlement's VAT to pay (445510)
+    /// carries it, so the payment to the tax office letters with it. `folio vat settle`
+    /// creates it (a supplier on 445510) when the ledger has no such party.
+    #[serde(default = "default_tax_office_party")]
+    pub tax_office_party: String,
+}
+
+/// Name given to the tax office's third party when a settlement creates it.
+pub const TAX_OFFICE_NAME: &str = "Service des impôts des entreprises";
+
+fn default_tax_office_party() -> String {
+    "SIE".to_string()
+}
+
+impl Default for VatSettings {
+    fn default() -> Self {
+        VatSettings {
+            tax_office_party: default_tax_office_party(),
+        }
+    }
+}
+
+/// Reads the VAT settings; like [`lettering_or_default`], settings stored before they
+/// existed read the defaults.
+fn vat_or_default<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<VatSettings, D::Error> {
+    if deserializer.is_human_readable() {
+        VatSettings::deserialize(deserializer)
+    } else {
+        Ok(VatSettings::deserialize(deserializer).unwrap_or_default())
+    }
 }
 
 /// Lettering settings (`[lettering]` in the TOML).
@@ -725,7 +767,19 @@ impl Settings {
             self.documents.iter().map(|g| g.document.name()),
         )?;
         self.lettering.validate()?;
-        self.reconciliation.validate(self)
+        self.reconciliation.validate(self)?;
+        if super::party::parse_party_code(&self.vat.tax_office_party).as_deref()
+            != Ok(self.vat.tax_office_party.as_str())
+        {
+            return Err(err(
+                "vat.tax_office_party".into(),
+                format!(
+                    "`{}` is not a third-party code (1 to 17 uppercase letters, digits, `-` or `_`)",
+                    self.vat.tax_office_party
+                ),
+            ));
+        }
+        Ok(())
     }
 }
 

@@ -235,6 +235,7 @@ fn settings() -> Settings {
         }],
         lettering: Default::default(),
         reconciliation: Default::default(),
+        vat: Default::default(),
     }
 }
 

@@ -16,6 +16,8 @@ pub struct SettlementAccounts {
     pub rounding_loss: AccountNumber,
     /// Rounding gain (758).
     pub rounding_gain: AccountNumber,
+    /// Third party of the VAT to pay (the tax office), so its payment letters with it.
+    pub tax_office: Option<String>,
 }
 
 impl SettlementAccounts {
@@ -26,6 +28,7 @@ impl SettlementAccounts {
             payable: AccountNumber::parse("445510")?,
             rounding_loss: AccountNumber::parse("658000")?,
             rounding_gain: AccountNumber::parse("758000")?,
+            tax_office: None,
         })
     }
 }
@@ -46,7 +49,7 @@ fn line(account: &AccountNumber, signed: Amount, label: &str) -> Option<Line> {
 /// counted tax lines is cleared of what the return counted on it, to the cent (Dr 44571 and
 /// 4452; Cr 44566, 44562, 445662; the other side when a credit note made it negative); Cr
 /// 44567 by line 22 (the credit used); Dr 44567 by line 27 (the new credit); Cr 44551 by
-/// line 32 (to pay). What is left is the rounding of the boxes to whole euros: Dr 658 for a
+/// line 32 (to pay, on the tax office's third party when one is given). What is left is the rounding of the boxes to whole euros: Dr 658 for a
 /// loss, Cr 758 for a gain. The lines balance to the cent; none is zero. Returns no line at
 /// all when the return has nothing to settle.
 pub fn settlement_entry(
@@ -81,12 +84,16 @@ pub fn settlement_entry(
         "Crédit de TVA à reporter (ligne 27)",
     )?;
     let due = ret.tax(Ca3Box::L32);
+    let before = lines.len();
     push(
         &mut lines,
         &accounts.payable,
         Amount::ZERO.checked_sub(due).ok_or(VatError::Overflow)?,
         "TVA à payer (ligne 32)",
     )?;
+    for payable in &mut lines[before..] {
+        payable.third_party = accounts.tax_office.clone();
+    }
     // Debits exceed credits by `balance`: the return rounded down what the accounts hold.
     let rounding = Amount::ZERO
         .checked_sub(balance)

@@ -315,6 +315,21 @@ fn debits_sales_purchases_and_fixed_assets() {
             row("658000", "0.48", "0.00"),
         ]
     );
+    // With the tax office's party: on the VAT to pay only, so its payment letters with it.
+    let accounts = SettlementAccounts {
+        tax_office: Some("SIE".into()),
+        ..SettlementAccounts::pcg().unwrap()
+    };
+    let parties: Vec<_> = settlement_entry(&ret, &accounts)
+        .unwrap()
+        .into_iter()
+        .map(|l| (l.account.as_str().to_string(), l.third_party))
+        .filter(|(_, party)| party.is_some())
+        .collect();
+    assert_eq!(
+        parties,
+        vec![("445510".to_string(), Some("SIE".to_string()))]
+    );
 }
 
 #[test]
