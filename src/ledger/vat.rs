@@ -603,16 +603,21 @@ impl Ledger {
                 ));
             }
             let mut created = String::new();
-            let pays = lines
+            let payable = lines
                 .iter()
-                .any(|l| l.third_party.as_deref() == Some(tax_office.as_str()));
-            if pays && tx.party_opt(&tax_office)?.is_none() {
-                tx.account(&accounts.payable)?;
+                .find(|l| l.third_party.as_deref() == Some(tax_office.as_str()))
+                .map(|l| l.account.clone());
+            let missing = match payable {
+                Some(_) => tx.party_opt(&tax_office)?.is_none(),
+                None => false,
+            };
+            if let Some(payable) = payable.filter(|_| missing) {
+                tx.account(&payable)?;
                 let party = Party::new(
                     tax_office.clone(),
                     TAX_OFFICE_NAME.to_string(),
                     PartyKind::Supplier,
-                    accounts.payable.clone(),
+                    payable,
                 );
                 tx.put_party(&party)?;
                 created = format!(", third party {tax_office} {TAX_OFFICE_NAME} created");
