@@ -170,25 +170,47 @@ impl LedgerError {
     }
 }
 
+/// A storage error as the user must read it: a file that ends before what its pages describe,
+/// or whose pages do not check, is corrupt (a damaged or truncated copy), not a passing failure.
+fn storage_error(err: redb::Error) -> LedgerError {
+    match err {
+        redb::Error::Io(io) if io.kind() == std::io::ErrorKind::UnexpectedEof => {
+            LedgerError::Corrupt(format!("the file is truncated ({io})"))
+        }
+        redb::Error::Corrupted(reason) => LedgerError::Corrupt(reason),
+        other => LedgerError::Storage(other.to_string()),
+    }
+}
+
 macro_rules! storage_errors {
     ($($t:ty),*) => {
         $(impl From<$t> for LedgerError {
             fn from(err: $t) -> Self {
-                LedgerError::Storage(err.to_string())
+                storage_error(redb::Error::from(err))
             }
         })*
     };
 }
 
 storage_errors!(
-    redb::Error,
     redb::DatabaseError,
     redb::TransactionError,
     redb::TableError,
     redb::StorageError,
-    redb::CommitError,
-    redb::CursorError
+    redb::CommitError
 );
+
+impl From<redb::Error> for LedgerError {
+    fn from(err: redb::Error) -> Self {
+        storage_error(err)
+    }
+}
+
+impl From<redb::CursorError> for LedgerError {
+    fn from(err: redb::CursorError) -> Self {
+        LedgerError::Storage(err.to_string())
+    }
+}
 
 pub type Result<T, E = LedgerError> = std::result::Result<T, E>;
 
