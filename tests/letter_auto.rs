@@ -752,7 +752,22 @@ fn the_demo_is_lettered_and_keeps_work_for_the_workbench() {
         .filter(|r| r["date"] == TODAY)
         .map(|r| r["party"].as_str())
         .collect();
-    assert_eq!(by_rules, ["FLICHTWERK", "FVERRERIE"]);
+    // The VAT to pay of March to September with its payment to the tax office (same piece
+    // `CA3 2026-MM`); October's is paid on the November statement, left to reconcile.
+    assert_eq!(
+        by_rules,
+        [
+            "FLICHTWERK",
+            "FVERRERIE",
+            "SIE",
+            "SIE",
+            "SIE",
+            "SIE",
+            "SIE",
+            "SIE",
+            "SIE"
+        ]
+    );
     let partial: Vec<&str> = rows
         .iter()
         .filter(|r| r["code"].chars().all(|c| c.is_ascii_lowercase()))

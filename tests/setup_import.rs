@@ -98,7 +98,7 @@ fn demo_parties_with_balances_and_details_import_into_a_new_client() {
     let before = copy.snapshot();
     let again = copy.ok(&["parties", "import", &file]);
     assert!(
-        again.contains("0 added, 0 updated, 27 unchanged"),
+        again.contains("0 added, 0 updated, 28 unchanged"),
         "{again}"
     );
     before.assert_same(&copy.snapshot(), "parties import (again)");

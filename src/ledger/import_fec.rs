@@ -750,7 +750,14 @@ impl Importer<'_, '_> {
                     Ok(code) if !codes.contains(&code) => code,
                     _ => derive_code(written, 17, b"-_", |c| codes.contains(c)),
                 };
-                let kind = if account.starts_with("40") {
+                // Customers on 41…; the company owes the others (suppliers on 40…, staff and
+                // social bodies on 42/43…, the State on 44…, e.g. the tax office on 4455…).
+                let kind = if account.starts_with("41") {
+                    PartyKind::Customer
+                } else if ["40", "42", "43", "44"]
+                    .iter()
+                    .any(|p| account.starts_with(p))
+                {
                     PartyKind::Supplier
                 } else {
                     PartyKind::Customer
