@@ -201,6 +201,50 @@ fn a_cfonb_file_of_two_accounts_goes_to_both_treasury_accounts() {
 }
 
 #[test]
+fn an_ofx_file_of_a_bank_account_and_a_credit_card_goes_to_both_journals() {
+    let folio = two_banks();
+    folio.ok(&w("journals edit BQ --iban FR7630003012340009876543264"));
+    let file = fixture("ofx2-bank-and-card.ofx");
+    // The card has no IBAN: until its number is set on a journal, nothing is imported.
+    folio.refuses(
+        &w(&format!("bank import {file}")),
+        &["4974XXXXXXXX1234", "is unknown"],
+    );
+    folio.refuses(
+        &w("journals edit B2 --number 'card#1'"),
+        &["number", "card#1", "not an account number"],
+    );
+    // The number as the card statement writes it, spaces and case aside.
+    folio.ok(&w("journals edit B2 --number '4974 xxxx xxxx 1234'"));
+    let listing = folio.ok(&w("journals --format csv"));
+    assert!(listing.contains("4974XXXXXXXX1234"), "{listing}");
+    let out = folio.ok(&w(&format!("bank import {file}")));
+    assert!(
+        out.contains("(4974XXXXXXXX1234-20261130) on 512100"),
+        "{out}"
+    );
+    let statements = csv_records(&folio.ok(&w("bank statements --format csv")));
+    let accounts: Vec<(&str, &str)> = statements
+        .iter()
+        .map(|s| (s["account"].as_str(), s["closing"].as_str()))
+        .collect();
+    assert_eq!(accounts, [("512000", "5350.00"), ("512100", "-89.99")]);
+    let card = lines_csv(&folio, "--account 512100");
+    assert_eq!(card.len(), 1, "{card:?}");
+    assert_eq!(card[0]["amount"], "-89.99");
+    assert_eq!(card[0]["label"], "AMAZON EU SARL");
+    // A journal may be created with the number too.
+    folio.ok(&w("accounts add 512200 'Carte 2'"));
+    folio.ok(&w(
+        "journals add B3 'Carte 2' --kind bank --treasury 512200 --number 4974XXXXXXXX9876",
+    ));
+    folio.refuses(
+        &w("journals add B4 'Carte 3' --kind bank --treasury 512200 --number 1 --iban FR7630003012340009876543264"),
+        &["--number", "--iban"],
+    );
+}
+
+#[test]
 fn importing_twice_or_overlapping_exports_adds_no_line_twice() {
     let folio = Folio::blank();
     iban_on_bq(&folio);

@@ -236,7 +236,7 @@ fn ofx2_xml_bank_and_credit_card() {
     let bank_statement = &statements[0];
     assert_eq!(
         bank_statement.account.iban.as_deref(),
-        Some("FR7630003012340009876543285")
+        Some("FR7630003012340009876543264")
     );
     assert_eq!(bank_statement.lines[0].amount.cents(), 360_000);
     assert_eq!(bank_statement.lines[0].value_date, Some(day(2026, 11, 11)));

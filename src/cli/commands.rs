@@ -398,6 +398,7 @@ fn journals(
             treasury,
             iban,
             rib,
+            number,
         }) => {
             let kind = JournalKind::parse(kind).ok_or_else(|| {
                 anyhow!("kind: `{kind}` is not one of sales, purchases, bank, cash, miscellaneous, opening")
@@ -409,7 +410,8 @@ fn journals(
                 treasury_account: treasury.as_deref().map(account_arg).transpose()?,
                 active: true,
             };
-            let bank = bank_details_arg(iban.as_deref(), rib.as_deref())?.flatten();
+            let bank =
+                bank_details_arg(iban.as_deref(), rib.as_deref(), number.as_deref())?.flatten();
             let journal = ledger.add_journal_with_bank(ctx, journal, bank.as_ref())?;
             writeln!(out, "added journal {} {}", journal.code, journal.label)?;
         }
@@ -421,6 +423,7 @@ fn journals(
             kind,
             iban,
             rib,
+            number,
         }) => {
             let kind = kind
                 .as_deref()
@@ -435,7 +438,7 @@ fn journals(
                 active: *active,
                 treasury_account: treasury.as_deref().map(account_arg).transpose()?,
                 kind,
-                bank: bank_details_arg(iban.as_deref(), rib.as_deref())?,
+                bank: bank_details_arg(iban.as_deref(), rib.as_deref(), number.as_deref())?,
             };
             let code = parse_journal_code(code).map_err(|e| anyhow!("code: {e}"))?;
             let journal = ledger.edit_journal(ctx, &code, &patch)?;
@@ -445,19 +448,22 @@ fn journals(
     Ok(ExitCode::SUCCESS)
 }
 
-/// `--iban` / `--rib` to bank details: `None` when neither is given, `Some(None)` for an
-/// empty `--iban ""` (removes them).
+/// `--iban` / `--rib` / `--number` to bank details: `None` when none is given, `Some(None)`
+/// for an empty one (`--iban ""` removes them).
 fn bank_details_arg(
     iban: Option<&str>,
     rib: Option<&str>,
+    number: Option<&str>,
 ) -> Result<Option<Option<crate::ledger::BankDetails>>> {
     use crate::ledger::BankDetails;
-    match (iban, rib) {
-        (Some(iban), _) if iban.trim().is_empty() => Ok(Some(None)),
-        (Some(iban), _) => Ok(Some(Some(BankDetails::from_iban(iban)?))),
-        (None, Some(rib)) if rib.trim().is_empty() => Ok(Some(None)),
-        (None, Some(rib)) => Ok(Some(Some(BankDetails::from_rib(rib)?))),
-        (None, None) => Ok(None),
+    match (iban, rib, number) {
+        (Some(iban), _, _) if iban.trim().is_empty() => Ok(Some(None)),
+        (Some(iban), _, _) => Ok(Some(Some(BankDetails::from_iban(iban)?))),
+        (None, Some(rib), _) if rib.trim().is_empty() => Ok(Some(None)),
+        (None, Some(rib), _) => Ok(Some(Some(BankDetails::from_rib(rib)?))),
+        (None, None, Some(number)) if number.trim().is_empty() => Ok(Some(None)),
+        (None, None, Some(number)) => Ok(Some(Some(BankDetails::from_number(number)?))),
+        (None, None, None) => Ok(None),
     }
 }
 

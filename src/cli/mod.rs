@@ -423,6 +423,11 @@ pub enum JournalsAction {
         /// French RIB `BANK BRANCH ACCOUNT [KEY]` when there is no IBAN.
         #[arg(long, conflicts_with = "iban")]
         rib: Option<String>,
+        /// Another account number, as the statements write it, when there is neither IBAN nor
+        /// RIB: the card number of an OFX credit-card statement (`CCACCTFROM/ACCTID`, often
+        /// masked, e.g. `4974XXXXXXXX1234`), an MT940 `:25:` account that is no IBAN.
+        #[arg(long, conflicts_with_all = ["iban", "rib"])]
+        number: Option<String>,
     },
     Edit {
         code: String,
@@ -442,6 +447,11 @@ pub enum JournalsAction {
         /// French RIB `BANK BRANCH ACCOUNT [KEY]` when there is no IBAN.
         #[arg(long, conflicts_with = "iban")]
         rib: Option<String>,
+        /// Another account number as the statements write it (a card number of an OFX
+        /// credit-card statement, an MT940 `:25:` that is no IBAN); `--number ""` removes the
+        /// bank details.
+        #[arg(long, conflicts_with_all = ["iban", "rib"])]
+        number: Option<String>,
     },
 }
 

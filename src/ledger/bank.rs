@@ -102,6 +102,36 @@ impl BankDetails {
         })
     }
 
+    /// Details from another account number, as statements write it (a card number of an OFX
+    /// credit-card statement, an MT940 `:25:` that is no IBAN): spaces removed, 1 to 34 letters,
+    /// digits or `*` / `X` masks, in capitals.
+    pub fn from_number(text: &str) -> Result<BankDetails> {
+        let number: String = text
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect::<String>()
+            .to_ascii_uppercase();
+        if number.is_empty()
+            || number.chars().count() > 34
+            || !number
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '*' | '-' | '/' | '.'))
+        {
+            return Err(LedgerError::Invalid {
+                field: "number",
+                reason: format!(
+                    "{} is not an account number: 1 to 34 letters, digits, `*`, `-`, `/` or `.`",
+                    echo(text)
+                ),
+            });
+        }
+        Ok(BankDetails {
+            iban: None,
+            rib: None,
+            number: Some(number),
+        })
+    }
+
     /// Details from a French RIB `BANK BRANCH ACCOUNT [KEY]` (5, 5 and 11 characters, the
     /// 2-digit key checked when given).
     pub fn from_rib(text: &str) -> Result<BankDetails> {
@@ -169,7 +199,13 @@ impl BankDetails {
         {
             return true;
         }
-        matches!((&self.number, &id.number), (Some(mine), Some(theirs)) if mine == theirs)
+        let compact = |s: &str| -> String {
+            s.chars()
+                .filter(|c| !c.is_whitespace())
+                .collect::<String>()
+                .to_ascii_uppercase()
+        };
+        matches!((&self.number, &id.number), (Some(mine), Some(theirs)) if compact(mine) == compact(theirs))
     }
 
     /// The details a statement gives of its account.
