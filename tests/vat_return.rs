@@ -583,3 +583,27 @@ fn a_reconciliation_rule_posts_the_tax_office_debit_that_letters_with_the_return
     );
     assert_check_clean(&folio);
 }
+
+#[test]
+fn the_settlement_may_be_dated_the_day_the_return_is_filed() {
+    let folio = Folio::blank();
+    add_doc(
+        &folio,
+        "--type customer_invoice --party CACME --date 2026-10-02 --line ';Lampe;1;1000;;V20'",
+    );
+    folio.refuses(
+        &w("vat settle --period 2026-10 --date 2026-10-30"),
+        &["date", "2026-10-30", "before the period ends on 2026-10-31"],
+    );
+    folio.refuses(
+        &w("vat settle --period 2026-10 --date 19/13/2026"),
+        &["date", "is not a date"],
+    );
+    let out = folio.ok(&w("vat settle --period 2026-10 --date 2026-11-16"));
+    assert!(out.contains("on 2026-11-16"), "{out}");
+    // November's return leaves October's settlement out: no unexplained VAT line.
+    let november = folio.ok(&w("vat return --period 2026-11"));
+    assert!(!november.contains("untagged"), "{november}");
+    assert_eq!(nonzero(&folio, "2026-11"), Vec::<String>::new());
+    assert_check_clean(&folio);
+}

@@ -36,6 +36,10 @@ pub enum VatAction {
         /// The journal of the settlement entry.
         #[arg(long, default_value = "OD")]
         journal: String,
+        /// The date of the settlement entry, e.g. the day the return is filed (on or after
+        /// the period's last day, which is the default).
+        #[arg(long)]
+        date: Option<String>,
     },
     /// Record a settled return as filed: its boxes stay frozen and its months are locked.
     File {
@@ -116,11 +120,19 @@ pub fn vat(cli: &Cli, action: &VatAction, ctx: &Ctx, out: &mut impl Write) -> Re
             }
             Ok(ExitCode::SUCCESS)
         }
-        VatAction::Settle { period, journal } => {
+        VatAction::Settle {
+            period,
+            journal,
+            date,
+        } => {
             let period = period_arg(period)?;
+            let date = match date {
+                Some(text) => super::commands::date_arg("date", text)?,
+                None => period.end(),
+            };
             let ledger = Ledger::open(&cli.ledger)?;
             let options = ledger.vat_options()?;
-            let (sheet, entry) = ledger.vat_settle(ctx, period, &options, journal)?;
+            let (sheet, entry) = ledger.vat_settle_on(ctx, period, &options, journal, date)?;
             match entry {
                 Some(entry) => {
                     writeln!(
