@@ -78,10 +78,10 @@ fn side(cents: i64) -> &'static str {
 }
 
 fn balance(out: &mut String, code: &str, cents: i64, date: &str) {
-    let _ = write!(
+    let _ = writeln!(
         out,
         "<Bal><Tp><CdOrPrtry><Cd>{code}</Cd></CdOrPrtry></Tp>\
-         <Amt Ccy=\"EUR\">{}</Amt><CdtDbtInd>{}</CdtDbtInd><Dt><Dt>{date}</Dt></Dt></Bal>\n",
+         <Amt Ccy=\"EUR\">{}</Amt><CdtDbtInd>{}</CdtDbtInd><Dt><Dt>{date}</Dt></Dt></Bal>",
         decimal(cents),
         side(cents)
     );
