@@ -1330,5 +1330,8 @@ fn note_text(kind: crate::vat::NoteKind) -> &'static str {
         ServicesOnPaymentWithOption => {
             "services taxed on payment though the company opted for débits"
         }
+        RateNotOfBox => {
+            "taxed at another rate than its box's (08 20 %, 09 5.5 %, 9B 10 %): check the tax code's box"
+        }
     }
 }

@@ -120,6 +120,26 @@ fn regime_note(line: &VatLine, options: &VatOptions) -> Option<NoteKind> {
     }
 }
 
+/// Whether a due tax line is its base at the rate of its box, to 2 cents (the tax of a line
+/// is rounded to the cent; a move of encaissements rounds its base and its tax in
+/// proportion). A line without a base is not judged.
+fn at_rate_of_box(line: &VatLine, rate_box: Ca3Box) -> bool {
+    let Some(per_mille) = rate_box.rate_per_mille() else {
+        return true;
+    };
+    let base = i128::from(line.base.cents()).abs();
+    if base == 0 {
+        return true;
+    }
+    let tax = i128::from(line.amount.cents()).abs();
+    // base × rate in cents, rounded half up: (base × per_mille + 500) / 1000.
+    let expected = base
+        .saturating_mul(i128::from(per_mille))
+        .saturating_add(500)
+        / 1000;
+    (tax - expected).abs() <= 2
+}
+
 /// Computes the CA3 of `period` from tagged lines.
 ///
 /// - Lines dated outside the period are noted and not counted.
@@ -198,6 +218,9 @@ pub fn compute_return(
                 };
                 if let Some(kind) = regime_note(line, options) {
                     notes.push(note(kind));
+                }
+                if !at_rate_of_box(line, rate) {
+                    notes.push(note(NoteKind::RateNotOfBox));
                 }
                 let tax = neg(line.amount)?;
                 let on_payment = line.exigibility == Exigibility::OnPayment;

@@ -214,6 +214,16 @@ impl Ca3Box {
         matches!(self, Ca3Box::L08 | Ca3Box::L09 | Ca3Box::L9B)
     }
 
+    /// The rate of a rate box, in tenths of a percent: 08 is 20 %, 09 5.5 %, 9B 10 %.
+    pub fn rate_per_mille(self) -> Option<i64> {
+        match self {
+            Ca3Box::L08 => Some(200),
+            Ca3Box::L09 => Some(55),
+            Ca3Box::L9B => Some(100),
+            _ => None,
+        }
+    }
+
     /// Total lines: computed from other rounded boxes, never from lines.
     pub fn is_total(self) -> bool {
         matches!(
@@ -466,6 +476,9 @@ pub enum NoteKind {
     /// A sale of services taxed on payment though the company opted for débits. Counted as
     /// posted.
     ServicesOnPaymentWithOption,
+    /// A due tax line whose tax is not its base at the rate of its box (7 % counted in 09,
+    /// the 5.5 % box): the tax code's box or rate is wrong. Counted as posted.
+    RateNotOfBox,
 }
 
 impl NoteKind {

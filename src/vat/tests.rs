@@ -778,6 +778,55 @@ fn lines_that_do_not_fit_are_noted_not_counted() {
 }
 
 #[test]
+fn a_tax_at_another_rate_than_its_box_is_noted_and_counted_as_posted() {
+    let mut b = B::new();
+    // 7 % of 408.00 in box 09 (5.5 %): noted.
+    b.entry().push(
+        d(2026, 10, 3),
+        "44571",
+        "V_ECO",
+        (Some(Ca3Box::L09), Some(Ca3Box::L09)),
+        Role::Tax(TaxKind::Collected),
+        "-28.56",
+        "408.00",
+        Operation::DomesticSale,
+        Supply::Goods,
+        Exigibility::OnInvoice,
+    );
+    // 5.5 % of 408.00 rounded to the cent (22.44), and 20 % of a credit note: not noted.
+    b.entry().push(
+        d(2026, 10, 4),
+        "44571",
+        "V55",
+        (Some(Ca3Box::L09), Some(Ca3Box::L09)),
+        Role::Tax(TaxKind::Collected),
+        "-22.44",
+        "408.00",
+        Operation::DomesticSale,
+        Supply::Goods,
+        Exigibility::OnInvoice,
+    );
+    b.entry().push(
+        d(2026, 10, 5),
+        "44571",
+        "V20",
+        (Some(Ca3Box::L08), Some(Ca3Box::L08)),
+        Role::Tax(TaxKind::Collected),
+        "20.01",
+        "-100.05",
+        Operation::DomesticSale,
+        Supply::Goods,
+        Exigibility::OnInvoice,
+    );
+    let ret = compute(&b.lines, "0");
+    let kinds: Vec<NoteKind> = ret.notes.iter().map(|n| n.kind).collect();
+    assert_eq!(kinds, vec![NoteKind::RateNotOfBox]);
+    assert!(NoteKind::RateNotOfBox.is_problem());
+    assert!(!NoteKind::RateNotOfBox.excludes());
+    assert_eq!(ret.tax(Ca3Box::L09), eur("51"), "counted as posted");
+}
+
+#[test]
 fn regime_notes_follow_the_company_option() {
     let mut b = B::new();
     b.entry().push(
