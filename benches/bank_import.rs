@@ -4,6 +4,7 @@
 //! ```text
 //! cargo bench --bench bank_import                               # 100,000 lines, 10 files
 //! FOLIO_BENCH_CAMT_LINES=10000 cargo bench --bench bank_import  # smaller
+//! FOLIO_BENCH_KEEP=1 cargo bench --bench bank_import             # keep the files to profile
 //! ```
 //!
 //! A bank sends statements as daily or monthly files, and statement files are read whole up to
@@ -417,6 +418,11 @@ fn run() -> BenchResult<()> {
         "\nlines/s of the single-file rows are by processor time. Verdict (processor time): {}",
         verdict(cpu_rate)
     );
-    dir.close()?;
+    if std::env::var_os("FOLIO_BENCH_KEEP").is_some() {
+        // The files and the ledger stay, to profile one import.
+        eprintln!("kept {}", dir.keep().display());
+    } else {
+        dir.close()?;
+    }
     Ok(())
 }

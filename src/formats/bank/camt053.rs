@@ -8,15 +8,43 @@
 
 use chrono::NaiveDate;
 
-use super::xml::{Element, parse_xml};
+use super::xml::{Element, parse_xml_with};
 use super::{AccountId, Statement, StatementLine, clean, clean_opt, parse_amount, require_euro};
 use crate::formats::FormatError;
 use crate::model::Amount;
 
 const STMT: &str = "Document/BkToCstmrStmt/Stmt";
 
+/// What the entries of one statement gave, in document order.
+type EntryResults = Vec<Result<Option<StatementLine>, FormatError>>;
+
 pub fn parse(data: &[u8], file: &str) -> Result<Vec<Statement>, FormatError> {
-    let root = parse_xml(data, file)?;
+    // Each `Document/BkToCstmrStmt/Stmt/Ntry` becomes its line as soon as it ends, so a file
+    // of many entries never holds their trees; their errors wait for their statement's turn,
+    // so a file is judged in the same order as when the tree is read whole.
+    let mut entries: Vec<EntryResults> = Vec::new();
+    let root = parse_xml_with(data, file, &mut |stack, element| {
+        let in_statement = matches!(
+            stack,
+            [document, report, stmt]
+                if &*document.name == "Document"
+                    && &*report.name == "BkToCstmrStmt"
+                    && &*stmt.name == "Stmt"
+        );
+        if !in_statement || &*element.name != "Ntry" {
+            return Some(element);
+        }
+        let index = stack[1]
+            .children
+            .iter()
+            .filter(|child| &*child.name == "Stmt")
+            .count();
+        if entries.len() <= index {
+            entries.resize_with(index + 1, Vec::new);
+        }
+        entries[index].push(entry_line(&element, file));
+        None
+    })?;
     if &*root.name != "Document" {
         return Err(FormatError::new(
             file,
@@ -33,9 +61,10 @@ pub fn parse(data: &[u8], file: &str) -> Result<Vec<Statement>, FormatError> {
             "missing: this is not a CAMT.053 bank-to-customer statement",
         ));
     };
+    let mut entries = entries.into_iter();
     let statements: Vec<Statement> = report
         .children_named("Stmt")
-        .map(|stmt| statement(stmt, file))
+        .map(|stmt| statement(stmt, entries.next().unwrap_or_default(), file))
         .collect::<Result<_, _>>()?;
     if statements.is_empty() {
         return Err(FormatError::new(
@@ -116,7 +145,7 @@ fn signed_amount(element: &Element, file: &str, path: &str) -> Result<Amount, Fo
     }
 }
 
-fn statement(stmt: &Element, file: &str) -> Result<Statement, FormatError> {
+fn statement(stmt: &Element, entries: EntryResults, file: &str) -> Result<Statement, FormatError> {
     let account = account(stmt, file)?;
     if let Some(currency) = stmt.text_at(&["Acct", "Ccy"]) {
         let line = stmt.at(&["Acct", "Ccy"]).map_or(stmt.line, |e| e.line);
@@ -149,9 +178,9 @@ fn statement(stmt: &Element, file: &str) -> Result<Statement, FormatError> {
             closing = Some((amount, date));
         }
     }
-    let mut lines = Vec::new();
-    for entry in stmt.children_named("Ntry") {
-        if let Some(line) = entry_line(entry, file)? {
+    let mut lines = Vec::with_capacity(entries.len());
+    for entry in entries {
+        if let Some(line) = entry? {
             lines.push(line);
         }
     }
@@ -405,6 +434,42 @@ mod tests {
         let err = parse(text.as_bytes(), "c.xml").unwrap_err();
         assert_eq!(err.field, "Document/BkToCstmrStmt/Stmt/Ntry/Amt");
         assert_eq!(err.line, 9);
+    }
+
+    #[test]
+    fn entries_are_read_as_they_end_and_judged_in_document_order() {
+        // Two statements; the second's entries go to the second, in order.
+        let second = stmt(&format!("{ENTRY}{}", ENTRY.replace("B1", "B2")), "EUR")
+            .replace("<Id>S1</Id>", "<Id>S2</Id>");
+        let text = doc(&format!("{}{second}", stmt(ENTRY, "EUR")));
+        let statements = parse(text.as_bytes(), "c.xml").unwrap();
+        let refs: Vec<Vec<&str>> = statements
+            .iter()
+            .map(|s| {
+                s.lines
+                    .iter()
+                    .filter_map(|l| l.reference.as_deref())
+                    .collect()
+            })
+            .collect();
+        assert_eq!(refs, [vec!["B1"], vec!["B1", "B2"]]);
+        // A statement's own error comes before its entries' (the tree order of a whole read):
+        // a foreign balance currency, then a bad amount of its entry.
+        let text = doc(&stmt(&ENTRY.replace("150.00", "15O.00"), "CHF"));
+        let err = parse(text.as_bytes(), "c.xml").unwrap_err();
+        assert_eq!(err.field, "Document/BkToCstmrStmt/Stmt/Bal/Amt@Ccy");
+        // The first statement's bad entry before the second statement's.
+        let bad_second = stmt(&ENTRY.replace("2026-02-03", "2026-02-3O"), "EUR");
+        let text = doc(&format!(
+            "{}{bad_second}",
+            stmt(&ENTRY.replace("150.00", "15O.00"), "EUR")
+        ));
+        let err = parse(text.as_bytes(), "c.xml").unwrap_err();
+        assert_eq!(err.field, "Document/BkToCstmrStmt/Stmt/Ntry/Amt");
+        // An entry elsewhere than in a statement is not one of its lines.
+        let stray = doc(&stmt("", "EUR")).replace("<GrpHdr>", &format!("<GrpHdr>{ENTRY}"));
+        let statements = parse(stray.as_bytes(), "c.xml").unwrap();
+        assert!(statements[0].lines.is_empty());
     }
 
     #[test]

@@ -126,6 +126,18 @@ fn attach(
 
 /// Parses an XML document into its root element.
 pub(crate) fn parse_xml(data: &[u8], file: &str) -> Result<Element, FormatError> {
+    parse_xml_with(data, file, &mut |_, element| Some(element))
+}
+
+/// [`parse_xml`], handing each finished element to `take` with its open ancestors (root
+/// first) before it is attached: `take` returns it to attach it, or keeps it (`None`), so
+/// that a reader can turn the many repeated elements of a large file (a statement's entries)
+/// into its own values as they end, instead of holding the whole tree.
+pub(crate) fn parse_xml_with(
+    data: &[u8],
+    file: &str,
+    take: &mut dyn FnMut(&[Element], Element) -> Option<Element>,
+) -> Result<Element, FormatError> {
     if data.len() > MAX_XML_BYTES {
         return Err(FormatError::new(
             file,
@@ -209,17 +221,20 @@ pub(crate) fn parse_xml(data: &[u8], file: &str) -> Result<Element, FormatError>
                     line,
                     ..Element::default()
                 };
-                let field = if element.name.is_empty() {
-                    path(&stack)
-                } else {
-                    element.name.to_string()
+                // The field an error names: built only for an error.
+                let field = |stack: &[Element], element: &Element| {
+                    if element.name.is_empty() {
+                        path(stack)
+                    } else {
+                        element.name.to_string()
+                    }
                 };
                 for attr in tag.attributes() {
                     let attr = attr.map_err(|err| {
                         FormatError::new(
                             file,
                             line,
-                            field.clone(),
+                            field(&stack, &element),
                             format!("malformed attribute: {err}"),
                         )
                     })?;
@@ -229,7 +244,7 @@ pub(crate) fn parse_xml(data: &[u8], file: &str) -> Result<Element, FormatError>
                             FormatError::new(
                                 file,
                                 line,
-                                field.clone(),
+                                field(&stack, &element),
                                 format!("attribute value: {err}"),
                             )
                         })?;
@@ -238,13 +253,15 @@ pub(crate) fn parse_xml(data: &[u8], file: &str) -> Result<Element, FormatError>
                         .push((local_name(attr.key.as_ref()), value.into_owned()));
                 }
                 if is_empty {
-                    attach(&mut stack, &mut root, element, file)?;
+                    if let Some(element) = take(&stack, element) {
+                        attach(&mut stack, &mut root, element, file)?;
+                    }
                 } else {
                     if stack.is_empty() && root.is_some() {
                         return Err(FormatError::new(
                             file,
                             line,
-                            field,
+                            field(&stack, &element),
                             "a second root element: an XML document has only one",
                         ));
                     }
@@ -260,7 +277,9 @@ pub(crate) fn parse_xml(data: &[u8], file: &str) -> Result<Element, FormatError>
                         "a closing tag without its opening tag",
                     ));
                 };
-                attach(&mut stack, &mut root, element, file)?;
+                if let Some(element) = take(&stack, element) {
+                    attach(&mut stack, &mut root, element, file)?;
+                }
             }
             Event::Text(content) => {
                 let content = content.xml10_content();
