@@ -326,7 +326,7 @@ fn amounts_due_equal_third_party_balances_in_the_demo() {
         }
     }
     assert!(differences.is_empty(), "{differences:#?}");
-    assert_due(&folio, "FA2026-00084", "2749.93 2749.93 0.00 paid");
+    assert_due(&folio, "FA2026-00084", "2742.59 2742.59 0.00 paid");
     assert_due(&folio, "AV2026-00002", "72.00 72.00 0.00 paid");
     assert_check_ok(&folio);
 }
