@@ -108,7 +108,7 @@ fn settle_and_file_november_in_the_real_binary() {
         session: "vat".into(),
     };
     let command = format!(
-        "env FOLIO_TODAY=2026-11-25 USER=e2e TERM=xterm-256color {} --ledger {}",
+        "env FOLIO_TODAY=2026-12-03 USER=e2e TERM=xterm-256color {} --ledger {}",
         env!("CARGO_BIN_EXE_folio"),
         path.display()
     );

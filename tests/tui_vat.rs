@@ -10,7 +10,7 @@
 mod common;
 
 use chrono::NaiveDate;
-use common::{Driver, demo_ctx, demo_ledger, presets, render};
+use common::{Driver, december_ctx, demo_ctx, demo_ledger, presets, render};
 use folio::ledger::Selection;
 use folio::ledger::vat::ReturnStatus;
 use folio::tui::action::{Action, Context};
@@ -27,7 +27,7 @@ const A1_TO_08: usize = 9;
 fn open_november(d: &mut Driver) {
     d.global(Action::GoVat);
     assert_eq!(d.app.title(), "VAT returns 2026 · monthly");
-    // The cursor starts on the working date's period.
+    // On 3 December the cursor starts on the return due: November's.
     d.list(Action::Open);
     assert_eq!(d.app.title(), "CA3 2026-11 · to prepare");
 }
@@ -37,7 +37,7 @@ fn vat_screens_at_80x24() {
     let dir = tempfile::tempdir().unwrap();
     let ledger = demo_ledger(dir.path());
     let (_, keymap) = presets().remove(0);
-    let mut d = Driver::new(&ledger, &keymap);
+    let mut d = Driver::with_ctx(&ledger, &keymap, december_ctx());
     d.global(Action::GoVat);
     insta::assert_snapshot!("vat_periods_80x24", render(&d.app, 80, 24));
     d.list(Action::Open);
@@ -68,7 +68,7 @@ fn a_box_drills_down_to_its_lines_and_their_entries_and_back_in_both_presets() {
     let tax08 = box08.tax.unwrap();
     assert!(!tax08.is_zero(), "the demo has sales at 20 % in November");
     for (name, keymap) in presets() {
-        let mut d = Driver::new(&ledger, &keymap);
+        let mut d = Driver::with_ctx(&ledger, &keymap, december_ctx());
         open_november(&mut d);
         let form = render(&d.app, 80, 24);
         let row08 = form
@@ -115,7 +115,7 @@ fn total_lines_say_how_they_are_made() {
     let dir = tempfile::tempdir().unwrap();
     let ledger = demo_ledger(dir.path());
     let (_, keymap) = presets().remove(0);
-    let mut d = Driver::new(&ledger, &keymap);
+    let mut d = Driver::with_ctx(&ledger, &keymap, december_ctx());
     open_november(&mut d);
     d.list(Action::Bottom);
     d.list(Action::Open);
@@ -129,7 +129,7 @@ fn settle_then_file_november_and_the_refusals_in_both_presets() {
         let dir = tempfile::tempdir().unwrap();
         let ledger = demo_ledger(dir.path());
         let options = ledger.vat_options().unwrap();
-        let mut d = Driver::new(&ledger, &keymap);
+        let mut d = Driver::with_ctx(&ledger, &keymap, december_ctx());
         open_november(&mut d);
 
         // Filing an unsettled period is refused on the status line; nothing changes.
@@ -244,10 +244,12 @@ fn the_entry_shown_before_settling_is_the_entry_posted() {
     let dir = tempfile::tempdir().unwrap();
     let ledger = demo_ledger(dir.path());
     let options = ledger.vat_options().unwrap();
-    let preview = ledger.vat_settlement_preview(NOVEMBER, &options).unwrap();
+    let preview = ledger
+        .vat_settlement_preview(NOVEMBER, &options, december_ctx().today)
+        .unwrap();
     assert!(!preview.lines.is_empty(), "November has VAT to settle");
     let (keymap_name, keymap) = presets().remove(0);
-    let mut d = Driver::new(&ledger, &keymap);
+    let mut d = Driver::with_ctx(&ledger, &keymap, december_ctx());
     open_november(&mut d);
     d.act(Context::Vat, Action::SettleVat);
     let shown = render(&d.app, 80, 24);
@@ -266,7 +268,7 @@ fn the_entry_shown_before_settling_is_the_entry_posted() {
     assert_eq!(posted.piece, preview.piece);
     // Once settled, the preview is refused as settling is.
     let refused = ledger
-        .vat_settlement_preview(NOVEMBER, &options)
+        .vat_settlement_preview(NOVEMBER, &options, december_ctx().today)
         .unwrap_err();
     assert!(refused.to_string().contains("settled once"), "{refused}");
 }
@@ -279,7 +281,7 @@ fn quarterly_returns_list_four_periods_and_open_the_quarter() {
     profile.vat_periodicity = folio::model::company::VatPeriodicity::Quarterly;
     ledger.set_company_profile(&demo_ctx(), &profile).unwrap();
     let (_, keymap) = presets().remove(0);
-    let mut d = Driver::new(&ledger, &keymap);
+    let mut d = Driver::with_ctx(&ledger, &keymap, december_ctx());
     d.global(Action::GoVat);
     assert_eq!(d.app.title(), "VAT returns 2026 · quarterly");
     let screen = render(&d.app, 80, 24);
@@ -288,12 +290,26 @@ fn quarterly_returns_list_four_periods_and_open_the_quarter() {
         "{screen}"
     );
     assert!(!screen.contains("2026-11"), "{screen}");
-    // The cursor is on the working date's quarter.
+    // The cursor is on the return due: the third quarter's, never settled as a quarter.
     d.list(Action::Open);
+    assert!(
+        d.app.title().starts_with("CA3 2026-Q3 · to prepare"),
+        "{}",
+        d.app.title()
+    );
+    d.act(Context::Vat, Action::NextPeriod);
     assert!(
         d.app.title().starts_with("CA3 2026-Q4 · "),
         "{}",
         d.app.title()
+    );
+    // The fourth quarter has not ended on 3 December: it cannot be settled yet.
+    d.act(Context::Vat, Action::SettleVat);
+    assert!(
+        d.message()
+            .contains("2026-Q4 has not ended: it ends on 2026-12-31"),
+        "{}",
+        d.message()
     );
     d.act(Context::Vat, Action::PrevPeriod);
     assert!(

@@ -607,3 +607,33 @@ fn the_settlement_may_be_dated_the_day_the_return_is_filed() {
     assert_eq!(nonzero(&folio, "2026-11"), Vec::<String>::new());
     assert_check_clean(&folio);
 }
+
+#[test]
+fn a_return_is_settled_after_its_period_and_in_order() {
+    let folio = Folio::blank();
+    for date in ["2026-08-03", "2026-09-03", "2026-10-02", "2026-11-02"] {
+        add_doc(
+            &folio,
+            &format!(
+                "--type customer_invoice --party CACME --date {date} --line ';Lampe;1;1000;;V20'"
+            ),
+        );
+    }
+    // The working date is 2026-11-25: November has not ended.
+    folio.refuses(
+        &w("vat settle --period 2026-11"),
+        &["2026-11 has not ended", "ends on 2026-11-30"],
+    );
+    // The first return Folio settles may be any; after it, each in turn.
+    folio.ok(&w("vat settle --period 2026-08"));
+    folio.refuses(
+        &w("vat settle --period 2026-10"),
+        &["settled in order", "settle 2026-09 before 2026-10"],
+    );
+    folio.ok(&w("vat settle --period 2026-09"));
+    folio.ok(&w("vat settle --period 2026-10"));
+    let mut folio = folio;
+    folio.set_today("2026-12-01");
+    folio.ok(&w("vat settle --period 2026-11"));
+    assert_check_clean(&folio);
+}

@@ -590,6 +590,7 @@ impl Ledger {
         if let Some(existing) = reader.record(period)? {
             return Err(settled_once(period, &existing));
         }
+        settle_when_due(&reader, period, ctx.today)?;
         drop(reader);
         drop(view);
         let tax_office = settings.vat.tax_office_party.clone();
@@ -698,6 +699,7 @@ impl Ledger {
         &self,
         period: ReturnPeriod,
         options: &VatOptions,
+        today: NaiveDate,
     ) -> Result<SettlementPreview> {
         let view = self.read()?;
         let settings: Settings = view
@@ -711,6 +713,7 @@ impl Ledger {
         if let Some(existing) = reader.record(period)? {
             return Err(settled_once(period, &existing));
         }
+        settle_when_due(&reader, period, today)?;
         let sheet = worksheet(&reader, period, options)?;
         let lines = settlement_lines(&sheet, &reader.settings.vat.tax_office_party)?;
         Ok(SettlementPreview {
@@ -861,6 +864,40 @@ pub struct SettlementPreview {
     pub lines: Vec<crate::model::Line>,
     /// Posted validated (numbered) rather than as a draft, per the settings.
     pub validated: bool,
+}
+
+/// A return is settled once its period has ended (entries may still be dated in it until
+/// then), and after the return before it when Folio settled an earlier one (line 22 carries
+/// the previous return's line 27).
+fn settle_when_due(reader: &Reader<'_>, period: ReturnPeriod, today: NaiveDate) -> Result<()> {
+    if today <= period.end() {
+        return Err(invalid(
+            "period",
+            format!(
+                "{period} has not ended: it ends on {}, and its return is settled from the day after",
+                period.end()
+            ),
+        ));
+    }
+    let ends: Vec<NaiveDate> = reader
+        .records()?
+        .iter()
+        .filter_map(|r| r.period.parse::<ReturnPeriod>().ok())
+        .map(ReturnPeriod::end)
+        .collect();
+    let earlier = ends.iter().any(|end| *end < period.start());
+    // The previous period is settled when a return ends with it (a month's return closes a
+    // quarter after a change of periodicity).
+    let previous = period.previous();
+    if earlier && !ends.contains(&previous.end()) {
+        return Err(invalid(
+            "period",
+            format!(
+                "returns are settled in order: settle {previous} before {period} (its line 27 is {period}'s line 22)"
+            ),
+        ));
+    }
+    Ok(())
 }
 
 fn settled_once(period: ReturnPeriod, existing: &ReturnRecord) -> LedgerError {

@@ -21,6 +21,14 @@ pub fn demo_ctx() -> Ctx {
     Ctx::fixed("demo", now)
 }
 
+/// User "demo", 2026-12-03 10:00: November has ended, its VAT return is due.
+pub fn december_ctx() -> Ctx {
+    let now = NaiveDate::from_ymd_opt(2026, 12, 3)
+        .and_then(|d| d.and_hms_opt(10, 0, 0))
+        .expect("fixed date");
+    Ctx::fixed("demo", now)
+}
+
 pub fn demo_ledger(dir: &Path) -> Arc<Ledger> {
     Arc::new(folio::demo::build_demo(&dir.join("demo.ledger"), &demo_ctx()).expect("demo"))
 }
@@ -60,8 +68,13 @@ pub struct Driver<'a> {
 
 impl<'a> Driver<'a> {
     pub fn new(ledger: &Arc<Ledger>, keymap: &'a Keymap) -> Self {
+        Self::with_ctx(ledger, keymap, demo_ctx())
+    }
+
+    /// A driver whose user works on another date.
+    pub fn with_ctx(ledger: &Arc<Ledger>, keymap: &'a Keymap, ctx: Ctx) -> Self {
         Driver {
-            app: app(ledger, keymap),
+            app: App::new(Arc::clone(ledger), ctx, keymap.clone()).expect("app"),
             keymap,
             default: Keymap::embedded(),
             strokes: 0,

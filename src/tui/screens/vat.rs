@@ -256,12 +256,20 @@ impl VatScreen {
         Ok(screen)
     }
 
-    /// The cursor where the user looks first: today's period, the first box.
+    /// The cursor where the user looks first: the return due now (the period before today's,
+    /// while it is to prepare), else today's period; the first box.
     fn place_cursor(&mut self, env: &Env) {
         match &self.view {
             VatView::Periods { .. } => {
                 let today = ReturnPeriod::containing(env.ctx.today, self.options.periodicity);
-                if !self.list.select(|r| r.item == Item::Period(today)) {
+                let due = today.previous();
+                let due_to_prepare = self
+                    .statuses
+                    .iter()
+                    .any(|(p, s)| *p == due && *s == ReturnStatus::ToPrepare);
+                let placed = (due_to_prepare && self.list.select(|r| r.item == Item::Period(due)))
+                    || self.list.select(|r| r.item == Item::Period(today));
+                if !placed {
                     // Another year: its first period still to prepare.
                     let first = self
                         .statuses
@@ -623,7 +631,10 @@ impl VatScreen {
         let Some(period) = self.period() else {
             return Outcome::Info("choose a period first".into());
         };
-        match env.ledger.vat_settlement_preview(period, &self.options) {
+        match env
+            .ledger
+            .vat_settlement_preview(period, &self.options, env.ctx.today)
+        {
             Ok(preview) => Outcome::Confirm(Confirm {
                 message: settle_question(period, &preview),
                 yes: Write::Vat(VatWrite::Settle { period }).into(),
