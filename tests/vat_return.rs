@@ -637,3 +637,51 @@ fn a_return_is_settled_after_its_period_and_in_order() {
     folio.ok(&w("vat settle --period 2026-11"));
     assert_check_clean(&folio);
 }
+
+#[test]
+fn services_from_abroad_and_non_established_suppliers_with_the_default_codes() {
+    let folio = Folio::blank();
+    folio.ok(&w(
+        "parties add FCONSULT 'Nordic Consulting AB' --kind supplier --tax-position FOREIGN_SERVICES",
+    ));
+    folio.ok(&w(
+        "parties add FINSTALL 'Swiss Install AG' --kind supplier --tax-position NON_ESTABLISHED",
+    ));
+    // Services from abroad: 1500 at 20 %, reverse charged (300), base A3, tax 08, not 17.
+    add_doc(
+        &folio,
+        "--type supplier_invoice --party FCONSULT --date 2026-10-07 --line ';Audit;1;1500;;D20'",
+    );
+    // A purchase self-assessed under art. 283-1: 400 at 20 % (80), base B4, tax 08.
+    add_doc(
+        &folio,
+        "--type supplier_invoice --party FINSTALL --date 2026-10-08 --line ';Pose;1;400;;D20'",
+    );
+    // 08: base 1500 + 400 = 1900, tax 380; 16 = 380; 20 = 380 deductible; nothing to pay.
+    assert_eq!(
+        nonzero(&folio, "2026-10"),
+        [
+            "08=1900/380",
+            "16=/380",
+            "20=/380",
+            "23=/380",
+            "A3=1500/",
+            "B4=400/",
+        ]
+    );
+    let table = folio.ok(&w("vat return --period 2026-10"));
+    assert!(
+        table.contains("checks: the VAT accounts agree with the boxes"),
+        "{table}"
+    );
+    let taxes = folio.ok(&w("taxes"));
+    assert!(
+        taxes.contains("DAS20") && taxes.contains("A3/08"),
+        "{taxes}"
+    );
+    assert!(
+        taxes.contains("DNE20") && taxes.contains("B4/08"),
+        "{taxes}"
+    );
+    assert_check_clean(&folio);
+}
