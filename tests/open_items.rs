@@ -1,13 +1,14 @@
 //! Open items through the `folio` binary: `letter list --open` follows lettering, unlettering,
 //! validation and letterable changes; its refusals; `folio check` names a line missing from
-//! the index; a ledger of schema 3 gets its index when opened.
+//! the index; a ledger of schema 3 gets its index when opened, one of schema 5 gets the
+//! pieces and references in it.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 
 use common::*;
-use redb::ReadableTable;
+use redb::{ReadableDatabase, ReadableTable};
 
 /// Two validated invoices to CACME (120.00 and 60.00) and a validated payment of 180.00, and a
 /// validated invoice to another customer: VE2026-000001, VE2026-000002, BQ2026-000001,
@@ -211,9 +212,13 @@ fn imported_lines_are_open_items() {
 
 /// (account, party, date, entry, line).
 type Key = (&'static str, &'static str, i32, u64, u32);
-/// (debit cents, credit cents, partial group's code position).
-type Value = (i64, i64, Option<u64>);
-const OPEN_ITEMS: redb::TableDefinition<Key, Value> = redb::TableDefinition::new("open_items");
+/// (debit cents, credit cents, partial group's code position, piece, entry reference).
+type Value = (i64, i64, Option<u64>, &'static str, &'static str);
+const OPEN_ITEMS: redb::TableDefinition<Key, Value> = redb::TableDefinition::new("open_items_v6");
+/// The index as schemas 4 and 5 kept it.
+type LegacyValue = (i64, i64, Option<u64>);
+const LEGACY_OPEN_ITEMS: redb::TableDefinition<Key, LegacyValue> =
+    redb::TableDefinition::new("open_items");
 const OPEN_PARTIES: redb::TableDefinition<(&str, &str), (u64, i64, i64)> =
     redb::TableDefinition::new("open_parties");
 
@@ -248,7 +253,7 @@ fn check_names_a_line_missing_from_the_index() {
             items
                 .insert(
                     (key.0.as_str(), key.1.as_str(), key.2, key.3, key.4),
-                    (12_000, 0, Some(3)),
+                    (12_000, 0, Some(3), "F1", "VE2026-000001"),
                 )
                 .unwrap();
             // And the party's count.
@@ -483,4 +488,99 @@ mod properties {
             prop_assert!(report.findings.is_empty(), "{:?}", report.findings);
         }
     }
+}
+
+#[test]
+fn check_names_an_indexed_piece_that_is_not_the_entry_s() {
+    let folio = books();
+    {
+        let db = open_redb(&folio.ledger);
+        let txn = db.begin_write().unwrap();
+        {
+            let mut items = txn.open_table(OPEN_ITEMS).unwrap();
+            let key = indexed(&items, 2);
+            items
+                .insert(
+                    (key.0.as_str(), key.1.as_str(), key.2, key.3, key.4),
+                    (6_000, 0, None, "F9", "VE2026-000002"),
+                )
+                .unwrap();
+        }
+        txn.commit().unwrap();
+    }
+    let out = folio.run(&w("check"));
+    let text = format!("{}{}", stdout(&out), stderr(&out));
+    assert!(!out.status.success(), "{text}");
+    assert!(
+        text.contains(
+            "VE2026-000002/1 (411000, CACME) is indexed with piece `F9` of entry VE2026-000002, \
+             its entry is VE2026-000002 with piece `F2`"
+        ),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_schema_5_ledger_gets_pieces_and_references_in_its_index_when_opened() {
+    let folio = books();
+    folio.ok(&w("letter add VE2026-000001/1 BQ2026-000001/2"));
+    let before = open_lines(&folio, "");
+    {
+        // As schema 5 kept the index: amounts and partial group only, under its old name.
+        let db = open_redb(&folio.ledger);
+        let txn = db.begin_write().unwrap();
+        {
+            let items = txn.open_table(OPEN_ITEMS).unwrap();
+            let mut legacy = txn.open_table(LEGACY_OPEN_ITEMS).unwrap();
+            for item in items.iter().unwrap() {
+                let (key, value) = item.unwrap();
+                let (debit, credit, partial, ..) = value.value();
+                legacy
+                    .insert(key.value(), (debit, credit, partial))
+                    .unwrap();
+            }
+        }
+        txn.delete_table(OPEN_ITEMS).unwrap();
+        txn.open_table(META)
+            .unwrap()
+            .insert("schema", sealed(&[5]).as_slice())
+            .unwrap();
+        txn.commit().unwrap();
+    }
+    // Automatic lettering reads pieces from the index: the migrated one has them.
+    assert_eq!(open_lines(&folio, ""), before);
+    let out = folio.ok(&w("letter auto --dry-run"));
+    assert!(out.contains("VE2026-000002/1"), "{out}");
+    assert_check_clean(&folio);
+    let db = open_redb(&folio.ledger);
+    let txn = db.begin_read().unwrap();
+    assert!(
+        txn.open_table(LEGACY_OPEN_ITEMS).is_err(),
+        "the index of schema 5 is removed"
+    );
+    let items = txn.open_table(OPEN_ITEMS).unwrap();
+    let pieces: Vec<(String, String)> = items
+        .iter()
+        .unwrap()
+        .map(|item| {
+            let (_, value) = item.unwrap();
+            let (.., piece, reference) = value.value();
+            (piece.to_string(), reference.to_string())
+        })
+        .collect();
+    assert!(
+        pieces.contains(&("F2".to_string(), "VE2026-000002".to_string())),
+        "{pieces:?}"
+    );
+    drop(items);
+    drop(txn);
+    drop(db);
+    let history = folio.ok(&w("log company"));
+    assert!(
+        history.contains(&format!(
+            "from schema 5 to {}",
+            folio::ledger::SCHEMA_VERSION
+        )),
+        "{history}"
+    );
 }

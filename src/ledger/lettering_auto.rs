@@ -5,12 +5,11 @@
 //! record and whatever the lettering tables keep in step are the same as for a manual one.
 
 use std::collections::{BTreeMap, HashMap};
-use std::fmt::Write as _;
 
 use redb::{ReadableTable, TableDefinition};
 use serde::Serialize;
 
-use super::codec::{decode, encode};
+use super::codec::decode;
 use super::documents::PostedTotals;
 use super::error::{LedgerError, Result};
 use super::lettering::{
@@ -455,6 +454,9 @@ impl Ledger {
             let mut tables = AutoTables {
                 groups: txn.open_table(LETTER_GROUPS)?,
                 counters: txn.open_table(LETTER_COUNTERS)?,
+                marks: MarkBatch::default(),
+                party_groups: Vec::new(),
+                group_bytes: Vec::new(),
             };
             let mut lines = PartyLines::default();
             for (account, party) in &parties {
@@ -469,7 +471,11 @@ impl Ledger {
                     &mut counts,
                     each,
                 )?;
+                if tables.marks.is_full() {
+                    write_marks(tx, &mut tables.marks)?;
+                }
             }
+            write_marks(tx, &mut tables.marks)?;
             if counts.groups == 0 {
                 // Nothing changed: still one audit record, so the run is on file.
                 tx.audit(
@@ -525,67 +531,100 @@ impl Ledger {
     }
 }
 
-/// The lettering tables an automatic run writes, open for the whole run.
+/// The lettering tables an automatic run writes, open for the whole run, and the marks it
+/// gathers to write in key order.
 struct AutoTables<'t> {
     groups: redb::Table<'t, (&'static str, u64), super::tables::Bytes>,
     counters: redb::Table<'t, &'static str, u64>,
+    marks: MarkBatch,
+    /// One party's groups to store: (code position, span of its encoding in `group_bytes`).
+    party_groups: Vec<(u64, Span)>,
+    group_bytes: Vec<u8>,
 }
 
-/// What automatic lettering reads of a stored entry: the leading fields of `Entry`, in its
-/// order (postcard writes no field names), borrowed from the stored bytes; the fields after
-/// `number` are left unread. `the_entry_head_reads_what_the_entry_holds` compares it with
-/// the full decoding.
-#[derive(serde::Deserialize)]
-struct EntryHead<'a> {
-    id: u64,
-    #[serde(borrow)]
-    _journal: &'a str,
-    #[serde(borrow)]
-    _date: &'a str,
-    #[serde(borrow)]
-    piece: &'a str,
-    #[serde(borrow)]
-    _label: &'a str,
-    #[serde(borrow)]
-    lines: Vec<LineHead<'a>>,
-    status: crate::model::EntryStatus,
-    #[serde(borrow)]
-    number: Option<NumberHead<'a>>,
+/// Lettering marks gathered across parties before they are written in key order: a fixed
+/// number at most, so memory stays bounded whatever the run covers.
+#[derive(Default)]
+struct MarkBatch {
+    /// The encoded marks (one per group), one after the other.
+    bytes: Vec<u8>,
+    /// (line, its mark in `bytes`, what the mark may replace).
+    rows: Vec<(LineRef, Span, Replaces)>,
 }
 
-#[derive(serde::Deserialize)]
-struct LineHead<'a> {
-    #[serde(borrow)]
-    account: &'a str,
-    #[serde(borrow)]
-    third_party: Option<&'a str>,
-    #[serde(borrow)]
-    _label: &'a str,
-    debit: i64,
-    credit: i64,
-}
+/// Marks gathered before a sorted write (about 40 MB at most): enough that a year of a
+/// million entries is written in one sorted pass (marks of two batches interleave, each
+/// falling into a gap of its own).
+const MARK_ROWS: usize = 1 << 20;
 
-#[derive(serde::Deserialize)]
-struct NumberHead<'a> {
-    #[serde(borrow)]
-    journal: &'a str,
-    #[serde(borrow)]
-    year: &'a str,
-    seq: u64,
-}
-
-/// Reads the head of the entry stored as `bytes` under `id` (its checksum verified).
-fn entry_head(bytes: &[u8], id: u64) -> Result<EntryHead<'_>> {
-    let payload = super::codec::payload(bytes, "entry")?;
-    let (head, _) = postcard::take_from_bytes::<EntryHead<'_>>(payload)
-        .map_err(|err| LedgerError::Corrupt(format!("entry #{id} cannot be decoded: {err}")))?;
-    if head.id != id {
-        return Err(LedgerError::Corrupt(format!(
-            "entry #{id} is stored under the id of another entry (#{})",
-            head.id
-        )));
+impl MarkBatch {
+    /// Encodes a group's mark; its span in `bytes`.
+    fn push_mark(&mut self, mark: &LetterMark) -> Result<Span> {
+        let start = span_offset(self.bytes.len())?;
+        super::codec::encode_into(mark, &mut self.bytes)?;
+        Ok((start, span_offset(self.bytes.len())?))
     }
-    Ok(head)
+
+    fn is_full(&self) -> bool {
+        self.rows.len() >= MARK_ROWS
+    }
+}
+
+fn span_offset(len: usize) -> Result<u32> {
+    u32::try_from(len).map_err(|_| invalid("the lettering of a run overflows its buffer"))
+}
+
+fn span_of(bytes: &[u8], (start, end): Span) -> &[u8] {
+    bytes.get(start as usize..end as usize).unwrap_or_default()
+}
+
+/// Writes the gathered marks in key order through a cursor (the keys falling into one gap of
+/// the table are written as packed leaves), each replacing only what its line's state
+/// allows: a line already marked is written alone, its old mark checked.
+fn write_marks(tx: &mut Tx<'_>, batch: &mut MarkBatch) -> Result<()> {
+    let MarkBatch { bytes, rows } = batch;
+    rows.sort_unstable_by_key(|row| row.0);
+    let mut next = 0usize;
+    while let Some(&(first, ..)) = rows.get(next) {
+        let mut cursor = tx
+            .lettering
+            .lower_bound_mut(std::ops::Bound::Included((first.entry, first.line)))?;
+        let mut refused: Option<(LineRef, Replaces)> = None;
+        // The lines of this gap, up to the next key the table holds.
+        while let Some(&(at, span, replaces)) = rows.get(next) {
+            match cursor.insert_before((at.entry, at.line), span_of(bytes, span)) {
+                Ok(()) => {
+                    next = next.saturating_add(1);
+                    if let Replaces::Partial(_) = replaces {
+                        refused = Some((at, replaces));
+                        break;
+                    }
+                }
+                Err(redb::CursorError::UnorderedKey) => break,
+                Err(err) => return Err(err.into()),
+            }
+        }
+        cursor.close()?;
+        if let Some((at, replaces)) = refused {
+            // A line of a partial group had no mark.
+            return check_replaced(tx, at, None, replaces);
+        }
+        // Refused as the first of its gap: the line is marked already.
+        if let Some(&(at, span, replaces)) = rows.get(next).filter(|row| row.0 == first) {
+            let old: Option<LetterMark> = match tx
+                .lettering
+                .insert((at.entry, at.line), span_of(bytes, span))?
+            {
+                Some(old) => Some(decode(old.value(), "lettering mark")?),
+                None => None,
+            };
+            check_replaced(tx, at, old, replaces)?;
+            next = next.saturating_add(1);
+        }
+    }
+    rows.clear();
+    bytes.clear();
+    Ok(())
 }
 
 /// A span of `PartyLines::text`.
@@ -625,48 +664,20 @@ impl PartyLines {
         Ok((start, offset(self.text.len())?))
     }
 
-    /// Reads the open items of `account` and `party` from the index and, for each, the head of
-    /// its entry, which must agree with the index: a validated entry whose line is on the
-    /// account and party with the indexed amounts.
+    /// Reads the open items of `account` and `party` from the index, which holds each line's
+    /// amounts, partial group, and its entry's piece and reference: no entry is read (`folio
+    /// check` compares the index with the entries).
     fn read(&mut self, tx: &Tx<'_>, account: &AccountNumber, party: &str) -> Result<()> {
-        let items = tx.indexed_open_items(account, party)?;
         self.items.clear();
         self.spans.clear();
         self.text.clear();
-        for item in &items {
-            let bytes = tx.entries.get(item.at.entry)?.ok_or_else(|| {
-                LedgerError::Corrupt(format!(
-                    "the open items index names entry #{}, which does not exist (run folio check)",
-                    item.at.entry
-                ))
-            })?;
-            let head = entry_head(bytes.value(), item.at.entry)?;
-            let agrees = head.status == crate::model::EntryStatus::Validated
-                && head.lines.get(item.at.line as usize).is_some_and(|line| {
-                    line.debit == item.debit
-                        && line.credit == item.credit
-                        && line.account == account.as_str()
-                        && line.third_party == Some(party)
-                });
-            let Some(number) = head.number.as_ref().filter(|_| agrees) else {
-                return Err(LedgerError::Corrupt(format!(
-                    "the open items index disagrees with line {}/{} (run folio check)",
-                    match &head.number {
-                        Some(n) => format!("{}{}-{:06}", n.journal, n.year, n.seq),
-                        None => format!("#{}", head.id),
-                    },
-                    item.at.line.saturating_add(1)
-                )));
-            };
-            let piece = self.push_text(|text| text.push_str(head.piece))?;
-            // As `EntryNumber` shows itself.
-            let reference = self.push_text(|text| {
-                let _ = write!(text, "{}{}-{:06}", number.journal, number.year, number.seq);
-            })?;
+        tx.indexed_open_items(account, party, &mut |item, piece, reference| {
+            let piece = self.push_text(|text| text.push_str(piece))?;
+            let reference = self.push_text(|text| text.push_str(reference))?;
             self.spans.push((piece, reference));
-        }
-        self.items = items;
-        Ok(())
+            self.items.push(item);
+            Ok(())
+        })
     }
 
     /// `VE2026-000012/2`.
@@ -683,9 +694,8 @@ struct PartyUnit {
     date: chrono::NaiveDate,
 }
 
-/// The party's items as matching units, partial groups folded into one, and the engine's
-/// items (keyed by unit).
-fn party_units(lines: &PartyLines) -> Result<(Vec<PartyUnit>, Vec<Item>)> {
+/// The party's items as matching units, partial groups folded into one.
+fn party_units(lines: &PartyLines) -> Result<Vec<PartyUnit>> {
     let mut units: Vec<PartyUnit> = Vec::with_capacity(lines.items.len());
     let mut partial: HashMap<u64, usize> = HashMap::new();
     for (index, item) in lines.items.iter().enumerate() {
@@ -720,21 +730,61 @@ fn party_units(lines: &PartyLines) -> Result<(Vec<PartyUnit>, Vec<Item>)> {
     // A partial group's remainder of zero cannot happen (it would be complete); a line of
     // zero letters nothing.
     units.retain(|u| !u.amount.is_zero());
-    let engine = units
+    Ok(units)
+}
+
+/// A matching unit as the rules engine sees it, its references (the pieces of its lines)
+/// borrowed from the party's lines.
+struct UnitItem<'a> {
+    key: u64,
+    date: chrono::NaiveDate,
+    amount: Amount,
+    references: &'a [&'a str],
+}
+
+impl<'a> matching::AutoItem for UnitItem<'a> {
+    type Reference = &'a str;
+    fn key(&self) -> u64 {
+        self.key
+    }
+    fn date(&self) -> chrono::NaiveDate {
+        self.date
+    }
+    fn amount(&self) -> Amount {
+        self.amount
+    }
+    fn references(&self) -> &[&'a str] {
+        self.references
+    }
+}
+
+/// The automatic rules over the party's units (keyed by position).
+fn propose(
+    lines: &PartyLines,
+    units: &[PartyUnit],
+    bounds: &MatchSettings,
+) -> matching::AutoLettering {
+    let pieces: Vec<&str> = units
+        .iter()
+        .flat_map(|unit| unit.items.iter().map(|&i| lines.piece(i)))
+        .collect();
+    let mut start = 0usize;
+    let engine: Vec<UnitItem<'_>> = units
         .iter()
         .enumerate()
-        .map(|(key, unit)| Item {
-            key: key as u64,
-            date: unit.date,
-            amount: unit.amount,
-            references: unit
-                .items
-                .iter()
-                .map(|&i| lines.piece(i).to_string())
-                .collect(),
+        .map(|(key, unit)| {
+            let end = start.saturating_add(unit.items.len());
+            let references = pieces.get(start..end).unwrap_or_default();
+            start = end;
+            UnitItem {
+                key: key as u64,
+                date: unit.date,
+                amount: unit.amount,
+                references,
+            }
         })
         .collect();
-    Ok((units, engine))
+    matching::auto_letter(&engine, bounds)
 }
 
 fn sub_cents(debit: i64, credit: i64) -> Result<i64> {
@@ -744,7 +794,7 @@ fn sub_cents(debit: i64, credit: i64) -> Result<i64> {
 }
 
 /// What a lettering mark written by a run may replace.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, PartialEq, Eq)]
 enum Replaces {
     /// Nothing, or the mark of an imported FEC that is no letter group.
     Nothing,
@@ -752,19 +802,18 @@ enum Replaces {
     Partial(u64),
 }
 
-/// A lettering mark to write: (line, index of the mark in the party's marks, what it replaces).
-type MarkWrite = (LineRef, usize, Replaces);
-
 /// Letters one account and party's open items by the automatic rules, with one audit record
 /// naming each group and its lines.
 ///
-/// Reads the party's open items from the index and the head of each of their entries once
-/// (which must agree with the index); a group is checked as `letter add` checks it (the rules
+/// Reads the party's open items, with their entries' pieces and references, from the index
+/// alone (no entry is read; `folio check` compares the index with the entries); a group is
+/// checked as `letter add` checks it (the rules
 /// of `crate::lettering`, through `lettering::group_for`) against the account's counter and
 /// the partial groups its lines are in, never the account's other groups. What it writes is
 /// what `lettering::store_group` writes: the group, the counter, the marks of its lines
-/// (each checked to replace nothing, an imported mark, or its partial group's own) and their
-/// place in the open-items index, the marks and the index in key order.
+/// (each checked to replace nothing, an imported mark, or its partial group's own, when the
+/// run's marks are written in key order by `write_marks`) and their place in the open-items
+/// index, in key order.
 #[allow(clippy::too_many_arguments)]
 fn letter_party(
     tx: &mut Tx<'_>,
@@ -778,9 +827,8 @@ fn letter_party(
     each: &mut dyn FnMut(AutoEvent),
 ) -> Result<()> {
     lines.read(tx, account, party)?;
-    let (units, engine) = party_units(lines)?;
-    let proposed = matching::auto_letter(&engine, bounds);
-    drop(engine);
+    let units = party_units(lines)?;
+    let proposed = propose(lines, &units, bounds);
     if let Some(note) = proposed.set_search.bound_note() {
         each(AutoEvent::Note(format!("{account} {party}: {note}")));
     }
@@ -796,8 +844,6 @@ fn letter_party(
     let mut next = first_code;
     // Where each item stands after the run (changed items only), the marks to write.
     let mut states: Vec<Option<(u64, bool)>> = vec![None; lines.items.len()];
-    let mut marks: Vec<Vec<u8>> = Vec::with_capacity(proposed.groups.len());
-    let mut writes: Vec<MarkWrite> = Vec::new();
     let mut outside: Vec<(LineRef, (u64, bool))> = Vec::new();
     // One audit record per party, naming each group and its lines.
     let mut entries: Vec<u64> = Vec::new();
@@ -829,7 +875,7 @@ fn letter_party(
                 account: account.clone(),
                 letterable,
                 party: Some(party.to_string()),
-                // `PartyLines::read` found the entry validated.
+                // The index holds lines of validated entries only.
                 validated: true,
                 debit: Amount::from_cents(item.debit),
                 credit: Amount::from_cents(item.credit),
@@ -854,21 +900,23 @@ fn letter_party(
         let group = group_for(&mut book, ctx, &candidates)?;
         next = book.next;
         drop(book);
-        tables
-            .groups
-            .insert((account.as_str(), group.seq), encode(&group)?.as_slice())?;
-        let mark = marks.len();
-        marks.push(encode(&LetterMark {
+        let start = span_offset(tables.group_bytes.len())?;
+        super::codec::encode_into(&group, &mut tables.group_bytes)?;
+        let span = (start, span_offset(tables.group_bytes.len())?);
+        tables.party_groups.push((group.seq, span));
+        let letter_mark = LetterMark {
             code: group.code(),
             date: group.date,
-        })?);
+        };
+        let mark = tables.marks.push_mark(&letter_mark)?;
+        let code = letter_mark.code;
         let state = (group.seq, group.is_complete());
         for line in &group.lines {
             let replaces = before
                 .iter()
                 .find(|(at, _)| *at == line.at)
                 .map_or(Replaces::Nothing, |(_, seq)| Replaces::Partial(*seq));
-            writes.push((line.at, mark, replaces));
+            tables.marks.rows.push((line.at, mark, replaces));
             match members
                 .iter()
                 .find(|&&i| lines.items.get(i).is_some_and(|item| item.at == line.at))
@@ -882,8 +930,7 @@ fn letter_party(
         let at: Vec<LineRef> = members.iter().map(|&i| lines.items[i].at).collect();
         entries.extend(at.iter().map(|at| at.entry));
         described.push(format!(
-            "{} ({}): {}",
-            group.code(),
+            "{code} ({}): {}",
             found.rule.label(),
             names.join(", ")
         ));
@@ -898,7 +945,7 @@ fn letter_party(
             rule: found.rule,
             account: account.clone(),
             party: party.to_string(),
-            code: group.code(),
+            code,
             lines: at,
             names,
             amount,
@@ -907,16 +954,19 @@ fn letter_party(
     if next != first_code {
         tables.counters.insert(account.as_str(), next)?;
     }
-    // The marks, in key order, each replacing only what the line's state allows.
-    writes.sort_unstable_by_key(|w| w.0);
-    for (at, mark, replaces) in writes {
-        let bytes = marks.get(mark).map_or(&[][..], Vec::as_slice);
-        let old: Option<LetterMark> = match tx.lettering.insert((at.entry, at.line), bytes)? {
-            Some(old) => Some(decode(old.value(), "lettering mark")?),
-            None => None,
-        };
-        check_replaced(tx, at, old, replaces)?;
-    }
+    // The party's groups in key order (new codes follow the account's last one); their marks
+    // are written with the next parties' (`write_marks`).
+    tables.party_groups.sort_unstable_by_key(|g| g.0);
+    let bytes = &tables.group_bytes;
+    super::store::insert_sorted(
+        &mut tables.groups,
+        tables
+            .party_groups
+            .iter()
+            .map(|&(seq, span)| ((account.as_str(), seq), span_of(bytes, span))),
+    )?;
+    tables.party_groups.clear();
+    tables.group_bytes.clear();
     // The open-items index, in one pass.
     tx.settle_open_items(account, party, &lines.items, &states)?;
     for (at, state) in outside {
@@ -1578,86 +1628,4 @@ pub(super) fn follow_repost(
         }
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::model::{EntryNumber, EntryStatus};
-    use chrono::NaiveDate;
-    use proptest::prelude::*;
-
-    proptest! {
-        /// What automatic lettering reads of a stored entry without decoding it whole is what
-        /// the entry holds: a field added to `Entry` before `number` would fail here.
-        #[test]
-        fn the_entry_head_reads_what_the_entry_holds(
-            cents in proptest::collection::vec(1i64..10_000_000, 1..6),
-            piece in "\\PC{1,20}",
-            label in "\\PC{0,40}",
-            party in proptest::option::of("[A-Z0-9]{1,12}"),
-            id in any::<u64>(),
-            seq in 1u64..10_000_000,
-            validated in any::<bool>(),
-            source in proptest::option::of("document:[0-9]{1,6}"),
-        ) {
-            let total: i64 = cents.iter().sum();
-            let mut lines: Vec<Line> = cents
-                .iter()
-                .map(|c| {
-                    Line::debit(AccountNumber::parse("411").unwrap(), Amount::from_cents(*c))
-                        .with_party(party.clone())
-                })
-                .collect();
-            lines.push(Line::credit(
-                AccountNumber::parse("706").unwrap(),
-                Amount::from_cents(total),
-            ));
-            let date = NaiveDate::from_ymd_opt(2026, 3, 1).unwrap();
-            let entry = Entry {
-                id,
-                journal: "VE".into(),
-                date,
-                piece,
-                label,
-                lines,
-                status: if validated { EntryStatus::Validated } else { EntryStatus::Draft },
-                number: validated.then(|| EntryNumber {
-                    journal: "VE".into(),
-                    year: "2026".into(),
-                    seq,
-                }),
-                validated_on: validated.then_some(date),
-                validation_seq: validated.then_some(seq),
-                reversal_of: None,
-                source,
-                created_by: "alice".into(),
-                revision: 3,
-            };
-            let bytes = encode(&entry).unwrap();
-            let head = entry_head(&bytes, id).unwrap();
-            prop_assert_eq!(head.id, entry.id);
-            prop_assert_eq!(head.piece, entry.piece.as_str());
-            prop_assert_eq!(head.status, entry.status);
-            let reference = head
-                .number
-                .as_ref()
-                .map(|n| format!("{}{}-{:06}", n.journal, n.year, n.seq));
-            prop_assert_eq!(reference, entry.number.as_ref().map(|_| entry.reference()));
-            prop_assert_eq!(head.lines.len(), entry.lines.len());
-            for (read, line) in head.lines.iter().zip(&entry.lines) {
-                prop_assert_eq!(read.account, line.account.as_str());
-                prop_assert_eq!(read.third_party, line.third_party.as_deref());
-                prop_assert_eq!(read.debit, line.debit.cents());
-                prop_assert_eq!(read.credit, line.credit.cents());
-            }
-            // Another id, or damaged bytes, are corruption.
-            prop_assert!(entry_head(&bytes, id.wrapping_add(1)).is_err());
-            let mut damaged = bytes.clone();
-            if let Some(last) = damaged.last_mut() {
-                *last ^= 1;
-            }
-            prop_assert!(entry_head(&damaged, id).is_err());
-        }
-    }
 }

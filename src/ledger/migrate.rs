@@ -112,8 +112,10 @@ fn migrate_rows(tx: &mut Tx<'_>, ctx: &Ctx, from: u32) -> Result<()> {
                     super::export::store_closing_fec(tx, year)?;
                 }
             }
-            if from < 4 {
-                // Schema 4: the open items of letterable accounts are indexed.
+            if from < 6 {
+                // Schema 4: the open items of letterable accounts are indexed; schema 6: with
+                // their entry's piece and reference (the index of schemas 4 and 5 goes).
+                tx.txn.delete_table(super::tables::LEGACY_OPEN_ITEMS)?;
                 tx.build_open_index()?;
             }
             super::documents::create_tables(tx)?;

@@ -93,7 +93,7 @@ use crate::model::{
 };
 
 /// Schema version this Folio writes. Older ledgers are migrated on open; newer ones refused.
-pub const SCHEMA_VERSION: u32 = 5;
+pub const SCHEMA_VERSION: u32 = 6;
 
 /// Where the time of an audit record comes from. Each record asks the clock when it is
 /// written, so a long-lived context (the interface) never stamps a change with an old time.

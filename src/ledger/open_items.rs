@@ -33,7 +33,7 @@ use super::error::{LedgerError, Result, add_cents, sub_cents};
 use super::lettering::LETTER_GROUPS;
 use super::queries::{LedgerRow, LineOrigin, RowBuilder};
 use super::store::{Tx, View, day, from_day};
-use super::tables::{Bytes, OPEN_ITEMS, OPEN_PARTIES};
+use super::tables::{Bytes, OPEN_ITEMS, OPEN_PARTIES, OpenItemValue};
 use crate::lettering::{Group, LineRef, display_code};
 use crate::model::{Account, AccountNumber, Amount, Entry, FiscalYear};
 
@@ -124,9 +124,13 @@ pub struct OpenPage {
 }
 
 type OpenKey<'a> = (&'a str, &'a str, i32, u64, u32);
-/// (debit cents, credit cents, position of the partial group's code).
+/// (debit cents, credit cents, position of the partial group's code): what an open item
+/// amounts to.
 type OpenValue = (i64, i64, Option<u64>);
-type OpenTable<'t> = Table<'t, (&'static str, &'static str, i32, u64, u32), OpenValue>;
+/// What the index holds for an open item: its amounts, its partial group, its entry's piece
+/// and reference.
+type OpenRow<'a> = (i64, i64, Option<u64>, &'a str, &'a str);
+type OpenTable<'t> = Table<'t, (&'static str, &'static str, i32, u64, u32), OpenItemValue>;
 type PartiesTable<'t> = Table<'t, (&'static str, &'static str), (u64, i64, i64)>;
 
 /// Changes to `OPEN_PARTIES` gathered during a transaction: (lines, debit, credit) per account
@@ -168,11 +172,28 @@ impl OpenDelta {
 }
 
 /// Open items of entries validated by a bulk command (imports), gathered to be written in key
-/// order: (account, party, date, entry, line, debit, credit), names numbered.
+/// order: (account, party, date, entry, line, debit, credit, piece, reference), names
+/// numbered, pieces and references in `text`.
 #[derive(Default)]
 struct Pending {
-    rows: Vec<(u32, u32, i32, u64, u32, i64, i64)>,
+    rows: Vec<PendingRow>,
     names: Names,
+    text: String,
+}
+
+type PendingRow = (u32, u32, i32, u64, u32, i64, i64, TextSpan, TextSpan);
+
+/// A span of gathered text: (start, end).
+type TextSpan = (usize, usize);
+
+fn push_text(text: &mut String, value: &str) -> TextSpan {
+    let start = text.len();
+    text.push_str(value);
+    (start, text.len())
+}
+
+fn text_of(text: &str, (start, end): TextSpan) -> &str {
+    text.get(start..end).unwrap_or_default()
 }
 
 /// Rows gathered before they are written sorted (as the line indexes of a bulk import).
@@ -206,11 +227,13 @@ impl<'t> OpenTables<'t> {
     }
 
     /// A new open item (its line was in no index before): gathered in bulk mode, else written.
-    fn add_new(&mut self, key: OpenKey<'_>, value: OpenValue) -> Result<()> {
+    fn add_new(&mut self, key: OpenKey<'_>, value: OpenRow<'_>) -> Result<()> {
         let Some(pending) = self.pending.as_mut() else {
             return self.set(key, Some(value));
         };
         let (account, party, date, entry, line) = key;
+        let piece = push_text(&mut pending.text, value.3);
+        let reference = push_text(&mut pending.text, value.4);
         let row = (
             pending.names.id(account),
             pending.names.id(party),
@@ -219,6 +242,8 @@ impl<'t> OpenTables<'t> {
             line,
             value.0,
             value.1,
+            piece,
+            reference,
         );
         pending.rows.push(row);
         self.delta.add(account, party, 1, value.0, value.1)?;
@@ -241,36 +266,51 @@ impl<'t> OpenTables<'t> {
             return Ok(());
         }
         let mut rows = std::mem::take(&mut pending.rows);
+        let text = std::mem::take(&mut pending.text);
         let rank = pending.names.ranks();
         let rank_of = |id: u32| rank.get(id as usize).copied().unwrap_or(u32::MAX);
         rows.sort_unstable_by_key(|r| (rank_of(r.0), rank_of(r.1), r.2, r.3, r.4));
         let names = &pending.names;
         super::store::insert_sorted(
             &mut self.items,
-            rows.into_iter()
-                .map(|(account, party, date, entry, line, debit, credit)| {
+            rows.into_iter().map(
+                |(account, party, date, entry, line, debit, credit, piece, reference)| {
                     let key = (names.name(account), names.name(party), date, entry, line);
-                    (key, (debit, credit, None))
-                }),
+                    let value = (
+                        debit,
+                        credit,
+                        None,
+                        text_of(&text, piece),
+                        text_of(&text, reference),
+                    );
+                    (key, value)
+                },
+            ),
         )
     }
 
     /// Puts one line in the index (`Some`) or takes it out (`None`), keeping the counts.
-    fn set(&mut self, key: OpenKey<'_>, value: Option<OpenValue>) -> Result<()> {
+    fn set(&mut self, key: OpenKey<'_>, value: Option<OpenRow<'_>>) -> Result<()> {
         // What a bulk command gathered is in the table before any line moves.
         self.write_pending()?;
         let (account, party, ..) = key;
         match value {
             Some(value) => {
-                let old = self.items.insert(key, value)?.map(|v| v.value());
-                if let Some((debit, credit, _)) = old {
+                let old = self.items.insert(key, value)?.map(|v| {
+                    let (debit, credit, ..) = v.value();
+                    (debit, credit)
+                });
+                if let Some((debit, credit)) = old {
                     self.delta.add(account, party, -1, debit, credit)?;
                 }
                 self.delta.add(account, party, 1, value.0, value.1)?;
             }
             None => {
-                let old = self.items.remove(key)?.map(|v| v.value());
-                if let Some((debit, credit, _)) = old {
+                let old = self.items.remove(key)?.map(|v| {
+                    let (debit, credit, ..) = v.value();
+                    (debit, credit)
+                });
+                if let Some((debit, credit)) = old {
                     self.delta.add(account, party, -1, debit, credit)?;
                 }
             }
@@ -377,30 +417,32 @@ impl Tx<'_> {
         Ok(out)
     }
 
-    /// The open items of one account and party as the index holds them, oldest first.
+    /// The open items of one account and party as the index holds them, oldest first, each
+    /// handed to `each` with its entry's piece and reference (`VE2026-000012`).
     pub(crate) fn indexed_open_items(
         &self,
         account: &AccountNumber,
         party: &str,
-    ) -> Result<Vec<IndexedOpen>> {
+        each: &mut dyn FnMut(IndexedOpen, &str, &str) -> Result<()>,
+    ) -> Result<()> {
         let key = account.as_str();
         let range = self.open.items.range(
             (key, party, i32::MIN, 0u64, 0u32)..=(key, party, i32::MAX, u64::MAX, u32::MAX),
         )?;
-        let mut out = Vec::new();
         for item in range {
             let (k, v) = item?;
             let (_, _, date, entry, line) = k.value();
-            let (debit, credit, partial) = v.value();
-            out.push(IndexedOpen {
+            let (debit, credit, partial, piece, reference) = v.value();
+            let item = IndexedOpen {
                 date,
                 at: LineRef { entry, line },
                 debit,
                 credit,
                 partial,
-            });
+            };
+            each(item, piece, reference)?;
         }
-        Ok(out)
+        Ok(())
     }
 }
 
@@ -462,8 +504,19 @@ impl Tx<'_> {
                     .add(key, party, -1, item.debit, item.credit)?,
                 Some((seq, false)) => {
                     let at = (key, party, item.date, item.at.entry, item.at.line);
-                    self.open
-                        .set(at, Some((item.debit, item.credit, Some(*seq))))?;
+                    let (piece, reference) = match self.open.items.get(at)? {
+                        Some(v) => {
+                            let (.., piece, reference) = v.value();
+                            (piece.to_string(), reference.to_string())
+                        }
+                        None => {
+                            return Err(LedgerError::Corrupt(format!(
+                                "the open items of {account}, {party} changed while they were lettered"
+                            )));
+                        }
+                    };
+                    let value = (item.debit, item.credit, Some(*seq), &*piece, &*reference);
+                    self.open.set(at, Some(value))?;
                 }
                 None => {}
             }
@@ -476,6 +529,7 @@ impl Tx<'_> {
         if !entry.is_validated() {
             return Ok(());
         }
+        let mut reference: Option<String> = None;
         for (i, line) in entry.lines.iter().enumerate() {
             let Some(party) = line.third_party.as_deref() else {
                 continue;
@@ -490,8 +544,15 @@ impl Tx<'_> {
                 entry.id,
                 i as u32,
             );
-            self.open
-                .add_new(key, (line.debit.cents(), line.credit.cents(), None))?;
+            let reference = reference.get_or_insert_with(|| entry.reference());
+            let value = (
+                line.debit.cents(),
+                line.credit.cents(),
+                None,
+                entry.piece.as_str(),
+                reference.as_str(),
+            );
+            self.open.add_new(key, value)?;
         }
         Ok(())
     }
@@ -527,6 +588,16 @@ impl Tx<'_> {
             entry.id,
             line_no,
         );
+        let reference = entry.reference();
+        let value = value.map(|(debit, credit, partial)| {
+            (
+                debit,
+                credit,
+                partial,
+                entry.piece.as_str(),
+                reference.as_str(),
+            )
+        });
         self.open.set(key, value)
     }
 
@@ -639,17 +710,19 @@ impl Tx<'_> {
         self.open.parties.retain(|_, _| false)?;
         for row in &rows {
             let key = row.key(&names);
-            self.open.set(key, Some(row.value()))?;
+            self.open.set(key, Some(row.stored(&names)))?;
         }
         self.open.flush()
     }
 }
 
-/// Names numbered as they come, so that gathered rows hold a number, not a copy.
+/// Names numbered as they come, so that gathered rows hold a number, not a copy; and the
+/// pieces and references of recomputed rows, one after the other.
 #[derive(Default)]
 struct Names {
     index: HashMap<String, u32>,
     names: Vec<String>,
+    text: String,
 }
 
 impl Names {
@@ -691,6 +764,9 @@ struct Row {
     debit: i64,
     credit: i64,
     partial: Option<u64>,
+    /// The entry's piece and reference, in `Names::text`.
+    piece: TextSpan,
+    reference: TextSpan,
 }
 
 impl Row {
@@ -704,8 +780,14 @@ impl Row {
         )
     }
 
-    fn value(&self) -> OpenValue {
-        (self.debit, self.credit, self.partial)
+    fn stored<'a>(&self, names: &'a Names) -> OpenRow<'a> {
+        (
+            self.debit,
+            self.credit,
+            self.partial,
+            text_of(&names.text, self.piece),
+            text_of(&names.text, self.reference),
+        )
     }
 }
 
@@ -783,6 +865,7 @@ impl OpenRecompute {
         {
             return;
         }
+        let mut texts: Option<(TextSpan, TextSpan)> = None;
         for (i, line) in entry.lines.iter().enumerate() {
             let Some(party) = &line.third_party else {
                 continue;
@@ -797,6 +880,11 @@ impl OpenRecompute {
             else {
                 continue;
             };
+            let (piece, reference) = *texts.get_or_insert_with(|| {
+                let piece = push_text(&mut self.names.text, &entry.piece);
+                let reference = push_text(&mut self.names.text, &entry.reference());
+                (piece, reference)
+            });
             self.rows.push(Row {
                 account: self.names.id(line.account.as_str()),
                 party: self.names.id(party),
@@ -806,6 +894,8 @@ impl OpenRecompute {
                 debit,
                 credit,
                 partial,
+                piece,
+                reference,
             });
         }
     }
@@ -890,7 +980,9 @@ pub(crate) fn check_open_index(
             }
             None => None,
         };
-        let next_wanted = wanted.peek().map(|row| (row.key(&names), row.value()));
+        let next_wanted = wanted
+            .peek()
+            .map(|row| (row.key(&names), row.stored(&names)));
         match (next_wanted, next_stored) {
             (None, None) => break,
             (Some((key, _)), stored_row)
@@ -915,13 +1007,23 @@ pub(crate) fn check_open_index(
                 stored.next();
             }
             (Some((key, want)), Some((_, have))) => {
-                if want != have {
-                    let (account, party, _, entry, line) = key;
+                let amounts = |(debit, credit, partial, ..): OpenRow<'_>| (debit, credit, partial);
+                let (account, party, _, entry, line) = key;
+                if amounts(want) != amounts(have) {
                     add(format!(
                         "open items: {} ({account}, {party}) is indexed with {}, the line and its groups say {}",
                         line_name(view, entry, line),
-                        describe(have),
-                        describe(want)
+                        describe(amounts(have)),
+                        describe(amounts(want))
+                    ));
+                } else if want != have {
+                    add(format!(
+                        "open items: {} ({account}, {party}) is indexed with piece `{}` of entry {}, its entry is {} with piece `{}`",
+                        line_name(view, entry, line),
+                        have.3,
+                        have.4,
+                        want.4,
+                        want.3
                     ));
                 }
                 wanted.next();
@@ -966,7 +1068,7 @@ pub(crate) fn check_open_index(
 /// that day holds lines carried into an opening entry, the oldest of their origins (carried
 /// lines all share the opening entry's date, so only that day is read).
 fn oldest_open(
-    items: &impl ReadableTable<OpenKey<'static>, OpenValue>,
+    items: &impl ReadableTable<OpenKey<'static>, OpenItemValue>,
     origins: Option<&redb::ReadOnlyTable<(u64, u32), Bytes>>,
     number: &str,
     party: &str,
@@ -1024,7 +1126,7 @@ fn read_page(
     for item in range.by_ref().take(limit) {
         let (k, v) = item?;
         let (_, _, date, entry, line) = k.value();
-        let (debit, credit, partial) = v.value();
+        let (debit, credit, partial, ..) = v.value();
         let row = builder.row(date, entry, line, Amount::ZERO)?;
         if row.debit.cents() != debit
             || row.credit.cents() != credit

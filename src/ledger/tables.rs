@@ -97,16 +97,21 @@ pub const PARKED: TableDefinition<u64, Bytes> = TableDefinition::new("parked");
 // ----- open items (lettering) ----------------------------------------------------------------
 
 /// (account, third party, date, entry, line) -> (debit cents, credit cents, position of the
-/// partial group's code when the line is in one): every open item, i.e. each line of a
-/// validated entry on a letterable account with a third party that is not in a complete letter
-/// group. Kept in the same transaction as validations and lettering (see `open_items`), so one
-/// party's first page is a range read.
+/// partial group's code when the line is in one, the entry's piece, the entry's reference
+/// `VE2026-000012`): every open item, i.e. each line of a validated entry on a letterable
+/// account with a third party that is not in a complete letter group. Kept in the same
+/// transaction as validations and lettering (see `open_items`), so one party's first page is a
+/// range read, and automatic lettering reads what its rules need from the index alone.
 pub const OPEN_ITEMS: TableDefinition<OpenItemKey, OpenItemValue> =
-    TableDefinition::new("open_items");
+    TableDefinition::new("open_items_v6");
 /// (account, third party, date, entry, line).
 pub type OpenItemKey = (&'static str, &'static str, i32, u64, u32);
-/// (debit cents, credit cents, position of the partial group's code).
-pub type OpenItemValue = (i64, i64, Option<u64>);
+/// (debit cents, credit cents, position of the partial group's code, piece, entry reference).
+pub type OpenItemValue = (i64, i64, Option<u64>, &'static str, &'static str);
+/// The open items as schemas 4 and 5 kept them (no piece, no reference): removed by the
+/// migration to schema 6, which indexes them again.
+pub const LEGACY_OPEN_ITEMS: TableDefinition<OpenItemKey, (i64, i64, Option<u64>)> =
+    TableDefinition::new("open_items");
 /// (account, third party) -> (open lines, debit cents, credit cents) of `OPEN_ITEMS`.
 pub const OPEN_PARTIES: TableDefinition<(&str, &str), (u64, i64, i64)> =
     TableDefinition::new("open_parties");

@@ -19,8 +19,6 @@
 //! Items are first put in a canonical order (date, then key), so the same items give the same
 //! result whatever order the caller passes them in.
 
-use std::collections::BTreeMap;
-
 use chrono::NaiveDate;
 
 use crate::model::Amount;
@@ -38,6 +36,35 @@ pub struct Item {
     pub amount: Amount,
     /// Piece and document references; empty strings are ignored.
     pub references: Vec<String>,
+}
+
+/// What the automatic rules read of an open line: [`Item`], or a caller's own view of its
+/// lines that borrows their references instead of copying them.
+pub trait AutoItem {
+    /// A reference as the item holds it.
+    type Reference: AsRef<str>;
+    fn key(&self) -> u64;
+    fn date(&self) -> NaiveDate;
+    /// Signed: a debit is positive, a credit negative.
+    fn amount(&self) -> Amount;
+    /// Piece and document references; empty ones are ignored.
+    fn references(&self) -> &[Self::Reference];
+}
+
+impl AutoItem for Item {
+    type Reference = String;
+    fn key(&self) -> u64 {
+        self.key
+    }
+    fn date(&self) -> NaiveDate {
+        self.date
+    }
+    fn amount(&self) -> Amount {
+        self.amount
+    }
+    fn references(&self) -> &[String] {
+        &self.references
+    }
 }
 
 /// Bounds and tolerance of the engine.
@@ -171,52 +198,70 @@ pub struct Suggestions {
 /// 3. Sets of 2 to `max_set_size` lines netting to zero among the `max_items` oldest remaining
 ///    lines, applied only when the search saw every subset and found exactly one such set;
 ///    repeated while it applies. Two sets or more, or a search stopped at the budget: nothing.
-pub fn auto_letter(items: &[Item], settings: &MatchSettings) -> AutoLettering {
-    let items = canonical(items);
+pub fn auto_letter<I: AutoItem>(items: &[I], settings: &MatchSettings) -> AutoLettering {
+    let mut items: Vec<&I> = items.iter().collect();
+    items.sort_by_key(|item| (item.date(), item.key()));
     let mut used = vec![false; items.len()];
     let mut groups = Vec::new();
 
-    // Rule 1: shared references.
-    let mut by_reference: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    // Rule 1: shared references. (reference, item) pairs sorted: each reference's items
+    // together, references in order, items in canonical order (each reference once per item).
+    let mut by_reference: Vec<(&str, usize)> = Vec::new();
     for (index, item) in items.iter().enumerate() {
-        let mut seen: Vec<&str> = Vec::new();
-        for reference in &item.references {
-            let reference = reference.trim();
-            if !reference.is_empty() && !seen.contains(&reference) {
-                seen.push(reference);
-                by_reference.entry(reference).or_default().push(index);
+        let first = by_reference.len();
+        for reference in item.references() {
+            let reference = reference.as_ref().trim();
+            if !reference.is_empty()
+                && !by_reference
+                    .get(first..)
+                    .unwrap_or_default()
+                    .iter()
+                    .any(|(seen, _)| *seen == reference)
+            {
+                by_reference.push((reference, index));
             }
         }
     }
-    for members in by_reference.values() {
-        let open: Vec<usize> = members.iter().copied().filter(|&i| !used[i]).collect();
-        if open.len() >= 2 && open.iter().map(|&i| items[i].amount.cents()).sum::<i64>() == 0 {
+    by_reference.sort_unstable();
+    let mut open: Vec<usize> = Vec::new();
+    for members in by_reference.chunk_by(|a, b| a.0 == b.0) {
+        open.clear();
+        open.extend(members.iter().map(|&(_, i)| i).filter(|&i| !used[i]));
+        if open.len() >= 2 && open.iter().map(|&i| items[i].amount().cents()).sum::<i64>() == 0 {
             for &i in &open {
                 used[i] = true;
             }
             groups.push(group(Rule::SharedReference, &items, &open));
         }
     }
+    drop(by_reference);
 
-    // Rule 2: unique pairs. Lines by absolute amount, debits and credits apart.
-    let mut by_amount: BTreeMap<i64, (Vec<usize>, Vec<usize>)> = BTreeMap::new();
+    // Rule 2: unique pairs. Lines by absolute amount, debits before credits, each in
+    // canonical order.
+    let mut by_amount: Vec<(i64, bool, usize)> = Vec::with_capacity(items.len());
     for (index, item) in items.iter().enumerate() {
-        let cents = item.amount.cents();
+        let cents = item.amount().cents();
         if used[index] || cents == 0 {
             continue;
         }
-        let entry = by_amount.entry(cents.abs()).or_default();
-        if cents > 0 {
-            entry.0.push(index);
-        } else {
-            entry.1.push(index);
-        }
+        by_amount.push((cents.abs(), cents < 0, index));
     }
+    by_amount.sort_unstable();
     let within = |a: usize, b: usize| {
-        (items[a].date - items[b].date).num_days().abs() <= settings.pair_window_days
+        (items[a].date() - items[b].date()).num_days().abs() <= settings.pair_window_days
     };
-    for (debits, credits) in by_amount.values() {
-        for &debit in debits {
+    let (mut debits, mut credits): (Vec<usize>, Vec<usize>) = (Vec::new(), Vec::new());
+    for lines in by_amount.chunk_by(|a, b| a.0 == b.0) {
+        debits.clear();
+        credits.clear();
+        for &(_, credit, index) in lines {
+            if credit {
+                credits.push(index);
+            } else {
+                debits.push(index);
+            }
+        }
+        for &debit in &debits {
             let mut candidates = credits.iter().copied().filter(|&c| within(debit, c));
             let (Some(credit), None) = (candidates.next(), candidates.next()) else {
                 continue;
@@ -237,7 +282,7 @@ pub fn auto_letter(items: &[Item], settings: &MatchSettings) -> AutoLettering {
             .filter(|&i| !used[i])
             .take(settings.max_items)
             .collect();
-        let amounts: Vec<i64> = pool.iter().map(|&i| items[i].amount.cents()).collect();
+        let amounts: Vec<i64> = pool.iter().map(|&i| items[i].amount().cents()).collect();
         let mut search = SubsetSearch::new(&amounts, settings, 2);
         let mut found: Vec<Vec<usize>> = Vec::new();
         let stats = search.stats();
@@ -361,10 +406,10 @@ fn canonical(items: &[Item]) -> Vec<&Item> {
     sorted
 }
 
-fn group(rule: Rule, items: &[&Item], members: &[usize]) -> Group {
+fn group<I: AutoItem>(rule: Rule, items: &[&I], members: &[usize]) -> Group {
     Group {
         rule,
-        keys: members.iter().map(|&i| items[i].key).collect(),
+        keys: members.iter().map(|&i| items[i].key()).collect(),
     }
 }
 

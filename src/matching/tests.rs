@@ -378,3 +378,95 @@ proptest! {
         prop_assert!(two.iter().all(|set| searched.contains(set)));
     }
 }
+
+/// Rules 1 and 2 as maps of references and of amounts spell them: the groups they make, in
+/// order, for `auto_letter` to match.
+fn rules_one_and_two_by_maps(items: &[Item], settings: &MatchSettings) -> Vec<(Rule, Vec<u64>)> {
+    use std::collections::BTreeMap;
+    let mut items: Vec<&Item> = items.iter().collect();
+    items.sort_by_key(|item| (item.date, item.key));
+    let mut used = vec![false; items.len()];
+    let mut groups = Vec::new();
+    let keys = |members: &[usize]| members.iter().map(|&i| items[i].key).collect::<Vec<_>>();
+    let mut by_reference: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    for (index, item) in items.iter().enumerate() {
+        let mut seen: Vec<&str> = Vec::new();
+        for reference in &item.references {
+            let reference = reference.trim();
+            if !reference.is_empty() && !seen.contains(&reference) {
+                seen.push(reference);
+                by_reference.entry(reference).or_default().push(index);
+            }
+        }
+    }
+    for members in by_reference.values() {
+        let open: Vec<usize> = members.iter().copied().filter(|&i| !used[i]).collect();
+        if open.len() >= 2 && open.iter().map(|&i| items[i].amount.cents()).sum::<i64>() == 0 {
+            for &i in &open {
+                used[i] = true;
+            }
+            groups.push((Rule::SharedReference, keys(&open)));
+        }
+    }
+    let mut by_amount: BTreeMap<i64, (Vec<usize>, Vec<usize>)> = BTreeMap::new();
+    for (index, item) in items.iter().enumerate() {
+        let cents = item.amount.cents();
+        if used[index] || cents == 0 {
+            continue;
+        }
+        let entry = by_amount.entry(cents.abs()).or_default();
+        if cents > 0 {
+            entry.0.push(index);
+        } else {
+            entry.1.push(index);
+        }
+    }
+    let within = |a: usize, b: usize| {
+        (items[a].date - items[b].date).num_days().abs() <= settings.pair_window_days
+    };
+    for (debits, credits) in by_amount.values() {
+        for &debit in debits {
+            let mut candidates = credits.iter().copied().filter(|&c| within(debit, c));
+            let (Some(credit), None) = (candidates.next(), candidates.next()) else {
+                continue;
+            };
+            if debits.iter().filter(|&&d| within(d, credit)).count() == 1 {
+                used[debit] = true;
+                used[credit] = true;
+                let mut pair = vec![debit, credit];
+                pair.sort_unstable();
+                groups.push((Rule::UniquePair, keys(&pair)));
+            }
+        }
+    }
+    groups
+}
+
+proptest! {
+    #[test]
+    fn rules_one_and_two_make_the_groups_their_maps_make(
+        rows in prop::collection::vec(
+            (0i64..200, -6i64..=6, prop::collection::vec(0usize..5, 0..3)),
+            0..30,
+        ),
+        settings in arb_settings(),
+    ) {
+        // Several references an item, repeated, blank or padded among them.
+        let names = ["R0", "R1", " R1", "", "R2"];
+        let items: Vec<Item> = rows
+            .into_iter()
+            .enumerate()
+            .map(|(n, (days, units, references))| Item {
+                key: (n as u64 * 7) % 31,
+                date: day(days),
+                amount: Amount::from_cents(units * 2_500),
+                references: references.into_iter().map(|r| names[r].to_string()).collect(),
+            })
+            .collect();
+        let made: Vec<(Rule, Vec<u64>)> = rules(&auto_letter(&items, &settings))
+            .into_iter()
+            .filter(|(rule, _)| *rule != Rule::UniqueSet)
+            .collect();
+        prop_assert_eq!(made, rules_one_and_two_by_maps(&items, &settings));
+    }
+}
