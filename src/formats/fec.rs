@@ -901,7 +901,7 @@ fn parse_record(
     let separator = layout.separator.byte();
     let mut rest = text;
     loop {
-        let at = rest.bytes().position(|b| b == separator);
+        let at = memchr::memchr(separator, rest.as_bytes());
         let (part, after) = match at {
             Some(at) => (rest.get(..at), rest.get(at.saturating_add(1)..)),
             None => (Some(rest), None),
@@ -952,6 +952,13 @@ fn parse_record(
     let required_date = |i: usize| -> Result<NaiveDate, RuleBroken> {
         optional_date(i)?.ok_or_else(|| (FEC_HEADER[i], "must not be blank".to_string()))
     };
+    // A date written as the EcritureDate (read already, hence valid) is that date.
+    let dated_as = |i: usize, date: NaiveDate| -> Result<Option<NaiveDate>, RuleBroken> {
+        if field(i).trim() == field(col::ECRITURE_DATE).trim() {
+            return Ok(Some(date));
+        }
+        optional_date(i)
+    };
     let amount_in = |name: &'static str, text: &str| -> Result<Option<Amount>, RuleBroken> {
         if text.trim().is_empty() {
             return Ok(None);
@@ -975,7 +982,8 @@ fn parse_record(
     clean_text_into(&mut out.aux_num, field(col::COMP_AUX_NUM));
     clean_text_into(&mut out.aux_label, field(col::COMP_AUX_LIB));
     required_text(&mut out.piece_ref, col::PIECE_REF)?;
-    let piece_date = required_date(col::PIECE_DATE)?;
+    let piece_date = dated_as(col::PIECE_DATE, date)?
+        .ok_or_else(|| (FEC_HEADER[col::PIECE_DATE], "must not be blank".to_string()))?;
     required_text(&mut out.label, col::ECRITURE_LIB)?;
     let (debit, credit) = match layout.montant_sens {
         None => (
@@ -1005,8 +1013,8 @@ fn parse_record(
         }
     };
     clean_text_into(&mut out.letter, field(col::ECRITURE_LET));
-    let letter_date = optional_date(col::DATE_LET)?;
-    let valid_date = optional_date(col::VALID_DATE)?;
+    let letter_date = dated_as(col::DATE_LET, date)?;
+    let valid_date = dated_as(col::VALID_DATE, date)?;
     let currency_amount = amount_in("Montantdevise", field(col::MONTANT_DEVISE))?;
     clean_text_into(&mut out.currency, field(col::IDEVISE));
 
