@@ -1567,6 +1567,36 @@ fn import_entries_refuses_malformed_csv_with_file_line_field() {
 }
 
 #[test]
+fn import_entries_refuses_a_piece_whose_lines_are_apart_in_the_file() {
+    let folio = Folio::blank();
+    // F1 comes back on the same date after F2: its lines are apart. F3 on two dates is two
+    // entries, and a piece of another journal is another piece.
+    let apart = folio.write(
+        "apart.csv",
+        format!(
+            "{CSV_HEADER}\nVE,2026-03-02,F1,Fact,411,CACME,120.00,\nVE,2026-03-02,F1,Fact,706,,,120.00\n\
+             VE,2026-03-02,F2,Fact,411,CACME,10.00,\nVE,2026-03-02,F2,Fact,706,,,10.00\n\
+             VE,2026-03-02,F1,Fact,411,CACME,5.00,\nVE,2026-03-02,F1,Fact,706,,,5.00\n"
+        ),
+    );
+    folio.refuses(
+        &["import", "entries", &apart],
+        &["apart.csv:6: piece: the lines of piece F1 on 2026-03-02 are not contiguous"],
+    );
+    assert!(folio.journal_rows("").is_empty());
+    let dates = folio.write(
+        "dates.csv",
+        format!(
+            "{CSV_HEADER}\nVE,2026-03-02,F3,Fact,411,CACME,120.00,\nVE,2026-03-02,F3,Fact,706,,,120.00\n\
+             OD,2026-03-02,F3,Fact,607,,10.00,\nOD,2026-03-02,F3,Fact,706,,,10.00\n\
+             VE,2026-03-03,F3,Fact,411,CACME,5.00,\nVE,2026-03-03,F3,Fact,706,,,5.00\n"
+        ),
+    );
+    let out = folio.ok(&["import", "entries", &dates]);
+    assert!(out.starts_with("imported 3 entries (6 lines)"), "{out}");
+}
+
+#[test]
 fn import_entries_refuses_existing_pieces_unless_allowed() {
     let folio = Folio::blank();
     let file = folio.write(

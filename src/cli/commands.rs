@@ -759,7 +759,7 @@ fn open_input(path: &Path) -> Result<BufReader<File>> {
 }
 
 fn import(cli: &Cli, what: &ImportWhat, ctx: &Ctx, out: &mut impl Write) -> Result<ExitCode> {
-    let ledger = open(cli)?;
+    let ledger = Ledger::open_with_cache(&cli.ledger, crate::ledger::IMPORT_CACHE_BYTES)?;
     let summary = match what {
         ImportWhat::Entries {
             file,

@@ -88,13 +88,8 @@ impl<R: Read> Read for LineTracker<R> {
         }
         let n = self.inner.read(buf)?;
         let start = self.offset;
-        self.pending.extend(
-            buf[..n]
-                .iter()
-                .enumerate()
-                .filter(|(_, b)| **b == b'\n')
-                .map(|(i, _)| start + i as u64),
-        );
+        self.pending
+            .extend(memchr::memchr_iter(b'\n', &buf[..n]).map(|i| start + i as u64));
         self.offset += n as u64;
         Ok(n)
     }

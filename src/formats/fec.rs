@@ -8,7 +8,7 @@ use std::io::{self, BufRead, Write};
 
 use chrono::NaiveDate;
 
-use super::{FormatError, clean_text, latin9, push_amount, push_date};
+use super::{FormatError, clean_text_into, latin9, push_amount, push_date};
 use crate::model::Amount;
 
 /// The first line of every FEC: the 18 field names, in this order.
@@ -101,6 +101,32 @@ pub struct FecLine {
     pub valid_date: Option<NaiveDate>,
     pub currency_amount: Option<Amount>,
     pub currency: String,
+}
+
+impl FecLine {
+    /// A line with every field blank, to read records into ([`FecReader::read_into`]).
+    pub fn empty() -> Self {
+        FecLine {
+            journal_code: String::new(),
+            journal_label: String::new(),
+            number: String::new(),
+            date: NaiveDate::MIN,
+            account: String::new(),
+            account_label: String::new(),
+            aux_num: String::new(),
+            aux_label: String::new(),
+            piece_ref: String::new(),
+            piece_date: NaiveDate::MIN,
+            label: String::new(),
+            debit: Amount::ZERO,
+            credit: Amount::ZERO,
+            letter: String::new(),
+            letter_date: None,
+            valid_date: None,
+            currency_amount: None,
+            currency: String::new(),
+        }
+    }
 }
 
 /// `<SIREN>FEC<AAAAMMJJ>.txt`, the date being the fiscal year's closing date.
@@ -530,6 +556,9 @@ pub struct EncodingReport {
     pub first_utf8_looking_line: Option<u64>,
 }
 
+/// Bytes checked at once for ASCII by [`detect_encoding`].
+const ASCII_BLOCK: usize = 64;
+
 /// Reads the whole input once to decide its encoding (see [`EncodingReport`]). Line numbers
 /// count LF, or CR in a file without LF.
 pub fn detect_encoding(mut input: impl io::Read) -> io::Result<EncodingReport> {
@@ -548,7 +577,29 @@ pub fn detect_encoding(mut input: impl io::Read) -> io::Result<EncodingReport> {
             Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
             Err(err) => return Err(err),
         };
-        for &byte in &buf[..n] {
+        let mut rest = &buf[..n];
+        while !rest.is_empty() {
+            // Runs of ASCII (most files are all ASCII) are checked and their line ends counted
+            // a block at a time.
+            if pending == 0 {
+                let mut ascii = 0;
+                for block in rest.chunks(ASCII_BLOCK) {
+                    if block.is_ascii() {
+                        ascii += block.len();
+                    } else {
+                        ascii += block.iter().position(|b| !b.is_ascii()).unwrap_or(0);
+                        break;
+                    }
+                }
+                let (run, after) = rest.split_at(ascii);
+                lf += run.iter().filter(|b| **b == b'\n').count() as u64;
+                cr += run.iter().filter(|b| **b == b'\r').count() as u64;
+                rest = after;
+            }
+            let Some((&byte, after)) = rest.split_first() else {
+                break;
+            };
+            rest = after;
             if pending > 0 {
                 if byte & 0xC0 == 0x80 {
                     pending -= 1;
@@ -705,7 +756,7 @@ impl<R: BufRead> FecReader<R> {
                 }
             }
             read_any = true;
-            let end = available.iter().position(|b| *b == b'\n' || *b == b'\r');
+            let end = memchr::memchr2(b'\n', b'\r', available);
             let chunk = &available[..end.unwrap_or(available.len())];
             if self.buf.len() + chunk.len() > MAX_LINE_BYTES {
                 too_long = true;
@@ -730,6 +781,29 @@ impl<R: BufRead> Iterator for FecReader<R> {
 
     /// The next record with its line number.
     fn next(&mut self) -> Option<Self::Item> {
+        let mut line = FecLine::empty();
+        let read = self.read_into(&mut line)?;
+        Some(read.map(|line_no| (line_no, line)))
+    }
+}
+
+impl<R: BufRead> FecReader<R> {
+    /// The next record read into `out` (whose strings are reused), with its line number, as
+    /// [`Iterator::next`] gives it; after an error `out` holds nothing of use.
+    pub fn read_into(&mut self, out: &mut FecLine) -> Option<Result<u64, FormatError>> {
+        self.read_fields(out, true)
+    }
+
+    /// [`FecReader::read_into`] of the fields that say which entry and journal a record is
+    /// of, and nothing more: JournalCode, JournalLib, EcritureNum, EcritureDate, CompteNum,
+    /// CompteLib, checked as `read_into` checks them (with the record's number of fields);
+    /// the other fields of `out` are left as they were. A first pass over a file plans with
+    /// these; the second reads every field.
+    pub fn read_entry_fields(&mut self, out: &mut FecLine) -> Option<Result<u64, FormatError>> {
+        self.read_fields(out, false)
+    }
+
+    fn read_fields(&mut self, out: &mut FecLine, all: bool) -> Option<Result<u64, FormatError>> {
         loop {
             if self.finished {
                 return None;
@@ -783,8 +857,8 @@ impl<R: BufRead> Iterator for FecReader<R> {
                 }
             };
             return Some(
-                parse_record(text, &self.layout)
-                    .map(|parsed| (line, parsed))
+                parse_record(text, &self.layout, out, all)
+                    .map(|()| line)
                     .map_err(|(field, reason)| FormatError::new(&self.file, line, field, reason)),
             );
         }
@@ -813,14 +887,33 @@ mod col {
     pub const IDEVISE: usize = 17;
 }
 
-fn parse_record(text: &str, layout: &FecLayout) -> Result<FecLine, RuleBroken> {
+/// Reads a record into `out`: every field, or with `all` unset only those up to CompteLib
+/// (see [`FecReader::read_entry_fields`]).
+fn parse_record(
+    text: &str,
+    layout: &FecLayout,
+    out: &mut FecLine,
+    all: bool,
+) -> Result<(), RuleBroken> {
     let mut parts = [""; MAX_COLUMNS + 1];
     let mut count = 0usize;
-    for part in text.split(layout.separator.char()) {
+    // The separator is one ASCII byte: fields are cut at its bytes, which are char bounds.
+    let separator = layout.separator.byte();
+    let mut rest = text;
+    loop {
+        let at = memchr::memchr(separator, rest.as_bytes());
+        let (part, after) = match at {
+            Some(at) => (rest.get(..at), rest.get(at.saturating_add(1)..)),
+            None => (Some(rest), None),
+        };
         if let Some(slot) = parts.get_mut(count) {
-            *slot = part;
+            *slot = part.unwrap_or_default();
         }
         count += 1;
+        match after {
+            Some(after) => rest = after,
+            None => break,
+        }
     }
     // A trailing separator (an empty last field) is tolerated whether the header has one or not.
     if count == layout.width + 1 && parts[layout.width].trim().is_empty() {
@@ -837,12 +930,12 @@ fn parse_record(text: &str, layout: &FecLayout) -> Result<FecLine, RuleBroken> {
         ));
     }
     let field = |i: usize| -> &str { layout.columns[i].map_or("", |c| parts[c]) };
-    let required_text = |i: usize| -> Result<String, RuleBroken> {
-        let value = clean_text(field(i));
+    let required_text = |value: &mut String, i: usize| -> Result<(), RuleBroken> {
+        clean_text_into(value, field(i));
         if value.is_empty() {
             return Err((FEC_HEADER[i], "must not be blank".into()));
         }
-        Ok(value)
+        Ok(())
     };
     let optional_date = |i: usize| -> Result<Option<NaiveDate>, RuleBroken> {
         let text = field(i).trim();
@@ -859,6 +952,13 @@ fn parse_record(text: &str, layout: &FecLayout) -> Result<FecLine, RuleBroken> {
     let required_date = |i: usize| -> Result<NaiveDate, RuleBroken> {
         optional_date(i)?.ok_or_else(|| (FEC_HEADER[i], "must not be blank".to_string()))
     };
+    // A date written as the EcritureDate (read already, hence valid) is that date.
+    let dated_as = |i: usize, date: NaiveDate| -> Result<Option<NaiveDate>, RuleBroken> {
+        if field(i).trim() == field(col::ECRITURE_DATE).trim() {
+            return Ok(Some(date));
+        }
+        optional_date(i)
+    };
     let amount_in = |name: &'static str, text: &str| -> Result<Option<Amount>, RuleBroken> {
         if text.trim().is_empty() {
             return Ok(None);
@@ -868,18 +968,23 @@ fn parse_record(text: &str, layout: &FecLayout) -> Result<FecLine, RuleBroken> {
             .map_err(|err| (name, err.to_string()))
     };
 
-    let journal_code = required_text(col::JOURNAL_CODE)?;
-    let journal_label = required_text(col::JOURNAL_LIB)?;
-    let number = clean_text(field(col::ECRITURE_NUM));
+    required_text(&mut out.journal_code, col::JOURNAL_CODE)?;
+    required_text(&mut out.journal_label, col::JOURNAL_LIB)?;
+    clean_text_into(&mut out.number, field(col::ECRITURE_NUM));
     let date = required_date(col::ECRITURE_DATE)?;
-    let account = required_text(col::COMPTE_NUM)?;
-    check_account(&account)?;
-    let account_label = required_text(col::COMPTE_LIB)?;
-    let aux_num = clean_text(field(col::COMP_AUX_NUM));
-    let aux_label = clean_text(field(col::COMP_AUX_LIB));
-    let piece_ref = required_text(col::PIECE_REF)?;
-    let piece_date = required_date(col::PIECE_DATE)?;
-    let label = required_text(col::ECRITURE_LIB)?;
+    required_text(&mut out.account, col::COMPTE_NUM)?;
+    check_account(&out.account)?;
+    required_text(&mut out.account_label, col::COMPTE_LIB)?;
+    if !all {
+        out.date = date;
+        return Ok(());
+    }
+    clean_text_into(&mut out.aux_num, field(col::COMP_AUX_NUM));
+    clean_text_into(&mut out.aux_label, field(col::COMP_AUX_LIB));
+    required_text(&mut out.piece_ref, col::PIECE_REF)?;
+    let piece_date = dated_as(col::PIECE_DATE, date)?
+        .ok_or_else(|| (FEC_HEADER[col::PIECE_DATE], "must not be blank".to_string()))?;
+    required_text(&mut out.label, col::ECRITURE_LIB)?;
     let (debit, credit) = match layout.montant_sens {
         None => (
             // A blank Debit or Credit reads as zero, as the administration's checker does.
@@ -907,18 +1012,18 @@ fn parse_record(text: &str, layout: &FecLayout) -> Result<FecLine, RuleBroken> {
             }
         }
     };
-    let letter = clean_text(field(col::ECRITURE_LET));
-    let letter_date = optional_date(col::DATE_LET)?;
-    let valid_date = optional_date(col::VALID_DATE)?;
+    clean_text_into(&mut out.letter, field(col::ECRITURE_LET));
+    let letter_date = dated_as(col::DATE_LET, date)?;
+    let valid_date = dated_as(col::VALID_DATE, date)?;
     let currency_amount = amount_in("Montantdevise", field(col::MONTANT_DEVISE))?;
-    let currency = clean_text(field(col::IDEVISE));
+    clean_text_into(&mut out.currency, field(col::IDEVISE));
 
     check_sides(debit, credit)?;
     check_pair(
-        ("CompAuxNum", !aux_num.is_empty()),
-        ("CompAuxLib", !aux_label.is_empty()),
+        ("CompAuxNum", !out.aux_num.is_empty()),
+        ("CompAuxLib", !out.aux_label.is_empty()),
     )?;
-    if letter.is_empty() && letter_date.is_some() {
+    if out.letter.is_empty() && letter_date.is_some() {
         return Err((
             "EcritureLet",
             "must not be blank when DateLet is set".into(),
@@ -926,7 +1031,7 @@ fn parse_record(text: &str, layout: &FecLayout) -> Result<FecLine, RuleBroken> {
     }
     check_pair(
         ("Montantdevise", currency_amount.is_some()),
-        ("Idevise", !currency.is_empty()),
+        ("Idevise", !out.currency.is_empty()),
     )?;
     if let Some(valid) = valid_date
         && valid < date
@@ -940,26 +1045,14 @@ fn parse_record(text: &str, layout: &FecLayout) -> Result<FecLine, RuleBroken> {
             ),
         ));
     }
-    Ok(FecLine {
-        journal_code,
-        journal_label,
-        number,
-        date,
-        account,
-        account_label,
-        aux_num,
-        aux_label,
-        piece_ref,
-        piece_date,
-        label,
-        debit,
-        credit,
-        letter,
-        letter_date,
-        valid_date,
-        currency_amount,
-        currency,
-    })
+    out.date = date;
+    out.piece_date = piece_date;
+    out.debit = debit;
+    out.credit = credit;
+    out.letter_date = letter_date;
+    out.valid_date = valid_date;
+    out.currency_amount = currency_amount;
+    Ok(())
 }
 
 /// `AAAAMMJJ`, or `AAAA-MM-JJ` as some exporters write it; only real calendar dates.

@@ -54,6 +54,41 @@ pub(crate) fn clean_text(text: &str) -> String {
     }
 }
 
+/// [`clean_text`] into `out`, reusing its allocation.
+pub(crate) fn clean_text_into(out: &mut String, text: &str) {
+    let bytes = text.as_bytes();
+    // Text that cleaning leaves as it is: no control or bidi character to drop, nothing to
+    // trim (printable ASCII checked byte by byte, the rest char by char).
+    let plain = if bytes.iter().all(|b| (0x20..0x7f).contains(b)) {
+        bytes.first().is_none_or(|b| *b != b' ') && bytes.last().is_none_or(|b| *b != b' ')
+    } else {
+        text.chars()
+            .all(|c| !c.is_control() && !crate::model::entry::is_bidi_control(c))
+            && !text.starts_with(char::is_whitespace)
+            && !text.ends_with(char::is_whitespace)
+    };
+    out.clear();
+    if plain {
+        out.push_str(text);
+        return;
+    }
+    // What `sanitize_text` gives, written into `out`.
+    for c in text.chars() {
+        let c = if c == '\t' || c == '\n' || c == '\r' {
+            ' '
+        } else {
+            c
+        };
+        if !c.is_control() && !crate::model::entry::is_bidi_control(c) {
+            out.push(c);
+        }
+    }
+    let end = out.trim_end().len();
+    out.truncate(end);
+    let start = out.len().saturating_sub(out.trim_start().len());
+    out.drain(..start);
+}
+
 /// Appends `cents` as `1234.56` (or with `decimal_separator`), with no grouping.
 pub(crate) fn push_amount(out: &mut Vec<u8>, amount: crate::model::Amount, decimal_separator: u8) {
     let cents = amount.cents();
@@ -110,6 +145,19 @@ mod tests {
     use super::*;
     use crate::model::Amount;
     use chrono::NaiveDate;
+
+    proptest::proptest! {
+        /// Text cleaned into a reused buffer is what `sanitize_text` gives.
+        #[test]
+        fn clean_text_into_is_sanitize_text(
+            text in "[ a-zA-Zé€\t\r\n\u{1}\u{85}\u{a0}\u{202e}\u{2066}\u{200f}\u{61c}\u{3000}]{0,12}",
+        ) {
+            let mut out = String::from("left over");
+            clean_text_into(&mut out, &text);
+            proptest::prop_assert_eq!(&out, &crate::model::sanitize_text(&text));
+            proptest::prop_assert_eq!(clean_text(&text), out);
+        }
+    }
 
     #[test]
     fn error_prints_file_line_field_reason() {

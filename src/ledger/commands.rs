@@ -710,11 +710,19 @@ pub(crate) fn clean_input(input: EntryInput) -> EntryInput {
         if line.label == clean.label {
             line.label.clear();
         }
-        line.third_party = line
-            .third_party
-            .take()
-            .map(|p| p.trim().to_uppercase())
-            .filter(|p| !p.is_empty());
+        // A code already trimmed and in uppercase ASCII (an importer's) is kept as it is.
+        let upper = line.third_party.as_ref().is_some_and(|p| {
+            !p.is_empty()
+                && p.bytes()
+                    .all(|b| b.is_ascii_graphic() && !b.is_ascii_lowercase())
+        });
+        if !upper {
+            line.third_party = line
+                .third_party
+                .take()
+                .map(|p| p.trim().to_uppercase())
+                .filter(|p| !p.is_empty());
+        }
     }
     clean
 }
@@ -722,9 +730,14 @@ pub(crate) fn clean_input(input: EntryInput) -> EntryInput {
 /// Sanitizes text only when it needs it: most text (from importers) is already clean.
 fn clean_text_in_place(text: &mut String) {
     let bytes = text.as_bytes();
-    let plain = bytes.iter().all(|b| (0x20..0x7f).contains(b))
-        && bytes.first().is_none_or(|b| *b != b' ')
-        && bytes.last().is_none_or(|b| *b != b' ');
+    let plain = if bytes.iter().all(|b| (0x20..0x7f).contains(b)) {
+        bytes.first().is_none_or(|b| *b != b' ') && bytes.last().is_none_or(|b| *b != b' ')
+    } else {
+        text.chars()
+            .all(|c| !c.is_control() && !crate::model::entry::is_bidi_control(c))
+            && !text.starts_with(char::is_whitespace)
+            && !text.ends_with(char::is_whitespace)
+    };
     if !plain {
         *text = sanitize_text(text);
     }

@@ -152,7 +152,7 @@ impl Ledger {
 /// Refuses a piece that already exists in the journal (unless allowed) and, for the entries
 /// CSV whose entries are keyed by journal, piece and date, an entry split in two places.
 pub(super) fn check_piece(
-    tx: &Tx<'_>,
+    tx: &mut Tx<'_>,
     input: &EntryInput,
     first_id: u64,
     options: &ImportOptions,
@@ -160,12 +160,17 @@ pub(super) fn check_piece(
     let date = super::store::day(input.date);
     let journal = input.journal.as_str();
     let piece = input.piece.as_str();
-    for item in tx
+    // The usual piece is new: known so without a look into the pieces table.
+    if !tx.may_hold_piece(journal, piece)? {
+        return Ok(());
+    }
+    let gathered = tx.gathered_pieces(journal, piece);
+    let written = tx
         .pieces
         .range((journal, piece, 0u64)..=(journal, piece, u64::MAX))?
-    {
-        let (key, value) = item?;
-        let (id, other_date) = (key.value().2, value.value());
+        .map(|item| item.map(|(key, value)| (key.value().2, value.value())));
+    for item in written.chain(gathered.into_iter().map(Ok)) {
+        let (id, other_date) = item?;
         if id >= first_id {
             if options.fec {
                 continue;

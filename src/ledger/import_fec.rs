@@ -2,9 +2,10 @@
 //! import section for each tolerance and each refusal) and kept so that the FEC exported
 //! afterwards gives them back.
 //!
-//! Two passes over the file. The first reads every record (any malformed one refuses the file
-//! before anything is written) and plans: which lines form each entry (lines of one entry need
-//! not be consecutive), what kind each new journal is. The second posts each entry as soon as
+//! Two passes over the file. The first reads every record (for the usual file whose entries'
+//! lines are consecutive, only the fields that place a line: journal, number, date, account)
+//! and plans: which lines form each entry (lines of one entry need not be consecutive), what
+//! kind each new journal is. The second posts each entry as soon as
 //! its last line is read, all in one write transaction, so memory holds the entries being
 //! assembled, not the file.
 
@@ -15,13 +16,13 @@ use chrono::NaiveDate;
 use redb::ReadableTable;
 use serde::Serialize;
 
-use super::codec::{decode, encode};
+use super::codec::{decode, encode_into};
 use super::commands::{clean_input, new_entry};
 use super::error::{LedgerError, Result};
 use super::fec_origin::{FEC_ORIGINS, FecLineOrigin, FecOrigin, put_journal_code};
 use super::import::{ImportOptions, check_piece};
 use super::lettering_import::{ImportedLetterLine, store_imported_lettering};
-use super::store::Tx;
+use super::store::{Tx, insert_sorted};
 use super::tables::Bytes;
 use super::{Ctx, Ledger};
 use crate::formats::FormatError;
@@ -258,8 +259,10 @@ fn plan<R: BufRead>(file: &str, reader: FecReader<R>) -> Result<Plan> {
     let mut treasury = Treasury::default();
     let mut key = String::new();
     let mut last_date: Option<NaiveDate> = None;
-    for item in reader {
-        let (line_no, line) = item.map_err(format_error)?;
+    let mut reader = reader;
+    let mut line = FecLine::empty();
+    while let Some(item) = reader.read_into(&mut line) {
+        let line_no = item.map_err(format_error)?;
         if line.number.is_empty() {
             blank.get_or_insert(line_no);
         } else {
@@ -406,17 +409,70 @@ fn journal_plans(
     journals
 }
 
+/// The (JournalCode, EcritureNum) keys of the entries read, in little memory for the usual
+/// numbers that end with digits and follow on: per journal, number prefix and digit count,
+/// the runs of trailing values seen (`VE2026-000001` to `VE2026-004212` is one run).
+#[derive(Default)]
+struct EntryKeys {
+    /// `journal \x1f prefix \x1f digits` -> runs: first value -> last value.
+    runs: HashMap<String, BTreeMap<u64, u64>>,
+    /// Keys whose number does not end with (at most 19) digits, as `journal \x1f number`.
+    other: HashSet<String>,
+    /// The group being looked up, reused.
+    group: String,
+}
+
+impl EntryKeys {
+    /// Adds a key; `false` when it was there already.
+    fn insert(&mut self, journal: &str, number: &str) -> bool {
+        use std::fmt::Write as _;
+        let digits = number.bytes().rev().take_while(u8::is_ascii_digit).count();
+        let (prefix, tail) = number.split_at(number.len().saturating_sub(digits));
+        let value = match tail.parse::<u64>() {
+            Ok(value) if (1..=19).contains(&digits) => value,
+            _ => {
+                return self.other.insert(format!("{journal}\u{1f}{number}"));
+            }
+        };
+        self.group.clear();
+        let _ = write!(self.group, "{journal}\u{1f}{prefix}\u{1f}{digits}");
+        let runs = match self.runs.get_mut(self.group.as_str()) {
+            Some(runs) => runs,
+            None => self.runs.entry(self.group.clone()).or_default(),
+        };
+        let before = runs.range(..=value).next_back().map(|(s, e)| (*s, *e));
+        if let Some((_, end)) = before
+            && end >= value
+        {
+            return false;
+        }
+        let after = value
+            .checked_add(1)
+            .and_then(|next| runs.get(&next).map(|end| (next, *end)));
+        let start = match before {
+            Some((start, end)) if end.checked_add(1) == Some(value) => start,
+            _ => value,
+        };
+        let end = match after {
+            Some((next, end)) => {
+                runs.remove(&next);
+                end
+            }
+            None => value,
+        };
+        runs.insert(start, end);
+        true
+    }
+}
+
 /// The first pass for the usual file, whose entries are numbered and each one's lines
 /// consecutive: it keeps the entry being read, not every entry of the file, so memory stays
 /// flat. `None` when the file is not such a file (an entry's lines apart, hence a key seen
 /// again; or one EcritureNum on every line): [`plan`] then reads it again.
 fn plan_consecutive<R: BufRead>(reader: FecReader<R>) -> Result<Option<Plan>> {
-    use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
     let layout = reader.layout().clone();
-    // Keys of the entries read, hashed: a key met again may be an entry whose lines are apart
-    // (or two keys with one hash: the full plan tells).
-    let hasher = BuildHasherDefault::<DefaultHasher>::default();
-    let mut done: HashSet<u64> = HashSet::new();
+    // The entries read: a key met again is an entry whose lines are apart.
+    let mut done = EntryKeys::default();
     let mut seen: HashMap<String, Seen> = HashMap::new();
     let mut first_number: Option<String> = None;
     let mut same_number = true;
@@ -428,8 +484,13 @@ fn plan_consecutive<R: BufRead>(reader: FecReader<R>) -> Result<Option<Plan>> {
     let mut current: Option<EntryPlan> = None;
     let mut entry_count = 0u64;
     let mut last_date: Option<NaiveDate> = None;
-    for item in reader {
-        let (line_no, line) = item.map_err(format_error)?;
+    // Only the fields that place a line (journal, number, date, account) are read here: the
+    // second pass reads and checks every field, in the same write transaction, so a malformed
+    // amount or label still refuses the whole file, naming its line.
+    let mut reader = reader;
+    let mut line = FecLine::empty();
+    while let Some(item) = reader.read_entry_fields(&mut line) {
+        let line_no = item.map_err(format_error)?;
         if line.number.is_empty() {
             blank.get_or_insert(line_no);
         } else {
@@ -443,11 +504,10 @@ fn plan_consecutive<R: BufRead>(reader: FecReader<R>) -> Result<Option<Plan>> {
         group_key(&mut key, Grouping::Number, &line);
         if key != current_key || current.is_none() {
             if let Some(e) = current.take() {
-                done.insert(hasher.hash_one(current_key.as_str()));
                 let journal = current_key.split('\u{1f}').next().unwrap_or_default();
                 see(&mut seen, journal, &e);
             }
-            if done.contains(&hasher.hash_one(key.as_str())) {
+            if !done.insert(&line.journal_code, &line.number) {
                 return Ok(None);
             }
             current_key.clone_from(&key);
@@ -567,9 +627,32 @@ struct Importer<'a, 't> {
     letters: BTreeMap<(AccountNumber, String), Vec<ImportedLetterLine>>,
     /// The entries' origins, kept open for the whole import.
     origins: redb::Table<'t, u64, Bytes>,
+    /// Origins encoded and not yet written, in entry order: (entry id, end in `origin_bytes`).
+    origin_rows: Vec<(u64, usize)>,
+    origin_bytes: Vec<u8>,
 }
 
+/// Bytes of encoded origins gathered before they are written in one sorted run.
+const ORIGIN_BYTES: usize = 4 << 20;
+
 impl Importer<'_, '_> {
+    /// Writes the gathered origins (entry ids only grow: one sorted run).
+    fn write_origins(&mut self) -> Result<()> {
+        let bytes = &self.origin_bytes;
+        let mut start = 0;
+        insert_sorted(
+            &mut self.origins,
+            self.origin_rows.iter().map(|(id, end)| {
+                let row = (*id, bytes.get(start..*end).unwrap_or_default());
+                start = *end;
+                row
+            }),
+        )?;
+        self.origin_rows.clear();
+        self.origin_bytes.clear();
+        Ok(())
+    }
+
     fn journal(&mut self, tx: &mut Tx<'_>, line_no: u64, fec: &FecLine) -> Result<String> {
         if let Some(code) = self.journals.get(&fec.journal_code).cloned() {
             if let Some((label, _, _)) = self.plan.journals.get(&fec.journal_code)
@@ -672,8 +755,9 @@ impl Importer<'_, '_> {
 
     fn account(&mut self, tx: &mut Tx<'_>, line_no: u64, fec: &FecLine) -> Result<AccountNumber> {
         if let Some((number, label)) = self.accounts.get(&fec.account) {
-            let (number, label) = (number.clone(), label.clone());
-            if label != fec.account_label {
+            let number = number.clone();
+            if *label != fec.account_label {
+                let label = label.clone();
                 self.vary("account", number.as_str(), &fec.account_label, &label);
             }
             return Ok(number);
@@ -705,23 +789,26 @@ impl Importer<'_, '_> {
         Ok(number)
     }
 
-    /// The third party of a line; `None` without CompAuxNum.
+    /// The third party of a line (its code, and whether its CompAuxNum or CompAuxLib differ
+    /// from the line's); `None` without CompAuxNum.
     fn party(
         &mut self,
         tx: &mut Tx<'_>,
         fec: &FecLine,
         account: &AccountNumber,
-    ) -> Result<Option<(String, String, String)>> {
+    ) -> Result<Option<(String, bool)>> {
         let written = fec.aux_num.as_str();
         if written.is_empty() {
             return Ok(None);
         }
-        if let Some(found) = self.parties.get(written) {
-            let found = found.clone();
-            if found.2 != fec.aux_label {
-                self.vary("third party", &found.0, &fec.aux_label, &found.2);
+        if let Some((code, aux, name)) = self.parties.get(written) {
+            let differs = *aux != fec.aux_num || *name != fec.aux_label;
+            if *name != fec.aux_label {
+                let (code, name) = (code.clone(), name.clone());
+                self.vary("third party", &code, &fec.aux_label, &name);
+                return Ok(Some((code, differs)));
             }
-            return Ok(Some(found));
+            return Ok(Some((code.clone(), differs)));
         }
         let existing = match self.party_by_aux.get(written) {
             Some(code) => tx.party_opt(code)?,
@@ -771,16 +858,20 @@ impl Importer<'_, '_> {
                 party
             }
         };
-        let found = (party.code, party.auxiliary_account, party.name);
-        self.parties.insert(written.to_string(), found.clone());
-        Ok(Some(found))
+        let differs = party.auxiliary_account != fec.aux_num || party.name != fec.aux_label;
+        let code = party.code.clone();
+        self.parties.insert(
+            written.to_string(),
+            (party.code, party.auxiliary_account, party.name),
+        );
+        Ok(Some((code, differs)))
     }
 
-    fn post(&mut self, tx: &mut Tx<'_>, ctx: &Ctx, group: Vec<(u64, FecLine)>) -> Result<()> {
+    fn post(&mut self, tx: &mut Tx<'_>, ctx: &Ctx, group: &[(u64, FecLine)]) -> Result<()> {
         let Some((first_line, first)) = group.first() else {
             return Ok(());
         };
-        let (first_line, first) = (*first_line, first.clone());
+        let first_line = *first_line;
         let last_line = group.last().map_or(first_line, |(n, _)| *n);
         if let Some((line_no, fec)) = group.iter().find(|(_, fec)| fec.date != first.date) {
             return Err(at(
@@ -793,24 +884,28 @@ impl Importer<'_, '_> {
                 ),
             ));
         }
-        let journal = self.journal(tx, first_line, &first)?;
+        let journal = self.journal(tx, first_line, first)?;
         let mut lines = Vec::with_capacity(group.len());
         let mut parties = Vec::with_capacity(group.len());
-        for (line_no, fec) in &group {
+        for (line_no, fec) in group {
             let account = self.account(tx, *line_no, fec)?;
             let party = self.party(tx, fec, &account)?;
             if party.is_none() && tx.account_ref(&account)?.third_party_required {
                 let count = self.without_aux.entry(account.to_string()).or_default();
                 *count = count.saturating_add(1);
             }
+            let (third_party, aux_differs) = match party {
+                Some((code, differs)) => (Some(code), differs),
+                None => (None, false),
+            };
             lines.push(Line {
                 account,
-                third_party: party.as_ref().map(|p| p.0.clone()),
+                third_party,
                 label: fec.label.clone(),
                 debit: fec.debit,
                 credit: fec.credit,
             });
-            parties.push(party);
+            parties.push(aux_differs);
         }
         let input = clean_input(EntryInput {
             journal,
@@ -842,7 +937,7 @@ impl Importer<'_, '_> {
             number: first.number.clone(),
             lines: Vec::new(),
         };
-        for (i, ((_, fec), party)) in group.iter().zip(&parties).enumerate() {
+        for (i, ((_, fec), aux_differs)) in group.iter().zip(&parties).enumerate() {
             let index = u32::try_from(i).unwrap_or(u32::MAX);
             if fec.valid_date.is_none() {
                 self.summary.valid_dates_filled = self.summary.valid_dates_filled.saturating_add(1);
@@ -860,10 +955,7 @@ impl Importer<'_, '_> {
                 currency: fec
                     .currency_amount
                     .map(|amount| (amount, fec.currency.clone())),
-                aux: party
-                    .as_ref()
-                    .filter(|(_, aux, name)| *aux != fec.aux_num || *name != fec.aux_label)
-                    .map(|_| (fec.aux_num.clone(), fec.aux_label.clone())),
+                aux: aux_differs.then(|| (fec.aux_num.clone(), fec.aux_label.clone())),
             };
             if !line.is_empty() {
                 origin.lines.push((index, line));
@@ -895,7 +987,11 @@ impl Importer<'_, '_> {
                     });
             }
         }
-        self.origins.insert(entry.id, encode(&origin)?.as_slice())?;
+        encode_into(&origin, &mut self.origin_bytes)?;
+        self.origin_rows.push((entry.id, self.origin_bytes.len()));
+        if self.origin_bytes.len() >= ORIGIN_BYTES {
+            self.write_origins()?;
+        }
         let span = last_line.saturating_sub(first_line).saturating_add(1);
         if span != group.len() as u64 {
             self.summary.split_entries = self.summary.split_entries.saturating_add(1);
@@ -1015,6 +1111,8 @@ impl Ledger {
                 without_aux: BTreeMap::new(),
                 letters: BTreeMap::new(),
                 origins: txn.open_table(FEC_ORIGINS)?,
+                origin_rows: Vec::new(),
+                origin_bytes: Vec::new(),
             };
             for item in tx
                 .txn
@@ -1040,21 +1138,34 @@ impl Ledger {
             let mut pending: HashMap<String, Vec<(u64, FecLine)>> = HashMap::new();
             let (mut key, mut current_key) = (String::new(), String::new());
             let mut current: Vec<(u64, FecLine)> = Vec::new();
+            // Consecutive entries: the lines of the entry being read are `current[..used]`;
+            // the lines beyond are kept for their strings, which the next records reuse.
+            let mut used = 0usize;
             let mut expected = 0usize;
             let mut last_line = 0u64;
-            for item in reader {
-                let (line_no, line) = item.map_err(format_error)?;
+            let mut reader = reader;
+            let mut line = FecLine::empty();
+            while let Some(item) = reader.read_into(&mut line) {
+                let line_no = item.map_err(format_error)?;
                 last_line = line_no;
                 group_key(&mut key, plan.grouping, &line);
                 let Some(entries) = &plan.entries else {
                     // Consecutive entries: one ends where the next begins.
                     if key != current_key {
-                        if !current.is_empty() {
-                            importer.post(tx, ctx, std::mem::take(&mut current))?;
+                        if used > 0 {
+                            importer.post(tx, ctx, &current[..used])?;
+                            used = 0;
                         }
                         current_key.clone_from(&key);
                     }
-                    current.push((line_no, line));
+                    match current.get_mut(used) {
+                        Some(slot) => {
+                            slot.0 = line_no;
+                            std::mem::swap(&mut slot.1, &mut line);
+                        }
+                        None => current.push((line_no, std::mem::replace(&mut line, FecLine::empty()))),
+                    }
+                    used = used.saturating_add(1);
                     continue;
                 };
                 if key != current_key {
@@ -1065,14 +1176,17 @@ impl Ledger {
                     current = pending.remove(&key).unwrap_or_default();
                     expected = entries.get(&key).map_or(0, |n| *n) as usize;
                 }
-                current.push((line_no, line));
+                current.push((line_no, std::mem::replace(&mut line, FecLine::empty())));
                 if current.len() >= expected {
-                    importer.post(tx, ctx, std::mem::take(&mut current))?;
+                    importer.post(tx, ctx, &std::mem::take(&mut current))?;
                     current_key.clear();
                 }
             }
-            if plan.entries.is_none() && !current.is_empty() {
-                importer.post(tx, ctx, std::mem::take(&mut current))?;
+            if plan.entries.is_none() {
+                if used > 0 {
+                    importer.post(tx, ctx, &current[..used])?;
+                }
+                current.clear();
             }
             if !current.is_empty() {
                 pending.insert(current_key.clone(), current);
@@ -1092,6 +1206,7 @@ impl Ledger {
                 return Err(changed(last_line));
             }
             // The lettering reads what the import wrote.
+            importer.write_origins()?;
             tx.flush_bulk()?;
             let letters = std::mem::take(&mut importer.letters);
             let outcome = store_imported_lettering(tx, ctx, letters)?;
@@ -1124,5 +1239,40 @@ impl Ledger {
             tx.audit_entry_range(first_id, last_id)?;
             Ok(summary)
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::EntryKeys;
+
+    #[test]
+    fn entry_keys_are_exact_whatever_the_numbers() {
+        let mut keys = EntryKeys::default();
+        // Numbers that follow on, in any order, are runs; each key is new once.
+        for n in [1u32, 2, 3, 7, 5, 6, 4, 10, 9] {
+            assert!(keys.insert("VE", &format!("VE2026-{n:06}")), "{n}");
+        }
+        for n in [1u32, 4, 7, 9, 10] {
+            assert!(!keys.insert("VE", &format!("VE2026-{n:06}")), "{n}");
+        }
+        assert!(keys.insert("VE", "VE2026-000008"));
+        assert!(!keys.insert("VE", "VE2026-000008"));
+        assert_eq!(keys.runs.values().map(|r| r.len()).sum::<usize>(), 1);
+        // Another journal, prefix or count of digits is another key.
+        assert!(keys.insert("AC", "VE2026-000001"));
+        assert!(keys.insert("VE", "VE2025-000001"));
+        assert!(keys.insert("VE", "VE2026-00001"));
+        assert!(keys.insert("VE", "VE2026-0000001"));
+        assert!(!keys.insert("VE", "VE2026-0000001"));
+        // Numbers without trailing digits, or too many of them, are kept whole.
+        assert!(keys.insert("VE", "A"));
+        assert!(!keys.insert("VE", "A"));
+        assert!(keys.insert("VE", "12345678901234567890123"));
+        assert!(!keys.insert("VE", "12345678901234567890123"));
+        assert!(keys.insert("VE", "18446744073709551615"));
+        assert!(!keys.insert("VE", "18446744073709551615"));
+        assert!(keys.insert("VE", "9999999999999999999"));
+        assert!(!keys.insert("VE", "9999999999999999999"));
     }
 }

@@ -262,6 +262,11 @@ fn marked_read_only(metadata: &std::fs::Metadata) -> bool {
 /// not yet written, so it bounds their memory.
 pub const COMMAND_CACHE_BYTES: usize = 256 * 1024 * 1024;
 
+/// Page cache of a ledger opened for a bulk import: an import writes in sorted runs and reads
+/// little back, so a small cache costs it nothing, and it bounds the import's memory whatever
+/// the file's size (half of it at most holds pages not yet written).
+pub const IMPORT_CACHE_BYTES: usize = 32 * 1024 * 1024;
+
 /// Page cache of a ledger opened for browsing (the terminal interface): reads only need the
 /// pages on screen and the indexes above them.
 pub const BROWSING_CACHE_BYTES: usize = 48 * 1024 * 1024;

@@ -89,6 +89,103 @@ pub(crate) struct BulkIndexes {
     numbers: Vec<(u32, u32, u64, u64)>,
     journals: Names,
     years: Names,
+    /// Pieces of the new entries: (journal, start and length in `piece_text`, entry id, day).
+    pieces: Vec<(u32, u32, u32, u64, i32)>,
+    piece_text: Vec<u8>,
+    /// The last gathered piece row of each (journal, piece) hash; `piece_next` links each row
+    /// to the previous one of its hash (`u32::MAX`: none).
+    piece_heads: HashMap<u64, u32>,
+    piece_next: Vec<u32>,
+}
+
+/// The hash under which a gathered piece is found.
+fn piece_hash(journal: &str, piece: &str) -> u64 {
+    use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
+    BuildHasherDefault::<DefaultHasher>::default().hash_one((journal, piece))
+}
+
+/// Bits of the filter of the pieces a bulk import checks new pieces against (8 MiB).
+const PIECE_FILTER_WORDS: usize = 1 << 20;
+
+/// Which (journal, piece) a ledger may hold, with no false negative: a Bloom filter of the
+/// pieces written before the import and by it, so that the usual new piece is known to be new
+/// without a look into the pieces table.
+pub(crate) struct PieceFilter {
+    words: Vec<u64>,
+}
+
+impl PieceFilter {
+    fn new() -> Self {
+        PieceFilter {
+            words: vec![0; PIECE_FILTER_WORDS],
+        }
+    }
+
+    /// The word of a piece and its three bits in it (FNV-1a of the journal and the piece,
+    /// mixed): one word per piece, so one cache miss per look-up.
+    fn slot(journal: &str, piece: &str) -> (usize, u64) {
+        let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+        for byte in journal.bytes().chain([0x1f]).chain(piece.bytes()) {
+            hash = (hash ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3);
+        }
+        hash ^= hash.wrapping_shr(29);
+        hash = hash.wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        hash ^= hash.wrapping_shr(32);
+        let word = hash & (PIECE_FILTER_WORDS as u64).wrapping_sub(1);
+        let bit = |shift: u32| 1u64.wrapping_shl((hash.wrapping_shr(shift) & 63) as u32);
+        (word as usize, bit(40) | bit(46) | bit(52))
+    }
+
+    fn add(&mut self, journal: &str, piece: &str) {
+        let (word, mask) = Self::slot(journal, piece);
+        if let Some(word) = self.words.get_mut(word) {
+            *word |= mask;
+        }
+    }
+
+    fn may_hold(&self, journal: &str, piece: &str) -> bool {
+        let (word, mask) = Self::slot(journal, piece);
+        self.words.get(word).is_none_or(|w| w & mask == mask)
+    }
+}
+
+/// Sorts `rows` by bucket (`bucket` gives a number below `buckets`: an account's or a
+/// journal's rank), then by `cmp` within a bucket. Linear when each bucket's rows come in
+/// order already, as an import's usually do (the lines of an account follow the file's
+/// dates, the numbers of a journal follow on).
+fn bucket_sort<T: Copy>(
+    rows: &mut Vec<T>,
+    buckets: usize,
+    bucket: impl Fn(&T) -> usize,
+    cmp: impl Fn(&T, &T) -> std::cmp::Ordering,
+) {
+    let mut starts = vec![0usize; buckets.saturating_add(1)];
+    for row in rows.iter() {
+        if let Some(n) = starts.get_mut(bucket(row).saturating_add(1)) {
+            *n = n.saturating_add(1);
+        }
+    }
+    for i in 1..starts.len() {
+        starts[i] = starts[i].saturating_add(starts[i.saturating_sub(1)]);
+    }
+    let bounds = starts.clone();
+    let mut sorted = rows.clone();
+    for row in rows.iter() {
+        if let Some(at) = starts.get_mut(bucket(row)) {
+            if let Some(slot) = sorted.get_mut(*at) {
+                *slot = *row;
+            }
+            *at = at.saturating_add(1);
+        }
+    }
+    for pair in bounds.windows(2) {
+        if let Some(slice) = sorted.get_mut(pair[0]..pair[1])
+            && !slice.is_sorted_by(|a, b| cmp(a, b).is_le())
+        {
+            slice.sort_unstable_by(&cmp);
+        }
+    }
+    *rows = sorted;
 }
 
 /// Account or party codes numbered as they come, so that gathered lines hold a number, not a
@@ -141,6 +238,58 @@ impl BulkIndexes {
 
     fn len(&self) -> usize {
         self.by_account.len()
+    }
+
+    /// Gathers the piece of a new entry.
+    fn push_piece(&mut self, entry: &Entry) -> Result<()> {
+        let journal = self.journals.id(&entry.journal);
+        let (Ok(start), Ok(len), Ok(row)) = (
+            u32::try_from(self.piece_text.len()),
+            u32::try_from(entry.piece.len()),
+            u32::try_from(self.pieces.len()),
+        ) else {
+            return Err(LedgerError::Corrupt("pieces overflow their buffer".into()));
+        };
+        self.piece_text.extend_from_slice(entry.piece.as_bytes());
+        self.pieces
+            .push((journal, start, len, entry.id, day(entry.date)));
+        let head = self
+            .piece_heads
+            .insert(piece_hash(&entry.journal, &entry.piece), row);
+        self.piece_next.push(head.unwrap_or(u32::MAX));
+        Ok(())
+    }
+
+    fn piece_of(&self, row: &(u32, u32, u32, u64, i32)) -> &str {
+        let (_, start, len, _, _) = *row;
+        let bytes = self
+            .piece_text
+            .get(start as usize..(start as usize).saturating_add(len as usize))
+            .unwrap_or_default();
+        // Pushed from a `&str`, cut at its own bounds.
+        std::str::from_utf8(bytes).unwrap_or_default()
+    }
+
+    /// The gathered (entry id, day) of a journal's piece.
+    fn gathered_pieces(&self, journal: &str, piece: &str) -> Vec<(u64, i32)> {
+        let mut found = Vec::new();
+        let mut at = self
+            .piece_heads
+            .get(&piece_hash(journal, piece))
+            .copied()
+            .unwrap_or(u32::MAX);
+        while let Some(row) = self.pieces.get(at as usize) {
+            let name = self.journals.names.get(row.0 as usize);
+            if name.is_some_and(|n| n == journal) && self.piece_of(row) == piece {
+                found.push((row.3, row.4));
+            }
+            at = self
+                .piece_next
+                .get(at as usize)
+                .copied()
+                .unwrap_or(u32::MAX);
+        }
+        found
     }
 
     /// The bytes of a gathered entry.
@@ -202,6 +351,8 @@ pub struct Tx<'t> {
     /// The head the last audit record of this transaction carries.
     audited_head: Option<EntryHead>,
     bulk: Option<BulkIndexes>,
+    /// The pieces the ledger may hold, built at the first check of an import's piece.
+    piece_filter: Option<PieceFilter>,
     counters: HashMap<(String, String), u64>,
     /// Draft entries removed by this command: their bank reconciliations are checked again
     /// at `finish`.
@@ -336,6 +487,7 @@ impl<'t> Tx<'t> {
             entry_head,
             audited_head: None,
             bulk: None,
+            piece_filter: None,
             counters: HashMap::new(),
             removed_entries: Vec::new(),
             last_audit_at: None,
@@ -699,18 +851,22 @@ impl<'t> Tx<'t> {
     pub fn insert_entry(&mut self, entry: &Entry) -> Result<()> {
         let date = day(entry.date);
         self.store_entry(entry)?;
+        if let Some(filter) = &mut self.piece_filter {
+            filter.add(&entry.journal, &entry.piece);
+        }
         if let Some(bulk) = &mut self.bulk {
             bulk.push(entry);
+            bulk.push_piece(entry)?;
             if bulk.len() >= BULK_LINES {
                 self.flush_bulk()?;
             }
         } else {
             self.insert_entry_indexes(entry)?;
+            self.pieces.insert(
+                (entry.journal.as_str(), entry.piece.as_str(), entry.id),
+                date,
+            )?;
         }
-        self.pieces.insert(
-            (entry.journal.as_str(), entry.piece.as_str(), entry.id),
-            date,
-        )?;
         if entry.status == EntryStatus::Draft {
             self.drafts.insert(entry.id, ())?;
         }
@@ -738,11 +894,48 @@ impl<'t> Tx<'t> {
         self.open.begin_bulk();
     }
 
+    /// The (entry id, day) of a journal's piece among the entries gathered in bulk mode and
+    /// not yet in the pieces table (which holds the others).
+    pub(crate) fn gathered_pieces(&self, journal: &str, piece: &str) -> Vec<(u64, i32)> {
+        match &self.bulk {
+            Some(bulk) if !bulk.pieces.is_empty() => bulk.gathered_pieces(journal, piece),
+            _ => Vec::new(),
+        }
+    }
+
+    /// Whether the journal may hold the piece (written before or gathered): `false` is
+    /// certain, `true` calls for a look at the pieces themselves.
+    pub(crate) fn may_hold_piece(&mut self, journal: &str, piece: &str) -> Result<bool> {
+        if self.piece_filter.is_none() {
+            let mut filter = PieceFilter::new();
+            for item in self.pieces.range::<(&str, &str, u64)>(..)? {
+                let (key, _) = item?;
+                let (journal, piece, _) = key.value();
+                filter.add(journal, piece);
+            }
+            if let Some(bulk) = &self.bulk {
+                for row in &bulk.pieces {
+                    let journal = bulk.journals.names.get(row.0 as usize);
+                    filter.add(journal.map_or("", String::as_str), bulk.piece_of(row));
+                }
+            }
+            self.piece_filter = Some(filter);
+        }
+        Ok(self
+            .piece_filter
+            .as_ref()
+            .is_none_or(|filter| filter.may_hold(journal, piece)))
+    }
+
     pub fn flush_bulk(&mut self) -> Result<()> {
         self.open.write_pending()?;
         let Some(bulk) = self.bulk.as_mut() else {
             return Ok(());
         };
+        let mut pieces = std::mem::take(&mut bulk.pieces);
+        let piece_text = std::mem::take(&mut bulk.piece_text);
+        bulk.piece_heads.clear();
+        bulk.piece_next.clear();
         let mut by_date = std::mem::take(&mut bulk.by_date);
         let mut by_account = std::mem::take(&mut bulk.by_account);
         let mut by_party = std::mem::take(&mut bulk.by_party);
@@ -763,12 +956,37 @@ impl<'t> Tx<'t> {
             &mut self.entry_hashes,
             hashes.into_iter().map(|(seq, id, hash)| (seq, (id, hash))),
         )?;
-        numbers
-            .sort_unstable_by_key(|r| (journal_ranks[r.0 as usize], year_ranks[r.1 as usize], r.2));
+        bucket_sort(
+            &mut numbers,
+            journal_ranks.len(),
+            |r| journal_ranks[r.0 as usize] as usize,
+            |a, b| (year_ranks[a.1 as usize], a.2).cmp(&(year_ranks[b.1 as usize], b.2)),
+        );
         let Some(bulk) = self.bulk.as_ref() else {
             return Ok(());
         };
         let (journals, years) = (&bulk.journals.names, &bulk.years.names);
+        let text_of = |start: u32, len: u32| {
+            let bytes = piece_text
+                .get(start as usize..(start as usize).saturating_add(len as usize))
+                .unwrap_or_default();
+            std::str::from_utf8(bytes).unwrap_or_default()
+        };
+        bucket_sort(
+            &mut pieces,
+            journal_ranks.len(),
+            |r| journal_ranks[r.0 as usize] as usize,
+            |a, b| (text_of(a.1, a.2), a.3).cmp(&(text_of(b.1, b.2), b.3)),
+        );
+        insert_sorted(
+            &mut self.pieces,
+            pieces.into_iter().map(|(journal, start, len, id, date)| {
+                (
+                    (journals[journal as usize].as_str(), text_of(start, len), id),
+                    date,
+                )
+            }),
+        )?;
         insert_sorted(
             &mut self.numbers,
             numbers.into_iter().map(|(journal, year, seq, id)| {
@@ -783,8 +1001,18 @@ impl<'t> Tx<'t> {
             }),
         )?;
         by_date.sort_unstable();
-        by_account.sort_unstable_by_key(|r| (account_ranks[r.0 as usize], r.1, r.2, r.3));
-        by_party.sort_unstable_by_key(|r| (party_ranks[r.0 as usize], r.1, r.2, r.3));
+        bucket_sort(
+            &mut by_account,
+            account_ranks.len(),
+            |r| account_ranks[r.0 as usize] as usize,
+            |a, b| (a.1, a.2, a.3).cmp(&(b.1, b.2, b.3)),
+        );
+        bucket_sort(
+            &mut by_party,
+            party_ranks.len(),
+            |r| party_ranks[r.0 as usize] as usize,
+            |a, b| (a.1, a.2, a.3).cmp(&(b.1, b.2, b.3)),
+        );
         insert_sorted(
             &mut self.entries_by_date,
             by_date.into_iter().map(|k| (k, ())),
@@ -1256,4 +1484,55 @@ pub fn assert_well_formed(entry: &Entry) -> Result<()> {
         });
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{PieceFilter, bucket_sort};
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Bucket then in-bucket order is the order of the whole key, sorted or not.
+        #[test]
+        fn bucket_sort_sorts_by_the_whole_key(
+            rows in proptest::collection::vec((0u32..5, 0i32..4, 0u64..6), 0..200),
+            presorted in any::<bool>(),
+        ) {
+            let mut rows = rows;
+            if presorted {
+                rows.sort_by_key(|r| (r.1, r.2));
+            }
+            let mut expected = rows.clone();
+            expected.sort();
+            bucket_sort(&mut rows, 5, |r| r.0 as usize, |a, b| (a.1, a.2).cmp(&(b.1, b.2)));
+            prop_assert_eq!(rows, expected);
+        }
+
+        /// A piece added is always found (no false negative).
+        #[test]
+        fn piece_filter_finds_every_piece_added(
+            pieces in proptest::collection::vec(("[A-Z]{1,3}", "[A-Z0-9-]{0,12}"), 0..100),
+        ) {
+            let mut filter = PieceFilter::new();
+            for (journal, piece) in &pieces {
+                filter.add(journal, piece);
+            }
+            for (journal, piece) in &pieces {
+                prop_assert!(filter.may_hold(journal, piece));
+            }
+        }
+    }
+
+    #[test]
+    fn piece_filter_tells_most_new_pieces_apart() {
+        let mut filter = PieceFilter::new();
+        for n in 0..100_000u32 {
+            filter.add("VE", &format!("F{n:07}"));
+        }
+        let known = (100_000..200_000u32)
+            .filter(|n| filter.may_hold("VE", &format!("F{n:07}")))
+            .count();
+        assert!(known < 100, "{known} false positives");
+        assert!(!filter.may_hold("AC", "F0000001"));
+    }
 }

@@ -104,6 +104,14 @@ impl Amount {
         if trimmed.is_empty() {
             return Err(AmountError::Empty);
         }
+        if let Some(amount) = Self::parse_plain(trimmed.as_bytes()) {
+            return Ok(amount);
+        }
+        Self::parse_general(trimmed)
+    }
+
+    /// [`Amount::parse`] of any notation it accepts (`trimmed` is not empty).
+    fn parse_general(trimmed: &str) -> Result<Self, AmountError> {
         let mut cleaned = String::with_capacity(trimmed.len());
         for ch in trimmed.chars() {
             match ch {
@@ -131,6 +139,51 @@ impl Amount {
             AmountError::TooLarge(_) => AmountError::TooLarge(trimmed.to_string()),
             other => other,
         })
+    }
+
+    /// The common shape of imported amounts, `[+-]digits` with up to two decimals after a
+    /// dot or a comma, read straight into cents; `None` for any other text (or an amount out
+    /// of range), which [`Amount::parse`] then reads the general way.
+    fn parse_plain(bytes: &[u8]) -> Option<Self> {
+        let (negative, rest) = match bytes.split_first()? {
+            (b'-', rest) => (true, rest),
+            (b'+', rest) => (false, rest),
+            _ => (false, bytes),
+        };
+        let (units, decimals) = match rest.iter().position(|b| *b == b'.' || *b == b',') {
+            Some(at) => {
+                let (units, decimals) = rest.split_at(at);
+                (units, decimals.get(1..).unwrap_or_default())
+            }
+            None => (rest, &[][..]),
+        };
+        // Fifteen digits of units at most: no overflow below.
+        if units.is_empty() || units.len() > 15 || decimals.len() > 2 {
+            return None;
+        }
+        if rest.len() > units.len() && decimals.is_empty() {
+            return None;
+        }
+        let mut cents: i64 = 0;
+        for b in units.iter().chain(decimals) {
+            if !b.is_ascii_digit() {
+                return None;
+            }
+            cents = cents
+                .checked_mul(10)?
+                .checked_add(i64::from(b.wrapping_sub(b'0')))?;
+        }
+        for _ in decimals.len()..2 {
+            cents = cents.checked_mul(10)?;
+        }
+        if cents >= MAX_CENTS {
+            return None;
+        }
+        Some(Amount(if negative {
+            cents.checked_neg()?
+        } else {
+            cents
+        }))
     }
 
     /// `1234.56` with a dot, no grouping: for CSV, JSON and hledger.
@@ -269,6 +322,77 @@ mod tests {
         assert_eq!(Amount::parse("-12"), Ok(Amount(-1200)));
         assert_eq!(Amount::parse("+0,05"), Ok(Amount(5)));
         assert_eq!(Amount::parse(" 7 "), Ok(Amount(700)));
+    }
+
+    proptest! {
+        /// The shortcut for plain amounts reads what the general parser reads.
+        #[test]
+        fn plain_amounts_read_as_the_general_parser_reads(
+            text in "[+-]?[0-9]{0,17}([.,][0-9]{0,4})?",
+        ) {
+            if !text.is_empty() {
+                prop_assert_eq!(Amount::parse(&text), Amount::parse_general(&text));
+            }
+        }
+    }
+
+    proptest! {
+        /// Any text at all (signs, digits, separators, grouping, letters, spaces): `parse`
+        /// accepts what the general parser (rust_decimal's) accepts, with the same amount, and
+        /// refuses the rest with the same error.
+        #[test]
+        fn any_text_reads_as_the_general_parser_reads(
+            text in "[ +\\-0-9.,'a\u{a0}\u{202f}]{1,24}",
+        ) {
+            let trimmed = text.trim();
+            let expected = if trimmed.is_empty() {
+                Err(AmountError::Empty)
+            } else {
+                Amount::parse_general(trimmed)
+            };
+            prop_assert_eq!(Amount::parse(&text), expected);
+        }
+
+        /// Around the largest amount, where the shortcut hands over to the general parser.
+        #[test]
+        fn large_amounts_read_as_the_general_parser_reads(
+            sign in "[+-]?",
+            units in 0i64..20_000_000_000_000,
+            decimals in "([.,][0-9]{0,3})?",
+        ) {
+            let text = format!("{sign}{units}{decimals}");
+            prop_assert_eq!(Amount::parse(&text), Amount::parse_general(&text));
+        }
+    }
+
+    #[test]
+    fn plain_amounts_at_the_edges() {
+        for text in [
+            "0",
+            "-0",
+            "+0,0",
+            "999999999999999",
+            "9999999999999,99",
+            "-9999999999999.99",
+            "10000000000000",
+            "99999999999999,99",
+            "1.",
+            "-,5",
+            "00012,30",
+            "1,5",
+            "9999999999999.999",
+            "10000000000000.00",
+            "-10000000000000",
+            "+",
+            "-",
+            ".",
+            ",5",
+            "+-1",
+            "1,2,3",
+            "1.2.3",
+        ] {
+            assert_eq!(Amount::parse(text), Amount::parse_general(text), "{text}");
+        }
     }
 
     #[test]
