@@ -592,8 +592,13 @@ pub fn detect_encoding(mut input: impl io::Read) -> io::Result<EncodingReport> {
                     }
                 }
                 let (run, after) = rest.split_at(ascii);
-                lf += run.iter().filter(|b| **b == b'\n').count() as u64;
-                cr += run.iter().filter(|b| **b == b'\r').count() as u64;
+                for at in memchr::memchr2_iter(b'\n', b'\r', run) {
+                    if run.get(at) == Some(&b'\n') {
+                        lf += 1;
+                    } else {
+                        cr += 1;
+                    }
+                }
                 rest = after;
             }
             let Some((&byte, after)) = rest.split_first() else {

@@ -613,8 +613,9 @@ struct Importer<'a, 't> {
     existing_journals: HashSet<String>,
     /// Codes as written by earlier imports -> Folio's code.
     mapped_journals: HashMap<String, String>,
-    /// Account as written -> (Folio's number, label in use).
-    accounts: HashMap<String, (AccountNumber, String)>,
+    /// Account as written -> (Folio's number, label in use, whether it requires a third
+    /// party; nothing in the import changes that flag).
+    accounts: HashMap<String, (AccountNumber, String, bool)>,
     /// CompAuxNum as written -> (party code, its CompAuxNum, its name).
     parties: HashMap<String, (String, String, String)>,
     /// Party codes in use in the ledger or given by this import.
@@ -704,7 +705,7 @@ impl Importer<'_, '_> {
                             account_label,
                             ..fec.clone()
                         };
-                        Some(self.account(tx, line_no, &fake)?)
+                        Some(self.account(tx, line_no, &fake)?.0)
                     }
                     None => None,
                 };
@@ -753,14 +754,20 @@ impl Importer<'_, '_> {
         }
     }
 
-    fn account(&mut self, tx: &mut Tx<'_>, line_no: u64, fec: &FecLine) -> Result<AccountNumber> {
-        if let Some((number, label)) = self.accounts.get(&fec.account) {
-            let number = number.clone();
+    /// The Folio account of a line, and whether it requires a third party.
+    fn account(
+        &mut self,
+        tx: &mut Tx<'_>,
+        line_no: u64,
+        fec: &FecLine,
+    ) -> Result<(AccountNumber, bool)> {
+        if let Some((number, label, required)) = self.accounts.get(&fec.account) {
+            let (number, required) = (number.clone(), *required);
             if *label != fec.account_label {
                 let label = label.clone();
                 self.vary("account", number.as_str(), &fec.account_label, &label);
             }
-            return Ok(number);
+            return Ok((number, required));
         }
         let number = AccountNumber::parse(&fec.account)
             .map_err(|err| at(self.file, line_no, "CompteNum", err.to_string()))?;
@@ -784,9 +791,10 @@ impl Importer<'_, '_> {
                 self.summary.accounts_created = self.summary.accounts_created.saturating_add(1);
             }
         }
+        let required = tx.account_ref(&number)?.third_party_required;
         self.accounts
-            .insert(fec.account.clone(), (number.clone(), label));
-        Ok(number)
+            .insert(fec.account.clone(), (number.clone(), label, required));
+        Ok((number, required))
     }
 
     /// The third party of a line (its code, and whether its CompAuxNum or CompAuxLib differ
@@ -888,9 +896,9 @@ impl Importer<'_, '_> {
         let mut lines = Vec::with_capacity(group.len());
         let mut parties = Vec::with_capacity(group.len());
         for (line_no, fec) in group {
-            let account = self.account(tx, *line_no, fec)?;
+            let (account, required) = self.account(tx, *line_no, fec)?;
             let party = self.party(tx, fec, &account)?;
-            if party.is_none() && tx.account_ref(&account)?.third_party_required {
+            if party.is_none() && required {
                 let count = self.without_aux.entry(account.to_string()).or_default();
                 *count = count.saturating_add(1);
             }
