@@ -24,29 +24,12 @@ pub const MAX_TEXT_FILE_BYTES: u64 = 16 * 1024 * 1024;
 /// Reads a text file the user names, refusing one larger than [`MAX_TEXT_FILE_BYTES`] before
 /// reading it (and, for a file that grows or a device, as soon as the read passes the cap).
 pub fn read_text_file(path: &std::path::Path) -> std::io::Result<String> {
-    use std::io::Read;
-    let too_large = |size: String| {
+    String::from_utf8(read_file(path)?).map_err(|_| {
         std::io::Error::new(
             std::io::ErrorKind::InvalidData,
-            format!(
-                "{} is {size}: larger than {} MiB, it is not read",
-                path.display(),
-                MAX_TEXT_FILE_BYTES / (1024 * 1024)
-            ),
+            "stream did not contain valid UTF-8",
         )
-    };
-    let file = std::fs::File::open(path)?;
-    let size = file.metadata()?.len();
-    if size > MAX_TEXT_FILE_BYTES {
-        return Err(too_large(format!("{size} bytes")));
-    }
-    let mut text = String::new();
-    file.take(MAX_TEXT_FILE_BYTES + 1)
-        .read_to_string(&mut text)?;
-    if text.len() as u64 > MAX_TEXT_FILE_BYTES {
-        return Err(too_large("more than that".into()));
-    }
-    Ok(text)
+    })
 }
 
 /// Reads a file the user names as bytes (a bank statement in Latin-1, say), with the same cap

@@ -94,6 +94,22 @@ impl MatchInputs {
         )
         .with_collections(self.collections.clone())
     }
+
+    /// Each collection's payment number (`D<id>` when the payment has none) and invoice, by
+    /// payment id: what a rejection candidate names.
+    pub fn collection_refs(&self) -> HashMap<u64, (String, String)> {
+        self.collections
+            .iter()
+            .map(|c| {
+                let number = self
+                    .payment_numbers
+                    .get(&c.key)
+                    .cloned()
+                    .unwrap_or_else(|| format!("D{}", c.key));
+                (c.key, (number, c.invoice.clone()))
+            })
+            .collect()
+    }
 }
 
 /// What the engine matches one treasury account against, with names to show.
@@ -257,18 +273,7 @@ impl Ledger {
             .iter()
             .map(|i| (i.key, i.number.clone()))
             .collect();
-        let collections = inputs
-            .collections
-            .iter()
-            .map(|c| {
-                let number = inputs
-                    .payment_numbers
-                    .get(&c.key)
-                    .cloned()
-                    .unwrap_or_else(|| format!("D{}", c.key));
-                (c.key, (number, c.invoice.clone()))
-            })
-            .collect();
+        let collections = inputs.collection_refs();
         Ok(MatchContext {
             index: Index::new(inputs.book_views, inputs.parties, inputs.invoices)
                 .with_collections(inputs.collections),

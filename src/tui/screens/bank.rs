@@ -2152,18 +2152,7 @@ impl Matcher {
             .enumerate()
             .map(|(i, l)| (l.at, i as u64))
             .collect();
-        let collections = inputs
-            .collections
-            .iter()
-            .map(|c| {
-                let number = inputs
-                    .payment_numbers
-                    .get(&c.key)
-                    .cloned()
-                    .unwrap_or_else(|| format!("D{}", c.key));
-                (c.key, (number, c.invoice.clone()))
-            })
-            .collect();
+        let collections = inputs.collection_refs();
         Ok(Matcher {
             index: reconcile::Index::new(inputs.book_views, inputs.parties, inputs.invoices)
                 .with_collections(inputs.collections),
