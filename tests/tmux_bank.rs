@@ -12,80 +12,17 @@
 
 #[path = "tui_common/mod.rs"]
 mod common;
+#[path = "tmux_common/mod.rs"]
+mod tmux;
+use tmux::Tmux;
 
-use std::cell::Cell;
-use std::process::{Command, Output};
+use std::process::Command;
 use std::thread::sleep;
 use std::time::{Duration, Instant};
 
 use chrono::NaiveDate;
 use folio::ledger::{BankLineFilter, BankLineId, BankLineStatus, Ctx, Ledger};
 use folio::model::AccountNumber;
-
-struct Tmux {
-    socket: String,
-    session: String,
-    /// Keys sent so far.
-    sent: Cell<usize>,
-}
-
-impl Tmux {
-    fn run(&self, args: &[&str]) -> Output {
-        Command::new("tmux")
-            .arg("-L")
-            .arg(&self.socket)
-            .args(args)
-            .output()
-            .expect("tmux runs")
-    }
-
-    fn capture(&self) -> String {
-        let out = self.run(&["capture-pane", "-p", "-t", &self.session]);
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    fn keys(&self, keys: &[&str]) {
-        self.sent.set(self.sent.get() + keys.len());
-        for key in keys {
-            self.run(&["send-keys", "-t", &self.session, key]);
-            // Esc followed at once by a key reads as alt+key: leave a gap, as a person does.
-            sleep(Duration::from_millis(if *key == "Escape" {
-                150
-            } else {
-                30
-            }));
-        }
-    }
-
-    /// Waits until the screen shows `what`; panics with the screen after 10 seconds.
-    fn wait_for(&self, what: &str) -> String {
-        let start = Instant::now();
-        loop {
-            let screen = self.capture();
-            if screen.contains(what) {
-                return screen;
-            }
-            if start.elapsed() > Duration::from_secs(10) {
-                panic!("the screen never showed {what:?}; it shows:\n{screen}");
-            }
-            sleep(Duration::from_millis(50));
-        }
-    }
-
-    fn alive(&self) -> bool {
-        self.run(&["has-session", "-t", &self.session])
-            .status
-            .success()
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = Command::new("tmux")
-            .args(["-L", &self.socket, "kill-server"])
-            .output();
-    }
-}
 
 /// The demo as `FOLIO_TODAY=2026-11-25 folio demo` builds it.
 fn ctx() -> Ctx {
@@ -112,11 +49,7 @@ fn reconcile_the_demos_november_in_the_real_binary() {
         (statement.record.id, statement.record.lines)
     };
     assert_eq!(lines, 27);
-    let tmux = Tmux {
-        socket: format!("folio-bank-e2e-{}", std::process::id()),
-        session: "bank".into(),
-        sent: Cell::new(0),
-    };
+    let tmux = Tmux::new(format!("folio-bank-e2e-{}", std::process::id()), "bank");
     let command = format!(
         "env FOLIO_TODAY=2026-11-25 USER=e2e TERM=xterm-256color {} --ledger {}",
         env!("CARGO_BIN_EXE_folio"),

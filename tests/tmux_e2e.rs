@@ -4,77 +4,14 @@
 // Test helpers outside #[test] functions may unwrap.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[path = "tmux_common/mod.rs"]
+mod tmux;
+use tmux::Tmux;
+
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Command;
 use std::thread::sleep;
 use std::time::{Duration, Instant};
-
-struct Tmux {
-    socket: String,
-    session: String,
-}
-
-impl Tmux {
-    fn run(&self, args: &[&str]) -> Output {
-        Command::new("tmux")
-            .arg("-L")
-            .arg(&self.socket)
-            .args(args)
-            .output()
-            .expect("tmux runs")
-    }
-
-    fn capture(&self) -> String {
-        let out = self.run(&["capture-pane", "-p", "-t", &self.session]);
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    fn keys(&self, keys: &[&str]) {
-        for key in keys {
-            self.run(&["send-keys", "-t", &self.session, key]);
-            // Esc followed at once by a key reads as alt+key: leave a gap, as a person does.
-            sleep(Duration::from_millis(if *key == "Escape" {
-                150
-            } else {
-                30
-            }));
-        }
-    }
-
-    fn text(&self, text: &str) {
-        self.run(&["send-keys", "-t", &self.session, "-l", text]);
-        sleep(Duration::from_millis(30));
-    }
-
-    /// Waits until the screen shows `what`; panics with the screen after 10 seconds.
-    fn wait_for(&self, what: &str) -> String {
-        let start = Instant::now();
-        loop {
-            let screen = self.capture();
-            if screen.contains(what) {
-                return screen;
-            }
-            if start.elapsed() > Duration::from_secs(10) {
-                panic!("the screen never showed {what:?}; it shows:\n{screen}");
-            }
-            sleep(Duration::from_millis(50));
-        }
-    }
-
-    fn alive(&self) -> bool {
-        self.run(&["has-session", "-t", &self.session])
-            .status
-            .success()
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = Command::new("tmux")
-            .args(["-L", &self.socket, "kill-server"])
-            .output();
-    }
-}
 
 fn folio(ledger: &Path, args: &[&str]) -> String {
     let out = Command::new(env!("CARGO_BIN_EXE_folio"))
@@ -102,10 +39,7 @@ fn open_the_demo_type_and_validate_an_entry_then_quit() {
     }
     let dir = tempfile::tempdir().unwrap();
     let ledger = dir.path().join("demo.ledger");
-    let tmux = Tmux {
-        socket: format!("folio-e2e-{}", std::process::id()),
-        session: "folio".into(),
-    };
+    let tmux = Tmux::new(format!("folio-e2e-{}", std::process::id()), "folio");
     let command = format!(
         "env FOLIO_TODAY=2026-11-20 USER=e2e TERM=xterm-256color {} demo {}",
         env!("CARGO_BIN_EXE_folio"),
@@ -195,10 +129,7 @@ fn search_the_demo_by_account_and_amount_at_80x24() {
     }
     let dir = tempfile::tempdir().unwrap();
     let ledger = dir.path().join("demo.ledger");
-    let tmux = Tmux {
-        socket: format!("folio-e2e-query-{}", std::process::id()),
-        session: "folio".into(),
-    };
+    let tmux = Tmux::new(format!("folio-e2e-query-{}", std::process::id()), "folio");
     let command = format!(
         "env FOLIO_TODAY=2026-11-20 USER=e2e TERM=xterm-256color {} demo {}",
         env!("CARGO_BIN_EXE_folio"),
@@ -363,10 +294,7 @@ fn letter_a_payment_against_two_invoices_with_a_write_off_at_80x24() {
     let f3 = add("VE", "2026-11-13", "FZ3", "411@CZTEST=50", "706=50");
     let r2 = add("BQ", "2026-11-16", "RZ2", "512=50", "411@CZTEST=50");
 
-    let tmux = Tmux {
-        socket: format!("folio-e2e-letter-{}", std::process::id()),
-        session: "folio".into(),
-    };
+    let tmux = Tmux::new(format!("folio-e2e-letter-{}", std::process::id()), "folio");
     let command = format!(
         "env FOLIO_TODAY=2026-11-20 USER=e2e TERM=xterm-256color {} --ledger {}",
         env!("CARGO_BIN_EXE_folio"),

@@ -9,8 +9,11 @@
 
 #[path = "tui_common/mod.rs"]
 mod common;
+#[path = "tmux_common/mod.rs"]
+mod tmux;
+use tmux::Tmux;
 
-use std::process::{Command, Output};
+use std::process::Command;
 use std::thread::sleep;
 use std::time::{Duration, Instant};
 
@@ -18,68 +21,6 @@ use chrono::NaiveDate;
 use folio::ledger::vat::ReturnStatus;
 use folio::ledger::{Ledger, Selection};
 use folio::vat::ReturnPeriod;
-
-struct Tmux {
-    socket: String,
-    session: String,
-}
-
-impl Tmux {
-    fn run(&self, args: &[&str]) -> Output {
-        Command::new("tmux")
-            .arg("-L")
-            .arg(&self.socket)
-            .args(args)
-            .output()
-            .expect("tmux runs")
-    }
-
-    fn capture(&self) -> String {
-        let out = self.run(&["capture-pane", "-p", "-t", &self.session]);
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    fn keys(&self, keys: &[&str]) {
-        for key in keys {
-            self.run(&["send-keys", "-t", &self.session, key]);
-            // Esc followed at once by a key reads as alt+key: leave a gap, as a person does.
-            sleep(Duration::from_millis(if *key == "Escape" {
-                150
-            } else {
-                30
-            }));
-        }
-    }
-
-    /// Waits until the screen shows `what`; panics with the screen after 10 seconds.
-    fn wait_for(&self, what: &str) -> String {
-        let start = Instant::now();
-        loop {
-            let screen = self.capture();
-            if screen.contains(what) {
-                return screen;
-            }
-            if start.elapsed() > Duration::from_secs(10) {
-                panic!("the screen never showed {what:?}; it shows:\n{screen}");
-            }
-            sleep(Duration::from_millis(50));
-        }
-    }
-
-    fn alive(&self) -> bool {
-        self.run(&["has-session", "-t", &self.session])
-            .status
-            .success()
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = Command::new("tmux")
-            .args(["-L", &self.socket, "kill-server"])
-            .output();
-    }
-}
 
 #[test]
 fn settle_and_file_november_in_the_real_binary() {
@@ -103,10 +44,7 @@ fn settle_and_file_november_in_the_real_binary() {
             )
             .unwrap();
     }
-    let tmux = Tmux {
-        socket: format!("folio-vat-e2e-{}", std::process::id()),
-        session: "vat".into(),
-    };
+    let tmux = Tmux::new(format!("folio-vat-e2e-{}", std::process::id()), "vat");
     let command = format!(
         "env FOLIO_TODAY=2026-12-03 USER=e2e TERM=xterm-256color {} --ledger {}",
         env!("CARGO_BIN_EXE_folio"),
