@@ -62,7 +62,8 @@ pub fn encode_into<T: Serialize>(value: &T, out: &mut Vec<u8>) -> Result<(), Led
     let sum_at = out.len();
     out.extend_from_slice(&[0; CHECKSUM_BYTES]);
     let payload_at = out.len();
-    postcard::to_io(value, &mut *out)
+    // Extending the vector (not `io::Write`, which copies each byte through `memmove`).
+    *out = postcard::to_extend(value, std::mem::take(out))
         .map_err(|err| LedgerError::Corrupt(format!("cannot encode a value: {err}")))?;
     let (head, payload) = out.split_at_mut(payload_at);
     let sum = checksum(payload);

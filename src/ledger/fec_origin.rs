@@ -39,7 +39,9 @@ pub struct FecLineOrigin {
     /// `CompteNum` as written, when Folio's number differs (`411` is account 411000).
     pub account: Option<String>,
     pub piece_ref: Option<String>,
+    #[serde(serialize_with = "crate::model::calendar::iso_date_opt")]
     pub piece_date: Option<NaiveDate>,
+    #[serde(serialize_with = "crate::model::calendar::iso_date_opt")]
     pub valid_date: Option<NaiveDate>,
     /// `Montantdevise` and `Idevise`.
     pub currency: Option<(Amount, String)>,

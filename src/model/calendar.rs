@@ -186,6 +186,54 @@ pub fn parse_date(text: &str) -> Option<NaiveDate> {
         .filter(|_| text.len() == 10)
 }
 
+/// Serialises a date as chrono does (`2026-03-31`), without chrono's formatting machinery,
+/// which a serialiser such as postcard runs twice per date (once to count the bytes). The
+/// bytes are the same, so stored values read back unchanged; `#[serde(serialize_with =
+/// "iso_date")]` on a hot field.
+pub fn iso_date<S: serde::Serializer>(date: &NaiveDate, serializer: S) -> Result<S::Ok, S::Error> {
+    let (year, month, day) = (date.year(), date.month(), date.day());
+    let Ok(year) = u32::try_from(year) else {
+        return date.serialize(serializer);
+    };
+    if year > 9999 {
+        return date.serialize(serializer);
+    }
+    let digit = |n: u32| b'0'.saturating_add((n % 10) as u8);
+    let text = [
+        digit(year / 1000),
+        digit(year / 100),
+        digit(year / 10),
+        digit(year),
+        b'-',
+        digit(month / 10),
+        digit(month),
+        b'-',
+        digit(day / 10),
+        digit(day),
+    ];
+    match std::str::from_utf8(&text) {
+        Ok(text) => serializer.serialize_str(text),
+        Err(_) => date.serialize(serializer),
+    }
+}
+
+/// [`iso_date`] of an optional date, as `Option<NaiveDate>` serialises.
+pub fn iso_date_opt<S: serde::Serializer>(
+    date: &Option<NaiveDate>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    struct Iso(NaiveDate);
+    impl Serialize for Iso {
+        fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+            iso_date(&self.0, serializer)
+        }
+    }
+    match date {
+        Some(date) => serializer.serialize_some(&Iso(*date)),
+        None => serializer.serialize_none(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -223,5 +271,53 @@ mod tests {
         assert_eq!(parse_date("28/02/2026"), Some(d(2026, 2, 28)));
         assert_eq!(parse_date("2026-02-30"), None);
         assert_eq!(parse_date("2026-2-3"), None);
+    }
+
+    #[test]
+    fn iso_date_writes_chronos_bytes() {
+        #[derive(Serialize)]
+        struct Fast(#[serde(serialize_with = "iso_date")] NaiveDate);
+        #[derive(Serialize)]
+        struct FastOpt(#[serde(serialize_with = "iso_date_opt")] Option<NaiveDate>);
+        let mut dates: Vec<NaiveDate> = [
+            (1, 1, 1),
+            (9, 12, 31),
+            (99, 2, 28),
+            (999, 7, 4),
+            (1000, 1, 1),
+            (1999, 12, 31),
+            (2026, 3, 31),
+            (9999, 12, 31),
+            (10000, 1, 1),
+            (-1, 6, 15),
+            (0, 2, 29),
+        ]
+        .into_iter()
+        .filter_map(|(y, m, d)| NaiveDate::from_ymd_opt(y, m, d))
+        .collect();
+        dates.extend([NaiveDate::MIN, NaiveDate::MAX]);
+        let mut day = NaiveDate::from_ymd_opt(2024, 1, 1).unwrap();
+        while day.year() < 2027 {
+            dates.push(day);
+            day = day.succ_opt().unwrap();
+        }
+        for date in dates {
+            assert_eq!(
+                postcard::to_allocvec(&Fast(date)).unwrap(),
+                postcard::to_allocvec(&date).unwrap(),
+                "{date}"
+            );
+            assert_eq!(
+                postcard::to_allocvec(&FastOpt(Some(date))).unwrap(),
+                postcard::to_allocvec(&Some(date)).unwrap()
+            );
+            let back: NaiveDate =
+                postcard::from_bytes(&postcard::to_allocvec(&Fast(date)).unwrap()).unwrap();
+            assert_eq!(back, date);
+        }
+        assert_eq!(
+            postcard::to_allocvec(&FastOpt(None)).unwrap(),
+            postcard::to_allocvec(&None::<NaiveDate>).unwrap()
+        );
     }
 }

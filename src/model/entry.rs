@@ -117,6 +117,7 @@ pub struct EntryInput {
 pub struct Entry {
     pub id: EntryId,
     pub journal: String,
+    #[serde(serialize_with = "super::calendar::iso_date")]
     pub date: NaiveDate,
     pub piece: String,
     pub label: String,
@@ -124,6 +125,7 @@ pub struct Entry {
     pub status: EntryStatus,
     /// Given at validation: per journal and fiscal year, gapless.
     pub number: Option<EntryNumber>,
+    #[serde(serialize_with = "super::calendar::iso_date_opt")]
     pub validated_on: Option<NaiveDate>,
     /// Global validation order, for the FEC.
     pub validation_seq: Option<u64>,
