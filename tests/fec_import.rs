@@ -135,7 +135,12 @@ fn expected_fields(record: &BTreeMap<String, String>) -> Vec<(String, String)> {
 /// Compares the export with the fixture field by field, line by line (lines matched in
 /// order once both are sorted; every field but EcritureNum must be equal).
 fn assert_round_trip(fixture_name: &str, exported: &[u8]) {
-    let mut fixture_records = records(&fixture(fixture_name));
+    assert_same_records(fixture_name, &fixture(fixture_name), exported);
+}
+
+/// [`assert_round_trip`] of a file written by the test.
+fn assert_same_records(fixture_name: &str, written: &[u8], exported: &[u8]) {
+    let mut fixture_records = records(written);
     // A group lettered without DateLet takes the latest ValidDate of its lines.
     let mut latest: BTreeMap<(String, String), String> = BTreeMap::new();
     for r in &fixture_records {
@@ -525,4 +530,94 @@ fn journal_kinds_come_from_treasury_accounts_and_can_be_corrected() {
         &w("journals edit CAG --kind treasury"),
         &["kind: `treasury` is not one of"],
     );
+}
+
+/// A FEC of `entries` purchase entries of 2 to 7 lines (so that entries straddle the
+/// importer's read-ahead batches of 4,096 records), each line as `line(record number)` writes
+/// it, with the lines of entry `i` numbered `HA{i}`.
+fn many_entries(entries: usize) -> String {
+    let mut text = String::from(
+        "JournalCode\tJournalLib\tEcritureNum\tEcritureDate\tCompteNum\tCompteLib\tCompAuxNum\tCompAuxLib\tPieceRef\tPieceDate\tEcritureLib\tDebit\tCredit\tEcritureLet\tDateLet\tValidDate\tMontantdevise\tIdevise\n",
+    );
+    for i in 1..=entries {
+        let lines = 2 + i % 6;
+        let day = 1 + i % 28;
+        let date = format!("202603{day:02}");
+        for l in 1..lines {
+            text.push_str(&format!(
+                "HA\tAchats\tHA{i}\t{date}\t60610{}\tFournitures {}\t\t\tF{i}\t{date}\tAchat {i} ligne {l}\t{l},{:02}\t0,00\t\t\t{date}\t\t\n",
+                l % 4,
+                l % 4,
+                i % 100
+            ));
+        }
+        let total: u64 = (1..lines as u64).map(|l| l * 100 + (i % 100) as u64).sum();
+        text.push_str(&format!(
+            "HA\tAchats\tHA{i}\t{date}\t401000\tFournisseurs\tS{:03}\tFournisseur {}\tF{i}\t{date}\tAchat {i}\t0,00\t{},{:02}\t\t\t{date}\t\t\n",
+            i % 50,
+            i % 50,
+            total / 100,
+            total % 100
+        ));
+    }
+    text
+}
+
+#[test]
+fn entries_across_read_ahead_batches_import_whole_and_refusals_keep_their_line() {
+    let text = many_entries(3_000);
+    let records_in_file = text.lines().count() - 1;
+    assert!(records_in_file > 3 * 4_096, "{records_in_file} records");
+    let folio = ledger();
+    let name = format!("{SIREN}FEC20261231.txt");
+    let file = folio.write(&name, &text);
+    let out = folio.ok(&["import", "fec", &file]);
+    assert!(out.contains("3000 entries"), "{out}");
+    assert!(out.contains(&format!("{records_in_file} lines")), "{out}");
+    assert_same_records("many entries", text.as_bytes(), &export(&folio, "out"));
+    assert!(folio.ok(&["check"]).contains("check ok"));
+
+    // The record numbers of the entries that straddle the first batches' ends.
+    let lines: Vec<&str> = text.lines().collect();
+    let entry_at = |record: usize| lines[record - 1].split('\t').nth(2).unwrap().to_string();
+    let first_of = |record: usize| {
+        let number = entry_at(record);
+        (1..=record)
+            .rev()
+            .take_while(|r| entry_at(*r) == number)
+            .last()
+            .unwrap()
+    };
+    let empty = ledger();
+    for boundary in [4_098, 8_194] {
+        // Each batch holds 4,096 records (lines 2 to 4,097 the first): line `boundary` is the
+        // first of a batch, and its entry began in the batch before.
+        let start = first_of(boundary);
+        assert!(start < boundary, "line {boundary}");
+        // An entry across the boundary that does not balance is named by its first line.
+        let mut broken: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
+        let mut fields: Vec<String> = broken[boundary - 1].split('\t').map(String::from).collect();
+        for amount in &mut fields[11..13] {
+            if amount.as_str() != "0,00" {
+                *amount = "999,99".into();
+            }
+        }
+        broken[boundary - 1] = fields.join("\t");
+        let file = empty.write("unbalanced.txt", broken.join("\n") + "\n");
+        empty.refuses(
+            &["import", "fec", &file],
+            &[&format!(
+                "unbalanced.txt:{start}: debit/credit: entry is unbalanced"
+            )],
+        );
+        // A bad amount in the next batch is named by its line, after every entry before it.
+        let mut bad: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
+        let at = boundary + 300;
+        bad[at - 1] = bad[at - 1].replacen("\t0,00\t", "\t0,O0\t", 1);
+        let file = empty.write("bad_amount.txt", bad.join("\n") + "\n");
+        empty.refuses(
+            &["import", "fec", &file],
+            &[&format!("bad_amount.txt:{at}: ")],
+        );
+    }
 }

@@ -7,10 +7,12 @@
 //! and plans: which lines form each entry (lines of one entry need not be consecutive), what
 //! kind each new journal is. The second posts each entry as soon as
 //! its last line is read, all in one write transaction, so memory holds the entries being
-//! assembled, not the file.
+//! assembled, not the file. In both passes a thread of its own reads and checks the records
+//! in batches ([`READ_AHEAD_LINES`]) while the other plans or writes the batch before.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::BufRead;
+use std::sync::mpsc;
 
 use chrono::NaiveDate;
 use redb::ReadableTable;
@@ -33,6 +35,131 @@ use crate::model::party::parse_party_code;
 use crate::model::{
     Account, AccountNumber, EntryInput, Journal, JournalKind, Line, Party, PartyKind,
 };
+
+/// Records of the second pass read ahead per batch, and batches read ahead: the file is read
+/// and checked on a thread of its own while the ledger writes the entries before it, and
+/// memory holds at most these records whatever the file's size.
+const READ_AHEAD_LINES: usize = 4096;
+const READ_AHEAD_BATCHES: usize = 4;
+
+/// How the read-ahead thread reads a record: [`FecReader::read_into`] or
+/// [`FecReader::read_entry_fields`].
+type ReadFn<R> =
+    fn(&mut FecReader<R>, &mut FecLine) -> Option<std::result::Result<u64, FormatError>>;
+
+/// Records read ahead, in the file's order: the first `len` of `lines` (those beyond keep
+/// their strings for the next records), then the error that ended the reading, if any.
+struct ReadBatch {
+    lines: Vec<(u64, FecLine)>,
+    len: usize,
+    error: Option<FormatError>,
+}
+
+/// Reads the file into batches until its end, its first bad record, or the importer's stop
+/// (it drops the receiving end when it refuses an entry). Batches given back are refilled, so
+/// the strings of a record are allocated once for the whole file.
+fn read_ahead<R: BufRead>(
+    mut reader: FecReader<R>,
+    read: ReadFn<R>,
+    full: &mpsc::SyncSender<ReadBatch>,
+    empty: &mpsc::Receiver<Vec<(u64, FecLine)>>,
+) {
+    loop {
+        let mut lines = empty.try_recv().unwrap_or_default();
+        let (mut len, mut error, mut end) = (0, None, false);
+        while len < READ_AHEAD_LINES {
+            if lines.len() == len {
+                lines.push((0, FecLine::empty()));
+            }
+            let Some((line_no, line)) = lines.get_mut(len) else {
+                break;
+            };
+            match read(&mut reader, line) {
+                None => end = true,
+                Some(Ok(read)) => {
+                    *line_no = read;
+                    len = len.saturating_add(1);
+                    continue;
+                }
+                Some(Err(err)) => {
+                    error = Some(err);
+                    end = true;
+                }
+            }
+            break;
+        }
+        if full.send(ReadBatch { lines, len, error }).is_err() || end {
+            return;
+        }
+    }
+}
+
+/// Calls `each` with the records of the file in order, batch by batch (each record's line
+/// number and the record, whose strings it may take), the records read by `read` on a thread
+/// of its own. Ends at the file's end (`Ok(true)`), when `each` says to stop (`Ok(false)`), or
+/// at the first error, the reader's or `each`'s, whichever comes first in the file.
+fn each_batch<R: BufRead + Send>(
+    reader: FecReader<R>,
+    read: ReadFn<R>,
+    mut each: impl FnMut(&mut [(u64, FecLine)]) -> Result<bool>,
+) -> Result<bool> {
+    std::thread::scope(|scope| {
+        let (full, batches) = mpsc::sync_channel(READ_AHEAD_BATCHES);
+        let (give_back, empty) = mpsc::channel();
+        scope.spawn(move || read_ahead(reader, read, &full, &empty));
+        for ReadBatch {
+            mut lines,
+            len,
+            error,
+        } in batches.iter()
+        {
+            if !each(lines.get_mut(..len).unwrap_or_default())? {
+                return Ok(false);
+            }
+            if let Some(err) = error {
+                return Err(format_error(err));
+            }
+            // The reader refills the batch (when it has ended, the batch is dropped here).
+            let _ = give_back.send(lines);
+        }
+        Ok(true)
+    })
+}
+
+/// [`each_batch`], record by record.
+fn each_record<R: BufRead + Send>(
+    reader: FecReader<R>,
+    read: ReadFn<R>,
+    mut each: impl FnMut(u64, &mut FecLine) -> Result<bool>,
+) -> Result<bool> {
+    each_batch(reader, read, |lines| {
+        for (line_no, line) in lines {
+            if !each(*line_no, line)? {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    })
+}
+
+/// Adds a record to the entry carried over from one batch to the next (`lines[..used]`),
+/// taking its strings and giving the batch those of a slot no longer used.
+fn carry(lines: &mut Vec<(u64, FecLine)>, used: &mut usize, line_no: u64, line: &mut FecLine) {
+    match lines.get_mut(*used) {
+        Some(slot) => {
+            slot.0 = line_no;
+            std::mem::swap(&mut slot.1, line);
+        }
+        None => lines.push((line_no, std::mem::replace(line, FecLine::empty()))),
+    }
+    *used = used.saturating_add(1);
+}
+
+/// Whether two records are lines of one entry in a file numbered as the FEC wants
+/// ([`Grouping::Number`]).
+fn same_entry(a: &FecLine, b: &FecLine) -> bool {
+    a.number == b.number && a.journal_code == b.journal_code
+}
 
 /// Which label wins when an existing account, journal or third party is named otherwise in
 /// the file.
@@ -469,7 +596,7 @@ impl EntryKeys {
 /// consecutive: it keeps the entry being read, not every entry of the file, so memory stays
 /// flat. `None` when the file is not such a file (an entry's lines apart, hence a key seen
 /// again; or one EcritureNum on every line): [`plan`] then reads it again.
-fn plan_consecutive<R: BufRead>(reader: FecReader<R>) -> Result<Option<Plan>> {
+fn plan_consecutive<R: BufRead + Send>(reader: FecReader<R>) -> Result<Option<Plan>> {
     let layout = reader.layout().clone();
     // The entries read: a key met again is an entry whose lines are apart.
     let mut done = EntryKeys::default();
@@ -487,10 +614,7 @@ fn plan_consecutive<R: BufRead>(reader: FecReader<R>) -> Result<Option<Plan>> {
     // Only the fields that place a line (journal, number, date, account) are read here: the
     // second pass reads and checks every field, in the same write transaction, so a malformed
     // amount or label still refuses the whole file, naming its line.
-    let mut reader = reader;
-    let mut line = FecLine::empty();
-    while let Some(item) = reader.read_entry_fields(&mut line) {
-        let line_no = item.map_err(format_error)?;
+    let whole = each_record(reader, FecReader::read_entry_fields, |line_no, line| {
         if line.number.is_empty() {
             blank.get_or_insert(line_no);
         } else {
@@ -501,26 +625,30 @@ fn plan_consecutive<R: BufRead>(reader: FecReader<R>) -> Result<Option<Plan>> {
             Some(first) if *first != line.number => same_number = false,
             Some(_) => {}
         }
-        group_key(&mut key, Grouping::Number, &line);
+        group_key(&mut key, Grouping::Number, line);
         if key != current_key || current.is_none() {
             if let Some(e) = current.take() {
                 let journal = current_key.split('\u{1f}').next().unwrap_or_default();
                 see(&mut seen, journal, &e);
             }
             if !done.insert(&line.journal_code, &line.number) {
-                return Ok(None);
+                return Ok(false);
             }
             current_key.clone_from(&key);
-            current = Some(EntryPlan::new(line_no, &line));
+            current = Some(EntryPlan::new(line_no, line));
             entry_count = entry_count.saturating_add(1);
         }
         if let Some(e) = &mut current {
-            e.add(line_no, &line, &mut treasury);
+            e.add(line_no, line, &mut treasury);
         }
         if !journal_labels.contains_key(&line.journal_code) {
             journal_labels.insert(line.journal_code.clone(), line.journal_label.clone());
         }
         last_date = last_date.max(Some(line.date));
+        Ok(true)
+    })?;
+    if !whole {
+        return Ok(None);
     }
     if let Some(e) = current.take() {
         let journal = current_key.split('\u{1f}').next().unwrap_or_default();
@@ -1050,7 +1178,7 @@ impl Ledger {
     /// Imports a FEC written by another software. `open` gives a fresh reader of the file
     /// each time it is called (the file is read twice). One transaction: any refusal leaves
     /// the ledger as it was; with `dry_run` nothing is written whatever happens.
-    pub fn import_fec<R: BufRead>(
+    pub fn import_fec<R: BufRead + Send>(
         &self,
         ctx: &Ctx,
         file: &str,
@@ -1146,58 +1274,79 @@ impl Ledger {
             let mut pending: HashMap<String, Vec<(u64, FecLine)>> = HashMap::new();
             let (mut key, mut current_key) = (String::new(), String::new());
             let mut current: Vec<(u64, FecLine)> = Vec::new();
-            // Consecutive entries: the lines of the entry being read are `current[..used]`;
-            // the lines beyond are kept for their strings, which the next records reuse.
+            // Consecutive entries: the lines carried from one batch into the next are
+            // `current[..used]`; the lines beyond are kept for their strings.
             let mut used = 0usize;
             let mut expected = 0usize;
             let mut last_line = 0u64;
-            let mut reader = reader;
-            let mut line = FecLine::empty();
-            while let Some(item) = reader.read_into(&mut line) {
-                let line_no = item.map_err(format_error)?;
-                last_line = line_no;
-                group_key(&mut key, plan.grouping, &line);
-                let Some(entries) = &plan.entries else {
-                    // Consecutive entries: one ends where the next begins.
-                    if key != current_key {
-                        if used > 0 {
+            match &plan.entries {
+                // Consecutive entries: one ends where the next begins. An entry within a batch
+                // is posted from the batch; one that a batch ends in the middle of is carried
+                // into the next in `current[..used]`.
+                None => {
+                    each_batch(reader, FecReader::read_into, |lines| {
+                        last_line = lines.last().map_or(last_line, |(line_no, _)| *line_no);
+                        let mut start = 0usize;
+                        if let Some((_, first)) = current.get(..used).and_then(<[_]>::first) {
+                            let ends = lines
+                                .iter()
+                                .position(|(_, line)| !same_entry(line, first))
+                                .unwrap_or(lines.len());
+                            for (line_no, line) in lines.get_mut(..ends).unwrap_or_default() {
+                                carry(&mut current, &mut used, *line_no, line);
+                            }
+                            if ends == lines.len() {
+                                return Ok(true);
+                            }
                             importer.post(tx, ctx, &current[..used])?;
                             used = 0;
+                            start = ends;
                         }
-                        current_key.clone_from(&key);
-                    }
-                    match current.get_mut(used) {
-                        Some(slot) => {
-                            slot.0 = line_no;
-                            std::mem::swap(&mut slot.1, &mut line);
+                        while let Some((_, first)) = lines.get(start) {
+                            let end = lines
+                                .iter()
+                                .skip(start)
+                                .position(|(_, line)| !same_entry(line, first))
+                                .map_or(lines.len(), |n| start.saturating_add(n));
+                            if end == lines.len() {
+                                // The batch may end in the middle of this entry.
+                                for (line_no, line) in lines.get_mut(start..).unwrap_or_default() {
+                                    carry(&mut current, &mut used, *line_no, line);
+                                }
+                                break;
+                            }
+                            importer.post(tx, ctx, &lines[start..end])?;
+                            start = end;
                         }
-                        None => current.push((line_no, std::mem::replace(&mut line, FecLine::empty()))),
+                        Ok(true)
+                    })?;
+                    if used > 0 {
+                        importer.post(tx, ctx, &current[..used])?;
                     }
-                    used = used.saturating_add(1);
-                    continue;
-                };
-                if key != current_key {
+                }
+                Some(entries) => {
+                    each_record(reader, FecReader::read_into, |line_no, line| {
+                        last_line = line_no;
+                        group_key(&mut key, plan.grouping, line);
+                        if key != current_key {
+                            if !current.is_empty() {
+                                pending.insert(current_key.clone(), std::mem::take(&mut current));
+                            }
+                            current_key.clone_from(&key);
+                            current = pending.remove(&key).unwrap_or_default();
+                            expected = entries.get(&key).map_or(0, |n| *n) as usize;
+                        }
+                        current.push((line_no, std::mem::replace(line, FecLine::empty())));
+                        if current.len() >= expected {
+                            importer.post(tx, ctx, &std::mem::take(&mut current))?;
+                            current_key.clear();
+                        }
+                        Ok(true)
+                    })?;
                     if !current.is_empty() {
-                        pending.insert(current_key.clone(), std::mem::take(&mut current));
+                        pending.insert(current_key.clone(), current);
                     }
-                    current_key.clone_from(&key);
-                    current = pending.remove(&key).unwrap_or_default();
-                    expected = entries.get(&key).map_or(0, |n| *n) as usize;
                 }
-                current.push((line_no, std::mem::replace(&mut line, FecLine::empty())));
-                if current.len() >= expected {
-                    importer.post(tx, ctx, &std::mem::take(&mut current))?;
-                    current_key.clear();
-                }
-            }
-            if plan.entries.is_none() {
-                if used > 0 {
-                    importer.post(tx, ctx, &current[..used])?;
-                }
-                current.clear();
-            }
-            if !current.is_empty() {
-                pending.insert(current_key.clone(), current);
             }
             let changed = |line_no: u64| {
                 at(
