@@ -123,6 +123,7 @@ impl AuditRecord {
 /// the storage id, links, who created it). Version-tagged so the form can evolve; the
 /// position in the chain comes from the previous hash.
 pub fn canonical_entry(entry: &Entry, out: &mut Vec<u8>) {
+    use std::io::Write as _;
     fn text(out: &mut Vec<u8>, value: &str) {
         out.extend_from_slice(&(value.len() as u64).to_le_bytes());
         out.extend_from_slice(value.as_bytes());
@@ -134,7 +135,22 @@ pub fn canonical_entry(entry: &Entry, out: &mut Vec<u8>) {
     }
     text(out, "folio-entry-1");
     text(out, &entry.journal);
-    text(out, &entry.reference());
+    // The reference, as `text` writes it, without building a string.
+    let at = out.len();
+    out.extend_from_slice(&0u64.to_le_bytes());
+    match &entry.number {
+        Some(number) => {
+            let _ = write!(out, "{number}");
+        }
+        None => {
+            let _ = write!(out, "#{}", entry.id);
+        }
+    }
+    let start = at.saturating_add(8);
+    let len = out.len().saturating_sub(start) as u64;
+    if let Some(slot) = out.get_mut(at..start) {
+        slot.copy_from_slice(&len.to_le_bytes());
+    }
     date(out, Some(entry.date));
     date(out, entry.validated_on);
     text(out, &entry.piece);
@@ -233,6 +249,49 @@ mod tests {
             .and_hms_opt(10, 0, 0)
             .unwrap();
         Ctx::fixed("alice", now)
+    }
+
+    #[test]
+    fn the_canonical_entry_holds_its_reference_as_text() {
+        use crate::model::{AccountNumber, Amount, EntryNumber, EntryStatus, Line};
+        let mut entry = Entry {
+            id: 7,
+            journal: "VE".into(),
+            date: NaiveDate::from_ymd_opt(2026, 3, 31).unwrap(),
+            piece: "F1".into(),
+            label: "Facture".into(),
+            lines: vec![Line::debit(
+                AccountNumber::parse("411000").unwrap(),
+                Amount::from_cents(100),
+            )],
+            status: EntryStatus::Draft,
+            number: None,
+            validated_on: None,
+            validation_seq: None,
+            reversal_of: None,
+            source: None,
+            created_by: "alice".into(),
+            revision: 0,
+        };
+        for number in [
+            None,
+            Some(EntryNumber {
+                journal: "VE".into(),
+                year: "2026".into(),
+                seq: 42,
+            }),
+        ] {
+            entry.number = number;
+            let reference = entry.reference();
+            let mut want = Vec::new();
+            for text in ["folio-entry-1", "VE", reference.as_str()] {
+                want.extend_from_slice(&(text.len() as u64).to_le_bytes());
+                want.extend_from_slice(text.as_bytes());
+            }
+            let mut got = Vec::new();
+            canonical_entry(&entry, &mut got);
+            assert_eq!(got[..want.len()], want[..], "{reference}");
+        }
     }
 
     #[test]

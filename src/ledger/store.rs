@@ -353,7 +353,8 @@ pub struct Tx<'t> {
     bulk: Option<BulkIndexes>,
     /// The pieces the ledger may hold, built at the first check of an import's piece.
     piece_filter: Option<PieceFilter>,
-    counters: HashMap<(String, String), u64>,
+    /// Last sequence given, by journal then fiscal year (looked up without allocating).
+    counters: HashMap<String, HashMap<String, u64>>,
     /// Draft entries removed by this command: their bank reconciliations are checked again
     /// at `finish`.
     removed_entries: Vec<EntryId>,
@@ -511,9 +512,11 @@ impl<'t> Tx<'t> {
                 "a command validated entries after its audit record".into(),
             ));
         }
-        for ((journal, year), last) in std::mem::take(&mut self.counters) {
-            self.number_counters
-                .insert((journal.as_str(), year.as_str()), last)?;
+        for (journal, years) in std::mem::take(&mut self.counters) {
+            for (year, last) in years {
+                self.number_counters
+                    .insert((journal.as_str(), year.as_str()), last)?;
+            }
         }
         self.flush_bulk()?;
         self.flush_audit_keys()?;
@@ -1158,17 +1161,20 @@ impl<'t> Tx<'t> {
 
     /// The next sequence of a journal in a fiscal year; counters are written at `finish`.
     fn next_number(&mut self, journal: &str, year: &str) -> Result<u64> {
-        let key = (journal.to_string(), year.to_string());
-        let last = match self.counters.get(&key) {
-            Some(last) => *last,
-            None => self
-                .number_counters
-                .get((journal, year))?
-                .map(|v| v.value())
-                .unwrap_or(0),
-        };
+        if let Some(last) = self.counters.get_mut(journal).and_then(|y| y.get_mut(year)) {
+            *last = next_counter(*last, "piece number")?;
+            return Ok(*last);
+        }
+        let last = self
+            .number_counters
+            .get((journal, year))?
+            .map(|v| v.value())
+            .unwrap_or(0);
         let next = next_counter(last, "piece number")?;
-        self.counters.insert(key, next);
+        self.counters
+            .entry(journal.to_string())
+            .or_default()
+            .insert(year.to_string(), next);
         Ok(next)
     }
 
