@@ -130,7 +130,12 @@ pub fn build_demo_books(path: &Path, ctx: &Ctx) -> Result<Ledger, DemoError> {
         "fixtures/demo/drafts.csv",
         fixtures::DEMO_DRAFTS_CSV,
     )?;
-    letter_demo(&ledger, ctx)?;
+    // The accountant runs the automatic rules the day October's return is filed: the
+    // lettering date is the demo's, never the day the demo is built.
+    let lettered_on = returns
+        .last()
+        .map_or(CURRENT_MONTH.first_day(), |last| last.filed_on);
+    letter_demo(&ledger, ctx, lettered_on)?;
     bank::november_books(&ledger, ctx)?;
     Ok(ledger)
 }
@@ -305,10 +310,15 @@ fn october_payments() -> Result<Vec<PaymentInput>, DemoError> {
     ])
 }
 
-/// Letters what the documents did not: everything the automatic rules find. The lettering
-/// date is the working date.
-fn letter_demo(ledger: &Ledger, ctx: &Ctx) -> Result<(), DemoError> {
-    ledger.letter_auto(ctx, None, None, false)?;
+/// Letters what the documents did not: everything the automatic rules find, dated
+/// `lettered_on` (a day of the demo's calendar, so the demo is the same whatever day it is
+/// built).
+fn letter_demo(ledger: &Ledger, ctx: &Ctx, lettered_on: NaiveDate) -> Result<(), DemoError> {
+    let ctx = Ctx {
+        today: lettered_on,
+        ..ctx.clone()
+    };
+    ledger.letter_auto(&ctx, None, None, false)?;
     Ok(())
 }
 

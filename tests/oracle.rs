@@ -25,13 +25,19 @@ fn folio(ledger: &Path, args: &[&str]) -> String {
 }
 
 fn demo(dir: &Path) -> std::path::PathBuf {
+    demo_built_on(dir, None)
+}
+
+/// The demo built with the working date `today` (`FOLIO_TODAY`), the real day when `None`.
+fn demo_built_on(dir: &Path, today: Option<&str>) -> std::path::PathBuf {
     let path = dir.join("demo.ledger");
-    let output = Command::new(env!("CARGO_BIN_EXE_folio"))
-        .arg("demo")
-        .arg(&path)
-        .env("USER", "oracle")
-        .output()
-        .unwrap();
+    let mut command = Command::new(env!("CARGO_BIN_EXE_folio"));
+    command.arg("demo").arg(&path).env("USER", "oracle");
+    match today {
+        Some(day) => command.env("FOLIO_TODAY", day),
+        None => command.env_remove("FOLIO_TODAY"),
+    };
+    let output = command.output().unwrap();
     assert!(
         output.status.success(),
         "{}",
@@ -113,6 +119,35 @@ fn hledger_balances_equal_folio_balances() {
         ours.len()
     );
     assert_eq!(ours, theirs);
+}
+
+/// The demo is the same whatever day it is built: no date of the books (a lettering date, a
+/// validation date) is the day the command runs.
+#[test]
+fn demo_fec_is_the_same_whatever_day_the_demo_is_built() {
+    let golden = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/demo-fec.txt"),
+    )
+    .unwrap();
+    for today in ["2026-12-04", "2027-01-20", "2027-06-30"] {
+        let dir = tempfile::tempdir().unwrap();
+        let ledger = demo_built_on(dir.path(), Some(today));
+        folio(
+            &ledger,
+            &["export", "fec", "--out", dir.path().to_str().unwrap()],
+        );
+        let fec = std::fs::read_to_string(dir.path().join("852147362FEC20261231.txt")).unwrap();
+        let differing: Vec<(&str, &str)> = fec
+            .lines()
+            .zip(golden.lines())
+            .filter(|(ours, theirs)| ours != theirs)
+            .take(3)
+            .collect();
+        assert!(
+            fec == golden,
+            "the demo built on {today} differs from tests/golden/demo-fec.txt: {differing:#?}"
+        );
+    }
 }
 
 #[test]
