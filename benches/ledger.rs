@@ -905,6 +905,12 @@ fn cli_rows(
     fec_import_row(table, bin, &fec_dir, &rss_file)
 }
 
+/// Waits for the files written before (the ledgers of earlier runs, the generated files) to
+/// reach the disk, so that a timed run does not pay for their writing back.
+fn settle_writes() {
+    let _ = Command::new("sync").status();
+}
+
 /// `folio import entries FILE --validate` of the full CSV, as a user runs it (a whole
 /// process), into a copy of a ledger set up as the in-process imports' (made once, copied
 /// before the clock starts), with its peak RSS from `/usr/bin/time` when present.
@@ -924,6 +930,7 @@ fn cli_entries_import_row(
     let mut peak_kib = 0u64;
     for _ in 0..HEAVY_RUNS {
         std::fs::copy(&base, &ledger)?;
+        settle_writes();
         let mut cmd = if time_bin.is_file() {
             let mut cmd = Command::new(time_bin);
             cmd.arg("-f").arg("%M").arg("-o").arg(&rss_file).arg(bin);
@@ -1015,6 +1022,7 @@ fn fec_import_row(
         if !status.success() {
             return Err(format!("folio init failed ({status})").into());
         }
+        settle_writes();
         let mut cmd = if time_bin.is_file() {
             let mut cmd = Command::new(time_bin);
             cmd.arg("-f").arg("%M").arg("-o").arg(rss_file).arg(bin);
