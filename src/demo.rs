@@ -106,10 +106,7 @@ pub fn build_demo_books(path: &Path, ctx: &Ctx) -> Result<Ledger, DemoError> {
     months.dedup();
     let mut returns = Vec::new();
     for month in months {
-        let month_ctx = Ctx {
-            today: month.last_day(),
-            ..ctx.clone()
-        };
+        let month_ctx = ctx.on(month.last_day());
         // Validates the month's entries with the settlement and payment of the month
         // before, dated in it.
         ledger.validate(
@@ -186,10 +183,7 @@ fn settle_vat_return(
         month: month.month,
     };
     let filed_on = business_day_after(month, VAT_FILING_DAY)?;
-    let filing_ctx = Ctx {
-        today: filed_on,
-        ..ctx.clone()
-    };
+    let filing_ctx = ctx.on(filed_on);
     let options = ledger.vat_options()?;
     let (_, settlement) = ledger.vat_settle_on(&filing_ctx, period, &options, "OD", filed_on)?;
     let payable = account("445510")?;
@@ -215,13 +209,7 @@ fn settle_vat_return(
                 Line::credit(account("512000")?, due),
             ],
         };
-        ledger.add_entry(
-            &Ctx {
-                today: paid_on,
-                ..ctx.clone()
-            },
-            &input,
-        )?;
+        ledger.add_entry(&ctx.on(paid_on), &input)?;
     }
     Ok(SettledReturn {
         period,
@@ -233,10 +221,7 @@ fn settle_vat_return(
 /// Files the last settled return (October): its settlement entry is validated on the filing
 /// day and the month is locked. The next month's return is left to prepare.
 fn file_vat_return(ledger: &Ledger, ctx: &Ctx, last: &SettledReturn) -> Result<(), DemoError> {
-    let filing_ctx = Ctx {
-        today: last.filed_on,
-        ..ctx.clone()
-    };
+    let filing_ctx = ctx.on(last.filed_on);
     if let Some(entry) = &last.settlement {
         ledger.validate(&filing_ctx, &Selection::Entries(vec![entry.id]))?;
     }
@@ -314,11 +299,7 @@ fn october_payments() -> Result<Vec<PaymentInput>, DemoError> {
 /// `lettered_on` (a day of the demo's calendar, so the demo is the same whatever day it is
 /// built).
 fn letter_demo(ledger: &Ledger, ctx: &Ctx, lettered_on: NaiveDate) -> Result<(), DemoError> {
-    let ctx = Ctx {
-        today: lettered_on,
-        ..ctx.clone()
-    };
-    ledger.letter_auto(&ctx, None, None, false)?;
+    ledger.letter_auto(&ctx.on(lettered_on), None, None, false)?;
     Ok(())
 }
 

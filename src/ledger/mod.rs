@@ -163,6 +163,14 @@ impl Ctx {
     pub fn now(&self) -> NaiveDateTime {
         self.clock.now()
     }
+
+    /// The same user and clock on another working date.
+    pub fn on(&self, today: NaiveDate) -> Self {
+        Ctx {
+            today,
+            ..self.clone()
+        }
+    }
 }
 
 /// What `init` needs to create a ledger.
